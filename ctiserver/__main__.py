@@ -1,0 +1,3 @@
+from ctiserver.cli import main
+
+raise SystemExit(main())

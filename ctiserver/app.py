@@ -1,0 +1,130 @@
+"""The one composition root.
+
+The daemon is a stack of *components*, entered in ``COMPONENTS`` order as nested async context managers and left
+in reverse order. A component is a module with
+
+    @asynccontextmanager
+    async def component(ctx: AppContext) -> AsyncIterator[None]:
+        service = Service(ctx.config.section("x", XConfig), ctx.require(Bus), ...)
+        async with service:             # or start/stop
+            ctx.provide(service)        # available to later components by type
+            yield
+
+Background work runs as tasks of ``ctx.tasks`` (one TaskGroup), so nothing outlives the daemon: on SIGTERM the
+stop event is set, components unwind in reverse order and the TaskGroup is cancelled and awaited.
+Modules of ``COMPONENTS`` that do not exist (yet) are skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+import signal
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
+
+from ctiserver.clock import Clock, SystemClock
+from ctiserver.config import Config
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+COMPONENTS: tuple[str, ...] = (
+    "ctiserver.sim.component",  # only acts when config.simulator.enabled (demo, tests)
+    "ctiserver.store.component",
+    "ctiserver.events.component",
+    "ctiserver.pbx.component",
+    "ctiserver.calls.component",
+    "ctiserver.kpi.component",
+    "ctiserver.crm.component",
+    "ctiserver.recording.component",
+    "ctiserver.ivr.component",
+    "ctiserver.acd.component",
+    "ctiserver.dialer.component",
+    "ctiserver.api.component",
+)
+
+
+class AppContext:
+    """What components share: configuration, clock, a TaskGroup and a registry of services by type."""
+
+    def __init__(self, config: Config, clock: Clock, tasks: asyncio.TaskGroup) -> None:
+        self.config = config
+        self.clock = clock
+        self.tasks = tasks
+        self.stopping = asyncio.Event()
+        self._services: dict[type[Any], Any] = {}
+
+    def provide(self, service: Any, as_type: type[Any] | None = None) -> None:
+        self._services[as_type or type(service)] = service
+
+    def require(self, kind: type[T]) -> T:
+        try:
+            return self._services[kind]  # type: ignore[no-any-return]
+        except KeyError:
+            for value in self._services.values():
+                if isinstance(value, kind):
+                    return value
+            raise LookupError(f"no service of type {kind.__name__} was provided") from None
+
+    def maybe(self, kind: type[T]) -> T | None:
+        try:
+            return self.require(kind)
+        except LookupError:
+            return None
+
+    def spawn(self, coro: Any, name: str | None = None) -> asyncio.Task[Any]:
+        return self.tasks.create_task(coro, name=name)
+
+
+def _load_components(names: tuple[str, ...]) -> list[Callable[[AppContext], contextlib.AbstractAsyncContextManager[None]]]:
+    out = []
+    for name in names:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        out.append(module.component)
+    return out
+
+
+@contextlib.asynccontextmanager
+async def running(
+    config: Config, *, clock: Clock | None = None, components: tuple[str, ...] = COMPONENTS
+) -> AsyncIterator[AppContext]:
+    """Start every component; yield the context; stop everything in reverse order on exit."""
+    async with asyncio.TaskGroup() as tasks:
+        ctx = AppContext(config, clock or SystemClock(), tasks)
+        try:
+            async with contextlib.AsyncExitStack() as stack:
+                for factory in _load_components(components):
+                    await stack.enter_async_context(factory(ctx))
+                yield ctx
+        finally:
+            ctx.stopping.set()
+            for task in list(asyncio.all_tasks()):
+                if task.get_name().startswith("cti:") and not task.done():
+                    task.cancel()
+
+
+async def serve(config: Config, *, install_signals: bool = True) -> None:
+    """Run the daemon until SIGTERM/SIGINT."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    if install_signals:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+    async with running(config) as ctx:
+        log.info("ctiserver started", extra={"node": config.node_id})
+        ctx_stop = asyncio.ensure_future(ctx.stopping.wait())
+        stop_wait = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({ctx_stop, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
+        ctx_stop.cancel()
+        stop_wait.cancel()
+        log.info("ctiserver stopping")

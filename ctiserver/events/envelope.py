@@ -1,0 +1,54 @@
+"""The event envelope (CloudEvents-like). ``seq`` is assigned by the bus when the event is published."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+SCHEMA_VERSION = "1.0"
+
+
+@dataclass(frozen=True, slots=True)
+class DomainEvent:
+    type: str  # "call.created", "agent.offered", "ivr.step", ...
+    subject: str  # the call id (or agent id for agent.* events)
+    data: Mapping[str, Any]
+    time: float
+    source: str = "ctiserver"
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    seq: int = 0
+    specversion: str = SCHEMA_VERSION
+
+    def with_seq(self, seq: int) -> DomainEvent:
+        return replace(self, seq=seq)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "specversion": self.specversion,
+            "id": self.id,
+            "type": self.type,
+            "source": self.source,
+            "subject": self.subject,
+            "time": self.time,
+            "seq": self.seq,
+            "data": dict(self.data),
+        }
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> DomainEvent:
+        return cls(
+            type=str(obj["type"]),
+            subject=str(obj["subject"]),
+            data=dict(obj.get("data") or {}),
+            time=float(obj["time"]),
+            source=str(obj.get("source", "ctiserver")),
+            id=str(obj["id"]),
+            seq=int(obj.get("seq", 0)),
+            specversion=str(obj.get("specversion", SCHEMA_VERSION)),
+        )
+
+
+def new_event(type: str, subject: str, data: Mapping[str, Any], time: float, source: str = "ctiserver") -> DomainEvent:
+    return DomainEvent(type=type, subject=subject, data=data, time=time, source=source)
