@@ -1,0 +1,193 @@
+"""The sans-I/O AMI codec on crafted input: UTF-8 split anywhere, CRLF/LF, repeated headers, Follows bodies,
+bounded memory, fuzzing, encoding."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ctiserver.pbx.ami.codec import AmiDecoder, decode_all, encode_action, encode_message
+from ctiserver.pbx.ami.messages import AmiBanner, AmiEvent, AmiProtocolError, AmiResponse
+
+NEWCHANNEL = (
+    "Event: Newchannel\r\nPrivilege: call,all\r\nChannel: PJSIP/caller-00000001\r\n"
+    "CallerIDNum: 48221234567\r\nCallerIDName: Иван Петров\r\nConnectedLineName: Łukasz Żółć\r\n"
+    "Uniqueid: cti-test-1.1\r\nLinkedid: cti-test-1.1\r\n\r\n"
+).encode()
+
+
+def feed_split(data: bytes, cut: int) -> list[object]:
+    dec = AmiDecoder()
+    return [*dec.feed(data[:cut]), *dec.feed(data[cut:])]
+
+
+def test_utf8_split_at_every_byte_offset() -> None:
+    stream = NEWCHANNEL * 2
+    for cut in range(len(stream) + 1):
+        msgs = feed_split(stream, cut)
+        assert len(msgs) == 2, cut
+        for m in msgs:
+            assert isinstance(m, AmiEvent)
+            assert m["CallerIDName"] == "Иван Петров", cut
+            assert m["ConnectedLineName"] == "Łukasz Żółć", cut
+
+
+def test_byte_by_byte() -> None:
+    dec = AmiDecoder()
+    out = []
+    for i in range(len(NEWCHANNEL)):
+        out += dec.feed(NEWCHANNEL[i : i + 1])
+    assert len(out) == 1 and out[0].get("calleridname") == "Иван Петров"  # type: ignore[union-attr]
+
+
+def test_bare_lf_and_mixed_line_endings() -> None:
+    lf = NEWCHANNEL.replace(b"\r\n", b"\n")
+    mixed = b"Event: A\nX: 1\r\n\r\nEvent: B\r\nY: 2\n\n"
+    assert decode_all(lf) == decode_all(NEWCHANNEL)
+    names = [m.name for m in decode_all(mixed)]  # type: ignore[union-attr]
+    assert names == ["A", "B"]
+
+
+def test_extra_blank_lines_between_frames_are_ignored() -> None:
+    msgs = decode_all(b"\r\n\r\nEvent: A\r\n\r\n\r\n\r\nEvent: B\r\n\r\n")
+    assert [m.name for m in msgs] == ["A", "B"]  # type: ignore[union-attr]
+
+
+def test_repeated_headers_and_case_insensitive_lookup() -> None:
+    (ev,) = decode_all(
+        b"Event: VarSet\r\nChanVariable: A=1\r\nChanVariable: B=2\r\nUniqueID: u1\r\nValue: x: y\r\n\r\n"
+    )
+    assert isinstance(ev, AmiEvent)
+    assert ev.get_all("chanvariable") == ["A=1", "B=2"]
+    assert ev["ChanVariable"] == "A=1"  # first value
+    assert ev["Uniqueid"] == "u1" and "uniqueid" in ev
+    assert ev["Value"] == "x: y"  # only the first ": " separates
+    assert ev.get("Missing") is None
+    with pytest.raises(KeyError):
+        ev["Missing"]
+
+
+def test_header_without_space_and_empty_values() -> None:
+    (ev,) = decode_all(b"Event: X\r\nAccountCode: \r\nKey:value\r\nEmpty:\r\n\r\n")
+    assert isinstance(ev, AmiEvent)
+    assert ev["AccountCode"] == "" and ev["Key"] == "value" and ev["Empty"] == ""
+
+
+def test_banner_then_response() -> None:
+    dec = AmiDecoder(expect_banner=True)
+    out = dec.feed(b"Asterisk Call Manager/11.0.0\r\nResp")
+    out += dec.feed(b"onse: Success\r\nActionID: 1\r\nMessage: Authentication accepted\r\n\r\n")
+    assert isinstance(out[0], AmiBanner) and out[0].version == "11.0.0"
+    assert isinstance(out[1], AmiResponse) and out[1].ok and out[1].action_id == "1"
+    assert out[1].message == "Authentication accepted"
+
+
+def test_command_output_lines() -> None:
+    (resp,) = decode_all(
+        b"Response: Success\r\nActionID: 7\r\nMessage: Command output follows\r\n"
+        b"Output: Channel              Location\r\nOutput: 0 active channels\r\n\r\n"
+    )
+    assert isinstance(resp, AmiResponse) and resp.ok
+    assert resp.output == ("Channel              Location", "0 active channels")
+
+
+def test_legacy_follows_body() -> None:
+    (resp,) = decode_all(
+        b"Response: Follows\r\nPrivilege: Command\r\nActionID: 9\r\n"
+        b"Name/username             Host\r\n1001/1001  (Unspecified): x\r\n--END COMMAND--\r\n\r\n"
+    )
+    assert isinstance(resp, AmiResponse) and resp.ok and resp.action_id == "9"
+    assert resp.output == ("Name/username             Host", "1001/1001  (Unspecified): x")
+
+
+def test_event_list_frames() -> None:
+    msgs = decode_all(
+        b"Response: Success\r\nActionID: 3\r\nEventList: start\r\nMessage: Channels will follow\r\n\r\n"
+        b"Event: CoreShowChannel\r\nActionID: 3\r\nChannel: PJSIP/1001-1\r\n\r\n"
+        b"Event: CoreShowChannelsComplete\r\nActionID: 3\r\nEventList: Complete\r\nListItems: 1\r\n\r\n"
+    )
+    assert [type(m).__name__ for m in msgs] == ["AmiResponse", "AmiEvent", "AmiEvent"]
+    assert all(m.action_id == "3" for m in msgs)  # type: ignore[union-attr]
+
+
+def test_originate_response_event_is_an_event() -> None:
+    (ev,) = decode_all(b"Event: OriginateResponse\r\nResponse: Failure\r\nReason: 0\r\n\r\n")
+    assert isinstance(ev, AmiEvent) and ev["Response"] == "Failure"
+
+
+def test_frame_without_terminator_is_bounded_and_decoder_recovers() -> None:
+    dec = AmiDecoder(max_frame=1000)
+    with pytest.raises(AmiProtocolError, match="without a terminator"):
+        for _ in range(100):
+            dec.feed(b"X" * 100)
+    assert dec.buffered <= 1000
+    # the rest of the giant frame is dropped, then decoding goes on
+    assert dec.feed(b"Y" * 5000) == []
+    assert dec.buffered <= 1000
+    out = dec.feed(b"\r\n\r\nEvent: Next\r\n\r\n")
+    assert [m.name for m in out] == ["Next"]  # type: ignore[union-attr]
+
+
+def test_giant_line_inside_frame_reported_with_good_messages() -> None:
+    dec = AmiDecoder(max_line=100)
+    data = b"Event: A\r\n\r\nEvent: B\r\nBig: " + b"z" * 500 + b"\r\n\r\nEvent: C\r\n\r\n"
+    with pytest.raises(AmiProtocolError, match="longer than") as info:
+        dec.feed(data)
+    assert [m.name for m in info.value.messages] == ["A", "C"]  # type: ignore[union-attr]
+    assert [m.name for m in dec.feed(b"Event: D\r\n\r\n")] == ["D"]  # type: ignore[union-attr]
+
+
+def test_invalid_utf8_is_replaced_not_dropped() -> None:
+    dec = AmiDecoder()
+    (ev,) = dec.feed(b"Event: X\r\nCallerIDName: caf\xe9\r\n\r\n")
+    assert isinstance(ev, AmiEvent) and ev["CallerIDName"] == "caf\ufffd"
+    assert dec.bad_utf8_frames == 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=600), st.lists(st.integers(min_value=0, max_value=600), max_size=6))
+def test_fuzz_only_protocol_errors(data: bytes, cuts: list[int]) -> None:
+    dec = AmiDecoder(expect_banner=True, max_frame=256, max_line=64)
+    bounds = sorted({0, len(data), *(c for c in cuts if c <= len(data))})
+    for a, b in itertools.pairwise(bounds):
+        try:
+            dec.feed(data[a:b])
+        except AmiProtocolError:
+            pass
+        assert dec.buffered <= 256 + 2
+
+
+_ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_key = st.text(alphabet=_ALNUM, min_size=1, max_size=12)
+_value = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"), max_size=30
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(_key, _value), max_size=8), st.integers(min_value=1, max_value=50))
+def test_fuzz_roundtrip_encode_decode(headers: list[tuple[str, str]], chunk: int) -> None:
+    frame = encode_message([("Event", "Fuzz"), *headers])
+    dec = AmiDecoder()
+    out = []
+    for i in range(0, len(frame), chunk):
+        out += dec.feed(frame[i : i + chunk])
+    assert len(out) == 1
+    assert out[0].headers == (("Event", "Fuzz"), *headers)  # type: ignore[union-attr]
+
+
+def test_encode_action_mapping_with_repeated_values() -> None:
+    data = encode_action("Originate", {"Channel": "PJSIP/1001", "Variable": ["A=1", "B=Ж"], "ActionID": "x"})
+    assert data == (
+        "Action: Originate\r\nChannel: PJSIP/1001\r\nVariable: A=1\r\nVariable: B=Ж\r\nActionID: x\r\n\r\n"
+    ).encode()
+
+
+def test_encode_refuses_header_injection() -> None:
+    with pytest.raises(ValueError, match="line break"):
+        encode_action("Originate", {"Channel": "PJSIP/1\r\nAction: Hangup"})
+    with pytest.raises(ValueError, match="header name"):
+        encode_message([("Bad: key", "v")])
