@@ -1,0 +1,247 @@
+"""Offering one call to one agent: ring the agent's device with the caller's number and name, pop the screen
+when it rings, bridge on answer, record per the queue's policy, and hand the agent to wrap-up afterwards.
+
+Failure paths: no answer within the ring timeout → RONA (agent not_ready "missed", call back to its place);
+device busy/unreachable → agent not_ready "unreachable", call back to its place; caller hangs up while the
+agent rings → the agent leg is dropped and the agent is ready again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol
+
+from ctiserver.acd.agent_state import AgentState
+from ctiserver.acd.agents import Agent, AgentRegistry
+from ctiserver.acd.config import QueueConfig
+from ctiserver.acd.dialing import dial_agent
+from ctiserver.acd.entries import Entry
+from ctiserver.clock import Clock
+from ctiserver.control import BridgeKind, CallControl, ChannelGone, ControlError, DialFailed, DialRequest
+from ctiserver.events import Bus, new_event
+from ctiserver.logs import get_logger
+
+log = get_logger(__name__)
+
+
+class Recorder(Protocol):
+    """The recording service as the ACD sees it (``ctiserver.recording.RecordingService``)."""
+
+    async def bridged(self, call_id: str, bridge_id: str, queue: str, agent_id: str) -> str | None: ...
+
+    async def finished(self, name: str) -> None: ...
+
+
+class OfferResult(StrEnum):
+    TALKED = "talked"
+    MISSED = "missed"  # RONA
+    UNREACHABLE = "unreachable"
+    CALLER_GONE = "caller_gone"
+    CUSTOMER_FAILED = "customer_failed"  # a call-back whose customer did not answer
+    REQUEUE = "requeue"  # transferred back into the ACD while talking
+
+
+@dataclass(slots=True)
+class Talk:
+    """A live conversation, so transfers can find its channels."""
+
+    entry: Entry
+    agent_id: str
+    caller_channel: str
+    agent_channel: str
+    bridge_id: str
+    ended: asyncio.Event
+    result: OfferResult = OfferResult.TALKED
+
+
+class Connector:
+    def __init__(
+        self,
+        control: CallControl,
+        clock: Clock,
+        bus: Bus,
+        agents: AgentRegistry,
+        recorder: Recorder | None,
+        on_answered: Callable[[Entry, Agent], Awaitable[None]],
+    ) -> None:
+        self._control = control
+        self._clock = clock
+        self._bus = bus
+        self._agents = agents
+        self._recorder = recorder
+        self._on_answered = on_answered
+        self.talks: dict[str, Talk] = {}  # call id → live conversation
+
+    async def _event(self, type_: str, subject: str, data: dict[str, Any]) -> None:
+        await self._bus.publish(new_event(type_, subject, data, self._clock.now()))
+
+    def _request(self, entry: Entry, agent: Agent, cfg: QueueConfig) -> DialRequest:
+        headers = {}
+        if agent.auto_answer and cfg.auto_answer_header:
+            name, _, value = cfg.auto_answer_header.partition("=")
+            headers[name] = value
+        number = entry.callback_number or entry.request.caller_number
+        return DialRequest(
+            endpoint=agent.device,
+            caller_id_number=number,
+            caller_id_name=entry.request.caller_name,
+            timeout=cfg.ring_timeout,
+            variables={"CTI_CALL_ID": entry.call_id, "CTI_QUEUE": cfg.name, "CTI_AGENT": agent.id},
+            originator=entry.channel_id,
+            app_args=("agent", entry.call_id, agent.id),
+            headers=headers,
+        )
+
+    def _pop_data(self, entry: Entry, agent: Agent, cfg: QueueConfig, channel: str | None) -> dict[str, Any]:
+        return {
+            "agent": agent.id,
+            "call_id": entry.call_id,
+            "queue": cfg.name,
+            "channel": channel,
+            "caller_number": entry.callback_number or entry.request.caller_number,
+            "caller_name": entry.request.caller_name,
+            "callback": entry.is_callback,
+            "attached": dict(entry.attached),
+        }
+
+    async def offer(self, entry: Entry, agent: Agent, cfg: QueueConfig) -> OfferResult:
+        """Ring ``agent`` (already RESERVED) for ``entry``; return when the offer (and any talk) is over."""
+        await self._event("agent.offered", entry.call_id, self._pop_data(entry, agent, cfg, None))
+
+        async def ringing(channel_id: str) -> None:
+            if agent.state is AgentState.RESERVED:
+                await self._agents.change(agent.id, AgentState.RINGING, call_id=entry.call_id)
+            await self._event("agent.ringing", entry.call_id, self._pop_data(entry, agent, cfg, channel_id))
+
+        dial = asyncio.create_task(dial_agent(self._control, self._request(entry, agent, cfg), ringing))
+        caller_gone: asyncio.Task[None] | None = None
+        if entry.channel_id is not None:
+            caller_gone = asyncio.create_task(self._control.wait_hangup(entry.channel_id))
+        try:
+            waiters: set[asyncio.Task[Any]] = {dial} | ({caller_gone} if caller_gone else set())
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            if caller_gone is not None and caller_gone.done() and not dial.done():
+                dial.cancel()
+                with contextlib.suppress(BaseException):
+                    leg = await dial
+                    await self._hangup(leg)
+                await self._free(agent)
+                return OfferResult.CALLER_GONE
+            try:
+                agent_channel = dial.result()
+            except DialFailed as exc:
+                return (
+                    OfferResult.MISSED if exc.reason in ("noanswer", "timeout") else OfferResult.UNREACHABLE
+                )
+            except ChannelGone:
+                return OfferResult.MISSED
+            except ControlError as exc:
+                log.warning("agent dial failed", agent=agent.id, error=str(exc))
+                return OfferResult.UNREACHABLE
+        finally:
+            if caller_gone is not None:
+                caller_gone.cancel()
+        entry.legs.append(agent_channel)
+        if agent.state is AgentState.RESERVED:  # answered without a ringing report
+            await self._agents.change(agent.id, AgentState.RINGING, call_id=entry.call_id)
+        if entry.is_callback:
+            return await self._callback(entry, agent, cfg, agent_channel)
+        assert entry.channel_id is not None
+        return await self._talk(entry, agent, cfg, entry.channel_id, agent_channel)
+
+    async def _callback(
+        self, entry: Entry, agent: Agent, cfg: QueueConfig, agent_channel: str
+    ) -> OfferResult:
+        """The agent answered a call-back: now dial the customer from the agent's leg."""
+        number = entry.callback_number or ""
+        await self._event(
+            "callback.dialing", entry.call_id, {"number": number, "agent": agent.id, "queue": cfg.name}
+        )
+        request = DialRequest(
+            endpoint=cfg.callback.endpoint.format(number=number),
+            caller_id_number=agent.id,
+            caller_id_name=cfg.name,
+            timeout=30.0,
+            variables={"CTI_CALL_ID": entry.call_id, "CTI_QUEUE": cfg.name, "CTI_CALLBACK": "1"},
+            originator=agent_channel,
+            app_args=("callback", entry.call_id),
+        )
+        try:
+            customer = await self._control.dial(request)
+        except ControlError as exc:
+            await self._event("callback.failed", entry.call_id, {"number": number, "error": str(exc)})
+            await self._hangup(agent_channel)
+            await self._agents.change(agent.id, AgentState.ON_CALL, call_id=entry.call_id)
+            return OfferResult.CUSTOMER_FAILED
+        await self._event("callback.answered", entry.call_id, {"number": number, "agent": agent.id})
+        entry.legs.append(customer)
+        return await self._talk(entry, agent, cfg, customer, agent_channel)
+
+    async def _talk(
+        self, entry: Entry, agent: Agent, cfg: QueueConfig, caller: str, agent_channel: str
+    ) -> OfferResult:
+        if entry.hold_task is not None:
+            entry.hold_task.cancel()
+            with contextlib.suppress(BaseException):
+                await entry.hold_task
+            entry.hold_task = None
+        for stop in (self._control.stop_playback, self._control.stop_moh):
+            with contextlib.suppress(ControlError):
+                await stop(caller)
+        bridge = await self._control.create_bridge(BridgeKind.MIXING, name=f"cti-{entry.call_id}")
+        try:
+            await self._control.add_to_bridge(bridge, [caller, agent_channel])
+        except ChannelGone:
+            await self._hangup(agent_channel)
+            await self._destroy(bridge)
+            await self._free(agent)
+            return OfferResult.CALLER_GONE
+        await self._agents.change(agent.id, AgentState.ON_CALL, call_id=entry.call_id)
+        await self._on_answered(entry, agent)
+        data = self._pop_data(entry, agent, cfg, agent_channel) | {"bridge": bridge}
+        await self._event("agent.answered", entry.call_id, data)
+        recording = None
+        if self._recorder is not None:
+            try:
+                recording = await self._recorder.bridged(entry.call_id, bridge, cfg.name, agent.id)
+            except ControlError as exc:
+                log.warning("recording did not start", call_id=entry.call_id, error=str(exc))
+        talk = Talk(entry, agent.id, caller, agent_channel, bridge, asyncio.Event())
+        self.talks[entry.call_id] = talk
+        try:
+            ends: list[asyncio.Task[Any]] = [
+                asyncio.create_task(self._control.wait_hangup(ch)) for ch in (caller, agent_channel)
+            ]
+            ends.append(asyncio.create_task(talk.ended.wait()))
+            await asyncio.wait(ends, return_when=asyncio.FIRST_COMPLETED)
+            for t in ends:
+                t.cancel()
+        finally:
+            self.talks.pop(entry.call_id, None)
+            if recording is not None and self._recorder is not None:
+                with contextlib.suppress(ControlError):
+                    await self._recorder.finished(recording)
+            await self._hangup(agent_channel)
+            if talk.result is OfferResult.TALKED:
+                await self._hangup(caller)
+            else:
+                with contextlib.suppress(ControlError):
+                    await self._control.remove_from_bridge(bridge, caller)
+            await self._destroy(bridge)
+        return talk.result
+
+    async def _free(self, agent: Agent) -> None:
+        if agent.state in (AgentState.RESERVED, AgentState.RINGING):
+            await self._agents.change(agent.id, AgentState.READY)
+
+    async def _hangup(self, channel: str) -> None:
+        with contextlib.suppress(ControlError):
+            await self._control.hangup(channel)
+
+    async def _destroy(self, bridge: str) -> None:
+        with contextlib.suppress(ControlError):
+            await self._control.destroy_bridge(bridge)

@@ -1,0 +1,146 @@
+"""Routing decisions, pure: who may take a call, in which order calls are served, and which agent is picked.
+
+Nothing here does I/O or reads a clock: ``now`` (monotonic seconds) is passed in, so tests drive it directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ctiserver.acd.agent_state import AgentState
+from ctiserver.acd.config import RelaxRule, Strategy
+
+
+class Candidate(Protocol):
+    """What routing needs to know about an agent."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def skills(self) -> Mapping[str, int]: ...
+    @property
+    def state(self) -> AgentState: ...
+    @property
+    def registered(self) -> bool: ...
+    @property
+    def idle_since(self) -> float: ...  # monotonic time the agent last became ready
+    @property
+    def calls_today(self) -> int: ...
+    @property
+    def occupancy(self) -> float: ...  # 0..1, busy time / logged-in time today
+
+
+@dataclass(frozen=True, slots=True)
+class Need:
+    """Minimum skill levels a call needs (all of them) and how to choose among qualified agents."""
+
+    requirements: Mapping[str, int]
+    strategy: Strategy
+    relaxed: bool = False
+
+
+@dataclass(slots=True)
+class Waiting:
+    """A call waiting for an agent (routing's view of it)."""
+
+    call_id: str
+    queue: str
+    requirements: Mapping[str, int]
+    strategy: Strategy
+    priority: int
+    entered: float  # monotonic time it entered the first queue (kept through RONA, overflow, call-back)
+    seq: int  # arrival order, the tie-breaker: a re-queued call keeps its seq and so its place
+    relax: Sequence[RelaxRule] = ()
+    queue_entered: float = 0.0  # monotonic time it entered the current queue (relaxation counts from here)
+    excluded: set[str] = field(default_factory=set)  # agents who already missed this call
+    only: str | None = None  # a transfer to one named agent
+
+    def need(self, now: float) -> Need:
+        waited = now - self.queue_entered
+        need = Need(dict(self.requirements), self.strategy)
+        for rule in self.relax:
+            if waited >= rule.after:
+                merged = {k: v for k, v in {**need.requirements, **rule.requirements}.items() if v > 0}
+                if not rule.requirements:
+                    merged = {}
+                need = Need(merged, rule.strategy or need.strategy, relaxed=True)
+        return need
+
+    def effective_priority(self, now: float, aging_per_minute: float) -> float:
+        return self.priority + aging_per_minute * max(0.0, now - self.entered) / 60.0
+
+
+def qualifies(skills: Mapping[str, int], requirements: Mapping[str, int]) -> bool:
+    return all(skills.get(skill, 0) >= level for skill, level in requirements.items())
+
+
+def available(agent: Candidate) -> bool:
+    return agent.state is AgentState.READY and agent.registered
+
+
+def _skill_score(agent: Candidate, requirements: Mapping[str, int]) -> int:
+    keys = requirements or agent.skills
+    return sum(agent.skills.get(k, 0) for k in keys)
+
+
+def rank(agents: Iterable[Candidate], need: Need) -> list[Candidate]:
+    """Qualified agents, best first, by the need's strategy (ties: longest idle, then id)."""
+    pool = [a for a in agents if qualifies(a.skills, need.requirements)]
+    s = need.strategy
+    if s is Strategy.LONGEST_IDLE:
+        return sorted(pool, key=lambda a: (a.idle_since, a.id))
+    if s is Strategy.FEWEST_CALLS:
+        return sorted(pool, key=lambda a: (a.calls_today, a.idle_since, a.id))
+    if s is Strategy.BEST_SKILL:
+        return sorted(pool, key=lambda a: (-_skill_score(a, need.requirements), a.idle_since, a.id))
+    if s is Strategy.LEAST_OCCUPIED:
+        return sorted(pool, key=lambda a: (a.occupancy, a.idle_since, a.id))
+    if s is Strategy.LEAST_SKILLED:
+        return sorted(pool, key=lambda a: (sum(a.skills.values()), a.idle_since, a.id))
+    raise ValueError(f"unknown strategy {s}")  # pragma: no cover
+
+
+def service_order(waiting: Iterable[Waiting], now: float, aging_per_minute: float) -> list[Waiting]:
+    """Highest effective priority first (priority + aging), then arrival order."""
+    return sorted(waiting, key=lambda w: (-w.effective_priority(now, aging_per_minute), w.seq))
+
+
+def assign(
+    waiting: Iterable[Waiting], agents: Iterable[Candidate], now: float, aging_per_minute: float
+) -> list[tuple[Waiting, Candidate]]:
+    """One routing round: each call in service order takes the best free agent qualified for its current need.
+
+    A call that no free agent qualifies for does not block calls behind it (they may need other skills).
+    """
+    free = [a for a in agents if available(a)]
+    out: list[tuple[Waiting, Candidate]] = []
+    for call in service_order(waiting, now, aging_per_minute):
+        if not free:
+            break
+        ranked = [
+            a for a in rank(free, call.need(now)) if a.id not in call.excluded and call.only in (None, a.id)
+        ]
+        if ranked:
+            chosen = ranked[0]
+            free.remove(chosen)
+            out.append((call, chosen))
+    return out
+
+
+def position(waiting: Iterable[Waiting], call_id: str, now: float, aging_per_minute: float) -> int:
+    """1-based place of the call in its queue's service order (0 if not waiting)."""
+    for i, w in enumerate(service_order(waiting, now, aging_per_minute), start=1):
+        if w.call_id == call_id:
+            return i
+    return 0
+
+
+def estimated_wait(position: int, aht: float, staffed: int, free: int = 0) -> float | None:
+    """EWT in seconds: callers at and ahead of ``position`` beyond the ``free`` agents, each taking ``aht``
+    spread over the ``staffed`` qualified agents; ``None`` when nobody who could serve is logged in."""
+    if staffed <= 0:
+        return None
+    ahead = max(0, position - free)
+    return ahead * aht / staffed

@@ -1,0 +1,489 @@
+"""The ACD: calls wait in queues, a router matches them to agents, connectors ring and bridge.
+
+One routing task re-runs ``routing.assign`` whenever something changed (a call arrived, an agent became free,
+a device registered) and once a second for relaxation, aging, overflow and max-wait.
+Reservations happen inside
+that single task, so no agent is offered two calls and no call two agents.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from collections.abc import Mapping
+from typing import Any
+
+from ctiserver.acd.agent_state import AgentState, AgentStatus
+from ctiserver.acd.agents import Agent, AgentRegistry, InvalidRequest
+from ctiserver.acd.config import AcdConfig, QueueConfig
+from ctiserver.acd.connect import Connector, OfferResult, Recorder
+from ctiserver.acd.entries import Entry, Outcome, QueueRequest, QueueResult
+from ctiserver.acd.hold import Hold
+from ctiserver.acd.persist import AgentStateStore
+from ctiserver.acd.routing import Waiting, assign, available, estimated_wait, position, qualifies
+from ctiserver.acd.stats import QueueStats
+from ctiserver.clock import Clock
+from ctiserver.control import CallControl, ControlError
+from ctiserver.events import Bus, new_event
+from ctiserver.logs import get_logger
+
+log = get_logger(__name__)
+
+TICK = 1.0
+
+
+class UnknownQueue(KeyError):
+    pass
+
+
+class AcdService:
+    def __init__(
+        self,
+        config: AcdConfig,
+        control: CallControl,
+        clock: Clock,
+        bus: Bus,
+        store: AgentStateStore,
+        recorder: Recorder | None = None,
+    ) -> None:
+        self.config = config
+        self._control = control
+        self._clock = clock
+        self._bus = bus
+        self._store = store
+        self.agents = AgentRegistry(clock, bus, store)
+        self.stats: dict[str, QueueStats] = {q.name: QueueStats() for q in config.queues}
+        self._waiting: dict[str, Entry] = {}
+        self._seq = itertools.count(1)
+        self._kick = asyncio.Event()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._wrapups: dict[str, asyncio.Task[None]] = {}
+        self._pending_pause: dict[str, str] = {}
+        self.connector = Connector(control, clock, bus, self.agents, recorder, self._answered)
+        self.agents.listeners.append(self._agent_changed)
+
+    # ---- life cycle -------------------------------------------------------------------------------------
+    async def __aenter__(self) -> AcdService:
+        skills = await self._store.load_skills()
+        for cfg in self.config.agents:
+            self.agents.add(cfg, skills.get(cfg.id))
+        saved = await self._store.load()
+        for agent in self.agents:
+            status = saved.get(agent.id)
+            if status is not None:
+                await self._resume(agent, status)
+            elif any(a.id == agent.id and a.login for a in self.config.agents):
+                await self.agents.change(agent.id, AgentState.READY)
+        self._spawn(self._router(), "cti:acd-router")
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        tasks = list(self._tasks) + list(self._wrapups.values())
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _resume(self, agent: Agent, status: AgentStatus) -> None:
+        """A restarted daemon: logged-in agents keep their state; one caught mid-call resumes in wrap-up."""
+        if status.state in (AgentState.RESERVED, AgentState.RINGING, AgentState.ON_CALL):
+            self.agents.restore(AgentStatus(agent.id, AgentState.ON_CALL, since=status.since))
+            await self.agents.change(
+                agent.id, AgentState.WRAP_UP, until=self._clock.now() + self._wrapup_for(None)
+            )
+        else:
+            self.agents.restore(status)
+        if agent.state is AgentState.WRAP_UP and agent.status.until is not None:
+            self._arm_wrapup(agent.id, agent.status.until)
+
+    def _spawn(self, coro: Any, name: str) -> asyncio.Task[Any]:
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def queue_config(self, name: str) -> QueueConfig:
+        try:
+            return self.config.queue(name)
+        except KeyError:
+            raise UnknownQueue(name) from None
+
+    async def _event(self, type_: str, subject: str, data: Mapping[str, Any]) -> None:
+        await self._bus.publish(new_event(type_, subject, data, self._clock.now()))
+
+    # ---- calls ------------------------------------------------------------------------------------------
+    async def enqueue(self, request: QueueRequest) -> QueueResult:
+        """Put a call in a queue and return when its stay in the ACD is over (talked, abandoned, timed out,
+        turned into a call-back)."""
+        cfg = self.queue_config(request.queue)
+        mono = self._clock.monotonic()
+        waiting = Waiting(
+            call_id=request.call_id,
+            queue=cfg.name,
+            requirements=dict(request.requirements if request.requirements is not None else cfg.requirements),
+            strategy=cfg.strategy,
+            priority=request.priority if request.priority is not None else cfg.priority,
+            entered=mono,
+            seq=next(self._seq),
+            relax=cfg.relax,
+            queue_entered=mono,
+            only=request.only_agent,
+        )
+        if request.only_agent is not None:
+            self.agents.get(request.only_agent)
+            waiting.requirements = {}
+        done: asyncio.Future[QueueResult] = asyncio.get_running_loop().create_future()
+        entry = Entry(request, waiting, dict(request.attached), request.channel_id, done)
+        self.stats[cfg.name].entered += 1
+        await self._add_waiting(entry)
+        await self._event(
+            "queue.entered",
+            entry.call_id,
+            {
+                "queue": cfg.name,
+                "position": self.position(entry.call_id),
+                "priority": waiting.priority,
+                "channel": request.channel_id,
+                "attached": dict(entry.attached),
+            },
+        )
+        watcher = self._spawn(self._watch_caller(entry), f"cti:acd-watch-{entry.call_id}")
+        try:
+            return await done
+        finally:
+            watcher.cancel()
+
+    async def _add_waiting(self, entry: Entry) -> None:
+        self._waiting[entry.call_id] = entry
+        if entry.channel_id is not None and entry.hold_task is None:
+            hold = Hold(
+                self._control,
+                self._clock,
+                lambda: self.queue_config(entry.waiting.queue),
+                self._announce,
+                self._callback_requested,
+            )
+            entry.hold_task = self._spawn(hold.run(entry), f"cti:acd-hold-{entry.call_id}")
+        self._kick.set()
+
+    async def _watch_caller(self, entry: Entry) -> None:
+        """A caller who hangs up while waiting has abandoned (offers in progress handle their own)."""
+        channel = entry.channel_id
+        if channel is None:
+            return
+        await self._control.wait_hangup(channel)
+        if entry.call_id in self._waiting and entry.channel_id is not None:
+            await self._leave(entry, Outcome.ABANDONED)
+
+    async def _leave(self, entry: Entry, outcome: Outcome, agent: str | None = None) -> None:
+        self._waiting.pop(entry.call_id, None)
+        if entry.hold_task is not None:
+            entry.hold_task.cancel()
+            entry.hold_task = None
+        stats = self.stats[entry.waiting.queue]
+        if outcome is Outcome.ABANDONED:
+            stats.abandoned += 1
+        elif outcome is Outcome.TIMEOUT:
+            stats.timeout += 1
+        elif outcome is Outcome.TRANSFERRED:
+            stats.transferred += 1
+        waited = self._clock.monotonic() - entry.waiting.entered
+        await self._event(
+            "queue.left",
+            entry.call_id,
+            {
+                "queue": entry.waiting.queue,
+                "outcome": outcome.value,
+                "waited": round(waited, 3),
+                "agent": agent,
+            },
+        )
+        if not entry.done.done():
+            entry.done.set_result(QueueResult(outcome, entry.waiting.queue, waited, agent))
+
+    async def _answered(self, entry: Entry, agent: Agent) -> None:
+        waited = self._clock.monotonic() - entry.waiting.entered
+        stats = self.stats[entry.waiting.queue]
+        stats.answered += 1
+        stats.waited(waited)
+        if entry.is_callback:
+            stats.callbacks_connected += 1
+        need = entry.waiting.need(self._clock.monotonic())
+        if need.relaxed and not qualifies(agent.skills, entry.waiting.requirements):
+            stats.relaxed_answers += 1
+        await self._event(
+            "queue.left",
+            entry.call_id,
+            {
+                "queue": entry.waiting.queue,
+                "outcome": "answered",
+                "waited": round(waited, 3),
+                "agent": agent.id,
+                "relaxed": need.relaxed,
+                "callback": entry.is_callback,
+            },
+        )
+
+    async def _callback_requested(self, entry: Entry) -> None:
+        cfg = self.queue_config(entry.waiting.queue)
+        channel = entry.channel_id
+        entry.callback_number = entry.request.caller_number
+        entry.channel_id = None
+        self.stats[cfg.name].callbacks_requested += 1
+        await self._event(
+            "callback.requested",
+            entry.call_id,
+            {"queue": cfg.name, "number": entry.callback_number, "position": self.position(entry.call_id)},
+        )
+        if channel is not None:
+            with contextlib.suppress(ControlError):
+                await self._control.stop_moh(channel)
+                if cfg.callback.confirm_media:
+                    await self._control.play(channel, list(cfg.callback.confirm_media))
+            with contextlib.suppress(ControlError):
+                await self._control.hangup(channel)
+        if not entry.done.done():
+            waited = self._clock.monotonic() - entry.waiting.entered
+            entry.done.set_result(QueueResult(Outcome.CALLBACK, cfg.name, waited))
+
+    # ---- positions, EWT ----------------------------------------------------------------------------------
+    def waiting_in(self, queue: str) -> list[Waiting]:
+        return [e.waiting for e in self._waiting.values() if e.waiting.queue == queue]
+
+    def position(self, call_id: str) -> int:
+        entry = self._waiting.get(call_id)
+        if entry is None:
+            return 0
+        return position(
+            self.waiting_in(entry.waiting.queue),
+            call_id,
+            self._clock.monotonic(),
+            self.config.aging_per_minute,
+        )
+
+    def _announce(self, entry: Entry) -> tuple[int, float | None]:
+        pos = self.position(entry.call_id)
+        need = entry.waiting.need(self._clock.monotonic())
+        staffed = [a for a in self.agents if a.status.logged_in and qualifies(a.skills, need.requirements)]
+        free = sum(1 for a in staffed if available(a))
+        return pos, estimated_wait(pos, self.stats[entry.waiting.queue].aht, len(staffed), free)
+
+    # ---- routing ----------------------------------------------------------------------------------------
+    async def _router(self) -> None:
+        ticker = self._spawn(self._ticker(), "cti:acd-ticker")
+        try:
+            while True:
+                await self._kick.wait()
+                self._kick.clear()
+                await self._housekeeping()
+                await self._route_once()
+        finally:
+            ticker.cancel()
+
+    async def _ticker(self) -> None:
+        while True:
+            await self._clock.sleep(TICK)
+            self._kick.set()
+
+    async def _housekeeping(self) -> None:
+        now = self._clock.monotonic()
+        for entry in list(self._waiting.values()):
+            cfg = self.queue_config(entry.waiting.queue)
+            if (
+                cfg.max_wait is not None
+                and not entry.is_callback
+                and now - entry.waiting.entered >= cfg.max_wait
+            ):
+                await self._leave(entry, Outcome.TIMEOUT)
+            elif cfg.overflow is not None and now - entry.waiting.queue_entered >= cfg.overflow.after:
+                await self._overflow(entry, cfg.overflow.queue)
+
+    async def _overflow(self, entry: Entry, target: str) -> None:
+        src = entry.waiting.queue
+        cfg = self.queue_config(target)
+        self.stats[src].overflowed += 1
+        await self._event("queue.left", entry.call_id, {"queue": src, "outcome": "overflow", "to": target})
+        w = entry.waiting
+        w.queue, w.requirements, w.strategy, w.relax = (
+            cfg.name,
+            dict(cfg.requirements),
+            cfg.strategy,
+            cfg.relax,
+        )
+        w.priority = max(w.priority, cfg.priority)
+        w.queue_entered = self._clock.monotonic()
+        self.stats[cfg.name].entered += 1
+        await self._event("queue.entered", entry.call_id, {"queue": cfg.name, "from": src})
+
+    async def _route_once(self) -> None:
+        now = self._clock.monotonic()
+        pairs = assign(
+            [e.waiting for e in self._waiting.values()], self.agents, now, self.config.aging_per_minute
+        )
+        for waiting, candidate in pairs:
+            entry = self._waiting.pop(waiting.call_id)
+            await self.agents.change(candidate.id, AgentState.RESERVED, call_id=entry.call_id)
+            self._spawn(self._serve(entry, self.agents.get(candidate.id)), f"cti:acd-offer-{entry.call_id}")
+
+    async def _serve(self, entry: Entry, agent: Agent) -> None:
+        cfg = self.queue_config(entry.waiting.queue)
+        started = self._clock.monotonic()
+        try:
+            result = await self.connector.offer(entry, agent, cfg)
+        except Exception as exc:  # keep the ACD alive; put the agent somewhere sane
+            log.exception("offer failed", call_id=entry.call_id, agent=agent.id)
+            result = OfferResult.UNREACHABLE
+            if agent.state is AgentState.ON_CALL:
+                result = OfferResult.TALKED
+            del exc
+        if result in (OfferResult.MISSED, OfferResult.UNREACHABLE):
+            reason = (
+                self.config.missed_reason if result is OfferResult.MISSED else self.config.unreachable_reason
+            )
+            if result is OfferResult.MISSED:
+                self.stats[cfg.name].rona += 1
+            if agent.state in (AgentState.RESERVED, AgentState.RINGING):
+                await self.agents.change(agent.id, AgentState.NOT_READY, reason=reason)
+            entry.waiting.excluded.add(agent.id)
+            if len(entry.waiting.excluded) >= len(self.agents):
+                entry.waiting.excluded.clear()
+            await self._event(
+                "queue.requeued", entry.call_id, {"queue": cfg.name, "agent": agent.id, "why": reason}
+            )
+            await self._add_waiting(entry)  # same seq: same place
+            return
+        if result is OfferResult.CALLER_GONE:
+            await self._leave(entry, Outcome.ABANDONED)
+            return
+        if result is OfferResult.CUSTOMER_FAILED:
+            await self._end_talk(agent, cfg, started)
+            if not entry.done.done():
+                entry.done.set_result(QueueResult(Outcome.CALLBACK, cfg.name, 0.0, agent.id))
+            return
+        await self._end_talk(agent, cfg, started)
+        if result is OfferResult.REQUEUE:
+            return  # the transfer already put the entry back / elsewhere
+        waited = started - entry.waiting.entered
+        if not entry.done.done():
+            entry.done.set_result(QueueResult(Outcome.ANSWERED, cfg.name, waited, agent.id))
+
+    async def _end_talk(self, agent: Agent, cfg: QueueConfig, started: float) -> None:
+        self.stats[cfg.name].handled(self._clock.monotonic() - started)
+        if agent.state is not AgentState.ON_CALL:
+            return
+        wrap = cfg.wrapup
+        if wrap > 0:
+            until = self._clock.now() + wrap
+            await self.agents.change(agent.id, AgentState.WRAP_UP, until=until)
+            self._arm_wrapup(agent.id, until)
+        else:
+            await self._after_work(agent.id)
+
+    def _wrapup_for(self, queue: str | None) -> float:
+        if queue is not None:
+            return self.queue_config(queue).wrapup
+        return max((q.wrapup for q in self.config.queues), default=0.0)
+
+    def _arm_wrapup(self, agent_id: str, until: float) -> None:
+        old = self._wrapups.pop(agent_id, None)
+        if old is not None:
+            old.cancel()
+        self._wrapups[agent_id] = asyncio.create_task(self._wrapup_timer(agent_id, until))
+
+    async def _wrapup_timer(self, agent_id: str, until: float) -> None:
+        await self._clock.sleep(max(0.0, until - self._clock.now()))
+        agent = self.agents.get(agent_id)
+        if agent.state is AgentState.WRAP_UP and agent.status.until == until:
+            self._wrapups.pop(agent_id, None)
+            await self._after_work(agent_id)
+
+    async def _after_work(self, agent_id: str) -> None:
+        reason = self._pending_pause.pop(agent_id, None)
+        if reason is not None:
+            await self.agents.change(agent_id, AgentState.NOT_READY, reason=reason)
+        else:
+            await self.agents.change(agent_id, AgentState.READY)
+
+    async def _agent_changed(self, agent: Agent, prev: AgentStatus) -> None:
+        if available(agent):
+            self._kick.set()
+
+    # ---- agent requests (API / console) -----------------------------------------------------------------
+    async def login(self, agent_id: str, *, ready: bool = True, reason: str = "login") -> AgentStatus:
+        agent = self.agents.get(agent_id)
+        if agent.state is not AgentState.LOGGED_OUT:
+            raise InvalidRequest(f"agent {agent_id} is already logged in")
+        if ready:
+            return await self.agents.change(agent_id, AgentState.READY)
+        return await self.agents.change(
+            agent_id, AgentState.NOT_READY, reason=self._reason(reason, allow=True)
+        )
+
+    async def logout(self, agent_id: str) -> AgentStatus:
+        return await self.agents.change(agent_id, AgentState.LOGGED_OUT)
+
+    async def ready(self, agent_id: str) -> AgentStatus:
+        self._pending_pause.pop(agent_id, None)
+        agent = self.agents.get(agent_id)
+        if agent.state is AgentState.WRAP_UP:
+            task = self._wrapups.pop(agent_id, None)
+            if task is not None:
+                task.cancel()
+        return await self.agents.change(agent_id, AgentState.READY)
+
+    async def pause(self, agent_id: str, reason: str) -> AgentStatus:
+        """not_ready(reason); a busy agent pauses as soon as the call and its wrap-up are over."""
+        reason = self._reason(reason)
+        agent = self.agents.get(agent_id)
+        if agent.state in (AgentState.RESERVED, AgentState.RINGING, AgentState.ON_CALL):
+            self._pending_pause[agent_id] = reason
+            return agent.status
+        if agent.state is AgentState.WRAP_UP:
+            task = self._wrapups.pop(agent_id, None)
+            if task is not None:
+                task.cancel()
+        return await self.agents.change(agent_id, AgentState.NOT_READY, reason=reason)
+
+    async def extend_wrapup(self, agent_id: str, seconds: float) -> AgentStatus:
+        agent = self.agents.get(agent_id)
+        if agent.state is not AgentState.WRAP_UP or agent.status.until is None:
+            raise InvalidRequest(f"agent {agent_id} is not in wrap-up")
+        if not 0 < seconds <= self.config.wrapup_max_extension:
+            raise InvalidRequest(f"extension must be within 0..{self.config.wrapup_max_extension} s")
+        until = agent.status.until + seconds
+        status = await self.agents.change(
+            agent_id, AgentState.WRAP_UP, until=until, call_id=agent.status.call_id
+        )
+        self._arm_wrapup(agent_id, until)
+        return status
+
+    def _reason(self, reason: str, *, allow: bool = False) -> str:
+        if reason not in self.config.pause_reasons and not (allow and reason == "login"):
+            raise InvalidRequest(
+                f"unknown pause reason {reason!r}; known: {', '.join(self.config.pause_reasons)}"
+            )
+        return reason
+
+    async def device_state(self, device: str, registered: bool) -> None:
+        """Endpoint/contact/device state from the PBX: an unregistered device makes its agent unavailable."""
+        agent = self.agents.by_device(device)
+        if agent is not None:
+            await self.agents.set_registered(agent.id, registered)
+            if registered:
+                self._kick.set()
+
+    async def set_skills(self, agent_id: str, skills: Mapping[str, int]) -> None:
+        for skill, level in skills.items():
+            if not 1 <= level <= 10:
+                raise InvalidRequest(f"skill {skill!r}: level {level} is outside 1..10")
+        await self._store.save_skills(agent_id, skills)
+        self.agents.get(agent_id).skills = dict(skills)
+        self._kick.set()
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "agents": [a.to_json() for a in self.agents],
+            "queues": {
+                name: {**s.to_json(), "waiting": len(self.waiting_in(name))} for name, s in self.stats.items()
+            },
+        }
