@@ -1,0 +1,168 @@
+"""Channel-level AMI events: lifecycle (Newchannel/Newstate/Hangup), caller ids, dials, bridges, hold."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ctiserver.calls.call_state import CallState
+from ctiserver.calls.leg_state import CHANNEL_STATES, LegState
+from ctiserver.calls.model import Call, HoldSpan, Role
+from ctiserver.calls.text import clean as _clean
+
+if TYPE_CHECKING:
+    from ctiserver.calls.tracker import Tracker
+    from ctiserver.pbx.ami.messages import AmiEvent
+
+
+def _newchannel(t: Tracker, ev: AmiEvent, at: float) -> None:
+    uid = ev.get("Uniqueid")
+    chan = ev.get("Channel")
+    if not uid or not chan:
+        t.anomaly("newchannel_without_ids")
+        return
+    if uid in t.legs or uid in t.leg_call:
+        t.anomaly("duplicate_newchannel")
+        return
+    t._new_leg(uid, ev.get("Linkedid") or uid, chan, ev.get("ChannelState"), at, ev)
+
+
+def _newstate(t: Tracker, ev: AmiEvent, at: float) -> None:
+    leg = t.leg_for(ev, at)
+    if leg is None:
+        return
+    target = CHANNEL_STATES.get(ev.get("ChannelState") or "", None)
+    if target is not None:
+        t.set_leg_state(leg, target, at)
+    num = _clean(ev.get("ConnectedLineNum"))
+    if num:
+        leg.callee_num, leg.callee_name = num, _clean(ev.get("ConnectedLineName"))
+
+
+def _newcallerid(t: Tracker, ev: AmiEvent, at: float) -> None:
+    leg = t.leg_for(ev, at)
+    if leg is not None:
+        leg.caller_num = _clean(ev.get("CallerIDNum")) or leg.caller_num
+        leg.caller_name = _clean(ev.get("CallerIDName")) or leg.caller_name
+
+
+def _newconnectedline(t: Tracker, ev: AmiEvent, at: float) -> None:
+    leg = t.leg_for(ev, at)
+    if leg is not None:
+        num = _clean(ev.get("ConnectedLineNum"))
+        if num:
+            leg.callee_num, leg.callee_name = num, _clean(ev.get("ConnectedLineName"))
+
+
+def _dialbegin(t: Tracker, ev: AmiEvent, at: float) -> None:
+    dest = t.leg_for(ev, at, "DestUniqueid", "Dest")
+    src = t.leg_for(ev, at)
+    if dest is not None and src is not None:
+        dest.dialed_by = src.uniqueid
+
+
+def _dialend(t: Tracker, ev: AmiEvent, at: float) -> None:
+    src = t.leg_for(ev, at)
+    status = ev.get("DialStatus") or ""
+    if src is not None:
+        src.dialstatus = status
+
+
+def _bridgeenter(t: Tracker, ev: AmiEvent, at: float) -> None:
+    leg = t.leg_for(ev, at)
+    bridge = ev.get("BridgeUniqueid")
+    if leg is None or not bridge:
+        return
+    leg.bridges.add(bridge)
+    if leg.bridged is None:
+        leg.bridged = at
+    call = t.call_for_leg(leg)
+    if leg.role is Role.LOCAL:
+        return
+    peers = [x for x in call.party_legs() if bridge in x.bridges and x.state is not LegState.ENDED]
+    if len(peers) >= 2:
+        t.set_call_state(call, CallState.CONNECTED, at)
+
+
+def _bridgeleave(t: Tracker, ev: AmiEvent, at: float) -> None:
+    leg = t.leg_for(ev, at)
+    bridge = ev.get("BridgeUniqueid")
+    if leg is None or not bridge:
+        return
+    leg.bridges.discard(bridge)
+    call = t.call_for_leg(leg)
+    if call.state is CallState.CONNECTED and not _has_conversation(call):
+        t.set_call_state(call, CallState.ACTIVE, at)
+
+
+def _has_conversation(call: Call) -> bool:
+    seen: set[str] = set()
+    for leg in call.party_legs():
+        if leg.state is LegState.ENDED:
+            continue
+        if leg.bridges & seen:
+            return True
+        seen |= leg.bridges
+    return False
+
+
+def _hold(t: Tracker, ev: AmiEvent, at: float) -> None:
+    leg = t.leg_for(ev, at)
+    if leg is None:
+        return
+    if leg.state is not LegState.UP:
+        t.anomaly("hold_when_not_up")
+        return
+    t.set_leg_state(leg, LegState.HELD, at)
+    leg.hold.append(HoldSpan(at))
+    call = t.call_for_leg(leg)
+    t.emit("call.updated", call.call_id, {"call_id": call.call_id, "change": "hold", "leg": leg.uniqueid}, at)
+
+
+def _unhold(t: Tracker, ev: AmiEvent, at: float) -> None:
+    leg = t.leg_for(ev, at)
+    if leg is None:
+        return
+    if leg.state is not LegState.HELD:
+        t.anomaly("unhold_when_not_held")
+        return
+    leg.fsm.move(LegState.UP)
+    if leg.hold and leg.hold[-1].end is None:
+        leg.hold[-1].end = at
+    call = t.call_for_leg(leg)
+    t.emit(
+        "call.updated", call.call_id, {"call_id": call.call_id, "change": "unhold", "leg": leg.uniqueid}, at
+    )
+
+
+def _hanguprequest(t: Tracker, ev: AmiEvent, at: float) -> None:
+    leg = t.leg_for(ev, at)
+    if leg is not None:
+        t._hangup_initiator.setdefault(t.leg_call[leg.uniqueid], leg.channel)
+
+
+def _hangup(t: Tracker, ev: AmiEvent, at: float) -> None:
+    leg = t.leg_for(ev, at)
+    if leg is None:
+        t.anomaly("hangup_of_unknown_leg")
+        return
+    try:
+        cause: int | None = int(ev.get("Cause") or "")
+    except ValueError:
+        cause = None
+    t.end_leg(leg, at, "hangup", cause, ev.get("Cause-txt") or "")
+
+
+HANDLERS = {
+    "Newchannel": _newchannel,
+    "Newstate": _newstate,
+    "NewCallerid": _newcallerid,
+    "NewConnectedLine": _newconnectedline,
+    "DialBegin": _dialbegin,
+    "DialEnd": _dialend,
+    "BridgeEnter": _bridgeenter,
+    "BridgeLeave": _bridgeleave,
+    "Hold": _hold,
+    "Unhold": _unhold,
+    "HangupRequest": _hanguprequest,
+    "Hangup": _hangup,
+}

@@ -1,0 +1,85 @@
+"""Facts the engine's own ACD/IVR/recording add to a tracked call (Stasis calls have no app_queue events)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ctiserver.calls.emitter import Emitter
+from ctiserver.calls.model import Call, Leg
+from ctiserver.clock import Clock
+from ctiserver.events.envelope import DomainEvent
+
+
+class EngineFacts:
+    clock: Clock
+    legs: dict[str, Leg]
+    _ems: Emitter
+
+    def call_of(self, key: str) -> Call | None:
+        raise NotImplementedError
+
+    def emit(self, type_: str, subject: str, data: dict[str, Any], at: float) -> None:
+        self._ems.emit(type_, subject, data, at)
+
+    def _fact_call(self, call_id: str) -> Call:
+        call = self.call_of(call_id)
+        if call is None:
+            raise KeyError(f"unknown call {call_id!r}")
+        return call
+
+    def record_ivr_step(
+        self, call_id: str, node: str, result: str | None = None, at: float | None = None, **extra: Any
+    ) -> list[DomainEvent]:
+        when = self.clock.now() if at is None else at
+        call = self._fact_call(call_id)
+        step = {"node": node, "result": result, "at": when, **extra}
+        call.ivr_path.append(step)
+        self.emit("ivr.step", call.call_id, {"call_id": call.call_id, **step}, when)
+        return self._ems.take()
+
+    def set_self_service(self, call_id: str, outcome: str | None) -> list[DomainEvent]:
+        return self._update(call_id, "self_service", outcome)
+
+    def set_disposition(self, call_id: str, disposition: str) -> list[DomainEvent]:
+        return self._update(call_id, "disposition", disposition)
+
+    def add_wrapup(self, call_id: str, seconds: float) -> list[DomainEvent]:
+        call = self._fact_call(call_id)
+        return self._update(call_id, "wrapup_seconds", call.wrapup_seconds + max(0.0, seconds))
+
+    def attach_data(self, call_id: str, key: str, value: str) -> list[DomainEvent]:
+        call = self._fact_call(call_id)
+        call.data[key] = value
+        self.emit(
+            "call.updated",
+            call.call_id,
+            {"call_id": call.call_id, "change": "data", "key": key, "value": value},
+            self.clock.now(),
+        )
+        return self._ems.take()
+
+    def add_recording(self, key: str, recording_id: str) -> list[DomainEvent]:
+        """``key`` is a leg uniqueid, or a call id (the recording is filed on the call's first leg)."""
+        leg = self.legs.get(key)
+        call = self._fact_call(key)
+        target = leg or call.first_leg()
+        if target is not None and recording_id not in target.recordings:
+            target.recordings.append(recording_id)
+        self.emit(
+            "call.updated",
+            call.call_id,
+            {"call_id": call.call_id, "change": "recording", "recording_id": recording_id},
+            self.clock.now(),
+        )
+        return self._ems.take()
+
+    def _update(self, call_id: str, attr: str, value: Any) -> list[DomainEvent]:
+        call = self._fact_call(call_id)
+        setattr(call, attr, value)
+        self.emit(
+            "call.updated",
+            call.call_id,
+            {"call_id": call.call_id, "change": attr, attr: value},
+            self.clock.now(),
+        )
+        return self._ems.take()

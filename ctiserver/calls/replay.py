@@ -1,0 +1,41 @@
+"""Feed AMI captures (bytes as received on the wire) through the codec and the tracker."""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterable
+from pathlib import Path
+
+from ctiserver.calls.tracker import Tracker
+from ctiserver.clock import Clock
+from ctiserver.pbx.ami.codec import AmiDecoder
+from ctiserver.pbx.ami.messages import AmiEvent
+
+CHUNK = 64 * 1024
+
+
+def read_capture(path: str | Path) -> bytes:
+    p = Path(path)
+    data = p.read_bytes()
+    return gzip.decompress(data) if p.suffix == ".gz" else data
+
+
+def track_bytes(chunks: Iterable[bytes], tracker: Tracker | None = None) -> Tracker:
+    """Decode ``chunks`` (one AMI connection) and feed every event to ``tracker``."""
+    t = tracker or Tracker()
+    decoder = AmiDecoder()
+    feed = t.feed
+    for chunk in chunks:
+        for msg in decoder.feed(chunk):
+            if isinstance(msg, AmiEvent):
+                feed(msg)
+    return t
+
+
+def track_files(paths: Iterable[str | Path], clock: Clock | None = None) -> Tracker:
+    """Each file is one AMI connection (e.g. ``ami.raw`` then ``ami-after.raw`` after a restart)."""
+    t = Tracker(clock)
+    for path in paths:
+        data = read_capture(path)
+        track_bytes((data[i : i + CHUNK] for i in range(0, len(data), CHUNK)), t)
+    return t

@@ -1,0 +1,301 @@
+"""The call tracker: typed AMI events in, Channel → Leg → Call out, domain events returned (sans-I/O).
+
+``Tracker.feed(event)`` updates the model and returns the ``DomainEvent``s of that step; a thin component
+(``calls/component.py``) publishes them and persists finished calls. Legs are grouped into calls by
+``Linkedid``; a channel whose linkedid changes moves to the new call. Every leg follows the explicit
+machine of ``leg_state.py``; events that arrive out of order or twice are absorbed (counted in
+``anomalies``) rather than corrupting a leg. ``resync(channels)`` reconciles with a CoreShowChannels list
+after a reconnect and closes legs that vanished with ``end_reason = "vanished"``; a PBX restart
+(``Shutdown``, or ``FullyBooted`` with a lower uptime) closes every open leg
+(``pbx_shutdown``/``pbx_restart``).
+
+Handlers live in ``channel_events.py``, ``pbx_events.py`` and ``queue_events.py``; facts from the engine's
+own ACD/IVR (Stasis calls) come in through the methods of ``facts.EngineFacts``.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from ctiserver.calls import channel_events, pbx_events, queue_events
+from ctiserver.calls.call_state import CallState
+from ctiserver.calls.emitter import Emitter
+from ctiserver.calls.facts import EngineFacts
+from ctiserver.calls.leg_state import CHANNEL_STATES, LegState
+from ctiserver.calls.model import Call, Leg, Role
+from ctiserver.calls.text import clean as _clean
+from ctiserver.calls.text import hms as _hms
+from ctiserver.clock import Clock, SystemClock
+from ctiserver.events.envelope import DomainEvent
+from ctiserver.pbx.ami.messages import AmiEvent
+
+Handler = Callable[["Tracker", AmiEvent, float], None]
+
+
+class Tracker(EngineFacts):
+    def __init__(self, clock: Clock | None = None, *, keep_finished: int = 10_000) -> None:
+        self.clock = clock or SystemClock()
+        self.calls: dict[str, Call] = {}  # live calls by call id
+        self.legs: dict[str, Leg] = {}  # live legs by uniqueid
+        self.leg_call: dict[str, str] = {}  # uniqueid → call id
+        self.finished: OrderedDict[str, Call] = OrderedDict()
+        self.keep_finished = keep_finished
+        self.anomalies: dict[str, int] = {}
+        self.events_seen = 0
+        self._ems = Emitter()
+        self._uptime: float | None = None
+        self._uptime_at: float | None = None
+        self._hangup_initiator: dict[str, str] = {}  # call id → channel of the first HangupRequest
+
+    # ---------------------------------------------------------------- entry points
+    def feed(self, event: AmiEvent) -> list[DomainEvent]:
+        self.events_seen += 1
+        handler = HANDLERS.get(event.name)
+        if handler is not None:
+            ts = event.get("Timestamp")
+            handler(self, event, float(ts) if ts else self.clock.now())
+        return self._ems.take() if self._ems.out else []
+
+    def feed_all(self, events: Iterable[AmiEvent]) -> list[DomainEvent]:
+        out: list[DomainEvent] = []
+        for ev in events:
+            out.extend(self.feed(ev))
+        return out
+
+    def call_of(self, key: str) -> Call | None:
+        """A live or recently finished call by call id, or by the uniqueid of one of its legs."""
+        call_id = self.leg_call.get(key, key)
+        return self.calls.get(call_id) or self.finished.get(call_id)
+
+    def all_calls(self) -> list[Call]:
+        return [*self.finished.values(), *self.calls.values()]
+
+    # ---------------------------------------------------------------- helpers used by handlers
+    def anomaly(self, kind: str) -> None:
+        self.anomalies[kind] = self.anomalies.get(kind, 0) + 1
+
+    def emit(self, type_: str, subject: str, data: dict[str, Any], at: float) -> None:
+        self._ems.emit(type_, subject, data, at)
+
+    def leg_for(self, ev: AmiEvent, at: float, uid_key: str = "Uniqueid", prefix: str = "") -> Leg | None:
+        uid = ev.get(uid_key)
+        if not uid:
+            return None
+        leg = self.legs.get(uid)
+        if leg is None:
+            if uid in self.leg_call:  # already ended: a late event
+                return None
+            # first sight of a channel that existed before we connected: adopt it
+            chan = ev.get(prefix + "Channel")
+            if not chan:
+                return None
+            self.anomaly("adopted_leg")
+            leg = self._new_leg(
+                uid, ev.get(prefix + "Linkedid") or uid, chan, ev.get(prefix + "ChannelState"), at, ev, prefix
+            )
+        else:
+            linked = ev.get(prefix + "Linkedid")
+            if linked and linked != leg.linkedid:
+                self._relink(leg, linked, at)
+        return leg
+
+    def call_for_leg(self, leg: Leg) -> Call:
+        return self.calls[self.leg_call[leg.uniqueid]]
+
+    def _new_leg(
+        self,
+        uid: str,
+        linkedid: str,
+        channel: str,
+        state: str | None,
+        at: float,
+        ev: AmiEvent,
+        prefix: str = "",
+    ) -> Leg:
+        call = self.calls.get(linkedid)
+        new_call = call is None
+        if call is None:
+            call = Call(call_id=linkedid, started=at)
+            self.calls[linkedid] = call
+            self.finished.pop(linkedid, None)
+        direction = "in" if state in ("4", "6") and not channel.startswith("Local/") else "out"
+        if channel.startswith("Local/"):
+            role = Role.LOCAL
+        elif not call.party_legs():
+            role = Role.CALLER if direction == "in" else Role.OUTBOUND
+        elif call.pending_transfer:
+            role = Role.TRANSFER_TARGET
+            call.pending_transfer = False
+        else:
+            role = Role.AGENT
+        leg = Leg(
+            uniqueid=uid,
+            linkedid=linkedid,
+            channel=channel,
+            role=role,
+            direction=direction,
+            created=at,
+            caller_num=_clean(ev.get(prefix + "CallerIDNum")),
+            caller_name=_clean(ev.get(prefix + "CallerIDName")),
+            callee_num=_clean(ev.get(prefix + "Exten")),
+        )
+        target = CHANNEL_STATES.get(state or "0", LegState.NEW)
+        self.legs[uid] = leg
+        self.leg_call[uid] = call.call_id
+        call.legs[uid] = leg
+        if new_call:
+            self.emit(
+                "call.created",
+                call.call_id,
+                {
+                    "call_id": call.call_id,
+                    "channel": channel,
+                    "caller_num": leg.caller_num,
+                    "direction": direction,
+                },
+                at,
+            )
+        self.emit("leg.created", call.call_id, {"call_id": call.call_id, **leg.snapshot()}, at)
+        self.set_leg_state(leg, target, at)
+        return leg
+
+    def _relink(self, leg: Leg, linkedid: str, at: float) -> None:
+        old = self.calls.get(self.leg_call[leg.uniqueid])
+        dest = self.calls.get(linkedid)
+        if dest is None:
+            dest = Call(call_id=linkedid, started=at)
+            self.calls[linkedid] = dest
+            self.emit("call.created", linkedid, {"call_id": linkedid, "channel": leg.channel}, at)
+        if old is not None:
+            old.legs.pop(leg.uniqueid, None)
+            if old.call_id not in dest.merged_from:
+                dest.merged_from.append(old.call_id)
+            for key, value in old.data.items():
+                dest.data.setdefault(key, value)
+        leg.linkedid = linkedid
+        dest.legs[leg.uniqueid] = leg
+        self.leg_call[leg.uniqueid] = linkedid
+        self.emit(
+            "call.updated",
+            linkedid,
+            {
+                "call_id": linkedid,
+                "change": "linkedid",
+                "leg": leg.uniqueid,
+                "from": old.call_id if old else None,
+            },
+            at,
+        )
+        if old is not None and not old.legs and old.call_id in self.calls:
+            del self.calls[old.call_id]
+
+    def set_leg_state(self, leg: Leg, target: LegState, at: float) -> None:
+        if leg.state is target or (target is LegState.UP and leg.state is LegState.HELD):
+            return
+        if not leg.fsm.can(target):
+            self.anomaly(f"leg_{leg.state.value}_to_{target.value}")
+            return
+        leg.fsm.move(target)
+        if target is LegState.RINGING and leg.ringing is None:
+            leg.ringing = at
+        elif target is LegState.UP and leg.answered is None:
+            leg.answered = at
+            call = self.call_for_leg(leg)
+            if call.answered is None and leg.role is not Role.LOCAL:
+                call.answered = at
+                self.emit(
+                    "call.answered",
+                    call.call_id,
+                    {"call_id": call.call_id, "leg": leg.uniqueid, "channel": leg.channel},
+                    at,
+                )
+
+    def end_leg(
+        self, leg: Leg, at: float, reason: str, cause: int | None = None, cause_txt: str = ""
+    ) -> None:
+        if leg.state is LegState.ENDED:
+            return
+        call = self.call_for_leg(leg)
+        leg.fsm.move(LegState.ENDED)
+        leg.ended = at
+        leg.end_reason = reason
+        if cause is not None:
+            leg.hangup_cause = cause
+            leg.hangup_cause_txt = cause_txt
+        for span in leg.hold:
+            if span.end is None:
+                span.end = at
+        if leg.hangup_source is None:
+            leg.hangup_source = self._hangup_initiator.get(call.call_id, "")
+        del self.legs[leg.uniqueid]
+        self.emit("leg.ended", call.call_id, {"call_id": call.call_id, **leg.snapshot()}, at)
+        if leg.role in (Role.CALLER, Role.OUTBOUND):
+            queue_events.finish_open_segments(self, call, at)
+        if all(x.state is LegState.ENDED for x in call.legs.values()):
+            self.end_call(call, at, reason)
+
+    def end_call(self, call: Call, at: float, reason: str) -> None:
+        queue_events.finish_open_segments(self, call, at)
+        call.fsm.move(CallState.ENDED)
+        call.ended = at
+        call.end_reason = reason
+        self.calls.pop(call.call_id, None)
+        self._hangup_initiator.pop(call.call_id, None)
+        self.finished[call.call_id] = call
+        while len(self.finished) > self.keep_finished:
+            old_id, old = self.finished.popitem(last=False)
+            for uid in old.legs:
+                if self.leg_call.get(uid) == old_id:
+                    del self.leg_call[uid]
+        self.emit("call.ended", call.call_id, call.snapshot(), at)
+
+    def set_call_state(self, call: Call, target: CallState, at: float) -> None:
+        if call.state is target:
+            return
+        if not call.fsm.can(target):
+            self.anomaly(f"call_{call.state.value}_to_{target.value}")
+            return
+        call.fsm.move(target)
+        if target is CallState.CONNECTED and call.connected is None:
+            call.connected = at
+        self.emit("call.updated", call.call_id, {"call_id": call.call_id, "state": target.value}, at)
+
+    def close_all(self, at: float, reason: str) -> None:
+        for leg in list(self.legs.values()):
+            self.end_leg(leg, at, reason)
+
+    # ---------------------------------------------------------------- resync
+    def resync(self, channels: Iterable[AmiEvent], at: float | None = None) -> list[DomainEvent]:
+        """Reconcile with a CoreShowChannels answer: adopt unknown channels, close legs that are gone."""
+        now = self.clock.now() if at is None else at
+        seen: set[str] = set()
+        for ev in channels:
+            uid = ev.get("Uniqueid")
+            if not uid:
+                continue
+            seen.add(uid)
+            if uid not in self.legs:
+                duration = _hms(ev.get("Duration"))
+                leg = self._new_leg(
+                    uid,
+                    ev.get("Linkedid") or uid,
+                    ev.get("Channel") or uid,
+                    ev.get("ChannelState"),
+                    now - duration,
+                    ev,
+                )
+                self.anomaly("adopted_on_resync")
+                del leg
+        for uid, leg in list(self.legs.items()):
+            if uid not in seen:
+                self.end_leg(leg, now, "vanished")
+        return self._ems.take()
+
+
+HANDLERS: dict[str, Handler] = {
+    **channel_events.HANDLERS,
+    **pbx_events.HANDLERS,
+    **queue_events.HANDLERS,
+}
