@@ -1,0 +1,590 @@
+"""AMI actions of the simulator: the ones a CTI engine uses, with Asterisk's responses and event lists."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from ctiserver.sim import bridging, media
+from ctiserver.sim.dial import dial_event, dial_out, start_far_end
+from ctiserver.sim.engine import AllocationFailed
+from ctiserver.sim.fmt import bridge_headers, chan_headers
+from ctiserver.sim.model import Channel, ChanState
+from ctiserver.sim.queue import QueueError
+
+if TYPE_CHECKING:
+    from ctiserver.sim.ami_server import AmiSession
+
+Handler = Callable[["AmiSession", "str | None", dict[str, str], list[tuple[str, str]]], Awaitable[None]]
+HANDLERS: dict[str, Handler] = {}
+
+
+def action(name: str) -> Callable[[Handler], Handler]:
+    def deco(fn: Handler) -> Handler:
+        HANDLERS[name.lower()] = fn
+        return fn
+
+    return deco
+
+
+async def dispatch(
+    s: AmiSession, name: str, aid: str | None, msg: dict[str, str], headers: list[tuple[str, str]]
+) -> None:
+    handler = HANDLERS.get(name)
+    if handler is None:
+        s.respond(aid, "Error", "Invalid/unknown command")
+        return
+    await handler(s, aid, msg, headers)
+
+
+def find_channel(s: AmiSession, name: str) -> Channel | None:
+    for ch in s.sim.engine.channels.values():
+        if ch.name == name or ch.id == name:
+            return ch
+    return None
+
+
+def _list_event(s: AmiSession, name: str, aid: str | None, body: list[tuple[str, str]]) -> None:
+    headers = [("Event", name)]
+    if aid is not None:
+        headers.append(("ActionID", aid))
+    s.event(headers + body)
+
+
+@action("Ping")
+async def _ping(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[tuple[str, str]]) -> None:
+    s.respond(aid, "Success", None, [("Ping", "Pong"), ("Timestamp", f"{s.sim.clock.now():.6f}")])
+
+
+@action("Events")
+async def _events(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[tuple[str, str]]) -> None:
+    mask = msg.get("eventmask", "on").lower()
+    s.events_on = mask not in ("off", "none", "")
+    if s.events_on and s not in s.sim.hub.ami_sinks:
+        s.sim.hub.ami_sinks.append(s)
+    s.respond(aid, "Success" if s.events_on else "Success", "Events On" if s.events_on else "Events Off")
+
+
+@action("CoreShowChannels")
+async def _core_show(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[tuple[str, str]]) -> None:
+    s.respond(aid, "Success", "Channels will follow", [("EventList", "start")])
+    chans = list(s.sim.engine.channels.values())
+    now = s.sim.clock.now()
+    for ch in chans:
+        dur = int(now - ch.created)
+        _list_event(
+            s,
+            "CoreShowChannel",
+            aid,
+            chan_headers(ch)
+            + [
+                ("BridgeId", ch.bridge.id if ch.bridge else ""),
+                ("Application", ch.app_name),
+                ("ApplicationData", ch.app_data),
+                ("Duration", f"{dur // 3600:02d}:{dur // 60 % 60:02d}:{dur % 60:02d}"),
+            ],
+        )
+    _list_event(
+        s, "CoreShowChannelsComplete", aid, [("EventList", "Complete"), ("ListItems", str(len(chans)))]
+    )
+
+
+@action("Hangup")
+async def _hangup(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[tuple[str, str]]) -> None:
+    target = msg.get("channel", "")
+    cause = int(msg.get("cause", "16") or 16)
+    if target.startswith("/") and target.endswith("/") and len(target) > 2:
+        rx = re.compile(target[1:-1])
+        chans = [c for c in s.sim.engine.channels.values() if rx.search(c.name)]
+        for ch in chans:
+            s.sim.engine.hangup(ch, cause, soft=True)
+        s.respond(aid, "Success", f"{len(chans)} channels hung up.")
+        return
+    ch = find_channel(s, target)
+    if ch is None:
+        s.respond(aid, "Error", "No such channel")
+        return
+    s.sim.engine.hangup(ch, cause, soft=True)
+    s.respond(aid, "Success", "Channel Hungup")
+
+
+@action("Setvar")
+async def _setvar(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[tuple[str, str]]) -> None:
+    var = msg.get("variable", "")
+    if not var:
+        s.respond(aid, "Error", "No variable specified")
+        return
+    name = msg.get("channel")
+    if name:
+        ch = find_channel(s, name)
+        if ch is None:
+            s.respond(aid, "Error", "No such channel")
+            return
+        s.sim.engine.set_var(ch, var, msg.get("value", ""))
+    else:
+        s.sim.engine.config.globals[var] = msg.get("value", "")
+    s.respond(aid, "Success", "Variable Set")
+
+
+@action("Getvar")
+async def _getvar(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[tuple[str, str]]) -> None:
+    var = msg.get("variable", "")
+    if not var:
+        s.respond(aid, "Error", "No variable specified")
+        return
+    name = msg.get("channel")
+    if name:
+        ch = find_channel(s, name)
+        if ch is None:
+            s.respond(aid, "Error", "No such channel")
+            return
+        value = s.sim.engine.dialplan.subst(ch, "${" + var + "}")
+    else:
+        value = s.sim.engine.config.globals.get(var, "")
+    s.respond(aid, "Success", None, [("Variable", var), ("Value", value)])
+
+
+def _parse_callerid(text: str) -> tuple[str, str]:
+    m = re.match(r'\s*"?([^"<]*?)"?\s*<([^>]*)>', text)
+    if m:
+        return m.group(1).strip(), m.group(2).strip()
+    return "", text.strip()
+
+
+@action("Originate")
+async def _originate(
+    s: AmiSession, aid: str | None, msg: dict[str, str], headers: list[tuple[str, str]]
+) -> None:
+    engine = s.sim.engine
+    target = msg.get("channel", "")
+    context, exten = msg.get("context", ""), msg.get("exten", "")
+    priority = int(msg.get("priority", "1") or 1)
+    app, app_data = msg.get("application"), msg.get("data", "")
+    timeout = float(msg.get("timeout", "30000") or 30000) / 1000.0
+    cid = _parse_callerid(msg.get("callerid", ""))
+    is_async = msg.get("async", "false").lower() in ("true", "yes", "1")
+    variables: list[tuple[str, str]] = []
+    for k, v in headers:
+        if k.lower() == "variable":
+            for part in v.split(","):
+                name, _, value = part.partition("=")
+                variables.append((name.strip(), value))
+    if not target or (not exten and not app):
+        s.respond(aid, "Error", "Channel not specified" if not target else "Exten not specified")
+        return
+
+    def response(ok: bool, ch: Channel | None, reason: int) -> None:
+        body = [
+            ("ActionID", aid or ""),
+            ("Response", "Success" if ok else "Failure"),
+            ("Channel", ch.name if ch else target),
+            ("Context", context),
+            ("Exten", exten),
+            ("Reason", str(reason)),
+            ("Uniqueid", ch.id if ch else "<unknown>"),
+            ("CallerIDNum", cid[1] or "<unknown>"),
+            ("CallerIDName", cid[0] or "<unknown>"),
+        ]
+        engine.hub.ami("OriginateResponse", "call,all", body)
+
+    try:
+        ch = dial_out(
+            engine,
+            target,
+            caller=cid if cid != ("", "") else None,
+            connected=cid,
+            channel_id=msg.get("channelid") or None,
+        )
+    except AllocationFailed:
+        if is_async:
+            s.respond(aid, "Success", "Originate successfully queued")
+            response(False, None, 0)
+        else:
+            s.respond(aid, "Error", "Originate failed")
+        return
+    for name, value in variables:
+        engine.set_var(ch, name, value)
+    dialstring = target.split("/", 1)[-1]
+    dial_event(engine, "DialBegin", ch, dialstring)
+    answered: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+
+    def on_ringing(c: Channel) -> None:
+        dial_event(engine, "DialState", c, dialstring, status="RINGING")
+
+    def on_answer(c: Channel) -> None:
+        if not answered.done():
+            answered.set_result(True)
+
+    ch.tags["on_ringing"] = on_ringing
+    ch.tags["on_answer"] = on_answer
+    start_far_end(engine, ch)
+    if is_async:
+        s.respond(aid, "Success", "Originate successfully queued")
+    try:
+        await asyncio.wait_for(asyncio.shield(answered), timeout)
+    except TimeoutError:
+        dial_event(engine, "DialEnd", ch, dialstring, status="NOANSWER")
+        engine.hangup(ch, 19, request=False)
+        if is_async:
+            response(False, None, 3)
+        else:
+            s.respond(aid, "Error", "Originate failed")
+        return
+    if is_async:
+        response(True, ch, 4)
+    else:
+        s.respond(aid, "Success", "Originate successfully queued")
+    dial_event(engine, "DialEnd", ch, dialstring, status="ANSWER")
+    if app:
+        ch.context, ch.exten, ch.priority = "", "s", 1
+        engine.newexten(ch, app, app_data)
+        if app.lower() == "stasis":
+            name, *args = app_data.split(",")
+            ch.tags["task"] = engine.spawn(_stasis_only(s, ch, name, tuple(args)))
+        return
+    ch.context, ch.exten, ch.priority = context, exten, priority
+    engine.dialplan.start(ch)
+
+
+async def _stasis_only(s: AmiSession, ch: Channel, app: str, args: tuple[str, ...]) -> None:
+    s.sim.engine.stasis_enter(ch, app, args)
+    await ch.done.wait()
+
+
+@action("Redirect")
+async def _redirect(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[tuple[str, str]]) -> None:
+    ch = find_channel(s, msg.get("channel", ""))
+    if ch is None:
+        s.respond(aid, "Error", "Channel specified does not exist")
+        return
+    if not msg.get("exten") or not msg.get("context"):
+        s.respond(aid, "Error", "Context not specified" if not msg.get("context") else "Exten not specified")
+        return
+    s.sim.redirect(ch, msg["context"], msg["exten"], int(msg.get("priority", "1") or 1))
+    s.respond(aid, "Success", "Redirect successful")
+
+
+@action("BlindTransfer")
+async def _blind(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[tuple[str, str]]) -> None:
+    engine = s.sim.engine
+    ch = find_channel(s, msg.get("channel", ""))
+    if ch is None:
+        s.respond(aid, "Error", "No such channel")
+        return
+    context, exten = msg.get("context", ch.context), msg.get("exten", "")
+    br = ch.bridge
+    if br is None or not exten:
+        s.respond(aid, "Error", "Transfer failed" if exten else "No extension specified")
+        return
+    peers = [c for c in br.channels if c is not ch]
+    s.respond(aid, "Success", "Transfer succeeded")
+    engine.hub.ami(
+        "BlindTransfer",
+        "call,all",
+        [("Result", "Success")]
+        + chan_headers(ch, "Transferer")
+        + (chan_headers(peers[0], "Transferee") if peers else [])
+        + bridge_headers(br)
+        + [("IsExternal", "Yes"), ("Context", context), ("Extension", exten)],
+    )
+    br.destroyed = True  # keep the transferee when the transferer leaves
+    for peer in peers:
+        s.sim.redirect(peer, context, exten, 1, keep_hooks=False)
+    engine.hangup(ch, 16, request=False)
+    br.destroyed = False
+    bridging.destroy(engine, br)
+
+
+@action("Atxfer")
+async def _atxfer(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[tuple[str, str]]) -> None:
+    ch = find_channel(s, msg.get("channel", ""))
+    if ch is None:
+        s.respond(aid, "Error", "No such channel")
+        return
+    s.respond(aid, "Success", "Atxfer successfully queued")
+
+
+@action("PlayDTMF")
+async def _playdtmf(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[tuple[str, str]]) -> None:
+    ch = find_channel(s, msg.get("channel", ""))
+    digit = msg.get("digit", "")
+    if ch is None:
+        s.respond(aid, "Error", "Channel not found")
+        return
+    if not digit:
+        s.respond(aid, "Error", "No digit specified")
+        return
+    dur = msg.get("duration", "250") or "250"
+    engine = s.sim.engine
+    engine.ami_chan("DTMFBegin", ch, [("Digit", digit[0]), ("Direction", "Sent")], privilege="dtmf,all")
+    engine.ami_chan(
+        "DTMFEnd", ch, [("Digit", digit[0]), ("DurationMs", dur), ("Direction", "Sent")], privilege="dtmf,all"
+    )
+    s.respond(aid, "Success", "DTMF successfully queued")
+
+
+@action("MixMonitor")
+async def _mixmonitor(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[tuple[str, str]]) -> None:
+    ch = find_channel(s, msg.get("channel", ""))
+    if ch is None:
+        s.respond(aid, "Error", "No such channel")
+        return
+    file = msg.get("file", "") or f"{ch.id}.wav"
+    name, _, fmt = file.rpartition(".")
+    if ch.mixmonitor is None:
+        ch.mixmonitor = media.record(s.sim.engine, f"channel:{ch.id}", name or file, fmt or "wav")
+        s.sim.engine.ami_chan("MixMonitorStart", ch)
+    s.respond(aid, "Success")
+
+
+@action("MixMonitorMute")
+async def _mixmute(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[tuple[str, str]]) -> None:
+    ch = find_channel(s, msg.get("channel", ""))
+    if ch is None or ch.mixmonitor is None:
+        s.respond(aid, "Error", "No such channel" if ch is None else "Cannot set mute flag")
+        return
+    state = msg.get("state", "1")
+    ch.mixmonitor.muted = state.lower() in ("1", "true", "yes", "on")
+    s.sim.engine.ami_chan(
+        "MixMonitorMute",
+        ch,
+        [("Direction", msg.get("direction", "both")), ("State", "1" if ch.mixmonitor.muted else "0")],
+    )
+    s.respond(aid, "Success")
+
+
+@action("StopMixMonitor")
+async def _stopmix(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[tuple[str, str]]) -> None:
+    ch = find_channel(s, msg.get("channel", ""))
+    if ch is None or ch.mixmonitor is None:
+        s.respond(aid, "Error", "No such channel" if ch is None else "Could not stop MixMonitor")
+        return
+    media.recording_stop(s.sim.engine, ch.mixmonitor)
+    ch.mixmonitor = None
+    s.sim.engine.ami_chan("MixMonitorStop", ch)
+    s.respond(aid, "Success")
+
+
+@action("QueueAdd")
+async def _qadd(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[tuple[str, str]]) -> None:
+    try:
+        s.sim.engine.queues.add(
+            msg.get("queue", ""),
+            msg.get("interface", ""),
+            msg.get("membername", ""),
+            int(msg.get("penalty", "0") or 0),
+            msg.get("paused", "false").lower() in ("1", "true", "yes"),
+        )
+    except QueueError as exc:
+        s.respond(aid, "Error", str(exc))
+        return
+    s.respond(aid, "Success", "Added interface to queue")
+
+
+@action("QueueRemove")
+async def _qremove(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[tuple[str, str]]) -> None:
+    try:
+        s.sim.engine.queues.remove(msg.get("queue", ""), msg.get("interface", ""))
+    except QueueError as exc:
+        s.respond(aid, "Error", str(exc))
+        return
+    s.respond(aid, "Success", "Removed interface from queue")
+
+
+@action("QueuePause")
+async def _qpause(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[tuple[str, str]]) -> None:
+    paused = msg.get("paused", "").lower() in ("1", "true", "yes")
+    try:
+        s.sim.engine.queues.pause(
+            msg.get("queue") or None, msg.get("interface", ""), paused, msg.get("reason", "")
+        )
+    except QueueError as exc:
+        s.respond(aid, "Error", str(exc))
+        return
+    s.respond(
+        aid, "Success", "Interface paused successfully" if paused else "Interface unpaused successfully"
+    )
+
+
+@action("QueueStatus")
+async def _qstatus(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[tuple[str, str]]) -> None:
+    qs = s.sim.engine.queues
+    s.respond(aid, "Success", "Queue status will follow", [("EventList", "start")])
+    n = 0
+    now = s.sim.clock.now()
+    for q in qs.queues.values():
+        if msg.get("queue") and msg["queue"] != q.config.name:
+            continue
+        n += 1
+        _list_event(
+            s,
+            "QueueParams",
+            aid,
+            [
+                ("Queue", q.config.name),
+                ("Max", "0"),
+                ("Strategy", q.config.strategy),
+                ("Calls", str(len(q.callers))),
+                ("Holdtime", "0"),
+                ("TalkTime", "0"),
+                ("Completed", str(q.completed)),
+                ("Abandoned", str(q.abandoned)),
+                ("ServiceLevel", "0"),
+                ("ServicelevelPerf", "0.0"),
+                ("ServicelevelPerf2", "0.0"),
+                ("Weight", "0"),
+            ],
+        )
+        for m in q.members:
+            n += 1
+            member = qs.member_headers(q, m)
+            _list_event(
+                s,
+                "QueueMember",
+                aid,
+                [("Queue", q.config.name), ("Name", m.name), ("Location", m.interface)] + member[3:],
+            )
+        for i, ch in enumerate(q.callers, 1):
+            n += 1
+            _list_event(
+                s,
+                "QueueEntry",
+                aid,
+                [
+                    ("Queue", q.config.name),
+                    ("Position", str(i)),
+                    ("Channel", ch.name),
+                    ("Uniqueid", ch.id),
+                    ("CallerIDNum", ch.caller_num or "unknown"),
+                    ("CallerIDName", ch.caller_name or "unknown"),
+                    ("ConnectedLineNum", ch.connected_num or "unknown"),
+                    ("ConnectedLineName", ch.connected_name or "unknown"),
+                    ("Wait", str(int(now - ch.created))),
+                    ("Priority", "0"),
+                ],
+            )
+    _list_event(s, "QueueStatusComplete", aid, [("EventList", "Complete"), ("ListItems", str(n))])
+
+
+@action("QueueSummary")
+async def _qsummary(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[tuple[str, str]]) -> None:
+    qs = s.sim.engine.queues
+    s.respond(aid, "Success", "Queue summary will follow", [("EventList", "start")])
+    n = 0
+    for q in qs.queues.values():
+        if msg.get("queue") and msg["queue"] != q.config.name:
+            continue
+        n += 1
+        avail = len(qs._available(q))
+        _list_event(
+            s,
+            "QueueSummary",
+            aid,
+            [
+                ("Queue", q.config.name),
+                ("LoggedIn", str(len(q.members))),
+                ("Available", str(avail)),
+                ("Callers", str(len(q.callers))),
+                ("HoldTime", "0"),
+                ("TalkTime", "0"),
+                ("LongestHoldTime", "0"),
+            ],
+        )
+    _list_event(s, "QueueSummaryComplete", aid, [("EventList", "Complete"), ("ListItems", str(n))])
+
+
+@action("PJSIPShowEndpoints")
+async def _pjsip_eps(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[tuple[str, str]]) -> None:
+    eps = list(s.sim.engine.endpoints.values())
+    s.respond(
+        aid,
+        "Success",
+        "A listing of Endpoints follows, presented as EndpointList events",
+        [("EventList", "start")],
+    )
+    for ep in eps:
+        _list_event(
+            s,
+            "EndpointList",
+            aid,
+            [
+                ("ObjectType", "endpoint"),
+                ("ObjectName", ep.resource),
+                ("Transport", "transport-udp"),
+                ("Aor", ep.resource),
+                ("Auths", ep.resource),
+                ("OutboundAuths", ""),
+                ("Contacts", f"{ep.resource}/sip:{ep.resource}@127.0.0.1:5070," if ep.registered else ""),
+                ("DeviceState", _ds_text(ep.device_state())),
+                ("ActiveChannels", ",".join(sorted(ep.channels))),
+            ],
+        )
+    _list_event(s, "EndpointListComplete", aid, [("EventList", "Complete"), ("ListItems", str(len(eps)))])
+
+
+def _ds_text(state: str) -> str:
+    return {
+        "NOT_INUSE": "Not in use",
+        "BUSY": "Busy",
+        "INUSE": "In use",
+        "UNAVAILABLE": "Unavailable",
+        "RINGING": "Ringing",
+    }.get(state, "Unknown")
+
+
+@action("PJSIPShowContacts")
+async def _pjsip_contacts(
+    s: AmiSession, aid: str | None, msg: dict[str, str], h: list[tuple[str, str]]
+) -> None:
+    eps = [ep for ep in s.sim.engine.endpoints.values() if ep.registered]
+    s.respond(
+        aid,
+        "Success",
+        "A listing of Contacts follows, presented as ContactList events",
+        [("EventList", "start")],
+    )
+    for ep in eps:
+        uri = f"sip:{ep.resource}@127.0.0.1:5070"
+        _list_event(
+            s,
+            "ContactList",
+            aid,
+            [
+                ("ObjectType", "contact"),
+                ("ObjectName", f"{ep.resource};@{uri}"),
+                ("ViaAddr", "127.0.0.1"),
+                ("QualifyTimeout", "3.000000"),
+                ("CallId", ""),
+                ("RegServer", ""),
+                ("PruneOnBoot", "no"),
+                ("Path", ""),
+                ("Endpoint", ep.resource),
+                ("ViaPort", "5070"),
+                ("AuthenticateQualify", "no"),
+                ("Uri", uri),
+                ("QualifyFrequency", "0"),
+                ("UserAgent", "simulated"),
+                ("ExpirationTime", "0"),
+                ("OutboundProxy", ""),
+                ("Aor", ep.resource),
+                ("Status", "NonQualified"),
+                ("RoundtripUsec", "N/A"),
+            ],
+        )
+    _list_event(s, "ContactListComplete", aid, [("EventList", "Complete"), ("ListItems", str(len(eps)))])
+
+
+@action("Status")
+async def _status(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[tuple[str, str]]) -> None:
+    chans = list(s.sim.engine.channels.values())
+    s.respond(aid, "Success", "Channel status will follow", [("EventList", "start")])
+    for ch in chans:
+        _list_event(
+            s, "Status", aid, chan_headers(ch) + [("Application", ch.app_name), ("Data", ch.app_data)]
+        )
+    _list_event(s, "StatusComplete", aid, [("EventList", "Complete"), ("ListItems", str(len(chans)))])
+
+
+_ = ChanState  # re-exported for handlers that compare states

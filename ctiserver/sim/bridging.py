@@ -1,0 +1,115 @@
+"""Bridges: create, enter, leave, destroy — with BridgeCreate/Enter/Leave/Destroy (AMI) and
+ChannelEnteredBridge/ChannelLeftBridge/BridgeDestroyed (ARI)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+from ctiserver.sim.fmt import bridge_headers, bridge_json, chan_headers
+from ctiserver.sim.model import Bridge, Channel
+
+if TYPE_CHECKING:
+    from ctiserver.sim.engine import Engine
+
+
+def members(br: Bridge) -> int:
+    return len(br.channels) + (1 if br.recording is not None else 0)
+
+
+def create(
+    engine: Engine,
+    *,
+    bridge_type: str = "mixing",
+    bridge_class: str = "stasis",
+    name: str = "",
+    bridge_id: str | None = None,
+    app: str | None = None,
+) -> Bridge:
+    bid = bridge_id or str(uuid.UUID(int=engine.rng.getrandbits(128)))
+    creator = "Stasis" if bridge_class == "stasis" else ""
+    br = Bridge(
+        id=bid,
+        bridge_type=bridge_type,
+        bridge_class=bridge_class,
+        creator=creator,
+        name=name,
+        created=engine.clock.now(),
+        video_mode="talker" if bridge_class == "stasis" else "none",
+    )
+    if app:
+        br.subscribed.add(app)
+    engine.bridges[bid] = br
+    engine.hub.ami("BridgeCreate", "call,all", bridge_headers(br))
+    return br
+
+
+def _apps(br: Bridge, ch: Channel) -> set[str]:
+    return br.subscribed | ch.subscribed
+
+
+def enter(engine: Engine, br: Bridge, ch: Channel) -> None:
+    if ch.bridge is br:
+        return
+    if ch.bridge is not None:
+        leave(engine, ch)
+    if ch.moh_class is not None:
+        from ctiserver.sim.media import moh_stop
+
+        moh_stop(engine, ch)
+    br.channels.append(ch)
+    ch.bridge = br
+    engine.cel.emit(
+        "BRIDGE_ENTER", ch, extra=f'{{"bridge_id":"{br.id}","bridge_technology":"{br.technology}"}}'
+    )
+    engine.hub.ami("BridgeEnter", "call,all", bridge_headers(br) + chan_headers(ch))
+    engine.hub.ari("ChannelEnteredBridge", _apps(br, ch), [("bridge", bridge_json(br)), ("channel", _cj(ch))])
+    if len(br.channels) == 2:
+        a, b = br.channels
+        engine.set_var(a, "BRIDGEPEER", b.name)
+        engine.set_var(b, "BRIDGEPEER", a.name)
+        engine.set_connected(a, b.caller_name, b.caller_num)
+        engine.set_connected(b, a.caller_name, a.caller_num)
+
+
+def _cj(ch: Channel) -> dict[str, object]:
+    from ctiserver.sim.fmt import channel_json
+
+    return channel_json(ch)
+
+
+def leave(engine: Engine, ch: Channel) -> None:
+    br = ch.bridge
+    if br is None:
+        return
+    before = members(br)
+    tech = "softmix" if before > 2 else br.technology
+    br.channels.remove(ch)
+    ch.bridge = None
+    engine.set_var(ch, "BRIDGEPEER", "")
+    engine.cel.emit("BRIDGE_EXIT", ch, extra=f'{{"bridge_id":"{br.id}","bridge_technology":"{tech}"}}')
+    engine.hub.ami("BridgeLeave", "call,all", bridge_headers(br, tech) + chan_headers(ch))
+    engine.hub.ari(
+        "ChannelLeftBridge", _apps(br, ch), [("bridge", bridge_json(br, tech)), ("channel", _cj(ch))]
+    )
+    if br.bridge_class == "basic" and not br.destroyed:
+        # a dialplan (Dial/Queue) bridge dissolves: the other party is hung up, then the bridge goes away
+        for other in list(br.channels):
+            engine.hangup(other, 16)
+        if not br.channels:
+            destroy(engine, br)
+
+
+def destroy(engine: Engine, br: Bridge) -> None:
+    if br.destroyed:
+        return
+    for ch in list(br.channels):
+        leave(engine, ch)
+    br.destroyed = True
+    if br.recording is not None:
+        from ctiserver.sim.media import recording_stop
+
+        recording_stop(engine, br.recording)
+    engine.bridges.pop(br.id, None)
+    engine.hub.ami("BridgeDestroy", "call,all", bridge_headers(br))
+    engine.hub.ari("BridgeDestroyed", set(br.subscribed), [("bridge", bridge_json(br))])

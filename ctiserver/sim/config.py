@@ -1,0 +1,147 @@
+"""The simulated PBX's configuration: endpoints, dialplan, queues, sounds, credentials.
+
+Defaults mirror the ground-truth traces' ``_config/`` (Asterisk 22.10.1, ``systemname = cti-test``): AMI/ARI user
+``cti``/``cti-secret``, agent endpoints 1001–1010 registered and answering after 1 s, DID 100 →
+``Stasis(ctiserver,did,100)``, DID 200 → ``Queue(support)`` (ringall), DID 201 → ``Queue(load)`` (rrmemory).
+A YAML file (``ctiserver sim --config FILE``) may override any field.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class SimConfigError(Exception):
+    """The simulator configuration is invalid; the message names the file and the field."""
+
+
+class _M(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EndpointConfig(_M):
+    name: str
+    callerid_name: str = ""
+    callerid_num: str = ""
+    context: str = "from-agents"
+    registered: bool = True
+    answer_after: float | None = 1.0  # None: never answers by itself (scripted/manual answer)
+    hangup_after: float | None = None  # seconds of talk after which the endpoint sends BYE
+
+
+class QueueConfig(_M):
+    name: str
+    strategy: str = Field("ringall", pattern="^(ringall|rrmemory|leastrecent)$")
+    timeout: float = 15.0
+    retry: float = 2.0
+    musicclass: str = "default"
+    members: tuple[str, ...] = ()  # static members (interfaces, e.g. PJSIP/2001)
+
+
+class Step(_M):
+    app: str
+    data: str = ""
+
+
+def _default_endpoints() -> tuple[EndpointConfig, ...]:
+    agents = tuple(
+        EndpointConfig(name=str(n), callerid_name=f"Agent {n}", callerid_num=str(n))
+        for n in range(1001, 1011)
+    )
+    callers = (
+        EndpointConfig(name="caller", context="from-external", registered=False, answer_after=None),
+        EndpointConfig(name="anonymous", context="from-external", registered=False, answer_after=None),
+    )
+    return agents + callers
+
+
+def _default_dialplan() -> dict[str, dict[str, tuple[Step, ...]]]:
+    def queue(name: str, did: str) -> tuple[Step, ...]:
+        return (
+            Step(app="NoOp", data=f"DID {did} -> queue {name}"),
+            Step(app="Answer"),
+            Step(app="Queue", data=f"{name},t,,,300"),
+            Step(app="Hangup"),
+        )
+
+    return {
+        "from-external": {
+            "100": (
+                Step(app="NoOp", data="DID 100 from ${CALLERID(all)}"),
+                Step(app="Stasis", data="${CTI_APP},did,100"),
+                Step(app="Hangup"),
+            ),
+            "200": queue("support", "200"),
+            "201": queue("load", "201"),
+            "601": (Step(app="Answer"), Step(app="Playback", data="hello-world"), Step(app="Hangup")),
+            "607": (Step(app="Answer"), Step(app="Wait", data="60"), Step(app="Hangup")),
+        },
+        "from-agents": {
+            "_100X": (
+                Step(app="NoOp", data="Agent call to ${EXTEN}"),
+                Step(app="Dial", data="PJSIP/${EXTEN},30"),
+                Step(app="Hangup"),
+            ),
+            "100": (Step(app="Goto", data="from-external,100,1"),),
+            "200": (Step(app="Goto", data="from-external,200,1"),),
+        },
+    }
+
+
+DEFAULT_SOUNDS = {
+    "hello-world": 1.404,
+    "beep": 0.423,
+    "vm-nobodyavail": 2.787,
+    "demo-congrats": 6.0,
+    "tt-monkeys": 9.0,
+    "demo-echotest": 5.0,
+}
+
+
+class SimConfig(_M):
+    systemname: str = "cti-test"
+    asterisk_id: str = "02:fc:00:00:00:01"
+    ami_user: str = "cti"
+    ami_secret: str = "cti-secret"
+    ari_user: str = "cti"
+    ari_password: str = "cti-secret"
+    host: str = "127.0.0.1"
+    ami_port: int = 0
+    ari_port: int = 0
+    globals: dict[str, str] = Field(default_factory=lambda: {"CTI_APP": "ctiserver"})
+    endpoints: tuple[EndpointConfig, ...] = Field(default_factory=_default_endpoints)
+    dialplan: dict[str, dict[str, tuple[Step, ...]]] = Field(default_factory=_default_dialplan)
+    queues: tuple[QueueConfig, ...] = (
+        QueueConfig(name="support", strategy="ringall", timeout=15, retry=2),
+        QueueConfig(name="load", strategy="rrmemory", timeout=10, retry=1),
+    )
+    sounds: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_SOUNDS))
+    sounds_dir: str | None = None  # real sound files (<name>.wav) give the playback duration when present
+    default_sound_seconds: float = 1.0
+    recordings_dir: str = "var/sim-recordings"
+    uptime_start: float = 0.0
+
+
+def load_sim_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> SimConfig:
+    data: dict[str, Any] = {}
+    if path is not None:
+        p = Path(path)
+        try:
+            loaded = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        except OSError as exc:
+            raise SimConfigError(f"{p}: {exc.strerror}") from exc
+        except yaml.YAMLError as exc:
+            raise SimConfigError(f"{p}: {exc}") from exc
+        if not isinstance(loaded, dict):
+            raise SimConfigError(f"{p}: the top level must be a mapping")
+        data = loaded
+    data.update(overrides or {})
+    try:
+        return SimConfig.model_validate(data)
+    except ValidationError as exc:
+        parts = [f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        raise SimConfigError(f"{path or 'simulator config'}: {'; '.join(parts)}") from exc

@@ -1,0 +1,121 @@
+"""Outgoing channels to endpoints (ARI/AMI originate, Dial, Queue) and the simulated far end (the agent's phone:
+ringing, answering after a delay, hanging up after a talk time)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from ctiserver.sim.fmt import chan_headers, channel_json
+from ctiserver.sim.model import Channel, ChanState
+
+if TYPE_CHECKING:
+    from ctiserver.sim.engine import Engine
+
+DIAL_APP = ("AppDial2", "(Outgoing Line)")
+
+
+def dial_out(
+    engine: Engine,
+    endpoint: str,
+    *,
+    caller: tuple[str, str] | None = None,
+    connected: tuple[str, str] = ("", ""),
+    linkedid: str | None = None,
+    exten: str = "s",
+    context: str | None = None,
+    channel_id: str | None = None,
+) -> Channel:
+    """Allocate the outgoing channel (Down). Raises AllocationFailed when the endpoint cannot be reached."""
+    from ctiserver.sim.engine import AllocationFailed
+
+    ep = engine.endpoints.get(endpoint)
+    if ep is None or not ep.registered:
+        raise AllocationFailed(endpoint)
+    own = (ep.callerid_name, ep.callerid_num)
+    ch = engine.new_channel(
+        endpoint,
+        context=context or ep.context,
+        exten=exten,
+        state=ChanState.DOWN,
+        caller=own,
+        linkedid=linkedid,
+        channel_id=channel_id,
+    )
+    engine.newexten(ch, *DIAL_APP)
+    engine.set_connected(ch, *connected) if connected != ("", "") else None
+    if caller is not None and caller != own and caller != ("", ""):
+        ch.caller_name, ch.caller_num = caller
+        engine.ami_chan("NewCallerid", ch, [("CID-CallingPres", "0 (Presentation Allowed, Not Screened)")])
+    return ch
+
+
+def dial_event(
+    engine: Engine,
+    name: str,
+    peer: Channel,
+    dialstring: str,
+    *,
+    caller: Channel | None = None,
+    status: str | None = None,
+) -> None:
+    """DialBegin/DialState/DialEnd on AMI and the matching ARI ``Dial`` event."""
+    body = (chan_headers(caller) if caller else []) + chan_headers(peer, "Dest")
+    if name == "DialBegin":
+        body.append(("DialString", dialstring))
+    else:
+        body.append(("DialStatus", status or ""))
+    engine.hub.ami(name, "call,all", body)
+    apps = set(peer.subscribed) | (set(caller.subscribed) if caller else set())
+    fields: list[tuple[str, object]] = []
+    if caller is not None:
+        fields.append(("caller", channel_json(caller)))
+    fields += [
+        ("dialstatus", status or ""),
+        ("forward", ""),
+        ("dialstring", dialstring),
+        ("peer", channel_json(peer)),
+    ]
+    engine.hub.ari("Dial", apps, fields)
+
+
+def start_far_end(engine: Engine, ch: Channel, *, on_ringing: object = None) -> None:
+    """The phone behind ``ch`` rings at once, answers after its endpoint's ``answer_after`` (None: only when the
+    script answers), and hangs up after ``hangup_after`` seconds of talk (if set)."""
+    ep = engine.endpoints[ch.endpoint]
+    ch.tags["far_end"] = engine.spawn(
+        _far_end(engine, ch, ep.answer_after, ep.hangup_after), name=f"sim:far:{ch.name}"
+    )
+
+
+async def _far_end(
+    engine: Engine, ch: Channel, answer_after: float | None, hangup_after: float | None
+) -> None:
+    await asyncio.sleep(0)
+    if ch.hung_up or ch.hangup_requested:
+        return
+    ringing = ch.tags.get("on_ringing")
+    engine.set_state(ch, ChanState.RINGING)
+    if callable(ringing):
+        ringing(ch)
+    ch.ringing_since = engine.clock.now()
+    if answer_after is None:
+        return
+    await engine.clock.sleep(answer_after)
+    if ch.hung_up or ch.hangup_requested:
+        return
+    answer(engine, ch)
+    if hangup_after is not None:
+        await engine.clock.sleep(hangup_after)
+        if not ch.hung_up:
+            engine.hangup(ch)
+
+
+def answer(engine: Engine, ch: Channel) -> None:
+    """The far end answers (200 OK)."""
+    if ch.state == ChanState.UP or ch.hung_up:
+        return
+    engine.set_state(ch, ChanState.UP)
+    cb = ch.tags.get("on_answer")
+    if callable(cb):
+        cb(ch)

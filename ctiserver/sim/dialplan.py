@@ -1,0 +1,239 @@
+"""A minimal dialplan interpreter: NoOp, Answer, Stasis, Dial, Queue, Playback, Wait, MusicOnHold, Goto, Hangup."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from ctiserver.sim import bridging, media
+from ctiserver.sim.config import Step
+from ctiserver.sim.dial import dial_event, dial_out, start_far_end
+from ctiserver.sim.model import Channel, ChanState
+
+if TYPE_CHECKING:
+    from ctiserver.sim.engine import Engine
+
+_VAR = re.compile(r"\$\{([^}]+)\}")
+_PATTERN_CHARS = {"X": "[0-9]", "Z": "[1-9]", "N": "[2-9]", ".": ".+", "!": ".*"}
+
+
+def _pattern(p: str) -> re.Pattern[str]:
+    out = []
+    i = 0
+    body = p[1:]
+    while i < len(body):
+        c = body[i]
+        if c == "[":
+            j = body.index("]", i)
+            out.append(body[i : j + 1])
+            i = j + 1
+            continue
+        out.append(_PATTERN_CHARS.get(c.upper(), re.escape(c)))
+        i += 1
+    return re.compile("^" + "".join(out) + "$")
+
+
+class Goto(Exception):
+    def __init__(self, context: str, exten: str, priority: int) -> None:
+        self.target = (context, exten, priority)
+
+
+class HangupApp(Exception):
+    pass
+
+
+class Dialplan:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.apps: dict[str, Callable[[Channel, str], Awaitable[None]]] = {
+            "noop": self._noop,
+            "answer": self._answer,
+            "stasis": self._stasis,
+            "dial": self._dial,
+            "playback": self._playback,
+            "wait": self._wait,
+            "hangup": self._hangup,
+            "goto": self._goto,
+            "musiconhold": self._moh,
+        }
+
+    def find(self, context: str, exten: str) -> tuple[Step, ...] | None:
+        ctx = self.engine.config.dialplan.get(context, {})
+        if exten in ctx:
+            return ctx[exten]
+        for pat, steps in ctx.items():
+            if pat.startswith("_") and _pattern(pat).match(exten):
+                return steps
+        return None
+
+    def subst(self, ch: Channel, text: str) -> str:
+        def repl(m: re.Match[str]) -> str:
+            name = m.group(1)
+            if name == "EXTEN":
+                return ch.exten
+            if name == "UNIQUEID":
+                return ch.id
+            if name == "CALLERID(all)":
+                return f'"{ch.caller_name}" <{ch.caller_num}>'
+            if name == "CALLERID(num)":
+                return ch.caller_num
+            if name == "CALLERID(name)":
+                return ch.caller_name
+            return ch.variables.get(name, self.engine.config.globals.get(name, ""))
+
+        return _VAR.sub(repl, text)
+
+    def start(self, ch: Channel) -> None:
+        ch.tags["task"] = self.engine.spawn(self.run(ch), name=f"sim:dialplan:{ch.name}")
+
+    async def run(self, ch: Channel) -> None:
+        engine = self.engine
+        try:
+            while not ch.hangup_requested:
+                steps = self.find(ch.context, ch.exten)
+                if steps is None or ch.priority > len(steps):
+                    break
+                step = steps[ch.priority - 1]
+                data = self.subst(ch, step.data)
+                engine.newexten(ch, step.app, data)
+                app = self.apps.get(step.app.lower())
+                try:
+                    if step.app.lower() == "queue":
+                        await engine.queues.run(ch, data)
+                    elif app is not None:
+                        await app(ch, data)
+                except Goto as g:
+                    ch.context, ch.exten, ch.priority = g.target
+                    continue
+                except HangupApp:
+                    break
+                if ch.hangup_requested:
+                    return
+                ch.priority += 1
+            if not ch.hangup_requested:
+                engine.hangup(ch, 16, request=False)
+        except asyncio.CancelledError:
+            pass
+
+    # -- applications --------------------------------------------------------------------------------------------
+    async def _noop(self, ch: Channel, data: str) -> None:
+        return None
+
+    async def _answer(self, ch: Channel, data: str) -> None:
+        self.engine.set_state(ch, ChanState.UP)
+
+    async def _hangup(self, ch: Channel, data: str) -> None:
+        raise HangupApp
+
+    async def _goto(self, ch: Channel, data: str) -> None:
+        parts = data.split(",")
+        if len(parts) == 3:
+            raise Goto(parts[0], parts[1], int(parts[2]))
+        if len(parts) == 2:
+            raise Goto(ch.context, parts[0], int(parts[1]))
+        raise Goto(ch.context, ch.exten, int(parts[0]))
+
+    async def _wait(self, ch: Channel, data: str) -> None:
+        await self.engine.clock.sleep(float(data or 0))
+
+    async def _playback(self, ch: Channel, data: str) -> None:
+        engine = self.engine
+        for sound in data.split(",")[0].split("&"):
+            engine.cel.emit(
+                "STREAM_BEGIN", ch, extra=f'{{"sound":"{sound}","format":"slin","language":"en"}}'
+            )
+            await engine.clock.sleep(media.sound_seconds(engine, sound))
+            engine.cel.emit("STREAM_END", ch)
+
+    async def _moh(self, ch: Channel, data: str) -> None:
+        klass, _, duration = data.partition(",")
+        media.moh_start(self.engine, ch, klass or "default")
+        try:
+            if duration:
+                await self.engine.clock.sleep(float(duration))
+            else:
+                await ch.done.wait()
+        finally:
+            if not ch.hangup_requested:
+                media.moh_stop(self.engine, ch)
+
+    async def _stasis(self, ch: Channel, data: str) -> None:
+        engine = self.engine
+        app, *args = data.split(",")
+        if app not in engine.hub.connected_apps():
+            engine.set_var(ch, "STASISSTATUS", "FAILED")
+            return
+        engine.set_var(ch, "STASISSTATUS", "")
+        engine.stasis_enter(ch, app, tuple(args))
+        await ch.stasis_left.wait()
+        target = ch.tags.pop("continue", None)
+        if target is not None and not ch.hangup_requested:
+            raise Goto(*target)
+
+    async def _dial(self, ch: Channel, data: str) -> None:
+        engine = self.engine
+        parts = data.split(",")
+        targets = [t for t in parts[0].split("&") if t]
+        timeout = float(parts[1]) if len(parts) > 1 and parts[1] else None
+        outs: list[tuple[Channel, str]] = []
+        for target in targets:
+            try:
+                out = dial_out(
+                    engine,
+                    target,
+                    caller=(ch.caller_name, ch.caller_num),
+                    connected=(ch.caller_name, ch.caller_num),
+                    linkedid=ch.linkedid,
+                )
+            except Exception:
+                continue
+            dialstring = target.split("/", 1)[-1]
+            outs.append((out, dialstring))
+            dial_event(engine, "DialBegin", out, dialstring, caller=ch)
+        if not outs:
+            engine.set_var(ch, "DIALSTATUS", "CHANUNAVAIL")
+            return
+        answered: asyncio.Future[Channel] = asyncio.get_running_loop().create_future()
+
+        def on_ringing(out: Channel) -> None:
+            dial_event(engine, "DialState", out, "", caller=ch, status="RINGING")
+
+        def on_answer(out: Channel) -> None:
+            if not answered.done():
+                answered.set_result(out)
+
+        for out, _ in outs:
+            out.tags["on_ringing"] = on_ringing
+            out.tags["on_answer"] = on_answer
+            start_far_end(engine, out)
+
+        def caller_gone(_: Channel) -> None:
+            for out, _ds in outs:
+                if not out.hung_up and out.bridge is None:
+                    dial_event(engine, "DialEnd", out, "", caller=ch, status="CANCEL")
+                    engine.hangup(out, 0, request=False)
+
+        remove = engine.on_hangup(ch, caller_gone)
+        try:
+            winner = await asyncio.wait_for(asyncio.shield(answered), timeout)
+        except TimeoutError:
+            remove()
+            for out, _ds in outs:
+                dial_event(engine, "DialEnd", out, "", caller=ch, status="NOANSWER")
+                engine.hangup(out, 19, request=False)
+            engine.set_var(ch, "DIALSTATUS", "NOANSWER")
+            return
+        remove()
+        for out, _ds in outs:
+            if out is not winner:
+                dial_event(engine, "DialEnd", out, "", caller=ch, status="CANCEL")
+                engine.hangup(out, 26, request=False)
+        engine.set_state(ch, ChanState.UP)
+        dial_event(engine, "DialEnd", winner, "", caller=ch, status="ANSWER")
+        engine.set_var(ch, "DIALSTATUS", "ANSWER")
+        br = bridging.create(engine, bridge_type="mixing", bridge_class="basic")
+        bridging.enter(engine, br, winner)
+        bridging.enter(engine, br, ch)
+        await ch.done.wait()

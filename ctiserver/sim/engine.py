@@ -1,0 +1,355 @@
+"""The simulated PBX core: channels, their life cycle and the events each step emits (AMI and ARI).
+
+Hangup is one synchronous sequence, so the event order is fixed and matches Asterisk 22: RTP QoS variables →
+(Soft)HangupRequest → leave bridge → leave Stasis → the holder's hooks (queue abandon, dial cancel) → Cdr/CEL →
+Hangup → ChannelDestroyed → DeviceStateChange.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from ctiserver.clock import Clock
+from ctiserver.sim.cel import Cel
+from ctiserver.sim.config import SimConfig
+from ctiserver.sim.fmt import chan_headers, channel_json
+from ctiserver.sim.hub import Hub
+from ctiserver.sim.model import CAUSE_TEXT, Bridge, Channel, ChanState, Endpoint, LiveRecording, Playback
+
+QOS_VARS = (
+    (
+        "RTPAUDIOQOS",
+        "ssrc=1179889029;themssrc=0;lp=0;rxjitter=0.000000;rxcount=0;txjitter=0.000000;txcount=93;"
+        "rlp=0;rtt=0.000000;rxmes=0.000000;txmes=0.000000",
+    ),
+    (
+        "RTPAUDIOQOSJITTER",
+        "minrxjitter=000.000000;maxrxjitter=000.000000;avgrxjitter=000.000000;"
+        "stdevrxjitter=000.000000;mintxjitter=000.000000;maxtxjitter=000.000000;"
+        "avgtxjitter=000.000000;stdevtxjitter=000.000000;",
+    ),
+    (
+        "RTPAUDIOQOSLOSS",
+        "  minrxlost=000.000000;  maxrxlost=000.000000;  avgrxlost=000.000000;  "
+        "stdevrxlost=000.000000;  mintxlost=000.000000;  maxtxlost=000.000000;  "
+        "avgtxlost=000.000000;  stdevtxlost=000.000000;",
+    ),
+    (
+        "RTPAUDIOQOSRTT",
+        "     minrtt=000.000000;     maxrtt=000.000000;     avgrtt=000.000000;     stdevrtt=000.000000;",
+    ),
+    (
+        "RTPAUDIOQOSMES",
+        "   minrxmes=000.000000;   maxrxmes=000.000000;   avgrxmes=000.000000;   "
+        "stdevrxmes=000.000000;   mintxmes=000.000000;   maxtxmes=000.000000;   "
+        "avgtxmes=000.000000;   stdevtxmes=000.000000;",
+    ),
+)
+
+HangupHook = Callable[[Channel], None]
+
+
+class AllocationFailed(Exception):
+    """The endpoint cannot take a call (not registered / unknown)."""
+
+
+class Engine:
+    def __init__(self, config: SimConfig, clock: Clock, hub: Hub, seed: int = 1) -> None:
+        self.config = config
+        self.clock = clock
+        self.hub = hub
+        self.rng = random.Random(seed)
+        self.channels: dict[str, Channel] = {}
+        self.bridges: dict[str, Bridge] = {}
+        self.playbacks: dict[str, Playback] = {}
+        self.recordings: dict[str, LiveRecording] = {}
+        self.stored: dict[str, tuple[str, str]] = {}  # name -> (format, path)
+        self.endpoints: dict[str, Endpoint] = {}
+        self._seq = 0
+        self._linked: dict[str, int] = {}
+        self._hooks: dict[str, list[HangupHook]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.cel = Cel(hub)
+        from ctiserver.sim.dialplan import Dialplan
+        from ctiserver.sim.queue import Queues
+
+        self.dialplan = Dialplan(self)
+        self.queues = Queues(self)
+        self.booted_at = clock.now()
+        for ep in config.endpoints:
+            self.endpoints[f"PJSIP/{ep.name}"] = Endpoint(
+                resource=ep.name,
+                callerid_name=ep.callerid_name,
+                callerid_num=ep.callerid_num,
+                context=ep.context,
+                registered=ep.registered,
+                answer_after=ep.answer_after,
+                hangup_after=ep.hangup_after,
+            )
+        for ep_obj in self.endpoints.values():
+            ep_obj.last_device_state = ep_obj.device_state()
+
+    # -- tasks -------------------------------------------------------------------------------------------------
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str = "sim") -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def close(self) -> None:
+        tasks = list(self._tasks)
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def next_seq(self) -> int:
+        n = self._seq
+        self._seq += 1
+        return n
+
+    def new_id(self) -> str:
+        return f"{self.config.systemname}-{int(self.clock.now())}.{self.next_seq()}"
+
+    # -- events ------------------------------------------------------------------------------------------------
+    def ami_chan(
+        self, event: str, ch: Channel, extra: list[tuple[str, str]] | None = None, privilege: str = "call,all"
+    ) -> None:
+        self.hub.ami(event, privilege, chan_headers(ch) + (extra or []))
+
+    def ari_chan(
+        self,
+        type_: str,
+        ch: Channel,
+        body: list[tuple[str, Any]] | None = None,
+        pre: list[tuple[str, Any]] | None = None,
+        after: list[tuple[str, Any]] | None = None,
+    ) -> None:
+        if not ch.subscribed and not self.hub.ari_sinks:
+            return
+        self.hub.ari(
+            type_, ch.subscribed, [*(body or ()), ("channel", channel_json(ch)), *(after or ())], pre
+        )
+
+    def device_state(self, endpoint: Endpoint) -> None:
+        state = endpoint.device_state()
+        if state == endpoint.last_device_state:
+            return
+        endpoint.last_device_state = state
+        self.hub.ami("DeviceStateChange", "call,all", [("Device", endpoint.name), ("State", state)])
+        self.hub.ari("DeviceStateChanged", set(), [("device_state", {"name": endpoint.name, "state": state})])
+
+    def endpoint(self, name: str) -> Endpoint:
+        ep = self.endpoints.get(name)
+        if ep is None:
+            tech, _, res = name.partition("/")
+            ep = self.endpoints[name] = Endpoint(
+                resource=res or tech, tech=tech if res else "PJSIP", registered=False, answer_after=None
+            )
+        return ep
+
+    # -- channel life cycle ------------------------------------------------------------------------------------
+    def new_channel(
+        self,
+        endpoint: str,
+        *,
+        context: str,
+        exten: str,
+        state: ChanState = ChanState.DOWN,
+        caller: tuple[str, str] = ("", ""),
+        connected: tuple[str, str] = ("", ""),
+        linkedid: str | None = None,
+        channel_id: str | None = None,
+        app: tuple[str, str] = ("", ""),
+        dtmf_mode: str = "rfc4733",
+    ) -> Channel:
+        seq = self.next_seq()
+        uid = channel_id or f"{self.config.systemname}-{int(self.clock.now())}.{seq}"
+        ch = Channel(
+            id=uid,
+            name=f"{endpoint}-{seq:08x}",
+            linkedid=linkedid or uid,
+            endpoint=endpoint,
+            created=self.clock.now(),
+            caller_name=caller[0],
+            caller_num=caller[1],
+            connected_name=connected[0],
+            connected_num=connected[1],
+            context=context,
+            exten=exten,
+            state=state,
+            protocol_id=str(uuid.UUID(int=self.rng.getrandbits(128))),
+            dtmf_mode=dtmf_mode,
+        )
+        ch.app_name, ch.app_data = app
+        self.channels[uid] = ch
+        self._linked[ch.linkedid] = self._linked.get(ch.linkedid, 0) + 1
+        self.ami_chan("Newchannel", ch)
+        self.cel.emit("CHAN_START", ch, app=False)
+        ep = self.endpoint(endpoint)
+        ep.channels.add(uid)
+        return ch
+
+    def set_state(self, ch: Channel, state: ChanState) -> None:
+        if ch.hung_up or not ch.set_state(state):
+            return
+        if state == ChanState.UP:
+            ch.answered_at = self.clock.now()
+            self.cel.emit("ANSWER", ch)
+        self.ami_chan("Newstate", ch)
+        self.ari_chan("ChannelStateChange", ch)
+        if state == ChanState.UP:
+            ch.answered.set()
+        if state in (ChanState.RINGING, ChanState.UP, ChanState.RING):
+            self.device_state(self.endpoint(ch.endpoint))
+
+    def set_var(self, ch: Channel, name: str, value: str) -> None:
+        ch.variables[name] = value
+        self.ami_chan("VarSet", ch, [("Variable", name), ("Value", value)], privilege="dialplan,all")
+        self.ari_chan("ChannelVarset", ch, pre=[("variable", name), ("value", value)])
+
+    def newexten(self, ch: Channel, app: str, data: str) -> None:
+        ch.app_name, ch.app_data = app, data
+        self.ami_chan(
+            "Newexten",
+            ch,
+            [("Extension", ch.exten), ("Application", app), ("AppData", data)],
+            privilege="dialplan,all",
+        )
+
+    def set_connected(self, ch: Channel, name: str, num: str) -> None:
+        if (ch.connected_name, ch.connected_num) == (name, num):
+            return
+        ch.connected_name, ch.connected_num = name, num
+        self.ami_chan("NewConnectedLine", ch)
+        self.ari_chan("ChannelConnectedLine", ch)
+
+    def dtmf(self, ch: Channel, digit: str, duration_ms: int = 250, mode: str | None = None) -> None:
+        if ch.hung_up:
+            return
+        if (mode or ch.dtmf_mode) != "info":
+            self.ami_chan(
+                "DTMFBegin", ch, [("Digit", digit), ("Direction", "Received")], privilege="dtmf,all"
+            )
+        self.ami_chan(
+            "DTMFEnd",
+            ch,
+            [("Digit", digit), ("DurationMs", str(duration_ms)), ("Direction", "Received")],
+            privilege="dtmf,all",
+        )
+        self.cel.emit("DTMF", ch, extra=f'{{"digit":"{digit}","duration_ms":{duration_ms}}}')
+        self.ari_chan("ChannelDtmfReceived", ch, [("digit", digit), ("duration_ms", duration_ms)])
+        for cb in list(ch.tags.get("dtmf_listeners", ())):
+            cb(digit)
+
+    def on_hangup(self, ch: Channel, hook: HangupHook) -> Callable[[], None]:
+        hooks = self._hooks.setdefault(ch.id, [])
+        hooks.append(hook)
+
+        def remove() -> None:
+            if hook in hooks:
+                hooks.remove(hook)
+
+        return remove
+
+    def hangup(
+        self, ch: Channel, cause: int | None = None, *, soft: bool = False, request: bool = True
+    ) -> None:
+        """Hang ``ch`` up. ``soft``: requested by us (ARI DELETE, AMI Hangup) — otherwise the far end sent BYE."""
+        if ch.hung_up or ch.hangup_requested:
+            return
+        ch.hangup_requested = True
+        if cause is None:
+            cause = 16 if (soft or ch.bridge is not None) else 0
+        ch.hangup_cause = cause
+        if ch.state == ChanState.UP:
+            for name, value in QOS_VARS:
+                self.set_var(ch, name, value)
+        if not request:
+            pass
+        elif soft:
+            self.ami_chan("SoftHangupRequest", ch, [("Cause", "32")])
+            self.ari_chan("ChannelHangupRequest", ch, pre=[("cause", 32), ("soft", True)])
+        elif ch.state == ChanState.UP or ch.stasis_app:
+            self.ami_chan("HangupRequest", ch)
+            self.ari_chan("ChannelHangupRequest", ch)
+        self.media_stop(ch)
+        if ch.bridge is not None:
+            self.bridge_leave(ch)
+        if ch.stasis_app is not None:
+            self.stasis_exit(ch, hangup=True)
+        for hook in list(self._hooks.pop(ch.id, ())):
+            hook(ch)
+        task = ch.tags.get("task")
+        if (
+            request
+            and task is not None
+            and not ch.tags.get("originated")
+            and task is not asyncio.current_task()
+        ):
+            self.ami_chan("SoftHangupRequest", ch, [("Cause", "16")])
+        self._finalize(ch)
+
+    def _finalize(self, ch: Channel) -> None:
+        ch.hung_up = True
+        cause = ch.hangup_cause
+        self.cel.cdr(ch)
+        self.cel.emit(
+            "HANGUP",
+            ch,
+            app=False,
+            extra=f'{{"hangupcause":{cause},"hangupsource":"{ch.name if cause == 0 else ""}",'
+            f'"dialstatus":"{ch.variables.get("DIALSTATUS", "")}"}}',
+        )
+        self.cel.emit("CHAN_END", ch, app=False)
+        left = self._linked.get(ch.linkedid, 1) - 1
+        if left <= 0:
+            self._linked.pop(ch.linkedid, None)
+            self.cel.emit("LINKEDID_END", ch, app=False)
+        else:
+            self._linked[ch.linkedid] = left
+        self.ami_chan("Hangup", ch, [("Cause", str(cause)), ("Cause-txt", CAUSE_TEXT.get(cause, "Unknown"))])
+        self.ari_chan(
+            "ChannelDestroyed", ch, [("cause", cause), ("cause_txt", CAUSE_TEXT.get(cause, "Unknown"))]
+        )
+        ch.subscribed.clear()
+        self.channels.pop(ch.id, None)
+        ep = self.endpoint(ch.endpoint)
+        ep.channels.discard(ch.id)
+        self.device_state(ep)
+        task = ch.tags.pop("task", None)
+        ch.done.set()
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+
+    # -- stasis ------------------------------------------------------------------------------------------------
+    def stasis_enter(self, ch: Channel, app: str, args: tuple[str, ...]) -> None:
+        ch.stasis_app, ch.stasis_args = app, args
+        ch.stasis_left.clear()
+        ch.subscribed.add(app)
+        self.ari_chan("StasisStart", ch, [("args", list(args))])
+
+    def stasis_exit(self, ch: Channel, *, hangup: bool = False) -> None:
+        app = ch.stasis_app
+        if app is None:
+            return
+        self.set_var(ch, "STASISSTATUS", "SUCCESS")
+        self.ari_chan("StasisEnd", ch)
+        ch.stasis_app = None
+        if not ch.tags.get("originated"):
+            ch.subscribed.discard(app)
+        ch.stasis_left.set()
+
+    # -- hooks implemented by the media/bridge modules ---------------------------------------------------------
+    def media_stop(self, ch: Channel) -> None:
+        from ctiserver.sim.media import stop_channel_media
+
+        stop_channel_media(self, ch)
+
+    def bridge_leave(self, ch: Channel) -> None:
+        from ctiserver.sim.bridging import leave
+
+        leave(self, ch)

@@ -1,0 +1,104 @@
+"""Stasis calls over the wire: AMI + ARI clients against the simulator, as in traces 01/02/03."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from ctiserver.sim.simulator import Simulator
+from tests.sim.probes import AmiProbe, AriProbe, get
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[Simulator]:
+    async with Simulator() as s:
+        yield s
+
+
+async def test_stasis_answer_play_dtmf(sim: Simulator) -> None:
+    ami, ari = AmiProbe(), AriProbe(sim.ari_url)
+    try:
+        login = await ami.connect(sim.ami_port)
+        assert ami.banner == "Asterisk Call Manager/11.0.0"
+        assert get(login, "Response") == "Success"
+        await ari.connect()
+        call = sim.place_call(
+            from_number="5550100",
+            from_name="Test Caller",
+            to="100",
+            dtmf=[(0.3, "1"), (0.5, "2")],
+            hangup_after=2.5,
+        )
+        start = await ari.wait("StasisStart")
+        cid = start["channel"]["id"]
+        assert start["args"] == ["did", "100"]
+        assert start["channel"]["state"] == "Ring"
+        assert start["channel"]["dialplan"]["app_data"] == "ctiserver,did,100"
+        assert (await ari.req("POST", f"/channels/{cid}/answer"))[0] == 204
+        status, pb = await ari.req("POST", f"/channels/{cid}/play", media="sound:beep", playbackId="pb1")
+        assert status == 201 and pb["state"] == "queued" and pb["target_uri"] == f"channel:{cid}"
+        dtmf = await ari.wait("ChannelDtmfReceived", pred=lambda e: e["digit"] == "2")
+        assert dtmf["duration_ms"] == 250
+        await ari.wait("PlaybackFinished")
+        await ari.wait("StasisEnd")
+        await asyncio.wait_for(call.done.wait(), 20)
+        hangup = await ami.wait_event("Hangup", Uniqueid=cid)
+        assert get(hangup, "Cause") == "0" and get(hangup, "Cause-txt") == "Unknown"
+        names = [get(m, "Event") for m in ami.events() if get(m, "Uniqueid") == cid]
+        assert (
+            names.index("Newchannel")
+            < names.index("Newstate")
+            < names.index("DTMFEnd")
+            < names.index("Hangup")
+        )
+        assert "DTMFBegin" not in names  # SIP INFO gives no DTMFBegin
+        assert [e["type"] for e in ari.events][:3] == ["StasisStart", "ChannelStateChange", "PlaybackStarted"]
+    finally:
+        await ami.close()
+        await ari.close()
+
+
+async def test_ari_errors_and_auth(sim: Simulator) -> None:
+    ari = AriProbe(sim.ari_url)
+    bad = AriProbe(sim.ari_url, password="wrong")
+    sim.agent("1003", registered=False)
+    try:
+        assert (await ari.req("POST", "/channels/nope/answer"))[0] == 404
+        status, body = await ari.req("DELETE", "/channels/nope")
+        assert (status, body) == (404, {"message": "Channel not found"})
+        status, body = await ari.req("POST", "/channels", endpoint="PJSIP/1003", app="ctiserver")
+        assert (status, body) == (500, {"error": "Allocation failed"})
+        assert (await ari.req("POST", "/channels", app="ctiserver"))[0] == 400
+        assert (await bad.req("GET", "/channels"))[0] == 401
+        assert (await ari.req("GET", "/asterisk/info"))[1]["system"]["version"].startswith("22")
+    finally:
+        await ari.close()
+        await bad.close()
+
+
+async def test_stasis_without_app_fails(sim: Simulator) -> None:
+    ami = AmiProbe()
+    try:
+        await ami.connect(sim.ami_port)
+        call = sim.place_call(to="100")
+        await asyncio.wait_for(call.done.wait(), 20)
+        var = await ami.wait_event("VarSet", Variable="STASISSTATUS")
+        assert get(var, "Value") == "FAILED"
+    finally:
+        await ami.close()
+
+
+async def test_bad_login_refused(sim: Simulator) -> None:
+    ami = AmiProbe()
+    try:
+        resp = await ami.connect(sim.ami_port, secret="wrong")
+        assert get(resp, "Response") == "Error" and get(resp, "Message") == "Authentication failed"
+        await asyncio.wait_for(ami.closed.wait(), 20)
+        ok = AmiProbe()
+        resp = await ok.connect(sim.ami_port, md5=True)
+        assert get(resp, "Message") == "Authentication accepted"
+        await ok.close()
+    finally:
+        await ami.close()
