@@ -64,7 +64,7 @@ async def _events(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[t
     s.events_on = mask not in ("off", "none", "")
     if s.events_on and s not in s.sim.hub.ami_sinks:
         s.sim.hub.ami_sinks.append(s)
-    s.respond(aid, "Success" if s.events_on else "Success", "Events On" if s.events_on else "Events Off")
+    s.respond(aid, "Success", "Events On" if s.events_on else "Events Off")
 
 
 @action("CoreShowChannels")
@@ -78,8 +78,8 @@ async def _core_show(s: AmiSession, aid: str | None, msg: dict[str, str], h: lis
             s,
             "CoreShowChannel",
             aid,
-            chan_headers(ch)
-            + [
+            [
+                *chan_headers(ch),
                 ("BridgeId", ch.bridge.id if ch.bridge else ""),
                 ("Application", ch.app_name),
                 ("ApplicationData", ch.app_data),
@@ -444,7 +444,7 @@ async def _qstatus(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[
                 s,
                 "QueueMember",
                 aid,
-                [("Queue", q.config.name), ("Name", m.name), ("Location", m.interface)] + member[3:],
+                [("Queue", q.config.name), ("Name", m.name), ("Location", m.interface), *member[3:]],
             )
         for i, ch in enumerate(q.callers, 1):
             n += 1
@@ -582,7 +582,7 @@ async def _status(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[t
     s.respond(aid, "Success", "Channel status will follow", [("EventList", "start")])
     for ch in chans:
         _list_event(
-            s, "Status", aid, chan_headers(ch) + [("Application", ch.app_name), ("Data", ch.app_data)]
+            s, "Status", aid, [*chan_headers(ch), ("Application", ch.app_name), ("Data", ch.app_data)]
         )
     _list_event(s, "StatusComplete", aid, [("EventList", "Complete"), ("ListItems", str(len(chans)))])
 

@@ -108,7 +108,7 @@ async def _originated(
     engine: Engine,
     ch: Channel,
     dialstring: str,
-    timeout: float,
+    ring_timeout: float,
     app: object,
     args: tuple[str, ...],
     p: dict[str, object],
@@ -118,7 +118,7 @@ async def _originated(
     ch.tags["on_answer"] = lambda c: answered.done() or answered.set_result(True)
     start_far_end(engine, ch)
     try:
-        await asyncio.wait_for(asyncio.shield(answered), timeout if timeout > 0 else None)
+        await asyncio.wait_for(asyncio.shield(answered), ring_timeout if ring_timeout > 0 else None)
     except TimeoutError:
         dial_event(engine, "DialEnd", ch, dialstring, status="NOANSWER")
         ch.tags.pop("task", None)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 
 from aiohttp import web
 
@@ -19,7 +18,7 @@ def _engine(request: web.Request) -> Engine:
     return request.app[SIM_KEY].engine
 
 
-# -- playbacks -----------------------------------------------------------------------------------------------------
+# -- playbacks -------------------------------------------------------------------------------------
 async def get_playback(request: web.Request) -> web.Response:
     pb = _engine(request).playbacks.get(request.match_info["id"])
     return err(404, "Playback not found") if pb is None else ok(pb.to_json())
@@ -34,7 +33,7 @@ async def stop_playback(request: web.Request) -> web.Response:
     return ok()
 
 
-# -- recordings ----------------------------------------------------------------------------------------------------
+# -- recordings ------------------------------------------------------------------------------------
 async def live_get(request: web.Request) -> web.Response:
     rec = _engine(request).recordings.get(request.match_info["name"])
     return err(404, "Recording not found") if rec is None else ok(rec.to_json())
@@ -87,7 +86,7 @@ async def stored_get(request: web.Request) -> web.Response:
 
 async def stored_file(request: web.Request) -> web.StreamResponse:
     rec = _stored(request)
-    if rec is None or not Path(rec[1]).exists():
+    if rec is None:
         return err(404, "Recording not found")
     return web.FileResponse(
         rec[1], headers={"Content-Type": "audio/wav" if rec[0] == "wav" else "application/octet-stream"}
@@ -106,7 +105,7 @@ async def stored_delete(request: web.Request) -> web.Response:
     return ok()
 
 
-# -- endpoints / device states / applications / info ------------------------------------------------------------
+# -- endpoints / device states / applications / info -----------------------------------------------
 def _ep_json(ep: Endpoint) -> dict[str, object]:
     return {
         "technology": ep.tech,

@@ -1,4 +1,5 @@
-"""The ARI server (aiohttp): authentication, the events WebSocket and the shared helpers of the REST handlers."""
+"""The ARI server (aiohttp): authentication, the events WebSocket and the shared helpers of the REST
+handlers."""
 
 from __future__ import annotations
 

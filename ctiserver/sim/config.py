@@ -1,6 +1,7 @@
 """The simulated PBX's configuration: endpoints, dialplan, queues, sounds, credentials.
 
-Defaults mirror the ground-truth traces' ``_config/`` (Asterisk 22.10.1, ``systemname = cti-test``): AMI/ARI user
+Defaults mirror the ground-truth traces' ``_config/`` (Asterisk 22.10.1, ``systemname = cti-test``):
+AMI/ARI user
 ``cti``/``cti-secret``, agent endpoints 1001–1010 registered and answering after 1 s, DID 100 →
 ``Stasis(ctiserver,did,100)``, DID 200 → ``Queue(support)`` (ringall), DID 201 → ``Queue(load)`` (rrmemory).
 A YAML file (``ctiserver sim --config FILE``) may override any field.

@@ -1,4 +1,5 @@
-"""Outgoing channels to endpoints (ARI/AMI originate, Dial, Queue) and the simulated far end (the agent's phone:
+"""Outgoing channels to endpoints (ARI/AMI originate, Dial, Queue) and the simulated far end (the
+agent's phone:
 ringing, answering after a delay, hanging up after a talk time)."""
 
 from __future__ import annotations
@@ -80,7 +81,8 @@ def dial_event(
 
 
 def start_far_end(engine: Engine, ch: Channel, *, on_ringing: object = None) -> None:
-    """The phone behind ``ch`` rings at once, answers after its endpoint's ``answer_after`` (None: only when the
+    """The phone behind ``ch`` rings at once, answers after its endpoint's ``answer_after`` (None: only
+    when the
     script answers), and hangs up after ``hangup_after`` seconds of talk (if set)."""
     ep = engine.endpoints[ch.endpoint]
     ch.tags["far_end"] = engine.spawn(

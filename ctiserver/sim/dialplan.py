@@ -1,4 +1,5 @@
-"""A minimal dialplan interpreter: NoOp, Answer, Stasis, Dial, Queue, Playback, Wait, MusicOnHold, Goto, Hangup."""
+"""A minimal dialplan interpreter: NoOp, Answer, Stasis, Dial, Queue, Playback, Wait, MusicOnHold,
+Goto, Hangup."""
 
 from __future__ import annotations
 
@@ -117,7 +118,7 @@ class Dialplan:
         except asyncio.CancelledError:
             pass
 
-    # -- applications --------------------------------------------------------------------------------------------
+    # -- applications ------------------------------------------------------------------------------
     async def _noop(self, ch: Channel, data: str) -> None:
         return None
 

@@ -1,7 +1,8 @@
 """The simulated PBX core: channels, their life cycle and the events each step emits (AMI and ARI).
 
 Hangup is one synchronous sequence, so the event order is fixed and matches Asterisk 22: RTP QoS variables →
-(Soft)HangupRequest → leave bridge → leave Stasis → the holder's hooks (queue abandon, dial cancel) → Cdr/CEL →
+(Soft)HangupRequest → leave bridge → leave Stasis → the holder's hooks (queue abandon, dial cancel) →
+Cdr/CEL →
 Hangup → ChannelDestroyed → DeviceStateChange.
 """
 
@@ -93,7 +94,7 @@ class Engine:
         for ep_obj in self.endpoints.values():
             ep_obj.last_device_state = ep_obj.device_state()
 
-    # -- tasks -------------------------------------------------------------------------------------------------
+    # -- tasks -------------------------------------------------------------------------------------
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str = "sim") -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coro, name=name)
         self._tasks.add(task)
@@ -114,7 +115,7 @@ class Engine:
     def new_id(self) -> str:
         return f"{self.config.systemname}-{int(self.clock.now())}.{self.next_seq()}"
 
-    # -- events ------------------------------------------------------------------------------------------------
+    # -- events ------------------------------------------------------------------------------------
     def ami_chan(
         self, event: str, ch: Channel, extra: list[tuple[str, str]] | None = None, privilege: str = "call,all"
     ) -> None:
@@ -151,7 +152,7 @@ class Engine:
             )
         return ep
 
-    # -- channel life cycle ------------------------------------------------------------------------------------
+    # -- channel life cycle ------------------------------------------------------------------------
     def new_channel(
         self,
         endpoint: str,
@@ -258,7 +259,8 @@ class Engine:
     def hangup(
         self, ch: Channel, cause: int | None = None, *, soft: bool = False, request: bool = True
     ) -> None:
-        """Hang ``ch`` up. ``soft``: requested by us (ARI DELETE, AMI Hangup) — otherwise the far end sent BYE."""
+        """Hang ``ch`` up. ``soft``: requested by us (ARI DELETE, AMI Hangup) — otherwise the far end
+        sent BYE."""
         if ch.hung_up or ch.hangup_requested:
             return
         ch.hangup_requested = True
@@ -325,7 +327,7 @@ class Engine:
         if task is not None and task is not asyncio.current_task():
             task.cancel()
 
-    # -- stasis ------------------------------------------------------------------------------------------------
+    # -- stasis ------------------------------------------------------------------------------------
     def stasis_enter(self, ch: Channel, app: str, args: tuple[str, ...]) -> None:
         ch.stasis_app, ch.stasis_args = app, args
         ch.stasis_left.clear()
@@ -343,7 +345,7 @@ class Engine:
             ch.subscribed.discard(app)
         ch.stasis_left.set()
 
-    # -- hooks implemented by the media/bridge modules ---------------------------------------------------------
+    # -- hooks implemented by the media/bridge modules ---------------------------------------------
     def media_stop(self, ch: Channel) -> None:
         from ctiserver.sim.media import stop_channel_media
 

@@ -15,7 +15,8 @@ def unknown(value: str) -> str:
 
 
 def chan_headers(ch: Channel, prefix: str = "") -> Headers:
-    """The channel snapshot block every channel event carries (``Channel`` … ``Linkedid``), optionally prefixed
+    """The channel snapshot block every channel event carries (``Channel`` … ``Linkedid``), optionally
+    prefixed
     (``Dest``, ``Transferer``...)."""
     p = prefix
     return [

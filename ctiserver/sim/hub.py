@@ -1,4 +1,5 @@
-"""Fan-out of events to the connected AMI sessions and ARI websockets: each event is encoded once per audience."""
+"""Fan-out of events to the connected AMI sessions and ARI websockets: each event is encoded once per
+audience."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ class Hub:
     def connected_apps(self) -> set[str]:
         return {s.app for s in self.ari_sinks}
 
-    # -- AMI ---------------------------------------------------------------------------------------------------
+    # -- AMI ---------------------------------------------------------------------------------------
     def ami(self, name: str, privilege: str, body: list[tuple[str, str]]) -> None:
         headers = [
             ("Event", name),
@@ -63,7 +64,7 @@ class Hub:
         for sink in sinks:
             sink.send(data)
 
-    # -- ARI ---------------------------------------------------------------------------------------------------
+    # -- ARI ---------------------------------------------------------------------------------------
     def ari(
         self,
         type_: str,
@@ -72,7 +73,8 @@ class Hub:
         pre: list[tuple[str, Any]] | None = None,
     ) -> None:
         """Send an ARI event to the websockets of ``apps`` plus every subscribeAll connection.
-        Field order: ``pre`` fields, ``type``, ``timestamp``, ``body`` fields, ``asterisk_id``, ``application``."""
+        Field order: ``pre`` fields, ``type``, ``timestamp``, ``body`` fields, ``asterisk_id``,
+        ``application``."""
         targets = [s for s in self.ari_sinks if s.app in apps or s.subscribe_all]
         if not targets:
             return

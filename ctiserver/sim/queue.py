@@ -75,7 +75,7 @@ class Queues:
                     Member(iface, iface, membership="static", login_time=int(engine.clock.now()))
                 )
 
-    # -- members (AMI QueueAdd/QueueRemove/QueuePause) ----------------------------------------------------------
+    # -- members (AMI QueueAdd/QueueRemove/QueuePause) ---------------------------------------------
     def get(self, name: str) -> QueueState:
         q = self.queues.get(name)
         if q is None:
@@ -171,7 +171,7 @@ class Queues:
                 return m
         return None
 
-    # -- the Queue() application ----------------------------------------------------------------------------------
+    # -- the Queue() application -------------------------------------------------------------------
     def _available(self, q: QueueState) -> list[Member]:
         out = []
         for m in q.members:

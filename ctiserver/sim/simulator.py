@@ -136,7 +136,7 @@ class Simulator:
                 await asyncio.wait_for(self._runner.cleanup(), 3)
             self._runner = None
 
-    # -- scripting ----------------------------------------------------------------------------------------------
+    # -- scripting ---------------------------------------------------------------------------------
     def place_call(
         self,
         from_number: str = "5550100",
@@ -150,7 +150,8 @@ class Simulator:
         context: str = "from-external",
         dtmf_mode: str = "info",
     ) -> CallHandle:
-        """A caller dials ``to``. ``dtmf`` times, ``hangup_after`` and ``at`` are seconds from placing the call;
+        """A caller dials ``to``. ``dtmf`` times, ``hangup_after`` and ``at`` are seconds from placing
+        the call;
         the caller hangs up after ``hangup_after`` or when the PBX hangs up."""
         handle = CallHandle(self, to)
         self.calls.append(handle)
@@ -224,7 +225,8 @@ class Simulator:
         registered: bool = True,
         hangup_after: float | None = None,
     ) -> AgentHandle:
-        """Configure the phone of endpoint ``name``: registered or not, answering after ``answer_after`` seconds
+        """Configure the phone of endpoint ``name``: registered or not, answering after
+        ``answer_after`` seconds
         (None: only by ``handle.answer()``), hanging up after ``hangup_after`` seconds of talk."""
         ep = self.engine.endpoint(f"PJSIP/{name}")
         if not ep.callerid_num:
@@ -287,7 +289,7 @@ class Simulator:
         ch.context, ch.exten, ch.priority = context, exten, priority
         engine.dialplan.start(ch)
 
-    # -- faults ---------------------------------------------------------------------------------------------------
+    # -- faults ------------------------------------------------------------------------------------
     def drop_connections(self) -> None:
         """Drop every AMI and ARI connection (the server keeps listening)."""
         self.ami.drop_all()
@@ -295,8 +297,10 @@ class Simulator:
             ws.abort()
 
     async def restart(self, down_for: float = 1.5) -> None:
-        """``core restart now``: AMI ``Shutdown`` (Cleanly, Restart True), the ARI websocket dropped without a close
-        frame, AMI closed ~1.1 s later, nothing listening for ``down_for`` s, then a fresh PBX (uptime 0, no dynamic
+        """``core restart now``: AMI ``Shutdown`` (Cleanly, Restart True), the ARI websocket dropped
+        without a close
+        frame, AMI closed ~1.1 s later, nothing listening for ``down_for`` s, then a fresh PBX (uptime
+        0, no dynamic
         queue members, no channels) on the same ports."""
         self.hub.ami("Shutdown", "system,all", [("Shutdown", "Cleanly"), ("Restart", "True")])
         for ws in list(self.ari_ws):

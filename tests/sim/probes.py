@@ -75,17 +75,15 @@ class AmiProbe:
             async with self._cond:
                 self._cond.notify_all()
 
-    async def action(self, name: str, headers: Headers | None = None, timeout: float = WAIT) -> Headers:
+    async def action(self, name: str, headers: Headers | None = None, limit: float = WAIT) -> Headers:
         assert self._writer is not None
         self._aid += 1
         aid = f"t-{self._aid}"
         frame = f"Action: {name}\r\nActionID: {aid}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers or [])
         self._writer.write((frame + "\r\n").encode())
-        return await self.wait(
-            lambda m: get(m, "Response") is not None and get(m, "ActionID") == aid, timeout
-        )
+        return await self.wait(lambda m: get(m, "Response") is not None and get(m, "ActionID") == aid, limit)
 
-    async def wait(self, pred: Callable[[Headers], bool], timeout: float = WAIT, start: int = 0) -> Headers:
+    async def wait(self, pred: Callable[[Headers], bool], limit: float = WAIT, start: int = 0) -> Headers:
         async def _find() -> Headers:
             async with self._cond:
                 while True:
@@ -96,13 +94,13 @@ class AmiProbe:
                         raise ConnectionError("AMI connection closed")
                     await self._cond.wait()
 
-        return await asyncio.wait_for(_find(), timeout)
+        return await asyncio.wait_for(_find(), limit)
 
-    async def wait_event(self, name: str, timeout: float = WAIT, **match: str) -> Headers:
+    async def wait_event(self, name: str, limit: float = WAIT, **match: str) -> Headers:
         def pred(m: Headers) -> bool:
             return get(m, "Event") == name and all(get(m, k) == v for k, v in match.items())
 
-        return await self.wait(pred, timeout)
+        return await self.wait(pred, limit)
 
     def events(self, name: str | None = None) -> list[Headers]:
         return [m for m in self.messages if get(m, "Event") and (name is None or get(m, "Event") == name)]
@@ -146,7 +144,7 @@ class AriProbe:
             self.closed.set()
 
     async def wait(
-        self, type_: str, timeout: float = WAIT, pred: Callable[[dict[str, Any]], bool] | None = None
+        self, type_: str, limit: float = WAIT, pred: Callable[[dict[str, Any]], bool] | None = None
     ) -> dict[str, Any]:
         async def _find() -> dict[str, Any]:
             async with self._cond:
@@ -156,7 +154,7 @@ class AriProbe:
                             return e
                     await self._cond.wait()
 
-        return await asyncio.wait_for(_find(), timeout)
+        return await asyncio.wait_for(_find(), limit)
 
     async def req(self, method: str, path: str, **params: Any) -> tuple[int, Any]:
         async with self.session.request(method, self.base + path, params=params or None) as r:
