@@ -1,0 +1,56 @@
+"""WebSocket subscription topics and who may use them.
+
+``agent:<id>`` (that agent's pops, offers and state — an agent token may subscribe only to its own),
+``queue:<name>`` (events of calls in that queue), ``call:<id>`` (one call), ``all`` (everything). Staff and
+CRM tokens may subscribe to any topic; agents to their own agent topic and to calls they handle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ctiserver.api.auth import Principal, Role
+from ctiserver.events.envelope import DomainEvent
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    kind: str  # agent | queue | call | all
+    value: str = ""
+
+    def __str__(self) -> str:
+        return self.kind if self.kind == "all" else f"{self.kind}:{self.value}"
+
+
+def parse_topic(text: str) -> Topic:
+    text = text.strip()
+    if text == "all":
+        return Topic("all")
+    kind, sep, value = text.partition(":")
+    if not sep or kind not in ("agent", "queue", "call") or not value or len(value) > 128:
+        raise ValueError(f"unknown topic {text!r} (use agent:<id>, queue:<name>, call:<id> or all)")
+    return Topic(kind, value)
+
+
+def may_subscribe(principal: Principal, topic: Topic) -> bool:
+    if principal.role is not Role.AGENT:
+        return True
+    return topic.kind == "agent" and topic.value == principal.agent
+
+
+def event_agents(event: DomainEvent) -> set[str]:
+    data = event.data
+    agents = {str(a) for a in (data.get("agent"), data.get("agent_id"), data.get("from_agent")) if a}
+    if event.type.startswith("agent.") and event.subject and not agents:
+        agents.add(event.subject)
+    return agents
+
+
+def matches(topic: Topic, event: DomainEvent) -> bool:
+    if topic.kind == "all":
+        return True
+    if topic.kind == "agent":
+        return topic.value in event_agents(event)
+    if topic.kind == "queue":
+        return str(event.data.get("queue") or "") == topic.value
+    return event.subject == topic.value

@@ -1,0 +1,202 @@
+"""The WebSocket hub: subscriptions to topics, live events, and replay from a cursor after a reconnect.
+
+Client → server frames (JSON): ``{"op": "subscribe", "topics": ["agent:1001"], "last_event_id": "…"}``
+(or ``"last_seq": 41``), ``{"op": "unsubscribe", "topics": [...]}``, ``{"op": "ping"}``. The same can be
+given on the URL: ``/api/ws?topics=agent:1001&last_event_id=…``. Server → client: ``{"op": "subscribed",
+"topics": [...], "replayed": n, "last_seq": s}``, ``{"op": "event", "event": {envelope}}`` in sequence
+order, ``{"op": "error", "code": …, "message": …}``, ``{"op": "pong"}``. Events with ``seq`` ≤ the cursor
+are never sent again; events after it are sent exactly once, replayed ones first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from ctiserver.api.auth import Principal
+from ctiserver.api.topics import Topic, matches, may_subscribe, parse_topic
+from ctiserver.clock import Clock
+from ctiserver.events.bus import Bus, Subscription
+from ctiserver.events.envelope import DomainEvent
+from ctiserver.events.log import EventLog
+from ctiserver.logs import get_logger
+
+log = get_logger(__name__)
+
+
+class SubscribeError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class WsSession:
+    def __init__(self, ws: web.WebSocketResponse, principal: Principal, hub: WsHub) -> None:
+        self.ws = ws
+        self.principal = principal
+        self.hub = hub
+        self.topics: set[Topic] = set()
+        self.last_sent = 0
+        self._lock = asyncio.Lock()
+        self.sub: Subscription = hub.bus.subscribe(predicate=self.wants, maxsize=hub.queue_size)
+
+    def wants(self, event: DomainEvent) -> bool:
+        return any(matches(t, event) for t in self.topics)
+
+    async def send_event(self, event: DomainEvent) -> None:
+        if event.seq <= self.last_sent:
+            return
+        self.last_sent = event.seq
+        await self.ws.send_str(json.dumps({"op": "event", "event": event.to_json()}, separators=(",", ":")))
+        if event.type == "screen.pop":
+            self.hub.pop_sent(event)
+
+    async def subscribe(self, topics: list[str], last_event_id: str | None, last_seq: int | None) -> None:
+        parsed = []
+        for text in topics:
+            try:
+                topic = parse_topic(str(text))
+            except ValueError as exc:
+                raise SubscribeError("invalid_topic", str(exc)) from None
+            if not may_subscribe(self.principal, topic):
+                raise SubscribeError("forbidden", f"this token may not subscribe to {topic}")
+            parsed.append(topic)
+        async with self._lock:
+            cursor = None
+            if last_event_id:
+                cursor = await self.hub.log.seq_of(last_event_id)
+                if cursor is None:
+                    raise SubscribeError("unknown_cursor", "last_event_id is not in the event log")
+            elif last_seq is not None:
+                cursor = max(0, int(last_seq))
+            new = [t for t in parsed if t not in self.topics]
+            self.topics.update(parsed)
+            replayed = 0
+            if cursor is not None:
+                self.last_sent = (
+                    max(self.last_sent, cursor) if not self.last_sent else min(self.last_sent, cursor)
+                )
+                replayed = await self._replay(cursor, new or parsed)
+            else:
+                self.last_sent = max(self.last_sent, self.hub.log.last_seq)
+            await self.ws.send_json(
+                {
+                    "op": "subscribed",
+                    "topics": sorted(map(str, self.topics)),
+                    "replayed": replayed,
+                    "last_seq": self.last_sent,
+                }
+            )
+
+    async def _replay(self, cursor: int, topics: list[Topic]) -> int:
+        count = 0
+        after = cursor
+        while True:
+            batch = await self.hub.log.replay(after, limit=2000)
+            if not batch:
+                return count
+            for event in batch:
+                if any(matches(t, event) for t in topics) and event.seq > self.last_sent:
+                    self.last_sent = event.seq - 1
+                    await self.send_event(event)
+                    count += 1
+                after = event.seq
+            self.last_sent = max(self.last_sent, after)
+
+    async def pump(self) -> None:
+        """Send live events in order; after an overflow, catch up from the log."""
+        while True:
+            event = await self.sub.get()
+            async with self._lock:
+                if self.sub.lagged:
+                    self.sub.lagged = False
+                    while not self.sub.queue.empty():
+                        self.sub.queue.get_nowait()
+                    await self._replay(self.last_sent, list(self.topics))
+                    continue
+                await self.send_event(event)
+
+    def close(self) -> None:
+        self.sub.close()
+
+
+class WsHub:
+    def __init__(self, bus: Bus, log: EventLog, clock: Clock, queue_size: int = 10_000) -> None:
+        self.bus = bus
+        self.log = log
+        self.clock = clock
+        self.queue_size = queue_size
+        self.sessions: set[WsSession] = set()
+        self.on_pop: list[Any] = []
+
+    def pop_sent(self, event: DomainEvent) -> None:
+        for cb in self.on_pop:
+            cb(event)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        principal: Principal = request["principal"]
+        ws = web.WebSocketResponse(heartbeat=30.0, max_msg_size=64 * 1024)
+        await ws.prepare(request)
+        session = WsSession(ws, principal, self)
+        self.sessions.add(session)
+        pump = asyncio.create_task(session.pump(), name="cti:ws-pump")
+        try:
+            topics = [t for t in request.query.get("topics", "").split(",") if t]
+            if not topics and principal.agent:
+                topics = [f"agent:{principal.agent}"]
+            if topics:
+                await self._subscribe(session, {"topics": topics, **dict(request.query)})
+            async for msg in ws:
+                if msg.type != WSMsgType.TEXT:
+                    continue
+                await self._on_frame(session, msg.data)
+        finally:
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pump
+            session.close()
+            self.sessions.discard(session)
+        return ws
+
+    async def _on_frame(self, session: WsSession, text: str) -> None:
+        try:
+            frame = json.loads(text)
+            if not isinstance(frame, dict):
+                raise ValueError("a frame must be a JSON object")
+        except ValueError as exc:
+            await session.ws.send_json({"op": "error", "code": "bad_json", "message": str(exc)})
+            return
+        op = frame.get("op")
+        if op == "ping":
+            await session.ws.send_json({"op": "pong"})
+        elif op == "subscribe":
+            await self._subscribe(session, frame)
+        elif op == "unsubscribe":
+            for text in frame.get("topics") or []:
+                with contextlib.suppress(ValueError):
+                    session.topics.discard(parse_topic(str(text)))
+            await session.ws.send_json({"op": "unsubscribed", "topics": sorted(map(str, session.topics))})
+        else:
+            await session.ws.send_json({"op": "error", "code": "unknown_op", "message": f"unknown op {op!r}"})
+
+    async def _subscribe(self, session: WsSession, frame: dict[str, Any]) -> None:
+        topics = frame.get("topics")
+        if isinstance(topics, str):
+            topics = [t for t in topics.split(",") if t]
+        if not isinstance(topics, list) or not topics:
+            await session.ws.send_json(
+                {"op": "error", "code": "invalid", "message": "topics: a non-empty list"}
+            )
+            return
+        last_seq = frame.get("last_seq")
+        try:
+            seq = int(last_seq) if last_seq not in (None, "") else None
+            await session.subscribe(topics, frame.get("last_event_id") or None, seq)
+        except (TypeError, ValueError):
+            await session.ws.send_json({"op": "error", "code": "invalid", "message": "last_seq: an integer"})
+        except SubscribeError as exc:
+            await session.ws.send_json({"op": "error", "code": exc.code, "message": str(exc)})

@@ -1,0 +1,145 @@
+"""Screen-pop: when an agent's device rings (``agent.ringing``) and again on answer (``agent.answered``),
+publish ``screen.pop`` for that agent (subject = call id, ``data.agent`` = the agent), which the agent's
+WebSocket subscription (``agent:<id>``) delivers. The pop carries the caller, the contact (or ``unknown``
+with a create link), the last contacts, the IVR path and collected variables, the queue, the wait so far
+and the CRM link.
+
+What the pop needs about a call is gathered while the call is in the IVR/queue (per call id), so a
+transfer to a second agent pops the same data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+
+from ctiserver.crm.model import LookupResult
+from ctiserver.crm.service import CrmService, caller_number
+from ctiserver.events.bus import Bus
+from ctiserver.events.envelope import DomainEvent, new_event
+from ctiserver.logs import get_logger
+
+log = get_logger(__name__)
+_ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+
+
+@dataclass
+class CallFacts:
+    call_id: str
+    arrived_at: float
+    number: str = ""
+    name: str = ""
+    queue: str = ""
+    queued_at: float | None = None
+    ivr_path: list[str] = field(default_factory=list)
+    variables: dict[str, Any] = field(default_factory=dict)
+
+
+class ScreenPop:
+    def __init__(self, crm: CrmService, bus: Bus) -> None:
+        self.crm = crm
+        self.bus = bus
+        self.calls: dict[str, CallFacts] = {}
+        self._crm_url = _ENV.from_string(crm.config.crm_url) if crm.config.crm_url else None
+        self._create_url = _ENV.from_string(crm.config.create_url) if crm.config.create_url else None
+        self.pops = 0
+
+    def facts(self, call_id: str, time: float) -> CallFacts:
+        facts = self.calls.get(call_id)
+        if facts is None:
+            facts = self.calls[call_id] = CallFacts(call_id, time)
+        return facts
+
+    def observe(self, event: DomainEvent) -> None:
+        """Collect what the pop will need, as the call moves through the IVR and the queue."""
+        data = event.data
+        call_id = str(data.get("call_id") or event.subject)
+        if event.type == "call.ended":
+            self.calls.pop(call_id, None)
+            return
+        facts = self.facts(call_id, event.time)
+        facts.number = facts.number or caller_number(data)
+        facts.name = facts.name or str(data.get("caller_name") or "")
+        if event.type == "ivr.step":
+            node = data.get("node") or data.get("step")
+            if node and (not facts.ivr_path or facts.ivr_path[-1] != node):
+                facts.ivr_path.append(str(node))
+        for key in ("variables", "attached"):
+            value = data.get(key)
+            if isinstance(value, dict):
+                facts.variables.update(value)
+        if event.type == "queue.entered":
+            facts.queue = str(data.get("queue") or facts.queue)
+            facts.queued_at = facts.queued_at or event.time
+
+    async def pop(self, event: DomainEvent) -> DomainEvent | None:
+        data = event.data
+        agent = data.get("agent")
+        if not agent:
+            return None
+        call_id = str(data.get("call_id") or event.subject)
+        facts = self.facts(call_id, event.time)
+        number = caller_number(data) or facts.number
+        result = await self.crm.result_for(call_id, number) if number else LookupResult(number="", e164=None)
+        payload = self.render(facts, result, event, str(agent), number)
+        self.pops += 1
+        return await self.bus.publish(new_event("screen.pop", call_id, payload, self.crm.clock.now()))
+
+    def render(
+        self, facts: CallFacts, result: LookupResult, event: DomainEvent, agent: str, number: str
+    ) -> dict[str, Any]:
+        data = event.data
+        contact = result.contact.model_dump(mode="json") if result.contact else None
+        variables = {**facts.variables, **(data.get("attached") or {})}
+        queue = str(data.get("queue") or facts.queue)
+        since = facts.queued_at if facts.queued_at is not None else facts.arrived_at
+        context = {"number": result.e164 or number, "contact": contact or {}, "call_id": facts.call_id}
+        return {
+            "agent": agent,
+            "call_id": facts.call_id,
+            "phase": "answered" if event.type == "agent.answered" else "ringing",
+            "trigger_seq": event.seq,
+            "trigger_time": event.time,
+            "caller": {
+                "number": number,
+                "e164": result.e164,
+                "name": str(data.get("caller_name") or facts.name),
+            },
+            "known": contact is not None,
+            "contact": contact,
+            "create_url": self._url(self._create_url, context) if contact is None else "",
+            "crm_url": self._url(self._crm_url, context) if contact is not None else "",
+            "history": [i.model_dump(mode="json") for i in result.history if i.call_id != facts.call_id],
+            "lookup_error": result.error,
+            "ivr": {"path": list(facts.ivr_path), "variables": variables},
+            "queue": queue,
+            "wait_seconds": round(max(0.0, event.time - since), 3),
+        }
+
+    @staticmethod
+    def _url(template: Any, context: dict[str, Any]) -> str:
+        if template is None:
+            return ""
+        try:
+            return str(template.render(context))
+        except TemplateError:
+            log.warning("screen-pop URL template failed")
+            return ""
+
+    async def run(self) -> None:
+        sub = self.bus.subscribe(
+            "call.*", "ivr.*", "queue.*", "agent.offered", "agent.ringing", "agent.answered"
+        )
+        try:
+            async for event in sub:
+                self.observe(event)
+                if event.type in ("agent.ringing", "agent.answered"):
+                    try:
+                        await self.pop(event)
+                    except Exception:
+                        log.exception("screen-pop failed", call_id=event.subject)
+        finally:
+            sub.close()

@@ -1,0 +1,123 @@
+"""The durable event log: every published event, by sequence number, for replay from a cursor.
+
+It listens on the bus (synchronously, so it sees every event in order), keeps the newest events in a ring
+for fast replay, and a writer task appends them to the backend (SQL in production, memory in unit tests)
+in batches. ``replay(after_seq)`` returns exactly the events with ``seq > after_seq``, from the ring when
+it still holds them, else from the backend.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from ctiserver.events.envelope import DomainEvent
+from ctiserver.logs import get_logger
+
+log = get_logger(__name__)
+
+
+class EventStore(Protocol):
+    async def append(self, events: Sequence[DomainEvent]) -> None: ...
+
+    async def since(self, after_seq: int, limit: int) -> list[DomainEvent]: ...
+
+    async def seq_of(self, event_id: str) -> int | None: ...
+
+    async def last_seq(self) -> int: ...
+
+
+class MemoryEventStore:
+    def __init__(self) -> None:
+        self.events: list[DomainEvent] = []
+
+    async def append(self, events: Sequence[DomainEvent]) -> None:
+        known = {e.seq for e in self.events[-len(events) :]} if events else set()
+        self.events.extend(e for e in events if e.seq not in known)
+
+    async def since(self, after_seq: int, limit: int) -> list[DomainEvent]:
+        return [e for e in self.events if e.seq > after_seq][:limit]
+
+    async def seq_of(self, event_id: str) -> int | None:
+        return next((e.seq for e in self.events if e.id == event_id), None)
+
+    async def last_seq(self) -> int:
+        return self.events[-1].seq if self.events else 0
+
+
+class EventLog:
+    def __init__(self, store: EventStore, ring_size: int = 50_000, batch: int = 500) -> None:
+        self.store = store
+        self._ring: deque[DomainEvent] = deque(maxlen=ring_size)
+        self._ids: dict[str, int] = {}
+        self._pending: list[DomainEvent] = []
+        self._wake = asyncio.Event()
+        self._batch = batch
+        self._flushed = asyncio.Condition()
+        self.last_seq = 0
+        self.written_seq = 0
+        self.on_append: list[Callable[[DomainEvent], None]] = []
+
+    async def load_last_seq(self) -> int:
+        self.last_seq = self.written_seq = await self.store.last_seq()
+        return self.last_seq
+
+    def listener(self, event: DomainEvent) -> None:
+        """The bus listener (synchronous, in publish order)."""
+        if event.seq <= self.last_seq:
+            return  # already seen (a redelivered stream entry)
+        if len(self._ring) == self._ring.maxlen:
+            self._ids.pop(self._ring[0].id, None)
+        self._ring.append(event)
+        self._ids[event.id] = event.seq
+        self._pending.append(event)
+        self.last_seq = event.seq
+        self._wake.set()
+        for cb in self.on_append:
+            cb(event)
+
+    async def run(self) -> None:
+        """The writer task: append pending events in batches; a failed write is retried, never dropped."""
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            await self._write_pending()
+
+    async def _write_pending(self) -> None:
+        while self._pending:
+            chunk = self._pending[: self._batch]
+            try:
+                await self.store.append(chunk)
+            except Exception:
+                log.exception("event log write failed; retrying")
+                await asyncio.sleep(1.0)
+                continue
+            del self._pending[: len(chunk)]
+            self.written_seq = chunk[-1].seq
+            async with self._flushed:
+                self._flushed.notify_all()
+
+    async def flush(self) -> None:
+        await self._write_pending()
+
+    async def seq_of(self, event_id: str) -> int | None:
+        seq = self._ids.get(event_id)
+        if seq is not None:
+            return seq
+        await self.flush()
+        return await self.store.seq_of(event_id)
+
+    async def replay(self, after_seq: int, limit: int = 10_000) -> list[DomainEvent]:
+        """Events with ``seq > after_seq`` in order (at most ``limit``)."""
+        if self._ring and self._ring[0].seq <= after_seq + 1:
+            out = []
+            for event in self._ring:
+                if event.seq > after_seq:
+                    out.append(event)
+                    if len(out) >= limit:
+                        break
+            return out
+        await self.flush()
+        return await self.store.since(after_seq, limit)
