@@ -1,0 +1,185 @@
+// The agent page: device login, ready / pause / end wrap-up, the pop while the phone rings, call controls,
+// disposition + notes in wrap-up, click-to-dial, own call-backs, keyboard shortcuts. Live over the WebSocket.
+import { api, list } from "./api.js";
+import { duration, t } from "./i18n.js";
+import { Live } from "./live.js";
+import { renderPop } from "./pop.js";
+import { act, el, liveBadge, startPage, toast } from "./shell.js";
+
+const $ = (id) => document.getElementById(id);
+const ACTIVE = new Set(["ringing", "reserved", "on_call"]);
+const state = { agent: null, state: "logged_out", since: Date.now(), reason: "", call: null, held: false,
+  recPaused: false, wrapCall: null, reasons: [], dispositions: [] };
+
+const me = await startPage("agent.html");
+if (me) await main(me);
+
+async function main(me) {
+  state.agent = me.agent || new URLSearchParams(location.search).get("agent");
+  if (!state.agent) { toast(t("agent.noAgent"), true); return; }
+  $("device").value = `PJSIP/${state.agent}`;
+  await loadLists();
+  await refreshAgent();
+  bind();
+  new Live({ topics: [`agent:${state.agent}`], onEvent, onState: liveBadge, onSubscribed: refreshAgent }).start();
+  setInterval(tick, 1000);
+  loadCallbacks();
+  setInterval(loadCallbacks, 30000);
+}
+
+async function loadLists() {
+  const reasons = await api.get("/pause-reasons").catch(() => null);
+  state.reasons = list(reasons, "reasons").map((r) => (typeof r === "string" ? { code: r, label: r } : r));
+  if (!state.reasons.length) state.reasons = ["break", "lunch", "training", "meeting"].map((c) => ({ code: c, label: t(`reason.${c}`) }));
+  $("pause-reason").replaceChildren(...state.reasons.map((r) => el("option", { value: r.code }, r.label || r.code)));
+  const dispos = await api.get("/dispositions").catch(() => null);
+  state.dispositions = list(dispos, "dispositions").map((d) => (typeof d === "string" ? { code: d, label: d } : d));
+  if (!state.dispositions.length) state.dispositions = ["resolved", "follow_up", "sale", "complaint", "wrong_number"].map((c) => ({ code: c, label: t(`dispo.${c}`) }));
+  $("dispo-code").replaceChildren(el("option", { value: "" }, t("agent.choose")),
+    ...state.dispositions.map((d) => el("option", { value: d.code }, d.label || d.code)));
+}
+
+async function refreshAgent() {
+  const a = await api.get(`/agents/${encodeURIComponent(state.agent)}`).catch(() => null);
+  if (a) applyState(a.state || "logged_out", a.reason || "", a.since ?? a.state_since, a.call_id);
+}
+
+function applyState(next, reason = "", since = null, callId = undefined) {
+  const prev = state.state;
+  state.state = next;
+  state.reason = reason || "";
+  state.since = since ? since * 1000 : Date.now();
+  if (callId !== undefined) state.call = callId || state.call;
+  if (next === "wrap_up" && (state.call || state.wrapCall)) showWrapup(state.call || state.wrapCall);
+  if (prev === "wrap_up" && next !== "wrap_up") $("wrapup").classList.add("hidden");
+  if (!ACTIVE.has(next) && next !== "wrap_up") { state.call = null; $("controls").classList.add("hidden"); }
+  render();
+}
+
+function render() {
+  const loggedIn = state.state !== "logged_out";
+  $("login-form").classList.toggle("hidden", loggedIn);
+  $("state-panel").classList.toggle("hidden", !loggedIn);
+  const s = $("state");
+  s.className = `state state-${state.state}`;
+  s.textContent = t(`state.${state.state}`) + (state.reason ? ` — ${reasonLabel(state.reason)}` : "");
+  $("btn-ready").disabled = !["not_ready", "wrap_up"].includes(state.state);
+  $("btn-pause").disabled = !["ready", "wrap_up", "not_ready"].includes(state.state);
+  $("btn-wrapup-end").disabled = state.state !== "wrap_up";
+  $("btn-logout").disabled = ACTIVE.has(state.state);
+  const onCall = state.state === "on_call" && state.call;
+  $("controls").classList.toggle("hidden", !onCall);
+  $("btn-hold").querySelector("span").textContent = t(state.held ? "agent.resume" : "agent.hold");
+  $("btn-rec").querySelector("span").textContent = t(state.recPaused ? "agent.recResume" : "agent.recPause");
+  $("idle-card").classList.toggle("hidden", !$("pop").classList.contains("hidden"));
+  tick();
+}
+
+function reasonLabel(code) { return state.reasons.find((r) => r.code === code)?.label || code; }
+
+function tick() {
+  if (state.state !== "logged_out") $("state-time").textContent = duration((Date.now() - state.since) / 1000);
+}
+
+function onEvent(ev) {
+  const d = ev.data || {};
+  switch (ev.type) {
+    case "screen.pop":
+      state.call = d.call_id || ev.subject;
+      renderPop($("pop"), d);
+      if (d.phase === "answered") applyState("on_call", "", ev.time, state.call); else render();
+      break;
+    case "agent.state":
+      applyState(d.state || d.to, d.reason, ev.time, d.call_id);
+      break;
+    case "agent.offered": case "agent.ringing":
+      state.call = d.call_id || ev.subject;
+      if (ev.type === "agent.ringing") applyState("ringing", "", ev.time, state.call);
+      break;
+    case "agent.answered":
+      applyState("on_call", "", ev.time, d.call_id || ev.subject);
+      break;
+    case "call.ended": case "agent.released":
+      if ((d.call_id || ev.subject) === state.call) { state.wrapCall = state.call; state.held = false; state.recPaused = false; }
+      break;
+    default:
+      if (ev.type.startsWith("callback.")) loadCallbacks();
+  }
+}
+
+function showWrapup(callId) {
+  state.wrapCall = callId;
+  $("wrapup").classList.remove("hidden");
+  $("wrapup").dataset.callId = callId;
+  $("dispo-saved").textContent = "";
+}
+
+async function agentAction(action, body = {}) {
+  const out = await act(() => api.post(`/agents/${encodeURIComponent(state.agent)}/${action}`, body));
+  if (out && out.state) applyState(out.state, out.reason, out.since ?? out.state_since, out.call_id);
+  return out;
+}
+
+function callAction(path, body = {}, ok) {
+  if (!state.call) return undefined;
+  return act(() => api.post(`/calls/${encodeURIComponent(state.call)}/${path}`, body), ok);
+}
+
+async function saveDisposition(e) {
+  e?.preventDefault();
+  const callId = $("wrapup").dataset.callId;
+  const code = $("dispo-code").value;
+  if (!callId || !code) { toast(t("agent.chooseDisposition"), true); return; }
+  const out = await act(() => api.post(`/calls/${encodeURIComponent(callId)}/disposition`,
+    { code, notes: $("dispo-notes").value, agent: state.agent }), t("agent.saved"));
+  if (out !== undefined) { $("dispo-saved").textContent = t("agent.saved"); $("dispo-notes").value = ""; }
+}
+
+async function dial(number) {
+  number = String(number || "").trim();
+  if (!number) return;
+  await act(() => api.post("/dial", { agent: state.agent, number }), t("agent.dialing", { number }));
+}
+
+async function loadCallbacks() {
+  const data = await api.get(`/callbacks?agent=${encodeURIComponent(state.agent)}`).catch(() => null);
+  const items = list(data, "callbacks");
+  $("callbacks-empty").classList.toggle("hidden", items.length > 0);
+  $("callbacks").replaceChildren(...items.map((c) => el("tr", {},
+    el("td", {}, c.due_at || c.when ? new Date((c.due_at || c.when) * 1000).toLocaleString() : ""),
+    el("td", {}, c.number || ""), el("td", {}, c.note || c.notes || ""),
+    el("td", {}, el("button", { onclick: () => dial(c.number) }, t("agent.call"))))));
+}
+
+function bind() {
+  $("btn-login").addEventListener("click", () => agentAction("login", { device: $("device").value.trim() }));
+  $("btn-logout").addEventListener("click", () => agentAction("logout"));
+  $("btn-ready").addEventListener("click", () => agentAction("ready"));
+  $("btn-pause").addEventListener("click", () => agentAction("pause", { reason: $("pause-reason").value }));
+  $("btn-wrapup-end").addEventListener("click", () => agentAction("wrapup-end"));
+  $("btn-hangup").addEventListener("click", () => callAction("hangup"));
+  $("btn-hold").addEventListener("click", async () => {
+    if ((await callAction("hold", { on: !state.held })) !== undefined) { state.held = !state.held; render(); }
+  });
+  $("btn-rec").addEventListener("click", async () => {
+    const action = state.recPaused ? "resume" : "pause";
+    if ((await callAction("recording", { action })) !== undefined) { state.recPaused = !state.recPaused; render(); }
+  });
+  $("transfer-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const target = $("transfer-target").value.trim();
+    if (target) callAction("transfer", { target, kind: $("transfer-kind").value }, t("agent.transferred"));
+  });
+  $("dispo-form").addEventListener("submit", saveDisposition);
+  $("dial-form").addEventListener("submit", (e) => { e.preventDefault(); dial($("dial-number").value); });
+  document.addEventListener("languagechange", () => { loadLists(); render(); });
+  document.addEventListener("keydown", (e) => {
+    if (e.ctrlKey && e.key === "Enter" && !$("wrapup").classList.contains("hidden")) { saveDisposition(e); return; }
+    if (!e.altKey) return;
+    const keys = { r: "btn-ready", p: "btn-pause", w: "btn-wrapup-end", h: "btn-hold", x: "btn-hangup", m: "btn-rec" };
+    const k = e.key.toLowerCase();
+    if (keys[k]) { e.preventDefault(); const b = $(keys[k]); if (!b.disabled && b.offsetParent) b.click(); }
+    if (k === "t") { e.preventDefault(); $("transfer-target").focus(); }
+    if (k === "d") { e.preventDefault(); $("dial-number").focus(); }
+  });
+}

@@ -1,0 +1,109 @@
+// Supervisor wallboard: per queue waiting / longest wait / SL today and last 15 min / ASA / abandon %, agents by
+// state with time in state, the calls now, and SL + volume by interval today. Live: any event refreshes.
+import { api, list } from "./api.js";
+import { barChart, lineChart } from "./charts.js";
+import { duration, percent, t } from "./i18n.js";
+import { Live } from "./live.js";
+import { el, liveBadge, startPage } from "./shell.js";
+
+const $ = (id) => document.getElementById(id);
+const STATES = ["ready", "ringing", "on_call", "wrap_up", "not_ready", "reserved", "logged_out"];
+let agents = [];
+let calls = [];
+let timer = null;
+
+const me = await startPage("wallboard.html");
+if (me) {
+  await refresh();
+  new Live({ topics: ["all"], onEvent: soon, onState: liveBadge, onSubscribed: soon }).start();
+  setInterval(refresh, 5000);
+  setInterval(tick, 1000);
+  setInterval(charts, 60000);
+  charts();
+  document.addEventListener("languagechange", () => { refresh(); charts(); });
+}
+
+function soon() { clearTimeout(timer); timer = setTimeout(refresh, 250); }
+
+const num = (...xs) => xs.find((x) => x !== undefined && x !== null);
+
+async function refresh() {
+  const [q, a, c] = await Promise.all([
+    api.get("/queues").catch(() => null), api.get("/agents").catch(() => null), api.get("/calls").catch(() => null),
+  ]);
+  if (q) renderQueues(list(q, "queues"));
+  if (a) { agents = list(a, "agents"); renderAgents(); }
+  if (c) { calls = list(c, "calls"); renderCalls(); }
+}
+
+function tile(key, value, cls = "") {
+  return el("div", { class: `tile ${cls}`, "data-k": key }, el("div", { class: "v" }, value), el("div", { class: "k" }, t(key)));
+}
+
+function renderQueues(queues) {
+  $("queues").replaceChildren(...queues.map((q) => {
+    const name = q.name || q.queue || q.id;
+    const waiting = num(q.waiting, q.calls_waiting, 0);
+    const longest = num(q.longest_wait, q.longest_wait_seconds, 0);
+    const sl = num(q.sl_today, q.service_level_today, q.service_level);
+    const sl15 = num(q.sl_15m, q.service_level_15m);
+    const target = num(q.sl_target, q.service_level_target, 0.8);
+    const slClass = (v) => (v === undefined || v === null ? "" : (v <= 1 ? v : v / 100) >= target ? "good" : "bad");
+    const byState = q.agents || q.agents_by_state || {};
+    return el("section", { class: "card queue", "data-queue": name },
+      el("h2", {}, name),
+      el("div", { class: "tiles" },
+        tile("wb.waiting", waiting, waiting > 0 ? "warn" : ""),
+        tile("wb.longest", duration(longest), longest > 60 ? "bad" : ""),
+        tile("wb.slToday", percent(sl), slClass(sl)),
+        tile("wb.sl15", percent(sl15), slClass(sl15)),
+        tile("wb.asa", duration(num(q.asa, q.asa_seconds, 0))),
+        tile("wb.abandon", percent(num(q.abandon_rate, q.abandoned_pct))),
+      ),
+      el("div", { class: "row muted" }, STATES.filter((s) => byState[s]).map((s) => el("span", {}, `${t(`state.${s}`)}: ${byState[s]}`))));
+  }));
+}
+
+function renderAgents() {
+  const counts = {};
+  for (const a of agents) counts[a.state] = (counts[a.state] || 0) + 1;
+  $("agent-counts").replaceChildren(...STATES.filter((s) => counts[s]).map((s) =>
+    el("span", { class: `agent-count ${s}` }, `${t(`state.${s}`)}: ${counts[s]}`)));
+  $("agents").replaceChildren(...agents.map((a) => el("div", { class: `agent ${a.state}`, "data-agent": a.id },
+    el("div", { class: "n" }, a.name || a.id),
+    el("div", { class: "s" }, t(`state.${a.state}`) + (a.reason ? ` (${a.reason})` : "")),
+    el("div", { class: "s since", "data-since": num(a.since, a.state_since, "") }, ""))));
+  tick();
+}
+
+function renderCalls() {
+  $("calls-empty").classList.toggle("hidden", calls.length > 0);
+  $("calls").replaceChildren(...calls.map((c) => el("tr", { "data-call": c.id || c.call_id },
+    el("td", {}, [c.caller_name, c.caller_number || c.from || c.number].filter(Boolean).join(" ")),
+    el("td", {}, c.queue || ""), el("td", {}, c.agent || ""), el("td", {}, c.state || c.status || ""),
+    el("td", { class: "since", "data-since": num(c.started_at, c.start, c.created_at, "") }, ""))));
+  tick();
+}
+
+function tick() {
+  const now = Date.now() / 1000;
+  document.querySelectorAll("[data-since]").forEach((n) => {
+    const since = Number(n.dataset.since);
+    n.textContent = since ? duration(now - since) : "";
+  });
+}
+
+async function charts() {
+  const start = new Date();
+  start.setHours(0, 0, 0, 0);
+  const since = start.getTime() / 1000;
+  const report = await api.get(`/reports/kpi?since=${since}&until=${Date.now() / 1000}&interval=1800`).catch(() => null);
+  const rows = list(report, "intervals");
+  const labels = rows.map((r) => new Date(num(r.start, r.since, 0) * 1000).toTimeString().slice(0, 5));
+  const sl = rows.map((r) => { const v = num(r.service_level, r.sl); return v === undefined || v === null ? null : (v > 1 ? v / 100 : v); });
+  lineChart($("chart-sl"), labels, sl, num(report?.sl_target, 0.8), t("wb.noData"));
+  barChart($("chart-volume"), labels, [
+    { label: t("wb.answered"), color: "#16a34a", values: rows.map((r) => num(r.answered, 0)) },
+    { label: t("wb.abandoned"), color: "#dc2626", values: rows.map((r) => num(r.abandoned, 0)) },
+  ], t("wb.noData"));
+}
