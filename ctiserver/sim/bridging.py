@@ -64,6 +64,11 @@ def enter(engine: Engine, br: Bridge, ch: Channel) -> None:
     )
     engine.hub.ami("BridgeEnter", "call,all", bridge_headers(br) + chan_headers(ch))
     engine.hub.ari("ChannelEnteredBridge", _apps(br, ch), [("bridge", bridge_json(br)), ("channel", _cj(ch))])
+    if len(br.channels) >= 2:
+        for c in br.channels:
+            ev = c.tags.get("connected")
+            if ev is not None:
+                ev.set()
     if len(br.channels) == 2:
         a, b = br.channels
         engine.set_var(a, "BRIDGEPEER", b.name)

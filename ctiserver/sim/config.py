@@ -15,6 +15,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ctiserver.sim.traffic import TrafficConfig
+
 
 class SimConfigError(Exception):
     """The simulator configuration is invalid; the message names the file and the field."""
@@ -124,7 +126,7 @@ class SimConfig(_M):
     sounds_dir: str | None = None  # real sound files (<name>.wav) give the playback duration when present
     default_sound_seconds: float = 1.0
     recordings_dir: str = "var/sim-recordings"
-    uptime_start: float = 0.0
+    traffic: TrafficConfig = TrafficConfig()
 
 
 def load_sim_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> SimConfig:

@@ -85,8 +85,9 @@ def start_far_end(engine: Engine, ch: Channel, *, on_ringing: object = None) -> 
     when the
     script answers), and hangs up after ``hangup_after`` seconds of talk (if set)."""
     ep = engine.endpoints[ch.endpoint]
+    answer_after = ep.answer_sampler() if ep.answer_sampler is not None else ep.answer_after
     ch.tags["far_end"] = engine.spawn(
-        _far_end(engine, ch, ep.answer_after, ep.hangup_after), name=f"sim:far:{ch.name}"
+        _far_end(engine, ch, answer_after, ep.hangup_after), name=f"sim:far:{ch.name}"
     )
 
 

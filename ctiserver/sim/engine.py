@@ -278,13 +278,13 @@ class Engine:
         elif ch.state == ChanState.UP or ch.stasis_app:
             self.ami_chan("HangupRequest", ch)
             self.ari_chan("ChannelHangupRequest", ch)
+        for hook in list(self._hooks.pop(ch.id, ())):
+            hook(ch)
         self.media_stop(ch)
         if ch.bridge is not None:
             self.bridge_leave(ch)
         if ch.stasis_app is not None:
             self.stasis_exit(ch, hangup=True)
-        for hook in list(self._hooks.pop(ch.id, ())):
-            hook(ch)
         task = ch.tags.get("task")
         if (
             request

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from ctiserver.clock import Clock
+from ctiserver.pbx.ami.codec import encode_message
 from ctiserver.sim.fmt import ari_time
 
 
@@ -25,7 +26,14 @@ class AriSink(Protocol):
 
 
 def encode_headers(headers: Iterable[tuple[str, str]]) -> bytes:
-    return ("".join(f"{k}: {v}\r\n" for k, v in headers) + "\r\n").encode("utf-8")
+    """One AMI frame (the protocol codec's encoder); a line break inside a value is flattened to a space
+    rather than letting it end the frame."""
+    pairs = list(headers)
+    try:
+        return encode_message(pairs)
+    except ValueError:
+        clean = [(k, v.replace("\r", " ").replace("\n", " ")) for k, v in pairs]
+        return encode_message(clean)
 
 
 class Hub:

@@ -148,6 +148,7 @@ class Endpoint:
     registered: bool = False
     answer_after: float | None = 1.0
     hangup_after: float | None = None
+    answer_sampler: Any = None  # () -> float: a fresh ring delay per call (traffic generator)
     channels: set[str] = field(default_factory=set)
     last_device_state: str = "UNAVAILABLE"
 

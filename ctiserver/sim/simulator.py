@@ -189,6 +189,7 @@ class Simulator:
                 dtmf_mode=mode,
             )
             ch.tags["dnid"] = to
+            ch.tags["connected"] = asyncio.Event()
             h.channel = ch
             h.placed.set()
             engine.set_var(ch, "SIPDOMAIN", "127.0.0.1")
