@@ -1,0 +1,93 @@
+"""Sandboxed Jinja2 for ``branch`` conditions and ``{{ ... }}`` value templates.
+
+Static checks reject expressions that do not compile or that touch private/unsafe attributes
+(``__class__``, ``mro``, ``func_globals``...); at run time the immutable sandbox enforces the same.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from jinja2 import TemplateSyntaxError, nodes
+from jinja2.sandbox import (
+    UNSAFE_ASYNC_GENERATOR_ATTRIBUTES,
+    UNSAFE_COROUTINE_ATTRIBUTES,
+    UNSAFE_FUNCTION_ATTRIBUTES,
+    UNSAFE_GENERATOR_ATTRIBUTES,
+    UNSAFE_METHOD_ATTRIBUTES,
+    ImmutableSandboxedEnvironment,
+)
+
+_UNSAFE = (
+    set(UNSAFE_FUNCTION_ATTRIBUTES)
+    | set(UNSAFE_METHOD_ATTRIBUTES)
+    | set(UNSAFE_GENERATOR_ATTRIBUTES)
+    | set(UNSAFE_COROUTINE_ATTRIBUTES)
+    | set(UNSAFE_ASYNC_GENERATOR_ATTRIBUTES)
+    | {"mro", "format", "format_map"}
+)
+
+ENV = ImmutableSandboxedEnvironment(autoescape=False)
+
+
+class ExpressionError(ValueError):
+    pass
+
+
+def _unsafe_names(tree: nodes.Node) -> list[str]:
+    bad: list[str] = []
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        name: object = None
+        if isinstance(node, nodes.Getattr):
+            name = node.attr
+        elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+            name = node.arg.value
+        if isinstance(name, str) and (name.startswith("_") or name in _UNSAFE):
+            bad.append(name)
+    return bad
+
+
+def check(source: str, *, template: bool) -> None:
+    """Raise ``ExpressionError`` if ``source`` does not compile or uses an unsafe attribute."""
+    text = source if template else "{{ (" + source + ") }}"
+    try:
+        tree = ENV.parse(text)
+    except TemplateSyntaxError as exc:
+        raise ExpressionError(f"does not compile: {exc.message}") from None
+    bad = _unsafe_names(tree)
+    if bad:
+        raise ExpressionError(f"uses unsafe attribute {bad[0]!r}")
+    try:
+        if template:
+            ENV.from_string(source)
+        else:
+            ENV.compile_expression(source)
+    except TemplateSyntaxError as exc:
+        raise ExpressionError(f"does not compile: {exc.message}") from None
+
+
+@functools.lru_cache(maxsize=2048)
+def _expression(source: str) -> Callable[..., Any]:
+    return ENV.compile_expression(source)
+
+
+@functools.lru_cache(maxsize=2048)
+def _template(source: str) -> Any:
+    return ENV.from_string(source)
+
+
+def evaluate(source: str, context: Mapping[str, Any]) -> Any:
+    return _expression(source)(**context)
+
+
+def is_template(value: str) -> bool:
+    return "{{" in value or "{%" in value
+
+
+def render(value: Any, context: Mapping[str, Any]) -> Any:
+    """Render ``value`` if it is a template string; other values pass through unchanged."""
+    if isinstance(value, str) and is_template(value):
+        return _template(value).render(**context)
+    return value
