@@ -40,3 +40,7 @@ def traces_dir() -> Path:
 @pytest.fixture
 def unused_port() -> int:
     return free_port()
+
+
+# real servers started by fixtures (see tests/servers/): importing them here makes them available everywhere
+from tests.servers.postgres import pg_database, postgres_server  # noqa: E402, F401

@@ -1,0 +1,37 @@
+"""``Database``: the engine, the session factory, the call repository and the durable writer, as one service
+that the store component provides to later components (``ctx.require(Database)``)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from ctiserver.clock import Clock
+from ctiserver.config import DatabaseConfig
+from ctiserver.store import migrate
+from ctiserver.store.engine import database_url, make_engine, session_factory
+from ctiserver.store.repository import CallRepository
+from ctiserver.store.spool import Spool
+from ctiserver.store.writer import DurableWriter
+
+
+class Database:
+    def __init__(
+        self, cfg: DatabaseConfig, clock: Clock | None = None, *, retry_interval: float = 2.0
+    ) -> None:
+        self.config = cfg
+        self.url = database_url(cfg)
+        self.engine: AsyncEngine = make_engine(cfg)
+        self.sessions: async_sessionmaker[AsyncSession] = session_factory(self.engine)
+        self.calls = CallRepository(self.sessions)
+        self.spool = Spool(Path(cfg.spool_dir) / "calls.jsonl")
+        self.writer = DurableWriter(self.calls, self.spool, clock=clock, retry_interval=retry_interval)
+
+    async def migrate(self) -> None:
+        """``upgrade heads`` (every area's branch), off the event loop."""
+        await asyncio.to_thread(migrate.upgrade, self.url)
+
+    async def close(self) -> None:
+        await self.engine.dispose()

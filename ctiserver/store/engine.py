@@ -1,0 +1,52 @@
+"""Engine and session factory from ``DatabaseConfig`` (SQLite/aiosqlite by default, PostgreSQL/asyncpg)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from ctiserver.config import DatabaseConfig
+
+
+def database_url(cfg: DatabaseConfig | str) -> str:
+    return cfg if isinstance(cfg, str) else cfg.url.get_secret_value()
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def _prepare_sqlite_path(url: str) -> None:
+    db = make_url(url).database
+    if db and db != ":memory:" and not db.startswith("file:"):
+        Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def make_engine(cfg: DatabaseConfig | str, *, echo: bool | None = None, **kwargs: Any) -> AsyncEngine:
+    """An ``AsyncEngine``. SQLite gets WAL, foreign keys and a busy timeout; PostgreSQL a pre-ping pool."""
+    url = database_url(cfg)
+    echo_flag = echo if echo is not None else (cfg.echo if isinstance(cfg, DatabaseConfig) else False)
+    if is_sqlite(url):
+        _prepare_sqlite_path(url)
+        engine = create_async_engine(url, echo=echo_flag, connect_args={"timeout": 30}, **kwargs)
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_size", 5)
+    return create_async_engine(url, echo=echo_flag, **kwargs)
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,95 @@
+"""The core tables: calls, their legs and their queue segments (written by the call tracker's component).
+
+Times are UTC epoch seconds (double precision) so interval maths (``floor(entered / 1800)``) is the same SQL
+on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, Float, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ctiserver.store.base import Base
+
+
+class CallRow(Base):
+    __tablename__ = "calls"
+
+    call_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    started: Mapped[float] = mapped_column(Float, index=True)
+    answered: Mapped[float | None] = mapped_column(Float)
+    connected: Mapped[float | None] = mapped_column(Float)
+    ended: Mapped[float | None] = mapped_column(Float)
+    end_reason: Mapped[str | None] = mapped_column(String(32))
+    direction: Mapped[str | None] = mapped_column(String(8))
+    caller_num: Mapped[str] = mapped_column(String(64), default="", index=True)
+    caller_name: Mapped[str] = mapped_column(String(128), default="")
+    self_service: Mapped[str | None] = mapped_column(String(64))
+    disposition: Mapped[str | None] = mapped_column(String(64))
+    hold_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    wrapup_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    blocked: Mapped[bool] = mapped_column(default=False)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    ivr_path: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    transfers: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class LegRow(Base):
+    __tablename__ = "call_legs"
+
+    uniqueid: Mapped[str] = mapped_column(String(80), primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(80), index=True)
+    linkedid: Mapped[str] = mapped_column(String(80))
+    channel: Mapped[str] = mapped_column(String(128))
+    endpoint: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(24))
+    direction: Mapped[str] = mapped_column(String(8))
+    caller_num: Mapped[str] = mapped_column(String(64), default="")
+    caller_name: Mapped[str] = mapped_column(String(128), default="")
+    callee_num: Mapped[str] = mapped_column(String(64), default="")
+    callee_name: Mapped[str] = mapped_column(String(128), default="")
+    created: Mapped[float] = mapped_column(Float)
+    ringing: Mapped[float | None] = mapped_column(Float)
+    answered: Mapped[float | None] = mapped_column(Float)
+    bridged: Mapped[float | None] = mapped_column(Float)
+    ended: Mapped[float | None] = mapped_column(Float)
+    hold_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    hangup_cause: Mapped[int | None] = mapped_column(Integer)
+    hangup_cause_txt: Mapped[str] = mapped_column(String(64), default="")
+    hangup_source: Mapped[str] = mapped_column(String(128), default="")
+    dialstatus: Mapped[str] = mapped_column(String(32), default="")
+    queue: Mapped[str | None] = mapped_column(String(64))
+    agent: Mapped[str | None] = mapped_column(String(128))
+    end_reason: Mapped[str | None] = mapped_column(String(32))
+    recordings: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class QueueSegmentRow(Base):
+    __tablename__ = "queue_segments"
+    __table_args__ = (
+        Index("ix_queue_segments_queue_entered", "queue", "entered"),
+        Index("ix_queue_segments_agent_entered", "agent", "entered"),
+    )
+
+    call_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    queue: Mapped[str] = mapped_column(String(64))
+    caller_uniqueid: Mapped[str] = mapped_column(String(80))
+    caller_num: Mapped[str] = mapped_column(String(64), default="")
+    entered: Mapped[float] = mapped_column(Float, index=True)
+    left: Mapped[float | None] = mapped_column(Float)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    outcome: Mapped[str] = mapped_column(String(16))
+    answered: Mapped[float | None] = mapped_column(Float)
+    wait_seconds: Mapped[float | None] = mapped_column(Float)
+    agent: Mapped[str | None] = mapped_column(String(128))
+    agent_uniqueid: Mapped[str | None] = mapped_column(String(80))
+    talk_seconds: Mapped[float | None] = mapped_column(Float)
+    hold_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    wrapup_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    complete_reason: Mapped[str | None] = mapped_column(String(16))
+    transfer_kind: Mapped[str | None] = mapped_column(String(16))
+    abandon_position: Mapped[int | None] = mapped_column(Integer)
