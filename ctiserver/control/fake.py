@@ -40,6 +40,7 @@ class FakeChannel:
     answered: bool = False
     variables: dict[str, str] = field(default_factory=dict)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+    listening: asyncio.Event = field(default_factory=asyncio.Event)  # set while live input is awaited
 
 
 class FakeControl:
@@ -116,7 +117,11 @@ class FakeControl:
             return
         if ch.live:
             ch.changed.clear()
-            await ch.changed.wait()
+            ch.listening.set()
+            try:
+                await ch.changed.wait()
+            finally:
+                ch.listening.clear()
             if ch.gone:
                 raise ChannelGone(ch.id)
 

@@ -51,6 +51,17 @@ def _references(script: Script, known_scripts: Collection[str] | None) -> list[D
         for path, target in node.edges():
             if target not in script.nodes:
                 out.append(_at(script, (*base, *path), f"nodes.{name}: unknown node {target!r}"))
+        if isinstance(node, n.Menu):
+            for key in node.options:
+                if len(key) != 1 or key not in n.DIGITS:
+                    out.append(
+                        _at(
+                            script,
+                            (*base, "options", key),
+                            f"nodes.{name}.options: key {key!r} must be one DTMF digit (0-9, *, #)",
+                            key=True,
+                        )
+                    )
         if isinstance(node, n.Hours) and node.schedule not in script.schedules:
             out.append(_at(script, (*base, "schedule"), f"nodes.{name}: unknown schedule {node.schedule!r}"))
         if isinstance(node, o.Sub) and known_scripts is not None and node.script not in known_scripts:

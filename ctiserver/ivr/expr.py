@@ -51,7 +51,7 @@ def _unsafe_names(tree: nodes.Node) -> list[str]:
 
 def check(source: str, *, template: bool) -> None:
     """Raise ``ExpressionError`` if ``source`` does not compile or uses an unsafe attribute."""
-    text = source if template else "{{ (" + source + ") }}"
+    text = source if template else "{{ " + source + " }}"
     try:
         tree = ENV.parse(text)
     except TemplateSyntaxError as exc:

@@ -117,14 +117,6 @@ class Menu(_Media, Node):
             return {str(k): t for k, t in v.items()}
         return v
 
-    @field_validator("options")
-    @classmethod
-    def _digits(cls, v: dict[str, str]) -> dict[str, str]:
-        for key in v:
-            if len(key) != 1 or key not in DIGITS:
-                raise ValueError(f"option key {key!r} must be one DTMF digit (0-9, *, #)")
-        return v
-
     def edges(self) -> list[tuple[tuple[str | int, ...], str]]:
         return [(("options", k), t) for k, t in self.options.items()] + super().edges()
 

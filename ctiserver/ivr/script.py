@@ -94,7 +94,7 @@ def _pydantic(
         where = ".".join(str(x) for x in path)
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "missing":
-            pos = located.pos(path[:-1])
+            pos = located.pos(path[:-1], key=True)
             msg = f"{where}: required field is missing"
         elif err["type"] == "extra_forbidden":
             pos = located.pos(path, key=True)

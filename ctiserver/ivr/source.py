@@ -82,4 +82,7 @@ def _walk(loader: yaml.SafeLoader, node: yaml.Node, path: Path, out: Located) ->
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_walk(loader, item, (*path, i), out) for i, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
+    try:
+        return loader.construct_object(node, deep=True)
+    except ValueError:  # e.g. a date that does not exist (2026-02-30): keep the text, the schema reports it
+        return node.value

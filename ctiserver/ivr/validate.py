@@ -21,6 +21,7 @@ def validate_text(
 ) -> tuple[Script | None, list[Diagnostic]]:
     """Return the script (None when there is any error) and every diagnostic."""
     script, diags = parse(text, file)
+    diags = sorted(diags, key=lambda d: (d.line, d.column))
     if script is None:
         return None, diags
     diags = diags + check(script, sound_dirs=sound_dirs, known_scripts=known_scripts)

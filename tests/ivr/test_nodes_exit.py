@@ -136,8 +136,7 @@ async def test_hangup_while_waiting_live_and_step_events() -> None:
     task = asyncio.create_task(interp.run(script_of(QUEUE), CallInfo("call-9", "c9", CALLER)))
     first = await asyncio.wait_for(sub.get(), 5)
     assert (first.type, first.subject, first.data["node"]) == ("ivr.step", "call-9", "s")
-    while "collect_dtmf" not in fake.methods():
-        await asyncio.sleep(0.01)
+    await asyncio.wait_for(fake.channels["c9"].listening.wait(), 5)
     fake.caller_hangup("c9")
     session = await asyncio.wait_for(task, 5)
     assert session.end is IvrEnd.CALLER_HANGUP
@@ -153,8 +152,7 @@ async def test_cancelled_run_leaves_no_task() -> None:
     fake.add_channel("c1", live=True)
     interp = Interpreter(fake, clock)
     task = asyncio.create_task(interp.run(script_of(QUEUE), CallInfo("c1", "c1", CALLER)))
-    while "collect_dtmf" not in fake.methods():
-        await asyncio.sleep(0.01)
+    await asyncio.wait_for(fake.channels["c1"].listening.wait(), 5)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

@@ -1,4 +1,4 @@
-"""lookup, branch, hours, set, goto, sub/return, http on the in-memory CallControl (http over a real socket)."""
+"""lookup, branch, hours, set, goto, sub/return, http on the in-memory CallControl (http over a socket)."""
 
 from __future__ import annotations
 
