@@ -79,6 +79,10 @@ def _walk(loader: yaml.SafeLoader, node: yaml.Node, path: Path, out: Located) ->
             child = (*path, key if isinstance(key, (str, int)) else str(key))
             out.keys[child] = _pos(key_node)
             result[key] = _walk(loader, value_node, child, out)
+            if not isinstance(key, str):  # menus turn digit keys into strings: find them both ways
+                alias = (*path, str(key))
+                out.keys.setdefault(alias, out.keys[child])
+                out.values.setdefault(alias, out.values[child])
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_walk(loader, item, (*path, i), out) for i, item in enumerate(node.value)]

@@ -1,7 +1,7 @@
 """Validation of a folder of broken scripts: every message checked with its line and column.
 
-Each file in ``broken/`` ends with ``# expect: LINE:COL message`` (``# expect-warning:`` for warnings) lines, or
-``# expect: nothing``.
+Each file in ``broken/`` ends with ``# expect: LINE:COL message`` lines (``# expect-warning:`` for warnings),
+or ``# expect: nothing``.
 """
 
 from __future__ import annotations
