@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from aiohttp import web
+
 from ctiserver.clock import Clock
 
 
@@ -39,6 +41,9 @@ class Principal:
 
     def is_agent(self) -> bool:
         return self.role is Role.AGENT
+
+
+PRINCIPAL: web.RequestKey[Principal] = web.RequestKey("principal", Principal)
 
 
 @dataclass(frozen=True, slots=True)

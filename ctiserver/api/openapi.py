@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ctiserver.api.errors import ErrorBody
-from ctiserver.api.routing import Endpoint, adapter
+from ctiserver.api.routing import Endpoint, adapter, body_required
 
 _REF = "#/components/schemas/{model}"
 
@@ -64,7 +64,7 @@ def build_openapi(
             op["parameters"] = params
         if ep.body is not None:
             op["requestBody"] = {
-                "required": True,
+                "required": body_required(ep.body),
                 "content": {"application/json": {"schema": schemas.ref(ep.body, "validation")}},
             }
         responses: dict[str, Any] = {}

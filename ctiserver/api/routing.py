@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from ctiserver.api.auth import Principal, Role
+from ctiserver.api.auth import PRINCIPAL, Principal, Role
 from ctiserver.api.errors import ApiError, forbidden, from_validation
 
 
@@ -115,7 +115,7 @@ def adapter(tp: Any) -> TypeAdapter[Any]:
 
 def _wrap(ep: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def handle(request: web.Request) -> web.StreamResponse:
-        principal: Principal | None = request.get("principal")
+        principal: Principal | None = request.get(PRINCIPAL)
         if principal is None:  # the auth middleware guarantees one on /api/; keep the handler safe anyway
             raise ApiError(401, "unauthorized", "missing bearer token")
         if principal.role not in ep.roles:
@@ -152,7 +152,9 @@ async def _parse_body(ep: Endpoint, request: web.Request) -> Any:
         return None
     text = await request.text()
     if not text.strip():
-        raise ApiError(422, "invalid", "a JSON body is required", "body")
+        if body_required(ep.body):
+            raise ApiError(422, "invalid", "a JSON body is required", "body")
+        text = "{}"
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -161,3 +163,7 @@ async def _parse_body(ep: Endpoint, request: web.Request) -> Any:
         return ep.body.model_validate(raw)
     except ValidationError as exc:
         raise from_validation(exc, "body.") from None
+
+
+def body_required(model: type[BaseModel]) -> bool:
+    return any(f.is_required() for f in model.model_fields.values())

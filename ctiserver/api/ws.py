@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from ctiserver.api.auth import Principal
+from ctiserver.api.auth import PRINCIPAL, Principal
 from ctiserver.api.topics import Topic, matches, may_subscribe, parse_topic
 from ctiserver.clock import Clock
 from ctiserver.events.bus import Bus, Subscription
@@ -138,7 +138,7 @@ class WsHub:
             cb(event)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        principal: Principal = request["principal"]
+        principal: Principal = request[PRINCIPAL]
         ws = web.WebSocketResponse(heartbeat=30.0, max_msg_size=64 * 1024)
         await ws.prepare(request)
         session = WsSession(ws, principal, self)

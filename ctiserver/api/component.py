@@ -1,0 +1,130 @@
+"""API component: serves REST + WebSocket + static console on ``config.api`` (127.0.0.1:8080 by default).
+Provides ``ApiServer`` (``.url``, ``.port``, ``.hub``, ``.metrics``)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from ctiserver.api.app import build_app
+from ctiserver.api.auth import Authenticator, InMemoryTokenStore, TokenStore
+from ctiserver.api.metrics import Metrics
+from ctiserver.api.ws import WsHub
+from ctiserver.events.bus import Bus
+from ctiserver.events.envelope import DomainEvent
+from ctiserver.events.log import EventLog, MemoryEventStore
+from ctiserver.events.webhooks import WebhookDispatcher
+from ctiserver.logs import get_logger
+
+if TYPE_CHECKING:
+    from ctiserver.app import AppContext
+
+log = get_logger(__name__)
+
+
+class ApiServer:
+    def __init__(self, host: str, port: int, hub: WsHub, metrics: Metrics, auth: Authenticator) -> None:
+        self.host = host
+        self.port = port
+        self.hub = hub
+        self.metrics = metrics
+        self.auth = auth
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+def token_store(ctx: AppContext) -> TokenStore:
+    from ctiserver.store.database import Database
+
+    db = ctx.maybe(Database)
+    if db is None:
+        log.warning("no database: API tokens live in memory only")
+        return InMemoryTokenStore()
+    from ctiserver.api.token_store import SqlTokenStore
+
+    return SqlTokenStore(db.sessions)
+
+
+def _wire_metrics(ctx: AppContext, metrics: Metrics, hub: WsHub, event_log: EventLog) -> None:
+    def on_event(event: DomainEvent) -> None:
+        metrics.events.labels(type=event.type).inc()
+
+    event_log.on_append.append(on_event)
+
+    def on_pop(event: DomainEvent) -> None:
+        started = event.data.get("trigger_time")
+        if isinstance(started, int | float):
+            metrics.pop_latency.observe(max(0.0, ctx.clock.now() - float(started)))
+
+    hub.on_pop.append(on_pop)
+    metrics.ws_clients.set_function(lambda: len(hub.sessions))
+    from ctiserver.api.services import CallsService
+
+    calls = ctx.maybe(CallsService)  # type: ignore[type-abstract]
+    if calls is not None:
+        metrics.calls_active.set_function(lambda: len(calls.active_calls()))
+    metrics.check("event_log", lambda: event_log.written_seq >= event_log.last_seq - 10_000)
+    for name in ("ami", "ari"):
+        link = _link(ctx, name)
+        if link is not None:
+            metrics.check(name, link)
+
+
+def _link(ctx: AppContext, name: str) -> Any:
+    try:
+        from ctiserver.pbx.node import PbxNode  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    node = ctx.maybe(PbxNode)
+    client = getattr(node, name, None) if node is not None else None
+    connected = getattr(client, "connected", None)
+    if connected is None:
+        return None
+    return lambda: bool(connected.is_set() if hasattr(connected, "is_set") else connected)
+
+
+async def _backlog(metrics: Metrics, dispatcher: WebhookDispatcher) -> None:
+    while True:
+        try:
+            metrics.webhook_backlog.set(await dispatcher.store.backlog())
+        except Exception:
+            log.warning("webhook backlog unavailable")
+        await asyncio.sleep(5.0)
+
+
+@asynccontextmanager
+async def component(ctx: AppContext) -> AsyncIterator[None]:
+    cfg = ctx.config.api
+    bus = ctx.require(Bus)  # type: ignore[type-abstract]
+    event_log = ctx.maybe(EventLog) or EventLog(MemoryEventStore())
+    auth = Authenticator(token_store(ctx), ctx.clock)
+    hub = WsHub(bus, event_log, ctx.clock)
+    metrics = Metrics()
+    _wire_metrics(ctx, metrics, hub, event_log)
+    app = build_app(ctx, auth, hub, metrics, ctx.clock, node_id=ctx.config.node_id)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, cfg.host, cfg.port)
+    await site.start()
+    port = cfg.port
+    server = getattr(site, "_server", None)
+    if server is not None and server.sockets:
+        port = int(server.sockets[0].getsockname()[1])
+    api = ApiServer(cfg.host, port, hub, metrics, auth)
+    ctx.provide(api)
+    dispatcher = ctx.maybe(WebhookDispatcher)
+    if dispatcher is not None:
+        ctx.spawn(_backlog(metrics, dispatcher), name="cti:webhook-backlog")
+    log.info("API listening", url=api.url)
+    try:
+        yield
+    finally:
+        for session in list(hub.sessions):
+            await session.ws.close()
+        await runner.cleanup()

@@ -1,0 +1,9 @@
+"""The REST endpoints, one module per resource; importing this package declares them all on ``ROUTER``."""
+
+from ctiserver.api.routing import Router
+
+ROUTER = Router()
+
+from ctiserver.api.handlers import admin, agents, calls, contacts  # noqa: E402,F401
+
+__all__ = ["ROUTER"]

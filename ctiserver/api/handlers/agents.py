@@ -1,0 +1,116 @@
+# mypy: disable-error-code="type-abstract"
+"""Agents (login/logout/ready/pause/wrap-up end/skills), queues (live KPIs) and KPI reports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ctiserver.api.app import service
+from ctiserver.api.auth import ALL_ROLES, STAFF, Role
+from ctiserver.api.errors import forbidden, not_found
+from ctiserver.api.handlers import ROUTER
+from ctiserver.api.routing import ApiRequest
+from ctiserver.api.schemas import AgentActionIn, ReportQuery, SkillsIn
+from ctiserver.api.services import AgentsService, QueuesService, ReportsService
+
+JsonList = list[dict[str, Any]]
+ACTIONS = ("login", "logout", "ready", "pause", "wrapup-end")
+SELF_OR_STAFF = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
+
+
+def _own(req: ApiRequest) -> str:
+    agent_id = req.path["agent_id"]
+    if req.principal.is_agent() and req.principal.agent != agent_id:
+        raise forbidden("an agent token controls only its own agent")
+    return agent_id
+
+
+@ROUTER.route(
+    "GET", "/api/agents", roles=ALL_ROLES, summary="Agents and their states", tag="agents", response=JsonList
+)
+async def list_agents(req: ApiRequest) -> JsonList:
+    agents = service(req, AgentsService, "acd").list_agents()
+    if req.principal.is_agent():
+        return [dict(a) for a in agents if str(a.get("id") or a.get("agent_id")) == req.principal.agent]
+    return [dict(a) for a in agents]
+
+
+@ROUTER.route(
+    "GET",
+    "/api/agents/{agent_id}",
+    roles=ALL_ROLES,
+    summary="One agent",
+    tag="agents",
+    response=dict[str, Any],
+)
+async def get_agent(req: ApiRequest) -> dict[str, Any]:
+    agent = service(req, AgentsService, "acd").get_agent(_own(req))
+    if agent is None:
+        raise not_found("agent", "agent_id")
+    return dict(agent)
+
+
+def _action(action: str) -> Any:
+    async def handler(req: ApiRequest) -> dict[str, Any]:
+        body: AgentActionIn = req.body
+        result = await service(req, AgentsService, "acd").agent_action(_own(req), action, body.reason)
+        return dict(result)
+
+    handler.__name__ = "agent_" + action.replace("-", "_")
+    return handler
+
+
+for _name in ACTIONS:
+    ROUTER.route(
+        "POST",
+        f"/api/agents/{{agent_id}}/{_name}",
+        roles=SELF_OR_STAFF,
+        summary=f"Agent {_name}",
+        tag="agents",
+        body=AgentActionIn,
+        response=dict[str, Any],
+        errors=(409,),
+    )(_action(_name))
+
+
+@ROUTER.route(
+    "PUT",
+    "/api/agents/{agent_id}/skills",
+    roles=STAFF,
+    summary="Set an agent's skills",
+    tag="agents",
+    body=SkillsIn,
+    response=dict[str, Any],
+)
+async def set_skills(req: ApiRequest) -> dict[str, Any]:
+    body: SkillsIn = req.body
+    return dict(await service(req, AgentsService, "acd").set_skills(req.path["agent_id"], body.skills))
+
+
+@ROUTER.route(
+    "GET",
+    "/api/queues",
+    roles=frozenset({Role.SUPERVISOR, Role.ADMIN, Role.CRM, Role.AGENT}),
+    summary="Queues with live KPIs",
+    tag="queues",
+    response=JsonList,
+)
+async def list_queues(req: ApiRequest) -> JsonList:
+    return [dict(q) for q in service(req, QueuesService, "queue statistics").queue_stats()]
+
+
+@ROUTER.route(
+    "GET",
+    "/api/reports/kpi",
+    roles=frozenset({Role.SUPERVISOR, Role.ADMIN, Role.CRM}),
+    summary="KPI report for a period",
+    tag="reports",
+    query=ReportQuery,
+    response=dict[str, Any],
+)
+async def kpi_report(req: ApiRequest) -> dict[str, Any]:
+    q: ReportQuery = req.query
+    report = await service(req, ReportsService, "reports").kpi_report(
+        since=q.since, until=q.until, queue=q.queue
+    )
+    return dict(report)

@@ -1,0 +1,56 @@
+"""CRM component: contact store (SQL when the database is there), optional HTTP CRM adapter, the lookup
+service (started at call arrival) and the screen-pop. Provides ``CrmService``, ``ScreenPop``,
+``ContactStore`` and the IVR's ``ContactLookup``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import TYPE_CHECKING
+
+from ctiserver.crm.http_adapter import HttpCrmAdapter
+from ctiserver.crm.screenpop import ScreenPop
+from ctiserver.crm.service import CrmConfig, CrmService
+from ctiserver.crm.store import ContactStore, MemoryContactStore
+from ctiserver.events.bus import Bus
+
+if TYPE_CHECKING:
+    from ctiserver.app import AppContext
+
+
+def _store(ctx: AppContext) -> ContactStore:
+    from ctiserver.store.database import Database
+
+    db = ctx.maybe(Database)
+    if db is None:
+        return MemoryContactStore()
+    from ctiserver.crm.sql import SqlContactStore
+
+    return SqlContactStore(db.sessions)
+
+
+@asynccontextmanager
+async def component(ctx: AppContext) -> AsyncIterator[None]:
+    cfg = ctx.config.section("crm", CrmConfig)
+    bus = ctx.require(Bus)  # type: ignore[type-abstract]
+    store = _store(ctx)
+    async with AsyncExitStack() as stack:
+        http = None
+        if cfg.http is not None:
+            http = await stack.enter_async_context(HttpCrmAdapter(cfg.http, ctx.clock))
+        crm = CrmService(store, bus, ctx.clock, cfg, ctx.config.default_region, http)
+        pop = ScreenPop(crm, bus)
+        ctx.provide(crm)
+        ctx.provide(pop)
+        ctx.provide(store, as_type=ContactStore)
+        try:
+            from ctiserver.crm.ivr_port import IvrContactLookup
+            from ctiserver.ivr.ports import ContactLookup
+
+            ctx.provide(IvrContactLookup(crm), as_type=ContactLookup)
+        except ImportError:  # pragma: no cover - ivr is part of the package
+            pass
+        ctx.spawn(crm.run(), name="cti:crm")
+        ctx.spawn(pop.run(), name="cti:screen-pop")
+        yield

@@ -1,0 +1,151 @@
+"""The SQL contact store (``crm_contacts``, ``crm_contact_phones``, ``crm_interactions``)."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ctiserver.crm.model import Contact, Interaction
+from ctiserver.crm.store import ContactIn, merge
+from ctiserver.crm.tables import ContactPhoneRow, ContactRow, InteractionRow
+
+
+class SqlContactStore:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+
+    async def _contact(self, session: AsyncSession, row: ContactRow) -> Contact:
+        phones = await session.scalars(
+            select(ContactPhoneRow.e164)
+            .where(ContactPhoneRow.contact_id == row.id)
+            .order_by(ContactPhoneRow.e164)
+        )
+        return Contact(
+            id=str(row.id),
+            name=row.name,
+            company=row.company,
+            phones=tuple(phones),
+            email=row.email,
+            tags=tuple(row.tags or ()),
+            vip=row.vip,
+            language=row.language,
+            notes=row.notes,
+        )
+
+    async def find_by_phone(self, e164: str) -> Contact | None:
+        async with self.sessions() as session:
+            row = await session.scalar(
+                select(ContactRow)
+                .join(ContactPhoneRow, ContactPhoneRow.contact_id == ContactRow.id)
+                .where(ContactPhoneRow.e164 == e164)
+                .order_by(ContactRow.id)
+                .limit(1)
+            )
+            return await self._contact(session, row) if row is not None else None
+
+    async def get(self, contact_id: str) -> Contact | None:
+        if not contact_id.isdigit():
+            return None
+        async with self.sessions() as session:
+            row = await session.get(ContactRow, int(contact_id))
+            return await self._contact(session, row) if row is not None else None
+
+    async def search(self, query: str, limit: int) -> list[Contact]:
+        like = f"%{query}%"
+        async with self.sessions() as session:
+            rows = await session.scalars(
+                select(ContactRow)
+                .where(or_(ContactRow.name.ilike(like), ContactRow.company.ilike(like)))
+                .order_by(ContactRow.name)
+                .limit(limit)
+            )
+            return [await self._contact(session, r) for r in rows]
+
+    @staticmethod
+    def _fields(data: ContactIn) -> dict[str, object]:
+        return {
+            "name": data.name,
+            "company": data.company,
+            "email": data.email,
+            "tags": list(data.tags),
+            "vip": data.vip,
+            "language": data.language,
+            "notes": data.notes,
+        }
+
+    async def create(self, data: ContactIn, phones: list[str]) -> Contact:
+        async with self.sessions.begin() as session:
+            row = ContactRow(**self._fields(data))
+            session.add(row)
+            await session.flush()
+            session.add_all(ContactPhoneRow(contact_id=row.id, e164=p) for p in dict.fromkeys(phones))
+            await session.flush()
+            return await self._contact(session, row)
+
+    async def update(self, contact_id: str, data: ContactIn, phones: list[str]) -> Contact | None:
+        if not contact_id.isdigit():
+            return None
+        async with self.sessions.begin() as session:
+            row = await session.get(ContactRow, int(contact_id))
+            if row is None:
+                return None
+            for key, value in self._fields(data).items():
+                setattr(row, key, value)
+            await session.execute(delete(ContactPhoneRow).where(ContactPhoneRow.contact_id == row.id))
+            session.add_all(ContactPhoneRow(contact_id=row.id, e164=p) for p in dict.fromkeys(phones))
+            await session.flush()
+            return await self._contact(session, row)
+
+    async def delete(self, contact_id: str) -> bool:
+        if not contact_id.isdigit():
+            return False
+        async with self.sessions.begin() as session:
+            await session.execute(
+                delete(ContactPhoneRow).where(ContactPhoneRow.contact_id == int(contact_id))
+            )
+            result = await session.execute(delete(ContactRow).where(ContactRow.id == int(contact_id)))
+            return bool(getattr(result, "rowcount", 0))
+
+    async def history(self, phones: list[str], limit: int) -> list[Interaction]:
+        if not phones:
+            return []
+        async with self.sessions() as session:
+            rows = await session.scalars(
+                select(InteractionRow)
+                .where(InteractionRow.number.in_(phones))
+                .order_by(InteractionRow.started_at.desc())
+                .limit(limit)
+            )
+            return [_interaction(r) for r in rows]
+
+    async def interaction(self, call_id: str) -> Interaction | None:
+        async with self.sessions() as session:
+            row = await session.get(InteractionRow, call_id)
+            return _interaction(row) if row is not None else None
+
+    async def record(self, interaction: Interaction) -> None:
+        async with self.sessions.begin() as session:
+            row = await session.get(InteractionRow, interaction.call_id)
+            merged = merge(_interaction(row) if row is not None else None, interaction)
+            values = merged.model_dump()
+            if row is None:
+                session.add(InteractionRow(**values))
+            else:
+                for key, value in values.items():
+                    setattr(row, key, value)
+
+
+def _interaction(row: InteractionRow) -> Interaction:
+    return Interaction(
+        call_id=row.call_id,
+        started_at=row.started_at,
+        direction=row.direction,
+        number=row.number,
+        queue=row.queue,
+        agent=row.agent,
+        outcome=row.outcome,
+        disposition=row.disposition,
+        notes=row.notes,
+        recording=row.recording,
+        duration=row.duration,
+    )

@@ -1,0 +1,76 @@
+"""Events component: the bus (in-process, or Redis Streams when ``bus.kind: redis``), the durable event log
+and the webhook dispatcher. Provides ``Bus`` (as ``ctiserver.events.Bus``), ``EventLog`` and
+``WebhookDispatcher``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ctiserver.events.bus import Bus, InMemoryBus
+from ctiserver.events.log import EventLog, EventStore, MemoryEventStore
+from ctiserver.events.outbox import MemoryOutbox, OutboxStore
+from ctiserver.events.webhooks import WebhookConfig, WebhookDispatcher
+from ctiserver.logs import get_logger
+
+if TYPE_CHECKING:
+    from ctiserver.app import AppContext
+
+log = get_logger(__name__)
+
+
+class EventsConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    ring_size: int = Field(50_000, ge=100)
+    webhooks: WebhookConfig = WebhookConfig()
+
+
+def _stores(ctx: AppContext) -> tuple[EventStore, OutboxStore]:
+    try:
+        from ctiserver.store.database import Database
+    except ImportError:  # pragma: no cover - the store area is part of the package
+        return MemoryEventStore(), MemoryOutbox()
+    db = ctx.maybe(Database)
+    if db is None:
+        log.warning("no database: the event log and the webhook outbox are in memory only")
+        return MemoryEventStore(), MemoryOutbox()
+    from ctiserver.events.sql import SqlEventStore, SqlOutbox
+
+    return SqlEventStore(db.sessions), SqlOutbox(db.sessions)
+
+
+@asynccontextmanager
+async def component(ctx: AppContext) -> AsyncIterator[None]:
+    cfg = ctx.config.section("events", EventsConfig)
+    event_store, outbox = _stores(ctx)
+    event_log = EventLog(event_store, ring_size=cfg.ring_size)
+    await event_log.load_last_seq()
+    dispatcher = WebhookDispatcher(outbox, ctx.clock, cfg.webhooks)
+    await dispatcher.load()
+    async with AsyncExitStack() as stack:
+        bus: InMemoryBus
+        if ctx.config.bus.kind == "redis":
+            from ctiserver.events.redis_bus import RedisStreamBus
+
+            rbus = RedisStreamBus(ctx.config.bus.redis_url.get_secret_value(), ctx.config.bus.stream)
+            await stack.enter_async_context(rbus)
+            ctx.spawn(rbus.run(), name="cti:redis-bus")
+            bus = rbus
+        else:
+            bus = InMemoryBus(start_seq=event_log.last_seq)
+        bus.listeners.append(event_log.listener)
+        bus.listeners.append(dispatcher.listener)
+        ctx.provide(bus, as_type=Bus)
+        ctx.provide(bus)
+        ctx.provide(event_log)
+        ctx.provide(dispatcher)
+        ctx.spawn(event_log.run(), name="cti:event-log")
+        ctx.spawn(dispatcher.run(), name="cti:webhooks")
+        try:
+            yield
+        finally:
+            await event_log.flush()

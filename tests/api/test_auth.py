@@ -1,0 +1,91 @@
+"""Every endpoint refuses a missing token (401) and a token of a role it does not allow (403); failed
+authentications are rate-limited; tokens are stored hashed."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import aiohttp
+
+from ctiserver.api.auth import Role
+from ctiserver.api.handlers import ROUTER
+from tests.api.harness import daemon
+
+ROLE_TOKEN = {Role.ADMIN: "admin", Role.SUPERVISOR: "supervisor", Role.CRM: "crm", Role.AGENT: "agent"}
+
+
+def _concrete(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "x1", path)
+
+
+async def test_every_endpoint_refuses_missing_bad_and_wrong_role_tokens(tmp_path: Path) -> None:
+    async with daemon(tmp_path) as d, aiohttp.ClientSession() as http:
+        assert len(ROUTER.endpoints) >= 40
+        for ep in ROUTER.endpoints:
+            url = d.url + _concrete(ep.path)
+            async with http.request(ep.method, url) as resp:
+                assert resp.status == 401, (ep.method, ep.path)
+                body = await resp.json()
+                assert body["code"] == "unauthorized"
+            for role, name in ROLE_TOKEN.items():
+                if role in ep.roles:
+                    continue
+                async with http.request(ep.method, url, headers=d.auth(name), json={}) as resp:
+                    assert resp.status == 403, (ep.method, ep.path, role)
+                    assert (await resp.json())["code"] == "forbidden"
+        ws_url = d.url.replace("http", "ws") + "/api/ws"
+        try:
+            async with http.ws_connect(ws_url):
+                raise AssertionError("a WebSocket without a token must be refused")
+        except aiohttp.WSServerHandshakeError as exc:
+            assert exc.status == 401
+
+
+async def test_failed_authentications_are_rate_limited(tmp_path: Path) -> None:
+    async with daemon(tmp_path) as d, aiohttp.ClientSession() as http:
+        statuses = []
+        for i in range(12):
+            headers = {"Authorization": f"Bearer cti_nope_{i}"}
+            async with http.get(d.url + "/api/calls", headers=headers) as resp:
+                statuses.append(resp.status)
+        assert statuses[:10] == [401] * 10
+        assert statuses[10:] == [429, 429]
+        async with http.get(d.url + "/api/contacts", headers=d.auth("admin")) as resp:
+            assert resp.status == 429  # even a good token waits: the address is throttled
+            assert int(resp.headers["Retry-After"]) > 0
+
+
+async def test_tokens_are_stored_hashed_and_can_be_revoked(tmp_path: Path) -> None:
+    async with daemon(tmp_path) as d, aiohttp.ClientSession() as http:
+        async with http.post(d.url + "/api/tokens", headers=d.auth("admin"),
+                             json={"role": "agent", "agent": "1003"}) as resp:
+            assert resp.status == 201
+            created = await resp.json()
+        token = created["token"]
+        secret = token.split("_", 2)[2]
+        records = await d.api.auth.store.list()
+        assert all(secret not in repr(r) for r in records)
+        headers = {"Authorization": f"Bearer {token}"}
+        async with http.get(d.url + "/api/contacts", headers=headers) as resp:
+            assert resp.status == 200
+        async with http.post(d.url + "/api/tokens", headers=d.auth("admin"), json={"role": "agent"}) as resp:
+            assert resp.status == 422 and (await resp.json())["field"] == "body.agent"
+        async with http.delete(d.url + f"/api/tokens/{created['id']}", headers=d.auth("admin")) as resp:
+            assert resp.status == 204
+        async with http.get(d.url + "/api/contacts", headers=headers) as resp:
+            assert resp.status == 401
+
+
+async def test_health_metrics_and_openapi_are_public(tmp_path: Path) -> None:
+    async with daemon(tmp_path) as d, aiohttp.ClientSession() as http:
+        async with http.get(d.url + "/health") as resp:
+            assert resp.status == 200
+            assert (await resp.json())["status"] == "ok"
+        async with http.get(d.url + "/metrics") as resp:
+            text = await resp.text()
+            assert "ctiserver_screen_pop_latency_seconds_bucket" in text
+            assert "ctiserver_webhook_backlog" in text
+        async with http.get(d.url + "/api/openapi.json") as resp:
+            doc = await resp.json()
+            assert doc["openapi"].startswith("3.")
