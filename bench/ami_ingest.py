@@ -5,7 +5,11 @@
 Both sides get the capture cut into the same chunks (default 4096 bytes, close to the recorded mean recv size)
 and must turn every chunk into messages: ours through ``AmiDecoder.feed``; panoramisk through its real
 ``AMIProtocol.data_received`` (decode, split, ``Message.from_line``, dispatch to a counting factory). The best
-round of each is reported (least disturbed by other load), then the ratio ours/panoramisk.
+round of each (process CPU time, rounds interleaved) is reported, then the ratio ours/panoramisk.
+
+Our events split their headers on first use (most events are dispatched by name only), so "ours" is the
+ingest rate up to dispatch; "ours, every header read" also splits every header of every event and does a
+case-insensitive lookup, which is the work panoramisk always does. Both are printed; ``ratio`` is the first.
 """
 
 from __future__ import annotations
@@ -29,11 +33,24 @@ def chunks_of(data: bytes, size: int) -> list[bytes]:
 
 
 def run_ours(chunks: list[bytes]) -> int:
+    """What the client does before dispatch: frame, decode, classify, read the event name."""
     decoder = AmiDecoder()
     events = 0
     for chunk in chunks:
         for msg in decoder.feed(chunk):
-            if type(msg) is AmiEvent:
+            if type(msg) is AmiEvent and msg.name:
+                events += 1
+    return events
+
+
+def run_ours_all_headers(chunks: list[bytes]) -> int:
+    """As ``run_ours``, then every header of every event split out and indexed (case-insensitive) by one
+    lookup (what panoramisk always does up front)."""
+    decoder = AmiDecoder()
+    events = 0
+    for chunk in chunks:
+        for msg in decoder.feed(chunk):
+            if type(msg) is AmiEvent and msg.name and msg.get("Uniqueid") != "-":
                 events += 1
     return events
 
@@ -78,15 +95,11 @@ def run_panoramisk(chunks: list[bytes]) -> int:
     return factory.events
 
 
-def measure(fn: Callable[[list[bytes]], int], chunks: list[bytes], rounds: int) -> tuple[int, float]:
-    best = float("inf")
-    count = 0
-    for _ in range(rounds):
-        gc.collect()
-        start = time.perf_counter()
-        count = fn(chunks)
-        best = min(best, time.perf_counter() - start)
-    return count, count / best
+def timed(fn: Callable[[list[bytes]], int], chunks: list[bytes]) -> tuple[int, float]:
+    gc.collect()
+    start = time.process_time()
+    count = fn(chunks)
+    return count, time.process_time() - start
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,9 +111,22 @@ def main(argv: list[str] | None = None) -> int:
     data = args.file.read_bytes()
     chunks = chunks_of(data, args.chunk)
     print(f"file: {args.file} ({len(data)} bytes, {len(chunks)} chunks of {args.chunk})")
-    n_ours, ours = measure(run_ours, chunks, args.rounds)
-    n_pan, pan = measure(run_panoramisk, chunks, args.rounds)
-    print(f"ours: {ours:.0f} events/s ({n_ours} events)")
+    ours_t: list[float] = []
+    full_t: list[float] = []
+    pan_t: list[float] = []
+    n_ours = n_full = n_pan = 0
+    for _ in range(args.rounds):  # interleaved, so all sides see the same machine load
+        n_ours, t = timed(run_ours, chunks)
+        ours_t.append(t)
+        n_full, t = timed(run_ours_all_headers, chunks)
+        full_t.append(t)
+        n_pan, t = timed(run_panoramisk, chunks)
+        pan_t.append(t)
+    if not n_ours == n_full == n_pan:
+        print(f"warning: event counts differ: ours {n_ours}/{n_full}, panoramisk {n_pan}", file=sys.stderr)
+    ours, full, pan = n_ours / min(ours_t), n_full / min(full_t), n_pan / min(pan_t)
+    print(f"ours, every header read: {full:.0f} events/s (ratio {full / pan:.2f})")
+    print(f"ours: {ours:.0f} events/s ({n_ours} events, best of {args.rounds} rounds, CPU time)")
     print(f"panoramisk: {pan:.0f} events/s ({n_pan} events)")
     print(f"ratio: {ours / pan:.2f}")
     return 0

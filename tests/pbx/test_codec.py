@@ -191,3 +191,27 @@ def test_encode_refuses_header_injection() -> None:
         encode_action("Originate", {"Channel": "PJSIP/1\r\nAction: Hangup"})
     with pytest.raises(ValueError, match="header name"):
         encode_message([("Bad: key", "v")])
+
+
+def test_messages_are_immutable_comparable_and_picklable() -> None:
+    import pickle
+    from dataclasses import FrozenInstanceError
+
+    (lazy,) = decode_all(NEWCHANNEL)
+    built = AmiEvent(lazy.headers)  # type: ignore[union-attr]
+    (lazy2,) = decode_all(NEWCHANNEL.replace(b"\r\n", b"\n"))
+    assert lazy == built == lazy2 and hash(lazy) == hash(built) == hash(lazy2)
+    assert isinstance(lazy, AmiEvent) and lazy.name == built.name == "Newchannel"
+    assert pickle.loads(pickle.dumps(lazy)) == lazy
+    assert "Иван Петров" in repr(lazy)
+    with pytest.raises(FrozenInstanceError):
+        lazy.headers = ()  # type: ignore[misc]
+    resp = AmiResponse([("Response", "Success"), ("ActionID", "1")], output=["a"])
+    assert resp != AmiResponse([("Response", "Success"), ("ActionID", "1")])
+    assert pickle.loads(pickle.dumps(resp)) == resp and resp.output == ("a",)
+    assert AmiEvent([("Event", "X")]) != AmiResponse([("Event", "X")])
+
+
+def test_event_name_without_parsing_and_odd_first_line() -> None:
+    (a, b, c) = decode_all(b"Event: Solo\r\n\r\nevent: lower\r\nX: 1\r\n\r\nX: 1\r\nEvent: Late\r\n\r\n")
+    assert [m.name for m in (a, b, c)] == ["Solo", "lower", "Late"]  # type: ignore[union-attr]

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from ctiserver.pbx.ami.messages import AmiBanner, AmiEvent, AmiProtocolError, AmiResponse, Message
+from ctiserver.pbx.ami.frame import parse_frame
+from ctiserver.pbx.ami.messages import AmiBanner, AmiEvent, AmiProtocolError, Message
 
 MAX_FRAME = 1 << 20  # 1 MiB: CoreShowChannels of a big box is a list of events, not one frame
 MAX_LINE = 64 << 10
-_END_COMMAND = "--END COMMAND--"
 
 Headers = Mapping[str, str | Sequence[str]] | Sequence[tuple[str, str]]
 
@@ -53,117 +53,93 @@ class AmiDecoder:
         out: list[Message] = []
         errors: list[str] = []
         if self._want_banner:
-            nl = buf.find(b"\n")
-            if nl < 0:
-                if len(buf) > self.max_line:
-                    self._want_banner = False
-                    errors.append(f"no AMI banner line within {self.max_line} bytes")
-                else:
-                    self._buf = buf
-                    return out
-            else:
-                self._want_banner = False
-                out.append(AmiBanner(buf[:nl].rstrip(b"\r").decode("utf-8", "replace")))
-                buf = buf[nl + 1 :]
-        if b"\r" in buf:
+            buf = self._banner(buf, out, errors)
+            if self._want_banner:
+                return out
+        # Asterisk ends lines with CRLF: frames split at CRLF CRLF without copying. A peer that sends bare LF
+        # anywhere in this buffer gets its line ends normalised first (slower, same result).
+        if buf.count(b"\n") == buf.count(b"\r\n"):
+            nl, sep = "\r\n", b"\r\n\r\n"
+        else:
             buf = buf.replace(b"\r\n", b"\n")
+            nl, sep = "\n", b"\n\n"
         if self._skipping:
             # the rest of an oversized frame already reported: drop it up to the next boundary
-            end = buf.find(b"\n\n")
+            end = buf.find(sep)
             if end < 0:
-                self._buf = buf[-2:]
+                self._buf = buf[-3:]
                 return out
             self._skipping = False
-            buf = buf[end + 2 :]
-        frames = buf.split(b"\n\n")
-        self._buf = frames.pop()
-        append = out.append
-        max_frame, max_line = self.max_frame, self.max_line
-        for frame in frames:
-            if not frame:
-                continue
-            if len(frame) > max_frame:
-                errors.append(f"AMI frame of {len(frame)} bytes exceeds {max_frame}")
-                continue
-            try:
-                text = frame.decode("utf-8")
-            except UnicodeDecodeError:
-                self.bad_utf8_frames += 1
-                text = frame.decode("utf-8", "replace")
-            if len(text) > max_line and max(map(len, text.split("\n"))) > max_line:
-                errors.append(f"AMI line longer than {max_line} characters")
-                continue
-            append(_parse(text))
-        if len(self._buf) > max_frame:
-            errors.append(f"AMI frame exceeds {max_frame} bytes without a terminator")
+            buf = buf[end + len(sep) :]
+        end = buf.rfind(sep)
+        if end < 0:
+            self._buf = buf
+        else:
+            self._buf = buf[end + len(sep) :]
+            self._frames(buf[:end], nl, out, errors)
+        if len(self._buf) > self.max_frame:
+            errors.append(f"AMI frame exceeds {self.max_frame} bytes without a terminator")
             self._buf = b""
             self._skipping = True
         if errors:
             raise AmiProtocolError("; ".join(errors), messages=out)
         return out
 
+    def _banner(self, buf: bytes, out: list[Message], errors: list[str]) -> bytes:
+        nl = buf.find(b"\n")
+        if nl < 0:
+            if len(buf) > self.max_line:
+                self._want_banner = False
+                errors.append(f"no AMI banner line within {self.max_line} bytes")
+                return b""
+            self._buf = buf
+            return buf
+        self._want_banner = False
+        out.append(AmiBanner(buf[:nl].rstrip(b"\r").decode("utf-8", "replace")))
+        return buf[nl + 1 :]
 
-def _parse(text: str) -> Message:
-    if text[0] == "\n":
-        text = text.lstrip("\n")
-    # Fast path, all in C: when every line holds exactly one ": ", splitting the text on both separators
-    # yields key, value, key, value... (checked by the count); otherwise fall back to line-by-line.
-    flat = text.replace("\n", ": ").split(": ")
-    if len(flat) == 2 * text.count("\n") + 2:
-        it = iter(flat)
-        headers = tuple(zip(it, it, strict=True))
-    else:
-        if text[:9].lower() == "response:" and "follows" in text[: text.find("\n") % (len(text) + 1)].lower():
-            return _parse_follows(text.split("\n"))
-        headers = _slow_headers(text)
-    if text[:6] == "Event:" or text[:6].lower() == "event:":
-        return AmiEvent._new(headers)
-    if text[:9].lower() == "response:":
-        if headers and headers[0][1].lower() == "follows":
-            return _parse_follows(text.split("\n"))
-        outputs = tuple(v for k, v in headers if k == "Output")
-        return AmiResponse._new_response(headers, outputs)
-    # Some frames carry Event/Response later than the first line: classify by content
-    for key, _ in headers:
-        low = key.lower()
-        if low == "response":
-            return AmiResponse._new(headers)
-        if low == "event":
-            break
-    return AmiEvent._new(headers)
-
-
-def _slow_headers(text: str) -> tuple[tuple[str, str], ...]:
-    headers = []
-    for line in text.split("\n"):
-        key, sep, value = line.partition(": ")
-        if not sep:
-            key, sep, value = line.partition(":")
-            if not sep:
-                continue  # stray text: not a header
-        headers.append((key, value))
-    return tuple(headers)
-
-
-def _parse_follows(lines: list[str]) -> Message:
-    """``Response: Follows`` (legacy Command): headers, then free text lines, then ``--END COMMAND--``."""
-    headers: list[tuple[str, str]] = []
-    body: list[str] = []
-    in_body = False
-    for line in lines:
-        if not in_body:
-            key, sep, value = line.partition(": ")
-            if sep and " " not in key:
-                headers.append((key, value))
+    def _frames(self, region: bytes, nl: str, out: list[Message], errors: list[str]) -> None:
+        sep = nl + nl
+        try:
+            frames = region.decode("utf-8").split(sep)
+        except UnicodeDecodeError:
+            frames = []
+            for raw in region.split(sep.encode()):
+                try:
+                    frames.append(raw.decode("utf-8"))
+                except UnicodeDecodeError:
+                    self.bad_utf8_frames += 1
+                    frames.append(raw.decode("utf-8", "replace"))
+        max_frame, max_line = self.max_frame, self.max_line
+        limit = min(max_frame, max_line)
+        append = out.append
+        new, setattr_, event = object.__new__, object.__setattr__, AmiEvent
+        for text in frames:
+            if len(text) <= limit and text.startswith("Event: "):
+                # the common case, inlined: an event of sane size; headers are split on first use
+                ev = new(event)
+                setattr_(ev, "_data", text)
+                setattr_(ev, "_memo", None)
+                append(ev)
                 continue
-            in_body = True
-        if line.endswith(_END_COMMAND):
-            rest = line[: -len(_END_COMMAND)]
-            if rest:
-                body.append(rest)
-            break
-        body.append(line)
-    return AmiResponse._new_response(tuple(headers), tuple(body))
+            if not text:
+                continue
+            if text[0] in "\r\n" or text[-1] in "\r\n":
+                text = text.strip("\r\n")
+                if not text:
+                    continue
+            if len(text) > limit:
+                if len(text.encode("utf-8", "replace")) > max_frame:
+                    errors.append(f"AMI frame of {len(text)} characters exceeds {max_frame} bytes")
+                    continue
+                if max(map(len, text.split(nl))) > max_line:
+                    errors.append(f"AMI line longer than {max_line} characters")
+                    continue
+            msg = parse_frame(text, nl)
+            if msg is None:
+                errors.append(f"AMI frame without any header: {text[:40]!r}")
+            else:
+                append(msg)
 
 
 def _pairs(headers: Headers) -> Iterable[tuple[str, str]]:
