@@ -1,0 +1,158 @@
+"""Recording calls: per-queue policy, start on bridge, pause/resume (card numbers), metadata, file facts.
+
+The PBX writes ``<directory>/<call id>-<n>.<format>``; every state change is saved before it is announced on
+the bus (``recording.started``/``paused``/``resumed``/``ready``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import defaultdict
+from pathlib import Path
+
+from ctiserver.clock import Clock
+from ctiserver.control import CallControl, ControlError
+from ctiserver.events import Bus, new_event
+from ctiserver.logs import get_logger
+from ctiserver.recording.config import Policy, RecordingConfig
+from ctiserver.recording.files import file_facts
+from ctiserver.recording.meta import Pause, RecordingMeta, RecordingStore, RecState
+
+log = get_logger(__name__)
+
+
+class UnknownRecording(KeyError):
+    pass
+
+
+class RecordingRefused(ValueError):
+    """Policy forbids it, or the recording is not in a state that allows the request."""
+
+
+class RecordingService:
+    def __init__(
+        self, config: RecordingConfig, control: CallControl, clock: Clock, bus: Bus, store: RecordingStore
+    ) -> None:
+        self.config = config
+        self._control = control
+        self._clock = clock
+        self._bus = bus
+        self.store = store
+        self._counter: dict[str, int] = defaultdict(int)
+        self._live_by_bridge: dict[str, str] = {}
+
+    def path_for(self, name: str) -> str:
+        return str(Path(self.config.directory) / f"{name}.{self.config.format}")
+
+    async def _publish(self, type_: str, meta: RecordingMeta) -> None:
+        await self._bus.publish(new_event(type_, meta.call_id, meta.to_json(), self._clock.now()))
+
+    # ---- the ACD's hook -----------------------------------------------------------------------------------
+    async def bridged(self, call_id: str, bridge_id: str, queue: str, agent_id: str) -> str | None:
+        """A conversation was bridged: record it if the queue's policy says so."""
+        if self.config.policy(queue) is not Policy.ALWAYS:
+            return None
+        meta = await self.start(call_id, f"bridge:{bridge_id}", queue=queue, agent=agent_id, by="policy")
+        return meta.name
+
+    async def finished(self, name: str) -> None:
+        await self.stop(name)
+
+    # ---- requests ----------------------------------------------------------------------------------------
+    async def start(
+        self,
+        call_id: str,
+        target: str,
+        *,
+        queue: str | None = None,
+        agent: str | None = None,
+        by: str = "api",
+    ) -> RecordingMeta:
+        if self.config.policy(queue) is Policy.NEVER:
+            raise RecordingRefused(f"queue {queue!r} is never recorded")
+        kind, _, target_id = target.partition(":")
+        if kind not in ("bridge", "channel") or not target_id:
+            raise RecordingRefused(f"bad recording target {target!r} (bridge:<id> or channel:<id>)")
+        self._counter[call_id] += 1
+        existing = await self.store.for_call(call_id)
+        n = max(self._counter[call_id], len(existing) + 1)
+        self._counter[call_id] = n
+        name = f"{call_id}-{n}"
+        await self._control.record(target_id, name, fmt=self.config.format, bridge=kind == "bridge")
+        meta = RecordingMeta(
+            name, call_id, queue, agent, target, self.path_for(name), self.config.format, self._clock.now()
+        )
+        await self.store.save(meta)
+        if kind == "bridge":
+            self._live_by_bridge[target_id] = name
+        log.info("recording started", call_id=call_id, recording=name, by=by)
+        await self._publish("recording.started", meta)
+        return meta
+
+    async def _get(self, name: str) -> RecordingMeta:
+        meta = await self.store.get(name)
+        if meta is None:
+            raise UnknownRecording(name)
+        return meta
+
+    async def pause(self, name: str, by: str) -> RecordingMeta:
+        meta = await self._get(name)
+        if meta.state is not RecState.RECORDING:
+            raise RecordingRefused(f"recording {name} is {meta.state.value}, not recording")
+        await self._control.pause_recording(name)
+        meta = meta.with_(state=RecState.PAUSED, pauses=(*meta.pauses, Pause(by, self._clock.now())))
+        await self.store.save(meta)
+        await self._publish("recording.paused", meta)
+        return meta
+
+    async def resume(self, name: str, by: str) -> RecordingMeta:
+        meta = await self._get(name)
+        if meta.state is not RecState.PAUSED:
+            raise RecordingRefused(f"recording {name} is {meta.state.value}, not paused")
+        await self._control.resume_recording(name)
+        last = meta.pauses[-1]
+        pauses = (*meta.pauses[:-1], Pause(last.by, last.at, self._clock.now(), by))
+        meta = meta.with_(state=RecState.RECORDING, pauses=pauses)
+        await self.store.save(meta)
+        await self._publish("recording.resumed", meta)
+        return meta
+
+    async def stop(self, name: str) -> RecordingMeta:
+        meta = await self._get(name)
+        if meta.state in (RecState.DONE, RecState.FAILED, RecState.PURGED):
+            return meta
+        with contextlib.suppress(ControlError):  # the bridge may already be gone (that ends it too)
+            await self._control.stop_recording(name)
+        now = self._clock.now()
+        pauses = meta.pauses
+        if pauses and pauses[-1].resumed_at is None:
+            pauses = (*pauses[:-1], Pause(pauses[-1].by, pauses[-1].at, now, "stop"))
+        facts = await self._wait_for_file(meta.path)
+        paused = sum((p.resumed_at or now) - p.at for p in pauses)
+        if facts is None:
+            meta = meta.with_(
+                state=RecState.FAILED,
+                ended_at=now,
+                pauses=pauses,
+                duration=max(0.0, now - meta.started_at - paused),
+            )
+        else:
+            size, seconds = facts
+            duration = seconds if seconds is not None else max(0.0, now - meta.started_at - paused)
+            meta = meta.with_(state=RecState.DONE, ended_at=now, pauses=pauses, size=size, duration=duration)
+        await self.store.save(meta)
+        await self._publish("recording.ready", meta)
+        return meta
+
+    async def _wait_for_file(self, path: str) -> tuple[int, float | None] | None:
+        waited = 0.0
+        while True:
+            facts = await file_facts(path)
+            if facts is not None or waited >= self.config.wait_for_file:
+                return facts
+            await self._clock.sleep(0.1)
+            waited += 0.1
+
+    async def by_bridge(self, bridge_id: str) -> RecordingMeta | None:
+        name = self._live_by_bridge.get(bridge_id)
+        return await self.store.get(name) if name else None
