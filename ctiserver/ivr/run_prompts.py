@@ -66,7 +66,9 @@ async def collect(run: Run, node: n.Collect) -> Next:
         pending = None
         terminated = bool(first) and first == node.terminator
         digits = "" if terminated else first
-        room = node.max_length - len(digits)
+        # with a terminator the caller ends the input with it (one digit too many = too long);
+        # without one, input stops at max_length
+        room = node.max_length - len(digits) + (1 if node.terminator else 0)
         if not terminated and room > 0:
             got = await run.control.collect_dtmf(
                 run.channel,
@@ -76,6 +78,15 @@ async def collect(run: Run, node: n.Collect) -> Next:
                 terminators=node.terminator,
             )
             digits += got.digits
+            if node.terminator and len(digits) > node.max_length and got.terminated_by is None:
+                # too long: swallow what is left of this entry (up to the terminator) before re-prompting
+                await run.control.collect_dtmf(
+                    run.channel,
+                    max_digits=64,
+                    first_digit_timeout=0.2,
+                    inter_digit_timeout=0.2,
+                    terminators=node.terminator,
+                )
         run.note(digits=(digits or "-") if attempt == 0 else f",{digits or '-'}")
         ok = node.min_length <= len(digits) <= node.max_length
         if ok and node.pattern is not None:

@@ -121,9 +121,18 @@ async def test_collect_rejects_pattern_then_fails() -> None:
     assert fake.played().count("sound:invalid") == 1
 
 
-async def test_collect_stops_at_max_length() -> None:
-    session, _ = await run(script_of(COLLECT), ["1234567"])
+async def test_collect_without_terminator_stops_at_max_length() -> None:
+    session, _ = await run(
+        script_of(COLLECT.replace("retries: 1", "retries: 1\n    terminator: ''")), ["1234567"]
+    )
     assert session.vars["account"] == "123456"
+
+
+async def test_collect_with_terminator_rejects_too_long_and_swallows_the_hash() -> None:
+    session, fake = await run(script_of(COLLECT), ["1234567#", "123456#"])
+    assert session.steps[0].digits == "1234567,123456"
+    assert session.vars["account"] == "123456" and session.path == ["acct", "ok"]
+    assert fake.channels["chan-1"].buffer == ""
 
 
 SURVEY = """
