@@ -73,8 +73,9 @@ def _with_shrinkage(s: Staffing, shrinkage: float) -> Staffing:
     if not 0 <= shrinkage < 1:
         raise ErlangError("shrinkage must be in [0, 1)")
     scheduled = math.ceil(s.agents / (1.0 - shrinkage) - 1e-9)
-    return Staffing(s.agents, scheduled, s.traffic, s.service_level, s.asa, s.occupancy, s.wait_probability,
-                    s.abandon)
+    return Staffing(
+        s.agents, scheduled, s.traffic, s.service_level, s.asa, s.occupancy, s.wait_probability, s.abandon
+    )
 
 
 def _check_targets(sl: float, max_asa: float | None, max_occupancy: float | None) -> None:
@@ -105,8 +106,11 @@ def agents_for(
         return _with_shrinkage(Staffing(0, 0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0 if patience else None), shrinkage)
     n = max(1, math.floor(traffic) + (0 if patience else 1))
     while True:
-        s = (erlang_a_metrics(n, calls / interval, aht, patience, target_seconds) if patience
-             else erlang_c_metrics(n, traffic, aht, target_seconds))
+        s = (
+            erlang_a_metrics(n, calls / interval, aht, patience, target_seconds)
+            if patience
+            else erlang_c_metrics(n, traffic, aht, target_seconds)
+        )
         ok = s.service_level >= target_sl - 1e-12
         ok = ok and (max_asa is None or s.asa <= max_asa)
         ok = ok and (max_occupancy is None or s.occupancy <= max_occupancy)

@@ -81,8 +81,9 @@ def test_erlang_a_impatient_callers_abandon() -> None:
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "ctiserver", "erlang", *args],
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "ctiserver", "erlang", *args], capture_output=True, text=True, timeout=60
+    )
 
 
 def test_cli_prints_the_example() -> None:

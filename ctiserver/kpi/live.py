@@ -1,0 +1,171 @@
+"""Live KPIs: per queue and per agent, over sliding windows (15 min, 60 min, today), updated on every event.
+
+Feed it domain events (``on_event``): ``queue.entered``/``queue.left`` keep "calls waiting now" and "longest
+wait now"; ``call.ended`` adds the call's queue segments to every window. Each window keeps a deque of
+facts and running ``QueueSums``: adding is O(1) and facts that slide out are subtracted, so a read is cheap.
+
+Python API (what the web/API layer publishes): ``queue(name, window)``, ``agent(name, window)``,
+``waiting(name)``, ``snapshot()``.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ctiserver.clock import Clock, SystemClock
+from ctiserver.events.envelope import DomainEvent
+from ctiserver.kpi.formulas import QueueKpis, QueueSums, SegmentFact, SlPolicy, kpis_of
+
+WINDOWS: dict[str, float | None] = {"15m": 900.0, "60m": 3600.0, "today": None}
+DAY = 86_400.0
+
+
+class Window:
+    """Facts whose end time is within ``length`` seconds of now (or since the start of the day)."""
+
+    def __init__(self, length: float | None, policy: SlPolicy, day_offset: float = 0.0) -> None:
+        self.length = length
+        self.policy = policy
+        self.day_offset = day_offset
+        self.facts: deque[SegmentFact] = deque()
+        self.sums = QueueSums()
+
+    def _start(self, now: float) -> float:
+        if self.length is not None:
+            return now - self.length
+        return (now + self.day_offset) // DAY * DAY - self.day_offset
+
+    def add(self, fact: SegmentFact, now: float) -> None:
+        self.facts.append(fact)
+        self.sums.add(fact, self.policy)
+        self.expire(now)
+
+    def expire(self, now: float) -> None:
+        start = self._start(now)
+        facts = self.facts
+        dropped = False
+        while facts and (facts[0].ended or facts[0].entered) < start:
+            self.sums.add(facts.popleft(), self.policy, sign=-1)
+            dropped = True
+        if dropped:  # max_wait is not subtractable: recompute over what is left
+            self.sums.max_wait = max((f.wait for f in facts), default=0.0)
+
+    def kpis(self, now: float) -> QueueKpis:
+        self.expire(now)
+        return kpis_of(self.sums, self.policy)
+
+
+@dataclass(slots=True)
+class Waiting:
+    since: dict[str, float]  # call id → entered
+
+
+class LiveKpis:
+    def __init__(
+        self,
+        clock: Clock | None = None,
+        policy_for: Callable[[str], SlPolicy] | None = None,
+        utc_offset_seconds: float = 0.0,
+    ) -> None:
+        self.clock = clock or SystemClock()
+        self.policy_for = policy_for or (lambda _q: SlPolicy())
+        self.day_offset = utc_offset_seconds
+        self.queues: dict[str, dict[str, Window]] = {}
+        self.agents: dict[str, dict[str, Window]] = {}
+        self._waiting: dict[str, Waiting] = {}
+        self.events_seen = 0
+
+    def _windows(self, table: dict[str, dict[str, Window]], key: str, policy: SlPolicy) -> dict[str, Window]:
+        wins = table.get(key)
+        if wins is None:
+            wins = {name: Window(length, policy, self.day_offset) for name, length in WINDOWS.items()}
+            table[key] = wins
+        return wins
+
+    # ------------------------------------------------------------------ feeding
+    def on_event(self, event: DomainEvent) -> None:
+        self.events_seen += 1
+        data = event.data
+        if event.type == "queue.entered":
+            self._waiting.setdefault(str(data.get("queue")), Waiting({})).since[event.subject] = event.time
+        elif event.type == "queue.left":
+            w = self._waiting.get(str(data.get("queue")))
+            if w is not None:
+                w.since.pop(event.subject, None)
+        elif event.type == "call.ended":
+            self.add_call(data, now=event.time)
+
+    def add_call(self, call: Mapping[str, Any], now: float | None = None) -> None:
+        """Add a finished call's queue segments (a ``call.ended`` snapshot) to every window."""
+        at = self.clock.now() if now is None else now
+        legs = {leg["uniqueid"]: leg for leg in call.get("legs") or []}
+        segs = call.get("queues") or []
+        answered = [i for i, s in enumerate(segs) if s.get("outcome") == "answered"]
+        for i, seg in enumerate(segs):
+            agent_leg = legs.get(seg.get("agent_uniqueid") or "")
+            hold = _hold_seconds(agent_leg) if agent_leg else 0.0
+            wrap = float(call.get("wrapup_seconds") or 0.0) if answered and i == answered[-1] else 0.0
+            self.add_segment(SegmentFact.from_snapshot(seg, hold=hold, wrap=wrap), at)
+            self._waiting.get(str(seg["queue"]), Waiting({})).since.pop(str(call.get("call_id")), None)
+
+    def add_segment(self, fact: SegmentFact, now: float) -> None:
+        policy = self.policy_for(fact.queue)
+        for win in self._windows(self.queues, fact.queue, policy).values():
+            win.add(fact, now)
+        if fact.agent and fact.outcome == "answered":
+            for win in self._windows(self.agents, fact.agent, policy).values():
+                win.add(fact, now)
+
+    # ------------------------------------------------------------------ reading
+    def queue(self, name: str, window: str = "15m") -> QueueKpis:
+        wins = self._windows(self.queues, name, self.policy_for(name))
+        return wins[window].kpis(self.clock.now())
+
+    def agent(self, name: str, window: str = "today") -> dict[str, Any]:
+        wins = self.agents.get(name)
+        if wins is None:
+            return {"agent": name, "handled": 0, "talk": 0.0, "hold": 0.0, "wrap": 0.0, "aht": None}
+        sums = wins[window].kpis(self.clock.now())
+        s = wins[window].sums
+        return {
+            "agent": name,
+            "handled": sums.answered,
+            "talk": s.talk,
+            "hold": s.hold,
+            "wrap": s.wrap,
+            "aht": sums.aht,
+        }
+
+    def waiting(self, name: str) -> dict[str, Any]:
+        """Calls waiting now in ``name`` and the longest current wait (seconds)."""
+        w = self._waiting.get(name)
+        now = self.clock.now()
+        since = list(w.since.values()) if w else []
+        return {
+            "queue": name,
+            "waiting": len(since),
+            "longest_wait": max((now - s for s in since), default=0.0),
+        }
+
+    def snapshot(self) -> dict[str, Any]:
+        names = sorted(set(self.queues) | set(self._waiting))
+        return {
+            "queues": {
+                q: {"windows": {w: self.queue(q, w).as_dict() for w in WINDOWS}, **self.waiting(q)}
+                for q in names
+            },
+            "agents": {a: {w: self.agent(a, w) for w in WINDOWS} for a in sorted(self.agents)},
+        }
+
+
+def _hold_seconds(leg: Mapping[str, Any]) -> float:
+    total = 0.0
+    end = leg.get("ended")
+    for start, stop in leg.get("hold") or []:
+        stop = stop if stop is not None else end
+        if start is not None and stop is not None:
+            total += max(0.0, stop - start)
+    return total
