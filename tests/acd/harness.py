@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ctiserver.acd.config import AcdConfig
-from ctiserver.acd.persist import MemoryAgentStore
+from ctiserver.acd.persist import AgentStateStore, MemoryAgentStore
 from ctiserver.acd.service import AcdService
 from ctiserver.clock import ManualClock
 from ctiserver.events import DomainEvent, InMemoryBus
@@ -20,7 +20,7 @@ async def settle(rounds: int = 50) -> None:
 
 
 class Harness:
-    def __init__(self, config: dict[str, Any], store: MemoryAgentStore | None = None) -> None:
+    def __init__(self, config: dict[str, Any], store: AgentStateStore | None = None) -> None:
         self.clock = ManualClock()
         self.bus = InMemoryBus()
         self.events: list[DomainEvent] = []

@@ -1,0 +1,96 @@
+"""Agent state in the database: one row per change (occupancy/adherence reports), the current snapshot per
+agent (restart), and skills edited at run time. Tables of the ``acd`` migration branch."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import Float, Integer, String, delete, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ctiserver.acd.agent_state import AgentState, AgentStatus
+from ctiserver.store.base import Base
+
+
+class AgentStateRow(Base):
+    __tablename__ = "acd_agent_states"
+    agent_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(64))
+    since: Mapped[float] = mapped_column(Float)
+    until: Mapped[float | None] = mapped_column(Float)
+    call_id: Mapped[str | None] = mapped_column(String(80))
+
+
+class AgentEventRow(Base):
+    __tablename__ = "acd_agent_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    agent_id: Mapped[str] = mapped_column(String(64), index=True)
+    state: Mapped[str] = mapped_column(String(16))
+    prev_state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[float] = mapped_column(Float, index=True)
+    until: Mapped[float | None] = mapped_column(Float)
+    call_id: Mapped[str | None] = mapped_column(String(80))
+
+
+class AgentSkillRow(Base):
+    __tablename__ = "acd_agent_skills"
+    agent_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    skill: Mapped[str] = mapped_column(String(64), primary_key=True)
+    level: Mapped[int] = mapped_column(Integer)
+
+
+class SqlAgentStore:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def record(self, new: AgentStatus, prev: AgentStatus) -> None:
+        async with self._sessions() as s, s.begin():
+            s.add(
+                AgentEventRow(
+                    agent_id=new.agent_id,
+                    state=new.state.value,
+                    prev_state=prev.state.value,
+                    reason=new.reason,
+                    at=new.since,
+                    until=new.until,
+                    call_id=new.call_id,
+                )
+            )
+            await s.merge(
+                AgentStateRow(
+                    agent_id=new.agent_id,
+                    state=new.state.value,
+                    reason=new.reason,
+                    since=new.since,
+                    until=new.until,
+                    call_id=new.call_id,
+                )
+            )
+
+    async def load(self) -> Mapping[str, AgentStatus]:
+        async with self._sessions() as s:
+            rows = (await s.execute(select(AgentStateRow))).scalars().all()
+        return {
+            r.agent_id: AgentStatus(r.agent_id, AgentState(r.state), r.reason, r.since, r.until, r.call_id)
+            for r in rows
+        }
+
+    async def events(self, agent_id: str) -> list[tuple[str, str | None, float]]:
+        async with self._sessions() as s:
+            q = select(AgentEventRow).where(AgentEventRow.agent_id == agent_id).order_by(AgentEventRow.id)
+            return [(r.state, r.reason, r.at) for r in (await s.execute(q)).scalars()]
+
+    async def load_skills(self) -> Mapping[str, Mapping[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        async with self._sessions() as s:
+            for r in (await s.execute(select(AgentSkillRow))).scalars():
+                out.setdefault(r.agent_id, {})[r.skill] = r.level
+        return out
+
+    async def save_skills(self, agent_id: str, skills: Mapping[str, int]) -> None:
+        async with self._sessions() as s, s.begin():
+            await s.execute(delete(AgentSkillRow).where(AgentSkillRow.agent_id == agent_id))
+            s.add_all(AgentSkillRow(agent_id=agent_id, skill=k, level=v) for k, v in skills.items())

@@ -1,0 +1,98 @@
+"""Recording metadata in the database (table ``recordings``, migration branch ``recording``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import JSON, Float, Integer, String, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ctiserver.recording.meta import Pause, RecordingMeta, RecState
+from ctiserver.store.base import Base
+
+
+class RecordingRow(Base):
+    __tablename__ = "recordings"
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(80), index=True)
+    queue: Mapped[str | None] = mapped_column(String(64), index=True)
+    agent: Mapped[str | None] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(128))
+    path: Mapped[str] = mapped_column(String(512))
+    format: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[float] = mapped_column(Float, index=True)
+    ended_at: Mapped[float | None] = mapped_column(Float)
+    duration: Mapped[float | None] = mapped_column(Float)
+    size: Mapped[int | None] = mapped_column(Integer)
+    pauses: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+
+
+def _row(m: RecordingMeta) -> RecordingRow:
+    return RecordingRow(
+        name=m.name,
+        call_id=m.call_id,
+        queue=m.queue,
+        agent=m.agent,
+        target=m.target,
+        path=m.path,
+        format=m.format,
+        state=m.state.value,
+        started_at=m.started_at,
+        ended_at=m.ended_at,
+        duration=m.duration,
+        size=m.size,
+        pauses=m.to_json()["pauses"],
+    )
+
+
+def _meta(r: RecordingRow) -> RecordingMeta:
+    return RecordingMeta(
+        r.name,
+        r.call_id,
+        r.queue,
+        r.agent,
+        r.target,
+        r.path,
+        r.format,
+        r.started_at,
+        RecState(r.state),
+        r.ended_at,
+        r.duration,
+        r.size,
+        tuple(Pause(p["by"], p["at"], p.get("resumed_at"), p.get("resumed_by")) for p in r.pauses or []),
+    )
+
+
+class SqlRecordingStore:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def save(self, meta: RecordingMeta) -> None:
+        async with self._sessions() as s, s.begin():
+            await s.merge(_row(meta))
+
+    async def get(self, name: str) -> RecordingMeta | None:
+        async with self._sessions() as s:
+            row = await s.get(RecordingRow, name)
+            return _meta(row) if row is not None else None
+
+    async def for_call(self, call_id: str) -> Sequence[RecordingMeta]:
+        async with self._sessions() as s:
+            q = select(RecordingRow).where(RecordingRow.call_id == call_id).order_by(RecordingRow.started_at)
+            return [_meta(r) for r in (await s.execute(q)).scalars()]
+
+    async def older_than(self, started_before: float, queue: str | None) -> Sequence[RecordingMeta]:
+        q = select(RecordingRow).where(
+            RecordingRow.started_at < started_before, RecordingRow.state != RecState.PURGED.value
+        )
+        q = q.where(RecordingRow.queue.is_(None) if queue is None else RecordingRow.queue == queue)
+        async with self._sessions() as s:
+            return [_meta(r) for r in (await s.execute(q)).scalars()]
+
+    async def queues(self) -> Sequence[str | None]:
+        async with self._sessions() as s:
+            rows = (await s.execute(select(RecordingRow.queue).distinct())).scalars().all()
+        return sorted(rows, key=lambda q: q or "")
