@@ -42,6 +42,7 @@ class WsSession:
         self.topics: set[Topic] = set()
         self.last_sent = 0
         self._lock = asyncio.Lock()
+        self._scanned = 0
         self.sub: Subscription = hub.bus.subscribe(predicate=self.wants, maxsize=hub.queue_size)
 
     def wants(self, event: DomainEvent) -> bool:
@@ -75,37 +76,38 @@ class WsSession:
                 cursor = max(0, int(last_seq))
             new = [t for t in parsed if t not in self.topics]
             self.topics.update(parsed)
-            replayed = 0
+            backlog: list[DomainEvent] = []
             if cursor is not None:
-                self.last_sent = (
-                    max(self.last_sent, cursor) if not self.last_sent else min(self.last_sent, cursor)
-                )
-                replayed = await self._replay(cursor, new or parsed)
+                backlog = await self._missed(cursor, new or parsed)
             else:
                 self.last_sent = max(self.last_sent, self.hub.log.last_seq)
             await self.ws.send_json(
                 {
                     "op": "subscribed",
                     "topics": sorted(map(str, self.topics)),
-                    "replayed": replayed,
-                    "last_seq": self.last_sent,
+                    "replayed": len(backlog),
+                    "last_seq": backlog[-1].seq if backlog else self.last_sent,
                 }
             )
+            if cursor is not None:
+                self.last_sent = cursor
+                for event in backlog:
+                    await self.send_event(event)
+                self.last_sent = max(self.last_sent, self._scanned)
 
-    async def _replay(self, cursor: int, topics: list[Topic]) -> int:
-        count = 0
+    async def _missed(self, cursor: int, topics: list[Topic]) -> list[DomainEvent]:
+        """Events after ``cursor`` for ``topics`` (what this client missed), in order."""
+        out: list[DomainEvent] = []
         after = cursor
         while True:
             batch = await self.hub.log.replay(after, limit=2000)
             if not batch:
-                return count
-            for event in batch:
-                if any(matches(t, event) for t in topics) and event.seq > self.last_sent:
-                    self.last_sent = event.seq - 1
-                    await self.send_event(event)
-                    count += 1
-                after = event.seq
-            self.last_sent = max(self.last_sent, after)
+                self._scanned = after
+                return out
+            out.extend(e for e in batch if any(matches(t, e) for t in topics))
+            after = batch[-1].seq
+            if len(out) > self.hub.max_replay:
+                raise SubscribeError("too_far_behind", "too many missed events; use GET /api/events")
 
     async def pump(self) -> None:
         """Send live events in order; after an overflow, catch up from the log."""
@@ -116,7 +118,9 @@ class WsSession:
                     self.sub.lagged = False
                     while not self.sub.queue.empty():
                         self.sub.queue.get_nowait()
-                    await self._replay(self.last_sent, list(self.topics))
+                    for missed in await self._missed(self.last_sent, list(self.topics)):
+                        await self.send_event(missed)
+                    self.last_sent = max(self.last_sent, self._scanned)
                     continue
                 await self.send_event(event)
 
@@ -130,6 +134,7 @@ class WsHub:
         self.log = log
         self.clock = clock
         self.queue_size = queue_size
+        self.max_replay = 100_000
         self.sessions: set[WsSession] = set()
         self.on_pop: list[Any] = []
 
