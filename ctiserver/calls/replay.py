@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import gzip
+import json
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TextIO
 
+from ctiserver.calls.export import calls_json
 from ctiserver.calls.tracker import Tracker
 from ctiserver.clock import Clock
 from ctiserver.pbx.ami.codec import AmiDecoder
@@ -39,3 +43,22 @@ def track_files(paths: Iterable[str | Path], clock: Clock | None = None) -> Trac
         data = read_capture(path)
         track_bytes((data[i : i + CHUNK] for i in range(0, len(data), CHUNK)), t)
     return t
+
+
+def track_messages(messages: Iterable[object], tracker: Tracker | None = None) -> Tracker:
+    t = tracker or Tracker()
+    feed = t.feed
+    for msg in messages:
+        if isinstance(msg, AmiEvent):
+            feed(msg)
+    return t
+
+
+def print_calls(messages: Iterable[object], out: TextIO, args: argparse.Namespace) -> int:
+    """``ctiserver replay --ami FILE --calls``: the tracked calls and legs, in the shape of expected.json."""
+    tracker = track_messages(messages)
+    doc = calls_json(tracker.all_calls())
+    doc["open_calls"] = len(tracker.calls)
+    doc["anomalies"] = dict(sorted(tracker.anomalies.items()))
+    out.write(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+    return 0

@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
+from ctiserver.calls.replay import print_calls
+from ctiserver.kpi.replay import print_kpi
 from ctiserver.pbx.ami.codec import AmiDecoder
 from ctiserver.pbx.ami.messages import AmiEvent, AmiMessage, AmiProtocolError, AmiResponse, Message
 
@@ -97,8 +99,12 @@ def print_counts(messages: Iterable[Message], out: TextIO, args: argparse.Namesp
 
 
 # mode name -> function; FLAGS: mode name -> help text of its --flag. Other areas add theirs here.
-MODES: dict[str, Mode] = {"json": print_json, "count": print_counts}
-FLAGS: dict[str, str] = {"count": "print one 'Name: N' line per event name, then responses and total"}
+MODES: dict[str, Mode] = {"json": print_json, "count": print_counts, "calls": print_calls, "kpi": print_kpi}
+FLAGS: dict[str, str] = {
+    "count": "print one 'Name: N' line per event name, then responses and total",
+    "calls": "print the tracked calls and legs as JSON (the shape of the traces' expected.json)",
+    "kpi": "print the queue KPIs of the capture (offered, answered, abandoned, SL@20s, ASA, AHT)",
+}
 
 
 def register(sub: Any) -> None:

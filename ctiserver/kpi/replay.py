@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
+import json
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TextIO
 
 from ctiserver.calls.model import Call
 from ctiserver.kpi.formulas import SegmentFact, SlPolicy, queue_kpis
@@ -30,3 +32,14 @@ def kpis_by_queue(calls: Iterable[Call], policy: SlPolicy | None = None) -> dict
     for fact in segment_facts(calls):
         by_queue[fact.queue].append(fact)
     return {q: queue_kpis(facts, policy).as_dict() for q, facts in sorted(by_queue.items())}
+
+
+def print_kpi(messages: Iterable[object], out: TextIO, args: argparse.Namespace) -> int:
+    """``ctiserver replay --ami FILE --kpi``: queue KPIs of the capture (offered, answered, abandoned,
+    SL@T, ASA, AHT...), as JSON, one object per queue."""
+    from ctiserver.calls.replay import track_messages
+
+    policy = SlPolicy(seconds=float(getattr(args, "sl", None) or 20.0))
+    tracker = track_messages(messages)
+    out.write(json.dumps({"queues": kpis_by_queue(tracker.all_calls(), policy)}, indent=1) + "\n")
+    return 0

@@ -93,3 +93,27 @@ def test_trace_matches_expected(scenario: str) -> None:
         for exp_leg in exp_call["legs"]:
             _check_leg(scenario, legs[exp_leg["uniqueid"]], exp_leg)
         _check_queue(scenario, call["queue"], exp_call["queue"])
+
+
+def test_cli_replay_calls_prints_expected_shape() -> None:
+    import subprocess
+    import sys
+
+    folder = TRACES / "07-blind-transfer"
+    r = subprocess.run(
+        [sys.executable, "-m", "ctiserver", "replay", "--ami", str(folder / "ami.raw"), "--calls"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    expected = json.loads((folder / "expected.json").read_text(encoding="utf-8"))
+    assert doc["open_calls"] == 0
+    [call] = doc["calls"]
+    [exp] = expected["calls"]
+    assert [leg["uniqueid"] for leg in call["legs"]] == [leg["uniqueid"] for leg in exp["legs"]]
+    for got, want in zip(call["legs"], exp["legs"], strict=True):
+        _check_leg("07-blind-transfer", got, want)
+    _check_queue("07-blind-transfer", call["queue"], exp["queue"])
+    assert call["transfers"][0]["kind"] == "blind" and call["transfers"][0]["target"] == "1002@from-agents"

@@ -88,3 +88,24 @@ def test_load_capture_numbers() -> None:
     k = kpis_by_queue(track_files([TRACES / "13-load-queue" / "ami.raw"]).all_calls())["load"]
     assert (k["offered"], k["answered"], k["abandoned"]) == (240, 240, 0)
     assert k["service_level"] == 1.0
+
+
+def test_cli_replay_kpi_agrees_with_queue_log() -> None:
+    import json
+    import subprocess
+    import sys
+
+    folder = TRACES / "13-load-queue"
+    r = subprocess.run(
+        [sys.executable, "-m", "ctiserver", "replay", "--ami", str(folder / "ami.raw"), "--kpi"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stderr
+    k = json.loads(r.stdout)["queues"]["load"]
+    q = queue_log_kpis(folder / "queue_log")["load"]
+    assert (k["offered"], k["answered"], k["abandoned"]) == (q["offered"], q["answered"], q["abandoned"])
+    assert k["service_level"] == pytest.approx(q["in_sl"] / q["offered"])
+    assert abs(k["asa"] - q["wait"] / q["answered"]) <= 1.0
+    assert abs(k["aht"] - q["talk"] / q["completed"]) <= 1.0
