@@ -90,6 +90,10 @@ class QueueConfig(_Model):
     moh: str = "default"
     callback: CallbackOption = CallbackOption()
     auto_answer_header: str | None = None  # e.g. "Call-Info=answer-after=0"
+    timeout_exit: str | None = Field(
+        None, pattern=r"^[^,]+,[^,]+(,\d+)?$", description="context,extension[,priority] after max wait"
+    )
+    timeout_media: tuple[str, ...] = ("sound:vm-nobodyavail",)
 
     @field_validator("requirements")
     @classmethod

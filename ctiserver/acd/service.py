@@ -153,6 +153,45 @@ class AcdService:
         finally:
             watcher.cancel()
 
+    async def request_callback(
+        self,
+        call_id: str,
+        number: str,
+        queue: str,
+        *,
+        name: str = "",
+        attached: Mapping[str, Any] | None = None,
+        priority: int | None = None,
+    ) -> None:
+        """A call-back asked for outside a waiting call (IVR node, API): it waits like a call, without a
+        channel, and the customer is dialled once an agent has answered."""
+        if not number:
+            raise InvalidRequest("a call-back needs a number")
+        cfg = self.queue_config(queue)
+        mono = self._clock.monotonic()
+        waiting = Waiting(
+            call_id,
+            cfg.name,
+            dict(cfg.requirements),
+            cfg.strategy,
+            priority if priority is not None else cfg.priority,
+            mono,
+            next(self._seq),
+            cfg.relax,
+            mono,
+        )
+        request = QueueRequest(call_id, "", cfg.name, number, name, attached=dict(attached or {}))
+        done: asyncio.Future[QueueResult] = asyncio.get_running_loop().create_future()
+        entry = Entry(request, waiting, dict(attached or {}), None, done, callback_number=number)
+        self.stats[cfg.name].entered += 1
+        self.stats[cfg.name].callbacks_requested += 1
+        await self._add_waiting(entry)
+        await self._event(
+            "callback.requested",
+            call_id,
+            {"queue": cfg.name, "number": number, "position": self.position(call_id)},
+        )
+
     async def _add_waiting(self, entry: Entry) -> None:
         self._waiting[entry.call_id] = entry
         if entry.channel_id is not None and entry.hold_task is None:
