@@ -33,7 +33,7 @@ class QueueRequest:
     channel_id: str
     queue: str
     skills: Mapping[str, int]
-    priority: int
+    priority: int | None
     announcements: tuple[str, ...]
     attached: Mapping[str, str]
     caller_number: str
@@ -42,8 +42,9 @@ class QueueRequest:
 
 
 class QueueTarget(Protocol):
-    async def enqueue(self, request: QueueRequest) -> None:
-        """Take over the channel (it stays in Stasis); return once the ACD owns it."""
+    async def enqueue(self, request: QueueRequest) -> str | None:
+        """Take over the channel (it stays in Stasis). May return at once or when the caller's stay in the
+        queue is over; the returned text (e.g. "answered by 1001") is recorded on the IVR step."""
         ...
 
 

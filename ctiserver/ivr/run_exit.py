@@ -27,12 +27,16 @@ async def queue(run: Run, node: o.Queue) -> Next:
         language=run.script.language,
         ivr_path=(*run.session.path, run.node_name),
     )
+    run.session.end, run.session.target = IvrEnd.QUEUE, node.queue  # a later caller hang-up keeps this end
     if run.services.queue is not None:
-        await run.services.queue.enqueue(request)
-        run.note(result=f"queued {node.queue}")
+        result = await run.services.queue.enqueue(request)
+        run.note(result=f"queued {node.queue}" + (f": {result}" if result else ""))
     else:
         await run.control.continue_in_dialplan(run.channel, run.services.settings.queue_context, node.queue)
         run.note(result=f"dialplan {node.queue}@{run.services.settings.queue_context}")
+        return Exit(IvrEnd.QUEUE, node.queue)
+    if node.then is not None:
+        return node.then
     return Exit(IvrEnd.QUEUE, node.queue)
 
 

@@ -13,6 +13,7 @@ from ctiserver.control import CallControl, PlayResult
 from ctiserver.events.bus import Bus
 from ctiserver.ivr import expr
 from ctiserver.ivr.ports import CallbackSink, ContactLookup, HttpFetcher, QueueTarget, SurveySink
+from ctiserver.ivr.recorder import StepRecorder
 from ctiserver.ivr.script import Script
 from ctiserver.ivr.session import IvrEnd, IvrSession
 
@@ -35,6 +36,7 @@ class Services:
     http: HttpFetcher | None = None
     bus: Bus | None = None
     scripts: Callable[[str], Script | None] | None = None  # sub-scripts by name (current version)
+    recorder: StepRecorder | None = None  # default: ``BusRecorder(bus)`` when a bus is given
     settings: IvrSettings = field(default_factory=IvrSettings)
 
 
@@ -49,8 +51,15 @@ Next = str | Exit
 
 class Run:
     def __init__(
-        self, control: CallControl, clock: Clock, services: Services, session: IvrSession, script: Script
+        self,
+        control: CallControl,
+        clock: Clock,
+        services: Services,
+        session: IvrSession,
+        script: Script,
+        recorder: StepRecorder | None = None,
     ) -> None:
+        self.recorder = recorder
         self.control = control
         self.clock = clock
         self.services = services
@@ -110,3 +119,5 @@ class Run:
         prefix = self.services.settings.var_prefix
         if prefix:
             await self.control.set_variable(self.channel, f"{prefix}{name.upper()}", text)
+        if self.recorder is not None:
+            await self.recorder.attach(self.session, name, text)

@@ -12,9 +12,9 @@ from typing import Any
 
 from ctiserver.clock import Clock
 from ctiserver.control import CallControl, ChannelGone, ControlError
-from ctiserver.events.envelope import new_event
 from ctiserver.ivr import run_exit, run_logic, run_prompts
 from ctiserver.ivr.nodes import Node
+from ctiserver.ivr.recorder import BusRecorder, StepRecorder
 from ctiserver.ivr.run_state import Exit, Run, Services
 from ctiserver.ivr.script import Script
 from ctiserver.ivr.session import CallInfo, IvrEnd, IvrSession, IvrStep
@@ -53,18 +53,22 @@ class Interpreter:
         self.clock = clock
         self.services = services or Services()
         self.listeners: list[StepListener] = []
+        self.recorder: StepRecorder | None = self.services.recorder
+        if self.recorder is None and self.services.bus is not None:
+            self.recorder = BusRecorder(self.services.bus)
 
     async def run(self, script: Script, call: CallInfo, *, answer: bool = True) -> IvrSession:
         initial = {k: str(v) for k, v in script.vars.items()}
         initial.update(self.services.settings.vars)
         session = IvrSession(call, script.name, script.version, self.clock.now(), vars=initial)
-        run = Run(self.control, self.clock, self.services, session, script)
+        run = Run(self.control, self.clock, self.services, session, script, self.recorder)
         try:
             if answer:
                 await self.control.answer(call.channel_id)
             await self._loop(run)
         except ChannelGone:
-            session.end = IvrEnd.CALLER_HANGUP
+            if session.end is None:  # not handed over before
+                session.end = IvrEnd.CALLER_HANGUP
         except ControlError as exc:
             log.warning("ivr: call control failed", call_id=call.call_id, error=str(exc))
             session.end = IvrEnd.ERROR
@@ -84,8 +88,8 @@ class Interpreter:
             node = run.script.nodes[name]
             nxt = await self._step(run, name, node)
             if isinstance(nxt, Exit):
-                run.session.end = nxt.end
-                run.session.target = nxt.target
+                if run.session.end is not IvrEnd.QUEUE:  # once handed to a queue, that is how it left
+                    run.session.end, run.session.target = nxt.end, nxt.target
                 return
             name = nxt
         log.warning("ivr: step limit reached", script=run.script.name, node=name)
@@ -117,25 +121,9 @@ class Interpreter:
     async def _publish_step(self, session: IvrSession, step: IvrStep) -> None:
         for listener in self.listeners:
             listener(session, step)
-        bus = self.services.bus
-        if bus is not None:
-            data = {**step.to_dict(), "channel_id": session.call.channel_id, "outcome": session.outcome}
-            await bus.publish(new_event("ivr.step", session.call.call_id, data, step.at))
+        if self.recorder is not None:
+            await self.recorder.step(session, step)
 
     async def _publish_end(self, session: IvrSession) -> None:
-        bus = self.services.bus
-        if bus is not None:
-            end = session.end.value if session.end else None
-            data = {
-                "node": None,
-                "kind": "end",
-                "end": end,
-                "target": session.target,
-                "script": session.script,
-                "version": session.version,
-                "outcome": session.outcome,
-                "vars": dict(session.vars),
-                "path": session.path,
-                "channel_id": session.call.channel_id,
-            }
-            await bus.publish(new_event("ivr.step", session.call.call_id, data, self.clock.now()))
+        if self.recorder is not None:
+            await self.recorder.end(session, self.clock.now())

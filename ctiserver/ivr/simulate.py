@@ -22,8 +22,9 @@ class RecordingQueue:
     def __init__(self) -> None:
         self.requests: list[QueueRequest] = []
 
-    async def enqueue(self, request: QueueRequest) -> None:
+    async def enqueue(self, request: QueueRequest) -> str | None:
         self.requests.append(request)
+        return None
 
 
 class StaticHttp:
@@ -112,7 +113,8 @@ def report(sim: Simulation) -> str:
         lines += ["", f"contact: {s.contact.id} {s.contact.name}"]
     for q in sim.queue.requests:
         skills = ", ".join(f"{k}>={v}" for k, v in q.skills.items()) or "-"
-        lines.append(f"queue hand-over: {q.queue} (skills {skills}; priority {q.priority})")
+        prio = "queue default" if q.priority is None else q.priority
+        lines.append(f"queue hand-over: {q.queue} (skills {skills}; priority {prio})")
     for c in sim.callbacks.requests:
         lines.append(f"call-back requested: {c.number} (queue {c.queue or '-'})")
     for r in sim.surveys.results:

@@ -88,7 +88,7 @@ def test_simulate_sales_queue_on_holiday_is_closed(capsys: pytest.CaptureFixture
 def test_simulate_queue_hand_over(capsys: pytest.CaptureFixture[str]) -> None:
     rc = main(["ivr", "simulate", str(EXAMPLES / "main-ru.yaml"), "--dtmf", "1", "--at", "2026-12-29T11:00"])
     out, _ = capsys.readouterr()
-    assert rc == 0 and "queue hand-over: support (skills russian>=1; priority 0)" in out
+    assert rc == 0 and "queue hand-over: support (skills russian>=1; priority queue default)" in out
     assert "ends: queue support" in out
 
 

@@ -46,8 +46,9 @@ class Target:
     def __init__(self) -> None:
         self.requests: list[QueueRequest] = []
 
-    async def enqueue(self, request: QueueRequest) -> None:
+    async def enqueue(self, request: QueueRequest) -> str | None:
         self.requests.append(request)
+        return "answered by 1001"
 
 
 async def test_queue_hands_over_with_skills_priority_and_attached_data() -> None:
