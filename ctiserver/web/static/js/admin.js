@@ -13,7 +13,7 @@ if (me) {
   await Promise.all([loadSkills(), loadWebhooks()]);
   new Live({ topics: ["all"], onEvent: () => {}, onState: liveBadge }).start();
   $("webhook-form").addEventListener("submit", addWebhook);
-  $("btn-replay").addEventListener("click", async () => { await act(() => api.post("/webhooks/dead-letters/replay", {}), t("admin.replayed")); loadWebhooks(); });
+  $("btn-replay").addEventListener("click", async () => { await act(() => api.post("/webhooks/dead/replay", {}), t("admin.replayed")); loadWebhooks(); });
 }
 
 function skillsText(skills) {
@@ -51,16 +51,16 @@ async function loadSkills() {
 async function loadWebhooks() {
   const hooks = list(await api.get("/webhooks").catch(() => null), "webhooks", "subscriptions");
   $("webhooks").replaceChildren(...hooks.map((h) => el("tr", {},
-    el("td", {}, h.url), el("td", {}, (h.events || h.types || []).join(", ") || "*"),
+    el("td", {}, h.url), el("td", {}, (h.types || h.events || []).join(", ") || "*"),
     el("td", {}, el("button", { class: "bad", onclick: async () => { await act(() => api.del(`/webhooks/${encodeURIComponent(h.id)}`)); loadWebhooks(); } }, "×")))));
-  const dead = await api.get("/webhooks/dead-letters").catch(() => null);
+  const dead = await api.get("/webhooks/dead").catch(() => null);
   $("dead-count").textContent = t("admin.deadCount", { n: list(dead, "dead_letters", "deliveries").length });
 }
 
 async function addWebhook(e) {
   e.preventDefault();
   const events = $("wh-events").value.split(",").map((s) => s.trim()).filter(Boolean);
-  const body = { url: $("wh-url").value.trim(), events };
+  const body = { url: $("wh-url").value.trim(), types: events.length ? events : ["*"] };
   if ($("wh-secret").value) body.secret = $("wh-secret").value;
   const out = await act(() => api.post("/webhooks", body), t("admin.webhookAdded"));
   if (out !== undefined) { $("wh-url").value = ""; $("wh-secret").value = ""; loadWebhooks(); }

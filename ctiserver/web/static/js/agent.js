@@ -17,7 +17,6 @@ if (me) await main(me);
 async function main(me) {
   state.agent = me.agent || new URLSearchParams(location.search).get("agent");
   if (!state.agent) { toast(t("agent.noAgent"), true); return; }
-  $("device").value = `PJSIP/${state.agent}`;
   await loadLists();
   await refreshAgent();
   bind();
@@ -41,6 +40,7 @@ async function loadLists() {
 
 async function refreshAgent() {
   const a = await api.get(`/agents/${encodeURIComponent(state.agent)}`).catch(() => null);
+  if (a) $("device").textContent = a.device || `PJSIP/${state.agent}`;
   if (a) applyState(a.state || "logged_out", a.reason || "", a.since ?? a.state_since, a.call_id);
 }
 
@@ -131,14 +131,14 @@ async function saveDisposition(e) {
   const code = $("dispo-code").value;
   if (!callId || !code) { toast(t("agent.chooseDisposition"), true); return; }
   const out = await act(() => api.post(`/calls/${encodeURIComponent(callId)}/disposition`,
-    { code, notes: $("dispo-notes").value, agent: state.agent }), t("agent.saved"));
+    { code, notes: $("dispo-notes").value }), t("agent.saved"));
   if (out !== undefined) { $("dispo-saved").textContent = t("agent.saved"); $("dispo-notes").value = ""; }
 }
 
 async function dial(number) {
   number = String(number || "").trim();
   if (!number) return;
-  await act(() => api.post("/dial", { agent: state.agent, number }), t("agent.dialing", { number }));
+  await act(() => api.post("/calls/dial", { agent: state.agent, number }), t("agent.dialing", { number }));
 }
 
 async function loadCallbacks() {
@@ -152,7 +152,7 @@ async function loadCallbacks() {
 }
 
 function bind() {
-  $("btn-login").addEventListener("click", () => agentAction("login", { device: $("device").value.trim() }));
+  $("btn-login").addEventListener("click", () => agentAction("login"));
   $("btn-logout").addEventListener("click", () => agentAction("logout"));
   $("btn-ready").addEventListener("click", () => agentAction("ready"));
   $("btn-pause").addEventListener("click", () => agentAction("pause", { reason: $("pause-reason").value }));
@@ -168,7 +168,8 @@ function bind() {
   $("transfer-form").addEventListener("submit", (e) => {
     e.preventDefault();
     const target = $("transfer-target").value.trim();
-    if (target) callAction("transfer", { target, kind: $("transfer-kind").value }, t("agent.transferred"));
+    const kind = $("transfer-kind").value;
+    if (target) callAction("transfer", { target: kind === "number" ? target : `${kind}:${target}`, kind: "blind" }, t("agent.transferred"));
   });
   $("dispo-form").addEventListener("submit", saveDisposition);
   $("dial-form").addEventListener("submit", (e) => { e.preventDefault(); dial($("dial-number").value); });

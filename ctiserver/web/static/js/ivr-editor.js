@@ -51,7 +51,7 @@ export async function validate() {
   const mine = ++seq;
   let out;
   try {
-    out = await api.post("/ivr/validate", { source: $("source").value, name: $("script-name").value || current.name });
+    out = await api.post("/ivr/validate", { source: $("source").value });
   } catch (err) {
     if (err.status === 422 && err.problems) out = err;
     else { $("validity").textContent = errorText(err); return null; }
@@ -59,7 +59,10 @@ export async function validate() {
   if (mine !== seq) return null;  // a newer keystroke already asked
   lastProblems = list(out, "problems", "errors", "diagnostics");
   showProblems();
-  if (!lastProblems.length) await diagram(out.mermaid || out.graph_mermaid || out.diagram);
+  if (!lastProblems.length) {
+    const graph = await api.post("/ivr/graph", { source: $("source").value }).catch(() => null);
+    if (mine === seq) await diagram(graph?.mermaid || out.mermaid);
+  }
   return lastProblems;
 }
 

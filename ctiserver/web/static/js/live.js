@@ -18,7 +18,7 @@ export class Live {
   url() {
     const u = new URL("api/ws", base);
     u.protocol = u.protocol === "https:" ? "wss:" : "ws:";
-    u.searchParams.set("token", getToken());
+    u.searchParams.set("access_token", getToken());
     return u.toString();
   }
 
