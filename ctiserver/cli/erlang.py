@@ -1,7 +1,7 @@
 """``ctiserver erlang``: agents needed for a service-level target (Erlang C, or Erlang A with ``--patience``).
 
-    ctiserver erlang --calls 100 --interval 1800 --aht 180 --target 80/20 [--patience 120] [--shrinkage 0.3]
-    ctiserver erlang --from-history --day 2026-11-22 [--queue support] --aht-default 180 --target 80/20
+ctiserver erlang --calls 100 --interval 1800 --aht 180 --target 80/20 [--patience 120] [--shrinkage 0.3]
+ctiserver erlang --from-history --day 2026-11-22 [--queue support] --aht-default 180 --target 80/20
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ def register(sub: Any) -> None:
     p.add_argument("--day", help="with --from-history: the day (YYYY-MM-DD, UTC)")
     p.add_argument("--queue", help="with --from-history: one queue")
     p.add_argument("--config", "-c", help="ctiserver.yaml (database location) for --from-history")
+    p.add_argument("--db", help="with --from-history: database URL (overrides the configuration)")
     p.set_defaults(func=_run)
 
 
@@ -87,8 +88,14 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     try:
         s = agents_for(
-            args.calls, args.interval, args.aht, args.target[0], args.target[1],
-            max_asa=args.max_asa, max_occupancy=args.max_occupancy, shrinkage=args.shrinkage,
+            args.calls,
+            args.interval,
+            args.aht,
+            args.target[0],
+            args.target[1],
+            max_asa=args.max_asa,
+            max_occupancy=args.max_occupancy,
+            shrinkage=args.shrinkage,
             patience=args.patience,
         )
     except ErlangError as exc:

@@ -1,0 +1,172 @@
+"""``ctiserver db``, ``ctiserver kpi report`` and ``ctiserver erlang --from-history`` as real processes over a
+database filled by the tracker from the load capture."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ctiserver.calls.replay import track_files
+from ctiserver.store.engine import make_engine, session_factory
+from ctiserver.store.repository import CallRepository
+from tests.conftest import TRACES
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ctiserver", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.fixture(scope="module")
+def loaded_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('kpi') / 'cti.sqlite'}"
+    r = cli("db", "upgrade", "--db", url)
+    assert r.returncode == 0, r.stderr
+    assert "core_0001" in r.stdout
+    tracker = track_files([TRACES / "13-load-queue" / "ami.raw"])
+    facts = [{"kind": "call", "data": c.snapshot()} for c in tracker.all_calls()]
+
+    async def write() -> None:
+        engine = make_engine(url)
+        try:
+            await CallRepository(session_factory(engine)).apply(facts)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(write())
+    return url
+
+
+def test_report_json_by_interval(loaded_db: str) -> None:
+    r = cli(
+        "kpi",
+        "report",
+        "--db",
+        loaded_db,
+        "--from",
+        "2026-11-22",
+        "--to",
+        "2026-11-23",
+        "--interval",
+        "15m",
+        "--format",
+        "json",
+    )
+    assert r.returncode == 0, r.stderr
+    rows: list[dict[str, Any]] = json.loads(r.stdout)["rows"]
+    assert {row["queue"] for row in rows} == {"load"}
+    assert sum(row["offered"] for row in rows) == 240
+    assert sum(row["answered"] for row in rows) == 240
+    assert all(row["service_level"] == 1.0 for row in rows)
+    whole = json.loads(
+        cli(
+            "kpi",
+            "report",
+            "--db",
+            loaded_db,
+            "--from",
+            "2026-11-22",
+            "--to",
+            "2026-11-23",
+            "--interval",
+            "all",
+            "--format",
+            "json",
+        ).stdout
+    )["rows"]
+    assert len(whole) == 1 and whole[0]["offered"] == 240
+    assert whole[0]["aht"] == pytest.approx(4.5333, abs=0.01)
+
+
+def test_report_csv_table_agent_and_progress(loaded_db: str) -> None:
+    r = cli(
+        "kpi",
+        "report",
+        "--db",
+        loaded_db,
+        "--from",
+        "2026-11-15",
+        "--to",
+        "2026-11-25",
+        "--queue",
+        "load",
+        "--interval",
+        "day",
+        "--format",
+        "csv",
+    )
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert [(x["queue"], x["interval"], x["offered"]) for x in rows] == [("load", "2026-11-22 00:00", "240")]
+    assert "10/10 days" in r.stderr  # progress bar on a 10-day range
+    t = cli("kpi", "report", "--db", loaded_db, "--from", "2026-11-22", "--to", "2026-11-23")
+    assert t.returncode == 0 and "load" in t.stdout and "100.0%" in t.stdout
+    a = cli(
+        "kpi",
+        "report",
+        "--db",
+        loaded_db,
+        "--from",
+        "2026-11-22",
+        "--to",
+        "2026-11-23",
+        "--by",
+        "agent",
+        "--format",
+        "json",
+    )
+    agents = json.loads(a.stdout)["rows"]
+    assert len(agents) == 24 and sum(x["handled"] for x in agents) == 240
+
+
+def test_report_bad_input_is_a_clear_error(loaded_db: str, tmp_path: Path) -> None:
+    r = cli("kpi", "report", "--db", loaded_db, "--from", "2026-11-23", "--to", "2026-11-22")
+    assert r.returncode == 2 and "--to must be after --from" in r.stderr
+    r = cli("kpi", "report", "--db", loaded_db, "--from", "yesterday", "--to", "2026-11-22")
+    assert r.returncode == 2 and "not a date" in r.stderr
+    r = cli(
+        "kpi",
+        "report",
+        "--db",
+        "postgresql+asyncpg://u@127.0.0.1:1/x",
+        "--from",
+        "2026-11-22",
+        "--to",
+        "2026-11-23",
+    )
+    assert r.returncode == 1 and "Traceback" not in r.stderr and "kpi report" in r.stderr
+
+
+def test_erlang_from_history(loaded_db: str) -> None:
+    r = cli(
+        "erlang",
+        "--from-history",
+        "--day",
+        "2026-11-22",
+        "--db",
+        loaded_db,
+        "--target",
+        "80/20",
+        "--format",
+        "json",
+    )
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    [iv] = doc["intervals"]  # the capture lasted about a minute: one 30-min interval
+    assert iv["interval"] == "17:30" and iv["calls"] == 240
+    assert iv["aht"] == pytest.approx(4.5, abs=0.1)
+    # 240 calls × 4.53 s in 1800 s = A ≈ 0.6 Erlang; one agent: C = A = 0.6,
+    # SL = 1 − 0.6·exp(−(1 − 0.6)·20 / 4.53) ≈ 0.897 ≥ 0.8
+    assert iv["agents"] == 1
+    assert iv["service_level"] == pytest.approx(
+        1 - 0.6044 * 2.718281828 ** (-(1 - 0.6044) * 20 / 4.533), abs=0.002
+    )
