@@ -13,8 +13,7 @@ from ctiserver.ivr.nodes import Node, _Media
 
 class Queue(_Media, Node):
     kind: ClassVar[str] = "queue"
-    terminal = True  # the ACD owns the call; ``then`` continues only if it gives the caller back
-    link_fields = ("then",)
+    terminal = True  # the ACD owns the call from here
     media_fields = ("announcements", "prompt")
     type: Literal["queue"] = "queue"
     queue: str = Field(min_length=1)
@@ -22,7 +21,6 @@ class Queue(_Media, Node):
     priority: int | None = Field(None, ge=0, le=100)  # None: the queue's own
     prompt: list[str] = []
     announcements: list[str] = []
-    then: str | None = None  # e.g. a post-call survey once the agent hung up and the caller is still there
 
 
 class Transfer(Node):

@@ -43,8 +43,8 @@ class QueueRequest:
 
 class QueueTarget(Protocol):
     async def enqueue(self, request: QueueRequest) -> str | None:
-        """Take over the channel (it stays in Stasis). May return at once or when the caller's stay in the
-        queue is over; the returned text (e.g. "answered by 1001") is recorded on the IVR step."""
+        """Take over the channel (it stays in Stasis) and return once the ACD owns it; the IVR is done with
+        the call. A returned text (e.g. "position 3") is recorded on the IVR step."""
         ...
 
 

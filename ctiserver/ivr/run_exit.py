@@ -34,9 +34,6 @@ async def queue(run: Run, node: o.Queue) -> Next:
     else:
         await run.control.continue_in_dialplan(run.channel, run.services.settings.queue_context, node.queue)
         run.note(result=f"dialplan {node.queue}@{run.services.settings.queue_context}")
-        return Exit(IvrEnd.QUEUE, node.queue)
-    if node.then is not None:
-        return node.then
     return Exit(IvrEnd.QUEUE, node.queue)
 
 

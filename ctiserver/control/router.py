@@ -1,0 +1,99 @@
+"""Routes calls entering our Stasis app to handlers by the first app argument.
+
+``Stasis(ctiserver,did,100)`` → the handler registered for ``"did"`` (the IVR) gets ``Incoming(args=("did",
+"100"), ...)``. Legs we originate ourselves (``agent,...`` / ``dialer,...``) are claimed by ``dial()`` before
+they reach the router. Each handler runs as a task of one ``asyncio.TaskGroup``; a handler that fails is
+logged and never takes the others down; leaving the router cancels and awaits every handler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ctiserver.control import ChannelGone
+from ctiserver.logs import bind_call, get_logger
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    channel_id: str
+    args: tuple[str, ...]
+    caller_number: str = ""
+    caller_name: str = ""
+    exten: str = ""
+    language: str = ""
+    channel_name: str = ""
+
+    @property
+    def kind(self) -> str:
+        return self.args[0] if self.args else ""
+
+
+Handler = Callable[[Incoming], Awaitable[None]]
+
+
+class StasisRouter:
+    def __init__(self) -> None:
+        self._handlers: dict[str, Handler] = {}
+        self._group: asyncio.TaskGroup | None = None
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self.unrouted: Callable[[Incoming], Awaitable[None]] | None = None  # e.g. hang up
+        self.failures = 0
+
+    def register(self, kind: str, handler: Handler) -> None:
+        if kind in self._handlers:
+            raise ValueError(f"a handler for {kind!r} is already registered")
+        self._handlers[kind] = handler
+
+    def unregister(self, kind: str) -> None:
+        self._handlers.pop(kind, None)
+
+    @property
+    def active(self) -> int:
+        return len(self._tasks)
+
+    async def __aenter__(self) -> StasisRouter:
+        self._group = asyncio.TaskGroup()
+        await self._group.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        group, self._group = self._group, None
+        for task in list(self._tasks.values()):
+            task.cancel()
+        if group is not None:
+            await group.__aexit__(None, None, None)
+
+    def dispatch(self, incoming: Incoming) -> asyncio.Task[None] | None:
+        """Start the handler for ``incoming`` (called from the ARI event callback, in wire order)."""
+        handler = self._handlers.get(incoming.kind)
+        if self._group is None:
+            log.warning("stasis router is not running", channel=incoming.channel_id, args=list(incoming.args))
+            return None
+        if handler is None:
+            log.warning("no handler for stasis call", channel=incoming.channel_id, args=list(incoming.args))
+            if self.unrouted is None:
+                return None
+            handler = self.unrouted
+        if incoming.channel_id in self._tasks:  # a repeated StasisStart: the first handler owns the call
+            return None
+        task = self._group.create_task(self._run(handler, incoming), name=f"cti:stasis-{incoming.channel_id}")
+        self._tasks[incoming.channel_id] = task
+        return task
+
+    async def _run(self, handler: Handler, incoming: Incoming) -> None:
+        bind_call(call_id=incoming.channel_id, channel=incoming.channel_id)
+        try:
+            await handler(incoming)
+        except ChannelGone:
+            pass  # the caller hung up: a normal end
+        except Exception:
+            self.failures += 1
+            log.exception("stasis handler failed", kind=incoming.kind, channel=incoming.channel_id)
+        finally:
+            self._tasks.pop(incoming.channel_id, None)

@@ -1,0 +1,135 @@
+"""Wires the IVR into the daemon: registry (hot reload task), interpreter services, the ``did``/``survey``
+handlers of the Stasis router."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from ctiserver.app import AppContext
+from ctiserver.control import CallControl
+from ctiserver.control.router import StasisRouter
+from ctiserver.events.bus import Bus
+from ctiserver.ivr.config import IvrConfig
+from ctiserver.ivr.http_fetch import AiohttpFetcher
+from ctiserver.ivr.ports import ContactLookup, QueueRequest
+from ctiserver.ivr.recorder import StepRecorder, TrackerRecorder
+from ctiserver.ivr.registry import ScriptRegistry
+from ctiserver.ivr.run_state import IvrSettings, Services
+from ctiserver.ivr.service import IvrService
+from ctiserver.logs import get_logger
+
+log = get_logger(__name__)
+
+
+def _service(ctx: AppContext, kind: Any) -> Any:
+    """``ctx.maybe`` for protocols: provided ``as_type=`` the protocol, or absent."""
+    try:
+        return ctx.maybe(kind)
+    except TypeError:  # not provided: the isinstance fallback does not work on protocols
+        return None
+
+
+def _maybe(ctx: AppContext, module: str, name: str) -> Any:
+    """A service from a later/optional area, found by its class name (no hard import of that area)."""
+    try:
+        kind = getattr(__import__(module, fromlist=[name]), name)
+    except (ImportError, AttributeError):
+        return None
+    return ctx.maybe(kind)
+
+
+def _contacts(ctx: AppContext) -> ContactLookup | None:
+    provided: ContactLookup | None = _service(ctx, ContactLookup)
+    if provided is not None:
+        return provided
+    crm = _maybe(ctx, "ctiserver.crm.service", "CrmService")
+    if crm is None:
+        return None
+    from ctiserver.crm.ivr_port import IvrContactLookup
+
+    return IvrContactLookup(crm)
+
+
+class LateQueueTarget:
+    """The ACD starts after the IVR: resolve its ``QueueTarget`` on first use; until there is one, the call
+    continues in the dialplan at ``<queue>@queue_context``."""
+
+    def __init__(self, ctx: AppContext, control: CallControl, settings: IvrSettings) -> None:
+        self.ctx = ctx
+        self.control = control
+        self.settings = settings
+
+    def _target(self) -> Any:
+        return _maybe(self.ctx, "ctiserver.acd.ivr_target", "AcdQueueTarget")
+
+    async def enqueue(self, request: QueueRequest) -> str | None:
+        target = self._target()
+        if target is None:
+            await self.control.continue_in_dialplan(
+                request.channel_id, self.settings.queue_context, request.queue
+            )
+            return f"dialplan {request.queue}@{self.settings.queue_context}"
+        result: str | None = await target.enqueue(request)
+        return result
+
+    async def request_callback(self, request: Any) -> None:
+        target = self._target()
+        if target is not None:
+            await target.request_callback(request)
+        else:
+            log.warning("call-back requested but no ACD is running", call_id=request.call_id)
+
+
+@contextlib.asynccontextmanager
+async def component(ctx: AppContext) -> AsyncIterator[None]:
+    cfg = ctx.config.section("ivr", IvrConfig)
+    if not cfg.enabled:
+        yield
+        return
+    registry = ScriptRegistry(cfg.scripts_dir, ctx.clock, sound_dirs=cfg.sound_dirs)
+    report = await registry.reload()
+    log.info("ivr scripts loaded", scripts=list(report.loaded), refused=list(report.refused))
+    ctx.provide(registry)
+    control: CallControl | None = _service(ctx, CallControl)
+    router = ctx.maybe(StasisRouter)
+    if control is None or router is None:
+        log.warning("no call control: the IVR serves scripts (check/API) but takes no calls")
+        ctx.spawn(registry.watch(cfg.watch_interval), name="cti:ivr-watch")
+        yield
+        return
+    settings = IvrSettings(
+        transfer_context=cfg.transfer_context,
+        queue_context=cfg.queue_context,
+        var_prefix=cfg.var_prefix,
+        max_steps=cfg.max_steps,
+        vars=dict(cfg.vars),
+    )
+    bus: Bus | None = _service(ctx, Bus)
+    facts = _maybe(ctx, "ctiserver.calls.tracker", "Tracker")
+    recorder: StepRecorder | None = (
+        TrackerRecorder(facts, bus) if facts is not None and bus is not None else None
+    )
+    late = LateQueueTarget(ctx, control, settings)
+    async with AiohttpFetcher() as http:
+        services = Services(
+            contacts=_contacts(ctx),
+            queue=late,
+            callbacks=late,
+            http=http,
+            bus=bus,
+            scripts=registry.get,
+            recorder=recorder,
+            settings=settings,
+        )
+        service = IvrService(cfg, control, ctx.clock, registry, services)
+        router.register("did", service.handle_did)
+        router.register("survey", service.handle_survey)
+        ctx.provide(service)
+        ctx.spawn(registry.watch(cfg.watch_interval), name="cti:ivr-watch")
+        try:
+            yield
+        finally:
+            router.unregister("did")
+            router.unregister("survey")

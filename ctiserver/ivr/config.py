@@ -1,0 +1,21 @@
+"""The ``ivr:`` section of ctiserver.yaml."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class IvrConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    scripts_dir: str = "ivr_scripts"
+    sound_dirs: tuple[str, ...] = ()  # where `ivr check` looks for prompts (missing ones are warnings)
+    watch_interval: float = Field(2.0, gt=0, description="seconds between looks at scripts_dir (hot reload)")
+    transfer_context: str = "from-internal"
+    queue_context: str = "queues"  # used by `queue` nodes when no ACD is running
+    var_prefix: str = "__CTI_"
+    max_steps: int = Field(500, ge=10)
+    vars: dict[str, str] = {}  # site settings every script sees as vars.* (e.g. billing_url)
+    default_script: str | None = None  # for DIDs no script is bound to; None: hang up
+    keep_sessions: int = Field(1000, ge=0)  # finished IVR sessions kept in memory for queries
