@@ -1,0 +1,168 @@
+"""What the dialer has measured: answer rate, answer delays, talk times, and the abandonment ledger.
+
+The predictive pacer estimates everything from these rolling samples (never from configuration guesses), and
+the abandonment ledger enforces the legal cap over its window (e.g. 3 % per 30 days, or per 24 h).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import deque
+from dataclasses import dataclass
+
+
+class Samples:
+    """A bounded window of duration samples with a cached sorted copy for survival-function look-ups."""
+
+    def __init__(self, maxlen: int = 500) -> None:
+        self._values: deque[float] = deque(maxlen=maxlen)
+        self._sorted: list[float] | None = None
+
+    def add(self, value: float) -> None:
+        self._values.append(max(0.0, value))
+        self._sorted = None
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def _ordered(self) -> list[float]:
+        if self._sorted is None:
+            self._sorted = sorted(self._values)
+        return self._sorted
+
+    def cdf(self, x: float) -> float:
+        """P(sample <= x), empirical."""
+        ordered = self._ordered()
+        if not ordered:
+            return 0.0
+        return bisect.bisect_right(ordered, x) / len(ordered)
+
+    def mean(self, default: float = 0.0) -> float:
+        return sum(self._values) / len(self._values) if self._values else default
+
+    def quantile(self, q: float, default: float = 0.0) -> float:
+        ordered = self._ordered()
+        if not ordered:
+            return default
+        return ordered[min(len(ordered) - 1, max(0, int(q * len(ordered))))]
+
+
+class DialStats:
+    """Rolling outcome statistics of one campaign, fed by whoever watches the calls (dialer or simulation)."""
+
+    def __init__(self, window: int = 500) -> None:
+        self.outcomes: deque[bool] = deque(maxlen=window)  # True = live answer
+        self.answer_delay = Samples(window)  # dial → answer, live answers
+        self.fail_delay = Samples(window)  # dial → end, everything not answered live
+        self.talk = Samples(window)
+        self.recent_live: deque[bool] = deque(maxlen=200)  # True = abandoned, one per live answer
+        self.live_count = 0
+
+    def record_attempt(self, live_answer: bool, delay: float) -> None:
+        self.outcomes.append(live_answer)
+        (self.answer_delay if live_answer else self.fail_delay).add(delay)
+
+    def record_talk(self, seconds: float) -> None:
+        self.talk.add(seconds)
+
+    def record_live(self, abandoned: bool) -> None:
+        self.recent_live.append(abandoned)
+        self.live_count += 1
+
+    @property
+    def answer_rate(self) -> float:
+        return sum(self.outcomes) / len(self.outcomes) if self.outcomes else 0.0
+
+    @property
+    def recent_abandon_rate(self) -> float:
+        return sum(self.recent_live) / len(self.recent_live) if self.recent_live else 0.0
+
+    def p_answer_given_ringing(self, elapsed: float) -> float:
+        """P(a call still ringing after ``elapsed`` s will be answered live), Bayes on both delay samples."""
+        p = self.answer_rate
+        live = p * (1.0 - self.answer_delay.cdf(elapsed))
+        dead = (1.0 - p) * (1.0 - self.fail_delay.cdf(elapsed))
+        if live + dead <= 0.0:
+            return 0.0
+        return live / (live + dead)
+
+    def p_answer_within(self, elapsed: float, horizon: float) -> float:
+        """P(a call ringing for ``elapsed`` s is answered live within the next ``horizon`` s)."""
+        p = self.answer_rate
+        fa = self.answer_delay.cdf
+        live = p * (1.0 - fa(elapsed))
+        dead = (1.0 - p) * (1.0 - self.fail_delay.cdf(elapsed))
+        if live + dead <= 0.0:
+            return 0.0
+        return p * (fa(elapsed + horizon) - fa(elapsed)) / (live + dead)
+
+    def p_talk_ends_within(self, elapsed: float, horizon: float) -> float:
+        """P(talk ends within ``horizon`` s | it has lasted ``elapsed`` s)."""
+        if horizon <= 0:
+            return 0.0
+        survive = 1.0 - self.talk.cdf(elapsed)
+        if survive <= 0.0:
+            return 1.0
+        return max(0.0, min(1.0, (self.talk.cdf(elapsed + horizon) - self.talk.cdf(elapsed)) / survive))
+
+
+@dataclass
+class _Bucket:
+    start: float
+    live: int = 0
+    abandoned: int = 0
+
+
+class AbandonLedger:
+    """Live answers and abandons per time bucket over the regulatory window (3 % per 30 days by default).
+
+    ``would_allow_risk`` tells the pacer whether predictive dialling may continue: it must stop (fall back to
+    progressive, which reserves an agent before dialling and so cannot abandon) before the cap can be passed.
+    """
+
+    def __init__(
+        self,
+        cap: float = 0.03,
+        window_seconds: float = 30 * 86400.0,
+        bucket_seconds: float = 3600.0,
+        stop_margin: float = 0.0,
+    ) -> None:
+        if not 0.0 < cap < 1.0:
+            raise ValueError("abandonment cap must be between 0 and 1")
+        self.cap = cap
+        self.window = window_seconds
+        self.bucket_seconds = bucket_seconds
+        self.stop_margin = stop_margin
+        self._buckets: deque[_Bucket] = deque()
+
+    def _bucket(self, now: float) -> _Bucket:
+        start = now - (now % self.bucket_seconds)
+        if not self._buckets or self._buckets[-1].start != start:
+            self._buckets.append(_Bucket(start))
+        self._expire(now)
+        return self._buckets[-1]
+
+    def _expire(self, now: float) -> None:
+        while self._buckets and self._buckets[0].start + self.bucket_seconds <= now - self.window:
+            self._buckets.popleft()
+
+    def record(self, now: float, abandoned: bool) -> None:
+        b = self._bucket(now)
+        b.live += 1
+        b.abandoned += int(abandoned)
+
+    def totals(self, now: float) -> tuple[int, int]:
+        self._expire(now)
+        return sum(b.live for b in self._buckets), sum(b.abandoned for b in self._buckets)
+
+    def rate(self, now: float) -> float:
+        live, abandoned = self.totals(now)
+        return abandoned / live if live else 0.0
+
+    def headroom(self, now: float) -> float:
+        """How many more abandons the window tolerates right now (may be negative)."""
+        live, abandoned = self.totals(now)
+        return (self.cap - self.stop_margin) * live - abandoned
+
+    def would_allow_risk(self, now: float) -> bool:
+        return self.headroom(now) >= 1.0

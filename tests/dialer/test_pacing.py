@@ -1,0 +1,123 @@
+"""Pacing models, the abandonment ledger, and a short discrete-event run of the production pacers."""
+
+from __future__ import annotations
+
+import pytest
+
+from ctiserver.dialer.desim import SimParams, run
+from ctiserver.dialer.pacing import (
+    AgentPhase,
+    AgentView,
+    PacingSnapshot,
+    Predictive,
+    PredictiveSettings,
+    Preview,
+    Progressive,
+)
+from ctiserver.dialer.stats import AbandonLedger, DialStats
+
+
+def _agents(
+    ready: int = 0, wrap_left: tuple[float, ...] = (), talking: int = 0, now: float = 1000.0
+) -> list[AgentView]:
+    out = [AgentView(AgentPhase.READY, now) for _ in range(ready)]
+    out += [AgentView(AgentPhase.WRAP_UP, now - 5, now + left) for left in wrap_left]
+    out += [AgentView(AgentPhase.TALKING, now - 60) for _ in range(talking)]
+    return out
+
+
+def _trained_stats(answer_rate: float = 0.25) -> DialStats:
+    stats = DialStats()
+    for i in range(400):
+        live = (i % 100) < answer_rate * 100
+        stats.record_attempt(live, 6.0 + (i % 7) if live else 25.0)
+    for i in range(100):
+        stats.record_talk(120.0 + i)
+    return stats
+
+
+def test_preview_never_dials() -> None:
+    assert Preview().decide(PacingSnapshot(0.0, _agents(ready=5), [])) == 0
+
+
+def test_progressive_one_line_per_ready_agent() -> None:
+    assert Progressive().decide(PacingSnapshot(0.0, _agents(ready=5, talking=3), [1.0, 2.0])) == 3
+    assert Progressive().decide(PacingSnapshot(0.0, _agents(ready=1), [1.0, 2.0])) == 0
+    assert Progressive().decide(PacingSnapshot(0.0, _agents(ready=2), [], waiting_live=1)) == 1
+
+
+def test_predictive_falls_back_to_progressive_without_data() -> None:
+    pacer = Predictive(DialStats(), AbandonLedger())
+    snap = PacingSnapshot(1000.0, _agents(ready=2, wrap_left=(3.0, 4.0)), [])
+    assert pacer.decide(snap, 1000.0) == 2
+    assert pacer.last_mode == "progressive"
+
+
+def _ledger_with_headroom(now: float) -> AbandonLedger:
+    ledger = AbandonLedger(cap=0.03)
+    for _ in range(400):
+        ledger.record(now, False)
+    return ledger
+
+
+def test_predictive_dials_ahead_for_agents_about_to_free() -> None:
+    now = 1000.0
+    pacer = Predictive(_trained_stats(), _ledger_with_headroom(now))
+    snap = PacingSnapshot(now, _agents(wrap_left=(3.0, 5.0, 8.0), talking=5, now=now), [])
+    n = pacer.decide(snap, now)
+    assert pacer.last_mode == "predictive"
+    assert n > 0  # progressive would dial nothing: nobody is ready yet
+    assert Progressive().decide(snap) == 0
+    # more calls already ringing → fewer new ones
+    busy = PacingSnapshot(now, snap.agents, [1.0] * 12)
+    assert pacer.decide(busy, now) < n
+
+
+def test_predictive_stops_when_the_window_has_no_headroom() -> None:
+    now = 1000.0
+    ledger = AbandonLedger(cap=0.03)
+    for i in range(100):
+        ledger.record(now, i < 3)  # exactly at the cap: no room for one more abandon
+    pacer = Predictive(_trained_stats(), ledger)
+    snap = PacingSnapshot(now, _agents(wrap_left=(3.0, 5.0), talking=5, now=now), [])
+    assert pacer.decide(snap, now) == 0
+    assert pacer.last_mode == "progressive"
+
+
+def test_outer_loop_lowers_theta_when_abandoning_too_much() -> None:
+    now = 1000.0
+    stats = _trained_stats()
+    pacer = Predictive(stats, _ledger_with_headroom(now), PredictiveSettings(theta=0.2))
+    for _ in range(50):
+        stats.record_live(True)
+    pacer.decide(PacingSnapshot(now, _agents(ready=1, talking=4, now=now), []), now)
+    assert pacer.theta < 0.2
+
+
+def test_ledger_window_and_cap() -> None:
+    ledger = AbandonLedger(cap=0.03, window_seconds=86400.0, bucket_seconds=3600.0)
+    t0 = 1_800_000_000.0
+    for i in range(100):
+        ledger.record(t0, i < 3)
+    assert ledger.rate(t0) == pytest.approx(0.03)
+    assert not ledger.would_allow_risk(t0)
+    assert ledger.totals(t0 + 2 * 86400.0) == (0, 0)  # the window slid past them
+    with pytest.raises(ValueError):
+        AbandonLedger(cap=1.5)
+
+
+def test_conditional_answer_probability_decays_while_ringing() -> None:
+    stats = _trained_stats(0.25)
+    assert stats.p_answer_given_ringing(0.0) == pytest.approx(0.25, abs=0.01)
+    assert stats.p_answer_given_ringing(20.0) == 0.0  # every live answer came before 13 s
+    assert 0.0 < stats.p_answer_given_ringing(8.0) < 0.25
+
+
+def test_simulated_hour_predictive_beats_progressive_within_the_cap() -> None:
+    params = SimParams(agents=20, answer_rate=0.25, hours=1.5, seed=3)
+    prog = run(params, "progressive")
+    pred = run(params, "predictive")
+    assert prog.abandoned == 0
+    assert pred.abandon_rate <= 0.03
+    assert pred.talk_min_per_agent_hour > prog.talk_min_per_agent_hour + 3.0
+    assert 0.5 < prog.occupancy < pred.occupancy <= 1.0
