@@ -142,7 +142,7 @@ class AmiDecoder:
                 append(msg)
 
 
-def _pairs(headers: Headers) -> Iterable[tuple[str, str]]:
+def pairs_of(headers: Headers) -> Iterable[tuple[str, str]]:
     if isinstance(headers, Mapping):
         for key, value in headers.items():
             if isinstance(value, str):
@@ -166,13 +166,13 @@ def _line(key: str, value: object) -> str:
 
 def encode_message(headers: Headers) -> bytes:
     """Encode one frame (event, response or action) as CRLF lines plus the blank line."""
-    return ("".join(_line(k, v) for k, v in _pairs(headers)) + "\r\n").encode("utf-8")
+    return ("".join(_line(k, v) for k, v in pairs_of(headers)) + "\r\n").encode("utf-8")
 
 
 def encode_action(name: str, headers: Headers = ()) -> bytes:
     """``Action: name`` first, then ``headers`` (a mapping whose values may be lists for repeated headers such
     as ``Variable``, or a sequence of pairs)."""
-    return encode_message([("Action", name), *_pairs(headers)])
+    return encode_message([("Action", name), *pairs_of(headers)])
 
 
 def decode_all(data: bytes) -> list[Message]:
