@@ -23,7 +23,7 @@ class AcdQueueTarget:
         self._control = control
         self._tasks: set[asyncio.Task[Any]] = set()
 
-    async def enqueue(self, request: IvrQueueRequest) -> None:
+    async def enqueue(self, request: IvrQueueRequest) -> str | None:
         self._acd.queue_config(request.queue)  # unknown queue: raise now, to the script
         ours = QueueRequest(
             call_id=request.call_id,
@@ -37,6 +37,9 @@ class AcdQueueTarget:
         task = asyncio.create_task(self._stay(ours), name=f"cti:acd-call-{request.call_id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        await asyncio.sleep(0)  # let it enter the queue, so the position is known
+        position = self._acd.position(request.call_id)
+        return f"position {position}" if position else None
 
     async def _stay(self, request: QueueRequest) -> None:
         try:

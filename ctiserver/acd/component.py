@@ -1,0 +1,107 @@
+"""ACD component: the ``AcdService`` (agents, queues, routing), its IVR adapter, device states from AMI, and
+observer mode for app_queue when ``acd.observer`` is on."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from ctiserver.acd.config import AcdConfig
+from ctiserver.acd.ivr_target import AcdQueueTarget
+from ctiserver.acd.observer import QueueObserver
+from ctiserver.acd.observer_actions import AppQueueAgents
+from ctiserver.acd.persist import AgentStateStore, MemoryAgentStore
+from ctiserver.acd.service import AcdService
+from ctiserver.control import CallControl
+from ctiserver.events import Bus
+from ctiserver.logs import get_logger
+from ctiserver.pbx.ami.messages import AmiEvent
+
+if TYPE_CHECKING:
+    from ctiserver.app import AppContext
+
+log = get_logger(__name__)
+
+UNAVAILABLE = {"UNAVAILABLE", "INVALID"}
+
+
+def agent_store(ctx: AppContext) -> AgentStateStore:
+    try:
+        from ctiserver.store.database import Database
+    except ImportError:  # pragma: no cover
+        return MemoryAgentStore()
+    db = ctx.maybe(Database)
+    if db is None:
+        log.warning("no database: agent states are kept in memory only")
+        return MemoryAgentStore()
+    from ctiserver.acd.sql import SqlAgentStore
+
+    return SqlAgentStore(db.sessions)
+
+
+def ami_client(ctx: AppContext) -> Any:
+    """The AMI client of the (first) PBX node, if the pbx component runs."""
+    try:
+        node_type = importlib.import_module("ctiserver.pbx.node").PbxNode
+    except (ImportError, AttributeError):
+        return None
+    node = ctx.maybe(node_type)
+    return getattr(node, "ami", None)
+
+
+def recorder(ctx: AppContext) -> Any:
+    from ctiserver.recording.service import RecordingService
+
+    return ctx.maybe(RecordingService)
+
+
+def watch_devices(ami: Any, acd: AcdService) -> None:
+    """``DeviceStateChange`` (State UNAVAILABLE when a phone unregisters) → agent (un)available."""
+    tasks: set[asyncio.Task[None]] = set()
+
+    def on_device(event: AmiEvent) -> None:
+        device, state = event.get("Device") or "", (event.get("State") or "").upper()
+        if acd.agents.by_device(device) is None:
+            return
+        task = asyncio.get_running_loop().create_task(acd.device_state(device, state not in UNAVAILABLE))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    ami.on_event("DeviceStateChange", on_device)
+
+
+@asynccontextmanager
+async def component(ctx: AppContext) -> AsyncIterator[None]:
+    cfg = ctx.config.section("acd", AcdConfig)
+    bus: Bus | None = ctx.maybe(Bus)  # type: ignore[type-abstract]
+    control: CallControl | None = ctx.maybe(CallControl)  # type: ignore[type-abstract]
+    if not cfg.enabled or bus is None:
+        yield
+        return
+    store = agent_store(ctx)
+    ami = ami_client(ctx)
+    async with contextlib.AsyncExitStack() as stack:
+        if control is not None:
+            acd = await stack.enter_async_context(
+                AcdService(cfg, control, ctx.clock, bus, store, recorder(ctx))
+            )
+            ctx.provide(acd)
+            target = AcdQueueTarget(acd, control)
+            stack.push_async_callback(target.close)
+            ctx.provide(target)
+            if ami is not None:
+                watch_devices(ami, acd)
+        else:
+            log.warning("no call control: the ACD routes no calls (observer mode only)")
+        if cfg.observer and ami is not None:
+            ids = {a.device: a.id for a in cfg.agents}
+            observer = QueueObserver(ctx.clock, bus, store, agent_ids=ids)
+            ami.on_event("*", observer.feed)
+            ctx.provide(observer)
+            ctx.provide(AppQueueAgents(ami, cfg.pause_reasons))
+            ctx.spawn(observer.run(), name="cti:acd-observer")
+        yield

@@ -1,0 +1,45 @@
+"""Recording component: ``RecordingService`` (SQL metadata when the store runs) for the ACD and the API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from ctiserver.control import CallControl
+from ctiserver.events import Bus
+from ctiserver.logs import get_logger
+from ctiserver.recording.config import RecordingConfig
+from ctiserver.recording.meta import MemoryRecordingStore, RecordingStore
+from ctiserver.recording.service import RecordingService
+
+if TYPE_CHECKING:
+    from ctiserver.app import AppContext
+
+log = get_logger(__name__)
+
+
+def recording_store(ctx: AppContext) -> RecordingStore:
+    try:
+        from ctiserver.store.database import Database
+    except ImportError:  # pragma: no cover
+        return MemoryRecordingStore()
+    db = ctx.maybe(Database)
+    if db is None:
+        return MemoryRecordingStore()
+    from ctiserver.recording.sql import SqlRecordingStore
+
+    return SqlRecordingStore(db.sessions)
+
+
+@asynccontextmanager
+async def component(ctx: AppContext) -> AsyncIterator[None]:
+    cfg = ctx.config.section("recording", RecordingConfig)
+    control: CallControl | None = ctx.maybe(CallControl)  # type: ignore[type-abstract]
+    bus: Bus | None = ctx.maybe(Bus)  # type: ignore[type-abstract]
+    if control is None or bus is None:
+        log.warning("recording disabled: no call control or bus")
+        yield
+        return
+    ctx.provide(RecordingService(cfg, control, ctx.clock, bus, recording_store(ctx)))
+    yield
