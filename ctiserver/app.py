@@ -66,8 +66,11 @@ class AppContext:
             return self._services[kind]  # type: ignore[no-any-return]
         except KeyError:
             for value in self._services.values():
-                if isinstance(value, kind):
-                    return value
+                try:
+                    if isinstance(value, kind):
+                        return value
+                except TypeError:  # a Protocol that is not runtime_checkable: only an exact key matches
+                    break
             raise LookupError(f"no service of type {kind.__name__} was provided") from None
 
     def maybe(self, kind: type[T]) -> T | None:
