@@ -36,6 +36,38 @@ def _scripts_dir() -> Path:
     return ROOT / "ivr_scripts"
 
 
+def always_open(text: str) -> str:
+    """The demo answers at any hour: every ``weekly:`` block becomes mon-sun 00:00-24:00, no holidays."""
+    out: list[str] = []
+    skip_deeper_than: int | None = None
+    for line in text.splitlines():
+        indent = len(line) - len(line.lstrip())
+        if skip_deeper_than is not None:
+            if not line.strip() or indent > skip_deeper_than:
+                continue
+            skip_deeper_than = None
+        key = line.strip().split(":", 1)[0]
+        if key == "weekly" and line.rstrip().endswith(":"):
+            out.append(line)
+            out.append(" " * (indent + 2) + 'mon-sun: "00:00-24:00"   # ctiserver demo: always open')
+            skip_deeper_than = indent
+        elif key == "holidays":
+            out.append(" " * indent + "holidays: []")
+            skip_deeper_than = indent
+        else:
+            out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def demo_scripts(data_dir: Path) -> Path:
+    """A copy of the example IVR scripts (editable from the admin page without touching the originals)."""
+    target = data_dir / "ivr_scripts"
+    target.mkdir(exist_ok=True)
+    for src in sorted(_scripts_dir().glob("*.y*ml")):
+        (target / src.name).write_text(always_open(src.read_text(encoding="utf-8")), encoding="utf-8")
+    return target
+
+
 def demo_config(data_dir: Path, port: int, *, traffic: bool = True, rate: float | None = None) -> Config:
     """The demo configuration (written to ``data_dir/ctiserver.yaml``, then loaded like any other)."""
     data: dict[str, Any] = yaml.safe_load((DEMO / "ctiserver.yaml").read_text(encoding="utf-8"))
@@ -54,7 +86,7 @@ def demo_config(data_dir: Path, port: int, *, traffic: bool = True, rate: float 
         "config_file": str(data_dir / "simulator.yaml"),
         "traffic": traffic,
     }
-    data.setdefault("ivr", {})["scripts_dir"] = str(_scripts_dir())
+    data.setdefault("ivr", {})["scripts_dir"] = str(demo_scripts(data_dir))
     path = data_dir / "ctiserver.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return load_config(path)
@@ -125,7 +157,7 @@ def banner(url: str, tokens: dict[str, str], data_dir: Path) -> str:
 async def run_demo(
     config: Config,
     data_dir: Path,
-    ready: Callable[[str, dict[str, str]], None],
+    ready: Callable[[str, dict[str, str], Any], None],
     stop: asyncio.Event,
     known_every: float = 20.0,
 ) -> None:
@@ -146,7 +178,7 @@ async def run_demo(
                 known_callers(sim, known_every, random.Random(config.simulator.seed), ctx.clock.sleep),
                 name="cti:demo-callers",
             )
-        ready(api.url, tokens)
+        ready(api.url, tokens, ctx)
         waiters = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(ctx.stopping.wait())}
         _, pending = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         for w in pending:
@@ -186,9 +218,11 @@ def _run(args: argparse.Namespace) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
-        await run_demo(
-            config, data_dir, lambda url, tokens: print(banner(url, tokens, data_dir), flush=True), stop
-        )
+
+        def ready(url: str, tokens: dict[str, str], _ctx: Any) -> None:
+            print(banner(url, tokens, data_dir), flush=True)
+
+        await run_demo(config, data_dir, ready, stop)
 
     try:
         asyncio.run(main())

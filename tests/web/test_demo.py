@@ -1,0 +1,41 @@
+"""``ctiserver demo``: the console, sign-in tokens, the CRM's known callers, calls flowing over the wire."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ctiserver.cli.demo import always_open, banner, contacts
+from ctiserver.ivr.validate import validate_text
+from tests.conftest import ROOT
+from tests.web.conftest import Demo
+
+
+async def test_tokens_console_and_crm(demo: Demo) -> None:
+    for role in ("agent", "supervisor", "admin"):
+        me = await demo.api("GET", "/me", role)
+        assert me["role"] == role
+    assert (await demo.api("GET", "/me", "agent"))["agent"] == "1001"
+    async with demo.http.get(f"{demo.url}/") as res:
+        assert res.status == 200 and "ctiserver" in await res.text()
+    found = await demo.api("GET", "/contacts?q=Brzęczyszczykiewicz")
+    names = [c["name"] for c in (found if isinstance(found, list) else found.get("items", []))]
+    assert names == ["Grzegorz Brzęczyszczykiewicz"]
+    looked = await demo.api("GET", "/lookup?number=%2B79161234567", "agent")
+    assert "Иван Петров" in str(looked)
+
+
+def test_demo_scripts_are_always_open_and_still_valid() -> None:
+    for src in sorted((ROOT / "ivr_scripts").glob("*.yaml")):
+        text = always_open(src.read_text(encoding="utf-8"))
+        script, diags = validate_text(text, src.name, known_scripts={"account", "csat", "main-en", "main-ru"})
+        assert script is not None, diags
+        if "schedules:" in text:
+            assert 'mon-sun: "00:00-24:00"' in text and "holidays: []" in text
+            assert "2026-12-25" not in text
+
+
+def test_demo_data_has_cyrillic_and_polish_callers_and_banner() -> None:
+    names = " ".join(c["name"] for c in contacts())
+    assert any("\u0400" <= ch <= "\u04ff" for ch in names) and "ł" in names
+    text = banner("http://127.0.0.1:8080", {"agent": "A", "supervisor": "S", "admin": "D"}, Path("/tmp/x"))
+    assert "http://127.0.0.1:8080/#token=A" in text and "#token=D" in text
