@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ctiserver.config import Config, ConfigError, load_config
@@ -84,6 +85,7 @@ class DialplanConfig(_Model):
     agent_pattern: str = Field("_10XX", pattern=r"^_?[0-9XZN.\[\]-]{1,32}$")
     agent_ring_timeout: int = Field(30, ge=5, le=300)
     catch_all: bool = False
+    dids_from_ivr: bool = True  # also every DID that a script in ivr.scripts_dir declares (``dids:``)
     dids: tuple[Did, ...] = (Did(number="100", description="main IVR"),)
     outbound: Outbound = Outbound()
     amd: Amd = Amd()
@@ -112,9 +114,35 @@ def render(config: Config, templates: Path | None = None) -> str:
     )
     values: dict[str, Any] = section.model_dump()
     values["app"] = section.app or config.pbx.ari.app
-    values["dids"] = list(section.dids)
+    values["dids"] = list(section.dids) + (ivr_dids(config, section.dids) if section.dids_from_ivr else [])
     text = env.get_template(MAIN_TEMPLATE).render(**values)
     return re.sub(r"\n{3,}", "\n\n", text)
+
+
+def ivr_dids(config: Config, listed: tuple[Did, ...]) -> list[Did]:
+    """DIDs declared by the IVR scripts the daemon serves (``ivr.scripts_dir``) and not listed already."""
+    raw = (config.model_extra or {}).get("ivr") or {}
+    folder = Path(str(raw.get("scripts_dir", "ivr_scripts")) if isinstance(raw, dict) else "ivr_scripts")
+    if not folder.is_dir():
+        return []
+    seen = {d.number for d in listed}
+    out: list[Did] = []
+    for path in sorted(folder.glob("*.y*ml")):
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(f"{path}: cannot read the IVR script: {exc}") from exc
+        if not isinstance(data, dict):
+            continue
+        for number in data.get("dids") or ():
+            if str(number) not in seen:
+                seen.add(str(number))
+                name = data.get("script", path.stem)
+                try:
+                    out.append(Did(number=str(number), description=f"IVR script {name}"))
+                except ValueError as exc:
+                    raise ConfigError(f"{path}: dids: {exc}") from exc
+    return out
 
 
 def register(sub: Any) -> None:

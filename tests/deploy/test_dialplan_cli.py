@@ -90,3 +90,20 @@ def test_action_is_required(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["dialplan"])
     assert exc.value.code == 2
+
+
+def test_dids_of_ivr_scripts_are_rendered(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    scripts = tmp_path / "scripts"
+    scripts.mkdir()
+    (scripts / "a.yaml").write_text("script: promo\ndids: ['555', '100']\nnodes: {}\n", encoding="utf-8")
+    cfg = _yaml(tmp_path, f"ivr: {{scripts_dir: '{scripts}'}}\ndialplan: {{dids: [{{number: '100'}}]}}\n")
+    assert main(["dialplan", "render", "-c", str(cfg)]) == 0
+    out = capsys.readouterr().out
+    assert "Stasis(${CTI_APP},did,555)" in out and "IVR script promo" in out
+    assert out.count("exten => 100,1,NoOp") == 1  # listed once, not twice
+    (scripts / "b.yaml").write_text("script: bad\ndids: ['12ab']\n", encoding="utf-8")
+    assert main(["dialplan", "render", "-c", str(cfg)]) == 2
+    assert "b.yaml" in capsys.readouterr().err
+    off = _yaml(tmp_path, f"ivr: {{scripts_dir: '{scripts}'}}\ndialplan: {{dids_from_ivr: false}}\n")
+    assert main(["dialplan", "render", "-c", str(off)]) == 0
+    assert "did,555" not in capsys.readouterr().out
