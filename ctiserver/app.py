@@ -37,6 +37,7 @@ COMPONENTS: tuple[str, ...] = (
     "ctiserver.store.component",
     "ctiserver.events.component",
     "ctiserver.pbx.component",
+    "ctiserver.control.component",  # ARI call control + Stasis router (owner: ivr)
     "ctiserver.calls.component",
     "ctiserver.kpi.component",
     "ctiserver.crm.component",

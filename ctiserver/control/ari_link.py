@@ -1,0 +1,122 @@
+"""A small ARI transport (aiohttp): REST requests and the events WebSocket with reconnect.
+
+``AriCallControl`` needs only ``request()`` and an event feed; the PBX node's ``AriClient``
+(ctiserver/pbx/ari) can stand in for this class through the same two methods.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import aiohttp
+
+from ctiserver.clock import Clock
+from ctiserver.config import AriConfig
+from ctiserver.logs import get_logger
+
+log = get_logger(__name__)
+
+EventCallback = Callable[[Mapping[str, Any]], None]
+
+
+class AriHttpError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"ARI {status}: {message}")
+        self.status = status
+        self.message = message
+
+
+class AriLink:
+    def __init__(self, config: AriConfig, clock: Clock) -> None:
+        self.config = config
+        self.clock = clock
+        self._session: aiohttp.ClientSession | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._callbacks: list[EventCallback] = []
+        self.connected = asyncio.Event()
+
+    def on_event(self, callback: EventCallback) -> None:
+        self._callbacks.append(callback)
+
+    async def __aenter__(self) -> AriLink:
+        secret = f"{self.config.username}:{self.config.password.get_secret_value()}".encode()
+        headers = {"Authorization": "Basic " + base64.b64encode(secret).decode("ascii")}
+        timeout = aiohttp.ClientTimeout(total=self.config.request_timeout)
+        self._session = aiohttp.ClientSession(
+            headers=headers, timeout=timeout, connector=aiohttp.TCPConnector(limit=64)
+        )
+        self._reader = asyncio.create_task(self._read_forever(), name="cti:ari-events")
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        if self._session is not None:
+            await self._session.close()
+
+    def _url(self, path: str) -> str:
+        return self.config.url.rstrip("/") + path
+
+    async def request(
+        self, method: str, path: str, *, params: Mapping[str, Any] | None = None, body: Any = None
+    ) -> Any:
+        assert self._session is not None, "use 'async with AriLink(...)'"
+        query = {
+            k: ("true" if v is True else "false" if v is False else str(v))
+            for k, v in (params or {}).items()
+            if v is not None
+        }
+        try:
+            async with self._session.request(method, self._url(path), params=query, json=body) as resp:
+                text = await resp.text()
+                if resp.status >= 300:
+                    message = text
+                    with contextlib.suppress(ValueError):
+                        obj = json.loads(text)
+                        message = str(obj.get("message") or obj.get("error") or text)
+                    raise AriHttpError(resp.status, message)
+                return json.loads(text) if text else None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise AriHttpError(0, f"ARI unreachable: {type(exc).__name__}") from None
+
+    async def _read_forever(self) -> None:
+        delay = self.config.reconnect_min
+        ws_url = self._url("/events").replace("http", "ws", 1)
+        params = {"app": self.config.app, "subscribeAll": "true" if self.config.subscribe_all else "false"}
+        while True:
+            assert self._session is not None
+            try:
+                async with self._session.ws_connect(ws_url, params=params, heartbeat=20) as ws:
+                    self.connected.set()
+                    delay = self.config.reconnect_min
+                    async for msg in ws:
+                        if msg.type is aiohttp.WSMsgType.TEXT:
+                            self._dispatch(msg.data)
+                        elif msg.type in (aiohttp.WSMsgType.ERROR, aiohttp.WSMsgType.CLOSED):
+                            break
+            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+                log.warning("ARI events connection failed", error=type(exc).__name__)
+            self.connected.clear()
+            await self.clock.sleep(delay)
+            delay = min(delay * 2, self.config.reconnect_max)
+
+    def _dispatch(self, text: str) -> None:
+        try:
+            event = json.loads(text)
+        except ValueError:
+            log.warning("ARI event is not JSON", size=len(text))
+            return
+        if not isinstance(event, dict):
+            return
+        for callback in self._callbacks:
+            try:
+                callback(event)
+            except Exception:
+                log.exception("ARI event callback failed", type=event.get("type"))

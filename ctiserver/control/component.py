@@ -1,0 +1,41 @@
+"""Call control for the daemon: the ARI link (events + REST), ``AriCallControl`` and the Stasis router.
+
+Entered after the PBX component and before recording/IVR/ACD/dialer, which all use ``CallControl``; the IVR
+registers the ``did`` handler with the router, the dialer/ACD claim their own legs through ``dial()``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+from ctiserver.control import CallControl, ControlError
+from ctiserver.control.ari import AriCallControl
+from ctiserver.control.ari_link import AriLink
+from ctiserver.control.router import Incoming, StasisRouter
+from ctiserver.logs import get_logger
+
+if TYPE_CHECKING:
+    from ctiserver.app import AppContext
+
+log = get_logger(__name__)
+
+
+@contextlib.asynccontextmanager
+async def component(ctx: AppContext) -> AsyncIterator[None]:
+    ari_config = ctx.config.pbx.ari
+    async with AriLink(ari_config, ctx.clock) as link, StasisRouter() as router:  # handlers stop first
+        control = AriCallControl(link, ctx.clock, app=ari_config.app, router=router)
+
+        async def unrouted(incoming: Incoming) -> None:
+            with contextlib.suppress(ControlError):
+                await control.hangup(incoming.channel_id)
+
+        router.unrouted = unrouted
+        link.on_event(control.feed)
+        ctx.provide(control, as_type=CallControl)
+        ctx.provide(control)
+        ctx.provide(router)
+        ctx.provide(link)
+        yield

@@ -1,0 +1,73 @@
+"""The Stasis router: dispatch by first app arg, failures isolated, hang-up ends cleanly, exit cancels."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from ctiserver.control import ChannelGone
+from ctiserver.control.router import Incoming, StasisRouter
+
+
+async def test_dispatch_by_first_arg_and_isolation() -> None:
+    seen: list[tuple[str, tuple[str, ...]]] = []
+    release = asyncio.Event()
+
+    async def did(incoming: Incoming) -> None:
+        seen.append(("did", incoming.args))
+        await release.wait()
+
+    async def broken(incoming: Incoming) -> None:
+        raise RuntimeError("bug in a handler")
+
+    async def gone(incoming: Incoming) -> None:
+        raise ChannelGone(incoming.channel_id)
+
+    router = StasisRouter()
+    router.register("did", did)
+    router.register("broken", broken)
+    router.register("gone", gone)
+    with pytest.raises(ValueError):
+        router.register("did", did)
+    async with router:
+        t1 = router.dispatch(Incoming("c1", ("did", "100")))
+        assert router.dispatch(Incoming("c1", ("did", "100"))) is None  # same channel twice: first owns it
+        t2 = router.dispatch(Incoming("c2", ("broken",)))
+        t3 = router.dispatch(Incoming("c3", ("gone",)))
+        assert router.dispatch(Incoming("c4", ("nobody",))) is None
+        assert t1 and t2 and t3
+        await asyncio.wait_for(asyncio.gather(t2, t3), 5)
+        assert router.failures == 1 and not t1.done()  # the broken handler did not take the others down
+        release.set()
+        await asyncio.wait_for(t1, 5)
+    assert seen == [("did", ("did", "100"))] and router.active == 0
+
+
+async def test_leaving_cancels_running_handlers_and_unrouted_hook() -> None:
+    started = asyncio.Event()
+    cancelled = asyncio.Event()
+    unrouted: list[str] = []
+
+    async def forever(incoming: Incoming) -> None:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    async def hang_up(incoming: Incoming) -> None:
+        unrouted.append(incoming.channel_id)
+
+    router = StasisRouter()
+    router.register("did", forever)
+    router.unrouted = hang_up
+    async with router:
+        router.dispatch(Incoming("c1", ("did", "100")))
+        task = router.dispatch(Incoming("c2", ("strange",)))
+        await asyncio.wait_for(started.wait(), 5)
+        assert task is not None
+        await asyncio.wait_for(task, 5)
+    assert cancelled.is_set() and unrouted == ["c2"]
+    assert [t for t in asyncio.all_tasks() if t.get_name().startswith("cti:stasis")] == []
