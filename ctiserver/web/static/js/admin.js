@@ -35,7 +35,8 @@ function parseSkills(text) {
 
 async function loadSkills() {
   const agents = list(await api.get("/agents").catch(() => null), "agents");
-  $("skills").replaceChildren(...agents.map((a) => {
+  $("skills").replaceChildren(...agents.map((raw) => {
+    const a = { ...raw, id: String(raw.id ?? raw.agent ?? raw.agent_id ?? "") };
     const input = el("input", { value: skillsText(a.skills), size: 28, "aria-label": `skills ${a.id}` });
     const save = async () => {
       let skills;

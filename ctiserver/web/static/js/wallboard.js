@@ -26,6 +26,7 @@ if (me) {
 function soon() { clearTimeout(timer); timer = setTimeout(refresh, 250); }
 
 const num = (...xs) => xs.find((x) => x !== undefined && x !== null);
+const agentId = (a) => String(a.id ?? a.agent ?? a.agent_id ?? "");
 
 async function refresh() {
   const [q, a, c] = await Promise.all([
@@ -69,8 +70,8 @@ function renderAgents() {
   for (const a of agents) counts[a.state] = (counts[a.state] || 0) + 1;
   $("agent-counts").replaceChildren(...STATES.filter((s) => counts[s]).map((s) =>
     el("span", { class: `agent-count ${s}` }, `${t(`state.${s}`)}: ${counts[s]}`)));
-  $("agents").replaceChildren(...agents.map((a) => el("div", { class: `agent ${a.state}`, "data-agent": a.id },
-    el("div", { class: "n" }, a.name || a.id),
+  $("agents").replaceChildren(...agents.map((a) => el("div", { class: `agent ${a.state}`, "data-agent": agentId(a) },
+    el("div", { class: "n" }, a.name || agentId(a)),
     el("div", { class: "s" }, t(`state.${a.state}`) + (a.reason ? ` (${a.reason})` : "")),
     el("div", { class: "s since", "data-since": num(a.since, a.state_since, "") }, ""))));
   tick();
@@ -97,7 +98,7 @@ async function charts() {
   const start = new Date();
   start.setHours(0, 0, 0, 0);
   const since = start.getTime() / 1000;
-  const report = await api.get(`/reports/kpi?since=${since}&until=${Date.now() / 1000}&interval=1800`).catch(() => null);
+  const report = await api.get(`/reports/kpi?since=${since}&until=${Math.floor(Date.now() / 1000)}`).catch(() => null);
   const rows = list(report, "intervals");
   const labels = rows.map((r) => new Date(num(r.start, r.since, 0) * 1000).toTimeString().slice(0, 5));
   const sl = rows.map((r) => { const v = num(r.service_level, r.sl); return v === undefined || v === null ? null : (v > 1 ? v / 100 : v); });
