@@ -289,12 +289,15 @@ async def _blind(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[tu
         + bridge_headers(br)
         + [("IsExternal", "Yes"), ("Context", context), ("Extension", exten)],
     )
-    br.destroyed = True  # keep the transferee when the transferer leaves
+    ch.tags["transfer"] = (exten, context)
+    engine.run_hooks(ch)  # app_queue: AgentComplete (Reason: transfer)
+    br.destroyed = True  # the transferee stays when the transferer leaves
+    bridging.leave(engine, ch)
     for peer in peers:
         s.sim.redirect(peer, context, exten, 1, keep_hooks=False)
-    engine.hangup(ch, 16, request=False)
     br.destroyed = False
     bridging.destroy(engine, br)
+    engine.hangup(ch, 16, request=False)
 
 
 @action("Atxfer")

@@ -120,8 +120,8 @@ async def _originated(
     try:
         await asyncio.wait_for(asyncio.shield(answered), ring_timeout if ring_timeout > 0 else None)
     except TimeoutError:
-        dial_event(engine, "DialEnd", ch, dialstring, status="NOANSWER")
         ch.tags.pop("task", None)
+        ch.tech_cause = 480  # the far end is sent CANCEL; Asterisk records 480 Temporarily Unavailable
         engine.hangup(ch, 19, request=False)
         return
     dial_event(engine, "DialEnd", ch, dialstring, status="ANSWER")

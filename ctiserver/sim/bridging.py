@@ -100,7 +100,7 @@ def leave(engine: Engine, ch: Channel) -> None:
     if br.bridge_class == "basic" and not br.destroyed:
         # a dialplan (Dial/Queue) bridge dissolves: the other party is hung up, then the bridge goes away
         for other in list(br.channels):
-            engine.hangup(other, 16)
+            engine.hangup(other, 16, dissolve=True)
         if not br.channels:
             destroy(engine, br)
 

@@ -26,6 +26,7 @@ def dial_out(
     exten: str = "s",
     context: str | None = None,
     channel_id: str | None = None,
+    app: tuple[str, str] = DIAL_APP,
 ) -> Channel:
     """Allocate the outgoing channel (Down). Raises AllocationFailed when the endpoint cannot be reached."""
     from ctiserver.sim.engine import AllocationFailed
@@ -37,13 +38,14 @@ def dial_out(
     ch = engine.new_channel(
         endpoint,
         context=context or ep.context,
-        exten=exten,
+        exten="s",
         state=ChanState.DOWN,
         caller=own,
         linkedid=linkedid,
         channel_id=channel_id,
     )
-    engine.newexten(ch, *DIAL_APP)
+    ch.exten = exten
+    engine.newexten(ch, *app)
     engine.set_connected(ch, *connected) if connected != ("", "") else None
     if caller is not None and caller != own and caller != ("", ""):
         ch.caller_name, ch.caller_num = caller
@@ -108,17 +110,22 @@ async def _far_end(
     if ch.hung_up or ch.hangup_requested:
         return
     answer(engine, ch)
-    if hangup_after is not None:
-        await engine.clock.sleep(hangup_after)
-        if not ch.hung_up:
-            engine.hangup(ch)
 
 
 def answer(engine: Engine, ch: Channel) -> None:
-    """The far end answers (200 OK)."""
+    """The far end answers (200 OK); it hangs up after its endpoint's ``hangup_after`` seconds of talk."""
     if ch.state == ChanState.UP or ch.hung_up:
         return
     engine.set_state(ch, ChanState.UP)
     cb = ch.tags.get("on_answer")
     if callable(cb):
         cb(ch)
+    ep = engine.endpoints.get(ch.endpoint)
+    if ep is not None and ep.hangup_after is not None:
+        engine.spawn(_bye_after(engine, ch, ep.hangup_after), name=f"sim:bye:{ch.name}")
+
+
+async def _bye_after(engine: Engine, ch: Channel, seconds: float) -> None:
+    await engine.clock.sleep(seconds)
+    if not ch.hung_up and not ch.hangup_requested:
+        engine.hangup(ch)

@@ -16,6 +16,7 @@ from ctiserver.sim.model import Channel, ChanState
 if TYPE_CHECKING:
     from ctiserver.sim.engine import Engine
 
+APPDIAL = ("AppDial", "(Outgoing Line)")
 _VAR = re.compile(r"\$\{([^}]+)\}")
 _PATTERN_CHARS = {"X": "[0-9]", "Z": "[1-9]", "N": "[2-9]", ".": ".+", "!": ".*"}
 
@@ -184,9 +185,10 @@ class Dialplan:
                 out = dial_out(
                     engine,
                     target,
-                    caller=(ch.caller_name, ch.caller_num),
                     connected=(ch.caller_name, ch.caller_num),
                     linkedid=ch.linkedid,
+                    exten=ch.exten,
+                    app=APPDIAL,
                 )
             except Exception:
                 continue
@@ -232,8 +234,11 @@ class Dialplan:
                 dial_event(engine, "DialEnd", out, "", caller=ch, status="CANCEL")
                 engine.hangup(out, 26, request=False)
         engine.set_state(ch, ChanState.UP)
+        winner.exten = ""
         dial_event(engine, "DialEnd", winner, "", caller=ch, status="ANSWER")
+        engine.newexten(winner, *APPDIAL)
         engine.set_var(ch, "DIALSTATUS", "ANSWER")
+        ch.tags["dial_bridge"] = winner.tags["dial_bridge"] = True
         br = bridging.create(engine, bridge_type="mixing", bridge_class="basic")
         bridging.enter(engine, br, winner)
         bridging.enter(engine, br, ch)

@@ -15,6 +15,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from ctiserver.clock import Clock
+from ctiserver.logs import get_logger
 from ctiserver.sim.cel import Cel
 from ctiserver.sim.config import SimConfig
 from ctiserver.sim.fmt import chan_headers, channel_json
@@ -50,6 +51,8 @@ QOS_VARS = (
         "avgtxmes=000.000000;   stdevtxmes=000.000000;",
     ),
 )
+
+log = get_logger(__name__)
 
 HangupHook = Callable[[Channel], None]
 
@@ -98,8 +101,13 @@ class Engine:
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str = "sim") -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coro, name=name)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._task_done)
         return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("simulator task %s failed", task.get_name(), exc_info=task.exception())
 
     async def close(self) -> None:
         tasks = list(self._tasks)
@@ -256,11 +264,29 @@ class Engine:
 
         return remove
 
+    def run_hooks(self, ch: Channel) -> None:
+        for hook in list(self._hooks.pop(ch.id, ())):
+            hook(ch)
+
+    def drop_hooks(self, ch: Channel) -> None:
+        self._hooks.pop(ch.id, None)
+
     def hangup(
-        self, ch: Channel, cause: int | None = None, *, soft: bool = False, request: bool = True
+        self,
+        ch: Channel,
+        cause: int | None = None,
+        *,
+        soft: bool = False,
+        request: bool = True,
+        dissolve: bool = False,
     ) -> None:
-        """Hang ``ch`` up. ``soft``: requested by us (ARI DELETE, AMI Hangup) — otherwise the far end
-        sent BYE."""
+        """Hang ``ch`` up.
+
+        * default — the far end sent BYE: ``HangupRequest`` (with ``Cause`` when bridged by ``Dial``);
+        * ``soft`` — we asked (ARI DELETE, AMI Hangup): ``SoftHangupRequest`` cause 32;
+        * ``dissolve`` — the bridge peer left: no request event;
+        * ``request=False`` — quiet (dialplan ended, dial cancelled, ring timeout).
+        A channel running dialplan then reports ``SoftHangupRequest`` cause 16 as its application returns."""
         if ch.hung_up or ch.hangup_requested:
             return
         ch.hangup_requested = True
@@ -270,13 +296,14 @@ class Engine:
         if ch.state == ChanState.UP:
             for name, value in QOS_VARS:
                 self.set_var(ch, name, value)
-        if not request:
+        if not request or dissolve:
             pass
         elif soft:
             self.ami_chan("SoftHangupRequest", ch, [("Cause", "32")])
             self.ari_chan("ChannelHangupRequest", ch, pre=[("cause", 32), ("soft", True)])
         elif ch.state == ChanState.UP or ch.stasis_app:
-            self.ami_chan("HangupRequest", ch)
+            extra = [("Cause", str(cause))] if ch.tags.get("dial_bridge") and ch.bridge is not None else []
+            self.ami_chan("HangupRequest", ch, extra)
             self.ari_chan("ChannelHangupRequest", ch)
         for hook in list(self._hooks.pop(ch.id, ())):
             hook(ch)
@@ -313,10 +340,14 @@ class Engine:
             self.cel.emit("LINKEDID_END", ch, app=False)
         else:
             self._linked[ch.linkedid] = left
-        self.ami_chan("Hangup", ch, [("Cause", str(cause)), ("Cause-txt", CAUSE_TEXT.get(cause, "Unknown"))])
-        self.ari_chan(
-            "ChannelDestroyed", ch, [("cause", cause), ("cause_txt", CAUSE_TEXT.get(cause, "Unknown"))]
-        )
+        text = CAUSE_TEXT.get(cause, "Unknown")
+        ami_tail = [("Cause", str(cause)), ("Cause-txt", text)]
+        ari_body: list[tuple[str, Any]] = [("cause", cause), ("cause_txt", text)]
+        if ch.tech_cause is not None:
+            ami_tail.append(("TechCause", str(ch.tech_cause)))
+            ari_body.append(("tech_cause", ch.tech_cause))
+        self.ami_chan("Hangup", ch, ami_tail)
+        self.ari_chan("ChannelDestroyed", ch, ari_body)
         ch.subscribed.clear()
         self.channels.pop(ch.id, None)
         ep = self.endpoint(ch.endpoint)

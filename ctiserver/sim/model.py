@@ -93,6 +93,7 @@ class Channel:
     hangup_requested: bool = False
     hung_up: bool = False
     hangup_cause: int = 16
+    tech_cause: int | None = None  # SIP status that caused the hangup (TechCause / tech_cause)
     answered_at: float | None = None
     moh_class: str | None = None
     ringing_since: float | None = None

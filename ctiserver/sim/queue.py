@@ -229,6 +229,7 @@ class Queues:
         def abandon(_: Channel) -> None:
             if ch not in q.callers:
                 return
+            media.moh_stop(engine, ch)
             position = q.callers.index(ch) + 1
             held = int(engine.clock.now() - joined)
             engine.ami_chan(
@@ -283,7 +284,8 @@ class Queues:
 
         def complete(gone: Channel) -> None:
             talk = int(engine.clock.now() - connected_at)
-            reason = "agent" if gone is out else "caller"
+            transfer = gone.tags.get("transfer")
+            reason = "transfer" if transfer else ("agent" if gone is out else "caller")
             engine.ami_chan(
                 "AgentComplete",
                 ch,
@@ -292,15 +294,12 @@ class Queues:
                 + [("HoldTime", str(held)), ("TalkTime", str(talk)), ("Reason", reason)],
                 privilege="agent,all",
             )
-            self._qlog(
-                ch.id,
-                name,
-                member.name,
-                "COMPLETEAGENT" if reason == "agent" else "COMPLETECALLER",
-                str(held),
-                str(talk),
-                str(pos),
-            )
+            if transfer:
+                facts = ["BLINDTRANSFER", transfer[0], transfer[1], str(held), str(talk), str(pos)]
+            else:
+                event = "COMPLETEAGENT" if reason == "agent" else "COMPLETECALLER"
+                facts = [event, str(held), str(talk), str(pos)]
+            self._qlog(ch.id, name, member.name, *facts)
             member.in_call = False
             member.calls_taken += 1
             member.last_call = int(engine.clock.now())
@@ -334,6 +333,7 @@ class Queues:
                     connected=(ch.caller_name, ch.caller_num),
                     linkedid=ch.linkedid,
                     exten=ch.exten,
+                    app=("AppQueue", "(Outgoing Line)"),
                 )
             except Exception:
                 continue

@@ -276,18 +276,30 @@ class Simulator:
     def redirect(
         self, ch: Channel, context: str, exten: str, priority: int = 1, keep_hooks: bool = True
     ) -> None:
-        """Send ``ch`` to ``context,exten,priority`` (AMI Redirect, BlindTransfer)."""
+        """Send ``ch`` to ``context,exten,priority`` (AMI Redirect, BlindTransfer). As in Asterisk, a channel
+        interrupted inside a dialplan application reports the new location with the old application and
+        resumes at the next priority when that application returns."""
         engine = self.engine
         task = ch.tags.pop("task", None)
+        in_app = task is not None and ch.stasis_app is None
         if not keep_hooks:
-            engine._hooks.pop(ch.id, None)
+            engine.drop_hooks(ch)
+        ch.context, ch.exten, ch.priority = context, exten, priority
+        if in_app:
+            engine.ami_chan(
+                "Newexten",
+                ch,
+                [("Extension", exten), ("Application", ch.app_name), ("AppData", ch.app_data)],
+                privilege="dialplan,all",
+            )
         if ch.bridge is not None:
             engine.bridge_leave(ch)
         if ch.stasis_app is not None:
             engine.stasis_exit(ch)
+        if in_app:
+            ch.priority += 1
         if task is not None and task is not asyncio.current_task():
             task.cancel()
-        ch.context, ch.exten, ch.priority = context, exten, priority
         engine.dialplan.start(ch)
 
     # -- faults ------------------------------------------------------------------------------------
