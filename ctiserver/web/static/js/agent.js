@@ -103,7 +103,7 @@ function onEvent(ev) {
       if ((d.call_id || ev.subject) === state.call) { state.wrapCall = state.call; state.held = false; state.recPaused = false; }
       break;
     default:
-      if (ev.type.startsWith("callback.")) loadCallbacks();
+      if (ev.type.startsWith("callback.")) callbackEvent(ev);
   }
 }
 
@@ -141,9 +141,24 @@ async function dial(number) {
   await act(() => api.post("/calls/dial", { agent: state.agent, number }), t("agent.dialing", { number }));
 }
 
+// call-backs assigned to me: from the API when it has a list, and live from callback.* events
+const callbacks = new Map();
+
+function callbackEvent(ev) {
+  const d = ev.data || {};
+  const id = String(d.id || d.callback_id || ev.subject);
+  if (/\.(done|completed|cancelled|canceled|failed|expired)$/.test(ev.type)) callbacks.delete(id);
+  else callbacks.set(id, { due_at: d.due_at || d.when || ev.time, number: d.number, note: d.note || d.queue || "" });
+  renderCallbacks([]);
+}
+
 async function loadCallbacks() {
   const data = await api.get(`/callbacks?agent=${encodeURIComponent(state.agent)}`).catch(() => null);
-  const items = list(data, "callbacks");
+  renderCallbacks(list(data, "callbacks"));
+}
+
+function renderCallbacks(fromApi) {
+  const items = [...fromApi, ...callbacks.values()].filter((c) => c.number);
   $("callbacks-empty").classList.toggle("hidden", items.length > 0);
   $("callbacks").replaceChildren(...items.map((c) => el("tr", {},
     el("td", {}, c.due_at || c.when ? new Date((c.due_at || c.when) * 1000).toLocaleString() : ""),
