@@ -35,17 +35,22 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=2)
     args = ap.parse_args()
     jobs = [(a, r, args.hours, m, args.seed) for a, r in SCENARIOS for m in ("progressive", "predictive")]
-    print("| agents | answer rate | mode | talk min/agent-hour | occupancy | abandoned | worst window rate"
-          " | live answers | dialled | predictive share | cpu s |")
+    print(
+        "| agents | answer rate | mode | talk min/agent-hour | occupancy | abandoned | worst window rate"
+        " | live answers | dialled | predictive share | cpu s |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     failures = []
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        for (r, secs) in pool.map(_one, jobs):
+        for r, secs in pool.map(_one, jobs):
             p = r.params
-            print(f"| {p.agents} | {p.answer_rate:.0%} | {r.mode} | {r.talk_min_per_agent_hour:.1f} | "
-                  f"{r.occupancy:.1%} | {r.abandon_rate:.2%} | {r.max_window_rate:.2%} | {r.live} | "
-                  f"{r.dialled} | "
-                  f"{r.predictive_share:.0%} | {secs:.1f} |", flush=True)
+            print(
+                f"| {p.agents} | {p.answer_rate:.0%} | {r.mode} | {r.talk_min_per_agent_hour:.1f} | "
+                f"{r.occupancy:.1%} | {r.abandon_rate:.2%} | {r.max_window_rate:.2%} | {r.live} | "
+                f"{r.dialled} | "
+                f"{r.predictive_share:.0%} | {secs:.1f} |",
+                flush=True,
+            )
             if r.abandon_rate > 0.03:
                 failures.append(f"{p.agents}/{p.answer_rate:.0%}/{r.mode}: abandonment {r.abandon_rate:.2%}")
     for f in failures:

@@ -123,8 +123,13 @@ class CampaignSimulation:
 
     def _snapshot(self) -> PacingSnapshot:
         t = self.clock.t
-        return PacingSnapshot(now=t, agents=self.agents, ringing=[t - d for d in self.ringing.values()],
-                              waiting_live=len(self.waiting), wrap_seconds=self.p.wrap)
+        return PacingSnapshot(
+            now=t,
+            agents=self.agents,
+            ringing=[t - d for d in self.ringing.values()],
+            waiting_live=len(self.waiting),
+            wrap_seconds=self.p.wrap,
+        )
 
     def _pace(self) -> None:
         snap = self._snapshot()

@@ -1,0 +1,160 @@
+"""The dialer's data: campaign settings, contacts, attempts and their outcomes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ctiserver.dialer.windows import CallingWindows
+
+
+class PacingMode(StrEnum):
+    PREVIEW = "preview"
+    PROGRESSIVE = "progressive"
+    PREDICTIVE = "predictive"
+
+
+class Outcome(StrEnum):
+    """How one attempt (one leg) ended."""
+
+    HUMAN = "human"  # answered live and connected to an agent
+    ABANDONED = "abandoned"  # answered live, no agent within 2 s: heard the message
+    MACHINE = "machine"  # answering machine (AMD)
+    BUSY = "busy"
+    NOANSWER = "noanswer"
+    FAILED = "failed"  # congestion, unreachable, bad number, originate refused
+    UNKNOWN = "unknown"  # fate unknown after a link loss, reconciled before any re-dial
+
+
+RETRYABLE = {Outcome.BUSY, Outcome.NOANSWER, Outcome.MACHINE, Outcome.FAILED, Outcome.ABANDONED}
+
+
+class ContactStatus(StrEnum):
+    PENDING = "pending"  # waiting for its next attempt
+    DIALLING = "dialling"  # an attempt is in flight
+    DONE = "done"  # reached a human
+    EXHAUSTED = "exhausted"  # max attempts used
+    DNC = "dnc"  # on a do-not-call list at dial time
+    CALLBACK = "callback"  # an agent scheduled a call-back
+
+
+class RetryPolicy(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_attempts: int = Field(3, ge=1, le=50)
+    busy: float = Field(300.0, ge=0)
+    noanswer: float = Field(3600.0, ge=0)
+    machine: float = Field(7200.0, ge=0)
+    failed: float = Field(1800.0, ge=0)
+    abandoned: float = Field(600.0, ge=0)
+
+    def delay(self, outcome: Outcome) -> float | None:
+        """Seconds until the next attempt after ``outcome``; None: no retry for it."""
+        if outcome not in RETRYABLE:
+            return None
+        return float(getattr(self, outcome.value))
+
+
+class CampaignSettings(BaseModel):
+    """Per-campaign settings (YAML ``dialer.campaigns[]``, the API, ``ctiserver dialer campaign create``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    mode: PacingMode = PacingMode.PROGRESSIVE
+    queue: str = "outbound"  # the ACD queue whose agents work this campaign
+    skills: dict[str, int] = Field(default_factory=dict)
+    caller_id: str = ""
+    caller_name: str = ""
+    region: str = "US"  # default region for numbers without a country code
+    windows: CallingWindows = CallingWindows()
+    ring_timeout: float = Field(25.0, ge=15.0, le=120.0)  # the law: at least 15 s of ringing
+    retry: RetryPolicy = RetryPolicy()
+    abandon_cap: float = Field(0.03, gt=0.0, lt=0.2)
+    abandon_window: str = Field("30d", pattern=r"^(30d|24h)$")
+    abandon_target: float = Field(0.025, gt=0.0, lt=0.2)
+    abandon_message: tuple[str, ...] = ("sound:ctiserver/dialer-sorry",)
+    agent_wait: float = Field(2.0, gt=0.0, le=2.0)  # the law: a message within 2 s if no agent
+    amd: bool = True
+    machine_message: tuple[str, ...] = ()  # left on answering machines (empty: hang up)
+    preview_auto_dial: float | None = None  # preview: dial after N s if the agent did not
+    recording: str = Field("all", pattern=r"^(all|none|on_demand)$")
+    dispositions: tuple[str, ...] = ("sale", "no_interest", "call_back", "do_not_call", "wrong_number")
+    max_lines_per_agent: float = Field(8.0, gt=0)
+
+    @field_validator("abandon_target")
+    @classmethod
+    def _target_below_cap(cls, v: float, info: Any) -> float:
+        cap = info.data.get("abandon_cap", 0.03)
+        if v >= cap:
+            raise ValueError(f"abandon_target {v} must be below abandon_cap {cap}")
+        return v
+
+    @property
+    def abandon_window_seconds(self) -> float:
+        return 86400.0 if self.abandon_window == "24h" else 30 * 86400.0
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    id: str
+    campaign: str
+    number: str  # E.164
+    timezone: str  # IANA zone of the callee, from the number
+    name: str = ""
+    fields: Mapping[str, str] = field(default_factory=dict)  # custom fields: shown on the screen-pop
+    attempts: int = 0
+    next_at: float = 0.0  # wall clock of the earliest next attempt
+    status: ContactStatus = ContactStatus.PENDING
+    last_outcome: Outcome | None = None
+    agent: str | None = None  # personal call-back: only this agent
+    priority: int = 0
+
+    def pop_data(self) -> dict[str, Any]:
+        return {
+            "contact_id": self.id,
+            "campaign": self.campaign,
+            "number": self.number,
+            "name": self.name,
+            "timezone": self.timezone,
+            "attempts": self.attempts,
+            "fields": dict(self.fields),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptRecord:
+    """One leg the dialer placed, with its outcome (what ``dialer.attempt`` events carry and the DB keeps)."""
+
+    id: str
+    campaign: str
+    contact_id: str
+    number: str
+    started: float
+    outcome: Outcome
+    ended: float
+    channel: str | None = None
+    agent: str | None = None
+    amd_status: str | None = None
+    amd_cause: str | None = None
+    mode: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "attempt": self.id,
+            "campaign": self.campaign,
+            "contact_id": self.contact_id,
+            "number": self.number,
+            "started": self.started,
+            "ended": self.ended,
+            "outcome": self.outcome.value,
+            "channel": self.channel,
+            "agent": self.agent,
+            "amd_status": self.amd_status,
+            "amd_cause": self.amd_cause,
+            "mode": self.mode,
+        }

@@ -1,0 +1,61 @@
+"""What the campaign runner needs from the outside, as two small protocols:
+
+* ``Lines`` places one call (one leg) and reports how it ended or that it was answered live — over the
+  ``CallControl`` seam (``ctiserver.dialer.lines``) or AMI Originate with AMD
+  (``ctiserver.dialer.ami_lines``).
+* ``Desk`` is the agent side — the ACD (``ctiserver.dialer.desk``): who is ready / talking / in wrap-up for
+  the pacer, reserving a ready agent within the legal 2 s, and the conversation (screen-pop, bridge, wrap-up).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from ctiserver.dialer.model import CampaignSettings, Contact, Outcome
+from ctiserver.dialer.pacing import AgentView
+
+
+@dataclass(frozen=True, slots=True)
+class DialSpec:
+    attempt_id: str
+    campaign: CampaignSettings
+    contact: Contact
+
+
+@dataclass(frozen=True, slots=True)
+class LineResult:
+    """``HUMAN``: answered live, ``channel`` is up and waits for us; otherwise the leg is over."""
+
+    outcome: Outcome
+    channel: str | None = None
+    amd_status: str | None = None
+    amd_cause: str | None = None
+
+
+class Lines(Protocol):
+    async def place(self, spec: DialSpec) -> LineResult: ...
+
+    async def abandon(self, channel: str, media: Sequence[str]) -> None:
+        """Play the campaign's message to a live answer no agent could take, then hang up."""
+        ...
+
+    async def hangup(self, channel: str) -> None: ...
+
+
+class Desk(Protocol):
+    def agent_views(self, campaign: CampaignSettings) -> list[AgentView]:
+        """The campaign's logged-in agents as the pacer sees them (times on the wall clock)."""
+        ...
+
+    async def reserve(self, campaign: CampaignSettings, wait: float, agent: str | None = None) -> str | None:
+        """Reserve a ready agent of the campaign (or exactly ``agent``) within ``wait`` s; None if none."""
+        ...
+
+    async def converse(
+        self, campaign: CampaignSettings, agent: str, contact: Contact, call_id: str, channel: str
+    ) -> float:
+        """Connect the answered ``channel`` to the reserved ``agent`` (screen-pop with the contact's data),
+        return the talk time in seconds when the conversation is over (wrap-up is the desk's business)."""
+        ...

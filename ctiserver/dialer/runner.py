@@ -1,0 +1,352 @@
+"""One running campaign: the pacing loop and the life of each attempt.
+
+Every second (and whenever a call or an agent changes) the runner builds a ``PacingSnapshot`` from the desk
+and its calls in flight, asks the campaign's pacer how many calls to launch, and launches them on the due
+contacts that pass the checks made *at dial time*: inside the callee's calling window, not on a do-not-call
+list, attempts left. Each attempt is a leg with an outcome (``dialer.attempt`` on the bus, stored); a live
+answer gets an agent within ``agent_wait`` (2 s) or hears the message and counts as abandoned in the
+campaign's ledger.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections import Counter
+from dataclasses import replace
+from typing import Any
+
+from ctiserver.clock import Clock
+from ctiserver.dialer.campaign_state import CampaignState, advance
+from ctiserver.dialer.model import (
+    AttemptRecord,
+    CampaignSettings,
+    Contact,
+    ContactStatus,
+    Outcome,
+    PacingMode,
+)
+from ctiserver.dialer.pacing import (
+    Pacer,
+    PacingSnapshot,
+    Predictive,
+    PredictiveSettings,
+    Preview,
+    Progressive,
+)
+from ctiserver.dialer.ports import Desk, DialSpec, LineResult, Lines
+from ctiserver.dialer.stats import AbandonLedger, DialStats
+from ctiserver.dialer.store import DialerStore
+from ctiserver.events import Bus, new_event
+from ctiserver.logs import get_logger
+
+log = get_logger(__name__)
+
+TICK = 1.0
+
+
+class DialRefused(Exception):
+    """A contact that may not be dialled now; the message says why."""
+
+
+class CampaignRunner:
+    def __init__(
+        self, settings: CampaignSettings, store: DialerStore, lines: Lines, desk: Desk, bus: Bus, clock: Clock
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.lines = lines
+        self.desk = desk
+        self.bus = bus
+        self.clock = clock
+        self.state = CampaignState.DRAFT
+        self.stats = DialStats()
+        self.ledger = AbandonLedger(settings.abandon_cap, settings.abandon_window_seconds)
+        self.pacer: Pacer = self._make_pacer()
+        self.counters: Counter[str] = Counter()
+        self.ringing: dict[str, float] = {}  # attempt id → wall time dialled (not answered yet)
+        self.waiting_live = 0
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._kick = asyncio.Event()
+        self._loop: asyncio.Task[None] | None = None
+        self._gate = asyncio.Lock()  # one pacing decision at a time
+
+    def _make_pacer(self) -> Pacer:
+        s = self.settings
+        if s.mode is PacingMode.PREVIEW:
+            return Preview()
+        if s.mode is PacingMode.PROGRESSIVE:
+            return Progressive()
+        return Predictive(
+            self.stats,
+            self.ledger,
+            PredictiveSettings(target=s.abandon_target, max_ratio=s.max_lines_per_agent),
+        )
+
+    # ---- life cycle ---------------------------------------------------------------------------------------
+    async def load_history(self) -> None:
+        """Rebuild the abandonment ledger of the regulatory window from the stored attempts (restart-safe)."""
+        since = self.clock.now() - self.settings.abandon_window_seconds
+        for rec in await self.store.attempts(self.settings.name):
+            if rec.ended >= since and rec.outcome in (Outcome.HUMAN, Outcome.ABANDONED):
+                self.ledger.record(rec.ended, rec.outcome is Outcome.ABANDONED)
+
+    async def _set_state(self, dst: CampaignState) -> None:
+        self.state = advance(self.settings.name, self.state, dst)
+        await self._event(
+            "campaign.state", self.settings.name, {"campaign": self.settings.name, "state": dst.value}
+        )
+
+    async def start(self) -> None:
+        await self._set_state(CampaignState.RUNNING)
+        if self._loop is None or self._loop.done():
+            self._loop = asyncio.create_task(self._run(), name=f"cti:dialer-{self.settings.name}")
+        self._kick.set()
+
+    async def pause(self) -> None:
+        await self._set_state(CampaignState.PAUSED)
+
+    async def resume(self) -> None:
+        await self.start()
+
+    async def stop(self) -> None:
+        """Nothing new is dialled; calls still ringing are dropped (answered calls go on)."""
+        await self._set_state(CampaignState.STOPPED)
+        for attempt_id in list(self.ringing):
+            task = self._tasks.get(attempt_id)
+            if task is not None:
+                task.cancel()
+
+    async def close(self) -> None:
+        if self._loop is not None:
+            self._loop.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop
+        tasks = list(self._tasks.values())
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def kick(self) -> None:
+        self._kick.set()
+
+    async def _run(self) -> None:
+        ticker = asyncio.create_task(self._ticker())
+        try:
+            while True:
+                await self._kick.wait()
+                self._kick.clear()
+                if self.state is CampaignState.RUNNING:
+                    try:
+                        await self.pace_once()
+                    except Exception:  # keep dialling: one bad decision must not stop the campaign
+                        log.exception("pacing failed", campaign=self.settings.name)
+        finally:
+            ticker.cancel()
+
+    async def _ticker(self) -> None:
+        while True:
+            await self.clock.sleep(TICK)
+            self._kick.set()
+
+    # ---- pacing -------------------------------------------------------------------------------------------
+    def snapshot(self) -> PacingSnapshot:
+        now = self.clock.now()
+        return PacingSnapshot(
+            now=now,
+            agents=self.desk.agent_views(self.settings),
+            ringing=[now - t for t in self.ringing.values()],
+            waiting_live=self.waiting_live,
+            wrap_seconds=15.0,
+        )
+
+    async def pace_once(self) -> int:
+        async with self._gate:
+            snap = self.snapshot()
+            if isinstance(self.pacer, Predictive):
+                want = self.pacer.decide(snap, snap.now)
+            else:
+                want = self.pacer.decide(snap)
+            if want <= 0:
+                return 0
+            launched = 0
+            now = self.clock.now()
+            for contact in await self.store.due(self.settings.name, now, max(want * 3, 20)):
+                if launched >= want or self.state is not CampaignState.RUNNING:
+                    break
+                if await self._dialable(contact, now):
+                    await self._launch(contact)
+                    launched += 1
+            if launched == 0 and not self.ringing and not self._tasks:
+                await self._maybe_complete(now)
+            return launched
+
+    async def _dialable(self, contact: Contact, now: float) -> bool:
+        """The checks made at the moment of dialling."""
+        s = self.settings
+        if await self.store.dnc_contains(contact.number, s.name):
+            self.counters["dnc_blocked"] += 1
+            await self.store.save_contact(replace(contact, status=ContactStatus.DNC))
+            await self._event(
+                "dialer.dnc_blocked", contact.id, {"campaign": s.name, "number": contact.number}
+            )
+            return False
+        if not s.windows.is_open(contact.timezone, now):
+            self.counters["outside_window"] += 1
+            nxt = s.windows.next_open(contact.timezone, now)
+            await self.store.save_contact(replace(contact, next_at=nxt if nxt is not None else now + 86400.0))
+            return False
+        if contact.attempts >= s.retry.max_attempts:
+            await self.store.save_contact(replace(contact, status=ContactStatus.EXHAUSTED))
+            return False
+        return True
+
+    async def _maybe_complete(self, now: float) -> None:
+        left = [
+            c
+            for c in await self.store.contacts(self.settings.name)
+            if c.status in (ContactStatus.PENDING, ContactStatus.CALLBACK, ContactStatus.DIALLING)
+        ]
+        if not left and self.state is CampaignState.RUNNING:
+            await self._set_state(CampaignState.COMPLETED)
+
+    async def dial_contact(self, contact_id: str, agent: str | None = None) -> str:
+        """Dial one contact now (preview: the agent pressed dial; call-backs), with the dial-time checks."""
+        contact = await self.store.get_contact(self.settings.name, contact_id)
+        if contact is None:
+            raise KeyError(f"campaign {self.settings.name} has no contact {contact_id!r}")
+        if contact.status not in (ContactStatus.PENDING, ContactStatus.CALLBACK):
+            raise DialRefused(f"contact {contact_id} is {contact.status.value}")
+        if not await self._dialable(contact, self.clock.now()):
+            raise DialRefused(
+                f"contact {contact_id} cannot be dialled now (do-not-call or outside its window)"
+            )
+        return await self._launch(contact, agent)
+
+    async def _launch(self, contact: Contact, agent: str | None = None) -> str:
+        attempt_id = uuid.uuid4().hex
+        contact = replace(contact, status=ContactStatus.DIALLING)
+        await self.store.save_contact(contact)  # before dialling: a crash never re-dials it blindly
+        self.ringing[attempt_id] = self.clock.now()
+        self.counters["dialled"] += 1
+        task = asyncio.create_task(
+            self._attempt(attempt_id, contact, agent), name=f"cti:dialer-att-{attempt_id}"
+        )
+        self._tasks[attempt_id] = task
+        task.add_done_callback(lambda _t: self._tasks.pop(attempt_id, None))
+        return attempt_id
+
+    # ---- one attempt --------------------------------------------------------------------------------------
+    async def _attempt(self, attempt_id: str, contact: Contact, agent: str | None) -> None:
+        started = self.clock.now()
+        result = LineResult(Outcome.FAILED)
+        talk_agent: str | None = None
+        try:
+            try:
+                result = await self.lines.place(DialSpec(attempt_id, self.settings, contact))
+            except asyncio.CancelledError:
+                result = LineResult(Outcome.NOANSWER)  # stopped while ringing
+                raise
+            except Exception as exc:
+                log.warning("dial failed", campaign=self.settings.name, error=str(exc)[:200])
+                result = LineResult(Outcome.FAILED)
+            finally:
+                self.ringing.pop(attempt_id, None)
+                self.stats.record_attempt(result.outcome is Outcome.HUMAN, self.clock.now() - started)
+                self._kick.set()
+            if result.outcome is Outcome.HUMAN and result.channel is not None:
+                talk_agent, result = await self._live(attempt_id, contact, result, agent)
+            elif result.outcome is Outcome.MACHINE and result.channel is not None:
+                self.counters["machine"] += 1
+                if self.settings.machine_message:
+                    await self.lines.abandon(result.channel, self.settings.machine_message)
+                else:
+                    await self.lines.hangup(result.channel)
+        finally:
+            await self._finish(attempt_id, contact, started, result, talk_agent)
+
+    async def _live(
+        self, attempt_id: str, contact: Contact, result: LineResult, agent: str | None
+    ) -> tuple[str | None, LineResult]:
+        assert result.channel is not None
+        s = self.settings
+        self.waiting_live += 1
+        try:
+            reserved = await self.desk.reserve(s, s.agent_wait, agent)
+        finally:
+            self.waiting_live -= 1
+        now = self.clock.now()
+        self.counters["live"] += 1
+        if reserved is None:
+            self.counters["abandoned"] += 1
+            self.ledger.record(now, True)
+            self.stats.record_live(True)
+            await self.lines.abandon(result.channel, s.abandon_message)
+            return None, replace(result, outcome=Outcome.ABANDONED)
+        self.ledger.record(now, False)
+        self.stats.record_live(False)
+        self.counters["connected"] += 1
+        await self._event(
+            "dialer.connected",
+            attempt_id,
+            {"campaign": s.name, "agent": reserved, "channel": result.channel, **contact.pop_data()},
+        )
+        talk = await self.desk.converse(s, reserved, contact, attempt_id, result.channel)
+        self.stats.record_talk(talk)
+        return reserved, result
+
+    async def _finish(
+        self, attempt_id: str, contact: Contact, started: float, result: LineResult, agent: str | None
+    ) -> None:
+        now = self.clock.now()
+        record = AttemptRecord(
+            attempt_id,
+            self.settings.name,
+            contact.id,
+            contact.number,
+            started,
+            result.outcome,
+            now,
+            result.channel,
+            agent,
+            result.amd_status,
+            result.amd_cause,
+            self.pacer.name if not isinstance(self.pacer, Predictive) else self.pacer.last_mode,
+        )
+        attempts = contact.attempts + 1
+        delay = self.settings.retry.delay(result.outcome)
+        if result.outcome is Outcome.HUMAN:
+            status, next_at = ContactStatus.DONE, contact.next_at
+        elif delay is None or attempts >= self.settings.retry.max_attempts:
+            status, next_at = ContactStatus.EXHAUSTED, contact.next_at
+        else:
+            status, next_at = ContactStatus.PENDING, now + delay
+        updated = replace(
+            contact, attempts=attempts, status=status, next_at=next_at, last_outcome=result.outcome
+        )
+        with contextlib.suppress(Exception):
+            await self.store.save_contact(updated)
+            await self.store.record_attempt(record)
+        self.counters[f"outcome_{result.outcome.value}"] += 1
+        await self._event("dialer.attempt", attempt_id, record.to_json())
+        self._kick.set()
+
+    async def _event(self, type_: str, subject: str, data: dict[str, Any]) -> None:
+        await self.bus.publish(new_event(type_, subject, data, self.clock.now()))
+
+    def live_stats(self) -> dict[str, Any]:
+        now = self.clock.now()
+        live, abandoned = self.ledger.totals(now)
+        return {
+            "campaign": self.settings.name,
+            "state": self.state.value,
+            "mode": self.settings.mode.value,
+            "pacing": getattr(self.pacer, "last_mode", self.pacer.name),
+            "ringing": len(self.ringing),
+            "waiting_live": self.waiting_live,
+            "answer_rate": round(self.stats.answer_rate, 4),
+            "abandon_rate_window": round(abandoned / live, 4) if live else 0.0,
+            "abandon_cap": self.settings.abandon_cap,
+            "counters": dict(self.counters),
+        }

@@ -1,0 +1,103 @@
+"""Where contacts, attempts and do-not-call numbers live: the ``DialerStore`` protocol and its in-memory form
+(the SQL form is ``ctiserver.dialer.sql``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from typing import Protocol
+
+from ctiserver.dialer.model import AttemptRecord, Contact, ContactStatus
+
+GLOBAL = ""  # the campaign key of the global do-not-call list
+_DIALLABLE = (ContactStatus.PENDING, ContactStatus.CALLBACK)
+
+
+class DialerStore(Protocol):
+    async def add_contacts(self, contacts: Iterable[Contact]) -> int: ...
+
+    async def get_contact(self, campaign: str, contact_id: str) -> Contact | None: ...
+
+    async def due(self, campaign: str, now: float, limit: int) -> list[Contact]:
+        """Pending contacts whose next attempt is due, highest priority then earliest first."""
+        ...
+
+    async def save_contact(self, contact: Contact) -> None: ...
+
+    async def contacts(self, campaign: str) -> list[Contact]: ...
+
+    async def record_attempt(self, record: AttemptRecord) -> None: ...
+
+    async def attempts(self, campaign: str) -> list[AttemptRecord]: ...
+
+    async def dnc_add(self, numbers: Iterable[str], campaign: str = GLOBAL, reason: str = "") -> int: ...
+
+    async def dnc_remove(self, number: str, campaign: str = GLOBAL) -> bool: ...
+
+    async def dnc_contains(self, number: str, campaign: str) -> bool:
+        """On the global list or on ``campaign``'s list."""
+        ...
+
+    async def dnc_list(self, campaign: str = GLOBAL) -> list[str]: ...
+
+
+class MemoryDialerStore:
+    def __init__(self) -> None:
+        self._contacts: dict[tuple[str, str], Contact] = {}
+        self._attempts: list[AttemptRecord] = []
+        self._dnc: dict[str, dict[str, str]] = {}
+
+    async def add_contacts(self, contacts: Iterable[Contact]) -> int:
+        n = 0
+        for c in contacts:
+            self._contacts[(c.campaign, c.id)] = c
+            n += 1
+        return n
+
+    async def get_contact(self, campaign: str, contact_id: str) -> Contact | None:
+        return self._contacts.get((campaign, contact_id))
+
+    async def due(self, campaign: str, now: float, limit: int) -> list[Contact]:
+        ready = [
+            c
+            for (camp, _), c in self._contacts.items()
+            if camp == campaign and c.status in _DIALLABLE and c.next_at <= now
+        ]
+        ready.sort(key=lambda c: (-c.priority, c.next_at, c.id))
+        return ready[:limit]
+
+    async def save_contact(self, contact: Contact) -> None:
+        self._contacts[(contact.campaign, contact.id)] = contact
+
+    async def contacts(self, campaign: str) -> list[Contact]:
+        return [c for (camp, _), c in self._contacts.items() if camp == campaign]
+
+    async def record_attempt(self, record: AttemptRecord) -> None:
+        self._attempts.append(record)
+
+    async def attempts(self, campaign: str) -> list[AttemptRecord]:
+        return [a for a in self._attempts if a.campaign == campaign]
+
+    async def dnc_add(self, numbers: Iterable[str], campaign: str = GLOBAL, reason: str = "") -> int:
+        book = self._dnc.setdefault(campaign, {})
+        before = len(book)
+        for n in numbers:
+            book.setdefault(n, reason)
+        return len(book) - before
+
+    async def dnc_remove(self, number: str, campaign: str = GLOBAL) -> bool:
+        return self._dnc.get(campaign, {}).pop(number, None) is not None
+
+    async def dnc_contains(self, number: str, campaign: str) -> bool:
+        return number in self._dnc.get(GLOBAL, {}) or number in self._dnc.get(campaign, {})
+
+    async def dnc_list(self, campaign: str = GLOBAL) -> list[str]:
+        return sorted(self._dnc.get(campaign, {}))
+
+
+def with_status(contact: Contact, status: ContactStatus, **changes: object) -> Contact:
+    return replace(contact, status=status, **changes)  # type: ignore[arg-type]
+
+
+def numbers(contacts: Sequence[Contact]) -> list[str]:
+    return [c.number for c in contacts]
