@@ -147,15 +147,16 @@ class AmiSession:
         self.events_on = msg.get("events", "on").lower() not in ("off", "no", "false", "0")
         self.respond(aid, "Success", "Authentication accepted")
         uptime = int(self.sim.clock.now() - self.sim.engine.booted_at)
-        self.event(
-            [
-                ("Event", "FullyBooted"),
-                ("Privilege", "system,all"),
-                ("Uptime", str(uptime)),
-                ("LastReload", str(uptime)),
-                ("Status", "Fully Booted"),
-            ]
-        )
+        if not self.sim.booting:
+            self.event(
+                [
+                    ("Event", "FullyBooted"),
+                    ("Privilege", "system,all"),
+                    ("Uptime", str(uptime)),
+                    ("LastReload", str(uptime)),
+                    ("Status", "Fully Booted"),
+                ]
+            )
         self.sim.hub.ami_sinks.append(self)
         self.sim.hub.ami(
             "SuccessfulAuth",

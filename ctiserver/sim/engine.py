@@ -279,6 +279,7 @@ class Engine:
         soft: bool = False,
         request: bool = True,
         dissolve: bool = False,
+        soft_cause: int = 32,
     ) -> None:
         """Hang ``ch`` up.
 
@@ -299,8 +300,8 @@ class Engine:
         if not request or dissolve:
             pass
         elif soft:
-            self.ami_chan("SoftHangupRequest", ch, [("Cause", "32")])
-            self.ari_chan("ChannelHangupRequest", ch, pre=[("cause", 32), ("soft", True)])
+            self.ami_chan("SoftHangupRequest", ch, [("Cause", str(soft_cause))])
+            self.ari_chan("ChannelHangupRequest", ch, pre=[("cause", soft_cause), ("soft", True)])
         elif ch.state == ChanState.UP or ch.stasis_app:
             extra = [("Cause", str(cause))] if ch.tags.get("dial_bridge") and ch.bridge is not None else []
             self.ami_chan("HangupRequest", ch, extra)
@@ -357,6 +358,15 @@ class Engine:
         ch.done.set()
         if task is not None and task is not asyncio.current_task():
             task.cancel()
+
+    def shutdown(self) -> None:
+        """``core restart now``: every channel gets a shutdown soft hangup (cause 4), then goes away."""
+        chans = sorted(self.channels.values(), key=lambda c: c.created, reverse=True)
+        for ch in chans:
+            self.ami_chan("SoftHangupRequest", ch, [("Cause", "4")])
+            self.ari_chan("ChannelHangupRequest", ch, pre=[("cause", 4), ("soft", True)])
+        for ch in chans:
+            self.hangup(ch, 16, dissolve=True)
 
     # -- stasis ------------------------------------------------------------------------------------
     def stasis_enter(self, ch: Channel, app: str, args: tuple[str, ...]) -> None:

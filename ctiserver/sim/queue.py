@@ -82,7 +82,7 @@ class Queues:
             raise QueueError("Unable to add interface to queue: No such queue")
         return q
 
-    def _qlog(self, callid: str, queue: str, agent: str, event: str, *data: str) -> None:
+    def log_fact(self, callid: str, queue: str, agent: str, event: str, *data: str) -> None:
         self.log.append("|".join([str(int(self.engine.clock.now())), callid, queue, agent, event, *data]))
 
     def member_headers(self, q: QueueState, m: Member) -> list[tuple[str, str]]:
@@ -123,7 +123,7 @@ class Queues:
         )
         q.members.append(m)
         self._member_event("QueueMemberAdded", q, m)
-        self._qlog("MANAGER", queue, m.name, "ADDMEMBER", "")
+        self.log_fact("MANAGER", queue, m.name, "ADDMEMBER", "")
         q.poke()
 
     def remove(self, queue: str, interface: str) -> None:
@@ -133,7 +133,7 @@ class Queues:
             raise QueueError("Unable to remove interface: Not there")
         q.members.remove(m)
         self._member_event("QueueMemberRemoved", q, m)
-        self._qlog("MANAGER", queue, m.name, "REMOVEMEMBER", "")
+        self.log_fact("MANAGER", queue, m.name, "REMOVEMEMBER", "")
 
     def pause(self, queue: str | None, interface: str, paused: bool, reason: str = "") -> None:
         found = False
@@ -148,7 +148,7 @@ class Queues:
             if paused:
                 m.last_pause = int(self.engine.clock.now())
             self._member_event("QueueMemberPause", q, m)
-            self._qlog(
+            self.log_fact(
                 "NONE", q.config.name, m.name, "PAUSE" if paused else "UNPAUSE", reason if paused else ""
             )
             q.poke()
@@ -211,7 +211,7 @@ class Queues:
             [("Queue", name), ("Position", str(pos)), ("Count", str(len(q.callers)))],
             privilege="agent,all",
         )
-        self._qlog(ch.id, name, "NONE", "ENTERQUEUE", "", ch.caller_num, str(pos))
+        self.log_fact(ch.id, name, "NONE", "ENTERQUEUE", "", ch.caller_num, str(pos))
         media.moh_start(engine, ch, q.config.musicclass)
 
         def leave() -> int:
@@ -244,7 +244,7 @@ class Queues:
                 privilege="agent,all",
             )
             q.abandoned += 1
-            self._qlog(ch.id, name, "NONE", "ABANDON", str(position), str(pos), str(held))
+            self.log_fact(ch.id, name, "NONE", "ABANDON", str(position), str(pos), str(held))
             leave()
 
         remove_hook = engine.on_hangup(ch, abandon)
@@ -277,7 +277,7 @@ class Queues:
             dest + info + [("HoldTime", str(held)), ("RingTime", str(ring))],
             privilege="agent,all",
         )
-        self._qlog(ch.id, name, member.name, "CONNECT", str(held), out.id, str(ring))
+        self.log_fact(ch.id, name, member.name, "CONNECT", str(held), out.id, str(ring))
         member.in_call = True
         connected_at = engine.clock.now()
         br = bridging.create(engine, bridge_type="mixing", bridge_class="basic")
@@ -299,7 +299,7 @@ class Queues:
             else:
                 event = "COMPLETEAGENT" if reason == "agent" else "COMPLETECALLER"
                 facts = [event, str(held), str(talk), str(pos)]
-            self._qlog(ch.id, name, member.name, *facts)
+            self.log_fact(ch.id, name, member.name, *facts)
             member.in_call = False
             member.calls_taken += 1
             member.last_call = int(engine.clock.now())
@@ -388,7 +388,7 @@ class Queues:
                 engine.ami_chan(
                     "AgentRingNoAnswer", ch, chan_headers(out, "Dest") + info, privilege="agent,all"
                 )
-                self._qlog(
+                self.log_fact(
                     ch.id,
                     q.config.name,
                     m.name,

@@ -95,6 +95,7 @@ class Simulator:
         self.ari_ws: set[AriWs] = set()
         self.custom_states: dict[str, str] = {}
         self.slow_responses = 0.0
+        self.booting = False
         self._runner: web.AppRunner | None = None
         self.ami_port = 0
         self.ari_port = 0
@@ -309,15 +310,14 @@ class Simulator:
         for ws in list(self.ari_ws):
             ws.abort()
 
-    async def restart(self, down_for: float = 1.5) -> None:
-        """``core restart now``: AMI ``Shutdown`` (Cleanly, Restart True), the ARI websocket dropped
-        without a close
-        frame, AMI closed ~1.1 s later, nothing listening for ``down_for`` s, then a fresh PBX (uptime
-        0, no dynamic
-        queue members, no channels) on the same ports."""
+    async def restart(self, down_for: float = 1.5, boot_time: float = 0.3) -> None:
+        """``core restart now`` as trace 12 shows: every channel hung up (soft hangup cause 4), AMI
+        ``Shutdown`` (Cleanly, Restart True); ~1.1 s later the AMI sockets close and the ARI websockets drop
+        without a close frame; new connections are accepted ``down_for`` s after the command; ``boot_time``
+        later the PBX reports PeerStatus for the registered endpoints and ``FullyBooted`` (Uptime 0). Dynamic
+        queue members and channels are gone; endpoints stay as they were (phones re-register)."""
+        self.engine.shutdown()
         self.hub.ami("Shutdown", "system,all", [("Shutdown", "Cleanly"), ("Restart", "True")])
-        for ws in list(self.ari_ws):
-            ws.abort()
         await self.clock.sleep(min(1.1, down_for))
         ami_port, ari_port = self.ami_port, self.ari_port
         await self._shutdown()
@@ -327,7 +327,26 @@ class Simulator:
         old = self.engine
         self.engine = Engine(self.config, self.clock, self.hub, self.seed + 1)
         self.engine._seq = old._seq
+        for name, ep in old.endpoints.items():
+            ep.channels.clear()
+            self.engine.endpoints[name] = ep
         self.engine.queues.log = old.queues.log
-        self.engine.queues._qlog("NONE", "NONE", "NONE", "QUEUESTART", "")
+        self.engine.queues.log_fact("NONE", "NONE", "NONE", "QUEUESTART", "")
+        self.booting = True
         await self.clock.sleep(max(0.0, down_for - 1.1))
         await self._listen(ami_port, ari_port)
+        await self.clock.sleep(boot_time)
+        for ep in self.engine.endpoints.values():
+            if ep.registered:
+                self.hub.ami(
+                    "PeerStatus",
+                    "system,all",
+                    [("ChannelType", ep.tech), ("Peer", ep.name), ("PeerStatus", "Reachable")],
+                )
+        self.engine.booted_at = self.clock.now()
+        self.hub.ami(
+            "FullyBooted",
+            "system,all",
+            [("Status", "Fully Booted"), ("Uptime", "0"), ("LastReload", "0")],
+        )
+        self.booting = False

@@ -126,6 +126,7 @@ class AriProbe:
         self._task: asyncio.Task[None] | None = None
         self.ws: aiohttp.ClientWebSocketResponse | None = None
         self.closed = asyncio.Event()
+        self.close_frame = False
 
     async def connect(self, app: str = "ctiserver", subscribe_all: bool = False) -> None:
         url = f"{self.base}/events?app={app}&subscribeAll={'true' if subscribe_all else 'false'}"
@@ -136,6 +137,8 @@ class AriProbe:
         assert self.ws is not None
         try:
             async for msg in self.ws:
+                if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING):
+                    self.close_frame = True
                 if msg.type == aiohttp.WSMsgType.TEXT:
                     async with self._cond:
                         self.events.append(json.loads(msg.data))

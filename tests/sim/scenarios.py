@@ -6,6 +6,7 @@ and agents in place of sipp/baresip."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,7 @@ class Ctx:
     ari: AriProbe
     clock: ScaledClock
     t0: float
+    after: AmiProbe | None = None  # the AMI connection re-opened after a restart (12)
 
     async def at(self, t: float) -> None:
         await self.clock.sleep(t - (self.clock.monotonic() - self.t0))
@@ -262,3 +264,36 @@ SCENARIOS.update(
 PRESETUP: dict[str, Callable[[Simulator], None]] = {
     "07-blind-transfer": lambda sim: sim.engine.queues.add("support", "PJSIP/1001", "Agent 1001"),
 }
+
+
+async def s12(c: Ctx) -> None:
+    c.sim.agent("1001", answer_after=0.05)
+    await c.at(0.619)
+    await c.ami.action("QueueAdd", QUEUE_ADD)
+    call = c.sim.place_call(**CALLER, to="200")
+    await call.placed.wait()
+    await _connected(c, call.channel_id)
+    await c.at(2.736)
+    restart = asyncio.ensure_future(c.sim.restart())
+    await c.ami.closed.wait()
+    await c.ari.closed.wait()
+    assert not c.ari.close_frame, "Asterisk drops the ARI websocket without a close frame"
+    after = AmiProbe()
+    c.after = after
+    while True:  # the driver reconnects every 0.1 s, as the recording driver did
+        try:
+            await after.connect(c.sim.ami_port)
+            break
+        except OSError:
+            await c.clock.sleep(0.1)
+    await after.wait_event("FullyBooted")
+    await restart
+    status, info = await c.ari.req("GET", "/asterisk/info")
+    assert status == 200 and info["system"]["version"].startswith("22.")
+    status, _ = await c.ari.req("GET", "/channels")
+    assert call.done.is_set()
+    await after.action("Logoff")
+    await after.close()
+
+
+SCENARIOS["12-asterisk-restart"] = s12

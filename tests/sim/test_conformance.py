@@ -33,8 +33,11 @@ async def replay(scenario: str, tmp_path: object) -> tuple[list, list]:
             ctx = Ctx(sim, ami, ari, clock, clock.monotonic())
             await asyncio.wait_for(SCENARIOS[scenario](ctx), 60)
             await ctx.clock.sleep(0.5)
-            await ami.action("Logoff")
+            if not ami.closed.is_set():
+                await ami.action("Logoff")
             after_login = ami.messages[1:]
+            if ctx.after is not None:
+                after_login = [*after_login, *ctx.after.messages[1:]]
             return after_login, list(ari.events)
         finally:
             await ami.close()
@@ -45,16 +48,21 @@ async def replay(scenario: str, tmp_path: object) -> tuple[list, list]:
 async def test_scenario_conforms(scenario: str, tmp_path: object) -> None:
     ami_events, ari_events = await replay(scenario, tmp_path)
     recorded = conformance.read_ami(TRACES / scenario / "ami.raw")
+    if (TRACES / scenario / "ami-after.raw").exists():
+        recorded += conformance.read_ami(TRACES / scenario / "ami-after.raw")
     diffs = conformance.compare_ami(recorded, ami_events)
     diffs += conformance.compare_ari(conformance.read_ari(TRACES / scenario / "ari-events.jsonl"), ari_events)
     assert not diffs, "\n".join(diffs)
     assert get(ami_events[-1], "Response") == "Goodbye"
+    assert not [m for m in ami_events if get(m, "Response") == "Error" and scenario != "07-blind-transfer"]
 
 
 def test_comparison_detects_differences() -> None:
     """The comparator is not vacuous: a recorded stream equals itself, and each kind of change is reported."""
     scenario = "04-queue-answered"
     recorded = conformance.read_ami(TRACES / scenario / "ami.raw")
+    if (TRACES / scenario / "ami-after.raw").exists():
+        recorded += conformance.read_ami(TRACES / scenario / "ami-after.raw")
     assert conformance.compare_ami(recorded, recorded) == []
     without_hangup = [m for m in recorded if get(m, "Event") != "Hangup"]
     assert any("event order" in d for d in conformance.compare_ami(recorded, without_hangup))
