@@ -120,6 +120,7 @@ class AcdConfig(_Model):
     missed_reason: str = "missed"
     unreachable_reason: str = "unreachable"
     observer: bool = False  # track app_queue from AMI as well
+    transfer_context: str = "from-agents"  # dialplan context for transfers to numbers
 
     @model_validator(mode="after")
     def _consistent(self) -> AcdConfig:

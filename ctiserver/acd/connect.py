@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -42,7 +42,8 @@ class OfferResult(StrEnum):
     UNREACHABLE = "unreachable"
     CALLER_GONE = "caller_gone"
     CUSTOMER_FAILED = "customer_failed"  # a call-back whose customer did not answer
-    REQUEUE = "requeue"  # transferred back into the ACD while talking
+    REQUEUE = "requeue"  # blind-transferred back into the ACD (a queue or one agent)
+    TRANSFERRED = "transferred"  # blind-transferred to a number outside the ACD
 
 
 @dataclass(slots=True)
@@ -56,6 +57,8 @@ class Talk:
     bridge_id: str
     ended: asyncio.Event
     result: OfferResult = OfferResult.TALKED
+    changed: asyncio.Event = field(default_factory=asyncio.Event)  # channels swapped (attended transfer)
+    consult: tuple[str, str | None] | None = None  # (channel, agent id) being consulted
 
 
 class Connector:
@@ -213,26 +216,41 @@ class Connector:
         talk = Talk(entry, agent.id, caller, agent_channel, bridge, asyncio.Event())
         self.talks[entry.call_id] = talk
         try:
-            ends: list[asyncio.Task[Any]] = [
-                asyncio.create_task(self._control.wait_hangup(ch)) for ch in (caller, agent_channel)
-            ]
-            ends.append(asyncio.create_task(talk.ended.wait()))
-            await asyncio.wait(ends, return_when=asyncio.FIRST_COMPLETED)
-            for t in ends:
-                t.cancel()
+            await self._until_over(talk)
         finally:
             self.talks.pop(entry.call_id, None)
             if recording is not None and self._recorder is not None:
                 with contextlib.suppress(ControlError):
                     await self._recorder.finished(recording)
-            await self._hangup(agent_channel)
-            if talk.result is OfferResult.TALKED:
-                await self._hangup(caller)
+            if talk.consult is not None:
+                await self._hangup(talk.consult[0])
+            await self._hangup(talk.agent_channel)
+            handed_on = talk.result is OfferResult.REQUEUE or (
+                talk.result is OfferResult.TRANSFERRED and entry.transfer_number is not None
+            )
+            if not handed_on:
+                await self._hangup(talk.caller_channel)
             else:
                 with contextlib.suppress(ControlError):
                     await self._control.remove_from_bridge(bridge, caller)
             await self._destroy(bridge)
         return talk.result
+
+    async def _until_over(self, talk: Talk) -> None:
+        """Until the caller or the agent hangs up, or a transfer ends the talk; an attended transfer swaps
+        the agent's channel and the watch goes on with the new one."""
+        while True:
+            talk.changed.clear()
+            ends: list[asyncio.Task[Any]] = [
+                asyncio.create_task(self._control.wait_hangup(ch))
+                for ch in (talk.caller_channel, talk.agent_channel)
+            ]
+            ends += [asyncio.create_task(talk.ended.wait()), asyncio.create_task(talk.changed.wait())]
+            await asyncio.wait(ends, return_when=asyncio.FIRST_COMPLETED)
+            for t in ends:
+                t.cancel()
+            if not talk.changed.is_set() or talk.ended.is_set():
+                return
 
     async def _free(self, agent: Agent) -> None:
         if agent.state in (AgentState.RESERVED, AgentState.RINGING):

@@ -53,6 +53,9 @@ class Entry:
     hold_task: asyncio.Task[None] | None = None
     announced: int = 0
     legs: list[str] = field(default_factory=list)  # agent legs that served this call (transfer legs too)
+    transfer_to: tuple[str, str | None] | None = None  # blind transfer back into the ACD: (queue, agent)
+    transfer_number: str | None = None  # blind transfer out of the ACD
+    final_agent: str | None = None  # who has the caller after an attended transfer
 
     @property
     def call_id(self) -> str:

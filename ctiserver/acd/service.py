@@ -24,6 +24,7 @@ from ctiserver.acd.hold import Hold
 from ctiserver.acd.persist import AgentStateStore
 from ctiserver.acd.routing import Waiting, assign, available, estimated_wait, position, qualifies
 from ctiserver.acd.stats import QueueStats
+from ctiserver.acd.transfer import Transfers
 from ctiserver.clock import Clock
 from ctiserver.control import CallControl, ControlError
 from ctiserver.events import Bus, new_event
@@ -38,7 +39,7 @@ class UnknownQueue(KeyError):
     pass
 
 
-class AcdService(AgentDesk):
+class AcdService(AgentDesk, Transfers):
     def __init__(
         self,
         config: AcdConfig,
@@ -400,15 +401,66 @@ class AcdService(AgentDesk):
             if not entry.done.done():
                 entry.done.set_result(QueueResult(Outcome.CALLBACK, cfg.name, 0.0, agent.id))
             return
+        if entry.final_agent is not None:  # attended transfer: the last agent wraps up now
+            agent = self.agents.get(entry.final_agent)
         await self._end_talk(agent, cfg, started)
-        if result is OfferResult.REQUEUE:
-            return  # the transfer already put the entry back / elsewhere
+        if result is OfferResult.REQUEUE and entry.transfer_to is not None:
+            await self._requeue(entry, *entry.transfer_to)
+            return
+        if result is OfferResult.TRANSFERRED:
+            self.stats[cfg.name].transferred += 1
+            if entry.transfer_number is not None and entry.channel_id is not None:
+                with contextlib.suppress(ControlError):
+                    await self._control.continue_in_dialplan(
+                        entry.channel_id, self.config.transfer_context, entry.transfer_number
+                    )
+            if not entry.done.done():
+                entry.done.set_result(QueueResult(Outcome.TRANSFERRED, cfg.name, 0.0, agent.id))
+            return
         waited = started - entry.waiting.entered
         if not entry.done.done():
             entry.done.set_result(QueueResult(Outcome.ANSWERED, cfg.name, waited, agent.id))
 
-    async def _end_talk(self, agent: Agent, cfg: QueueConfig, started: float) -> None:
-        self.stats[cfg.name].handled(self._clock.monotonic() - started)
+    async def _requeue(self, entry: Entry, queue: str, only: str | None) -> None:
+        """A blind transfer into a queue (or to one agent): the caller waits again, data and call id kept."""
+        cfg = self.queue_config(queue)
+        w = entry.waiting
+        src = w.queue
+        w.queue, w.strategy, w.relax, w.only = cfg.name, cfg.strategy, cfg.relax, only
+        w.requirements = {} if only else dict(cfg.requirements)
+        w.queue_entered, w.seq = self._clock.monotonic(), next(self._seq)
+        w.excluded.clear()
+        entry.transfer_to = None
+        self.stats[src].transferred += 1
+        self.stats[cfg.name].entered += 1
+        await self._event(
+            "queue.entered",
+            entry.call_id,
+            {
+                "queue": cfg.name,
+                "from": src,
+                "agent": only,
+                "transfer": True,
+                "attached": dict(entry.attached),
+            },
+        )
+        await self._add_waiting(entry)
+
+    async def _release(self, agent_id: str) -> None:
+        agent = self.agents.get(agent_id)
+        if agent.state is AgentState.ON_CALL:
+            queue = agent.status.call_id and self._queue_of(agent.status.call_id)
+            await self._end_talk(
+                agent, self.queue_config(queue or self.config.queues[0].name), self._clock.monotonic()
+            )
+
+    def _queue_of(self, call_id: str) -> str | None:
+        talk = self.connector.talks.get(call_id)
+        return talk.entry.waiting.queue if talk is not None else None
+
+    async def _end_talk(self, agent: Agent, cfg: QueueConfig, started: float | None) -> None:
+        if started is not None:
+            self.stats[cfg.name].handled(self._clock.monotonic() - started)
         if agent.state is not AgentState.ON_CALL:
             return
         wrap = cfg.wrapup
