@@ -38,6 +38,7 @@ class RedisStreamBus(InMemoryBus):
         self._script: Any = None
         self._last_id = "0-0"
         self.received = 0
+        self._stopping = False
 
     async def __aenter__(self) -> RedisStreamBus:
         self._redis = aioredis.from_url(self.url)
@@ -48,7 +49,12 @@ class RedisStreamBus(InMemoryBus):
         self._seq = int(seq or 0)
         return self
 
+    def stop(self) -> None:
+        """Make ``run`` return (within one ``XREAD`` block, 1 s)."""
+        self._stopping = True
+
     async def __aexit__(self, *exc: object) -> None:
+        self._stopping = True
         if self._redis is not None:
             await self._redis.aclose()
             self._redis = None
@@ -69,13 +75,15 @@ class RedisStreamBus(InMemoryBus):
 
     async def run(self) -> None:
         """The reader: deliver every stream entry, in stream order, to this daemon's listeners/subscribers."""
-        while self._redis is not None:
+        while self._redis is not None and not self._stopping:
             try:
                 reply: Any = await self._redis.xread({self.stream: self._last_id}, count=1000, block=1000)
-            except aioredis.ConnectionError:
+            except (aioredis.ConnectionError, aioredis.TimeoutError):
                 task = asyncio.current_task()
                 if task is not None and task.cancelling():
                     raise asyncio.CancelledError from None
+                if self._stopping:
+                    return
                 log.warning("redis stream read failed; retrying")
                 await asyncio.sleep(0.5)
                 continue

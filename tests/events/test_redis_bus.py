@@ -39,9 +39,9 @@ async def test_two_daemons_see_one_ordered_feed(redis_url: str) -> None:
             stamped = await asyncio.gather(*pubs)
             await wait_for(lambda: len(seen_a) == 50 and len(seen_b) == 50)
         finally:
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            a.stop()
+            b.stop()
+            await asyncio.gather(*tasks)
         assert sorted(e.seq for e in stamped) == list(range(1, 51))
         assert [e.id for e in seen_a] == [e.id for e in seen_b]
         assert [e.seq for e in seen_a] == list(range(1, 51))
@@ -67,6 +67,6 @@ async def test_a_daemon_started_later_continues_the_sequence_and_logs_it(redis_u
             assert ev.seq == 4
             await wait_for(lambda: log.last_seq == 4)
         finally:
-            reader.cancel()
-            await asyncio.gather(reader, return_exceptions=True)
+            late.stop()
+            await reader
     assert [e.seq for e in await log.replay(0)] == [4]
