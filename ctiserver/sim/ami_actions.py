@@ -223,7 +223,7 @@ async def _originate(
     if is_async:
         s.respond(aid, "Success", "Originate successfully queued")
     try:
-        await asyncio.wait_for(asyncio.shield(answered), timeout)
+        await engine.wait_for(answered, timeout)
     except TimeoutError:
         dial_event(engine, "DialEnd", ch, dialstring, status="NOANSWER")
         engine.hangup(ch, 19, request=False)

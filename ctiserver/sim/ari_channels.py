@@ -118,7 +118,7 @@ async def _originated(
     ch.tags["on_answer"] = lambda c: answered.done() or answered.set_result(True)
     start_far_end(engine, ch)
     try:
-        await asyncio.wait_for(asyncio.shield(answered), ring_timeout if ring_timeout > 0 else None)
+        await engine.wait_for(answered, ring_timeout if ring_timeout > 0 else None)
     except TimeoutError:
         ch.tags.pop("task", None)
         ch.tech_cause = 480  # the far end is sent CANCEL; Asterisk records 480 Temporarily Unavailable

@@ -220,7 +220,7 @@ class Dialplan:
 
         remove = engine.on_hangup(ch, caller_gone)
         try:
-            winner = await asyncio.wait_for(asyncio.shield(answered), timeout)
+            winner = await engine.wait_for(answered, timeout)
         except TimeoutError:
             remove()
             for out, _ds in outs:

@@ -115,6 +115,19 @@ class Engine:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
+    async def wait_for(self, fut: asyncio.Future[Any], limit: float | None) -> Any:
+        """``asyncio.wait_for`` on the simulator's clock (raises TimeoutError; ``fut`` is not cancelled)."""
+        if limit is None:
+            return await asyncio.shield(fut)
+        sleeper = asyncio.ensure_future(self.clock.sleep(limit))
+        try:
+            await asyncio.wait({fut, sleeper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+        if fut.done():
+            return fut.result()
+        raise TimeoutError
+
     def next_seq(self) -> int:
         n = self._seq
         self._seq += 1

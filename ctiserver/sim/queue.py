@@ -366,7 +366,7 @@ class Queues:
             out.tags["on_answer"] = on_answer
             start_far_end(engine, out)
         try:
-            winner = await asyncio.wait_for(asyncio.shield(answered), q.config.timeout)
+            winner = await engine.wait_for(answered, q.config.timeout)
         except TimeoutError:
             winner = None
         remove()

@@ -132,7 +132,7 @@ async def test_ringall_rings_every_free_member(sim: Simulator, ami: AmiProbe) ->
     late = sim.agent("1007", answer_after=None)
     await _add(ami, "support", "PJSIP/1006")
     await _add(ami, "support", "PJSIP/1007")
-    call = sim.place_call(to="200", hangup_after=5)
+    call = sim.place_call(to="200", hangup_after=2)
     await ami.wait(lambda m: get(m, "Event") == "AgentCalled" and get(m, "Interface") == "PJSIP/1007")
     await ami.wait(lambda m: get(m, "Event") == "AgentCalled" and get(m, "Interface") == "PJSIP/1006")
     await ami.wait(
