@@ -1,0 +1,24 @@
+"""The PBX component for the composition root: one ``PbxNode`` (AMI + ARI) from ``config.pbx``, provided as
+``PbxNode``, ``AmiClient`` and ``AriClient`` for the components after it."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+from ctiserver.pbx.ami.client import AmiClient
+from ctiserver.pbx.ari.client import AriClient
+from ctiserver.pbx.node import PbxNode
+
+if TYPE_CHECKING:
+    from ctiserver.app import AppContext
+
+
+@contextlib.asynccontextmanager
+async def component(ctx: AppContext) -> AsyncIterator[None]:
+    async with PbxNode(ctx.config.pbx, ctx.clock) as node:
+        ctx.provide(node)
+        ctx.provide(node.ami, as_type=AmiClient)
+        ctx.provide(node.ari, as_type=AriClient)
+        yield
