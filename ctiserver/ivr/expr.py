@@ -78,6 +78,15 @@ def _template(source: str) -> Any:
     return ENV.from_string(source)
 
 
+def warm(expressions: list[str], templates: list[str]) -> None:
+    """Compile ahead of the first call (a script being activated), so no call pays for it."""
+    for e in expressions:
+        _expression(e)
+    for t in templates:
+        if is_template(t):
+            _template(t)
+
+
 def evaluate(source: str, context: Mapping[str, Any]) -> Any:
     return _expression(source)(**context)
 

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ctiserver.clock import Clock
+from ctiserver.ivr import expr
 from ctiserver.ivr.diagnostics import Diagnostic, ScriptInvalid
+from ctiserver.ivr.nodes import Branch
 from ctiserver.ivr.script import Script, parse, version_of
 from ctiserver.ivr.validate import SUFFIXES, validate_text
 from ctiserver.logs import get_logger
@@ -49,6 +51,12 @@ def _write(path: Path, text: str) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
+
+
+def _warm(script: Script) -> None:
+    exprs = [c.when for node in script.nodes.values() if isinstance(node, Branch) for c in node.conditions]
+    templates = [v for node in script.nodes.values() for _, v in (*node.templates(), *node.media())]
+    expr.warm(exprs, templates)
 
 
 class ScriptRegistry:
@@ -132,6 +140,7 @@ class ScriptRegistry:
             return script
 
     def _activate(self, path: Path, script: Script) -> None:
+        _warm(script)
         old_name = self._by_file.get(path)
         if old_name is not None and old_name != script.name:
             self._scripts.pop(old_name, None)
