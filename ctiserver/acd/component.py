@@ -8,7 +8,7 @@ import contextlib
 import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ctiserver.acd.config import AcdConfig
 from ctiserver.acd.ivr_target import AcdQueueTarget
@@ -53,6 +53,18 @@ def ami_client(ctx: AppContext) -> Any:
     return getattr(node, "ami", None)
 
 
+def with_progress(ctx: AppContext, control: CallControl) -> CallControl:
+    """Over ARI, dial agents through ``ProgressControl`` so the screen-pop fires when the phone rings."""
+    from ctiserver.control.ari import AriCallControl
+    from ctiserver.control.ari_dial import ProgressControl
+    from ctiserver.control.ari_link import AriLink
+
+    link = ctx.maybe(AriLink)
+    if isinstance(control, AriCallControl) and link is not None:
+        return cast(CallControl, ProgressControl(control, link))
+    return control
+
+
 def recorder(ctx: AppContext) -> Any:
     from ctiserver.recording.service import RecordingService
 
@@ -86,6 +98,7 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
     ami = ami_client(ctx)
     async with contextlib.AsyncExitStack() as stack:
         if control is not None:
+            control = with_progress(ctx, control)
             acd = await stack.enter_async_context(
                 AcdService(cfg, control, ctx.clock, bus, store, recorder(ctx))
             )

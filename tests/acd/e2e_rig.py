@@ -1,0 +1,138 @@
+"""The end-to-end rig: the simulator (AMI+ARI on 127.0.0.1), our ARI link + call control + Stasis router,
+the ACD and recording services, and a small ``did`` handler in place of the IVR (DID 100 easy, 101 hard)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+from ctiserver.acd.config import AcdConfig
+from ctiserver.acd.ivr_target import AcdQueueTarget
+from ctiserver.acd.persist import MemoryAgentStore
+from ctiserver.acd.service import AcdService
+from ctiserver.config import AriConfig
+from ctiserver.control import CallControl
+from ctiserver.control.ari import AriCallControl
+from ctiserver.control.ari_dial import ProgressControl
+from ctiserver.control.ari_link import AriLink
+from ctiserver.control.router import Incoming, StasisRouter
+from ctiserver.events import DomainEvent, InMemoryBus
+from ctiserver.ivr.ports import QueueRequest as IvrQueueRequest
+from ctiserver.recording.config import RecordingConfig
+from ctiserver.recording.meta import MemoryRecordingStore
+from ctiserver.recording.service import RecordingService
+from ctiserver.sim.config import EndpointConfig, SimConfig, Step, _default_dialplan, _default_endpoints
+from ctiserver.sim.simulator import Simulator
+from tests.acd.clocks import FastClock
+
+JUNIORS = [str(n) for n in range(2001, 2013)]  # billing 3
+SPECIALISTS = [str(n) for n in range(2013, 2021)]  # billing 8 + tech 9
+DID_QUEUE = {"100": "easy", "101": "hard"}
+
+
+def sim_config(recordings: Path) -> SimConfig:
+    agents = tuple(
+        EndpointConfig(name=n, callerid_name=f"Agent {n}", callerid_num=n) for n in JUNIORS + SPECIALISTS
+    )
+    customer = EndpointConfig(name="customer", callerid_num="5550999", answer_after=0.5, hangup_after=2.0)
+    dialplan = _default_dialplan()
+    dialplan["from-external"]["101"] = (Step(app="Stasis", data="${CTI_APP},did,101"), Step(app="Hangup"))
+    return SimConfig(
+        endpoints=_default_endpoints() + agents + (customer,),
+        dialplan=dialplan,
+        recordings_dir=str(recordings),
+    )
+
+
+def acd_config(**over: Any) -> AcdConfig:
+    agents = [{"id": n, "device": f"PJSIP/{n}", "skills": {"billing": 3}, "login": True} for n in JUNIORS]
+    agents += [
+        {"id": n, "device": f"PJSIP/{n}", "skills": {"billing": 8, "tech": 9}, "login": True}
+        for n in SPECIALISTS
+    ]
+    queues = [
+        {
+            "name": "easy",
+            "requirements": {"billing": 2},
+            "strategy": "least_skilled",
+            "wrapup": 1.5,
+            "ring_timeout": 4,
+            "callback": {"enabled": True, "endpoint": "PJSIP/customer", "offer_media": []},
+        },
+        {
+            "name": "hard",
+            "requirements": {"tech": 7},
+            "strategy": "best_skill",
+            "wrapup": 2.0,
+            "ring_timeout": 4,
+            "relax": [{"after": 15, "requirements": {}, "strategy": "best_skill"}],
+        },
+    ]
+    return AcdConfig.model_validate(
+        {"skills": ["billing", "tech"], "agents": agents, "queues": queues, **over}
+    )
+
+
+@dataclass
+class Rig:
+    sim: Simulator
+    acd: AcdService
+    recordings: RecordingService
+    control: AriCallControl
+    events: list[DomainEvent]
+    clock: FastClock
+
+    def of(self, *types: str) -> list[DomainEvent]:
+        return [e for e in self.events if e.type in types]
+
+
+@contextlib.asynccontextmanager
+async def rig(tmp: Path, factor: float = 6.0, acd: AcdConfig | None = None) -> AsyncIterator[Rig]:
+    clock = FastClock(factor)
+    async with Simulator(sim_config(tmp / "rec"), clock=clock) as sim:
+        async with AriLink(AriConfig(url=sim.ari_url), clock) as link, StasisRouter() as router:
+            base = AriCallControl(link, clock, router=router)
+            link.on_event(base.feed)
+            control = cast(CallControl, ProgressControl(base, link))
+            await asyncio.wait_for(link.connected.wait(), 10)
+            bus = InMemoryBus()
+            events: list[DomainEvent] = []
+            bus.listeners.append(events.append)
+            rec = RecordingService(
+                RecordingConfig(directory=str(tmp / "rec"), wait_for_file=10.0),
+                control,
+                clock,
+                bus,
+                MemoryRecordingStore(),
+            )
+            async with AcdService(
+                acd or acd_config(), control, clock, bus, MemoryAgentStore(), rec
+            ) as service:
+                target = AcdQueueTarget(service, control)
+
+                async def did(incoming: Incoming) -> None:
+                    await control.answer(incoming.channel_id)
+                    queue = DID_QUEUE[incoming.args[1]]
+                    await target.enqueue(
+                        IvrQueueRequest(
+                            call_id=incoming.channel_id,
+                            channel_id=incoming.channel_id,
+                            queue=queue,
+                            skills={},
+                            priority=None,
+                            announcements=(),
+                            attached={"did": incoming.args[1]},
+                            caller_number=incoming.caller_number,
+                            language="en",
+                        )
+                    )
+
+                router.register("did", did)
+                try:
+                    yield Rig(sim, service, rec, base, events, clock)
+                finally:
+                    await target.close()

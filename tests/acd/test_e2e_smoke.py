@@ -1,0 +1,66 @@
+"""One call at a time over the wire: ringing → screen-pop → answer → bridge → recording → wrap-up; RONA;
+caller hanging up while the agent's phone rings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ctiserver.acd.agent_state import AgentState
+from ctiserver.recording.meta import RecState
+from tests.acd.clocks import wait_for
+from tests.acd.e2e_rig import JUNIORS, SPECIALISTS, rig
+
+
+async def test_one_easy_call_end_to_end(tmp_path: Path) -> None:
+    async with rig(tmp_path, factor=4.0) as r:
+        for n in JUNIORS[1:] + SPECIALISTS:
+            await r.acd.pause(n, "break")
+        agent = JUNIORS[0]
+        call = r.sim.place_call(from_number="5550100", from_name="Test Caller", to="100", hangup_after=6.0)
+        await wait_for(lambda: bool(r.of("agent.answered")))
+        types = [e.type for e in r.of("agent.offered", "agent.ringing", "agent.answered")]
+        assert types == ["agent.offered", "agent.ringing", "agent.answered"]
+        ring = r.of("agent.ringing")[0]
+        assert ring.data["agent"] == agent and ring.data["attached"] == {"did": "100", "ivr_path": []}
+        assert ring.data["caller_number"] == "5550100" and ring.subject == call.channel_id
+        leg = r.sim.engine.channels[ring.data["channel"]]
+        assert (
+            leg.linkedid == call.channel.linkedid if call.channel else False
+        )  # originator kept the linkedid
+        await wait_for(call.done.is_set)
+        await wait_for(lambda: r.acd.agents.get(agent).state is AgentState.WRAP_UP)
+        await wait_for(lambda: bool(r.of("recording.ready")))
+        meta = r.of("recording.ready")[0].data
+        assert meta["state"] == RecState.DONE.value and meta["call_id"] == call.channel_id
+        assert meta["size"] > 44 and 3.0 < meta["duration"] < 8.0
+        assert Path(meta["path"]).name == f"{call.channel_id}-1.wav"
+        await wait_for(lambda: r.acd.agents.get(agent).state is AgentState.READY)
+        states = [e.data["state"] for e in r.of("agent.state") if e.subject == agent]
+        assert states[-5:] == ["reserved", "ringing", "on_call", "wrap_up", "ready"]
+
+
+async def test_rona_and_abandon_while_ringing(tmp_path: Path) -> None:
+    async with rig(tmp_path, factor=4.0) as r:
+        for n in JUNIORS[2:] + SPECIALISTS:
+            await r.acd.pause(n, "break")
+        r.sim.agent(JUNIORS[0], answer_after=None)  # never answers: RONA after the ring timeout
+        r.sim.agent(JUNIORS[1], answer_after=1.0)
+        await r.acd.pause(JUNIORS[1], "break")
+        call = r.sim.place_call(from_number="5550100", to="100", hangup_after=30.0)
+        await wait_for(lambda: r.acd.agents.get(JUNIORS[0]).status.reason == "missed")
+        await r.acd.ready(JUNIORS[1])
+        await wait_for(lambda: r.acd.agents.get(JUNIORS[1]).state is AgentState.ON_CALL)
+        assert [e.data["why"] for e in r.of("queue.requeued")] == ["missed"]
+        call.hangup()
+        await wait_for(lambda: r.acd.agents.get(JUNIORS[1]).state is AgentState.WRAP_UP)
+        # now a caller who hangs up while the only free agent's phone rings
+        r.sim.agent(JUNIORS[1], answer_after=None)
+        await wait_for(lambda: r.acd.agents.get(JUNIORS[1]).state is AgentState.READY)
+        call2 = r.sim.place_call(from_number="5550101", to="100", hangup_after=30.0)
+        await wait_for(lambda: r.acd.agents.get(JUNIORS[1]).state is AgentState.RINGING)
+        call2.hangup()
+        await wait_for(lambda: r.acd.agents.get(JUNIORS[1]).state is AgentState.READY)
+        await wait_for(
+            lambda: not any(c.endpoint == f"PJSIP/{JUNIORS[1]}" for c in r.sim.engine.channels.values())
+        )
+        assert r.acd.stats["easy"].abandoned == 1
