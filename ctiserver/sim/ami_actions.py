@@ -98,8 +98,8 @@ async def _hangup(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[t
     if target.startswith("/") and target.endswith("/") and len(target) > 2:
         rx = re.compile(target[1:-1])
         chans = [c for c in s.sim.engine.channels.values() if rx.search(c.name)]
-        for ch in chans:
-            s.sim.engine.hangup(ch, cause, soft=True)
+        for each in chans:
+            s.sim.engine.hangup(each, cause, soft=True)
         s.respond(aid, "Success", f"{len(chans)} channels hung up.")
         return
     ch = find_channel(s, target)
@@ -222,30 +222,37 @@ async def _originate(
     start_far_end(engine, ch)
     if is_async:
         s.respond(aid, "Success", "Originate successfully queued")
-    try:
-        await engine.wait_for(answered, timeout)
-    except TimeoutError:
-        dial_event(engine, "DialEnd", ch, dialstring, status="NOANSWER")
-        engine.hangup(ch, 19, request=False)
+
+    async def outcome() -> None:
+        try:
+            await engine.wait_for(answered, timeout)
+        except TimeoutError:
+            dial_event(engine, "DialEnd", ch, dialstring, status="NOANSWER")
+            engine.hangup(ch, 19, request=False)
+            if is_async:
+                response(False, None, 3)
+            else:
+                s.respond(aid, "Error", "Originate failed")
+            return
         if is_async:
-            response(False, None, 3)
+            response(True, ch, 4)
         else:
-            s.respond(aid, "Error", "Originate failed")
-        return
-    if is_async:
-        response(True, ch, 4)
+            s.respond(aid, "Success", "Originate successfully queued")
+        dial_event(engine, "DialEnd", ch, dialstring, status="ANSWER")
+        if app:
+            ch.context, ch.exten, ch.priority = "", "s", 1
+            engine.newexten(ch, app, app_data)
+            if app.lower() == "stasis":
+                name, *args = app_data.split(",")
+                ch.tags["task"] = engine.spawn(_stasis_only(s, ch, name, tuple(args)))
+            return
+        ch.context, ch.exten, ch.priority = context, exten, priority
+        engine.dialplan.start(ch)
+
+    if is_async:  # Asterisk runs an async originate on its own thread: the manager session goes on
+        engine.spawn(outcome(), name=f"sim:originate:{ch.name}")
     else:
-        s.respond(aid, "Success", "Originate successfully queued")
-    dial_event(engine, "DialEnd", ch, dialstring, status="ANSWER")
-    if app:
-        ch.context, ch.exten, ch.priority = "", "s", 1
-        engine.newexten(ch, app, app_data)
-        if app.lower() == "stasis":
-            name, *args = app_data.split(",")
-            ch.tags["task"] = engine.spawn(_stasis_only(s, ch, name, tuple(args)))
-        return
-    ch.context, ch.exten, ch.priority = context, exten, priority
-    engine.dialplan.start(ch)
+        await outcome()
 
 
 async def _stasis_only(s: AmiSession, ch: Channel, app: str, args: tuple[str, ...]) -> None:

@@ -86,7 +86,7 @@ class AmiSession:
             key, sep, value = line.partition(":")
             if sep:
                 headers.append((key.strip(), value.strip()))
-        msg = {}
+        msg: dict[str, str] = {}
         for k, v in headers:
             msg.setdefault(k.lower(), v)
         action = msg.get("action", "").lower()

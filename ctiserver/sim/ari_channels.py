@@ -115,7 +115,12 @@ async def _originated(
 ) -> None:
     answered: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
     ch.tags["on_ringing"] = lambda c: dial_event(engine, "DialState", c, dialstring, status="RINGING")
-    ch.tags["on_answer"] = lambda c: answered.done() or answered.set_result(True)
+
+    def on_answer(_: Channel) -> None:
+        if not answered.done():
+            answered.set_result(True)
+
+    ch.tags["on_answer"] = on_answer
     start_far_end(engine, ch)
     try:
         await engine.wait_for(answered, ring_timeout if ring_timeout > 0 else None)
