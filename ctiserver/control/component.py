@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ctiserver.control import CallControl, ControlError
 from ctiserver.control.ari import AriCallControl
 from ctiserver.control.ari_link import AriLink
 from ctiserver.control.router import Incoming, StasisRouter
 from ctiserver.logs import get_logger
+from ctiserver.pbx.ari.client import AriClient
 
 if TYPE_CHECKING:
     from ctiserver.app import AppContext
@@ -25,7 +26,14 @@ log = get_logger(__name__)
 @contextlib.asynccontextmanager
 async def component(ctx: AppContext) -> AsyncIterator[None]:
     ari_config = ctx.config.pbx.ari
-    async with AriLink(ari_config, ctx.clock) as link, StasisRouter() as router:  # handlers stop first
+    async with contextlib.AsyncExitStack() as stack:
+        # One events WebSocket per Stasis app: a second one would take the app over (ApplicationReplaced).
+        # Use the PBX node's AriClient when the pbx component runs; the small AriLink otherwise.
+        shared = ctx.maybe(AriClient)
+        link: Any = shared
+        if link is None:
+            link = await stack.enter_async_context(AriLink(ari_config, ctx.clock))
+        router = await stack.enter_async_context(StasisRouter())  # handlers stop first
         control = AriCallControl(link, ctx.clock, app=ari_config.app, router=router)
 
         async def unrouted(incoming: Incoming) -> None:
@@ -33,7 +41,10 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
                 await control.hangup(incoming.channel_id)
 
         router.unrouted = unrouted
-        link.on_event(control.feed)
+        if shared is not None:
+            shared.on_raw(control.feed)
+        else:
+            link.on_event(control.feed)
         ctx.provide(control, as_type=CallControl)
         ctx.provide(control)
         ctx.provide(router)
