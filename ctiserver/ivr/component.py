@@ -11,9 +11,10 @@ from ctiserver.app import AppContext
 from ctiserver.control import CallControl
 from ctiserver.control.router import StasisRouter
 from ctiserver.events.bus import Bus
+from ctiserver.events.envelope import new_event
 from ctiserver.ivr.config import IvrConfig
 from ctiserver.ivr.http_fetch import AiohttpFetcher
-from ctiserver.ivr.ports import ContactLookup, QueueRequest
+from ctiserver.ivr.ports import BusSurveys, ContactLookup, QueueRequest
 from ctiserver.ivr.recorder import StepRecorder, TrackerRecorder
 from ctiserver.ivr.registry import ScriptRegistry
 from ctiserver.ivr.run_state import IvrSettings, Services
@@ -56,10 +57,11 @@ class LateQueueTarget:
     """The ACD starts after the IVR: resolve its ``QueueTarget`` on first use; until there is one, the call
     continues in the dialplan at ``<queue>@queue_context``."""
 
-    def __init__(self, ctx: AppContext, control: CallControl, settings: IvrSettings) -> None:
+    def __init__(self, ctx: AppContext, control: CallControl, settings: IvrSettings, bus: Bus | None) -> None:
         self.ctx = ctx
         self.control = control
         self.settings = settings
+        self.bus = bus
 
     def _target(self) -> Any:
         return _maybe(self.ctx, "ctiserver.acd.ivr_target", "AcdQueueTarget")
@@ -78,8 +80,18 @@ class LateQueueTarget:
         target = self._target()
         if target is not None:
             await target.request_callback(request)
-        else:
-            log.warning("call-back requested but no ACD is running", call_id=request.call_id)
+            return
+        log.warning("call-back requested but no ACD is running; published only", call_id=request.call_id)
+        if self.bus is not None:
+            data = {
+                "number": request.number,
+                "queue": request.queue,
+                "source": "ivr",
+                "attached": dict(request.attached),
+            }
+            await self.bus.publish(
+                new_event("callback.requested", request.call_id, data, request.requested_at)
+            )
 
 
 @contextlib.asynccontextmanager
@@ -111,12 +123,13 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
     recorder: StepRecorder | None = (
         TrackerRecorder(facts, bus) if facts is not None and bus is not None else None
     )
-    late = LateQueueTarget(ctx, control, settings)
+    late = LateQueueTarget(ctx, control, settings, bus)
     async with AiohttpFetcher() as http:
         services = Services(
             contacts=_contacts(ctx),
             queue=late,
             callbacks=late,
+            surveys=BusSurveys(bus) if bus is not None else None,
             http=http,
             bus=bus,
             scripts=registry.get,

@@ -120,3 +120,25 @@ class MemorySurveys:
 
     async def store_survey(self, result: SurveyResult) -> None:
         self.results.append(result)
+
+
+class BusSurveys:
+    """Survey results as ``call.updated`` events (``change: "survey"``) on the bus, kept in memory too."""
+
+    def __init__(self, bus: Any) -> None:
+        self.bus = bus
+        self.results: list[SurveyResult] = []
+
+    async def store_survey(self, result: SurveyResult) -> None:
+        from ctiserver.events.envelope import new_event
+
+        self.results.append(result)
+        data = {
+            "call_id": result.call_id,
+            "change": "survey",
+            "survey": result.survey,
+            "score": result.score,
+            "scale": result.scale,
+            "script": result.script,
+        }
+        await self.bus.publish(new_event("call.updated", result.call_id, data, result.at))

@@ -22,7 +22,7 @@ from ctiserver.control.router import StasisRouter
 from ctiserver.events.bus import InMemoryBus
 from ctiserver.ivr.config import IvrConfig
 from ctiserver.ivr.http_fetch import AiohttpFetcher
-from ctiserver.ivr.ports import MemoryCallbacks, MemoryContacts
+from ctiserver.ivr.ports import BusSurveys, MemoryCallbacks, MemoryContacts
 from ctiserver.ivr.registry import ScriptRegistry
 from ctiserver.ivr.run_state import IvrSettings, Services
 from ctiserver.ivr.service import IvrService
@@ -87,6 +87,7 @@ class RecordingAri:
 def sim_config() -> SimConfig:
     plan = _default_dialplan()
     plan["from-external"]["101"] = (Step(app="Stasis", data="${CTI_APP},did,101"), Step(app="Hangup"))
+    plan["from-external"]["150"] = (Step(app="Stasis", data="${CTI_APP},survey,csat"), Step(app="Hangup"))
     plan["from-internal"] = {"_100X": (Step(app="Dial", data="PJSIP/${EXTEN},30"), Step(app="Hangup"))}
     plan["queues"] = {
         "support": (Step(app="Answer"), Step(app="Queue", data="support,t,,,300"), Step(app="Hangup")),
@@ -132,10 +133,12 @@ async def rig(
             await registry.reload()
             bus = InMemoryBus()
             callbacks = MemoryCallbacks()
+            surveys = BusSurveys(bus)
             settings = IvrSettings(vars=ivr_vars or {})
             services = Services(
                 contacts=contacts,
                 callbacks=callbacks,
+                surveys=surveys,
                 http=http,
                 bus=bus,
                 scripts=registry.get,
@@ -143,6 +146,7 @@ async def rig(
             )
             service = IvrService(IvrConfig(scripts_dir=str(tmp)), control, clock, registry, services)
             router.register("did", service.handle_did)
+            router.register("survey", service.handle_survey)
             yield Rig(sim, ari, control, router, service, registry, bus, callbacks, tmp)
 
 

@@ -30,8 +30,12 @@ nodes:
 async def test_call_through_the_composition_root(tmp_path: Path) -> None:
     (tmp_path / "daemon-test.yaml").write_text(SCRIPT)
     config = Config.model_validate({"simulator": {"enabled": True}, "ivr": {"scripts_dir": str(tmp_path)}})
-    components = ("ctiserver.sim.component", "ctiserver.events.component", "ctiserver.control.component",
-                  "ctiserver.ivr.component")
+    components = (
+        "ctiserver.sim.component",
+        "ctiserver.events.component",
+        "ctiserver.control.component",
+        "ctiserver.ivr.component",
+    )
     async with running(config, components=components) as ctx:
         sim = ctx.require(Simulator)
         bus = ctx.require(InMemoryBus)

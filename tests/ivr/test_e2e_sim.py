@@ -172,3 +172,24 @@ async def test_hot_reload_during_a_live_call(tmp_path: Path) -> None:
             "from-internal",
             "1001",
         )
+
+
+async def test_post_call_csat_survey(tmp_path: Path) -> None:
+    async with rig(tmp_path) as r:
+        updates = r.bus.subscribe("call.updated")
+        call = r.sim.place_call(from_number=CALLER, to="150")  # Stasis(ctiserver,survey,csat)
+        await asyncio.wait_for(call.placed.wait(), 10)
+        ch = call.channel_id
+        await r.ari.wait_for(ch, "POST", "/play", media="sound:custom/csat-question")
+        call.press("4")
+        session = await finished(r, ch)
+        assert session.script == "csat" and session.path == ["question", "bye"]
+        event = await asyncio.wait_for(updates.get(), 10)
+        assert (event.subject, event.data["survey"], event.data["score"], event.data["scale"]) == (
+            ch,
+            "csat",
+            4,
+            5,
+        )
+        assert session.vars["survey_csat"] == "4"
+        await asyncio.wait_for(call.done.wait(), 10)
