@@ -51,7 +51,9 @@ class TrafficGenerator:
     def __init__(self, sim: Simulator, config: TrafficConfig | None = None, seed: int = 1) -> None:
         self.sim = sim
         self.config = config or TrafficConfig()
-        self.rng = random.Random(seed)
+        self.rng = random.Random(seed)  # call parameters, drawn in arrival order (deterministic)
+        self.ring_rng = random.Random(seed + 1)  # ring delays (drawn when agents are rung)
+        self._idle = asyncio.Event()
         self.stats = TrafficStats()
         self._task: asyncio.Task[None] | None = None
         self._callers: set[asyncio.Task[None]] = set()
@@ -61,7 +63,7 @@ class TrafficGenerator:
         lo, hi = cfg.ring_delay
         for name in cfg.agents:
             handle = self.sim.agent(name, answer_after=lo)
-            handle.endpoint.answer_sampler = lambda lo=lo, hi=hi: self.rng.uniform(lo, hi)
+            handle.endpoint.answer_sampler = lambda lo=lo, hi=hi: self.ring_rng.uniform(lo, hi)
         self._task = asyncio.get_running_loop().create_task(self._arrivals(), name="sim:traffic")
 
     async def stop(self) -> None:
@@ -81,30 +83,44 @@ class TrafficGenerator:
         if self._task is not None:
             await asyncio.wait({self._task})
 
+    async def wait_done(self) -> None:
+        """Every call placed (``max_calls``) and finished."""
+        await self.wait_placed()
+        while self.stats.active:
+            self._idle.clear()
+            await self._idle.wait()
+
     async def _arrivals(self) -> None:
         cfg = self.config
         clock = self.sim.clock
         while cfg.max_calls is None or self.stats.placed < cfg.max_calls:
             await clock.sleep(self.rng.expovariate(cfg.rate_per_s))
-            task = asyncio.get_running_loop().create_task(self._one_call(), name="sim:traffic-call")
+            self.stats.placed += 1
+            plan = self._plan(self.stats.placed)
+            task = asyncio.get_running_loop().create_task(self._one_call(*plan), name="sim:traffic-call")
             self._callers.add(task)
             task.add_done_callback(self._callers.discard)
 
-    async def _one_call(self) -> None:
-        cfg, rng, stats = self.config, self.rng, self.stats
+    def _plan(self, n: int) -> tuple[str, str | None, str, str, float, float]:
+        cfg, rng = self.config, self.rng
         did = _weighted(rng, cfg.dids)
         digit = _weighted(rng, cfg.ivr_choices) if cfg.ivr_choices else None
         number = cfg.number_prefix + "".join(str(rng.randrange(10)) for _ in range(7))
         patience = rng.expovariate(1.0 / cfg.patience_mean)
         talk = max(cfg.talk_min, rng.expovariate(1.0 / cfg.talk_mean))
+        return did, digit, number, f"Caller {n}", patience, talk
+
+    async def _one_call(
+        self, did: str, digit: str | None, number: str, name: str, patience: float, talk: float
+    ) -> None:
+        cfg, stats = self.config, self.stats
         handle = self.sim.place_call(
             from_number=number,
-            from_name=f"Caller {stats.placed + 1}",
+            from_name=name,
             to=did,
             dtmf=[(cfg.ivr_delay, digit)] if digit else None,
             hangup_after=cfg.max_call_seconds,
         )
-        stats.placed += 1
         stats.active += 1
         stats.peak_active = max(stats.peak_active, stats.active)
         try:
@@ -128,6 +144,8 @@ class TrafficGenerator:
             await handle.done.wait()
         finally:
             stats.active -= 1
+            if not stats.active:
+                self._idle.set()
 
 
 async def _first(*coros: object) -> int:
