@@ -128,8 +128,9 @@ def _write(rows: list[dict[str, Any]], by: str, fmt: str, out: TextIO) -> None:
 
 
 class Progress:
-    def __init__(self, total: int, enabled: bool, stream: TextIO = sys.stderr) -> None:
-        self.total, self.enabled, self.stream, self.done = total, enabled and total > 2, stream, 0
+    def __init__(self, total: int, enabled: bool, stream: TextIO | None = None) -> None:
+        self.total, self.enabled, self.done = total, enabled and total > 2, 0
+        self.stream = stream or sys.stderr
 
     def step(self) -> None:
         self.done += 1

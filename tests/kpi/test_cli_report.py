@@ -4,6 +4,7 @@ database filled by the tracker from the load capture."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
 import json
@@ -15,15 +16,49 @@ from typing import Any
 import pytest
 
 from ctiserver.calls.replay import track_files
+from ctiserver.cli import main
 from ctiserver.store.engine import make_engine, session_factory
 from ctiserver.store.repository import CallRepository
 from tests.conftest import TRACES
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ctiserver", *args], capture_output=True, text=True, timeout=120
+    """Run the CLI in-process (same argv parsing and output as the real command, without a fresh
+    interpreter per call; ``test_real_process_kpi_report`` runs the real process)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            rc = main(list(args))
+        except SystemExit as exc:  # argparse errors
+            rc = int(exc.code or 0)
+    return subprocess.CompletedProcess(list(args), rc, out.getvalue(), err.getvalue())
+
+
+def test_real_process_kpi_report(loaded_db: str) -> None:
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ctiserver",
+            "kpi",
+            "report",
+            "--db",
+            loaded_db,
+            "--from",
+            "2026-11-22",
+            "--to",
+            "2026-11-23",
+            "--interval",
+            "all",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["rows"][0]["offered"] == 240
 
 
 @pytest.fixture(scope="module")

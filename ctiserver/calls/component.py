@@ -1,0 +1,81 @@
+"""Calls component: AMI events → ``Tracker`` → bus + store. Provides ``CallService`` and ``Tracker``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from ctiserver.calls.service import CallService
+from ctiserver.calls.tracker import Tracker
+from ctiserver.events.bus import Bus
+from ctiserver.logs import get_logger
+
+if TYPE_CHECKING:
+    from ctiserver.app import AppContext
+
+log = get_logger(__name__)
+
+
+def _ami_client(ctx: AppContext) -> Any:
+    try:
+        from ctiserver.pbx.ami.client import AmiClient
+    except ImportError:  # pragma: no cover
+        return None
+    client = ctx.maybe(AmiClient)
+    if client is None:
+        try:
+            from ctiserver.pbx.node import PbxNode  # type: ignore[import-not-found,unused-ignore]
+
+            node = ctx.maybe(PbxNode)
+            client = getattr(node, "ami", None)
+        except ImportError:
+            client = None
+    return client
+
+
+def bus_of(ctx: AppContext) -> Any:
+    """The bus if the events component provided one (``Bus`` is a Protocol: look it up by key)."""
+    try:
+        return ctx.maybe(Bus)
+    except TypeError:  # Protocol not runtime-checkable and nothing registered under Bus
+        return None
+
+
+def _writer(ctx: AppContext) -> Any:
+    from ctiserver.store.database import Database
+
+    db = ctx.maybe(Database)
+    return db.writer if db is not None else None
+
+
+def wire(service: CallService, ami: Any) -> None:
+    """Subscribe the service to every AMI event and resync after every login."""
+    ami.on_event("*", service.on_ami_event)
+
+    async def _resync() -> None:
+        await service.resync(ami)
+
+    ami.on_reconnect(_resync)
+
+
+@asynccontextmanager
+async def component(ctx: AppContext) -> AsyncIterator[None]:
+    tracker = Tracker(ctx.clock)
+    service = CallService(tracker, bus_of(ctx), _writer(ctx))
+    ami = _ami_client(ctx)
+    if ami is not None:
+        wire(service, ami)
+    else:
+        log.warning("no AMI client: the call tracker only records facts reported by the engine")
+    ctx.provide(service)
+    ctx.provide(tracker)
+    ctx.spawn(service.publish_loop(), name="cti:calls-publish")
+    ctx.spawn(service.persist_loop(), name="cti:calls-persist")
+    try:
+        yield
+    finally:
+        try:
+            await service.flush(limit=10)
+        except TimeoutError:
+            log.warning("calls: facts still queued at shutdown")

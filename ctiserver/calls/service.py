@@ -1,0 +1,144 @@
+"""``CallService``: the thin I/O shell around the sans-I/O ``Tracker``.
+
+AMI events go to ``tracker.feed`` synchronously (wire order); the domain events it returns are queued and a
+pump publishes them on the bus, in order. ``leg.ended``/``call.ended`` snapshots are handed, in order, to the
+store's ``DurableWriter`` (database, or the spool while it is down) by a second pump, so a slow database never
+delays the bus. After every AMI login the service asks ``CoreShowChannels`` and lets the tracker close the
+legs that vanished meanwhile. The engine's ACD/IVR report their facts through the same service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from ctiserver.calls.tracker import Tracker
+from ctiserver.events.envelope import DomainEvent
+from ctiserver.logs import get_logger
+from ctiserver.pbx.ami.messages import AmiEvent, AmiEventList
+
+log = get_logger(__name__)
+
+
+class Publisher(Protocol):
+    async def publish(self, event: DomainEvent) -> DomainEvent: ...
+
+
+class Writer(Protocol):
+    async def write(self, facts: Sequence[dict[str, Any]]) -> bool: ...
+
+
+class ActionSender(Protocol):
+    async def action(self, name: str, headers: Any = (), *, timeout: float | None = None) -> Any: ...  # noqa: ASYNC109
+
+
+def facts_of(events: Sequence[DomainEvent]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for ev in events:
+        if ev.type == "leg.ended":
+            out.append({"kind": "leg", "data": dict(ev.data)})
+        elif ev.type == "call.ended":
+            out.append({"kind": "call", "data": dict(ev.data)})
+    return out
+
+
+class CallService:
+    def __init__(self, tracker: Tracker, bus: Publisher | None = None, writer: Writer | None = None) -> None:
+        self.tracker = tracker
+        self.bus = bus
+        self.writer = writer
+        self._events: asyncio.Queue[list[DomainEvent]] = asyncio.Queue()
+        self._facts: asyncio.Queue[list[dict[str, Any]]] = asyncio.Queue()
+        self.published = 0
+        self.persisted = 0
+        self.resyncs = 0
+        self.idle = asyncio.Event()
+        self.idle.set()
+        self._pending = 0  # batches queued and not yet fully handled by their pump
+
+    # ------------------------------------------------------------------ inputs
+    def on_ami_event(self, event: AmiEvent) -> None:
+        out = self.tracker.feed(event)
+        if out:
+            self._enqueue(out)
+
+    def _enqueue(self, events: list[DomainEvent]) -> list[DomainEvent]:
+        if not events:
+            return events
+        self.idle.clear()
+        self._pending += 1
+        self._events.put_nowait(events)
+        facts = facts_of(events)
+        if facts:
+            self._pending += 1
+            self._facts.put_nowait(facts)
+        return events
+
+    async def resync(self, ami: ActionSender, wait: float = 30.0) -> None:
+        """Reconcile the tracker with the PBX's live channels (after a (re)connect)."""
+        try:
+            result = await ami.action("CoreShowChannels", timeout=wait)
+        except Exception as exc:  # the link may drop again; the next login retries
+            log.warning("CoreShowChannels failed; resync skipped", extra={"error": str(exc)[:200]})
+            return
+        if isinstance(result, AmiEventList):
+            channels = [e for e in result.events if e.name == "CoreShowChannel"]
+            self._enqueue(self.tracker.resync(channels))
+            self.resyncs += 1
+
+    # engine facts (ACD/IVR/recording); each returns the domain events it produced
+    def record_ivr_step(
+        self, call_id: str, node: str, result: str | None = None, **extra: Any
+    ) -> list[DomainEvent]:
+        return self._enqueue(self.tracker.record_ivr_step(call_id, node, result, **extra))
+
+    def set_self_service(self, call_id: str, outcome: str | None) -> list[DomainEvent]:
+        return self._enqueue(self.tracker.set_self_service(call_id, outcome))
+
+    def set_disposition(self, call_id: str, disposition: str) -> list[DomainEvent]:
+        return self._enqueue(self.tracker.set_disposition(call_id, disposition))
+
+    def attach_data(self, call_id: str, key: str, value: str) -> list[DomainEvent]:
+        return self._enqueue(self.tracker.attach_data(call_id, key, value))
+
+    def add_wrapup(self, call_id: str, seconds: float) -> list[DomainEvent]:
+        return self._enqueue(self.tracker.add_wrapup(call_id, seconds))
+
+    def add_recording(self, key: str, recording_id: str) -> list[DomainEvent]:
+        return self._enqueue(self.tracker.add_recording(key, recording_id))
+
+    # ------------------------------------------------------------------ pumps
+    async def publish_loop(self) -> None:
+        while True:
+            batch = await self._events.get()
+            for ev in batch:
+                if self.bus is not None:
+                    try:
+                        await self.bus.publish(ev)
+                    except Exception:
+                        log.exception("bus publish failed", extra={"type": ev.type})
+                self.published += 1
+            self._check_idle()
+
+    async def persist_loop(self) -> None:
+        while True:
+            facts = await self._facts.get()
+            if self.writer is not None:
+                try:
+                    await self.writer.write(facts)
+                except Exception:
+                    log.exception("persisting call facts failed")
+            self.persisted += len(facts)
+            self._check_idle()
+
+    def _check_idle(self) -> None:
+        self._pending -= 1
+        if self._pending <= 0:
+            self._pending = 0
+            self.idle.set()
+
+    async def flush(self, limit: float = 30.0) -> None:
+        """Wait until every queued event is published and every fact handed to the writer."""
+        async with asyncio.timeout(limit):
+            await self.idle.wait()

@@ -1,0 +1,55 @@
+"""KPI component: live KPIs fed from the bus (``queue.entered``, ``queue.left``, ``call.ended``). Provides
+``LiveKpis`` for the API/web layer."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from ctiserver.kpi.config import KpiConfig
+from ctiserver.kpi.live import LiveKpis
+from ctiserver.logs import get_logger
+
+if TYPE_CHECKING:
+    from ctiserver.app import AppContext
+
+log = get_logger(__name__)
+
+TOPICS = ("queue.entered", "queue.left", "call.ended")
+
+
+async def consume(live: LiveKpis, sub: Any) -> None:
+    while True:
+        event = await sub.get()
+        try:
+            live.on_event(event)
+        except Exception:
+            log.exception("live KPIs: bad event", extra={"type": event.type})
+
+
+@asynccontextmanager
+async def component(ctx: AppContext) -> AsyncIterator[None]:
+    from ctiserver.calls.component import bus_of
+
+    cfg = ctx.config.section("kpi", KpiConfig)
+    live = LiveKpis(ctx.clock, cfg.policy, utc_offset_seconds=cfg.utc_offset_minutes * 60)
+    bus = bus_of(ctx)
+    sub = bus.subscribe(*TOPICS) if bus is not None else None
+    task: asyncio.Task[None] | None = None
+    if sub is not None:
+        task = ctx.spawn(consume(live, sub), name="cti:kpi-live")
+    else:
+        log.warning("no bus: live KPIs are not fed")
+    ctx.provide(live)
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if sub is not None:
+            sub.close()

@@ -1,0 +1,161 @@
+"""The tracker driven over real sockets: simulator (AMI server) → AmiClient → CallService → bus, SQLite
+store and live KPIs. Waits are on conditions with generous limits (the test machine is loaded)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+
+from ctiserver.calls.component import wire
+from ctiserver.calls.leg_state import LegState
+from ctiserver.calls.service import CallService
+from ctiserver.calls.tracker import Tracker
+from ctiserver.config import AmiConfig, DatabaseConfig
+from ctiserver.events.bus import InMemoryBus
+from ctiserver.kpi.live import LiveKpis
+from ctiserver.pbx.ami.client import AmiClient
+from ctiserver.pbx.ami.messages import AmiResponse
+from ctiserver.sim.simulator import Simulator
+from ctiserver.store.database import Database
+from ctiserver.store.models import CallRow, LegRow, QueueSegmentRow
+
+LIMIT = 60.0
+
+
+async def until(predicate: Callable[[], bool], limit: float = LIMIT) -> None:
+    async with asyncio.timeout(limit):
+        while not predicate():
+            await asyncio.sleep(0.02)
+
+
+@dataclass
+class Rig:
+    sim: Simulator
+    client: AmiClient
+    tracker: Tracker
+    service: CallService
+    db: Database
+    live: LiveKpis
+    seen: list[str] = field(default_factory=list)
+
+
+@contextlib.asynccontextmanager
+async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
+    bus = InMemoryBus()
+    live = LiveKpis()
+    sub = bus.subscribe("queue.*", "call.ended")
+    db = Database(
+        DatabaseConfig(
+            url=f"sqlite+aiosqlite:///{tmp_path / 'cti.sqlite'}",  # type: ignore[arg-type]
+            spool_dir=str(tmp_path / "spool"),
+        )
+    )
+    await db.migrate()
+    try:
+        async with Simulator() as sim:
+            tracker = Tracker()
+            service = CallService(tracker, bus, db.writer)
+            client = AmiClient(AmiConfig(port=sim.ami_port, reconnect_min=0.05, reconnect_max=0.3))
+            wire(service, client)
+            r = Rig(sim, client, tracker, service, db, live)
+            bus.listeners.append(lambda ev: r.seen.append(ev.type))
+
+            async def feed_live() -> None:
+                while True:
+                    live.on_event(await sub.get())
+
+            tasks = [
+                asyncio.create_task(c) for c in (service.publish_loop(), service.persist_loop(), feed_live())
+            ]
+            try:
+                async with client:
+                    await until(lambda: service.resyncs >= 1)
+                    yield r
+                    await service.flush()
+            finally:
+                for t in tasks:
+                    t.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+    finally:
+        await db.close()
+
+
+async def add_member(r: Rig, agent: str = "1001") -> None:
+    res = await r.client.action(
+        "QueueAdd", {"Queue": "support", "Interface": f"PJSIP/{agent}", "MemberName": f"Agent {agent}"}
+    )
+    assert isinstance(res, AmiResponse) and res.ok, res
+
+
+async def test_queue_call_tracked_published_stored_and_counted(tmp_path: Path) -> None:
+    async with rig(tmp_path) as r:
+        r.sim.agent("1001", answer_after=0.3)
+        await add_member(r)
+        call = r.sim.place_call(from_number="5550100", from_name="Test Caller", to="200", hangup_after=2.0)
+        await until(lambda: call.done.is_set())
+        await until(lambda: not r.tracker.calls and len(r.tracker.finished) == 1)
+        await r.service.flush()
+        await until(lambda: r.live.queue("support", "15m").offered == 1)
+        assert r.live.queue("support", "15m").answered == 1
+    [done] = r.tracker.finished.values()
+    assert sorted(leg.role.value for leg in done.legs.values()) == ["agent", "caller"]
+    [seg] = done.queues
+    assert seg.queue == "support" and seg.outcome == "answered" and seg.agent == "Agent 1001"
+    assert seg.talk_seconds is not None
+    for name in (
+        "call.created",
+        "leg.created",
+        "call.answered",
+        "queue.entered",
+        "queue.left",
+        "agent.answered",
+        "leg.ended",
+        "call.ended",
+    ):
+        assert name in r.seen, name
+    assert r.seen.index("queue.entered") < r.seen.index("queue.left") < r.seen.index("call.ended")
+    db = Database(r.db.config)
+    try:
+        async with db.sessions() as s:
+            row = await s.get(CallRow, done.call_id)
+            assert row is not None and row.caller_num == "5550100"
+            legs = (await s.execute(select(LegRow).where(LegRow.call_id == done.call_id))).scalars().all()
+            assert sorted(leg.role for leg in legs) == ["agent", "caller"]
+            segs = (await s.execute(select(QueueSegmentRow))).scalars().all()
+            assert [(x.queue, x.outcome) for x in segs] == [("support", "answered")]
+    finally:
+        await db.close()
+
+
+async def test_leg_that_vanished_during_an_outage_is_closed_by_the_resync(tmp_path: Path) -> None:
+    async with rig(tmp_path) as r:
+        call = r.sim.place_call(to="200")  # queue without members: the caller waits
+        await until(lambda: len(r.tracker.legs) == 1)
+        [uid] = r.tracker.legs
+        resyncs = r.service.resyncs
+        r.sim.drop_connections()
+        call.hangup()  # its Hangup event is lost with the link
+        await until(lambda: r.service.resyncs > resyncs)
+        await until(lambda: uid not in r.tracker.legs)
+    done = r.tracker.call_of(uid)
+    assert done is not None
+    leg = done.legs[uid]
+    assert leg.state is LegState.ENDED and leg.end_reason == "vanished"
+    assert done.end_reason == "vanished"
+
+
+async def test_pbx_restart_closes_open_legs_with_a_reason(tmp_path: Path) -> None:
+    async with rig(tmp_path) as r:
+        r.sim.place_call(to="200")
+        await until(lambda: len(r.tracker.legs) == 1)
+        [uid] = r.tracker.legs
+        await r.sim.restart(down_for=0.5)
+        await until(lambda: uid not in r.tracker.legs)
+        await until(lambda: r.service.resyncs >= 2)  # logged in again and resynced
+    done = r.tracker.call_of(uid)
+    assert done is not None and done.legs[uid].end_reason in ("pbx_shutdown", "pbx_restart")
