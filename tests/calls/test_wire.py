@@ -29,7 +29,7 @@ LIMIT = 60.0
 
 async def until(predicate: Callable[[], bool], limit: float = LIMIT) -> None:
     async with asyncio.timeout(limit):
-        while not predicate():
+        while not predicate():  # noqa: ASYNC110 - polls state other tasks change, under a deadline
             await asyncio.sleep(0.02)
 
 
