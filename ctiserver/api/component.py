@@ -9,9 +9,10 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
 
 from ctiserver.api.app import build_app
-from ctiserver.api.auth import Authenticator, InMemoryTokenStore, TokenStore
+from ctiserver.api.auth import Authenticator, FailureLimiter, InMemoryTokenStore, TokenStore
 from ctiserver.api.metrics import Metrics
 from ctiserver.api.ws import WsHub
 from ctiserver.events.bus import Bus
@@ -24,6 +25,15 @@ if TYPE_CHECKING:
     from ctiserver.app import AppContext
 
 log = get_logger(__name__)
+
+
+class AuthConfig(BaseModel):
+    """Section ``auth``: throttling of failed authentications per client address."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    failure_limit: int = Field(10, ge=1)
+    failure_window: float = Field(60.0, gt=0)
 
 
 class ApiServer:
@@ -103,7 +113,9 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
     cfg = ctx.config.api
     bus = ctx.require(Bus)  # type: ignore[type-abstract]
     event_log = ctx.maybe(EventLog) or EventLog(MemoryEventStore())
-    auth = Authenticator(token_store(ctx), ctx.clock)
+    auth_cfg = ctx.config.section("auth", AuthConfig)
+    limiter = FailureLimiter(ctx.clock, auth_cfg.failure_limit, auth_cfg.failure_window)
+    auth = Authenticator(token_store(ctx), ctx.clock, limiter)
     hub = WsHub(bus, event_log, ctx.clock)
     metrics = Metrics()
     _wire_metrics(ctx, metrics, hub, event_log)

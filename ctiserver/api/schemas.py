@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ctiserver.api.auth import Role
+
+BigInt = Annotated[int, Field(ge=0, le=2**62)]
+SkillName = Annotated[str, Field(min_length=1, max_length=64)]
+SkillLevel = Annotated[int, Field(ge=0, le=100)]
 
 
 class _In(BaseModel):
@@ -60,7 +64,7 @@ class AgentActionIn(_In):
 
 
 class SkillsIn(_In):
-    skills: dict[str, int] = Field(max_length=100)
+    skills: dict[SkillName, SkillLevel] = Field(max_length=100)
 
 
 class ReportQuery(_In):
@@ -114,7 +118,7 @@ class DeadLetter(BaseModel):
 
 
 class ReplayIn(_In):
-    ids: list[int] | None = Field(None, max_length=10_000, description="default: every dead letter")
+    ids: list[BigInt] | None = Field(None, max_length=10_000, description="default: every dead letter")
 
 
 class Count(BaseModel):
@@ -122,7 +126,7 @@ class Count(BaseModel):
 
 
 class EventsQuery(_In):
-    after_seq: int = Field(0, ge=0)
+    after_seq: int = Field(0, ge=0, le=2**62)
     limit: int = Field(500, ge=1, le=5000)
 
 
