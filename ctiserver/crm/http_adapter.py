@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
-from jinja2 import StrictUndefined
+from jinja2 import StrictUndefined, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
@@ -69,7 +69,10 @@ class HttpCrmConfig(BaseModel):
     @classmethod
     def _template_compiles(cls, value: str | None) -> str | None:
         if value:
-            _ENV.from_string(value)
+            try:
+                _ENV.from_string(value)
+            except TemplateSyntaxError as exc:
+                raise ValueError(f"template error: {exc.message}") from None
         return value
 
 
