@@ -98,17 +98,33 @@ class AmiMessage:
             index = memo[1] = dict(zip(map(_lower, flat[-2::-2]), flat[::-2], strict=True))
         return index
 
+    def _find(self, key: str) -> str | None:
+        """First value of ``key``: a C-speed scan for the exact spelling (what callers almost always ask for),
+        else the case-insensitive index (built once). AMI never sends one key in two spellings in a frame."""
+        memo = self._memo
+        if memo is None or memo[1] is None:
+            flat = self._flat
+            try:
+                i = flat.index(key)
+                while i & 1:  # matched a value, not a key: look further
+                    i = flat.index(key, i + 1)
+                return flat[i + 1]
+            except ValueError:
+                pass
+        return self._lookup().get(_lower(key))
+
     def get(self, key: str, default: str | None = None) -> str | None:
-        return self._lookup().get(key.lower(), default)
+        value = self._find(key)
+        return default if value is None else value
 
     def __getitem__(self, key: str) -> str:
-        try:
-            return self._lookup()[key.lower()]
-        except KeyError:
-            raise KeyError(key) from None
+        value = self._find(key)
+        if value is None:
+            raise KeyError(key)
+        return value
 
     def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and key.lower() in self._lookup()
+        return isinstance(key, str) and self._find(key) is not None
 
     def get_all(self, key: str) -> list[str]:
         low = key.lower()
@@ -120,7 +136,7 @@ class AmiMessage:
 
     @property
     def action_id(self) -> str | None:
-        return self._lookup().get("actionid")
+        return self._find("ActionID")
 
     def _key(self) -> tuple[Any, ...]:
         return (tuple(self._flat),)
@@ -183,7 +199,7 @@ class AmiEvent(AmiMessage):
         flat = data
         if flat and flat[0] == "Event":
             return flat[1]
-        return self._lookup().get("event", "")
+        return self._find("Event") or ""
 
 
 class AmiResponse(AmiMessage):
@@ -214,7 +230,7 @@ class AmiResponse(AmiMessage):
 
     @property
     def response(self) -> str:
-        return self._lookup().get("response", "")
+        return self._find("Response") or ""
 
     @property
     def ok(self) -> bool:
@@ -222,7 +238,7 @@ class AmiResponse(AmiMessage):
 
     @property
     def message(self) -> str:
-        return self._lookup().get("message", "")
+        return self._find("Message") or ""
 
 
 @dataclass(frozen=True, slots=True)
