@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ctiserver.calls.replay import read_capture, track_bytes  # noqa: E402
+from ctiserver.calls.replay import read_capture, track_bytes
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "asterisk-traces" / "13-load-queue" / "ami.raw"
 
@@ -47,7 +47,8 @@ def main() -> int:
         f"best         {best * 1000:.0f} ms  {events / best:,.0f} events/s  {len(data) / best / 1e6:.1f} MB/s"
     )
     print(
-        f"median       {median * 1000:.0f} ms  {events / median:,.0f} events/s  {len(data) / median / 1e6:.1f} MB/s"
+        f"median       {median * 1000:.0f} ms  {events / median:,.0f} events/s  "
+        f"{len(data) / median / 1e6:.1f} MB/s"
     )
     return 0 if not tracker.calls else 1
 
