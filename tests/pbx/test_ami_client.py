@@ -176,3 +176,18 @@ async def test_utf8_name_split_between_two_tcp_writes(server: AmiTestServer) -> 
         cut = len(b"Event: Newchannel\r\nCallerIDName: \xd0")
         await server.send_events(frame, split_at=cut)
         await until(lambda: names == ["Иван Петров"])
+
+
+async def test_action_timeout_runs_on_the_injected_clock(server: AmiTestServer) -> None:
+    from ctiserver.clock import ManualClock
+
+    clock = ManualClock()
+    server.silent_on.add("Getvar")
+    async with AmiClient(config(server.port, action_timeout=10.0), clock) as client:
+        pending = asyncio.ensure_future(client.action("Getvar", {"Variable": "X"}))
+        await until(lambda: bool(server.actions("Getvar")))
+        await clock.advance(9.0)
+        assert not pending.done()  # real time passes, the clock's does not: no timeout yet
+        await clock.advance(1.5)
+        with pytest.raises(AmiTimeout):
+            await asyncio.wait_for(pending, WAIT)
