@@ -49,6 +49,7 @@ Result = AmiResponse | AmiEventList
 
 READ_SIZE = 1 << 16
 YIELD_EVERY = 64  # events dispatched between two yields to the loop
+BACKLOG_WARN = 10_000  # undispatched events before a warning (doubling after each one)
 
 
 class _Pending:
@@ -86,6 +87,7 @@ class AmiClient:
         self._pending: dict[str, _Pending] = {}
         self._lists: dict[str, _Pending] = {}
         self._queue: deque[AmiEvent] = deque()
+        self._backlog_warn = BACKLOG_WARN
         self._wakeup = asyncio.Event()
         self._writer: asyncio.StreamWriter | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -309,8 +311,14 @@ class AmiClient:
                     messages = exc.messages
                 for msg in messages:
                     route(msg)
-                if self._queue:
+                backlog = len(self._queue)
+                if backlog:
                     self._wakeup.set()
+                    if backlog > self._backlog_warn:
+                        log.warning("ami event consumers fall behind", link=self.link.name, backlog=backlog)
+                        self._backlog_warn = backlog * 2
+                    elif backlog < BACKLOG_WARN // 2:
+                        self._backlog_warn = BACKLOG_WARN
         finally:
             self._link_lost(writer)
 
@@ -385,6 +393,11 @@ class AmiClient:
         self._pending[action_id] = pending
         try:
             writer.write(encode_action(name, [*fields, ("ActionID", action_id)]))
+            if writer.transport.get_write_buffer_size() > READ_SIZE:
+                try:
+                    await writer.drain()  # Asterisk reads slowly: do not pile actions up in memory
+                except ConnectionError:
+                    raise AmiLinkLost(name, action_id) from None
             await self._wait(future, timeout)
             if not future.done():
                 raise AmiTimeout(name, action_id, timeout)
