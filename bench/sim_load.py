@@ -121,6 +121,10 @@ async def main(args: argparse.Namespace) -> dict[str, float]:
                     break
                 if time.perf_counter() - began > args.max_seconds:
                     break
+                if args.progress:
+                    st = gen.stats
+                    print(f"t={time.perf_counter() - began:5.1f}s placed={st.placed} active={st.active} "
+                          f"channels={len(sim.engine.channels)} events={sim.hub.ami_count}", file=sys.stderr)
             stats = gen.stats
         elapsed = time.perf_counter() - began
         events = sim.hub.ami_count - events0
@@ -152,6 +156,7 @@ if __name__ == "__main__":
     p.add_argument("--agents", type=int, default=1100)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--max-seconds", type=float, default=300.0)
+    p.add_argument("--progress", action="store_true", help="print progress to stderr")
     p.add_argument("--no-ari", action="store_true", help="no ARI subscribeAll consumer")
     result = asyncio.run(main(p.parse_args()))
     print(json.dumps(result, indent=1))

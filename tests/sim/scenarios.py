@@ -297,3 +297,67 @@ async def s12(c: Ctx) -> None:
 
 
 SCENARIOS["12-asterisk-restart"] = s12
+
+
+LOAD_AGENTS = tuple(str(n) for n in range(2001, 2025))
+
+
+def load_config() -> dict[str, Any]:
+    """Scenario 13's PBX: 24 load agents (static contacts) answering after 0.5–1.5 s, talking 3–6 s."""
+    return {
+        "endpoints": [
+            *({"name": a, "callerid_name": f"Load Agent {a}", "callerid_num": a} for a in LOAD_AGENTS),
+            {"name": "anonymous", "context": "from-external", "registered": False, "answer_after": None},
+        ],
+    }
+
+
+async def s13(c: Ctx) -> None:
+    import random
+
+    rng = random.Random(13)
+    for a in LOAD_AGENTS:
+        handle = c.sim.agent(a, answer_after=1.0)
+        handle.endpoint.answer_sampler = lambda: rng.uniform(0.5, 1.5)
+        handle.endpoint.hangup_after = None
+    await c.at(0.805)
+    for a in LOAD_AGENTS:
+        await c.ami.action(
+            "QueueAdd",
+            [
+                ("Queue", "load"),
+                ("Interface", f"PJSIP/{a}"),
+                ("MemberName", f"Load Agent {a}"),
+                ("StateInterface", f"PJSIP/{a}"),
+                ("Penalty", "0"),
+            ],
+        )
+    calls = []
+    byes = []
+    for n in range(240):  # 4 calls/s; each agent hangs up 3–6 s after answering
+        await c.at(0.817 + n / 4)
+        calls.append(
+            c.sim.place_call(
+                f"{n + 1}", f"Load Caller {n + 1}", to="201", endpoint="anonymous", dtmf_mode="rfc4733"
+            )
+        )
+        talk = rng.uniform(3, 6)
+        byes.append(asyncio.ensure_future(_agent_bye_after_answer(c, calls[-1], talk)))
+    for call in calls:
+        await call.done.wait()
+    await asyncio.gather(*byes)
+    for a in LOAD_AGENTS:
+        await c.ami.action("QueueRemove", [("Queue", "load"), ("Interface", f"PJSIP/{a}")])
+
+
+async def _agent_bye_after_answer(c: Ctx, call: Any, talk: float) -> None:
+    """The sipp UAS answers and, ``talk`` s later, the agent side sends BYE."""
+    await call.placed.wait()
+    ch = call.channel
+    connected = ch.tags["connected"]
+    await connected.wait()
+    await c.clock.sleep(talk)
+    if ch.bridge is not None:
+        agent = next((o for o in ch.bridge.channels if o is not ch), None)
+        if agent is not None:
+            c.sim.engine.hangup(agent)
