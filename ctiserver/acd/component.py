@@ -59,10 +59,25 @@ def with_progress(ctx: AppContext, control: CallControl) -> CallControl:
     from ctiserver.control.ari_dial import ProgressControl
     from ctiserver.control.ari_link import AriLink
 
-    link = ctx.maybe(AriLink)
+    link: Any = ctx.maybe(AriLink)
+    if link is None:  # the pbx component runs: the control shares the PBX node's AriClient (raw events)
+        from ctiserver.pbx.ari.client import AriClient
+
+        client = ctx.maybe(AriClient)
+        link = _RawEvents(client) if client is not None else None
     if isinstance(control, AriCallControl) and link is not None:
         return cast(CallControl, ProgressControl(control, link))
     return control
+
+
+class _RawEvents:
+    """``AriClient.on_raw`` as the ``on_event`` source ``ProgressControl`` listens to."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def on_event(self, callback: Any) -> None:
+        self._client.on_raw(callback)
 
 
 def recorder(ctx: AppContext) -> Any:
