@@ -6,6 +6,7 @@ registers the ``did`` handler with the router, the dialer/ACD claim their own le
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
@@ -49,4 +50,8 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
         ctx.provide(control)
         ctx.provide(router)
         ctx.provide(link)
+        try:  # give the events socket a moment, so calls arriving right after start are not refused
+            await asyncio.wait_for(link.connected.wait(), 5)
+        except TimeoutError:
+            log.warning("ARI events socket not connected yet; retrying in the background", url=ari_config.url)
         yield

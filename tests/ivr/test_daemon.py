@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ctiserver.app import running
 from ctiserver.config import Config
+from ctiserver.control.ari import AriCallControl
 from ctiserver.control.router import StasisRouter
 from ctiserver.events.bus import InMemoryBus
 from ctiserver.ivr.registry import ScriptRegistry
@@ -38,6 +39,8 @@ async def test_call_through_the_composition_root(tmp_path: Path) -> None:
     )
     async with running(config, components=components) as ctx:
         sim = ctx.require(Simulator)
+        ari = ctx.require(AriCallControl).ari  # the PBX node's AriClient, or the fallback AriLink
+        await asyncio.wait_for(ari.connected.wait(), 30)  # type: ignore[attr-defined]  # app registered
         bus = ctx.require(InMemoryBus)
         assert ctx.require(ScriptRegistry).for_did("100") is not None
         steps = bus.subscribe("ivr.step")
