@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ctiserver.calls.call_state import CallState
 from ctiserver.calls.emitter import Emitter
 from ctiserver.calls.model import Call, Leg
 from ctiserver.clock import Clock
@@ -20,6 +21,14 @@ class EngineFacts:
 
     def emit(self, type_: str, subject: str, data: dict[str, Any], at: float) -> None:
         self._ems.emit(type_, subject, data, at)
+
+    def _updated(self, call: Call, data: dict[str, Any]) -> None:
+        """``call.updated``; on a call that already ended it carries the whole snapshot (``call``) so the
+        store rewrites the row (late wrap-up, disposition...)."""
+        payload = {"call_id": call.call_id, **data}
+        if call.state is CallState.ENDED:
+            payload["call"] = call.snapshot()
+        self.emit("call.updated", call.call_id, payload, self.clock.now())
 
     def _fact_call(self, call_id: str) -> Call:
         call = self.call_of(call_id)
@@ -50,12 +59,7 @@ class EngineFacts:
     def attach_data(self, call_id: str, key: str, value: str) -> list[DomainEvent]:
         call = self._fact_call(call_id)
         call.data[key] = value
-        self.emit(
-            "call.updated",
-            call.call_id,
-            {"call_id": call.call_id, "change": "data", "key": key, "value": value},
-            self.clock.now(),
-        )
+        self._updated(call, {"change": "data", "key": key, "value": value})
         return self._ems.take()
 
     def add_recording(self, key: str, recording_id: str) -> list[DomainEvent]:
@@ -65,21 +69,11 @@ class EngineFacts:
         target = leg or call.first_leg()
         if target is not None and recording_id not in target.recordings:
             target.recordings.append(recording_id)
-        self.emit(
-            "call.updated",
-            call.call_id,
-            {"call_id": call.call_id, "change": "recording", "recording_id": recording_id},
-            self.clock.now(),
-        )
+        self._updated(call, {"change": "recording", "recording_id": recording_id})
         return self._ems.take()
 
     def _update(self, call_id: str, attr: str, value: Any) -> list[DomainEvent]:
         call = self._fact_call(call_id)
         setattr(call, attr, value)
-        self.emit(
-            "call.updated",
-            call.call_id,
-            {"call_id": call.call_id, "change": attr, attr: value},
-            self.clock.now(),
-        )
+        self._updated(call, {"change": attr, attr: value})
         return self._ems.take()

@@ -40,6 +40,8 @@ def facts_of(events: Sequence[DomainEvent]) -> list[dict[str, Any]]:
             out.append({"kind": "leg", "data": dict(ev.data)})
         elif ev.type == "call.ended":
             out.append({"kind": "call", "data": dict(ev.data)})
+        elif ev.type == "call.updated" and "call" in ev.data:  # a late fact on an ended call
+            out.append({"kind": "call", "data": dict(ev.data["call"])})
     return out
 
 

@@ -1,0 +1,261 @@
+"""Tracker rules on hand-written AMI events: state machines, out-of-order and duplicate events, linkedid
+changes, Local channels, hold, attended transfer, resync, restart, engine facts."""
+
+from __future__ import annotations
+
+import pytest
+
+from ctiserver.calls.call_state import CALL_TRANSITIONS, CallState, call_machine
+from ctiserver.calls.fsm import IllegalTransition
+from ctiserver.calls.leg_state import LEG_TRANSITIONS, LegState, leg_machine
+from ctiserver.calls.model import Role
+from ctiserver.calls.tracker import Tracker
+from ctiserver.clock import ManualClock
+from ctiserver.pbx.ami.messages import AmiEvent
+
+T = 1_800_000_000.0
+
+
+def ev(name: str, t: float, **headers: str) -> AmiEvent:
+    pairs = [("Event", name), ("Timestamp", f"{T + t:.6f}")]
+    pairs += [(k.replace("_", "-") if k == "Cause_txt" else k, v) for k, v in headers.items()]
+    return AmiEvent(pairs)
+
+
+def chan(
+    name: str, t: float, channel: str, uid: str, linked: str, state: str = "6", **extra: str
+) -> AmiEvent:
+    return ev(name, t, Channel=channel, Uniqueid=uid, Linkedid=linked, ChannelState=state, **extra)
+
+
+def feed(tr: Tracker, *events: AmiEvent) -> list[str]:
+    return [e.type for x in events for e in tr.feed(x)]
+
+
+def test_state_machines_are_explicit_and_raise() -> None:
+    leg = leg_machine()
+    leg.move(LegState.RINGING)
+    leg.move(LegState.UP)
+    with pytest.raises(IllegalTransition):
+        leg.move(LegState.RINGING)
+    leg.move(LegState.ENDED)
+    assert LEG_TRANSITIONS[LegState.ENDED] == frozenset()
+    call = call_machine()
+    call.move(CallState.ENDED)
+    with pytest.raises(IllegalTransition):
+        call.move(CallState.ACTIVE)
+    assert all(CallState.ENDED in CALL_TRANSITIONS[s] for s in CallState if s is not CallState.ENDED)
+
+
+def test_inbound_call_lifecycle_and_events() -> None:
+    tr = Tracker()
+    types = feed(
+        tr,
+        chan("Newchannel", 0, "PJSIP/caller-1", "u1", "u1", "4", CallerIDNum="5550100", Exten="200"),
+        chan("Newstate", 0.1, "PJSIP/caller-1", "u1", "u1", "6"),
+        chan("Newchannel", 1, "PJSIP/1001-2", "u2", "u1", "0"),
+        chan("Newstate", 1.1, "PJSIP/1001-2", "u2", "u1", "5"),
+        chan("Newstate", 3, "PJSIP/1001-2", "u2", "u1", "6"),
+        ev("BridgeEnter", 3.1, Channel="PJSIP/1001-2", Uniqueid="u2", Linkedid="u1", BridgeUniqueid="b1"),
+        ev("BridgeEnter", 3.2, Channel="PJSIP/caller-1", Uniqueid="u1", Linkedid="u1", BridgeUniqueid="b1"),
+        ev("Hold", 4, Channel="PJSIP/1001-2", Uniqueid="u2", Linkedid="u1"),
+        ev("Unhold", 9, Channel="PJSIP/1001-2", Uniqueid="u2", Linkedid="u1"),
+        ev("HangupRequest", 10, Channel="PJSIP/1001-2", Uniqueid="u2", Linkedid="u1"),
+        chan("Hangup", 10.1, "PJSIP/1001-2", "u2", "u1", Cause="16", Cause_txt="Normal Clearing"),
+        chan("Hangup", 10.2, "PJSIP/caller-1", "u1", "u1", Cause="16"),
+    )
+    assert types[:2] == ["call.created", "leg.created"]
+    assert types.count("call.answered") == 1 and types[-1] == "call.ended"
+    call = tr.finished["u1"]
+    caller, agent = call.legs["u1"], call.legs["u2"]
+    assert (caller.role, caller.direction, agent.role, agent.direction) == (
+        Role.CALLER,
+        "in",
+        Role.AGENT,
+        "out",
+    )
+    assert agent.ringing == pytest.approx(T + 1.1) and agent.answered == pytest.approx(T + 3)
+    assert agent.hold_seconds(T + 20) == pytest.approx(5.0)
+    assert call.snapshot()["hold_seconds"] == pytest.approx(5.0)
+    assert call.connected == pytest.approx(T + 3.2)
+    assert caller.hangup_source == "PJSIP/1001-2" and caller.caller_num == "5550100"
+    assert call.state is CallState.ENDED and not tr.calls and not tr.legs
+
+
+def test_duplicate_and_out_of_order_events_are_absorbed() -> None:
+    tr = Tracker()
+    feed(
+        tr,
+        chan("Newchannel", 0, "PJSIP/caller-1", "u1", "u1", "4"),
+        chan("Newchannel", 0, "PJSIP/caller-1", "u1", "u1", "4"),  # duplicate
+        chan("Newstate", 1, "PJSIP/caller-1", "u1", "u1", "6"),
+        chan("Newstate", 1.5, "PJSIP/caller-1", "u1", "u1", "5"),  # late "Ringing" after Up
+        ev("Unhold", 2, Channel="PJSIP/caller-1", Uniqueid="u1", Linkedid="u1"),  # never held
+        chan("Hangup", 3, "PJSIP/caller-1", "u1", "u1", Cause="16"),
+        chan("Hangup", 3.1, "PJSIP/caller-1", "u1", "u1", Cause="16"),  # duplicate hangup
+        chan("Newstate", 3.2, "PJSIP/caller-1", "u1", "u1", "6"),  # after the end
+    )
+    call = tr.finished["u1"]
+    assert len(call.legs) == 1 and call.legs["u1"].state is LegState.ENDED
+    assert call.legs["u1"].answered == pytest.approx(T + 1)
+    assert tr.anomalies["duplicate_newchannel"] == 1
+    assert tr.anomalies["leg_up_to_ringing"] == 1
+    assert tr.anomalies["unhold_when_not_held"] == 1
+
+
+def test_events_of_a_channel_seen_before_its_newchannel_are_adopted() -> None:
+    tr = Tracker()
+    feed(tr, chan("Newstate", 0, "PJSIP/caller-9", "u9", "u9", "6"))
+    assert "u9" in tr.legs and tr.anomalies["adopted_leg"] == 1
+
+
+def test_linkedid_change_moves_the_leg_and_keeps_attached_data() -> None:
+    tr = Tracker(ManualClock(T))
+    feed(
+        tr,
+        chan("Newchannel", 0, "PJSIP/caller-1", "a", "a", "4"),
+        chan("Newchannel", 0.5, "PJSIP/1001-1", "b", "b", "4"),
+    )
+    tr.attach_data("b", "ticket", "42")
+    feed(tr, chan("Newstate", 1, "PJSIP/1001-1", "b", "a", "6"))  # b now belongs to a's call
+    call = tr.calls["a"]
+    assert set(call.legs) == {"a", "b"} and call.data["ticket"] == "42" and call.merged_from == ["b"]
+    assert "b" not in tr.calls
+
+
+def test_local_channels_are_plumbing_not_parties() -> None:
+    tr = Tracker()
+    feed(
+        tr,
+        chan("Newchannel", 0, "Local/1001@agents-00000001;1", "l1", "l1", "0"),
+        chan("Newchannel", 0, "Local/1001@agents-00000001;2", "l2", "l1", "4"),
+        chan("Newchannel", 0.1, "PJSIP/5551234-00000003", "p1", "l1", "0"),
+    )
+    call = tr.calls["l1"]
+    roles = {leg.channel: leg.role for leg in call.legs.values()}
+    assert roles["Local/1001@agents-00000001;1"] is Role.LOCAL
+    assert roles["Local/1001@agents-00000001;2"] is Role.LOCAL
+    assert roles["PJSIP/5551234-00000003"] is Role.OUTBOUND  # first real party of an originated call
+    assert [leg.uniqueid for leg in call.party_legs()] == ["p1"]
+    assert call.legs["l1"].endpoint == "Local/1001@agents"
+
+
+def test_attended_transfer_marks_the_target_and_the_queue_segment() -> None:
+    tr = Tracker()
+    feed(
+        tr,
+        chan("Newchannel", 0, "PJSIP/caller-1", "c", "c", "4"),
+        chan("Newstate", 0, "PJSIP/caller-1", "c", "c", "6"),
+        chan("QueueCallerJoin", 0.5, "PJSIP/caller-1", "c", "c", Queue="support", Position="1"),
+        chan("Newchannel", 1, "PJSIP/1001-1", "a", "c", "0"),
+        chan("QueueCallerLeave", 2, "PJSIP/caller-1", "c", "c", Queue="support"),
+        chan(
+            "AgentConnect",
+            2,
+            "PJSIP/caller-1",
+            "c",
+            "c",
+            Queue="support",
+            MemberName="Agent 1001",
+            DestUniqueid="a",
+            HoldTime="2",
+        ),
+        chan("Newchannel", 5, "PJSIP/1002-2", "t", "c", "0"),  # the agent consults 1002
+        ev(
+            "AttendedTransfer",
+            8,
+            Result="Success",
+            OrigTransfererUniqueid="a",
+            TransfereeUniqueid="c",
+            TransferTargetUniqueid="t",
+            SecondTransfererUniqueid="a",
+        ),
+    )
+    call = tr.calls["c"]
+    assert call.legs["t"].role is Role.TRANSFER_TARGET
+    assert call.transfers[0].kind == "attended" and call.transfers[0].target == "t"
+    seg = call.queues[0]
+    assert seg.outcome == "answered" and seg.transfer_kind == "attended"
+    assert seg.wait_seconds() == pytest.approx(1.5)
+
+
+def test_queue_exit_without_agent_is_a_timeout() -> None:
+    tr = Tracker()
+    types = feed(
+        tr,
+        chan("Newchannel", 0, "PJSIP/caller-1", "c", "c", "4"),
+        chan("QueueCallerJoin", 1, "PJSIP/caller-1", "c", "c", Queue="sales", Position="3"),
+        chan("QueueCallerLeave", 31, "PJSIP/caller-1", "c", "c", Queue="sales"),
+        chan("Hangup", 40, "PJSIP/caller-1", "c", "c", Cause="16"),
+    )
+    seg = tr.finished["c"].queues[0]
+    assert (seg.outcome, seg.position, seg.wait_seconds()) == ("timeout", 3, 30.0)
+    assert types.count("queue.left") == 1
+
+
+def test_resync_adopts_unknown_channels_and_closes_vanished_ones() -> None:
+    tr = Tracker(ManualClock(T + 100))
+    feed(
+        tr,
+        chan("Newchannel", 0, "PJSIP/caller-1", "gone", "gone", "6"),
+        chan("Newchannel", 1, "PJSIP/caller-2", "kept", "kept", "6"),
+    )
+    listed = [
+        ev(
+            "CoreShowChannel",
+            100,
+            Channel="PJSIP/caller-2",
+            Uniqueid="kept",
+            Linkedid="kept",
+            ChannelState="6",
+        ),
+        ev(
+            "CoreShowChannel",
+            100,
+            Channel="PJSIP/caller-3",
+            Uniqueid="new",
+            Linkedid="new",
+            ChannelState="6",
+            Duration="00:01:05",
+        ),
+    ]
+    out = tr.resync(listed)
+    assert tr.finished["gone"].legs["gone"].end_reason == "vanished"
+    assert set(tr.legs) == {"kept", "new"}
+    assert tr.legs["new"].created == pytest.approx(T + 100 - 65)
+    assert "call.ended" in [e.type for e in out]
+
+
+def test_restart_closes_every_open_leg() -> None:
+    tr = Tracker()
+    feed(tr, ev("FullyBooted", 0, Uptime="500"), chan("Newchannel", 1, "PJSIP/caller-1", "u", "u", "6"))
+    feed(tr, ev("FullyBooted", 30, Uptime="0"))  # a new Asterisk process
+    assert tr.finished["u"].legs["u"].end_reason == "pbx_restart"
+    tr2 = Tracker()
+    feed(tr2, chan("Newchannel", 1, "PJSIP/caller-1", "u", "u", "6"), ev("Shutdown", 2, Shutdown="Cleanly"))
+    assert tr2.finished["u"].end_reason == "pbx_shutdown"
+
+
+def test_engine_facts_for_stasis_calls() -> None:
+    tr = Tracker(ManualClock(T))
+    feed(tr, chan("Newchannel", 0, "PJSIP/caller-1", "s", "s", "4"))
+    assert [e.type for e in tr.record_ivr_step("s", "menu", "2")] == ["ivr.step"]
+    tr.set_self_service("s", "balance")
+    tr.set_disposition("s", "resolved")
+    tr.attach_data("s", "account", "A-1")
+    tr.add_wrapup("s", 12)
+    tr.add_recording("s", "rec-1")
+    feed(tr, chan("Hangup", 5, "PJSIP/caller-1", "s", "s", Cause="16"))
+    snap = tr.finished["s"].snapshot()
+    assert snap["ivr_path"][0]["node"] == "menu" and snap["self_service"] == "balance"
+    assert snap["disposition"] == "resolved" and snap["data"] == {"account": "A-1"}
+    assert snap["wrapup_seconds"] == 12 and snap["legs"][0]["recordings"] == ["rec-1"]
+    # facts still land on a call that just ended (wrap-up and disposition come after the hangup)
+    late = tr.add_wrapup("s", 3)
+    assert tr.finished["s"].wrapup_seconds == 15
+    assert late[0].data["call"]["wrapup_seconds"] == 15  # the snapshot the store rewrites
+    from ctiserver.calls.service import facts_of
+
+    assert facts_of(late) == [{"kind": "call", "data": late[0].data["call"]}]
+    with pytest.raises(KeyError):
+        tr.set_disposition("nope", "resolved")
