@@ -147,11 +147,12 @@ async def events_ws(request: web.Request) -> web.StreamResponse:
 
 
 def build_app(sim: Simulator) -> web.Application:
-    from ctiserver.sim import ari_bridges, ari_channels, ari_misc
+    from ctiserver.sim import ari_bridges, ari_channels, ari_extra, ari_misc
 
     app = web.Application(middlewares=[_auth])
     app[SIM_KEY] = sim
     app.router.add_get("/ari/events", events_ws)
+    ari_extra.routes(app.router)  # before /channels/{id}: /channels/create is not a channel id
     ari_channels.routes(app.router)
     ari_bridges.routes(app.router)
     ari_misc.routes(app.router)

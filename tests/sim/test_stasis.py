@@ -102,3 +102,41 @@ async def test_bad_login_refused(sim: Simulator) -> None:
         await ok.close()
     finally:
         await ami.close()
+
+
+async def test_create_then_dial_and_hold(sim: Simulator) -> None:
+    """``POST /channels/create`` + ``/dial`` (early media-less dialling), then hold/unhold in Stasis."""
+    ari = AriProbe(sim.ari_url)
+    ami = AmiProbe()
+    try:
+        await ami.connect(sim.ami_port)
+        await ari.connect()
+        status, ch = await ari.req(
+            "POST",
+            "/channels/create",
+            endpoint="PJSIP/1001",
+            app="ctiserver",
+            appArgs="agent,x",
+            channelId="agent-1",
+        )
+        assert status == 200 and ch["id"] == "agent-1" and ch["state"] == "Down"
+        assert (
+            await ari.req(
+                "POST", "/channels/create", endpoint="PJSIP/1001", app="ctiserver", channelId="agent-1"
+            )
+        )[0] == 409
+        assert (await ari.req("POST", "/channels/agent-1/dial", timeout=10))[0] == 204
+        ringing = await ari.wait("Dial", pred=lambda e: e["dialstatus"] == "RINGING")
+        assert ringing["peer"]["id"] == "agent-1"
+        start = await ari.wait("StasisStart", pred=lambda e: e["channel"]["id"] == "agent-1")
+        assert start["args"] == ["agent", "x"] and start["channel"]["state"] == "Up"
+        assert (await ari.req("POST", "/channels/agent-1/hold"))[0] == 204
+        await ari.wait("ChannelHold")
+        await ami.wait_event("Hold", Uniqueid="agent-1")
+        assert (await ari.req("DELETE", "/channels/agent-1"))[0] == 204
+        destroyed = await ari.wait("ChannelDestroyed")
+        assert destroyed["cause"] == 16
+        assert (await ari.req("POST", "/channels/agent-1/hold"))[0] == 404
+    finally:
+        await ari.close()
+        await ami.close()
