@@ -137,3 +137,12 @@ async def test_bad_credentials_and_unreachable(server: AriTestServer, unused_por
             await client.close()
             await late.stop()
     assert client.link.state is LinkState.CLOSED
+
+
+async def test_malformed_replies_become_clear_errors(server: AriTestServer) -> None:
+    server.channels = {"c1": channel("c1"), "bad": {"name": "PJSIP/x", "state": "Up"}}  # no id
+    async with AriClient(config(server.url)) as client:
+        assert [c.id for c in await client.list_channels()] == ["c1"]  # the broken entry is skipped
+        with pytest.raises(AriError) as info:
+            await client.get_channel("bad")
+        assert info.value.status == 502 and "missing 'id'" in info.value.message

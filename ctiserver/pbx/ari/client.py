@@ -293,15 +293,24 @@ class AriClient(AriRest):
                 log.exception("ari event handler failed", type=event.type)
 
     async def _resync(self, connection: int) -> None:
-        try:
-            channels = await self.list_channels()
+        """List what is live; retried (a booting Asterisk may refuse for a moment) while this link lasts."""
+        delay = self.config.reconnect_min
+        while True:
             try:
-                app_ids = frozenset((await self.get_application(self.config.app)).channel_ids)
-            except AriError:
-                app_ids = frozenset()
-        except AriError as exc:
-            log.warning("ari resync failed", error=str(exc))
-            return
+                channels = await self.list_channels()
+                try:
+                    app_ids = frozenset((await self.get_application(self.config.app)).channel_ids)
+                except AriError as exc:
+                    if exc.status == 0 or exc.status >= 500:
+                        raise
+                    app_ids = frozenset()  # 404: the app has no subscriptions yet
+                break
+            except AriError as exc:
+                log.warning("ari resync failed; retrying", error=str(exc), delay=delay)
+                await self.clock.sleep(delay)
+                delay = min(delay * 2, self.config.reconnect_max)
+                if self.connections != connection or not self.connected.is_set():
+                    return  # a newer connection does its own resync
         resync = AriResync(connection, tuple(channels), app_ids)
         for cb in list(self._on_resync):
             try:

@@ -7,9 +7,10 @@ Every method raises ``AriError`` (with the HTTP ``status``; 0 when Asterisk was 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
+from ctiserver.logs import get_logger
 from ctiserver.pbx.ari.resources import (
     Application,
     AsteriskInfo,
@@ -18,10 +19,14 @@ from ctiserver.pbx.ari.resources import (
     DeviceState,
     Endpoint,
     LiveRecording,
+    Malformed,
     Playback,
     StoredRecording,
     build,
 )
+
+log = get_logger(__name__)
+T = TypeVar("T")
 
 
 class AriError(Exception):
@@ -44,6 +49,25 @@ def _csv(value: str | Sequence[str]) -> str:
     return value if isinstance(value, str) else ",".join(value)
 
 
+def _one(cls: type[T], obj: Any) -> T:
+    """The typed resource of a reply; a reply that is not one is Asterisk's fault: ``AriError(502)``."""
+    try:
+        return build(cls, obj)
+    except Malformed as exc:
+        raise AriError(502, f"unexpected ARI reply: {exc}") from None
+
+
+def _many(cls: type[T], objs: Any) -> list[T]:
+    """A list reply; entries that are not the resource are skipped (logged), the others kept."""
+    out: list[T] = []
+    for obj in objs if isinstance(objs, list) else []:
+        try:
+            out.append(build(cls, obj))
+        except Malformed as exc:
+            log.warning("ari: skipped a malformed list entry", error=str(exc))
+    return out
+
+
 def _params(**kw: Any) -> dict[str, Any]:
     return {k: v for k, v in kw.items() if v is not None}
 
@@ -63,10 +87,10 @@ class AriRest:
 
     # ------------------------------------------------------------------------------------------ channels
     async def list_channels(self) -> list[Channel]:
-        return [build(Channel, c) for c in await self.request("GET", "/channels") or []]
+        return _many(Channel, await self.request("GET", "/channels"))
 
     async def get_channel(self, channel_id: str) -> Channel:
-        return build(Channel, await self.request("GET", f"/channels/{_id(channel_id)}"))
+        return _one(Channel, await self.request("GET", f"/channels/{_id(channel_id)}"))
 
     async def originate(
         self,
@@ -103,7 +127,7 @@ class AriRest:
             formats=formats,
         )
         body = {"variables": dict(variables)} if variables else None
-        return build(Channel, await self.request("POST", "/channels", params=params, body=body))
+        return _one(Channel, await self.request("POST", "/channels", params=params, body=body))
 
     async def create_channel(
         self,
@@ -124,7 +148,7 @@ class AriRest:
             originator=originator,
         )
         body = {"variables": dict(variables)} if variables else None
-        return build(Channel, await self.request("POST", "/channels/create", params=params, body=body))
+        return _one(Channel, await self.request("POST", "/channels/create", params=params, body=body))
 
     async def dial(
         self,
@@ -215,7 +239,7 @@ class AriRest:
         path = f"/channels/{_id(channel_id)}/play"
         if playback_id is not None:
             path += f"/{_id(playback_id)}"
-        return build(Playback, await self.request("POST", path, params=params))
+        return _one(Playback, await self.request("POST", path, params=params))
 
     async def record(
         self,
@@ -238,7 +262,7 @@ class AriRest:
             beep=beep,
             terminateOn=terminate_on,
         )
-        return build(
+        return _one(
             LiveRecording, await self.request("POST", f"/channels/{_id(channel_id)}/record", params=params)
         )
 
@@ -255,17 +279,17 @@ class AriRest:
 
     # ------------------------------------------------------------------------------------------- bridges
     async def list_bridges(self) -> list[Bridge]:
-        return [build(Bridge, b) for b in await self.request("GET", "/bridges") or []]
+        return _many(Bridge, await self.request("GET", "/bridges"))
 
     async def get_bridge(self, bridge_id: str) -> Bridge:
-        return build(Bridge, await self.request("GET", f"/bridges/{_id(bridge_id)}"))
+        return _one(Bridge, await self.request("GET", f"/bridges/{_id(bridge_id)}"))
 
     async def create_bridge(
         self, type: str | Sequence[str] = "mixing", *, bridge_id: str | None = None, name: str | None = None
     ) -> Bridge:
         """``type``: mixing, holding, dtmf_events, proxy_media, video_sfu, video_single (comma list)."""
         path = "/bridges" if bridge_id is None else f"/bridges/{_id(bridge_id)}"
-        return build(Bridge, await self.request("POST", path, params=_params(type=_csv(type), name=name)))
+        return _one(Bridge, await self.request("POST", path, params=_params(type=_csv(type), name=name)))
 
     async def destroy_bridge(self, bridge_id: str) -> None:
         await self.request("DELETE", f"/bridges/{_id(bridge_id)}")
@@ -311,7 +335,7 @@ class AriRest:
         path = f"/bridges/{_id(bridge_id)}/play"
         if playback_id is not None:
             path += f"/{_id(playback_id)}"
-        return build(Playback, await self.request("POST", path, params=_params(media=_csv(media), lang=lang)))
+        return _one(Playback, await self.request("POST", path, params=_params(media=_csv(media), lang=lang)))
 
     async def bridge_record(
         self,
@@ -326,13 +350,13 @@ class AriRest:
         params = _params(
             name=name, format=format, maxDurationSeconds=max_duration, ifExists=if_exists, beep=beep
         )
-        return build(
+        return _one(
             LiveRecording, await self.request("POST", f"/bridges/{_id(bridge_id)}/record", params=params)
         )
 
     # ----------------------------------------------------------------------------------------- playbacks
     async def get_playback(self, playback_id: str) -> Playback:
-        return build(Playback, await self.request("GET", f"/playbacks/{_id(playback_id)}"))
+        return _one(Playback, await self.request("GET", f"/playbacks/{_id(playback_id)}"))
 
     async def stop_playback(self, playback_id: str) -> None:
         await self.request("DELETE", f"/playbacks/{_id(playback_id)}")
@@ -343,7 +367,7 @@ class AriRest:
 
     # ---------------------------------------------------------------------------------------- recordings
     async def get_live_recording(self, name: str) -> LiveRecording:
-        return build(LiveRecording, await self.request("GET", f"/recordings/live/{_id(name)}"))
+        return _one(LiveRecording, await self.request("GET", f"/recordings/live/{_id(name)}"))
 
     async def stop_recording(self, name: str) -> None:
         await self.request("POST", f"/recordings/live/{_id(name)}/stop")
@@ -364,30 +388,30 @@ class AriRest:
         await self.request("DELETE", f"/recordings/live/{_id(name)}/mute")
 
     async def list_stored_recordings(self) -> list[StoredRecording]:
-        return [build(StoredRecording, r) for r in await self.request("GET", "/recordings/stored") or []]
+        return _many(StoredRecording, await self.request("GET", "/recordings/stored"))
 
     async def delete_stored_recording(self, name: str) -> None:
         await self.request("DELETE", f"/recordings/stored/{_id(name)}")
 
     async def copy_stored_recording(self, name: str, destination: str) -> StoredRecording:
         params = {"destinationRecordingName": destination}
-        return build(
+        return _one(
             StoredRecording, await self.request("POST", f"/recordings/stored/{_id(name)}/copy", params=params)
         )
 
     # ------------------------------------------------------------------------------ endpoints, devices, apps
     async def list_endpoints(self, technology: str | None = None) -> list[Endpoint]:
         path = "/endpoints" if technology is None else f"/endpoints/{_id(technology)}"
-        return [build(Endpoint, e) for e in await self.request("GET", path) or []]
+        return _many(Endpoint, await self.request("GET", path))
 
     async def get_endpoint(self, technology: str, resource: str) -> Endpoint:
-        return build(Endpoint, await self.request("GET", f"/endpoints/{_id(technology)}/{_id(resource)}"))
+        return _one(Endpoint, await self.request("GET", f"/endpoints/{_id(technology)}/{_id(resource)}"))
 
     async def list_device_states(self) -> list[DeviceState]:
-        return [build(DeviceState, d) for d in await self.request("GET", "/deviceStates") or []]
+        return _many(DeviceState, await self.request("GET", "/deviceStates"))
 
     async def get_device_state(self, name: str) -> DeviceState:
-        return build(DeviceState, await self.request("GET", f"/deviceStates/{_id(name)}"))
+        return _one(DeviceState, await self.request("GET", f"/deviceStates/{_id(name)}"))
 
     async def set_device_state(self, name: str, state: str) -> None:
         """Only for ``Stasis:<name>`` devices: NOT_INUSE, INUSE, BUSY, UNAVAILABLE, RINGING, ONHOLD..."""
@@ -397,22 +421,22 @@ class AriRest:
         await self.request("DELETE", f"/deviceStates/{_id(name)}")
 
     async def list_applications(self) -> list[Application]:
-        return [build(Application, a) for a in await self.request("GET", "/applications") or []]
+        return _many(Application, await self.request("GET", "/applications"))
 
     async def get_application(self, name: str) -> Application:
-        return build(Application, await self.request("GET", f"/applications/{_id(name)}"))
+        return _one(Application, await self.request("GET", f"/applications/{_id(name)}"))
 
     async def subscribe(self, app: str, event_source: str | Sequence[str]) -> Application:
         """``event_source``: channel:<id>, bridge:<id>, endpoint:<tech>/<res>, deviceState:<name>."""
         params = {"eventSource": _csv(event_source)}
-        return build(
+        return _one(
             Application, await self.request("POST", f"/applications/{_id(app)}/subscription", params=params)
         )
 
     async def unsubscribe(self, app: str, event_source: str | Sequence[str]) -> Application:
         params = {"eventSource": _csv(event_source)}
         reply = await self.request("DELETE", f"/applications/{_id(app)}/subscription", params=params)
-        return build(Application, reply)
+        return _one(Application, reply)
 
     # ------------------------------------------------------------------------------------------- asterisk
     async def asterisk_info(self) -> AsteriskInfo:
