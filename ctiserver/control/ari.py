@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import itertools
 import uuid
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Collection, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
 from ctiserver.clock import Clock
@@ -26,8 +26,10 @@ from ctiserver.control import (
 )
 from ctiserver.control.ari_state import ChannelState, ChannelTable, DialError, PendingDial
 from ctiserver.control.router import StasisRouter
+from ctiserver.logs import get_logger
 
 T = TypeVar("T")
+log = get_logger(__name__)
 
 
 class AriRequester(Protocol):
@@ -59,6 +61,35 @@ class AriCallControl:
         incoming = self.table.feed(event)
         if incoming is not None and self.router is not None:
             self.router.dispatch(incoming)
+
+    async def resync(self, live: Collection[str], in_app: Collection[str]) -> None:
+        """After the events socket came back: channels that left our app meanwhile are gone, legs we were
+        dialling that answered meanwhile are ours, playbacks that ended meanwhile are finished."""
+        for cid in list(self.table.channels):
+            if cid not in in_app:
+                self.table.mark_gone(cid)
+        for cid, dial in list(self.table.dials.items()):
+            if cid in in_app:
+                self.table.feed({"type": "StasisStart", "channel": {"id": cid}, "args": []})
+            elif cid not in live:
+                self.table.dials.pop(cid, None)
+                if not dial.result.done():
+                    dial.result.set_exception(DialError("failed", None))
+        for pb_id in list(self.table.playbacks):
+            try:
+                await self.ari.request("GET", f"/playbacks/{pb_id}")
+            except Exception as exc:
+                if _status(exc) == 404:
+                    owner = pb_id.removeprefix("pb-").rsplit("-", 1)[0]
+                    self.table.feed(
+                        {
+                            "type": "PlaybackFinished",
+                            "playback": {"id": pb_id, "target_uri": f"channel:{owner}"},
+                        }
+                    )
+        log.info(
+            "call control resynced", channels=len(self.table.channels), playbacks=len(self.table.playbacks)
+        )
 
     # ---- helpers ----------------------------------------------------------------------------------------
     def _live(self, channel_id: str) -> ChannelState:

@@ -10,7 +10,7 @@ import asyncio
 import base64
 import contextlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import aiohttp
@@ -38,10 +38,17 @@ class AriLink:
         self._session: aiohttp.ClientSession | None = None
         self._reader: asyncio.Task[None] | None = None
         self._callbacks: list[EventCallback] = []
+        self._on_reconnect: list[Callable[[], Awaitable[None]]] = []
+        self.connections = 0
+        self._tasks: set[asyncio.Future[None]] = set()
         self.connected = asyncio.Event()
 
     def on_event(self, callback: EventCallback) -> None:
         self._callbacks.append(callback)
+
+    def on_reconnect(self, callback: Callable[[], Awaitable[None]]) -> None:
+        """``await callback()`` after the events socket came back (not after the first connection)."""
+        self._on_reconnect.append(callback)
 
     async def __aenter__(self) -> AriLink:
         secret = f"{self.config.username}:{self.config.password.get_secret_value()}".encode()
@@ -95,7 +102,13 @@ class AriLink:
             try:
                 async with self._session.ws_connect(ws_url, params=params, heartbeat=20) as ws:
                     self.connected.set()
+                    self.connections += 1
                     delay = self.config.reconnect_min
+                    if self.connections > 1:
+                        for callback in self._on_reconnect:
+                            task = asyncio.ensure_future(self._guarded(callback))
+                            self._tasks.add(task)
+                            task.add_done_callback(self._tasks.discard)
                     async for msg in ws:
                         if msg.type is aiohttp.WSMsgType.TEXT:
                             self._dispatch(msg.data)
@@ -106,6 +119,12 @@ class AriLink:
             self.connected.clear()
             await self.clock.sleep(delay)
             delay = min(delay * 2, self.config.reconnect_max)
+
+    async def _guarded(self, callback: Callable[[], Awaitable[None]]) -> None:
+        try:
+            await callback()
+        except Exception:
+            log.exception("ARI reconnect callback failed")
 
     def _dispatch(self, text: str) -> None:
         try:

@@ -115,6 +115,10 @@ class ChannelTable:
             channel_name=str(chan.get("name", "")),
         )
 
+    def mark_gone(self, cid: str) -> None:
+        """The channel left while we were not listening (found at a resync)."""
+        self._gone(cid, {"type": "StasisEnd"})
+
     def _gone(self, cid: str, event: Mapping[str, Any]) -> None:
         cause = event.get("cause")
         dial = self.dials.get(cid)

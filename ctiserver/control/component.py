@@ -44,8 +44,22 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
         router.unrouted = unrouted
         if shared is not None:
             shared.on_raw(control.feed)
+
+            async def resynced(state: Any) -> None:
+                if state.connection > 1:
+                    await control.resync({c.id for c in state.channels}, state.app_channel_ids)
+
+            shared.on_resync(resynced)
         else:
             link.on_event(control.feed)
+
+            async def reconnected() -> None:
+                channels = await link.request("GET", "/channels") or []
+                ids = {str(c.get("id")) for c in channels}
+                app = await link.request("GET", f"/applications/{ari_config.app}") or {}
+                await control.resync(ids, {str(c) for c in app.get("channel_ids", ())})
+
+            link.on_reconnect(reconnected)
         ctx.provide(control, as_type=CallControl)
         ctx.provide(control)
         ctx.provide(router)

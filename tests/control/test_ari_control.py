@@ -29,8 +29,11 @@ class Env:
 
 @pytest.fixture
 async def env() -> AsyncIterator[Env]:
-    endpoints = (*SimConfig().endpoints, EndpointConfig(name="1003", registered=False),
-                 EndpointConfig(name="1009", answer_after=None))
+    endpoints = (
+        *SimConfig().endpoints,
+        EndpointConfig(name="1003", registered=False),
+        EndpointConfig(name="1009", answer_after=None),
+    )
     calls: asyncio.Queue[Incoming] = asyncio.Queue()
 
     async def did(incoming: Incoming) -> None:

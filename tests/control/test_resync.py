@@ -1,0 +1,64 @@
+"""The events socket drops (Asterisk restart, network): what happened meanwhile is recovered at reconnect —
+a playback that ended while we were deaf is finished, a caller who hung up meanwhile is gone."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from ctiserver.app import running
+from ctiserver.config import Config
+from ctiserver.control import ChannelGone
+from ctiserver.control.ari import AriCallControl
+from ctiserver.control.router import Incoming, StasisRouter
+from ctiserver.sim.simulator import Simulator
+
+
+@pytest.mark.parametrize(
+    "components",
+    [
+        ("ctiserver.sim.component", "ctiserver.control.component"),  # the control's own AriLink
+        (
+            "ctiserver.sim.component",
+            "ctiserver.pbx.component",
+            "ctiserver.control.component",
+        ),  # PbxNode's client
+    ],
+)
+async def test_missed_events_are_recovered_at_reconnect(components: tuple[str, ...]) -> None:
+    config = Config.model_validate(
+        {"simulator": {"enabled": True}, "pbx": {"ari": {"reconnect_min": 2.5, "reconnect_max": 2.5}}}
+    )
+    async with running(config, components=components) as ctx:
+        sim = ctx.require(Simulator)
+        control = ctx.require(AriCallControl)
+        await asyncio.wait_for(control.ari.connected.wait(), 30)  # type: ignore[attr-defined]
+        playing = asyncio.Event()
+        results: dict[str, object] = {}
+        played, gone = asyncio.Event(), asyncio.Event()
+
+        async def handler(incoming: Incoming) -> None:
+            ch = incoming.channel_id
+            await control.answer(ch)
+            playing.set()
+            results["play"] = await control.play(ch, ["sound:hello-world"])  # 1.4 s, ends while deaf
+            played.set()
+            try:
+                await control.play(ch, ["sound:hello-world"])
+                await control.collect_dtmf(ch, max_digits=1, first_digit_timeout=30, inter_digit_timeout=30)
+            except ChannelGone:
+                gone.set()
+
+        ctx.require(StasisRouter).register("did", handler)
+        call = sim.place_call(from_number="5550100", to="100")
+        await asyncio.wait_for(playing.wait(), 10)
+        for ws in list(sim.ari_ws):
+            ws.abort()  # no close frame, as Asterisk on restart
+        await asyncio.sleep(0)
+        await asyncio.wait_for(played.wait(), 20)
+        assert results["play"].completed  # type: ignore[attr-defined]
+        for ws in list(sim.ari_ws):
+            ws.abort()
+        call.hangup()  # while we are deaf again
+        await asyncio.wait_for(gone.wait(), 20)
