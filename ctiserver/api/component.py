@@ -108,11 +108,44 @@ async def _backlog(metrics: Metrics, dispatcher: WebhookDispatcher) -> None:
         await asyncio.sleep(5.0)
 
 
+def provide_adapters(ctx: AppContext) -> None:
+    """Bind the API's service Protocols to the services the composition root runs (when they run)."""
+    from ctiserver.api import adapters
+    from ctiserver.api.services import AgentsService, CallActions, CallsService, QueuesService
+
+    acd = _maybe(ctx, "ctiserver.acd.service", "AcdService")
+    tracker = _maybe(ctx, "ctiserver.calls.tracker", "Tracker")
+    control = _maybe(ctx, "ctiserver.control", "CallControl")
+    live = _maybe(ctx, "ctiserver.kpi.live", "LiveKpis")
+    if acd is not None:
+        ctx.provide(adapters.AcdAgents(acd), as_type=AgentsService)
+    if tracker is not None:
+        ctx.provide(adapters.TrackerCalls(tracker, acd), as_type=CallsService)
+    if acd is not None or control is not None:
+        ctx.provide(adapters.AcdCallActions(acd, control, tracker), as_type=CallActions)
+    if live is not None:
+        ctx.provide(adapters.LiveQueues(live), as_type=QueuesService)
+
+
+def _maybe(ctx: AppContext, module: str, name: str) -> Any:
+    import importlib
+
+    try:
+        kind = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return None
+    try:
+        return ctx.maybe(kind)
+    except TypeError:  # a Protocol that is not runtime-checkable and was not provided under its own type
+        return None
+
+
 @asynccontextmanager
 async def component(ctx: AppContext) -> AsyncIterator[None]:
     cfg = ctx.config.api
     bus = ctx.require(Bus)  # type: ignore[type-abstract]
     event_log = ctx.maybe(EventLog) or EventLog(MemoryEventStore())
+    provide_adapters(ctx)
     auth_cfg = ctx.config.section("auth", AuthConfig)
     limiter = FailureLimiter(ctx.clock, auth_cfg.failure_limit, auth_cfg.failure_window)
     auth = Authenticator(token_store(ctx), ctx.clock, limiter)

@@ -31,7 +31,7 @@ def _own(req: ApiRequest) -> str:
 async def list_agents(req: ApiRequest) -> JsonList:
     agents = service(req, AgentsService, "acd").list_agents()
     if req.principal.is_agent():
-        return [dict(a) for a in agents if str(a.get("id") or a.get("agent_id")) == req.principal.agent]
+        return [dict(a) for a in agents if str(a.get("agent") or a.get("id")) == req.principal.agent]
     return [dict(a) for a in agents]
 
 

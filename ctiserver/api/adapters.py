@@ -1,0 +1,142 @@
+"""The API's service Protocols (``services.py``) over the other areas' real services, built by the api
+component from what the composition root provides. Thin: each method forwards to the owning area; where
+an area offers no such operation, the adapter raises the 503 ``unavailable`` error (never a fake
+success).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ctiserver.api.errors import ApiError, unavailable
+from ctiserver.api.services import Json
+
+
+class AcdAgents:
+    """``AgentsService`` over ``ctiserver.acd.service.AcdService``."""
+
+    def __init__(self, acd: Any) -> None:
+        self.acd = acd
+
+    def list_agents(self) -> Sequence[Json]:
+        return [a.to_json() for a in self.acd.agents]
+
+    def get_agent(self, agent_id: str) -> Json | None:
+        try:
+            return dict(self.acd.agents.get(agent_id).to_json())
+        except KeyError:
+            return None
+
+    async def agent_action(self, agent_id: str, action: str, reason: str | None) -> Json:
+        if self.get_agent(agent_id) is None:
+            raise ApiError(404, "not_found", "agent not found", "agent_id")
+        if action == "login":
+            status = await self.acd.login(agent_id, ready=reason is None, reason=reason or "login")
+        elif action == "logout":
+            status = await self.acd.logout(agent_id)
+        elif action in ("ready", "wrapup-end"):
+            status = await self.acd.ready(agent_id)
+        elif action == "pause":
+            if not reason:
+                raise ApiError(422, "invalid", "a pause needs a reason", "body.reason")
+            status = await self.acd.pause(agent_id, reason)
+        else:
+            raise ApiError(422, "invalid", f"unknown action {action!r}", "action")
+        return dict(status.to_json())
+
+    async def set_skills(self, agent_id: str, skills: Mapping[str, int]) -> Json:
+        if self.get_agent(agent_id) is None:
+            raise ApiError(404, "not_found", "agent not found", "agent_id")
+        await self.acd.set_skills(agent_id, dict(skills))
+        return dict(self.acd.agents.get(agent_id).to_json())
+
+
+class TrackerCalls:
+    """``CallsService`` over the call tracker (live + recently finished calls); agents are found from the
+    agent legs' devices through the ACD's agent registry."""
+
+    def __init__(self, tracker: Any, acd: Any | None) -> None:
+        self.tracker = tracker
+        self.acd = acd
+
+    def _with_agents(self, call: Any) -> dict[str, Any]:
+        snap = dict(call.snapshot())
+        agents: set[str] = {str(q["agent"]) for q in snap.get("queues", []) if q.get("agent")}
+        if self.acd is not None:
+            for leg in snap.get("legs", []):
+                agent = self.acd.agents.by_device(str(leg.get("endpoint") or ""))
+                if agent is not None:
+                    agents.add(agent.id)
+        snap["agents"] = sorted(agents)
+        return snap
+
+    def active_calls(self) -> Sequence[Json]:
+        return [self._with_agents(c) for c in list(self.tracker.calls.values())]
+
+    def get_call(self, call_id: str) -> Json | None:
+        call = self.tracker.call_of(call_id)
+        return self._with_agents(call) if call is not None else None
+
+    async def call_history(
+        self, *, since: float | None, until: float | None, agent: str | None, queue: str | None, limit: int
+    ) -> Sequence[Json]:
+        out = []
+        for call in reversed(list(self.tracker.finished.values())):
+            snap = self._with_agents(call)
+            started = float(snap["started"])
+            if (since is not None and started < since) or (until is not None and started > until):
+                continue
+            if agent is not None and agent not in snap["agents"]:
+                continue
+            if queue is not None and queue not in {q.get("queue") for q in snap.get("queues", [])}:
+                continue
+            out.append(snap)
+            if len(out) >= limit:
+                break
+        return out
+
+
+class AcdCallActions:
+    """``CallActions``: transfers through the ACD, hang-up through call control on the call's legs. Hold,
+    click-to-dial and recording control by call id are not offered by those areas yet: 503."""
+
+    def __init__(self, acd: Any | None, control: Any | None, tracker: Any | None) -> None:
+        self.acd = acd
+        self.control = control
+        self.tracker = tracker
+
+    async def click_to_dial(self, agent: str, number: str, caller_id: str | None) -> str:
+        raise unavailable("click-to-dial")
+
+    async def transfer(self, call_id: str, target: str, kind: str) -> None:
+        if self.acd is None:
+            raise unavailable("acd")
+        await self.acd.transfer(call_id, target, kind)
+
+    async def hangup(self, call_id: str) -> None:
+        if self.control is None or self.tracker is None:
+            raise unavailable("call control")
+        call = self.tracker.call_of(call_id)
+        if call is None:
+            raise ApiError(404, "not_found", "call not found", "call_id")
+        for leg in list(call.legs.values()):
+            if leg.ended is None:
+                await self.control.hangup(leg.uniqueid)
+
+    async def hold(self, call_id: str, on: bool) -> None:
+        raise unavailable("hold")
+
+    async def recording(self, call_id: str, action: str) -> Json:
+        raise unavailable("recording control by call id")
+
+
+class LiveQueues:
+    """``QueuesService`` over the live KPIs (``ctiserver.kpi.live.LiveKpis``)."""
+
+    def __init__(self, live: Any) -> None:
+        self.live = live
+
+    def queue_stats(self) -> Sequence[Json]:
+        snap = self.live.snapshot()
+        return [{"queue": name, **values} for name, values in snap["queues"].items()]
