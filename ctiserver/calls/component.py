@@ -68,6 +68,10 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
         wire(service, ami)
     else:
         log.warning("no AMI client: the call tracker only records facts reported by the engine")
+    bus = bus_of(ctx)
+    sub = bus.subscribe("queue.entered", "queue.left") if bus is not None else None
+    if sub is not None:
+        ctx.spawn(service.engine_events_loop(sub), name="cti:calls-acd-queues")
     ctx.provide(service)
     ctx.provide(tracker)
     ctx.spawn(service.publish_loop(), name="cti:calls-publish")
@@ -75,6 +79,8 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        if sub is not None:
+            sub.close()
         try:
             await service.flush(limit=10)
         except TimeoutError:

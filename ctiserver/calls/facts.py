@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ctiserver.calls.call_state import CallState
 from ctiserver.calls.emitter import Emitter
-from ctiserver.calls.model import Call, Leg
+from ctiserver.calls.model import Call, Leg, QueueSegment
 from ctiserver.clock import Clock
 from ctiserver.events.envelope import DomainEvent
+
+# ACD outcomes → segment outcomes (KPIs count answered, abandoned, and everything else as "left unanswered")
+ACD_OUTCOMES = {"answered": "answered", "abandoned": "abandoned", "timeout": "timeout"}
 
 
 class EngineFacts:
     clock: Clock
     legs: dict[str, Leg]
     _ems: Emitter
+    late_fact_sink: Callable[[dict[str, Any]], None] | None = None
 
     def call_of(self, key: str) -> Call | None:
         raise NotImplementedError
@@ -27,7 +32,10 @@ class EngineFacts:
         store rewrites the row (late wrap-up, disposition...)."""
         payload = {"call_id": call.call_id, **data}
         if call.state is CallState.ENDED:
-            payload["call"] = call.snapshot()
+            snapshot = call.snapshot()
+            payload["call"] = snapshot
+            if self.late_fact_sink is not None:
+                self.late_fact_sink({"kind": "call", "data": snapshot})
         self.emit("call.updated", call.call_id, payload, self.clock.now())
 
     def _fact_call(self, call_id: str) -> Call:
@@ -77,3 +85,46 @@ class EngineFacts:
         setattr(call, attr, value)
         self._updated(call, {"change": attr, attr: value})
         return self._ems.take()
+
+    # queue segments of the engine's own ACD (Stasis calls: no app_queue events). The ACD publishes its own
+    # queue.entered/queue.left; these methods only record the segment on the call, they emit nothing.
+    def queue_entered(self, call_id: str, queue: str, position: int = 0, at: float | None = None) -> None:
+        call = self._fact_call(call_id)
+        when = self.clock.now() if at is None else at
+        first = call.first_leg()
+        call.queues.append(
+            QueueSegment(
+                queue=queue,
+                caller_uniqueid=first.uniqueid if first else call_id,
+                entered=when,
+                position=position,
+            )
+        )
+
+    def queue_left(
+        self,
+        call_id: str,
+        queue: str,
+        outcome: str,
+        *,
+        waited: float | None = None,
+        agent: str | None = None,
+        at: float | None = None,
+    ) -> None:
+        call = self._fact_call(call_id)
+        when = self.clock.now() if at is None else at
+        seg = next((q for q in reversed(call.queues) if q.queue == queue and q.outcome is None), None)
+        if seg is None:  # we missed the entry: rebuild it from the wait the ACD measured
+            seg = QueueSegment(queue=queue, caller_uniqueid=call_id, entered=when - (waited or 0.0))
+            call.queues.append(seg)
+        seg.left = when
+        seg.outcome = ACD_OUTCOMES.get(
+            outcome, "transferred" if outcome in ("transferred", "overflow") else "timeout"
+        )
+        if seg.outcome == "answered":
+            seg.answered = when
+            seg.agent = agent
+        if waited is not None:  # the ACD's own measure of the wait wins over event timestamps
+            seg.entered = when - waited
+        if call.state is CallState.ENDED and self.late_fact_sink is not None:
+            self.late_fact_sink({"kind": "call", "data": call.snapshot()})

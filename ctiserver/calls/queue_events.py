@@ -186,6 +186,9 @@ def _ring_no_answer(t: Tracker, ev: AmiEvent, at: float) -> None:
 def finish_open_segments(t: Tracker, call: Call, at: float) -> None:
     """Close segments whose caller left without an agent or abandon event (timeout/exit) or never left."""
     for seg in call.queues:
+        if seg.outcome == "answered" and seg.talk_seconds is None and seg.answered is not None:
+            if call.state.value == "ended" or all(leg.ended is not None for leg in call.legs.values()):
+                seg.talk_seconds = max(0.0, at - seg.answered)  # no AgentComplete (ACD call, lost event)
         if seg.outcome is None:
             seg.outcome = "timeout" if seg.left is not None else "closed"
             seg.left = seg.left or at

@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from ctiserver.calls.emitter import SOURCE
 from ctiserver.calls.tracker import Tracker
 from ctiserver.events.envelope import DomainEvent
 from ctiserver.logs import get_logger
@@ -40,8 +41,6 @@ def facts_of(events: Sequence[DomainEvent]) -> list[dict[str, Any]]:
             out.append({"kind": "leg", "data": dict(ev.data)})
         elif ev.type == "call.ended":
             out.append({"kind": "call", "data": dict(ev.data)})
-        elif ev.type == "call.updated" and "call" in ev.data:  # a late fact on an ended call
-            out.append({"kind": "call", "data": dict(ev.data["call"])})
     return out
 
 
@@ -58,6 +57,40 @@ class CallService:
         self.idle = asyncio.Event()
         self.idle.set()
         self._pending = 0  # batches queued and not yet fully handled by their pump
+        # late facts on ended calls (wrap-up, disposition...), whoever reported them: persist the snapshot
+        tracker.late_fact_sink = self._late_fact
+
+    def _late_fact(self, fact: dict[str, Any]) -> None:
+        self.idle.clear()
+        self._pending += 1
+        self._facts.put_nowait([fact])
+
+    def on_engine_event(self, event: DomainEvent) -> None:
+        """The ACD's own ``queue.entered``/``queue.left`` (Stasis calls) become queue segments of the call."""
+        if event.source == SOURCE:
+            return  # ours (app_queue, observed from AMI)
+        data = event.data
+        try:
+            if event.type == "queue.entered":
+                self.tracker.queue_entered(
+                    event.subject, str(data.get("queue")), int(data.get("position") or 0), at=event.time
+                )
+            elif event.type == "queue.left":
+                waited = data.get("waited")
+                self.tracker.queue_left(
+                    event.subject,
+                    str(data.get("queue")),
+                    str(data.get("outcome")),
+                    waited=None if waited is None else float(waited),
+                    agent=data.get("agent"),
+                    at=event.time,
+                )
+        except KeyError:
+            log.warning("queue event for a call the tracker does not know", extra={"call_id": event.subject})
+
+    async def engine_events_loop(self, sub: Any) -> None:
+        while True:
+            self.on_engine_event(await sub.get())
 
     # ------------------------------------------------------------------ inputs
     def on_ami_event(self, event: AmiEvent) -> None:

@@ -251,11 +251,88 @@ def test_engine_facts_for_stasis_calls() -> None:
     assert snap["disposition"] == "resolved" and snap["data"] == {"account": "A-1"}
     assert snap["wrapup_seconds"] == 12 and snap["legs"][0]["recordings"] == ["rec-1"]
     # facts still land on a call that just ended (wrap-up and disposition come after the hangup)
+    sunk: list[dict[str, object]] = []
+    tr.late_fact_sink = sunk.append
     late = tr.add_wrapup("s", 3)
     assert tr.finished["s"].wrapup_seconds == 15
-    assert late[0].data["call"]["wrapup_seconds"] == 15  # the snapshot the store rewrites
-    from ctiserver.calls.service import facts_of
-
-    assert facts_of(late) == [{"kind": "call", "data": late[0].data["call"]}]
+    assert late[0].data["call"]["wrapup_seconds"] == 15
+    assert sunk == [{"kind": "call", "data": late[0].data["call"]}]  # what the store rewrites
     with pytest.raises(KeyError):
         tr.set_disposition("nope", "resolved")
+
+
+def test_acd_queue_segments_for_stasis_calls() -> None:
+    tr = Tracker(ManualClock(T))
+    feed(
+        tr,
+        chan("Newchannel", 0, "PJSIP/caller-1", "s", "s", "4"),
+        chan("Newstate", 0, "PJSIP/caller-1", "s", "s"),
+    )
+    tr.queue_entered("s", "vip", position=2, at=T + 5)
+    tr.queue_left("s", "vip", "answered", waited=7.5, agent="alice", at=T + 12.5)
+    feed(
+        tr,
+        chan("Newchannel", 12.6, "PJSIP/1001-1", "a", "s", "0"),
+        chan("Hangup", 72.5, "PJSIP/1001-1", "a", "s"),
+        chan("Hangup", 72.5, "PJSIP/caller-1", "s", "s", Cause="16"),
+    )
+    [seg] = tr.finished["s"].queues
+    assert (seg.queue, seg.outcome, seg.agent, seg.position) == ("vip", "answered", "alice", 2)
+    assert seg.wait_seconds() == pytest.approx(7.5)
+    assert seg.talk_seconds == pytest.approx(60.0)  # no AgentComplete: answer → end of the call
+    tr2 = Tracker(ManualClock(T))
+    feed(tr2, chan("Newchannel", 0, "PJSIP/caller-1", "x", "x", "4"))
+    tr2.queue_entered("x", "sales", at=T + 1)
+    tr2.queue_left("x", "sales", "overflow", waited=30, at=T + 31)
+    tr2.queue_entered("x", "support", at=T + 31)
+    tr2.queue_left("x", "support", "abandoned", waited=9, at=T + 40)
+    assert [(q.queue, q.outcome) for q in tr2.calls["x"].queues] == [
+        ("sales", "transferred"),
+        ("support", "abandoned"),
+    ]
+
+
+async def test_service_turns_acd_bus_events_into_segments_and_persists_late_facts() -> None:
+    import asyncio
+
+    from ctiserver.calls.service import CallService
+    from ctiserver.events.bus import InMemoryBus
+    from ctiserver.events.envelope import new_event
+
+    class Sink:
+        def __init__(self) -> None:
+            self.facts: list[dict[str, object]] = []
+
+        async def write(self, facts: list[dict[str, object]]) -> bool:
+            self.facts.extend(facts)
+            return True
+
+    bus, sink = InMemoryBus(), Sink()
+    tracker = Tracker(ManualClock(T))
+    service = CallService(tracker, bus, sink)
+    sub = bus.subscribe("queue.entered", "queue.left")
+    tasks = [
+        asyncio.create_task(c)
+        for c in (service.publish_loop(), service.persist_loop(), service.engine_events_loop(sub))
+    ]
+    try:
+        service.on_ami_event(chan("Newchannel", 0, "PJSIP/caller-1", "s", "s", "4"))
+        await bus.publish(new_event("queue.entered", "s", {"queue": "vip", "position": 1}, T + 1))
+        await bus.publish(
+            new_event("queue.left", "s", {"queue": "vip", "outcome": "abandoned", "waited": 4.0}, T + 5)
+        )
+        async with asyncio.timeout(30):
+            while not tracker.calls["s"].queues or tracker.calls["s"].queues[0].outcome is None:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+        service.on_ami_event(chan("Hangup", 6, "PJSIP/caller-1", "s", "s", Cause="16"))
+        await service.flush()
+        service.set_disposition("s", "callback")  # after the end: the row is rewritten
+        tracker.add_wrapup("s", 20)  # even when reported straight to the tracker (the IVR does that)
+        await service.flush()
+    finally:
+        for t in tasks:
+            t.cancel()
+    calls = [f["data"] for f in sink.facts if f["kind"] == "call"]
+    assert len(calls) == 3
+    assert calls[0]["queues"][0]["outcome"] == "abandoned"  # type: ignore[index]
+    assert calls[-1]["disposition"] == "callback" and calls[-1]["wrapup_seconds"] == 20
