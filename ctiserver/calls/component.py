@@ -66,6 +66,9 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
     ami = _ami_client(ctx)
     if ami is not None:
         wire(service, ami)
+        connected = getattr(ami, "connected", None)
+        if connected is not None and connected.is_set():  # logged in before we subscribed: resync now
+            ctx.spawn(service.resync(ami), name="cti:calls-resync")
     else:
         log.warning("no AMI client: the call tracker only records facts reported by the engine")
     bus = bus_of(ctx)
