@@ -130,9 +130,12 @@ async def test_nothing_lost_when_postgres_stops_mid_stream(
     await asyncio.to_thread(migrate.upgrade, url)
     engine = make_engine(url)
     spool = Spool(tmp_path / "spool" / "calls.jsonl")
-    writer = DurableWriter(CallRepository(session_factory(engine)), spool, write_timeout=10)
+    writer = DurableWriter(
+        CallRepository(session_factory(engine)), spool, write_timeout=10, retry_interval=0.2
+    )
     facts = list(_facts())
     third = len(facts) // 3
+    drainer: asyncio.Task[None] | None = None
     try:
         for f in facts[:third]:
             assert await writer.write([f])
@@ -141,16 +144,19 @@ async def test_nothing_lost_when_postgres_stops_mid_stream(
             results = [await writer.write([f]) for f in facts[third : 2 * third]]
             assert not any(results)
             assert spool.pending() and writer.spooled == third
+            drainer = asyncio.create_task(writer.run())  # the store component's background task
+            await asyncio.sleep(0.5)
+            assert spool.pending()  # still down: nothing replayed, nothing lost
         finally:
             await asyncio.to_thread(postgres_server.start)
-        for _ in range(50):
-            if await writer.drain():
-                break
-            await asyncio.sleep(0.2)
+        async with asyncio.timeout(60):
+            await writer.drained.wait()
         assert not spool.pending()
         for f in facts[2 * third :]:
             assert await writer.write([f])
     finally:
+        if drainer is not None:
+            drainer.cancel()
         await engine.dispose()
     assert await _counts(url) == _expected_counts()
     assert writer.replayed == third
