@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 
@@ -88,6 +89,9 @@ async def stored_file(request: web.Request) -> web.StreamResponse:
     rec = _stored(request)
     if rec is None:
         return err(404, "Recording not found")
+    writing = _engine(request).wav_tasks.get(request.match_info["name"])
+    if writing is not None:
+        await asyncio.wait({writing})
     return web.FileResponse(
         rec[1], headers={"Content-Type": "audio/wav" if rec[0] == "wav" else "application/octet-stream"}
     )

@@ -72,6 +72,7 @@ class Engine:
         self.playbacks: dict[str, Playback] = {}
         self.recordings: dict[str, LiveRecording] = {}
         self.stored: dict[str, tuple[str, str]] = {}  # name -> (format, path)
+        self.wav_tasks: dict[str, asyncio.Task[Any]] = {}  # recordings being written
         self.endpoints: dict[str, Endpoint] = {}
         self._seq = 0
         self._linked: dict[str, int] = {}

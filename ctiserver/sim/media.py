@@ -155,7 +155,9 @@ def recording_stop(engine: Engine, rec: LiveRecording, state: str = "done") -> N
         engine.bridges[tid].recording = None
     if state == "done":
         engine.stored[rec.name] = (rec.format, rec.path)
-        engine.spawn(asyncio.to_thread(write_wav, rec.path, seconds), name=f"sim:wav:{rec.name}")
+        engine.wav_tasks[rec.name] = engine.spawn(
+            asyncio.to_thread(write_wav, rec.path, seconds), name=f"sim:wav:{rec.name}"
+        )
     engine.hub.ari("RecordingFinished", apps, [("recording", rec.to_json(duration=int(seconds)))])
 
 

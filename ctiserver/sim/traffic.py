@@ -93,8 +93,12 @@ class TrafficGenerator:
     async def _arrivals(self) -> None:
         cfg = self.config
         clock = self.sim.clock
+        next_at = clock.monotonic()
         while cfg.max_calls is None or self.stats.placed < cfg.max_calls:
-            await clock.sleep(self.rng.expovariate(cfg.rate_per_s))
+            next_at += self.rng.expovariate(
+                cfg.rate_per_s
+            )  # absolute schedule: no drift from sleep overshoot
+            await clock.sleep(next_at - clock.monotonic())
             self.stats.placed += 1
             plan = self._plan(self.stats.placed)
             task = asyncio.get_running_loop().create_task(self._one_call(*plan), name="sim:traffic-call")

@@ -140,3 +140,43 @@ async def test_create_then_dial_and_hold(sim: Simulator) -> None:
     finally:
         await ari.close()
         await ami.close()
+
+
+async def test_bridge_recording_writes_a_real_wav(tmp_path: object) -> None:
+    from ctiserver.sim.config import SimConfig
+
+    async with Simulator(SimConfig(recordings_dir=str(tmp_path))) as sim:
+        await _record_and_fetch(sim)
+
+
+async def _record_and_fetch(sim: Simulator) -> None:
+    import io
+    import wave
+
+    ari = AriProbe(sim.ari_url)
+    try:
+        await ari.connect()
+        sim.place_call(to="100", hangup_after=30)
+        cid = (await ari.wait("StasisStart"))["channel"]["id"]
+        await ari.req("POST", f"/channels/{cid}/answer")
+        _, bridge = await ari.req("POST", "/bridges", type="mixing")
+        assert (await ari.req("POST", f"/bridges/{bridge['id']}/addChannel", channel=cid))[0] == 204
+        status, rec = await ari.req("POST", f"/bridges/{bridge['id']}/record", name="r1", format="wav")
+        assert status == 201 and rec["state"] == "queued"
+        assert (await ari.req("POST", f"/bridges/{bridge['id']}/record", name="r1", format="wav"))[0] == 409
+        assert (await ari.req("POST", f"/bridges/{bridge['id']}/record", name="r2", format="mp9"))[0] == 422
+        await ari.wait("RecordingStarted")
+        await asyncio.sleep(1.0)
+        assert (await ari.req("POST", "/recordings/live/r1/stop"))[0] == 204
+        finished = await ari.wait("RecordingFinished")
+        assert finished["recording"]["duration"] >= 1
+        async with ari.session.get(f"{ari.base}/recordings/stored/r1/file") as resp:
+            assert resp.status == 200
+            data = await resp.read()
+        with wave.open(io.BytesIO(data)) as w:
+            assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (8000, 1, 2)
+            assert 0.9 <= w.getnframes() / 8000 <= 5.0
+        assert (await ari.req("DELETE", "/recordings/stored/r1"))[0] == 204
+        assert (await ari.req("GET", "/recordings/stored/r1"))[0] == 404
+    finally:
+        await ari.close()
