@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 log = get_logger(__name__)
 
-TOPICS = ("queue.entered", "queue.left", "call.ended")
+TOPICS = ("queue.entered", "queue.left", "call.ended", "agent.state")
 
 
 async def consume(live: LiveKpis, sub: Any) -> None:

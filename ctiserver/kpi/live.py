@@ -17,7 +17,8 @@ from typing import Any
 
 from ctiserver.clock import Clock, SystemClock
 from ctiserver.events.envelope import DomainEvent
-from ctiserver.kpi.formulas import QueueKpis, QueueSums, SegmentFact, SlPolicy, kpis_of
+from ctiserver.kpi.agent_time import AgentTime
+from ctiserver.kpi.formulas import QueueKpis, QueueSums, SegmentFact, SlPolicy, kpis_of, occupancy
 
 WINDOWS: dict[str, float | None] = {"15m": 900.0, "60m": 3600.0, "today": None}
 DAY = 86_400.0
@@ -76,6 +77,7 @@ class LiveKpis:
         self.queues: dict[str, dict[str, Window]] = {}
         self.agents: dict[str, dict[str, Window]] = {}
         self._waiting: dict[str, Waiting] = {}
+        self.agent_time = AgentTime()
         self.events_seen = 0
 
     def _windows(self, table: dict[str, dict[str, Window]], key: str, policy: SlPolicy) -> dict[str, Window]:
@@ -97,6 +99,8 @@ class LiveKpis:
                 w.since.pop(event.subject, None)
         elif event.type == "call.ended":
             self.add_call(data, now=event.time)
+        elif event.type == "agent.state" and data.get("state"):
+            self.agent_time.on_state(event.subject, str(data["state"]), event.time)
 
     def add_call(self, call: Mapping[str, Any], now: float | None = None) -> None:
         """Add a finished call's queue segments (a ``call.ended`` snapshot) to every window."""
@@ -125,19 +129,26 @@ class LiveKpis:
         return wins[window].kpis(self.clock.now())
 
     def agent(self, name: str, window: str = "today") -> dict[str, Any]:
+        """Handled calls, talk/hold/wrap, AHT, and occupancy from the agent's states (``agent.state``)."""
+        now = self.clock.now()
         wins = self.agents.get(name)
-        if wins is None:
-            return {"agent": name, "handled": 0, "talk": 0.0, "hold": 0.0, "wrap": 0.0, "aht": None}
-        sums = wins[window].kpis(self.clock.now())
-        s = wins[window].sums
-        return {
+        out: dict[str, Any] = {
             "agent": name,
-            "handled": sums.answered,
-            "talk": s.talk,
-            "hold": s.hold,
-            "wrap": s.wrap,
-            "aht": sums.aht,
+            "handled": 0,
+            "talk": 0.0,
+            "hold": 0.0,
+            "wrap": 0.0,
+            "aht": None,
         }
+        if wins is not None:
+            k = wins[window].kpis(now)
+            s = wins[window].sums
+            out.update(handled=k.answered, talk=s.talk, hold=s.hold, wrap=s.wrap, aht=k.aht)
+        length = WINDOWS[window]
+        start = now - length if length is not None else (now + self.day_offset) // DAY * DAY - self.day_offset
+        busy, idle = self.agent_time.seconds(name, start, now)
+        out.update(busy_seconds=busy, ready_idle_seconds=idle, occupancy=occupancy(busy, idle))
+        return out
 
     def waiting(self, name: str) -> dict[str, Any]:
         """Calls waiting now in ``name`` and the longest current wait (seconds)."""
@@ -157,7 +168,10 @@ class LiveKpis:
                 q: {"windows": {w: self.queue(q, w).as_dict() for w in WINDOWS}, **self.waiting(q)}
                 for q in names
             },
-            "agents": {a: {w: self.agent(a, w) for w in WINDOWS} for a in sorted(self.agents)},
+            "agents": {
+                a: {w: self.agent(a, w) for w in WINDOWS}
+                for a in sorted(set(self.agents) | set(self.agent_time.spans))
+            },
         }
 
 

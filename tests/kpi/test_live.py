@@ -79,3 +79,30 @@ def test_live_kpis_from_the_tracker_events_of_the_load_capture() -> None:
     agents = live.snapshot()["agents"]
     assert len(agents) == 24
     assert sum(a["today"]["handled"] for a in agents.values()) == 240
+
+
+async def test_agent_occupancy_from_agent_states() -> None:
+    start = 10 * DAY + 9 * 3600
+    clock = ManualClock(start=start)
+    live = LiveKpis(clock)
+
+    def state(s: str) -> None:
+        live.on_event(new_event("agent.state", "alice", {"agent": "alice", "state": s}, clock.now()))
+
+    state("ready")
+    await clock.advance(300)  # 5 min ready idle
+    state("ringing")
+    await clock.advance(10)  # ringing counts as available
+    state("on_call")
+    await clock.advance(480)  # 8 min talk
+    state("wrap_up")
+    await clock.advance(60)  # 1 min wrap-up
+    state("not_ready")
+    await clock.advance(600)  # 10 min break: neither busy nor idle
+    a = live.agent("alice", "60m")
+    assert a["busy_seconds"] == pytest.approx(540)
+    assert a["ready_idle_seconds"] == pytest.approx(310)
+    assert a["occupancy"] == pytest.approx(540 / 850)
+    a15 = live.agent("alice", "15m")  # window [now-900, now]: 240 s of talk + 60 s wrap, then the break
+    assert a15["busy_seconds"] == pytest.approx(300) and a15["ready_idle_seconds"] == 0
+    assert a15["occupancy"] == pytest.approx(1.0)
