@@ -12,6 +12,7 @@ from ctiserver.control import CallControl
 from ctiserver.control.router import StasisRouter
 from ctiserver.events.bus import Bus
 from ctiserver.events.envelope import new_event
+from ctiserver.ivr.admin import IvrAdmin
 from ctiserver.ivr.config import IvrConfig
 from ctiserver.ivr.http_fetch import AiohttpFetcher
 from ctiserver.ivr.ports import BusSurveys, ContactLookup, QueueRequest
@@ -94,6 +95,17 @@ class LateQueueTarget:
             )
 
 
+def _provide_admin(ctx: AppContext, registry: ScriptRegistry) -> None:
+    """The admin API's ``IvrScripts`` service (the api area defines the protocol; it starts after us)."""
+    admin = IvrAdmin(registry)
+    ctx.provide(admin)
+    try:
+        from ctiserver.api.services import IvrScripts
+    except ImportError:
+        return
+    ctx.provide(admin, as_type=IvrScripts)
+
+
 @contextlib.asynccontextmanager
 async def component(ctx: AppContext) -> AsyncIterator[None]:
     cfg = ctx.config.section("ivr", IvrConfig)
@@ -104,6 +116,7 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
     report = await registry.reload()
     log.info("ivr scripts loaded", scripts=list(report.loaded), refused=list(report.refused))
     ctx.provide(registry)
+    _provide_admin(ctx, registry)
     control: CallControl | None = _service(ctx, CallControl)
     router = ctx.maybe(StasisRouter)
     if control is None or router is None:

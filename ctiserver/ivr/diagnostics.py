@@ -28,8 +28,9 @@ class Diagnostic:
         return self.severity is Severity.ERROR
 
 
-class ScriptInvalid(Exception):
-    """A script did not pass validation; ``diagnostics`` holds every message (errors and warnings)."""
+class ScriptInvalid(ValueError):
+    """A script did not pass validation; ``diagnostics`` holds every message (errors and warnings).
+    A ``ValueError``: bad input, mapped to 422 by the API."""
 
     def __init__(self, diagnostics: list[Diagnostic]) -> None:
         self.diagnostics = diagnostics
