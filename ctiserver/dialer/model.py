@@ -85,6 +85,7 @@ class CampaignSettings(BaseModel):
     recording: str = Field("all", pattern=r"^(all|none|on_demand)$")
     dispositions: tuple[str, ...] = ("sale", "no_interest", "call_back", "do_not_call", "wrong_number")
     max_lines_per_agent: float = Field(8.0, gt=0)
+    predictive_min_outcomes: int = Field(60, ge=10)  # progressive until this many dial outcomes are known
 
     @field_validator("abandon_target")
     @classmethod

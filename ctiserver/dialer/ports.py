@@ -17,6 +17,10 @@ from ctiserver.dialer.model import CampaignSettings, Contact, Outcome
 from ctiserver.dialer.pacing import AgentView
 
 
+class NotPlaced(Exception):
+    """The call was certainly not placed (link down before sending): no attempt, the contact stays due."""
+
+
 @dataclass(frozen=True, slots=True)
 class DialSpec:
     attempt_id: str
@@ -35,6 +39,10 @@ class LineResult:
 
 
 class Lines(Protocol):
+    def can_dial(self) -> bool:
+        """False while the link to the PBX is down or attempts of unknown fate are being reconciled."""
+        ...
+
     async def place(self, spec: DialSpec) -> LineResult: ...
 
     async def abandon(self, channel: str, media: Sequence[str]) -> None:

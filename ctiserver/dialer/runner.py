@@ -35,7 +35,7 @@ from ctiserver.dialer.pacing import (
     Preview,
     Progressive,
 )
-from ctiserver.dialer.ports import Desk, DialSpec, LineResult, Lines
+from ctiserver.dialer.ports import Desk, DialSpec, LineResult, Lines, NotPlaced
 from ctiserver.dialer.stats import AbandonLedger, DialStats
 from ctiserver.dialer.store import DialerStore
 from ctiserver.events import Bus, new_event
@@ -81,7 +81,7 @@ class CampaignRunner:
         return Predictive(
             self.stats,
             self.ledger,
-            PredictiveSettings(target=s.abandon_target, max_ratio=s.max_lines_per_agent),
+            PredictiveSettings(min_outcomes=s.predictive_min_outcomes, target=s.abandon_target, max_ratio=s.max_lines_per_agent),
         )
 
     # ---- life cycle ---------------------------------------------------------------------------------------
@@ -163,6 +163,8 @@ class CampaignRunner:
 
     async def pace_once(self) -> int:
         async with self._gate:
+            if not self.lines.can_dial():
+                return 0
             snap = self.snapshot()
             if isinstance(self.pacer, Predictive):
                 want = self.pacer.decide(snap, snap.now)
@@ -240,11 +242,16 @@ class CampaignRunner:
     # ---- one attempt --------------------------------------------------------------------------------------
     async def _attempt(self, attempt_id: str, contact: Contact, agent: str | None) -> None:
         started = self.clock.now()
-        result = LineResult(Outcome.FAILED)
+        result: LineResult | None = LineResult(Outcome.FAILED)
         talk_agent: str | None = None
         try:
             try:
                 result = await self.lines.place(DialSpec(attempt_id, self.settings, contact))
+            except NotPlaced:
+                result = None  # certainly not dialled: no attempt, the contact stays due
+                self.counters["not_placed"] += 1
+                await self.store.save_contact(replace(contact, status=ContactStatus.PENDING))
+                return
             except asyncio.CancelledError:
                 result = LineResult(Outcome.NOANSWER)  # stopped while ringing
                 raise
@@ -253,7 +260,8 @@ class CampaignRunner:
                 result = LineResult(Outcome.FAILED)
             finally:
                 self.ringing.pop(attempt_id, None)
-                self.stats.record_attempt(result.outcome is Outcome.HUMAN, self.clock.now() - started)
+                if result is not None:
+                    self.stats.record_attempt(result.outcome is Outcome.HUMAN, self.clock.now() - started)
                 self._kick.set()
             if result.outcome is Outcome.HUMAN and result.channel is not None:
                 talk_agent, result = await self._live(attempt_id, contact, result, agent)
@@ -264,7 +272,8 @@ class CampaignRunner:
                 else:
                     await self.lines.hangup(result.channel)
         finally:
-            await self._finish(attempt_id, contact, started, result, talk_agent)
+            if result is not None:
+                await self._finish(attempt_id, contact, started, result, talk_agent)
 
     async def _live(
         self, attempt_id: str, contact: Contact, result: LineResult, agent: str | None

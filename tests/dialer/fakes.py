@@ -35,6 +35,9 @@ class FakeLines:
         self.hung_up: list[str] = []
         self._count: dict[str, int] = {}
 
+    def can_dial(self) -> bool:
+        return True
+
     async def place(self, spec: DialSpec) -> LineResult:
         number = spec.contact.number
         self.placed.append((self.clock.now(), number, spec.attempt_id))

@@ -1,0 +1,131 @@
+"""A ``Desk`` for AMI-only deployments (no ARI control, no ACD): a fixed team of agent phones.
+
+A live answer is connected by AMI ``Redirect`` of the customer's channel to ``<agent_context>,<extension>,1``
+(the dialplan rings the agent's phone); the screen-pop is published on the bus as ``agent.ringing`` with the
+contact's data, the conversation ends with the customer's ``Hangup`` event, then the agent wraps up for
+``wrapup`` seconds. With the ACD running, ``ctiserver.dialer.desk.AcdDesk`` is used instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+
+from ctiserver.clock import Clock
+from ctiserver.dialer.model import CampaignSettings, Contact
+from ctiserver.dialer.pacing import AgentPhase, AgentView
+from ctiserver.events import Bus, new_event
+from ctiserver.pbx.ami.client import AmiClient
+from ctiserver.pbx.ami.errors import AmiError
+from ctiserver.pbx.ami.messages import AmiEvent
+
+
+@dataclass
+class _Seat:
+    id: str
+    phase: AgentPhase = AgentPhase.READY
+    since: float = 0.0
+    until: float = 0.0
+
+
+@dataclass
+class AmiDesk:
+    ami: AmiClient
+    clock: Clock
+    bus: Bus
+    agents: list[str]
+    agent_context: str = "from-agents"
+    wrapup: float = 15.0
+    names: dict[str, str] = field(default_factory=dict)  # channel id → name (AmiLines keeps them too)
+    _seats: dict[str, _Seat] = field(default_factory=dict)
+    _gone: dict[str, asyncio.Event] = field(default_factory=dict)
+    _free: asyncio.Event = field(default_factory=asyncio.Event)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self._seats = {a: _Seat(a, since=self.clock.now()) for a in self.agents}
+        self.ami.on_event("Hangup", self._on_hangup)
+
+    def agent_views(self, campaign: CampaignSettings) -> list[AgentView]:
+        return [AgentView(s.phase, s.since, s.until) for s in self._seats.values()]
+
+    async def reserve(self, campaign: CampaignSettings, wait: float, agent: str | None = None) -> str | None:
+        deadline = self.clock.monotonic() + wait
+        while True:
+            ready = [s for s in self._seats.values() if s.phase is AgentPhase.READY and agent in (None, s.id)]
+            if ready:
+                seat = min(ready, key=lambda s: s.since)  # longest idle first
+                seat.phase, seat.since = AgentPhase.RESERVED, self.clock.now()
+                return seat.id
+            left = deadline - self.clock.monotonic()
+            if left <= 0:
+                return None
+            self._free.clear()
+            sleeper = asyncio.ensure_future(self.clock.sleep(min(left, 0.1)))
+            freed = asyncio.ensure_future(self._free.wait())
+            await asyncio.wait({sleeper, freed}, return_when=asyncio.FIRST_COMPLETED)
+            sleeper.cancel()
+            freed.cancel()
+
+    async def converse(
+        self, campaign: CampaignSettings, agent: str, contact: Contact, call_id: str, channel: str
+    ) -> float:
+        seat = self._seats[agent]
+        gone = self._gone.setdefault(channel, asyncio.Event())
+        await self.bus.publish(
+            new_event(
+                "agent.ringing",
+                call_id,
+                {
+                    "agent": agent,
+                    "call_id": call_id,
+                    "channel": channel,
+                    "campaign": campaign.name,
+                    "caller_number": contact.number,
+                    "caller_name": contact.name,
+                    "attached": contact.pop_data(),
+                },
+                self.clock.now(),
+            )
+        )
+        started = self.clock.now()
+        seat.phase, seat.since = AgentPhase.TALKING, started
+        try:
+            await self.ami.action(
+                "Redirect",
+                [
+                    ("Channel", self.names.get(channel, channel)),
+                    ("Context", self.agent_context),
+                    ("Exten", agent),
+                    ("Priority", "1"),
+                ],
+            )
+            await gone.wait()
+        except AmiError:
+            pass
+        finally:
+            self._gone.pop(channel, None)
+            talk = self.clock.now() - started
+            seat.phase, seat.since = AgentPhase.WRAP_UP, self.clock.now()
+            seat.until = seat.since + self.wrapup
+            task = asyncio.create_task(self._wrap(seat))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return talk
+
+    async def _wrap(self, seat: _Seat) -> None:
+        await self.clock.sleep(self.wrapup)
+        seat.phase, seat.since = AgentPhase.READY, self.clock.now()
+        self._free.set()
+
+    def _on_hangup(self, event: AmiEvent) -> None:
+        gone = self._gone.get(event.get("Uniqueid") or "")
+        if gone is not None:
+            gone.set()
+
+    async def close(self) -> None:
+        for t in list(self._tasks):
+            t.cancel()
+        with contextlib.suppress(Exception):
+            await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -1,0 +1,268 @@
+"""``Lines`` over AMI: ``Originate`` a Local channel into the AMD context rendered by ``ctiserver dialplan
+render`` (``Local/<number>@ctiserver-dialer`` → ``ctiserver-amd,s``), with ``ChannelId`` = the attempt id.
+
+* The fate comes from ``OriginateResponse`` (Reason 4 answered, 5 busy, 3/1 no answer, 8 congestion, 0 failed)
+  matched by Uniqueid (= our ChannelId) or, on failure, by the channel string.
+* The AMD result comes from the ``VarSet`` of ``CTI_AMD_STATUS``/``CTI_AMD_CAUSE`` the AMD context makes on
+  the answered channel (HUMAN / NOTSURE → live, MACHINE → machine).
+* **Reconciliation**: when the AMI link drops, every attempt whose fate is unknown is frozen; no new call is
+  placed (``can_dial`` is False) until, after the reconnect, ``CoreShowChannels`` has told which of them still
+  exist. A live one is followed to its end (its answer/AMD/hangup events keep coming); one that is gone ends
+  as ``UNKNOWN`` — stored as an attempt, retried only after the campaign's ``failed`` delay, never at once.
+  A customer is never dialled twice by accident.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from ctiserver.clock import Clock
+from ctiserver.dialer.model import Outcome
+from ctiserver.dialer.ports import DialSpec, LineResult, NotPlaced
+from ctiserver.logs import get_logger
+from ctiserver.pbx.ami.client import AmiClient
+from ctiserver.pbx.ami.errors import AmiError, AmiLinkLost, AmiNotConnected
+from ctiserver.pbx.ami.messages import AmiEvent, AmiEventList
+
+log = get_logger(__name__)
+
+REASONS = {4: Outcome.HUMAN, 5: Outcome.BUSY, 3: Outcome.NOANSWER, 1: Outcome.NOANSWER, 8: Outcome.FAILED}
+
+
+class AmiLinesConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    channel: str = "Local/{number}@ctiserver-dialer"
+    context: str = "ctiserver-amd"
+    exten: str = "s"
+    amd_wait: float = 6.0  # after the answer, how long to wait for the AMD verdict (then: NOTSURE)
+    abandon_context: str = "ctiserver-dialer-abandon"  # plays ${CTI_MESSAGE}, hangs up
+    action_timeout: float = 10.0
+
+
+@dataclass
+class _Pending:
+    spec: DialSpec
+    target: str
+    done: asyncio.Future[LineResult]
+    answered: asyncio.Event = field(default_factory=asyncio.Event)
+    amd: asyncio.Future[tuple[str, str]] | None = None
+    amd_status: str | None = None
+    amd_cause: str = ""
+    unknown: bool = False  # the link dropped: fate to be reconciled
+
+
+class AmiLines:
+    def __init__(self, ami: AmiClient, clock: Clock, config: AmiLinesConfig | None = None) -> None:
+        self.ami = ami
+        self.clock = clock
+        self.config = config or AmiLinesConfig()
+        self._pending: dict[str, _Pending] = {}  # attempt id (= channel id) → attempt
+        self._reconciled = asyncio.Event()
+        self._reconciled.set()
+        self.reconciliations = 0
+        self.names: dict[str, str] = {}  # channel id → channel name (for Redirect/Hangup)
+        self._tasks: set[asyncio.Task[None]] = set()
+        ami.on_event("OriginateResponse", self._on_originate)
+        ami.on_event("VarSet", self._on_varset)
+        ami.on_event("Hangup", self._on_hangup)
+        ami.on_disconnect(self._on_disconnect)
+        ami.on_reconnect(self._on_reconnect)
+
+    # ---- Lines --------------------------------------------------------------------------------------------
+    def can_dial(self) -> bool:
+        return self.ami.connected.is_set() and self._reconciled.is_set()
+
+    async def place(self, spec: DialSpec) -> LineResult:
+        c, contact = spec.campaign, spec.contact
+        target = self.config.channel.format(number=contact.number.lstrip("+"), e164=contact.number)
+        loop = asyncio.get_running_loop()
+        p = _Pending(spec, target, loop.create_future())
+        self._pending[spec.attempt_id] = p
+        headers: list[tuple[str, str]] = [
+            ("Channel", target),
+            ("Context", self.config.context),
+            ("Exten", self.config.exten),
+            ("Priority", "1"),
+            ("Timeout", str(int(c.ring_timeout * 1000))),
+            ("CallerID", f'"{c.caller_name}" <{c.caller_id}>' if c.caller_id else ""),
+            ("Async", "true"),
+            ("ChannelId", spec.attempt_id),
+            ("Variable", f"_CTI_ATTEMPT={spec.attempt_id}"),
+            ("Variable", f"CTI_CAMPAIGN={c.name}"),
+            ("Variable", f"CTI_CONTACT_ID={contact.id}"),
+        ]
+        try:
+            try:
+                response = await self.ami.action("Originate", headers, timeout=self.config.action_timeout)
+            except AmiLinkLost:
+                p.unknown = True  # it may have been sent: only CoreShowChannels can tell
+                return await p.done
+            except AmiNotConnected as exc:
+                raise NotPlaced(str(exc)) from exc
+            except AmiError as exc:  # a timeout: it may have been sent, reconcile like a link loss
+                log.warning("originate without response", attempt=spec.attempt_id, error=str(exc))
+                p.unknown = True
+                self._reconciled.clear()
+                self._spawn_reconcile()
+                return await p.done
+            if isinstance(response, AmiEventList) or not response.ok:
+                return LineResult(Outcome.FAILED)
+            return await p.done
+        finally:
+            self._pending.pop(spec.attempt_id, None)
+
+    async def abandon(self, channel: str, media: Sequence[str]) -> None:
+        files = "&".join(m.split(":", 1)[-1] for m in media)
+        with contextlib.suppress(AmiError):
+            await self.ami.action(
+                "Setvar", [("Channel", self._name(channel)), ("Variable", "CTI_MESSAGE"), ("Value", files)]
+            )
+            await self.ami.action(
+                "Redirect",
+                [
+                    ("Channel", self._name(channel)),
+                    ("Context", self.config.abandon_context),
+                    ("Exten", "s"),
+                    ("Priority", "1"),
+                ],
+            )
+
+    async def hangup(self, channel: str) -> None:
+        with contextlib.suppress(AmiError):
+            await self.ami.action("Hangup", [("Channel", self._name(channel)), ("Cause", "16")])
+
+    def _name(self, channel: str) -> str:
+        """AMI actions want the channel name; we keep the uniqueid (= our ChannelId)."""
+        return self.names.get(channel, channel)
+
+    # ---- events -------------------------------------------------------------------------------------------
+    def _find(self, event: AmiEvent) -> _Pending | None:
+        uid = event.get("Uniqueid") or ""
+        p = self._pending.get(uid)
+        if p is not None:
+            return p
+        channel = event.get("Channel") or ""
+        for cand in self._pending.values():
+            if cand.target == channel and not cand.answered.is_set():
+                return cand
+        return None
+
+    def _on_originate(self, event: AmiEvent) -> None:
+        p = self._find(event)
+        if p is None or p.done.done():
+            return
+        try:
+            reason = int(event.get("Reason") or "0")
+        except ValueError:
+            reason = 0
+        if (event.get("Response") or "") == "Success" and reason == 4:
+            self._answered(p, event)
+            return
+        outcome = REASONS.get(reason, Outcome.FAILED)
+        p.done.set_result(LineResult(Outcome.FAILED if outcome is Outcome.HUMAN else outcome))
+
+    def _answered(self, p: _Pending, event: AmiEvent | None) -> None:
+        if p.answered.is_set():
+            return
+        p.answered.set()
+        if event is not None and event.get("Channel"):
+            self.names[p.spec.attempt_id] = event.get("Channel") or ""
+        if p.amd_status is not None:
+            self._verdict(p)
+        else:
+            asyncio.get_running_loop().call_later(self.config.amd_wait, self._amd_timeout, p)
+
+    def _amd_timeout(self, p: _Pending) -> None:
+        if not p.done.done():
+            p.amd_status, p.amd_cause = p.amd_status or "NOTSURE", p.amd_cause or "TIMEOUT"
+            self._verdict(p)
+
+    def _verdict(self, p: _Pending) -> None:
+        if p.done.done():
+            return
+        status = (p.amd_status or "NOTSURE").upper()
+        outcome = Outcome.MACHINE if status == "MACHINE" else Outcome.HUMAN
+        p.done.set_result(LineResult(outcome, p.spec.attempt_id, status, p.amd_cause or None))
+
+    def _on_varset(self, event: AmiEvent) -> None:
+        var = (event.get("Variable") or "").upper()
+        if var not in ("CTI_AMD_STATUS", "CTI_AMD_CAUSE"):
+            return
+        p = self._pending.get(event.get("Uniqueid") or "")
+        if p is None:
+            return
+        if var == "CTI_AMD_STATUS":
+            p.amd_status = event.get("Value") or "NOTSURE"
+            if p.answered.is_set():
+                self._verdict(p)
+        else:
+            p.amd_cause = event.get("Value") or ""
+
+    def _on_hangup(self, event: AmiEvent) -> None:
+        p = self._pending.get(event.get("Uniqueid") or "")
+        if p is None or p.done.done():
+            return
+        if p.answered.is_set():  # answered, then gone before the verdict: nobody to talk to
+            p.done.set_result(LineResult(Outcome.NOANSWER, None, p.amd_status, "HANGUP"))
+        elif p.unknown:
+            p.done.set_result(LineResult(Outcome.NOANSWER))
+        # otherwise OriginateResponse follows with the reason
+
+    # ---- link loss and reconciliation ------------------------------------------------------------------
+    def _on_disconnect(self) -> None:
+        self._reconciled.clear()
+        for p in self._pending.values():
+            if not p.done.done():
+                p.unknown = True
+
+    def _spawn_reconcile(self) -> None:
+        async def run() -> None:
+            try:
+                await self.reconcile()
+            except AmiError as exc:  # the link went down again: the reconnect will reconcile
+                log.warning("reconciliation failed", error=str(exc))
+                return
+            self._reconciled.set()
+
+        task = asyncio.get_running_loop().create_task(run(), name="cti:dialer-reconcile")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _on_reconnect(self) -> None:
+        if self._reconciled.is_set():
+            return  # first login
+        try:
+            await self.reconcile()
+        finally:
+            self._reconciled.set()
+
+    async def reconcile(self) -> None:
+        """Ask the PBX which of our unknown attempts still exist; end the others as UNKNOWN."""
+        self.reconciliations += 1
+        unknown = [p for p in self._pending.values() if p.unknown and not p.done.done()]
+        if not unknown:
+            return
+        result: Any = await self.ami.action("CoreShowChannels", [], timeout=self.config.action_timeout)
+        alive: dict[str, AmiEvent] = {}
+        if isinstance(result, AmiEventList):
+            for item in result.events:
+                if item.name == "CoreShowChannel":
+                    alive[item.get("Uniqueid") or ""] = item
+        for p in unknown:
+            ev = alive.get(p.spec.attempt_id)
+            if ev is None:
+                log.warning("attempt fate unknown after AMI reconnect", attempt=p.spec.attempt_id)
+                if not p.done.done():
+                    p.done.set_result(LineResult(Outcome.UNKNOWN))
+                continue
+            p.unknown = False
+            self.names[p.spec.attempt_id] = ev.get("Channel") or ""
+            if (ev.get("ChannelStateDesc") or "").lower() == "up":
+                self._answered(p, None)
