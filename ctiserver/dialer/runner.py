@@ -81,7 +81,11 @@ class CampaignRunner:
         return Predictive(
             self.stats,
             self.ledger,
-            PredictiveSettings(min_outcomes=s.predictive_min_outcomes, target=s.abandon_target, max_ratio=s.max_lines_per_agent),
+            PredictiveSettings(
+                min_outcomes=s.predictive_min_outcomes,
+                target=s.abandon_target,
+                max_ratio=s.max_lines_per_agent,
+            ),
         )
 
     # ---- life cycle ---------------------------------------------------------------------------------------

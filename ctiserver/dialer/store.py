@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from typing import Protocol
+from typing import Any, Protocol
 
 from ctiserver.dialer.model import AttemptRecord, Contact, ContactStatus
 
@@ -40,12 +40,17 @@ class DialerStore(Protocol):
 
     async def dnc_list(self, campaign: str = GLOBAL) -> list[str]: ...
 
+    async def save_campaign(self, name: str, settings: dict[str, Any], state: str) -> None: ...
+
+    async def campaigns(self) -> list[tuple[str, dict[str, Any], str]]: ...
+
 
 class MemoryDialerStore:
     def __init__(self) -> None:
         self._contacts: dict[tuple[str, str], Contact] = {}
         self._attempts: list[AttemptRecord] = []
         self._dnc: dict[str, dict[str, str]] = {}
+        self._campaigns: dict[str, tuple[dict[str, Any], str]] = {}
 
     async def add_contacts(self, contacts: Iterable[Contact]) -> int:
         n = 0
@@ -93,6 +98,12 @@ class MemoryDialerStore:
 
     async def dnc_list(self, campaign: str = GLOBAL) -> list[str]:
         return sorted(self._dnc.get(campaign, {}))
+
+    async def save_campaign(self, name: str, settings: dict[str, Any], state: str) -> None:
+        self._campaigns[name] = (dict(settings), state)
+
+    async def campaigns(self) -> list[tuple[str, dict[str, Any], str]]:
+        return [(n, dict(s), st) for n, (s, st) in sorted(self._campaigns.items())]
 
 
 def with_status(contact: Contact, status: ContactStatus, **changes: object) -> Contact:

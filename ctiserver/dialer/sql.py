@@ -1,0 +1,182 @@
+"""``DialerStore`` in the database (SQLite by default, PostgreSQL in production) via SQLAlchemy 2 async."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ctiserver.dialer.model import AttemptRecord, Contact, ContactStatus, Outcome
+from ctiserver.dialer.store import GLOBAL
+from ctiserver.dialer.tables import AttemptRow, CampaignRow, ContactRow, DncRow
+from ctiserver.store.upsert import upsert
+
+_CHUNK = 500
+
+
+def _contact_row(c: Contact) -> dict[str, Any]:
+    return {
+        "campaign": c.campaign,
+        "id": c.id,
+        "number": c.number,
+        "timezone": c.timezone,
+        "name": c.name,
+        "fields": dict(c.fields),
+        "attempts": c.attempts,
+        "next_at": c.next_at,
+        "status": c.status.value,
+        "last_outcome": c.last_outcome.value if c.last_outcome else None,
+        "agent": c.agent,
+        "priority": c.priority,
+    }
+
+
+def _contact(r: ContactRow) -> Contact:
+    return Contact(
+        id=r.id,
+        campaign=r.campaign,
+        number=r.number,
+        timezone=r.timezone,
+        name=r.name,
+        fields=dict(r.fields or {}),
+        attempts=r.attempts,
+        next_at=r.next_at,
+        status=ContactStatus(r.status),
+        last_outcome=Outcome(r.last_outcome) if r.last_outcome else None,
+        agent=r.agent,
+        priority=r.priority,
+    )
+
+
+def _attempt(r: AttemptRow) -> AttemptRecord:
+    return AttemptRecord(
+        r.id,
+        r.campaign,
+        r.contact_id,
+        r.number,
+        r.started,
+        Outcome(r.outcome),
+        r.ended,
+        r.channel,
+        r.agent,
+        r.amd_status,
+        r.amd_cause,
+        r.mode,
+    )
+
+
+class SqlDialerStore:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def add_contacts(self, contacts: Iterable[Contact]) -> int:
+        n = 0
+        batch: list[dict[str, Any]] = []
+        for c in contacts:
+            batch.append(_contact_row(c))
+            if len(batch) >= _CHUNK:
+                n += await self._write(batch)
+                batch = []
+        if batch:
+            n += await self._write(batch)
+        return n
+
+    async def _write(self, rows: list[dict[str, Any]]) -> int:
+        async with self._sessions() as s, s.begin():
+            await upsert(s, ContactRow, rows)
+        return len(rows)
+
+    async def get_contact(self, campaign: str, contact_id: str) -> Contact | None:
+        async with self._sessions() as s:
+            row = await s.get(ContactRow, (campaign, contact_id))
+            return _contact(row) if row is not None else None
+
+    async def due(self, campaign: str, now: float, limit: int) -> list[Contact]:
+        q = (
+            select(ContactRow)
+            .where(ContactRow.campaign == campaign)
+            .where(ContactRow.status.in_([ContactStatus.PENDING.value, ContactStatus.CALLBACK.value]))
+            .where(ContactRow.next_at <= now)
+            .order_by(ContactRow.priority.desc(), ContactRow.next_at, ContactRow.id)
+            .limit(limit)
+        )
+        async with self._sessions() as s:
+            return [_contact(r) for r in (await s.scalars(q)).all()]
+
+    async def save_contact(self, contact: Contact) -> None:
+        await self._write([_contact_row(contact)])
+
+    async def contacts(self, campaign: str) -> list[Contact]:
+        async with self._sessions() as s:
+            rows = await s.scalars(select(ContactRow).where(ContactRow.campaign == campaign))
+            return [_contact(r) for r in rows.all()]
+
+    async def record_attempt(self, record: AttemptRecord) -> None:
+        async with self._sessions() as s, s.begin():
+            s.add(
+                AttemptRow(
+                    id=record.id,
+                    campaign=record.campaign,
+                    contact_id=record.contact_id,
+                    number=record.number,
+                    started=record.started,
+                    ended=record.ended,
+                    outcome=record.outcome.value,
+                    channel=record.channel,
+                    agent=record.agent,
+                    amd_status=record.amd_status,
+                    amd_cause=record.amd_cause,
+                    mode=record.mode,
+                )
+            )
+
+    async def attempts(self, campaign: str) -> list[AttemptRecord]:
+        async with self._sessions() as s:
+            rows = await s.scalars(
+                select(AttemptRow).where(AttemptRow.campaign == campaign).order_by(AttemptRow.started)
+            )
+            return [_attempt(r) for r in rows.all()]
+
+    async def dnc_add(self, numbers: Iterable[str], campaign: str = GLOBAL, reason: str = "") -> int:
+        rows = [{"campaign": campaign, "number": n, "reason": reason, "added": time.time()} for n in numbers]
+        before = len(await self.dnc_list(campaign))
+        for i in range(0, len(rows), _CHUNK):
+            async with self._sessions() as s, s.begin():
+                await upsert(s, DncRow, rows[i : i + _CHUNK], update=())
+        return len(await self.dnc_list(campaign)) - before
+
+    async def dnc_remove(self, number: str, campaign: str = GLOBAL) -> bool:
+        async with self._sessions() as s, s.begin():
+            res = await s.execute(delete(DncRow).where(DncRow.campaign == campaign, DncRow.number == number))
+            return bool(getattr(res, "rowcount", 0))
+
+    async def dnc_contains(self, number: str, campaign: str) -> bool:
+        q = (
+            select(DncRow.number)
+            .where(DncRow.number == number)
+            .where(or_(DncRow.campaign == GLOBAL, DncRow.campaign == campaign))
+        )
+        async with self._sessions() as s:
+            return (await s.scalars(q.limit(1))).first() is not None
+
+    async def dnc_list(self, campaign: str = GLOBAL) -> list[str]:
+        async with self._sessions() as s:
+            rows = await s.scalars(
+                select(DncRow.number).where(DncRow.campaign == campaign).order_by(DncRow.number)
+            )
+            return list(rows.all())
+
+    # campaigns (settings + state survive a restart)
+    async def save_campaign(self, name: str, settings: dict[str, Any], state: str) -> None:
+        async with self._sessions() as s, s.begin():
+            await upsert(
+                s, CampaignRow, [{"name": name, "settings": settings, "state": state, "updated": time.time()}]
+            )
+
+    async def campaigns(self) -> list[tuple[str, dict[str, Any], str]]:
+        async with self._sessions() as s:
+            rows = await s.scalars(select(CampaignRow).order_by(CampaignRow.name))
+            return [(r.name, dict(r.settings), r.state) for r in rows.all()]

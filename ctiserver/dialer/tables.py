@@ -1,0 +1,60 @@
+"""The dialer's tables (the ``dialer`` migration branch): campaigns, contacts, attempts (one per leg), DNC."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, Float, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ctiserver.store.base import Base
+
+
+class CampaignRow(Base):
+    __tablename__ = "dialer_campaigns"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16))
+    updated: Mapped[float] = mapped_column(Float)
+
+
+class ContactRow(Base):
+    __tablename__ = "dialer_contacts"
+    campaign: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), index=True)
+    timezone: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(128))
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON)
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_at: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16))
+    last_outcome: Mapped[str | None] = mapped_column(String(16))
+    agent: Mapped[str | None] = mapped_column(String(64))
+    priority: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_dialer_contacts_due", "campaign", "status", "next_at"),)
+
+
+class AttemptRow(Base):
+    __tablename__ = "dialer_attempts"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    campaign: Mapped[str] = mapped_column(String(64), index=True)
+    contact_id: Mapped[str] = mapped_column(String(64))
+    number: Mapped[str] = mapped_column(String(32), index=True)
+    started: Mapped[float] = mapped_column(Float, index=True)
+    ended: Mapped[float] = mapped_column(Float)
+    outcome: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str | None] = mapped_column(String(128))
+    agent: Mapped[str | None] = mapped_column(String(64))
+    amd_status: Mapped[str | None] = mapped_column(String(16))
+    amd_cause: Mapped[str | None] = mapped_column(String(64))
+    mode: Mapped[str] = mapped_column(String(16))
+
+
+class DncRow(Base):
+    __tablename__ = "dialer_dnc"
+    campaign: Mapped[str] = mapped_column(String(64), primary_key=True)  # "" = the global list
+    number: Mapped[str] = mapped_column(String(32), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(128))
+    added: Mapped[float] = mapped_column(Float)

@@ -1,0 +1,89 @@
+"""The two ``DialerStore``s behave alike: the in-memory one and the SQL one on a migrated SQLite database."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from ctiserver.dialer.model import AttemptRecord, Contact, ContactStatus, Outcome
+from ctiserver.dialer.sql import SqlDialerStore
+from ctiserver.dialer.store import DialerStore, MemoryDialerStore
+from ctiserver.store import migrate
+from ctiserver.store.engine import make_engine, session_factory
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[DialerStore]:
+    if request.param == "memory":
+        yield MemoryDialerStore()
+        return
+    url = f"sqlite+aiosqlite:///{tmp_path / 'dialer.sqlite'}"
+    await asyncio.to_thread(migrate.upgrade, url)
+    engine = make_engine(url)
+    try:
+        yield SqlDialerStore(session_factory(engine))
+    finally:
+        await engine.dispose()
+
+
+def _c(i: int, **kw: object) -> Contact:
+    return Contact(
+        f"k{i}", "c1", f"+4930{1000000 + i}", "Europe/Berlin", name=f"N{i}", fields={"x": str(i)}, **kw
+    )  # type: ignore[arg-type]
+
+
+async def test_due_order_and_updates(store: DialerStore) -> None:
+    await store.add_contacts(
+        [
+            _c(1, next_at=50.0),
+            _c(2, next_at=10.0),
+            _c(3, priority=2, next_at=90.0),
+            _c(4, next_at=500.0),
+            _c(5, status=ContactStatus.DONE),
+        ]
+    )
+    due = await store.due("c1", 100.0, 10)
+    assert [c.id for c in due] == ["k3", "k2", "k1"]
+    assert due[0].fields == {"x": "3"}
+    await store.save_contact(
+        replace(due[0], status=ContactStatus.EXHAUSTED, attempts=3, last_outcome=Outcome.NOANSWER)
+    )
+    got = await store.get_contact("c1", "k3")
+    assert got is not None and got.status is ContactStatus.EXHAUSTED and got.last_outcome is Outcome.NOANSWER
+    assert [c.id for c in await store.due("c1", 100.0, 1)] == ["k2"]
+    assert len(await store.contacts("c1")) == 5
+    assert await store.get_contact("c1", "nope") is None
+
+
+async def test_attempts_and_dnc(store: DialerStore) -> None:
+    rec = AttemptRecord(
+        "a1",
+        "c1",
+        "k1",
+        "+49301000001",
+        1.0,
+        Outcome.MACHINE,
+        9.0,
+        "ch",
+        None,
+        "MACHINE",
+        "TOOLONG",
+        "predictive",
+    )
+    await store.record_attempt(rec)
+    assert await store.attempts("c1") == [rec]
+    assert await store.attempts("other") == []
+    assert await store.dnc_add(["+1", "+2"]) == 2
+    assert await store.dnc_add(["+2", "+3"], campaign="c1", reason="asked") == 2
+    assert await store.dnc_add(["+1"]) == 0
+    assert await store.dnc_contains("+1", "c1") and await store.dnc_contains("+3", "c1")
+    assert not await store.dnc_contains("+3", "c2")
+    assert await store.dnc_list() == ["+1", "+2"]
+    assert await store.dnc_remove("+1") and not await store.dnc_remove("+1")
+    assert not await store.dnc_contains("+1", "c1")
+    await store.save_campaign("c1", {"name": "c1", "mode": "predictive"}, "running")
+    assert await store.campaigns() == [("c1", {"name": "c1", "mode": "predictive"}, "running")]
