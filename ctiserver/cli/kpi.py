@@ -97,10 +97,12 @@ QUEUE_COLUMNS = (
 AGENT_COLUMNS = ("agent", "day", "handled", "talk", "hold", "wrap", "aht")
 
 
-def _write(rows: list[dict[str, Any]], by: str, fmt: str, out: TextIO) -> None:
+def _write(
+    rows: list[dict[str, Any]], by: str, fmt: str, out: TextIO, summary: dict[str, Any] | None = None
+) -> None:
     cols = QUEUE_COLUMNS if by == "queue" else AGENT_COLUMNS
     if fmt == "json":
-        out.write(json.dumps({"rows": rows}, indent=1) + "\n")
+        out.write(json.dumps({"rows": rows, "summary": summary}, indent=1) + "\n")
         return
     if fmt == "csv":
         w = csv.writer(out)
@@ -125,6 +127,14 @@ def _write(rows: list[dict[str, Any]], by: str, fmt: str, out: TextIO) -> None:
         out.write(
             "  ".join(v.rjust(widths[i]) if i > 1 else v.ljust(widths[i]) for i, v in enumerate(r)) + "\n"
         )
+    if summary:
+        out.write(
+            f"\ncalls {summary['calls']} (inbound {summary['inbound']})  "
+            f"FCR {_pct(summary['fcr_repeat'])} (repeat, {summary['fcr_repeat_contacts']} judged)  "
+            f"FCR {_pct(summary['fcr_disposition'])} (disposition)  "
+            f"self-service {_pct(summary['self_service_rate'])}  blocked {_pct(summary['blocked_rate'])}  "
+            f"calls/agent/day {_secs(summary['calls_per_agent_per_day'])}\n"
+        )
 
 
 class Progress:
@@ -140,6 +150,27 @@ class Progress:
             if self.done == self.total:
                 self.stream.write("\n")
             self.stream.flush()
+
+
+async def build_summary(url: str, args: argparse.Namespace, kpi_cfg: Any) -> dict[str, Any]:
+    import time
+
+    from ctiserver.kpi.summary import call_summary
+    from ctiserver.store.engine import make_engine, session_factory
+
+    engine = make_engine(url)
+    try:
+        async with session_factory(engine)() as s:
+            return await call_summary(
+                s,
+                args.start,
+                args.end,
+                fcr_window=kpi_cfg.fcr_window_hours * 3600,
+                now=time.time(),
+                resolved=kpi_cfg.fcr_resolved_dispositions,
+            )
+    finally:
+        await engine.dispose()
 
 
 async def build_report(url: str, args: argparse.Namespace, kpi_cfg: Any) -> list[dict[str, Any]]:
@@ -196,10 +227,13 @@ def _report(args: argparse.Namespace) -> int:
         return 2
     try:
         rows = asyncio.run(build_report(url, args, kpi_cfg))
+        summary = (
+            asyncio.run(build_summary(url, args, kpi_cfg)) if args.by == "queue" and not args.queue else None
+        )
     except Exception as exc:  # one clear line instead of a traceback (DB down, no tables yet...)
         print(
             f"ctiserver kpi report: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}", file=sys.stderr
         )
         return 1
-    _write(rows, args.by, args.format, sys.stdout)
+    _write(rows, args.by, args.format, sys.stdout, summary)
     return 0

@@ -102,6 +102,9 @@ def test_report_json_by_interval(loaded_db: str) -> None:
     assert sum(row["offered"] for row in rows) == 240
     assert sum(row["answered"] for row in rows) == 240
     assert all(row["service_level"] == 1.0 for row in rows)
+    summary = json.loads(r.stdout)["summary"]
+    assert summary["calls"] == 240 and summary["inbound"] == 240 and summary["blocked_rate"] == 0
+    assert summary["calls_per_agent_per_day"] == pytest.approx(10.0)  # 240 calls over 24 agents, one day
     whole = json.loads(
         cli(
             "kpi",
@@ -145,6 +148,7 @@ def test_report_csv_table_agent_and_progress(loaded_db: str) -> None:
     assert "10/10 days" in r.stderr  # progress bar on a 10-day range
     t = cli("kpi", "report", "--db", loaded_db, "--from", "2026-11-22", "--to", "2026-11-23")
     assert t.returncode == 0 and "load" in t.stdout and "100.0%" in t.stdout
+    assert "calls 240 (inbound 240)" in t.stdout and "blocked 0.0%" in t.stdout
     a = cli(
         "kpi",
         "report",
