@@ -68,6 +68,12 @@ class AmiDesk:
             sleeper.cancel()
             freed.cancel()
 
+    async def release(self, agent: str) -> None:
+        seat = self._seats[agent]
+        if seat.phase is AgentPhase.RESERVED:
+            seat.phase, seat.since = AgentPhase.READY, self.clock.now()
+            self._free.set()
+
     async def converse(
         self, campaign: CampaignSettings, agent: str, contact: Contact, call_id: str, channel: str
     ) -> float:

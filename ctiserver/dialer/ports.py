@@ -61,6 +61,10 @@ class Desk(Protocol):
         """Reserve a ready agent of the campaign (or exactly ``agent``) within ``wait`` s; None if none."""
         ...
 
+    async def release(self, agent: str) -> None:
+        """Give back an agent reserved for a call that was not answered (personal call-back)."""
+        ...
+
     async def converse(
         self, campaign: CampaignSettings, agent: str, contact: Contact, call_id: str, channel: str
     ) -> float:

@@ -181,9 +181,16 @@ class CampaignRunner:
             for contact in await self.store.due(self.settings.name, now, max(want * 3, 20)):
                 if launched >= want or self.state is not CampaignState.RUNNING:
                     break
-                if await self._dialable(contact, now):
+                if not await self._dialable(contact, now):
+                    continue
+                if contact.agent is not None:  # a personal call-back: only when its agent is free
+                    agent = await self.desk.reserve(self.settings, 0.0, contact.agent)
+                    if agent is None:
+                        continue
+                    await self._launch(contact, agent, reserved=True)
+                else:
                     await self._launch(contact)
-                    launched += 1
+                launched += 1
             if launched == 0 and not self.ringing and not self._tasks:
                 await self._maybe_complete(now)
             return launched
@@ -230,21 +237,21 @@ class CampaignRunner:
             )
         return await self._launch(contact, agent)
 
-    async def _launch(self, contact: Contact, agent: str | None = None) -> str:
+    async def _launch(self, contact: Contact, agent: str | None = None, reserved: bool = False) -> str:
         attempt_id = uuid.uuid4().hex
         contact = replace(contact, status=ContactStatus.DIALLING)
         await self.store.save_contact(contact)  # before dialling: a crash never re-dials it blindly
         self.ringing[attempt_id] = self.clock.now()
         self.counters["dialled"] += 1
         task = asyncio.create_task(
-            self._attempt(attempt_id, contact, agent), name=f"cti:dialer-att-{attempt_id}"
+            self._attempt(attempt_id, contact, agent, reserved), name=f"cti:dialer-att-{attempt_id}"
         )
         self._tasks[attempt_id] = task
         task.add_done_callback(lambda _t: self._tasks.pop(attempt_id, None))
         return attempt_id
 
     # ---- one attempt --------------------------------------------------------------------------------------
-    async def _attempt(self, attempt_id: str, contact: Contact, agent: str | None) -> None:
+    async def _attempt(self, attempt_id: str, contact: Contact, agent: str | None, reserved: bool) -> None:
         started = self.clock.now()
         result: LineResult | None = LineResult(Outcome.FAILED)
         talk_agent: str | None = None
@@ -268,7 +275,7 @@ class CampaignRunner:
                     self.stats.record_attempt(result.outcome is Outcome.HUMAN, self.clock.now() - started)
                 self._kick.set()
             if result.outcome is Outcome.HUMAN and result.channel is not None:
-                talk_agent, result = await self._live(attempt_id, contact, result, agent)
+                talk_agent, result = await self._live(attempt_id, contact, result, agent, reserved)
             elif result.outcome is Outcome.MACHINE and result.channel is not None:
                 self.counters["machine"] += 1
                 if self.settings.machine_message:
@@ -276,17 +283,19 @@ class CampaignRunner:
                 else:
                     await self.lines.hangup(result.channel)
         finally:
+            if reserved and agent is not None and talk_agent is None:
+                await self.desk.release(agent)
             if result is not None:
                 await self._finish(attempt_id, contact, started, result, talk_agent)
 
     async def _live(
-        self, attempt_id: str, contact: Contact, result: LineResult, agent: str | None
+        self, attempt_id: str, contact: Contact, result: LineResult, agent: str | None, held: bool = False
     ) -> tuple[str | None, LineResult]:
         assert result.channel is not None
         s = self.settings
         self.waiting_live += 1
         try:
-            reserved = await self.desk.reserve(s, s.agent_wait, agent)
+            reserved = agent if held else await self.desk.reserve(s, s.agent_wait, agent)
         finally:
             self.waiting_live -= 1
         now = self.clock.now()

@@ -96,6 +96,11 @@ class FakeDesk:
                 return None
             await self.clock.sleep(0.25)
 
+    async def release(self, agent: str) -> None:
+        a = next(x for x in self.agents if x.id == agent)
+        if a.phase is AgentPhase.RESERVED:
+            a.phase, a.since = AgentPhase.READY, self.clock.now()
+
     async def converse(
         self, campaign: CampaignSettings, agent: str, contact: Contact, call_id: str, channel: str
     ) -> float:

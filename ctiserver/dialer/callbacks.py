@@ -1,0 +1,126 @@
+"""Automatic call-backs for abandoned inbound calls (seed 001: "call-backs under central control").
+
+Watches the bus: ``call.created`` (who is calling), ``queue.left`` with outcome ``abandoned`` (a caller gave
+up waiting). An abandoned caller who waited at least ``min_wait`` s gets one call-back in the call-back
+campaign, ``delay`` s later, inside the caller's calling window (the campaign's), after the DNC check — and
+only if they did not call again in the meantime (a new inbound call from the number cancels it). A call-back
+not placed within ``within_minutes`` expires. Each placed call-back is an attempt of the campaign like any
+other (a leg with an outcome, ``dialer.attempt``); ``callback.scheduled`` / ``callback.cancelled`` /
+``callback.expired`` track the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ctiserver.dialer.model import ContactStatus
+from ctiserver.dialer.numbers import BadNumber, to_e164
+from ctiserver.dialer.service import DialerService
+from ctiserver.events import Bus, DomainEvent, new_event
+from ctiserver.logs import get_logger
+
+log = get_logger(__name__)
+
+
+class AbandonedCallbackConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    campaign: str = "callbacks"  # the campaign that dials them (its windows, retries, agents)
+    min_wait: float = Field(5.0, ge=0)  # ignore callers who hung up at once
+    delay: float = Field(60.0, ge=0)
+    within_minutes: float = Field(60.0, gt=0)
+    queues: tuple[str, ...] = ()  # empty: every queue
+
+
+class AbandonedCallbacks:
+    def __init__(self, service: DialerService, bus: Bus, config: AbandonedCallbackConfig) -> None:
+        self.service = service
+        self.bus = bus
+        self.config = config
+        self._numbers: dict[str, str] = {}  # call id → caller number
+        self._scheduled: dict[str, tuple[str, float]] = {}  # number → (contact id, deadline)
+        self.scheduled = 0
+        self.cancelled = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def run(self) -> None:
+        sub = self.bus.subscribe("call.created", "queue.entered", "queue.left")
+        try:
+            async for event in sub:
+                with contextlib.suppress(Exception):
+                    await self.handle(event)
+        finally:
+            sub.close()
+
+    async def handle(self, event: DomainEvent) -> None:
+        data = event.data
+        call_id = str(data.get("call_id") or event.subject)
+        if event.type == "call.created":
+            number = str(data.get("caller_num") or "")
+            if number and data.get("direction", "in") != "out":
+                self._numbers[call_id] = number
+                await self._called_again(number)
+        elif event.type == "queue.entered":
+            attached = data.get("attached") or {}
+            number = str(attached.get("caller_number") or attached.get("number") or "")
+            if number:
+                self._numbers.setdefault(call_id, number)
+        elif event.type == "queue.left" and data.get("outcome") == "abandoned":
+            await self._abandoned(call_id, str(data.get("queue") or ""), float(data.get("waited") or 0.0))
+        if len(self._numbers) > 50_000:
+            self._numbers.clear()
+
+    async def _abandoned(self, call_id: str, queue: str, waited: float) -> None:
+        cfg = self.config
+        number = self._numbers.get(call_id)
+        if number is None or waited < cfg.min_wait or (cfg.queues and queue not in cfg.queues):
+            return
+        if cfg.campaign not in self.service.runners:
+            log.warning("no call-back campaign", campaign=cfg.campaign)
+            return
+        try:
+            e164 = to_e164(number, self.service.runner(cfg.campaign).settings.region)
+        except BadNumber:
+            return  # an anonymous or internal caller cannot be called back
+        now = self.service.clock.now()
+        existing = self._scheduled.get(e164)
+        if existing is not None and existing[1] > now:
+            return  # once
+        contact = await self.service.schedule_callback(
+            cfg.campaign,
+            e164,
+            now + cfg.delay,
+            fields={"queue": queue, "abandoned_call": call_id, "waited": f"{waited:.0f}"},
+            source="abandoned",
+        )
+        self._scheduled[e164] = (contact.id, now + cfg.within_minutes * 60.0)
+        self.scheduled += 1
+        task = asyncio.get_running_loop().create_task(self._expire(contact.id, cfg.within_minutes * 60.0))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _called_again(self, number: str) -> None:
+        for e164, (contact_id, _deadline) in list(self._scheduled.items()):
+            if e164.lstrip("+").endswith(number.lstrip("+")[-9:]) and len(number.lstrip("+")) >= 6:
+                if await self.service.cancel_callback(self.config.campaign, contact_id, "called again"):
+                    self.cancelled += 1
+                self._scheduled.pop(e164, None)
+
+    async def _expire(self, contact_id: str, after: float) -> None:
+        await self.service.clock.sleep(after)
+        store = self.service.store
+        contact = await store.get_contact(self.config.campaign, contact_id)
+        if contact is not None and contact.status is ContactStatus.CALLBACK:
+            await self.service.cancel_callback(self.config.campaign, contact_id, "expired")
+            await self.bus.publish(
+                new_event(
+                    "callback.expired",
+                    contact_id,
+                    {"campaign": self.config.campaign},
+                    self.service.clock.now(),
+                )
+            )

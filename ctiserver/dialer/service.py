@@ -1,0 +1,197 @@
+"""The dialer service: campaigns (create, start / pause / stop, live stats), contacts, DNC and call-backs.
+
+What the API, the CLI and the component use; each campaign runs in its own ``CampaignRunner``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from typing import Any
+
+from ctiserver.clock import Clock
+from ctiserver.dialer.campaign_state import CampaignState
+from ctiserver.dialer.model import CampaignSettings, Contact, ContactStatus, Outcome
+from ctiserver.dialer.numbers import timezone_of, to_e164
+from ctiserver.dialer.ports import Desk, Lines
+from ctiserver.dialer.runner import CampaignRunner
+from ctiserver.dialer.store import GLOBAL, DialerStore
+from ctiserver.events import Bus, new_event
+
+
+class UnknownCampaign(KeyError):
+    pass
+
+
+class DialerService:
+    def __init__(self, store: DialerStore, lines: Lines, desk: Desk, bus: Bus, clock: Clock) -> None:
+        self.store = store
+        self.lines = lines
+        self.desk = desk
+        self.bus = bus
+        self.clock = clock
+        self.runners: dict[str, CampaignRunner] = {}
+
+    # ---- campaigns ----------------------------------------------------------------------------------------
+    async def load(self, configured: Iterable[CampaignSettings] = ()) -> None:
+        """Campaigns from the database (with their last state) and from the configuration."""
+        for name, raw, state in await self.store.campaigns():
+            runner = await self._add(CampaignSettings.model_validate(raw), persist=False)
+            if state == CampaignState.RUNNING.value:
+                await runner.start()
+            elif state != CampaignState.DRAFT.value:
+                runner.state = CampaignState(state)
+            del name
+        for settings in configured:
+            if settings.name not in self.runners:
+                await self._add(settings)
+
+    async def create(self, settings: CampaignSettings) -> CampaignRunner:
+        if settings.name in self.runners:
+            raise ValueError(f"campaign {settings.name!r} exists already")
+        return await self._add(settings)
+
+    async def _add(self, settings: CampaignSettings, persist: bool = True) -> CampaignRunner:
+        runner = CampaignRunner(settings, self.store, self.lines, self.desk, self.bus, self.clock)
+        await runner.load_history()
+        self.runners[settings.name] = runner
+        if persist:
+            await self._persist(runner)
+        return runner
+
+    async def _persist(self, runner: CampaignRunner) -> None:
+        await self.store.save_campaign(
+            runner.settings.name, runner.settings.model_dump(mode="json"), runner.state.value
+        )
+
+    def runner(self, name: str) -> CampaignRunner:
+        try:
+            return self.runners[name]
+        except KeyError:
+            raise UnknownCampaign(name) from None
+
+    async def start(self, name: str) -> dict[str, Any]:
+        runner = self.runner(name)
+        await runner.start()
+        await self._persist(runner)
+        return runner.live_stats()
+
+    async def pause(self, name: str) -> dict[str, Any]:
+        runner = self.runner(name)
+        await runner.pause()
+        await self._persist(runner)
+        return runner.live_stats()
+
+    async def stop(self, name: str) -> dict[str, Any]:
+        runner = self.runner(name)
+        await runner.stop()
+        await self._persist(runner)
+        return runner.live_stats()
+
+    def stats(self, name: str | None = None) -> list[dict[str, Any]]:
+        runners = [self.runner(name)] if name else list(self.runners.values())
+        return [r.live_stats() for r in runners]
+
+    # ---- lists, DNC ----------------------------------------------------------------------------------------
+    async def add_contacts(self, campaign: str, contacts: Iterable[Contact]) -> int:
+        runner = self.runner(campaign)
+        n = await self.store.add_contacts(contacts)
+        runner.kick()
+        return n
+
+    async def dnc_add(self, numbers: Iterable[str], campaign: str = GLOBAL, reason: str = "") -> int:
+        if campaign:
+            self.runner(campaign)
+        return await self.store.dnc_add(numbers, campaign, reason)
+
+    async def disposition(
+        self, campaign: str, contact_id: str, disposition: str, agent: str | None = None
+    ) -> None:
+        """An agent's disposition; ``do_not_call`` puts the number on the campaign's list at once."""
+        runner = self.runner(campaign)
+        if disposition not in runner.settings.dispositions:
+            raise ValueError(
+                f"unknown disposition {disposition!r}; known: {', '.join(runner.settings.dispositions)}"
+            )
+        contact = await self.store.get_contact(campaign, contact_id)
+        if contact is None:
+            raise KeyError(f"campaign {campaign} has no contact {contact_id!r}")
+        if disposition == "do_not_call":
+            await self.store.dnc_add([contact.number], campaign, reason=f"disposition by {agent or 'agent'}")
+        await self.bus.publish(
+            new_event(
+                "dialer.disposition",
+                contact_id,
+                {
+                    "campaign": campaign,
+                    "contact_id": contact_id,
+                    "disposition": disposition,
+                    "agent": agent,
+                },
+                self.clock.now(),
+            )
+        )
+
+    # ---- call-backs ---------------------------------------------------------------------------------------
+    async def schedule_callback(
+        self,
+        campaign: str,
+        number: str,
+        at: float,
+        *,
+        agent: str | None = None,
+        name: str = "",
+        fields: Mapping[str, str] | None = None,
+        source: str = "agent",
+    ) -> Contact:
+        """A call-back at ``at`` (epoch s): personal (only ``agent`` takes it) or for the campaign's queue.
+        Dialled by the campaign at that time, inside the callee's window, after the DNC check."""
+        runner = self.runner(campaign)
+        e164 = to_e164(number, runner.settings.region)
+        contact = Contact(
+            id=f"cb-{uuid.uuid4().hex[:12]}",
+            campaign=campaign,
+            number=e164,
+            timezone=timezone_of(e164),
+            name=name,
+            fields=dict(fields or {}),
+            next_at=at,
+            status=ContactStatus.CALLBACK,
+            agent=agent,
+            priority=10,
+        )
+        await self.store.add_contacts([contact])
+        await self.bus.publish(
+            new_event(
+                "callback.scheduled",
+                contact.id,
+                {
+                    "campaign": campaign,
+                    "contact_id": contact.id,
+                    "number": e164,
+                    "at": at,
+                    "agent": agent,
+                    "source": source,
+                },
+                self.clock.now(),
+            )
+        )
+        runner.kick()
+        return contact
+
+    async def cancel_callback(self, campaign: str, contact_id: str, why: str) -> bool:
+        contact = await self.store.get_contact(campaign, contact_id)
+        if contact is None or contact.status is not ContactStatus.CALLBACK:
+            return False
+        await self.store.save_contact(
+            replace(contact, status=ContactStatus.DONE, last_outcome=Outcome.UNKNOWN)
+        )
+        await self.bus.publish(
+            new_event("callback.cancelled", contact_id, {"campaign": campaign, "why": why}, self.clock.now())
+        )
+        return True
+
+    async def close(self) -> None:
+        for runner in self.runners.values():
+            await runner.close()

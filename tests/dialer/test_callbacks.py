@@ -1,0 +1,96 @@
+"""Call-backs: scheduled by agents (personal or for the queue) and automatic for abandoned inbound calls —
+placed by the call-back campaign and tracked as attempts; a caller who calls again is not called back."""
+
+from __future__ import annotations
+
+from ctiserver.clock import ManualClock
+from ctiserver.dialer.callbacks import AbandonedCallbackConfig, AbandonedCallbacks
+from ctiserver.dialer.model import CampaignSettings, ContactStatus, Outcome, PacingMode
+from ctiserver.dialer.service import DialerService
+from ctiserver.dialer.store import MemoryDialerStore
+from ctiserver.events import InMemoryBus, new_event
+from tests.dialer.fakes import Behaviour, FakeDesk, FakeLines
+from tests.dialer.test_runner import ALWAYS, _run_until
+
+NUMBER = "+4930 1000042"
+E164 = "+49301000042"
+
+
+async def _service(
+    clock: ManualClock, agents: int = 2
+) -> tuple[DialerService, FakeLines, FakeDesk, InMemoryBus]:
+    bus = InMemoryBus()
+    lines = FakeLines(clock, default=Behaviour(Outcome.HUMAN, 2.0))
+    desk = FakeDesk.with_agents(clock, agents, talk=10.0, wrap=2.0)
+    service = DialerService(MemoryDialerStore(), lines, desk, bus, clock)
+    await service.load([CampaignSettings(name="callbacks", mode=PacingMode.PROGRESSIVE, windows=ALWAYS)])
+    await service.start("callbacks")
+    return service, lines, desk, bus
+
+
+async def _abandon(cb: AbandonedCallbacks, clock: ManualClock, call_id: str, waited: float = 30.0) -> None:
+    now = clock.now()
+    await cb.handle(
+        new_event("call.created", call_id, {"call_id": call_id, "caller_num": NUMBER, "direction": "in"}, now)
+    )
+    await cb.handle(
+        new_event("queue.left", call_id, {"queue": "support", "outcome": "abandoned", "waited": waited}, now)
+    )
+
+
+async def test_abandoned_inbound_call_is_called_back_once_and_tracked() -> None:
+    clock = ManualClock()
+    service, lines, desk, bus = await _service(clock)
+    attempts = bus.subscribe("dialer.attempt")
+    cb = AbandonedCallbacks(service, bus, AbandonedCallbackConfig(delay=30.0))
+    try:
+        await _abandon(cb, clock, "call-1")
+        await _abandon(cb, clock, "call-2")  # abandoned again: still one call-back
+        await _abandon(cb, clock, "call-3", waited=1.0)  # too short to count
+        assert cb.scheduled == 1
+        await clock.advance(20.0)
+        assert lines.placed == []  # not before the delay
+        await _run_until(clock, lambda: attempts.queue.qsize() >= 1, limit=120)
+    finally:
+        await service.close()
+    assert [n for _, n, _ in lines.placed] == [E164]
+    ev = attempts.queue.get_nowait()
+    assert ev.data["number"] == E164 and ev.data["outcome"] == "human"
+    assert desk.pops[0][1]["fields"]["abandoned_call"] == "call-1"
+    [contact] = await service.store.contacts("callbacks")
+    assert contact.status is ContactStatus.DONE
+
+
+async def test_caller_who_calls_again_is_not_called_back() -> None:
+    clock = ManualClock()
+    service, lines, _desk, bus = await _service(clock)
+    cb = AbandonedCallbacks(service, bus, AbandonedCallbackConfig(delay=30.0))
+    try:
+        await _abandon(cb, clock, "call-1")
+        await cb.handle(
+            new_event(
+                "call.created",
+                "call-9",
+                {"call_id": "call-9", "caller_num": E164, "direction": "in"},
+                clock.now(),
+            )
+        )
+        await _run_until(clock, lambda: False, limit=90)
+    finally:
+        await service.close()
+    assert lines.placed == [] and cb.cancelled == 1
+
+
+async def test_personal_callback_waits_for_its_agent() -> None:
+    clock = ManualClock()
+    service, lines, desk, _bus = await _service(clock)
+    try:
+        desk.agents[1].phase = desk.agents[1].phase.__class__("talking")
+        await service.schedule_callback("callbacks", NUMBER, clock.now() + 5.0, agent="a1", name="Frau Weber")
+        await _run_until(clock, lambda: False, limit=30)
+        assert lines.placed == []  # a1 is busy; a0 is free but it is not a0's call-back
+        desk.agents[1].phase = desk.agents[1].phase.__class__("ready")
+        await _run_until(clock, lambda: bool(desk.pops), limit=30)
+    finally:
+        await service.close()
+    assert desk.pops[0][0] == "a1" and desk.pops[0][1]["name"] == "Frau Weber"
