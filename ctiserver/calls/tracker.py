@@ -29,7 +29,10 @@ from ctiserver.calls.text import clean as _clean
 from ctiserver.calls.text import hms as _hms
 from ctiserver.clock import Clock, SystemClock
 from ctiserver.events.envelope import DomainEvent
+from ctiserver.logs import get_logger
 from ctiserver.pbx.ami.messages import AmiEvent
+
+log = get_logger(__name__)
 
 Handler = Callable[["Tracker", AmiEvent, float], None]
 
@@ -55,7 +58,16 @@ class Tracker(EngineFacts):
         handler = HANDLERS.get(event.name)
         if handler is not None:
             ts = event.get("Timestamp")
-            handler(self, event, float(ts) if ts else self.clock.now())
+            try:
+                at = float(ts) if ts else self.clock.now()
+            except ValueError:
+                self.anomaly("bad_timestamp")
+                at = self.clock.now()
+            try:
+                handler(self, event, at)
+            except Exception:  # one malformed event must not stop the tracking of every other call
+                self.anomaly(f"error:{event.name}")
+                log.exception("tracker: event not applied", extra={"event": event.name})
         return self._ems.take() if self._ems.out else []
 
     def feed_all(self, events: Iterable[AmiEvent]) -> list[DomainEvent]:

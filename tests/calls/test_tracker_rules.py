@@ -336,3 +336,48 @@ async def test_service_turns_acd_bus_events_into_segments_and_persists_late_fact
     assert len(calls) == 3
     assert calls[0]["queues"][0]["outcome"] == "abandoned"  # type: ignore[index]
     assert calls[-1]["disposition"] == "callback" and calls[-1]["wrapup_seconds"] == 20
+
+
+def test_malformed_events_are_counted_not_fatal() -> None:
+    tr = Tracker(ManualClock(T))
+    feed(
+        tr,
+        ev("Newchannel", 0, Channel="PJSIP/caller-1"),  # no Uniqueid
+        AmiEvent(
+            [
+                ("Event", "Newchannel"),
+                ("Timestamp", "yesterday"),
+                ("Channel", "PJSIP/c-2"),
+                ("Uniqueid", "u2"),
+                ("Linkedid", "u2"),
+                ("ChannelState", "4"),
+            ]
+        ),
+        chan("QueueCallerJoin", 1, "PJSIP/c-2", "u2", "u2", Queue="q", Position="first"),
+        chan("Hangup", 2, "PJSIP/c-2", "u2", "u2", Cause="sixteen"),
+        ev("BlindTransfer", 3, Result="Success"),  # no parties
+        ev("CEL", 4, EventName="HANGUP", UniqueID="u9", Extra="{not json"),
+    )
+    assert tr.anomalies["newchannel_without_ids"] == 1 and tr.anomalies["bad_timestamp"] == 1
+    call = tr.finished["u2"]
+    assert call.started == T  # the clock's time instead of the bad timestamp
+    assert call.queues[0].position == 0 and call.legs["u2"].hangup_cause is None
+    assert not [k for k in tr.anomalies if k.startswith("error:")]
+
+
+def test_a_handler_bug_is_contained(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ctiserver.calls import tracker as tracker_module
+
+    def boom(*_: object) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setitem(tracker_module.HANDLERS, "Hold", boom)
+    tr = Tracker()
+    feed(
+        tr,
+        chan("Newchannel", 0, "PJSIP/caller-1", "u", "u", "6"),
+        ev("Hold", 1, Uniqueid="u"),
+        chan("Hangup", 2, "PJSIP/caller-1", "u", "u", Cause="16"),
+    )
+    assert tr.anomalies["error:Hold"] == 1
+    assert tr.finished["u"].legs["u"].hangup_cause == 16  # later events still applied
