@@ -1,0 +1,101 @@
+"""Dialer component: the ``DialerService`` with its store (SQL when the database runs), AMI lines (Originate
+into the AMD context), the desk (the ACD, or the AMI desk), the ``dialer`` Stasis handler that holds answered
+attempts for the desk, and the automatic call-backs for abandoned inbound calls."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from ctiserver.dialer.ami_desk import AmiDesk
+from ctiserver.dialer.ami_lines import AmiLines
+from ctiserver.dialer.callbacks import AbandonedCallbacks
+from ctiserver.dialer.config import DialerConfig
+from ctiserver.dialer.ports import Desk
+from ctiserver.dialer.service import DialerService
+from ctiserver.dialer.store import DialerStore, MemoryDialerStore
+from ctiserver.events import Bus
+from ctiserver.logs import get_logger
+from ctiserver.pbx.ami.client import AmiClient
+
+if TYPE_CHECKING:
+    from ctiserver.app import AppContext
+
+log = get_logger(__name__)
+
+
+def _store(ctx: AppContext) -> DialerStore:
+    from ctiserver.store.database import Database
+
+    db = ctx.maybe(Database)
+    if db is None:
+        log.warning("no database: dialer lists and attempts are kept in memory only")
+        return MemoryDialerStore()
+    from ctiserver.dialer.sql import SqlDialerStore
+
+    return SqlDialerStore(db.sessions)
+
+
+def _desk(ctx: AppContext, cfg: DialerConfig, ami: AmiClient, lines: AmiLines, bus: Bus) -> Desk:
+    acd: Any = None
+    with contextlib.suppress(ImportError):
+        from ctiserver.acd.service import AcdService
+
+        acd = ctx.maybe(AcdService)
+    if cfg.desk == "acd" or (cfg.desk == "auto" and acd is not None):
+        if acd is None:
+            raise RuntimeError("dialer.desk is 'acd' but the ACD is not running")
+        from ctiserver.dialer.desk import AcdDesk
+
+        return AcdDesk(acd, ctx.clock)
+    return AmiDesk(ami, ctx.clock, bus, list(cfg.agents), cfg.agent_context, cfg.wrapup, names=lines.names)
+
+
+def _hold_answered(ctx: AppContext) -> None:
+    """Answered attempts enter ``Stasis(ctiserver,dialer,<attempt>,<amd>,<cause>)``; keep them (instead of the
+    router's hang-up for unknown calls) until the desk bridges them or they hang up."""
+    try:
+        from ctiserver.control import CallControl
+        from ctiserver.control.router import Incoming, StasisRouter
+    except ImportError:  # pragma: no cover
+        return
+    router = ctx.maybe(StasisRouter)
+    control: Any = ctx.maybe(CallControl)
+    if router is None or control is None:
+        return
+
+    async def hold(incoming: Incoming) -> None:
+        await control.wait_hangup(incoming.channel_id)
+
+    with contextlib.suppress(ValueError):
+        router.register("dialer", hold)
+
+
+@asynccontextmanager
+async def component(ctx: AppContext) -> AsyncIterator[None]:
+    cfg = ctx.config.section("dialer", DialerConfig)
+    bus: Bus | None = ctx.maybe(Bus)  # type: ignore[type-abstract]
+    ami = ctx.maybe(AmiClient)
+    if not cfg.enabled or bus is None or ami is None:
+        if cfg.enabled:
+            log.warning("dialer disabled: it needs the event bus and an AMI link")
+        yield
+        return
+    lines = AmiLines(ami, ctx.clock, cfg.lines)
+    desk = _desk(ctx, cfg, ami, lines, bus)
+    _hold_answered(ctx)
+    service = DialerService(_store(ctx), lines, desk, bus, ctx.clock)
+    await service.load(cfg.campaigns)
+    ctx.provide(service)
+    if cfg.abandoned_callbacks.enabled:
+        callbacks = AbandonedCallbacks(service, bus, cfg.abandoned_callbacks)
+        ctx.provide(callbacks)
+        ctx.spawn(callbacks.run(), name="cti:dialer-callbacks")
+    try:
+        yield
+    finally:
+        await service.close()
+        if isinstance(desk, AmiDesk):
+            await desk.close()
