@@ -126,6 +126,7 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
         return
     settings = IvrSettings(
         transfer_context=cfg.transfer_context,
+        external_context=cfg.external_context,
         queue_context=cfg.queue_context,
         var_prefix=cfg.var_prefix,
         max_steps=cfg.max_steps,

@@ -12,7 +12,8 @@ class IvrConfig(BaseModel):
     scripts_dir: str = "ivr_scripts"
     sound_dirs: tuple[str, ...] = ()  # where `ivr check` looks for prompts (missing ones are warnings)
     watch_interval: float = Field(2.0, gt=0, description="seconds between looks at scripts_dir (hot reload)")
-    transfer_context: str = "from-internal"
+    transfer_context: str = "from-agents"  # `transfer` to an extension
+    external_context: str = "ctiserver-outbound"  # `transfer` to an external number (+…, > 6 digits)
     queue_context: str = "queues"  # used by `queue` nodes when no ACD is running
     var_prefix: str = "__CTI_"
     max_steps: int = Field(500, ge=10)

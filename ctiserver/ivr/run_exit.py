@@ -39,7 +39,9 @@ async def queue(run: Run, node: o.Queue) -> Next:
 
 async def transfer(run: Run, node: o.Transfer) -> Next:
     to = str(expr.render(node.to, run.context())).strip()
-    context = node.context or run.services.settings.transfer_context
+    settings = run.services.settings
+    external = to.startswith("+") or len(to) > 6
+    context = node.context or (settings.external_context if external else settings.transfer_context)
     await run.control.continue_in_dialplan(run.channel, context, to)
     run.note(result=f"{to}@{context}")
     return Exit(IvrEnd.TRANSFER, to)

@@ -20,7 +20,8 @@ from ctiserver.ivr.session import IvrEnd, IvrSession
 
 @dataclass(frozen=True, slots=True)
 class IvrSettings:
-    transfer_context: str = "from-internal"
+    transfer_context: str = "from-agents"  # extensions (the rendered dialplan's agents context)
+    external_context: str = "ctiserver-outbound"  # numbers that leave the PBX (+…, or longer than 6 digits)
     queue_context: str = "queues"  # used when no ACD is present: the call continues at <queue>@queue_context
     var_prefix: str = "__CTI_"  # channel variables carrying attached data (``__`` = inherited by new legs)
     max_steps: int = 500

@@ -88,7 +88,6 @@ def sim_config() -> SimConfig:
     plan = _default_dialplan()
     plan["from-external"]["101"] = (Step(app="Stasis", data="${CTI_APP},did,101"), Step(app="Hangup"))
     plan["from-external"]["150"] = (Step(app="Stasis", data="${CTI_APP},survey,csat"), Step(app="Hangup"))
-    plan["from-internal"] = {"_100X": (Step(app="Dial", data="PJSIP/${EXTEN},30"), Step(app="Hangup"))}
     plan["queues"] = {
         "support": (Step(app="Answer"), Step(app="Queue", data="support,t,,,300"), Step(app="Hangup")),
         "sales": (Step(app="Answer"), Step(app="Queue", data="support,t,,,300"), Step(app="Hangup")),

@@ -169,7 +169,7 @@ async def test_hot_reload_during_a_live_call(tmp_path: Path) -> None:
         last = r.ari.of(second.channel_id)[-1]
         assert (last.path.split("/")[-1], last.params["context"], last.params["extension"]) == (
             "continue",
-            "from-internal",
+            "from-agents",
             "1001",
         )
 

@@ -175,3 +175,14 @@ async def test_step_limit_stops_a_runaway_script() -> None:
     )
     assert session.end is IvrEnd.ERROR and len(session.steps) == 20
     assert fake.methods()[-1] == "hangup"
+
+
+@pytest.mark.parametrize(
+    ("to", "context"),
+    [("1002", "from-agents"), ("+380441234567", "ctiserver-outbound"), ("0441234567", "ctiserver-outbound")],
+)
+async def test_transfer_default_context_by_destination(to: str, context: str) -> None:
+    script = script_of(f"script: t\nnodes:\n  x: {{type: transfer, to: '{to}'}}\n")
+    _, fake = await run(script)
+    last = fake.calls[-1]
+    assert (last.args["context"], last.args["extension"]) == (context, to)
