@@ -58,46 +58,69 @@ def caller_name(call: Mapping[str, Any]) -> str:
 
 
 def find_call(api: str, token: str, tag: str, *, since: float, timeout: float) -> Mapping[str, Any]:
-    """The call whose caller name is ``tag`` (history first, then active calls), with its details."""
+    """The call whose caller name is ``tag``, as recorded once it ended (history); if it is still going on
+    when ``timeout`` runs out, the live record."""
     deadline = time.monotonic() + timeout
     while True:
-        candidates = _items(_get(api, token, "/calls/history", {"since": since, "limit": 500}))
-        candidates += _items(_get(api, token, "/calls"))
-        for call in candidates:
-            if caller_name(call) == tag:
-                call_id = str(call.get("id") or call.get("call_id"))
-                detail = _get(api, token, f"/calls/{urllib.parse.quote(call_id, safe='')}")
-                return detail if isinstance(detail, Mapping) else call
+        ended = _items(_get(api, token, "/calls/history", {"since": since, "limit": 500}))
+        match = next((c for c in ended if caller_name(c) == tag), None)
+        if match is None and time.monotonic() >= deadline:
+            match = next((c for c in _items(_get(api, token, "/calls")) if caller_name(c) == tag), None)
+        if match is not None:
+            call_id = str(match.get("id") or match.get("call_id"))
+            detail = _get(api, token, f"/calls/{urllib.parse.quote(call_id, safe='')}")
+            return detail if isinstance(detail, Mapping) else match
         if time.monotonic() >= deadline:
             raise ReadBackError(f"no call with caller name {tag!r} since {since:.0f} after {timeout:g} s")
         time.sleep(0.5)
 
 
+def _node(step: Any) -> str:
+    if isinstance(step, Mapping):
+        node = str(step.get("node") or step.get("step") or "")
+        script = step.get("script")
+        return f"{script}:{node}" if script else node
+    return str(step)
+
+
 def summarise(call: Mapping[str, Any]) -> dict[str, Any]:
+    """The call as ctiserver recorded it: caller, IVR path (script:node), queue, agent, outcome, legs."""
     raw_ivr = call.get("ivr")
     ivr: Mapping[str, Any] = raw_ivr if isinstance(raw_ivr, Mapping) else {}
     path = call.get("ivr_path") or ivr.get("path") or []
-    queue = call.get("queue") or ""
+    queues = [q for q in call.get("queues") or [] if isinstance(q, Mapping)]
+    queue = call.get("queue") or (queues[-1].get("queue") if queues else "") or ""
     if isinstance(queue, Mapping):
         queue = queue.get("name") or queue.get("queue") or ""
+    agents = [str(a) for a in call.get("agents") or [] if a] + [
+        str(q["agent"]) for q in queues if q.get("agent")
+    ]
+    agent = call.get("agent") or (agents[0] if agents else "")
     caller = call.get("caller")
-    number = caller.get("number") if isinstance(caller, Mapping) else call.get("caller_number")
+    number = (
+        caller.get("number")
+        if isinstance(caller, Mapping)
+        else call.get("caller_num") or call.get("caller_number")
+    )
     legs = []
     for leg in call.get("legs") or []:
         legs.append(
             {
                 "channel": str(leg.get("channel") or leg.get("name") or leg.get("uniqueid") or ""),
                 "role": str(leg.get("role") or ""),
-                "answered": bool(leg.get("answered") or leg.get("answer")),
+                "answered": bool(leg.get("answered")),
                 "hangup_cause": leg.get("hangup_cause"),
             }
         )
+    outcome = call.get("outcome") or call.get("end_reason") or call.get("state") or ""
+    if queues and queues[-1].get("outcome"):
+        outcome = f"{outcome} (queue: {queues[-1]['outcome']})"
     return {
         "id": str(call.get("id") or call.get("call_id") or ""),
         "caller": f"{caller_name(call)} <{number or ''}>",
-        "ivr_path": [str(p) for p in path],
+        "ivr_path": [_node(p) for p in path],
         "queue": str(queue),
-        "agent": str(call.get("agent") or ""),
-        "outcome": str(call.get("outcome") or call.get("state") or ""),
+        "agent": str(agent),
+        "outcome": str(outcome),
         "legs": legs,
     }

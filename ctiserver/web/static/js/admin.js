@@ -7,14 +7,6 @@ import { Live } from "./live.js";
 
 const $ = (id) => document.getElementById(id);
 
-const me = await startPage("admin.html");
-if (me) {
-  await initEditor();
-  await Promise.all([loadSkills(), loadWebhooks()]);
-  new Live({ topics: ["all"], onEvent: () => {}, onState: liveBadge }).start();
-  $("webhook-form").addEventListener("submit", addWebhook);
-  $("btn-replay").addEventListener("click", async () => { await act(() => api.post("/webhooks/dead/replay", {}), t("admin.replayed")); loadWebhooks(); });
-}
 
 function skillsText(skills) {
   if (!skills) return "";
@@ -65,4 +57,14 @@ async function addWebhook(e) {
   if ($("wh-secret").value) body.secret = $("wh-secret").value;
   const out = await act(() => api.post("/webhooks", body), t("admin.webhookAdded"));
   if (out !== undefined) { $("wh-url").value = ""; $("wh-secret").value = ""; loadWebhooks(); }
+}
+
+// start (at the end: every helper above is initialised)
+const me = await startPage("admin.html");
+if (me) {
+  await initEditor();
+  await Promise.all([loadSkills(), loadWebhooks()]);
+  new Live({ topics: ["all"], onEvent: () => {}, onState: liveBadge }).start();
+  $("webhook-form").addEventListener("submit", addWebhook);
+  $("btn-replay").addEventListener("click", async () => { await act(() => api.post("/webhooks/dead/replay", {}), t("admin.replayed")); loadWebhooks(); });
 }

@@ -11,8 +11,6 @@ const ACTIVE = new Set(["ringing", "reserved", "on_call"]);
 const state = { agent: null, state: "logged_out", since: Date.now(), reason: "", call: null, held: false,
   recPaused: false, wrapCall: null, reasons: [], dispositions: [] };
 
-const me = await startPage("agent.html");
-if (me) await main(me);
 
 async function main(me) {
   state.agent = me.agent || new URLSearchParams(location.search).get("agent");
@@ -199,3 +197,7 @@ function bind() {
     if (k === "d") { e.preventDefault(); $("dial-number").focus(); }
   });
 }
+
+// start (at the end: every helper above is initialised)
+const me = await startPage("agent.html");
+if (me) await main(me);

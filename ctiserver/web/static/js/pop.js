@@ -35,7 +35,10 @@ export function renderPop(card, pop) {
   add("pop.wait", pop.wait_seconds !== undefined ? duration(pop.wait_seconds) : "");
   const ivr = pop.ivr || {};
   add("pop.ivrPath", (ivr.path || []).join(" → "));
-  for (const [k, v] of Object.entries(ivr.variables || {})) add(k, typeof v === "object" ? JSON.stringify(v) : String(v));
+  for (const [k, v] of Object.entries(ivr.variables || {})) {
+    if (k === "ivr_path" || v === null || v === undefined || v === "") continue;  // the path is shown above
+    add(k, typeof v === "object" ? JSON.stringify(v) : String(v));
+  }
   card.append(facts);
   const links = el("div", { class: "row" });
   if (pop.crm_url) links.append(el("a", { href: pop.crm_url, target: "_blank", rel: "noopener", id: "pop-crm" }, t("pop.openCrm")));

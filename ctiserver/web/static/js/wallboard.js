@@ -12,16 +12,6 @@ let agents = [];
 let calls = [];
 let timer = null;
 
-const me = await startPage("wallboard.html");
-if (me) {
-  await refresh();
-  new Live({ topics: ["all"], onEvent: soon, onState: liveBadge, onSubscribed: soon }).start();
-  setInterval(refresh, 5000);
-  setInterval(tick, 1000);
-  setInterval(charts, 60000);
-  charts();
-  document.addEventListener("languagechange", () => { refresh(); charts(); });
-}
 
 function soon() { clearTimeout(timer); timer = setTimeout(refresh, 250); }
 
@@ -44,13 +34,15 @@ function tile(key, value, cls = "") {
 function renderQueues(queues) {
   $("queues").replaceChildren(...queues.map((q) => {
     const name = q.name || q.queue || q.id;
+    const w = q.windows || {};
+    const today = w.today || {};
+    const last15 = w["15m"] || {};
     const waiting = num(q.waiting, q.calls_waiting, 0);
     const longest = num(q.longest_wait, q.longest_wait_seconds, 0);
-    const sl = num(q.sl_today, q.service_level_today, q.service_level);
-    const sl15 = num(q.sl_15m, q.service_level_15m);
-    const target = num(q.sl_target, q.service_level_target, 0.8);
+    const sl = num(today.service_level, q.sl_today, q.service_level);
+    const sl15 = num(last15.service_level, q.sl_15m);
+    const target = num(q.sl_target, 0.8);
     const slClass = (v) => (v === undefined || v === null ? "" : (v <= 1 ? v : v / 100) >= target ? "good" : "bad");
-    const byState = q.agents || q.agents_by_state || {};
     return el("section", { class: "card queue", "data-queue": name },
       el("h2", {}, name),
       el("div", { class: "tiles" },
@@ -58,10 +50,10 @@ function renderQueues(queues) {
         tile("wb.longest", duration(longest), longest > 60 ? "bad" : ""),
         tile("wb.slToday", percent(sl), slClass(sl)),
         tile("wb.sl15", percent(sl15), slClass(sl15)),
-        tile("wb.asa", duration(num(q.asa, q.asa_seconds, 0))),
-        tile("wb.abandon", percent(num(q.abandon_rate, q.abandoned_pct))),
+        tile("wb.asa", duration(num(today.asa, q.asa, 0))),
+        tile("wb.abandon", percent(num(today.abandon_rate, q.abandon_rate))),
       ),
-      el("div", { class: "row muted" }, STATES.filter((s) => byState[s]).map((s) => el("span", {}, `${t(`state.${s}`)}: ${byState[s]}`))));
+      el("div", { class: "row muted" }, `${t("wb.offered")}: ${num(today.offered, 0)} · ${t("wb.answered")}: ${num(today.answered, 0)} · ${t("wb.abandoned")}: ${num(today.abandoned, 0)}`));
   }));
 }
 
@@ -77,12 +69,16 @@ function renderAgents() {
   tick();
 }
 
+const lastQueue = (c) => { const qs = c.queues || []; return qs.length ? qs[qs.length - 1] : {}; };
+const callAgents = (c) => [...new Set([...(c.agents || []), ...(c.queues || []).map((q) => q.agent)].filter(Boolean))];
+
 function renderCalls() {
   $("calls-empty").classList.toggle("hidden", calls.length > 0);
-  $("calls").replaceChildren(...calls.map((c) => el("tr", { "data-call": c.id || c.call_id },
-    el("td", {}, [c.caller_name, c.caller_number || c.from || c.number].filter(Boolean).join(" ")),
-    el("td", {}, c.queue || ""), el("td", {}, c.agent || ""), el("td", {}, c.state || c.status || ""),
-    el("td", { class: "since", "data-since": num(c.started_at, c.start, c.created_at, "") }, ""))));
+  $("calls").replaceChildren(...calls.map((c) => el("tr", { "data-call": c.call_id || c.id },
+    el("td", {}, [c.caller_name, c.caller_num || c.caller_number].filter(Boolean).join(" ")),
+    el("td", {}, lastQueue(c).queue || c.queue || ""), el("td", {}, callAgents(c).join(", ") || c.agent || ""),
+    el("td", {}, t(`call.${c.state}`) === `call.${c.state}` ? c.state || "" : t(`call.${c.state}`)),
+    el("td", { class: "since", "data-since": num(c.started, c.started_at, "") }, ""))));
   tick();
 }
 
@@ -94,12 +90,14 @@ function tick() {
   });
 }
 
+// SL and volume per 30-min interval today: from the KPI report when the daemon has it, else from today's calls
 async function charts() {
   const start = new Date();
   start.setHours(0, 0, 0, 0);
-  const since = start.getTime() / 1000;
+  const since = Math.floor(start.getTime() / 1000);
   const report = await api.get(`/reports/kpi?since=${since}&until=${Math.floor(Date.now() / 1000)}`).catch(() => null);
-  const rows = list(report, "intervals");
+  let rows = list(report, "intervals");
+  if (!rows.length) rows = await intervalsFromHistory(since);
   const labels = rows.map((r) => new Date(num(r.start, r.since, 0) * 1000).toTimeString().slice(0, 5));
   const sl = rows.map((r) => { const v = num(r.service_level, r.sl); return v === undefined || v === null ? null : (v > 1 ? v / 100 : v); });
   lineChart($("chart-sl"), labels, sl, num(report?.sl_target, 0.8), t("wb.noData"));
@@ -107,4 +105,34 @@ async function charts() {
     { label: t("wb.answered"), color: "#16a34a", values: rows.map((r) => num(r.answered, 0)) },
     { label: t("wb.abandoned"), color: "#dc2626", values: rows.map((r) => num(r.abandoned, 0)) },
   ], t("wb.noData"));
+}
+
+async function intervalsFromHistory(since, step = 1800, slSeconds = 20) {
+  const calls = list(await api.get(`/calls/history?since=${since}&limit=1000`).catch(() => null), "calls");
+  const bins = new Map();
+  for (const c of calls) {
+    for (const q of c.queues || []) {
+      if (!q.entered) continue;
+      const key = Math.floor(q.entered / step) * step;
+      const b = bins.get(key) || { start: key, answered: 0, abandoned: 0, inSl: 0 };
+      if (q.outcome === "answered") { b.answered += 1; if ((q.wait_seconds ?? 1e9) <= slSeconds) b.inSl += 1; }
+      else if (q.outcome === "abandoned") b.abandoned += 1;
+      bins.set(key, b);
+    }
+  }
+  return [...bins.values()].sort((a, b) => a.start - b.start).map((b) => ({
+    ...b, service_level: b.answered + b.abandoned ? b.inSl / (b.answered + b.abandoned) : null,
+  }));
+}
+
+// start (at the end: every helper above is initialised)
+const me = await startPage("wallboard.html");
+if (me) {
+  await refresh();
+  new Live({ topics: ["all"], onEvent: soon, onState: liveBadge, onSubscribed: soon }).start();
+  setInterval(refresh, 5000);
+  setInterval(tick, 1000);
+  setInterval(charts, 60000);
+  charts();
+  document.addEventListener("languagechange", () => { refresh(); charts(); });
 }

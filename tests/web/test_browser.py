@@ -1,0 +1,134 @@
+"""The console in a real browser (headless Debian Chromium via Playwright) against the demo daemon over real
+sockets: the agent signs in, logs in, goes ready, gets the pop while the simulated phone rings, sets a
+disposition in wrap-up; the wallboard shows the call; an invalid IVR edit shows the error and does not reload,
+a valid one does. Screenshots go to docs/img/ (the README shows them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.web.conftest import Demo, open_page
+
+pytestmark = pytest.mark.browser
+IMG = ROOT / "docs" / "img"
+WAIT = 45_000  # ms; generous, the machine is shared
+
+
+async def _only_me_ready(demo: Demo) -> None:
+    """Everybody but the visitor (1001) logs out, so the test call can only go to the browser's agent."""
+    for agent in await demo.api("GET", "/agents", "supervisor"):
+        agent_id = str(agent.get("id") or agent.get("agent"))
+        if agent_id != "1001" and agent.get("state") not in (None, "logged_out"):
+            await demo.api("POST", f"/agents/{agent_id}/logout", "supervisor", {})
+
+
+async def _shot(page: Any, name: str) -> None:
+    IMG.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(IMG / name), full_page=False)
+
+
+async def test_agent_gets_the_pop_and_sets_a_disposition(demo: Demo, browser: Any) -> None:
+    await _only_me_ready(demo)
+    page = await open_page(browser, demo, "agent")
+    await page.wait_for_url("**/agent.html", timeout=WAIT)
+    await page.locator("#live-badge.live").wait_for(timeout=WAIT)
+    await page.click("#btn-login")
+    await page.locator("#state-panel:not(.hidden)").wait_for(timeout=WAIT)
+    if await page.locator("#btn-ready").is_enabled():
+        await page.keyboard.press("Alt+r")
+    await page.locator("#state.state-ready").wait_for(timeout=WAIT)
+
+    demo.sim.place_call(
+        from_number="+79161234567", from_name="Иван Петров", to="100", dtmf=[(4.0, "1")], hangup_after=30.0
+    )
+    pop = page.locator("#pop:not(.hidden)")
+    await pop.wait_for(timeout=WAIT)
+    assert "Иван Петров" in await page.locator("#pop-caller").inner_text()
+    assert "VIP" in await page.locator("#pop-contact").inner_text()  # the CRM contact, before answer
+    assert await page.locator("#pop.answered").count() == 0  # still ringing
+    await _shot(page, "agent-pop.png")
+
+    await page.locator("#state.state-on_call").wait_for(timeout=WAIT)  # the simulated headset answers
+    await page.locator("#controls:not(.hidden)").wait_for(timeout=WAIT)
+    await page.keyboard.press("Alt+x")  # hang up
+    await page.locator("#wrapup:not(.hidden)").wait_for(timeout=WAIT)
+    await page.select_option("#dispo-code", "sale")
+    await page.fill("#dispo-notes", "Заказал 3 позиции; perzwonić w piątek")
+    await page.locator("#dispo-notes").press("Control+Enter")
+    await page.locator("#dispo-saved:has-text('Saved')").wait_for(timeout=WAIT)
+    call_id = await page.locator("#wrapup").get_attribute("data-call-id")
+    assert call_id
+    history = await demo.api("GET", "/calls/history?limit=50", "supervisor")
+    mine = [c for c in history if str(c.get("id") or c.get("call_id")) == call_id]
+    assert mine and "sale" in str(mine[0]), history
+    assert page.errors == []
+
+
+async def test_wallboard_shows_the_call(demo: Demo, browser: Any) -> None:
+    page = await open_page(browser, demo, "supervisor")
+    await page.wait_for_url("**/wallboard.html", timeout=WAIT)
+    await page.locator("#live-badge.live").wait_for(timeout=WAIT)
+    demo.sim.place_call(
+        from_number="+48221234567",
+        from_name="Małgorzata Kowalska",
+        to="100",
+        dtmf=[(4.0, "1")],
+        hangup_after=40.0,
+    )
+    row = page.locator("#calls tr", has_text="Małgorzata Kowalska")
+    await row.wait_for(timeout=WAIT)
+    await page.locator(".queue[data-queue='sales']").wait_for(timeout=WAIT)  # the queue the caller chose
+    await page.locator("#calls tr", has_text="sales").wait_for(timeout=WAIT)
+    await page.locator(".agent[data-agent='1002']").wait_for(timeout=WAIT)
+    await _shot(page, "wallboard.png")
+    assert page.errors == []
+
+
+async def test_ivr_edit_invalid_is_refused_valid_reloads(demo: Demo, browser: Any) -> None:
+    before = await demo.api("GET", "/ivr/scripts/main-en")
+    page = await open_page(browser, demo, "admin")
+    await page.wait_for_url("**/admin.html", timeout=WAIT)
+    await page.select_option("#script-list", "main-en")
+    await page.locator("#validity.valid").wait_for(timeout=WAIT)
+    await page.locator("#diagram svg").wait_for(timeout=WAIT)  # Mermaid drew the flow
+    source = await page.input_value("#source")
+
+    bad = source.replace("next: vip_check", "next: no_such_node", 1)
+    assert bad != source
+    await page.fill("#source", bad)
+    await page.locator("#validity.error").wait_for(timeout=WAIT)
+    problem = await page.locator("#problems li").first.inner_text()
+    line = bad.splitlines().index(next(x for x in bad.splitlines() if "no_such_node" in x)) + 1
+    assert problem.startswith(f"{line}:"), problem
+    await page.click("#btn-save")
+    await page.locator(".toast.bad").wait_for(timeout=WAIT)
+    after_bad = await demo.api("GET", "/ivr/scripts/main-en")
+    assert after_bad.get("version") == before.get("version")  # nothing reloaded
+
+    good = source.replace("label: VIP?", "label: VIP caller?", 1)
+    assert good != source
+    await page.fill("#source", good)
+    await page.locator("#validity.valid").wait_for(timeout=WAIT)
+    await page.click("#btn-save")
+    await page.locator(".toast:not(.bad)").wait_for(timeout=WAIT)
+    after = await demo.api("GET", "/ivr/scripts/main-en")
+    assert after.get("version") != before.get("version")
+    assert "VIP caller?" in after.get("source", "")
+    await _shot(page, "ivr-editor.png")
+    assert page.errors == []
+
+
+async def test_language_switch_and_browser_default(demo: Demo, browser: Any) -> None:
+    page = await open_page(browser, demo, "agent", lang="pl-PL")
+    await page.wait_for_url("**/agent.html", timeout=WAIT)
+    await page.locator("#btn-login:has-text('Zaloguj')").wait_for(timeout=WAIT)  # browser default: Polish
+    await page.select_option("#lang", "ru")
+    await page.locator("#btn-login:has-text('Войти')").wait_for(timeout=WAIT)
+    await page.reload()
+    await page.locator("#btn-login:has-text('Войти')").wait_for(timeout=WAIT)  # remembered
+    await page.select_option("#lang", "uk")
+    await page.locator("nav a:has-text('Агент')").wait_for(timeout=WAIT)
+    assert page.errors == []
