@@ -17,7 +17,7 @@ from ctiserver.store.writer import DurableWriter
 from tests.conftest import TRACES
 from tests.servers.postgres import PostgresServer
 
-CALLS = 80  # the first 80 calls of the load capture (240 would only make the test slower)
+CALLS = 40  # the first 40 calls of the load capture (240 would only make the test slower)
 
 
 @cache
