@@ -72,6 +72,10 @@ class Interpreter:
         except ControlError as exc:
             log.warning("ivr: call control failed", call_id=call.call_id, error=str(exc))
             session.end = IvrEnd.ERROR
+        except Exception:  # a script or integration bug must not leave the caller in silence
+            node = session.steps[-1].node if session.steps else script.start
+            log.exception("ivr: node failed; hanging up", call_id=call.call_id, script=script.name, node=node)
+            session.end = IvrEnd.ERROR
         finally:
             session.ended_at = self.clock.now()
             if session.end is None:  # cancelled
@@ -105,8 +109,8 @@ class Interpreter:
         except ChannelGone:
             run.result = "caller_hangup"
             raise
-        except ControlError as exc:
-            run.result = f"error: {exc}"
+        except Exception as exc:
+            run.result = f"error: {type(exc).__name__}: {exc}"
             raise
         finally:
             step = IvrStep(

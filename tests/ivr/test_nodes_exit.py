@@ -186,3 +186,15 @@ async def test_transfer_default_context_by_destination(to: str, context: str) ->
     _, fake = await run(script)
     last = fake.calls[-1]
     assert (last.args["context"], last.args["extension"]) == (context, to)
+
+
+async def test_a_failing_node_ends_the_call_with_an_error_not_silence() -> None:
+    script = script_of("""
+script: t
+nodes:
+  b: {type: branch, conditions: [{if: "vars.missing()", goto: x}], else: x}
+  x: {type: hangup}
+""")
+    session, fake = await run(script)
+    assert session.end is IvrEnd.ERROR and session.steps[0].result.startswith("error: UndefinedError")  # type: ignore[union-attr]
+    assert fake.methods()[-1] == "hangup"
