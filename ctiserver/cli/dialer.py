@@ -1,0 +1,284 @@
+"""``ctiserver dialer import|campaign|dnc`` — contact lists, campaigns and do-not-call lists in the database.
+
+    ctiserver dialer campaign create spring --mode predictive --queue sales --caller-id 5550200
+    ctiserver dialer import contacts.csv --campaign spring --map number=Phone,name=Name --rejects bad.csv
+    ctiserver dialer dnc add +14155550100 [--campaign spring] | dnc import list.csv | dnc list | dnc remove N
+    ctiserver dialer campaign list | stats spring | start|pause|stop spring
+
+``start``/``pause``/``stop`` record the state in the database; a running daemon applies campaign states at its
+start (live control goes through the daemon's service).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from ctiserver.config import ConfigError, load_config
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser("dialer", help="outbound campaigns, contact lists, DNC")
+    p.add_argument("--config", "-c", help="ctiserver.yaml (the database to use)")
+    p.add_argument("--db", help="database URL (overrides the configuration)")
+    dsub = p.add_subparsers(dest="dialer_cmd", metavar="WHAT")
+
+    imp = dsub.add_parser("import", help="import a CSV contact list into a campaign")
+    imp.add_argument("file")
+    imp.add_argument("--campaign", required=True)
+    imp.add_argument(
+        "--map", default="", help="column mapping: number=Phone,name=Name,id=Ref,timezone=TZ,fields=city|plan"
+    )
+    imp.add_argument(
+        "--region", default=None, help="region for numbers without a country code (default: the campaign's)"
+    )
+    imp.add_argument("--rejects", help="write the rejected rows with their reasons to this CSV")
+    imp.add_argument("--quiet", action="store_true", help="no progress bar")
+    imp.set_defaults(func=_import)
+
+    camp = dsub.add_parser("campaign", help="create / list / stats / start / pause / stop")
+    csub = camp.add_subparsers(dest="campaign_cmd", metavar="ACTION")
+    create = csub.add_parser("create")
+    create.add_argument("name")
+    create.add_argument("--mode", default="progressive", choices=("preview", "progressive", "predictive"))
+    create.add_argument("--queue", default="outbound")
+    create.add_argument("--caller-id", default="")
+    create.add_argument("--settings", help="a YAML/JSON file with any other campaign settings")
+    create.set_defaults(func=_create)
+    csub.add_parser("list").set_defaults(func=_list)
+    for action in ("stats", "start", "pause", "stop"):
+        q = csub.add_parser(action)
+        q.add_argument("name")
+        q.set_defaults(func=_stats if action == "stats" else _set_state, action=action)
+
+    dnc = dsub.add_parser("dnc", help="do-not-call lists (global, or --campaign)")
+    dsub2 = dnc.add_subparsers(dest="dnc_cmd", metavar="ACTION")
+    for action in ("add", "remove", "import", "list"):
+        q = dsub2.add_parser(action)
+        if action in ("add", "remove"):
+            q.add_argument("numbers", nargs="+")
+        if action == "import":
+            q.add_argument("file", help="one number per line, or a CSV whose first column is the number")
+        q.add_argument("--campaign", default="")
+        q.add_argument("--region", default="US")
+        q.add_argument("--reason", default="")
+        q.set_defaults(func=_dnc, action=action)
+
+    def usage(_args: argparse.Namespace) -> int:
+        p.print_help()
+        return 2
+
+    p.set_defaults(func=usage)
+
+
+def _fail(msg: str) -> int:
+    print(f"ctiserver dialer: {msg}", file=sys.stderr)
+    return 2
+
+
+def _url(args: argparse.Namespace) -> str:
+    if args.db:
+        return str(args.db)
+    return load_config(args.config).database.url.get_secret_value()
+
+
+def _run(args: argparse.Namespace, coro_fn: Any) -> int:
+    try:
+        url = _url(args)
+    except ConfigError as exc:
+        return _fail(str(exc))
+
+    async def main() -> int:
+        from ctiserver.dialer.sql import SqlDialerStore
+        from ctiserver.store import migrate
+        from ctiserver.store.engine import make_engine, session_factory
+
+        await asyncio.to_thread(migrate.upgrade, url)
+        engine = make_engine(url)
+        try:
+            return int(await coro_fn(SqlDialerStore(session_factory(engine))))
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(main())
+    except KeyError as exc:
+        return _fail(str(exc.args[0]) if exc.args else "not found")
+    except (ValueError, OSError) as exc:
+        return _fail(str(exc))
+
+
+async def _campaign(store: Any, name: str) -> Any:
+    from ctiserver.dialer.model import CampaignSettings
+
+    for n, raw, state in await store.campaigns():
+        if n == name:
+            return CampaignSettings.model_validate(raw), state
+    raise KeyError(f"no campaign {name!r} (create it with: ctiserver dialer campaign create {name})")
+
+
+def _import(args: argparse.Namespace) -> int:
+    from ctiserver.dialer.importer import ColumnMap, ImportReport, read_csv
+
+    path = Path(args.file)
+    try:
+        columns = ColumnMap.parse(args.map) if args.map else ColumnMap()
+    except ValueError as exc:
+        return _fail(str(exc))
+
+    async def go(store: Any) -> int:
+        settings, _state = await _campaign(store, args.campaign)
+        region = args.region or settings.region
+        total = await asyncio.to_thread(lambda: max(0, sum(1 for _ in path.open(encoding="utf-8-sig")) - 1))
+        report = ImportReport()
+
+        def progress(done: int) -> None:
+            if not args.quiet and total:
+                width = 30
+                filled = int(width * done / total)
+                bar = "#" * filled + "-" * (width - filled)
+                print(f"\r[{bar}] {done}/{total} rows", end="", file=sys.stderr, flush=True)
+
+        def parse() -> list[Any]:
+            with path.open(encoding="utf-8-sig", newline="") as fh:
+                return list(read_csv(fh, args.campaign, columns, region, report=report, progress=progress))
+
+        contacts = await asyncio.to_thread(parse)
+        await store.add_contacts(contacts)
+        if not args.quiet and total:
+            print(file=sys.stderr)
+        print(f"{args.campaign}: {report.summary()}")
+        for r in report.rejected[:10]:
+            print(f"  line {r.line}: {r.reason}")
+        if len(report.rejected) > 10:
+            print(f"  ... {len(report.rejected) - 10} more")
+        if args.rejects:
+            await asyncio.to_thread(_write_rejects, args.rejects, report)
+            print(f"rejected rows written to {args.rejects}")
+        return 0
+
+    return _run(args, go)
+
+
+def _write_rejects(path: str, report: Any) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        report.write_rejects(out)
+
+
+def _create(args: argparse.Namespace) -> int:
+    import yaml
+
+    from ctiserver.dialer.model import CampaignSettings
+
+    extra: dict[str, Any] = {}
+    if args.settings:
+        try:
+            extra = yaml.safe_load(Path(args.settings).read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            return _fail(f"{args.settings}: {exc}")
+    try:
+        settings = CampaignSettings.model_validate(
+            {**extra, "name": args.name, "mode": args.mode, "queue": args.queue, "caller_id": args.caller_id}
+        )
+    except ValueError as exc:
+        return _fail(f"campaign {args.name}: {exc}")
+
+    async def go(store: Any) -> int:
+        if any(n == args.name for n, _, _ in await store.campaigns()):
+            return _fail(f"campaign {args.name!r} exists already")
+        await store.save_campaign(args.name, settings.model_dump(mode="json"), "draft")
+        print(f"campaign {args.name} created ({settings.mode.value}, queue {settings.queue})")
+        return 0
+
+    return _run(args, go)
+
+
+def _list(args: argparse.Namespace) -> int:
+    async def go(store: Any) -> int:
+        for name, raw, state in await store.campaigns():
+            contacts = await store.contacts(name)
+            print(f"{name}\t{raw.get('mode')}\t{state}\t{len(contacts)} contacts")
+        return 0
+
+    return _run(args, go)
+
+
+def _stats(args: argparse.Namespace) -> int:
+    async def go(store: Any) -> int:
+        settings, state = await _campaign(store, args.name)
+        attempts = await store.attempts(args.name)
+        contacts = await store.contacts(args.name)
+        outcomes = Counter(a.outcome.value for a in attempts)
+        live = outcomes["human"] + outcomes["abandoned"]
+        print(
+            json.dumps(
+                {
+                    "campaign": args.name,
+                    "state": state,
+                    "mode": settings.mode.value,
+                    "contacts": dict(Counter(c.status.value for c in contacts)),
+                    "attempts": len(attempts),
+                    "outcomes": dict(outcomes),
+                    "abandon_rate": round(outcomes["abandoned"] / live, 4) if live else 0.0,
+                    "abandon_cap": settings.abandon_cap,
+                },
+                indent=2,
+            )
+        )
+        return 0
+
+    return _run(args, go)
+
+
+def _set_state(args: argparse.Namespace) -> int:
+    from ctiserver.dialer.campaign_state import CampaignState, advance
+
+    target = {"start": CampaignState.RUNNING, "pause": CampaignState.PAUSED, "stop": CampaignState.STOPPED}
+
+    async def go(store: Any) -> int:
+        settings, state = await _campaign(store, args.name)
+        new = advance(args.name, CampaignState(state), target[args.action])
+        await store.save_campaign(args.name, settings.model_dump(mode="json"), new.value)
+        print(f"campaign {args.name}: {state} -> {new.value}")
+        return 0
+
+    try:
+        return _run(args, go)
+    except Exception as exc:  # IllegalCampaignTransition
+        return _fail(str(exc))
+
+
+def _dnc(args: argparse.Namespace) -> int:
+    from ctiserver.dialer.numbers import BadNumber, to_e164
+
+    async def go(store: Any) -> int:
+        if args.action == "list":
+            for n in await store.dnc_list(args.campaign):
+                print(n)
+            return 0
+        raw: list[str] = list(getattr(args, "numbers", []) or [])
+        if args.action == "import":
+            text = await asyncio.to_thread(Path(args.file).read_text, encoding="utf-8-sig")
+            raw = [line.split(",")[0].strip() for line in text.splitlines() if line.strip()]
+        good, bad = [], []
+        for n in raw:
+            try:
+                good.append(to_e164(n, args.region))
+            except BadNumber as exc:
+                bad.append(f"{n}: {exc}")
+        if args.action == "remove":
+            removed = sum([await store.dnc_remove(n, args.campaign) for n in good])
+            print(f"{removed} removed")
+        else:
+            added = await store.dnc_add(good, args.campaign, args.reason)
+            print(f"{added} added ({len(good) - added} already listed), {len(bad)} rejected")
+        for b in bad[:10]:
+            print(f"  {b}")
+        return 0 if not bad or good else 2
+
+    return _run(args, go)
