@@ -181,9 +181,8 @@ def test_fuzz_roundtrip_encode_decode(headers: list[tuple[str, str]], chunk: int
 
 def test_encode_action_mapping_with_repeated_values() -> None:
     data = encode_action("Originate", {"Channel": "PJSIP/1001", "Variable": ["A=1", "B=Ж"], "ActionID": "x"})
-    assert data == (
-        "Action: Originate\r\nChannel: PJSIP/1001\r\nVariable: A=1\r\nVariable: B=Ж\r\nActionID: x\r\n\r\n"
-    ).encode()
+    expected = "Action: Originate\r\nChannel: PJSIP/1001\r\nVariable: A=1\r\nVariable: B=Ж\r\nActionID: x\r\n"
+    assert data == (expected + "\r\n").encode()
 
 
 def test_encode_refuses_header_injection() -> None:
@@ -215,3 +214,33 @@ def test_messages_are_immutable_comparable_and_picklable() -> None:
 def test_event_name_without_parsing_and_odd_first_line() -> None:
     (a, b, c) = decode_all(b"Event: Solo\r\n\r\nevent: lower\r\nX: 1\r\n\r\nX: 1\r\nEvent: Late\r\n\r\n")
     assert [m.name for m in (a, b, c)] == ["Solo", "lower", "Late"]  # type: ignore[union-attr]
+
+
+_text_value = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\r\n"), max_size=20
+)
+_frame = st.lists(st.tuples(_key, _text_value), min_size=1, max_size=6)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(_frame, min_size=1, max_size=6),
+    st.sets(st.integers(min_value=1, max_value=2000), max_size=12),
+    st.booleans(),
+)
+def test_fuzz_any_chunking_gives_the_same_messages(
+    frames: list[list[tuple[str, str]]], cuts: set[int], lf: bool
+) -> None:
+    stream = b"".join(encode_message([("Event", f"E{i}"), *f]) for i, f in enumerate(frames))
+    if lf:
+        stream = stream.replace(b"\r\n", b"\n")
+    whole = decode_all(stream)
+    assert [m.name for m in whole] == [f"E{i}" for i in range(len(frames))]  # type: ignore[union-attr]
+    dec = AmiDecoder()
+    got = []
+    bounds = sorted({0, len(stream), *(c for c in cuts if c < len(stream))})
+    for a, b in itertools.pairwise(bounds):
+        got += dec.feed(stream[a:b])
+    assert got == whole and dec.buffered == 0
+    for msg, headers in zip(got, frames, strict=True):
+        assert msg.headers[1:] == tuple(headers)  # type: ignore[union-attr]
