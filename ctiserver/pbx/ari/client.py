@@ -120,8 +120,8 @@ class AriClient(AriRest):
     ) -> Any:
         """One REST call below ``/ari``; returns the decoded JSON (None for 204). ``AriError`` on failure."""
         session = self._session
-        if session is None:
-            raise AriError(0, "ARI client not started", method=method, path=path)
+        if session is None or self._closing:
+            raise AriError(0, "ARI client not started or closed", method=method, path=path)
         query = {k: _query_value(v) for k, v in (params or {}).items() if v is not None}
         try:
             async with session.request(method, self._base + path, params=query, json=body) as resp:
