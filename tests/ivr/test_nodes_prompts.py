@@ -163,3 +163,8 @@ async def test_survey_without_answer_stores_nothing() -> None:
     session, _ = await run(script_of(SURVEY), ["", ""], services=Services(surveys=surveys))
     assert surveys.results == []
     assert session.steps[0].result == "no answer" and session.path == ["q", "bye"]
+
+
+async def test_collect_too_long_without_hash_keeps_the_next_entry() -> None:
+    session, _ = await run(script_of(COLLECT), ["1234567", "123456#"])
+    assert session.steps[0].digits == "1234567,123456" and session.vars["account"] == "123456"
