@@ -100,6 +100,7 @@ async def main(args: argparse.Namespace) -> dict[str, float]:
         talk_min=1.0,
         agents=agents,
         ring_delay=(0.5, 1.5),
+        max_call_seconds=args.max_call,
     )
     counter = {"ami_bytes": 0, "ami_frames": 0, "ari_msgs": 0, "ari_bytes": 0}
     rss0 = rss_mb()

@@ -28,10 +28,23 @@ class AmiSession:
         self.authenticated = False
         self.challenge: str | None = None
         self.closed = False
+        self._out: list[bytes] = []
+        self._flush_scheduled = False
 
     def send(self, data: bytes) -> None:
-        if not self.closed and not self.writer.is_closing():
-            self.writer.write(data)
+        """Queue bytes; everything sent in one loop iteration goes out in one write (fewer syscalls)."""
+        if self.closed:
+            return
+        self._out.append(data)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        if self._out and not self.closed and not self.writer.is_closing():
+            self.writer.write(b"".join(self._out))
+        self._out.clear()
 
     def respond(
         self,
@@ -74,6 +87,7 @@ class AmiSession:
     def close(self) -> None:
         if self.closed:
             return
+        self._flush()
         self.closed = True
         with contextlib.suppress(ValueError):
             self.sim.hub.ami_sinks.remove(self)
@@ -111,6 +125,7 @@ class AmiSession:
             return
         if action == "logoff":
             self.respond(aid, "Goodbye", "Thanks for all the fish.")
+            self._flush()
             await self.writer.drain()
             self.close()
             return
@@ -141,6 +156,7 @@ class AmiSession:
                     ("AccountID", user),
                 ],
             )
+            self._flush()
             self.closed = True
             asyncio.get_running_loop().call_later(0.05, self._really_close)
             return

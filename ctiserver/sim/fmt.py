@@ -49,11 +49,18 @@ def bridge_headers(br: Bridge, technology: str | None = None) -> Headers:
     ]
 
 
+_SECOND_CACHE: dict[int, str] = {}
+
+
 def ari_time(ts: float) -> str:
     """``2026-11-22T17:52:21.720+0000`` (UTC, milliseconds, truncated as Asterisk does)."""
     whole = int(ts)
-    ms = int((ts - whole) * 1000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{ms:03d}+0000"
+    head = _SECOND_CACHE.get(whole)
+    if head is None:
+        if len(_SECOND_CACHE) > 64:
+            _SECOND_CACHE.clear()
+        head = _SECOND_CACHE[whole] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+    return f"{head}.{int((ts - whole) * 1000):03d}+0000"
 
 
 def cel_time(ts: float) -> str:

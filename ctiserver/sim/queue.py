@@ -172,26 +172,39 @@ class Queues:
         return None
 
     # -- the Queue() application -------------------------------------------------------------------
-    def _available(self, q: QueueState) -> list[Member]:
+    def _free(self, m: Member) -> bool:
+        if m.paused or m.in_call or m.ringing:
+            return False
+        ep = self.engine.endpoints.get(m.interface)
+        return ep is not None and ep.registered and not ep.channels
+
+    def _available(self, q: QueueState, limit: int | None = None) -> list[Member]:
+        """Free members in member order (at most ``limit``)."""
         out = []
         for m in q.members:
-            ep = self.engine.endpoints.get(m.interface)
-            if m.paused or m.in_call or m.ringing or ep is None or not ep.registered or ep.channels:
-                continue
-            out.append(m)
+            if self._free(m):
+                out.append(m)
+                if limit is not None and len(out) >= limit:
+                    break
         return out
 
-    def _pick(self, q: QueueState, avail: list[Member]) -> list[Member]:
+    def _pick(self, q: QueueState, position: int) -> list[Member]:
+        """The members the caller at ``position`` rings now (autofill: one free member per waiting caller)."""
         strategy = q.config.strategy
         if strategy == "ringall":
-            return avail
+            avail = self._available(q)
+            return avail if len(avail) >= position else []
+        if len(self._available(q, limit=position)) < position:
+            return []
         if strategy == "leastrecent":
+            avail = self._available(q)
             return [min(avail, key=lambda m: (m.last_call, q.members.index(m)))]
-        # rrmemory: the next member after the last one rung, in member order
-        order = q.members[q.rr_next :] + q.members[: q.rr_next]
-        for m in order:
-            if m in avail:
-                q.rr_next = (q.members.index(m) + 1) % max(1, len(q.members))
+        n = len(q.members)  # rrmemory: the next free member after the last one rung, in member order
+        for i in range(n):
+            idx = (q.rr_next + i) % n
+            m = q.members[idx]
+            if self._free(m):
+                q.rr_next = (idx + 1) % n
                 return [m]
         return []
 
@@ -250,11 +263,7 @@ class Queues:
         remove_hook = engine.on_hangup(ch, abandon)
         while True:
             position = q.callers.index(ch) + 1
-            avail = self._available(q)
-            if position > len(avail):
-                await q.changed.wait()
-                continue
-            members = self._pick(q, avail)
+            members = self._pick(q, position)
             if not members:
                 await q.changed.wait()
                 continue
