@@ -191,3 +191,22 @@ async def test_action_timeout_runs_on_the_injected_clock(server: AmiTestServer) 
         await clock.advance(1.5)
         with pytest.raises(AmiTimeout):
             await asyncio.wait_for(pending, WAIT)
+
+
+async def test_not_an_ami_server_is_reported_clearly() -> None:
+    async def http_like(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        await reader.read()  # until the client goes
+        writer.close()
+
+    srv = await asyncio.start_server(http_like, "127.0.0.1", 0)
+    port = srv.sockets[0].getsockname()[1]
+    try:
+        async with AmiClient(config(port)) as client:
+            assert not client.connected.is_set()
+            assert "not an AMI server" in (client.last_error or "")
+            assert "HTTP/1.1 400" in (client.last_error or "")
+    finally:
+        srv.close()
+        await srv.wait_closed()

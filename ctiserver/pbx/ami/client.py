@@ -196,12 +196,20 @@ class AmiClient:
             else:
                 try:
                     await self._session(reader, writer)
-                    self._attempt_failed("connection closed by Asterisk")
+                    banner = self.banner or ""
+                    if banner.startswith("Asterisk Call Manager/"):
+                        self._attempt_failed("connection closed by Asterisk")
+                    else:
+                        self._attempt_failed(f"not an AMI server (first line {banner[:60]!r})")
                 except AmiAuthError as exc:
                     if self._attempt_failed(str(exc), auth=exc):
                         return  # refused at start-up: __aenter__ raises it, nothing to retry
                 except (OSError, TimeoutError, AmiLinkLost, AmiTimeout, AmiNotConnected) as exc:
-                    self._attempt_failed(f"session ended: {exc}")
+                    banner = self.banner or ""
+                    if banner and not banner.startswith("Asterisk Call Manager/"):
+                        self._attempt_failed(f"not an AMI server (first line {banner[:60]!r})")
+                    else:
+                        self._attempt_failed(f"session ended: {exc}")
                 finally:
                     self._link_lost(writer)
             if self._closing:
@@ -343,6 +351,10 @@ class AmiClient:
             self._resolve(p, msg)
         elif type(msg) is AmiBanner:
             self.banner = msg.text
+            if not msg.text.startswith("Asterisk Call Manager/"):
+                log.error("not an AMI server", link=self.link.name, banner=msg.text[:80])
+                if self._writer is not None:
+                    self._writer.close()  # the session ends; last_error tells why
 
     def _collect(self, p: _Pending, event: AmiEvent) -> None:
         if (event.get("EventList") or "").lower() == "complete":
