@@ -40,12 +40,19 @@ def always_open(text: str) -> str:
     """The demo answers at any hour: every ``weekly:`` block becomes mon-sun 00:00-24:00, no holidays."""
     out: list[str] = []
     skip_deeper_than: int | None = None
+    blank = 0
     for line in text.splitlines():
         indent = len(line) - len(line.lstrip())
         if skip_deeper_than is not None:
-            if not line.strip() or indent > skip_deeper_than:
+            if not line.strip():
+                blank += 1
+                continue
+            if indent > skip_deeper_than:
+                blank = 0
                 continue
             skip_deeper_than = None
+            out.extend([""] * blank)
+        blank = 0
         key = line.strip().split(":", 1)[0]
         if key == "weekly" and line.rstrip().endswith(":"):
             out.append(line)

@@ -59,7 +59,20 @@ class Demo:
 
 @pytest.fixture
 async def demo(tmp_path: Path) -> AsyncIterator[Demo]:
-    config = demo_config(tmp_path, 0, traffic=False)
+    async with _demo(tmp_path, traffic=False) as d:
+        yield d
+
+
+@pytest.fixture
+async def busy_demo(tmp_path: Path) -> AsyncIterator[Demo]:
+    """The demo with its traffic generator on (1 call/s): the wallboard has something to show."""
+    async with _demo(tmp_path, traffic=True, rate=1.0) as d:
+        yield d
+
+
+@contextlib.asynccontextmanager
+async def _demo(tmp_path: Path, traffic: bool, rate: float | None = None) -> AsyncIterator[Demo]:
+    config = demo_config(tmp_path, 0, traffic=traffic, rate=rate)
     stop = asyncio.Event()
     started: asyncio.Future[tuple[str, dict[str, str], Any]] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(

@@ -5,6 +5,7 @@ a valid one does. Screenshots go to docs/img/ (the README shows them)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -67,7 +68,8 @@ async def test_agent_gets_the_pop_and_sets_a_disposition(demo: Demo, browser: An
     assert page.errors == []
 
 
-async def test_wallboard_shows_the_call(demo: Demo, browser: Any) -> None:
+async def test_wallboard_shows_the_call(busy_demo: Demo, browser: Any) -> None:
+    demo = busy_demo
     page = await open_page(browser, demo, "supervisor")
     await page.wait_for_url("**/wallboard.html", timeout=WAIT)
     await page.locator("#live-badge.live").wait_for(timeout=WAIT)
@@ -76,13 +78,27 @@ async def test_wallboard_shows_the_call(demo: Demo, browser: Any) -> None:
         from_name="Małgorzata Kowalska",
         to="100",
         dtmf=[(4.0, "1")],
-        hangup_after=40.0,
+        hangup_after=60.0,
     )
     row = page.locator("#calls tr", has_text="Małgorzata Kowalska")
     await row.wait_for(timeout=WAIT)
-    await page.locator(".queue[data-queue='sales']").wait_for(timeout=WAIT)  # the queue the caller chose
-    await page.locator("#calls tr", has_text="sales").wait_for(timeout=WAIT)
-    await page.locator(".agent[data-agent='1002']").wait_for(timeout=WAIT)
+    # the queue the caller chose (menu option 1)
+    await (
+        page.locator("#calls tr", has_text="Małgorzata Kowalska")
+        .filter(has_text="sales")
+        .wait_for(timeout=WAIT)
+    )
+    await page.locator(".queue[data-queue='sales']").wait_for(timeout=WAIT)
+    await page.locator(".agent.on_call").first.wait_for(timeout=WAIT)  # the simulated agents work
+    # the traffic fills today's numbers and the charts (refreshed every minute; reload to draw them now)
+    await (
+        page.locator(".queue .row", has_text="answered: 1")
+        .or_(page.locator(".queue .row", has_text=re.compile(r"answered: [1-9]")))
+        .first.wait_for(timeout=WAIT)
+    )
+    await page.reload()
+    await page.locator("#chart-volume rect").first.wait_for(timeout=WAIT)
+    await page.locator("#calls tr").first.wait_for(timeout=WAIT)
     await _shot(page, "wallboard.png")
     assert page.errors == []
 
