@@ -65,7 +65,7 @@ async def test_schemathesis_finds_no_server_error(tmp_path: Path) -> None:
             "content_type_conformance",
             "--phases", "examples,coverage,fuzzing",
             "-H", f"Authorization: Bearer {d.tokens['admin']}",
-            "--max-examples", "12", "--workers", "2", "--request-timeout", "20", "--seed", "1",
+            "--max-examples", "6", "--workers", "2", "--request-timeout", "20", "--seed", "1",
             "--suppress-health-check", "all", "--no-color",
         ]
         for op in excluded:
