@@ -112,9 +112,9 @@ async def test_websocket_dropped_reconnects_reregisters_and_resyncs(server: AriT
 
 
 async def test_reconnect_on_request_even_when_the_link_looks_fine(server: AriTestServer) -> None:
-    async with AriClient(config(server.url, reconnect_min=5.0, reconnect_max=10.0)) as client:
-        client.reconnect("AMI FullyBooted")  # no back-off wait for a requested reconnect
-        await server.wait_connects(2, within=4.0)
+    async with AriClient(config(server.url, reconnect_min=40.0, reconnect_max=60.0)) as client:
+        client.reconnect("AMI FullyBooted")  # no back-off wait (>= 20 s here) for a requested reconnect
+        await server.wait_connects(2, within=15.0)
         await until(client.connected.is_set)
 
 
