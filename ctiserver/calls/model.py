@@ -202,6 +202,14 @@ class Call:
     def hold_seconds(self, now: float) -> float:
         return sum(leg.hold_seconds(now) for leg in self.party_legs())
 
+    def talk_seconds(self, now: float) -> float:
+        """Conversation time: from the first connection of two parties to the end, hold excluded."""
+        if self.connected is None:
+            return 0.0
+        return max(
+            0.0, (self.ended if self.ended is not None else now) - self.connected - self.hold_seconds(now)
+        )
+
     def snapshot(self) -> dict[str, Any]:
         first = self.first_leg()
         end = self.ended if self.ended is not None else self.started
@@ -223,6 +231,7 @@ class Call:
             "self_service": self.self_service,
             "disposition": self.disposition,
             "hold_seconds": self.hold_seconds(end),
+            "talk_seconds": self.talk_seconds(end),
             "wrapup_seconds": self.wrapup_seconds,
             "data": dict(self.data),
             "merged_from": list(self.merged_from),

@@ -31,6 +31,7 @@ class CallRow(Base):
     disposition: Mapped[str | None] = mapped_column(String(64))
     hold_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     wrapup_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    talk_seconds: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     blocked: Mapped[bool] = mapped_column(default=False)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     ivr_path: Mapped[list[Any]] = mapped_column(JSON, default=list)

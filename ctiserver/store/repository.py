@@ -113,6 +113,7 @@ def call_row(call: dict[str, Any]) -> dict[str, Any]:
         "disposition": call.get("disposition"),
         "hold_seconds": float(call.get("hold_seconds") or 0.0),
         "wrapup_seconds": float(call.get("wrapup_seconds") or 0.0),
+        "talk_seconds": float(call.get("talk_seconds") or 0.0),
         "blocked": is_blocked(call),
         "data": dict(call.get("data") or {}),
         "ivr_path": list(call.get("ivr_path") or []),
