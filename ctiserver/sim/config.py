@@ -50,6 +50,32 @@ class Step(_M):
     data: str = ""
 
 
+class ScriptedCall(_M):
+    """A caller in the YAML script: dials ``to`` at ``at`` s, presses ``dtmf`` [[t, digit]...] (t from the
+    call's start), hangs up after ``hangup_after`` s or when the PBX hangs up."""
+
+    at: float = 0.0
+    from_number: str = "5550100"
+    from_name: str = ""
+    to: str = "100"
+    dtmf: tuple[tuple[float, str], ...] = ()
+    hangup_after: float | None = None
+    endpoint: str = "caller"
+    dtmf_mode: str = Field("info", pattern="^(info|rfc4733)$")
+
+
+class ScriptedAgent(_M):
+    name: str
+    registered: bool = True
+    answer_after: float | None = 1.0
+    hangup_after: float | None = None
+
+
+class Script(_M):
+    agents: tuple[ScriptedAgent, ...] = ()
+    calls: tuple[ScriptedCall, ...] = ()
+
+
 def _default_endpoints() -> tuple[EndpointConfig, ...]:
     agents = tuple(
         EndpointConfig(name=str(n), callerid_name=f"Agent {n}", callerid_num=str(n))
@@ -127,6 +153,7 @@ class SimConfig(_M):
     default_sound_seconds: float = 1.0
     recordings_dir: str = "var/sim-recordings"
     traffic: TrafficConfig = TrafficConfig()
+    script: Script = Script()
 
 
 def load_sim_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> SimConfig:

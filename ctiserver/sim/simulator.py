@@ -107,7 +107,29 @@ class Simulator:
 
     async def __aenter__(self) -> Simulator:
         await self._listen(self.config.ami_port, self.config.ari_port)
+        self.run_script()
         return self
+
+    def run_script(self) -> list[CallHandle]:
+        """Apply the configuration's ``script:`` (agents now, callers at their ``at`` times)."""
+        script = self.config.script
+        for a in script.agents:
+            self.agent(
+                a.name, answer_after=a.answer_after, registered=a.registered, hangup_after=a.hangup_after
+            )
+        return [
+            self.place_call(
+                c.from_number,
+                c.from_name,
+                c.to,
+                dtmf=list(c.dtmf),
+                hangup_after=c.hangup_after,
+                at=c.at,
+                endpoint=c.endpoint,
+                dtmf_mode=c.dtmf_mode,
+            )
+            for c in script.calls
+        ]
 
     async def __aexit__(
         self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None

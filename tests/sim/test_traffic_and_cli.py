@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
+from pathlib import Path
 
 from ctiserver.app import running
 from ctiserver.config import Config, SimulatorConfig
@@ -102,8 +103,6 @@ async def test_cli_runs_standalone() -> None:
 
 
 async def test_cli_rejects_bad_config(tmp_path: object) -> None:
-    from pathlib import Path
-
     bad = Path(str(tmp_path)) / "sim.yaml"
     bad.write_text("queues:\n  - name: q\n    strategy: random\n")
     proc = await asyncio.create_subprocess_exec(
@@ -119,3 +118,28 @@ async def test_cli_rejects_bad_config(tmp_path: object) -> None:
     _, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 2
     assert b"queues.0.strategy" in err
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "ctiserver" / "sim" / "example.yaml"
+
+
+async def test_yaml_script_places_the_scripted_caller() -> None:
+    from ctiserver.sim.config import load_sim_config
+
+    example = EXAMPLE
+    cfg = load_sim_config(example, {"ami_port": 0, "ari_port": 0})
+    assert cfg.queues[0].members == ("PJSIP/1001",)
+    clock = ScaledClock(10.0)
+    async with Simulator(cfg, clock=clock) as sim:
+        ami, ari = AmiProbe(), AriProbe(sim.ari_url)
+        await ami.connect(sim.ami_port)
+        await ari.connect()
+        start = await ari.wait("StasisStart")
+        assert start["channel"]["caller"] == {"name": "Иван Петров", "number": "+79161234567"}
+        newchannel = await ami.wait_event("Newchannel")
+        assert get(newchannel, "CallerIDName") == "Иван Петров"
+        dtmf = await ari.wait("ChannelDtmfReceived")
+        assert dtmf["digit"] == "2"
+        await ari.wait("StasisEnd")
+        await ami.close()
+        await ari.close()
