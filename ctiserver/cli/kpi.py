@@ -187,10 +187,18 @@ async def build_report(url: str, args: argparse.Namespace, kpi_cfg: Any) -> list
                 for a in await agent_report(s, args.start, args.end):
                     rows.append({**a, "day": _fmt_time(a["day"])[:10]})
             return rows
-        # SL policy: one query per distinct policy would be exact; the common case is one policy
-        policy = kpi_cfg.policy(args.queue or "")
+        # one pass per SL policy: the default for all queues, then each queue with its own settings
+        passes: list[tuple[str | None, SlPolicy]]
         if args.sl:
-            policy = SlPolicy(args.sl, policy.short_abandon_seconds, policy.exclude_short_abandons)
+            base = kpi_cfg.policy(args.queue or "")
+            passes = [
+                (args.queue, SlPolicy(args.sl, base.short_abandon_seconds, base.exclude_short_abandons))
+            ]
+        elif args.queue:
+            passes = [(args.queue, kpi_cfg.policy(args.queue))]
+        else:
+            passes = [(None, kpi_cfg.policy("")), *((q, kpi_cfg.policy(q)) for q in sorted(kpi_cfg.queues))]
+        own = {q for q, _ in passes if q is not None and args.queue is None}
         chunk = (
             DAY if args.interval is not None and args.end - args.start > 2 * DAY else args.end - args.start
         )
@@ -200,10 +208,13 @@ async def build_report(url: str, args: argparse.Namespace, kpi_cfg: Any) -> list
         async with sessions() as s:
             while t < args.end:
                 stop = min(args.end, t + chunk)
-                for r in await queue_report(
-                    s, t, stop, interval=args.interval, queue=args.queue, policy=policy
-                ):
-                    rows.append({"interval": _fmt_time(r.bucket), **r.as_dict()})
+                for queue, policy in passes:
+                    for r in await queue_report(
+                        s, t, stop, interval=args.interval, queue=queue, policy=policy
+                    ):
+                        if queue is None and r.queue in own:
+                            continue  # reported by its own pass, with its own SL settings
+                        rows.append({"interval": _fmt_time(r.bucket), **r.as_dict()})
                 progress.step()
                 t = stop
         rows.sort(key=lambda r: (r["queue"], r["interval"]))

@@ -209,3 +209,33 @@ def test_erlang_from_history(loaded_db: str) -> None:
     assert iv["service_level"] == pytest.approx(
         1 - 0.6044 * 2.718281828 ** (-(1 - 0.6044) * 20 / 4.533), abs=0.002
     )
+
+
+def test_report_uses_each_queues_own_sl_settings(loaded_db: str, tmp_path: Path) -> None:
+    cfg = tmp_path / "ctiserver.yaml"
+    cfg.write_text("kpi:\n  sl_seconds: 20\n  queues:\n    load:\n      sl_seconds: 1\n")
+    r = cli(
+        "kpi",
+        "report",
+        "--config",
+        str(cfg),
+        "--db",
+        loaded_db,
+        "--from",
+        "2026-11-22",
+        "--to",
+        "2026-11-23",
+        "--interval",
+        "all",
+        "--format",
+        "json",
+    )
+    assert r.returncode == 0, r.stderr
+    [row] = json.loads(r.stdout)["rows"]
+    assert row["sl_seconds"] == 1
+    from ctiserver.kpi.formulas import SlPolicy
+    from ctiserver.kpi.replay import kpis_by_queue
+
+    calls = track_files([TRACES / "13-load-queue" / "ami.raw"]).all_calls()
+    want = kpis_by_queue(calls, SlPolicy(seconds=1))["load"]["service_level"]
+    assert 0 < want < 1 and row["service_level"] == pytest.approx(want)
