@@ -137,6 +137,7 @@ class Connector:
             try:
                 agent_channel = dial.result()
             except DialFailed as exc:
+                log.info("agent did not answer", agent=agent.id, reason=exc.reason, cause=exc.cause)
                 return (
                     OfferResult.MISSED if exc.reason in ("noanswer", "timeout") else OfferResult.UNREACHABLE
                 )
@@ -192,17 +193,22 @@ class Connector:
             with contextlib.suppress(BaseException):
                 await entry.hold_task
             entry.hold_task = None
-        for stop in (self._control.stop_playback, self._control.stop_moh):
-            with contextlib.suppress(ControlError):
-                await stop(caller)
+        if not entry.is_callback:  # a waiting caller hears music (and maybe an announcement): stop them
+            for stop in (self._control.stop_playback, self._control.stop_moh):
+                with contextlib.suppress(ControlError):
+                    await stop(caller)
         bridge = await self._control.create_bridge(BridgeKind.MIXING, name=f"cti-{entry.call_id}")
         try:
             await self._control.add_to_bridge(bridge, [caller, agent_channel])
-        except ChannelGone:
+        except ControlError:  # one of them hung up at the last moment (ARI: 400 "Channel not found")
+            caller_gone = await self._gone(caller)
             await self._hangup(agent_channel)
             await self._destroy(bridge)
-            await self._free(agent)
-            return OfferResult.CALLER_GONE
+            if caller_gone or entry.is_callback:
+                await self._hangup(caller)
+                await self._free(agent)
+                return OfferResult.CALLER_GONE if not entry.is_callback else OfferResult.CUSTOMER_FAILED
+            return OfferResult.MISSED  # the agent dropped the call as it was answered: back to its place
         await self._agents.change(agent.id, AgentState.ON_CALL, call_id=entry.call_id)
         await self._on_answered(entry, agent)
         data = self._pop_data(entry, agent, cfg, agent_channel) | {"bridge": bridge}
@@ -251,6 +257,14 @@ class Connector:
                 t.cancel()
             if not talk.changed.is_set() or talk.ended.is_set():
                 return
+
+    async def _gone(self, channel: str) -> bool:
+        waiter = asyncio.create_task(self._control.wait_hangup(channel))
+        for _ in range(3):
+            await asyncio.sleep(0)
+        gone = waiter.done()
+        waiter.cancel()
+        return gone
 
     async def _free(self, agent: Agent) -> None:
         if agent.state in (AgentState.RESERVED, AgentState.RINGING):

@@ -17,7 +17,7 @@ from ctiserver.logs import get_logger
 log = get_logger(__name__)
 
 Announce = Callable[[Entry], tuple[int, float | None]]  # → (position, ewt seconds or None)
-OnCallback = Callable[[Entry], Awaitable[None]]
+OnCallback = Callable[[Entry], Awaitable[bool]]  # False: refused (an agent is being rung), keep listening
 
 
 def announcement_media(position: int, ewt: float | None, cfg: QueueConfig) -> list[str]:
@@ -107,6 +107,5 @@ class Hold:
             got = await self._control.collect_dtmf(
                 channel, max_digits=1, first_digit_timeout=3600.0, inter_digit_timeout=1.0, terminators=""
             )
-            if got.digits == cb.digit:
-                await self._on_callback(entry)
+            if got.digits == cb.digit and await self._on_callback(entry):
                 return

@@ -265,7 +265,9 @@ class AcdService(AgentDesk, Transfers):
             },
         )
 
-    async def _callback_requested(self, entry: Entry) -> None:
+    async def _callback_requested(self, entry: Entry) -> bool:
+        if entry.call_id not in self._waiting:  # an agent's phone is ringing for this call already
+            return False
         cfg = self.queue_config(entry.waiting.queue)
         channel = entry.channel_id
         entry.callback_number = entry.request.caller_number
@@ -286,6 +288,7 @@ class AcdService(AgentDesk, Transfers):
         if not entry.done.done():
             waited = self._clock.monotonic() - entry.waiting.entered
             entry.done.set_result(QueueResult(Outcome.CALLBACK, cfg.name, waited))
+        return True
 
     # ---- positions, EWT ----------------------------------------------------------------------------------
     def waiting_in(self, queue: str) -> list[Waiting]:

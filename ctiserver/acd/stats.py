@@ -14,7 +14,6 @@ class QueueStats:
     abandoned: int = 0
     timeout: int = 0
     callbacks_requested: int = 0
-    callbacks_placed: int = 0
     callbacks_connected: int = 0
     overflowed: int = 0
     transferred: int = 0
@@ -45,11 +44,11 @@ class QueueStats:
             "abandoned": self.abandoned,
             "timeout": self.timeout,
             "callbacks_requested": self.callbacks_requested,
-            "callbacks_placed": self.callbacks_placed,
             "callbacks_connected": self.callbacks_connected,
             "overflowed": self.overflowed,
             "transferred": self.transferred,
             "rona": self.rona,
+            "relaxed_answers": self.relaxed_answers,
             "aht": round(self.aht, 3),
             "asa": None if self.asa is None else round(self.asa, 3),
         }

@@ -8,21 +8,24 @@ import wave
 from pathlib import Path
 
 
-def _facts(path: str) -> tuple[int, float | None] | None:
+def _facts(path: str) -> tuple[int, float | None, bool] | None:
     p = Path(path)
     if not p.is_file():
         return None
     size = p.stat().st_size
     duration: float | None = None
+    complete = False
     if p.suffix.lower() == ".wav":
         with contextlib.suppress(wave.Error, EOFError, OSError), wave.open(str(p), "rb") as w:
             rate = w.getframerate()
             duration = w.getnframes() / rate if rate else None
-    return size, duration
+            data = w.getnframes() * w.getsampwidth() * w.getnchannels()
+            complete = data > 0 and size >= data + 44  # the header is patched with the length when closed
+    return size, duration, complete
 
 
-async def file_facts(path: str) -> tuple[int, float | None] | None:
-    """(bytes, seconds) of a finished recording, or None when the file is not there."""
+async def file_facts(path: str) -> tuple[int, float | None, bool] | None:
+    """(bytes, seconds, known complete) of a recording file, or None when the file is not there."""
     return await asyncio.to_thread(_facts, path)
 
 

@@ -145,11 +145,16 @@ class RecordingService:
         return meta
 
     async def _wait_for_file(self, path: str) -> tuple[int, float | None] | None:
-        waited = 0.0
+        """The file's facts once it is there and complete (a WAV whose header has its length, or the same size
+        on two looks); None if it never came."""
+        waited, last = 0.0, None
         while True:
             facts = await file_facts(path)
-            if facts is not None or waited >= self.config.wait_for_file:
-                return facts
+            if facts is not None and facts[0] > 0 and (facts[2] or facts == last):
+                return facts[0], facts[1]
+            if waited >= self.config.wait_for_file:
+                return (facts[0], facts[1]) if facts is not None and facts[0] > 0 else None
+            last = facts
             await self._clock.sleep(0.1)
             waited += 0.1
 

@@ -15,7 +15,7 @@ from ctiserver.acd.ivr_target import AcdQueueTarget
 from ctiserver.acd.persist import MemoryAgentStore
 from ctiserver.acd.service import AcdService
 from ctiserver.config import AriConfig
-from ctiserver.control import CallControl
+from ctiserver.control import CallControl, ChannelGone
 from ctiserver.control.ari import AriCallControl
 from ctiserver.control.ari_dial import ProgressControl
 from ctiserver.control.ari_link import AriLink
@@ -38,7 +38,7 @@ def sim_config(recordings: Path) -> SimConfig:
     agents = tuple(
         EndpointConfig(name=n, callerid_name=f"Agent {n}", callerid_num=n) for n in JUNIORS + SPECIALISTS
     )
-    customer = EndpointConfig(name="customer", callerid_num="5550999", answer_after=0.5, hangup_after=2.0)
+    customer = EndpointConfig(name="customer", callerid_num="5550999", answer_after=0.5, hangup_after=8.0)
     dialplan = _default_dialplan()
     dialplan["from-external"]["101"] = (Step(app="Stasis", data="${CTI_APP},did,101"), Step(app="Hangup"))
     return SimConfig(
@@ -85,6 +85,8 @@ class Rig:
     control: AriCallControl
     events: list[DomainEvent]
     clock: FastClock
+    arrived: list[str]  # calls that reached the did handler
+    gone_early: list[str]  # ... and hung up before they entered a queue
 
     def of(self, *types: str) -> list[DomainEvent]:
         return [e for e in self.events if e.type in types]
@@ -114,8 +116,16 @@ async def rig(tmp: Path, factor: float = 6.0, acd: AcdConfig | None = None) -> A
             ) as service:
                 target = AcdQueueTarget(service, control)
 
+                arrived: list[str] = []
+                gone_early: list[str] = []
+
                 async def did(incoming: Incoming) -> None:
-                    await control.answer(incoming.channel_id)
+                    arrived.append(incoming.channel_id)
+                    try:
+                        await control.answer(incoming.channel_id)
+                    except ChannelGone:
+                        gone_early.append(incoming.channel_id)
+                        raise
                     queue = DID_QUEUE[incoming.args[1]]
                     await target.enqueue(
                         IvrQueueRequest(
@@ -133,6 +143,6 @@ async def rig(tmp: Path, factor: float = 6.0, acd: AcdConfig | None = None) -> A
 
                 router.register("did", did)
                 try:
-                    yield Rig(sim, service, rec, base, events, clock)
+                    yield Rig(sim, service, rec, base, events, clock, arrived, gone_early)
                 finally:
                     await target.close()
