@@ -89,10 +89,13 @@ class ScriptRegistry:
         ]
 
     # ---- validation / change --------------------------------------------------------------------------
-    def validate(self, text: str, file: str = "<script>") -> tuple[Script | None, list[Diagnostic]]:
-        """Validate ``text`` against the scripts being served (sub-script names, DIDs bound elsewhere)."""
+    def validate(
+        self, text: str, file: str = "<script>", *, also_known: set[str] | frozenset[str] = frozenset()
+    ) -> tuple[Script | None, list[Diagnostic]]:
+        """Validate ``text`` against the scripts being served (sub-script names, DIDs bound elsewhere);
+        ``also_known``: names arriving in the same scan."""
         first, _ = parse(text, file)
-        names = set(self._scripts) | ({first.name} if first else set())
+        names = set(self._scripts) | set(also_known) | ({first.name} if first else set())
         script, diags = validate_text(text, file, sound_dirs=self.sound_dirs, known_scripts=names)
         if script is None:
             return None, diags
@@ -177,9 +180,11 @@ class ScriptRegistry:
                 if current is not None and current.version == version_of(text):
                     continue
                 pending.append((path, text))
-            # scripts in the same scan may refer to each other: validate after the names are known
-            for path, text in sorted(pending, key=lambda p: 0 if parse(p[1], str(p[0]))[0] else 1):
-                script, diags = self.validate(text, str(path))
+            # scripts in the same scan may refer to each other (sub-scripts): every name parsed is known
+            parsed = [parse(text, str(path))[0] for path, text in pending]
+            arriving = {s.name for s in parsed if s is not None}
+            for path, text in pending:
+                script, diags = self.validate(text, str(path), also_known=arriving)
                 if script is None:
                     self.errors[str(path)] = diags
                     refused.append(str(path))

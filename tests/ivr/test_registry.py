@@ -143,3 +143,16 @@ async def test_hot_reload_during_a_live_call(folder: Path) -> None:
     assert (old.end, old.target) == (IvrEnd.QUEUE, "old-queue") and "sound:menu-v1" in fake.played("old")
     assert new.version == new_script.version != old.version
     assert (new.end, new.target) == (IvrEnd.QUEUE, "new-queue") and "sound:menu-v2" in fake.played("new")
+
+
+async def test_sub_script_loaded_in_the_same_scan_in_any_order(tmp_path: Path) -> None:
+    write(
+        tmp_path / "a-main.yaml",
+        'script: a-main\ndids: ["1"]\nnodes:\n  s: {type: sub, script: z-sub, next: e}\n'
+        "  e: {type: hangup}\n",
+        1,
+    )
+    write(tmp_path / "z-sub.yaml", "script: z-sub\nnodes:\n  r: {type: return}\n", 1)
+    reg = ScriptRegistry(tmp_path, ManualClock())
+    report = await reg.reload()
+    assert set(report.loaded) == {"a-main", "z-sub"} and report.refused == ()
