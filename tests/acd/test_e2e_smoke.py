@@ -78,3 +78,31 @@ async def test_hard_call_relaxes_to_a_junior_after_the_rule_time(tmp_path: Path)
         assert left.data["waited"] >= 15.0  # the hard queue's rule: any agent, best skill, after 15 s
         assert r.acd.stats["hard"].relaxed_answers == 1
         call.hangup()
+
+
+async def test_recording_pause_and_resume_over_the_wire(tmp_path: Path) -> None:
+    async with rig(tmp_path, factor=4.0) as r:
+        for n in JUNIORS[1:] + SPECIALISTS:
+            await r.acd.pause(n, "break")
+        call = r.sim.place_call(from_number="5550100", to="100", hangup_after=60.0)
+        await wait_for(lambda: bool(r.of("recording.started")))
+        name = r.of("recording.started")[0].data["name"]
+        await r.clock.sleep(2.0)
+        await r.recordings.pause(name, by=f"agent:{JUNIORS[0]}")  # the caller reads a card number
+        await r.clock.sleep(3.0)
+        await r.recordings.resume(name, by=f"agent:{JUNIORS[0]}")
+        await r.clock.sleep(2.0)
+        call.hangup()
+        await wait_for(lambda: bool(r.of("recording.ready")))
+        meta = r.of("recording.ready")[0].data
+        [pause] = meta["pauses"]
+        assert pause["by"] == pause["resumed_by"] == f"agent:{JUNIORS[0]}"
+        assert 2.5 < pause["resumed_at"] - pause["at"] < 4.5
+        total = meta["ended_at"] - meta["started_at"]
+        assert (
+            meta["state"] == "done" and abs(meta["duration"] - (total - 3.0)) < 1.0
+        )  # paused audio left out
+        assert [e.type for e in r.of("recording.paused", "recording.resumed")] == [
+            "recording.paused",
+            "recording.resumed",
+        ]

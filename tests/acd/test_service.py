@@ -211,3 +211,39 @@ async def test_bad_requests_are_refused() -> None:
         with pytest.raises(UnknownQueue):
             await h.acd.enqueue(request(h, queue="nope"))
         assert h.acd.agents.get("a1").state is AgentState.READY
+
+
+async def test_position_and_ewt_announcements_every_n_seconds() -> None:
+    cfg = config(announcements={"every": 20, "first_after": 5, "position": True, "ewt": True})
+    async with Harness(cfg) as h:
+        await h.acd.pause("a2", "break")
+        busy = request(h)
+        t0 = asyncio.create_task(h.acd.enqueue(busy))
+        await h.run_until(lambda: h.acd.agents.get("a1").state is AgentState.ON_CALL)
+        first, second = request(h), request(h)
+        t1 = asyncio.create_task(h.acd.enqueue(first))
+        await settle()
+        t2 = asyncio.create_task(h.acd.enqueue(second))
+        await h.advance(5.5)
+        plays = [x for x in h.control.log if x[0] == "play" and x[1] == second.channel_id]
+        # second in line: one caller ahead; 1 agent staffed (a1), default AHT 180 s → 3 minutes
+        assert plays == [
+            (
+                "play",
+                second.channel_id,
+                "sound:queue-thereare",
+                "number:1",
+                "sound:queue-callswaiting",
+                "sound:queue-holdtime",
+                "number:3",
+                "sound:queue-minutes",
+            )
+        ]
+        assert [x[2:] for x in h.control.log if x[0] == "play" and x[1] == first.channel_id] == [
+            ("sound:queue-youarenext",)
+        ]
+        assert h.control.channels[second.channel_id].moh  # music again after the announcement
+        await h.advance(20)
+        assert len([x for x in h.control.log if x[0] == "play" and x[1] == second.channel_id]) == 2
+        for t in (t0, t1, t2):
+            t.cancel()
