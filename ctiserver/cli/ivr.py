@@ -18,8 +18,9 @@ def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser("ivr", help="IVR scripts: check, simulate, graph")
     cmds = p.add_subparsers(dest="ivr_command", metavar="SUBCOMMAND")
     check = cmds.add_parser("check", help="validate scripts (exit 1 on any error)")
+    check.add_argument("paths", nargs="*", help="files or folders (default: ivr.scripts_dir, ivr_scripts)")
     check.add_argument(
-        "paths", nargs="*", default=["ivr_scripts"], help="files or folders (default ivr_scripts)"
+        "--config", "-c", help="ctiserver.yaml: takes ivr.scripts_dir and ivr.sound_dirs from it"
     )
     check.add_argument(
         "--sounds",
@@ -55,8 +56,17 @@ def register(sub: Any) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from ctiserver.config import ConfigError, load_config
+    from ctiserver.ivr.config import IvrConfig
     from ctiserver.ivr.validate import script_files, validate_files
 
+    try:
+        cfg = load_config(args.config).section("ivr", IvrConfig)
+    except ConfigError as exc:
+        print(f"ctiserver ivr check: {exc}", file=sys.stderr)
+        return 2
+    args.paths = args.paths or [cfg.scripts_dir]
+    args.sounds = [*args.sounds, *cfg.sound_dirs]
     files = script_files(args.paths)
     missing = [p for p in args.paths if not Path(p).exists()]
     for p in missing:

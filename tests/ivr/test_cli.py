@@ -108,3 +108,20 @@ def test_graph_is_mermaid(capsys: pytest.CaptureFixture[str]) -> None:
     assert '  n_vip_check -- "contact is not none and contact.vip" --> n_vip' in lines
     assert '  n_hours -- "holiday" --> n_holiday_notice' in lines
     assert '  n_goodbye_served(["goodbye_served<br/>hangup: Served in IVR"])' in lines
+
+
+def test_check_takes_folders_from_the_configuration(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    sounds = tmp_path / "sounds"
+    (sounds / "en").mkdir(parents=True)
+    config = tmp_path / "ctiserver.yaml"
+    config.write_text(f"ivr:\n  scripts_dir: {BROKEN}\n  sound_dirs: [{sounds}]\n")
+    assert main(["ivr", "check", "--config", str(config), str(BROKEN / "sounds.yaml")]) == 0
+    out, _ = capsys.readouterr()
+    assert "warning: nodes.a: sound file 'sound:present' not found" in out  # sound_dirs came from the config
+    assert main(["ivr", "check", "--config", str(config)]) == 1  # scripts_dir came from the config
+    config.write_text("ivr:\n  scripts_dirr: x\n")
+    assert main(["ivr", "check", "--config", str(config)]) == 2
+    _, err = capsys.readouterr()
+    assert "scripts_dirr" in err
