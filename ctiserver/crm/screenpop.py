@@ -24,6 +24,7 @@ from ctiserver.logs import get_logger
 
 log = get_logger(__name__)
 _ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+_OBSERVED = ("call.", "ivr.", "queue.", "agent.ringing", "agent.answered", "agent.offered")
 
 
 @dataclass
@@ -101,6 +102,7 @@ class ScreenPop:
             "agent": agent,
             "call_id": facts.call_id,
             "phase": "answered" if event.type == "agent.answered" else "ringing",
+            "channel": data.get("channel"),  # the agent's leg
             "trigger_seq": event.seq,
             "trigger_time": event.time,
             "caller": {
@@ -130,16 +132,29 @@ class ScreenPop:
             return ""
 
     async def run(self) -> None:
-        sub = self.bus.subscribe(
-            "call.*", "ivr.*", "queue.*", "agent.offered", "agent.ringing", "agent.answered"
-        )
+        listeners = getattr(self.bus, "listeners", None)
+        if isinstance(listeners, list):
+            # facts are collected synchronously, in publish order, so the trigger queue holds only triggers
+            listeners.append(self._observe_matching)
+            sub = self.bus.subscribe("agent.ringing", "agent.answered")
+        else:
+            sub = self.bus.subscribe("call.*", "ivr.*", "queue.*", "agent.ringing", "agent.answered")
         try:
             async for event in sub:
-                self.observe(event)
-                if event.type in ("agent.ringing", "agent.answered"):
-                    try:
-                        await self.pop(event)
-                    except Exception:
-                        log.exception("screen-pop failed", call_id=event.subject)
+                if not isinstance(listeners, list):
+                    self.observe(event)
+                try:
+                    await self.pop(event)
+                except Exception:
+                    log.exception("screen-pop failed", call_id=event.subject)
         finally:
             sub.close()
+            if isinstance(listeners, list) and self._observe_matching in listeners:
+                listeners.remove(self._observe_matching)
+
+    def _observe_matching(self, event: DomainEvent) -> None:
+        if event.type.startswith(_OBSERVED):
+            try:
+                self.observe(event)
+            except Exception:
+                log.exception("screen-pop: bad event", type=event.type)

@@ -36,7 +36,7 @@ class CrmConfig(BaseModel):
 
 
 def caller_number(data: Mapping[str, Any]) -> str:
-    for key in ("caller_number", "caller_id_num", "from_number", "callerid", "caller", "from"):
+    for key in ("caller_number", "caller_num", "caller_id_num", "from_number", "callerid", "caller", "from"):
         value = data.get(key)
         if isinstance(value, Mapping):
             value = value.get("number")
@@ -169,7 +169,18 @@ class CrmService:
         if kind == "call.created" or await self.store.interaction(call_id) is not None:
             await self.store.record(Interaction(call_id=call_id, started_at=event.time, **clean))
 
+    def _start_early(self, event: DomainEvent) -> None:
+        """Bus listener: start the lookup the moment the call is announced (before any queueing/ringing)."""
+        if event.type in ("call.created", "queue.entered", "agent.offered", "agent.ringing"):
+            number = caller_number(event.data)
+            call_id = str(event.data.get("call_id") or event.subject)
+            if number and call_id not in self._lookups:
+                self.start_lookup(call_id, number)
+
     async def run(self) -> None:
+        listeners = getattr(self.bus, "listeners", None)
+        if isinstance(listeners, list):
+            listeners.append(self._start_early)
         sub = self.bus.subscribe(
             "call.*", "queue.entered", "agent.offered", "agent.ringing", "agent.answered", "recording.ready"
         )

@@ -1,0 +1,159 @@
+"""Screen-pop latency under load: the whole daemon with the simulator as the PBX, N logged-in agents each
+with its own WebSocket client, new calls at R calls/s for D seconds (DID 100 → IVR → queue → ACD → agent
+phone).
+
+Measured per offer: the moment the daemon receives the ARI event saying the agent's device rings (Dial
+RINGING / ChannelStateChange Ringing, taken on the ARI client's raw-event hook) → the moment that agent's
+WebSocket client receives the ``screen.pop`` frame. Both clocks are this process's ``perf_counter``.
+
+.venv/bin/python bench/screen_pop.py # 100 calls/s, 2000 agents, 60 s .venv/bin/python
+bench/screen_pop.py --rate 20 --agents 200 --duration 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ctiserver.api.auth import Role, new_token
+from ctiserver.api.component import ApiServer
+from ctiserver.app import running
+from ctiserver.config import Config
+from ctiserver.events.bus import InMemoryBus
+from ctiserver.events.envelope import DomainEvent
+from ctiserver.logs import setup_logging
+from ctiserver.pbx.ari.client import AriClient
+from ctiserver.sim.simulator import Simulator
+
+SCRIPT = 'script: bench\ndids: ["100"]\nnodes:\n  q: {type: queue, queue: support}\n'
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p * len(ordered)))] if ordered else float("nan")
+
+
+async def run(args: argparse.Namespace) -> int:
+    tmp = Path(tempfile.mkdtemp(prefix="cti-pop-bench-"))
+    (tmp / "bench.yaml").write_text(SCRIPT)
+    agent_ids = [str(10000 + i) for i in range(args.agents)]
+    config = Config.model_validate({
+        "simulator": {"enabled": True},
+        "api": {"host": "127.0.0.1", "port": 0},
+        "database": {"url": f"sqlite+aiosqlite:///{tmp}/db.sqlite", "spool_dir": str(tmp / "spool")},
+        "data_dir": str(tmp),
+        "log_level": "WARNING",
+        "ivr": {"scripts_dir": str(tmp)},
+        "acd": {
+            "agents": [{"id": a, "device": f"PJSIP/{a}", "login": True} for a in agent_ids],
+            "queues": [{"name": "support", "ring_timeout": 30, "wrapup": 1}],
+        },
+    })
+    setup_logging("WARNING")
+    rang: dict[str, float] = {}
+    published: dict[str, float] = {}  # agent.ringing published on the bus (after the ACD persisted the state)
+    segments: list[float] = []
+    latencies: list[float] = []
+    missing = 0
+    async with running(config) as ctx:
+        sim = ctx.require(Simulator)
+        for a in agent_ids:
+            sim.agent(a, answer_after=args.answer_after, hangup_after=args.talk)
+        client = ctx.require(AriClient)
+
+        def on_raw(event: dict[str, Any]) -> None:
+            kind = event.get("type")
+            cid = ""
+            if kind == "Dial" and event.get("dialstatus") == "RINGING":
+                cid = str((event.get("peer") or {}).get("id", ""))
+            elif kind == "ChannelStateChange" and (event.get("channel") or {}).get("state") == "Ringing":
+                cid = str((event.get("channel") or {}).get("id", ""))
+            if cid and cid not in rang:
+                rang[cid] = time.perf_counter()
+
+        client.on_raw(on_raw)
+
+        def on_bus(event: DomainEvent) -> None:
+            if event.type == "agent.ringing" and event.data.get("channel"):
+                published.setdefault(str(event.data["channel"]), time.perf_counter())
+
+        ctx.require(InMemoryBus).listeners.append(on_bus)
+        api = ctx.require(ApiServer)
+        ws_url = api.url.replace("http", "ws") + "/api/ws"
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+            sockets = []
+            for a in agent_ids:
+                token, record = new_token(Role.AGENT, a, "bench", time.time())
+                await api.auth.store.add(record)
+                sockets.append(await http.ws_connect(ws_url, headers={"Authorization": f"Bearer {token}"}))
+
+            async def reader(ws: aiohttp.ClientWebSocketResponse) -> None:
+                nonlocal missing
+                async for msg in ws:
+                    frame = json.loads(msg.data)
+                    if frame.get("op") != "event" or frame["event"]["type"] != "screen.pop":
+                        continue
+                    data = frame["event"]["data"]
+                    if data.get("phase") != "ringing":
+                        continue
+                    now = time.perf_counter()
+                    start = rang.get(str(data.get("channel")))
+                    if start is None:
+                        missing += 1
+                    else:
+                        latencies.append(now - start)
+                    if str(data.get("channel")) in published:
+                        segments.append(now - published[str(data["channel"])])
+
+            readers = [asyncio.create_task(reader(ws)) for ws in sockets]
+            print(f"{args.agents} agents connected; {args.rate} calls/s for {args.duration} s", flush=True)
+            t0 = time.perf_counter()
+            placed = 0
+            while (elapsed := time.perf_counter() - t0) < args.duration:
+                due = int(elapsed * args.rate) + 1
+                while placed < due:
+                    sim.place_call(from_number=f"+4822{placed:07d}", to="100", hangup_after=args.talk + 10)
+                    placed += 1
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(args.drain)
+            for ws in sockets:
+                await ws.close()
+            await asyncio.gather(*readers, return_exceptions=True)
+    offered = len(rang)
+    print(f"calls placed: {placed}; agent phones rang: {offered}; pops measured: {len(latencies)}; "
+          f"pops without a ring timestamp: {missing}")
+    if latencies:
+        ms = [x * 1000 for x in latencies]
+        print(f"ring → pop at the agent's WebSocket: p50 {pct(ms, 0.5):.2f} ms, p90 {pct(ms, 0.9):.2f} ms, "
+              f"p99 {pct(ms, 0.99):.2f} ms, max {max(ms):.2f} ms, mean {statistics.fmean(ms):.2f} ms")
+    if segments:
+        ms = [x * 1000 for x in segments]
+        print(f"  of which agent.ringing published → pop at the WebSocket: p50 {pct(ms, 0.5):.2f} ms, "
+              f"p99 {pct(ms, 0.99):.2f} ms")
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--rate", type=float, default=100.0, help="new calls per second")
+    parser.add_argument("--agents", type=int, default=2000)
+    parser.add_argument("--duration", type=float, default=60.0)
+    parser.add_argument("--answer-after", type=float, default=1.0)
+    parser.add_argument("--talk", type=float, default=5.0, help="agent talk time before hanging up")
+    parser.add_argument("--drain", type=float, default=5.0, help="seconds to wait after the last call")
+    return asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
