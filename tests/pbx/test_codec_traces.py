@@ -89,7 +89,7 @@ def test_load_trace_in_tiny_chunks_matches_whole() -> None:
 
 def test_utf8_caller_names_in_traces(tmp_path: Path) -> None:
     names = set()
-    for scenario in RAW:
+    for scenario in [s for s in RAW if s != "13-load-queue"]:  # 13 is covered above, and big
         for m in decode_all((TRACES / scenario / "ami.raw").read_bytes()):
             if isinstance(m, AmiEvent) and m.get("CallerIDName"):
                 names.add(m["CallerIDName"])

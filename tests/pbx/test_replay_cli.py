@@ -10,15 +10,26 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
+from ctiserver.cli import main
 from tests.conftest import TRACES
 
 CAPTURE = TRACES / "04-queue-answered" / "ami.raw"
 
 
 def replay(*args: str) -> subprocess.CompletedProcess[str]:
+    """The real command, in a child process."""
     return subprocess.run(
         [sys.executable, "-m", "ctiserver", "replay", *args], capture_output=True, text=True, timeout=120
     )
+
+
+def replay_here(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """The same command line through ``ctiserver.cli.main`` in this process (fast)."""
+    code = main(["replay", *args])
+    out = capsys.readouterr()
+    return code, out.out, out.err
 
 
 def _grep_counts(data: bytes) -> Counter[str]:
@@ -37,31 +48,34 @@ def test_count_matches_the_bytes() -> None:
     assert {k: int(v) for k, v in got.items()} == dict(expected)
 
 
-def test_json_lines_with_repeated_headers_as_lists(tmp_path: Path) -> None:
+def test_json_lines_with_repeated_headers_as_lists(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     capture = tmp_path / "c.raw.gz"
     with gzip.open(capture, "wb") as fh:
         fh.write(
             "Event: VarSet\r\nChanVariable: A=1\r\nChanVariable: B=2\r\nCallerIDName: Łukasz Żółć\r\n\r\n"
             "Response: Success\r\nActionID: 1\r\n\r\nEvent: Partial".encode()
         )
-    res = replay("--ami", str(capture))
-    assert res.returncode == 0
-    first, second = (json.loads(line) for line in res.stdout.splitlines())
+    code, out, err = replay_here(capsys, "--ami", str(capture))
+    assert code == 0
+    first, second = (json.loads(line) for line in out.splitlines())
     assert first == {
         "event": "VarSet",
         "headers": {"Event": "VarSet", "ChanVariable": ["A=1", "B=2"], "CallerIDName": "Łukasz Żółć"},
     }
     assert second["response"] == "Success" and second["headers"]["ActionID"] == "1"
-    assert "unterminated frame" in res.stderr
+    assert "unterminated frame" in err
 
 
-def test_every_event_of_a_trace_is_printed() -> None:
-    res = replay("--ami", str(TRACES / "09-originate-outbound" / "ami.raw"))
-    objs = [json.loads(line) for line in res.stdout.splitlines()]
+def test_every_event_of_a_trace_is_printed(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = replay_here(capsys, "--ami", str(TRACES / "09-originate-outbound" / "ami.raw"))
+    assert code == 0
+    objs = [json.loads(line) for line in out.splitlines()]
     assert sum(1 for o in objs if "event" in o) == 122
     assert sum(1 for o in objs if "response" in o) == 3
 
 
-def test_missing_file_is_a_clear_error() -> None:
-    res = replay("--ami", "/nonexistent/ami.raw", "--count")
-    assert res.returncode == 2 and "no such file" in res.stderr
+def test_missing_file_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = replay_here(capsys, "--ami", "/nonexistent/ami.raw", "--count")
+    assert code == 2 and "no such file" in err
