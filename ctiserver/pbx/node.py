@@ -21,7 +21,7 @@ from ctiserver.pbx.link import LinkState
 
 log = get_logger(__name__)
 
-BOOT_SLACK = 2.0  # seconds of clock disagreement tolerated when comparing Asterisk's uptime with ours
+BOOT_SLACK = 1.5  # Asterisk's Uptime is in whole seconds: boots closer than this are the same boot
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +84,7 @@ class PbxNode:
         self.ari = ari or AriClient(config.ari, self.clock)
         self.asterisk_restarts = 0
         self._ari_up_since: float | None = None
+        self._boot: float | None = None  # our monotonic time of the last Asterisk boot seen
         self.ami.on_event("FullyBooted", self._fully_booted)
         self.ari.on_resync(self._ari_connected)
 
@@ -129,19 +130,23 @@ class PbxNode:
         self._ari_up_since = self.clock.monotonic()
 
     def _fully_booted(self, event: AmiEvent) -> None:
-        """Asterisk sends FullyBooted after every AMI login. When it booted after (or around) the time our
-        events WebSocket was opened, the registration may predate the restart or have raced the boot:
-        re-register now. At a normal start Asterisk's uptime reaches far back, and nothing happens."""
+        """Asterisk sends FullyBooted after every AMI login (and once when it finishes booting). ``Uptime``
+        dates the boot; a boot not seen before means Asterisk restarted and forgot the Stasis app:
+        re-register now. The first boot seen needs it only if our events WebSocket is older than it."""
         try:
             uptime = float(event.get("Uptime") or "0")
         except ValueError:
             uptime = 0.0
         booted_at = self.clock.monotonic() - uptime
+        last = self._boot
+        if last is not None and abs(booted_at - last) <= BOOT_SLACK:
+            return  # the same boot, reported again (another login)
+        self._boot = booted_at
         since = self._ari_up_since
-        if since is not None and booted_at > since - BOOT_SLACK:
+        if last is None and (since is None or since >= booted_at - BOOT_SLACK):
+            return  # first sight of this Asterisk, and our registration is not older than its boot
+        if last is not None:
             self.asterisk_restarts += 1
-            log.warning(
-                "asterisk restarted; re-registering the ARI application", node=self.name, uptime=uptime
-            )
-            self._ari_up_since = None
-            self.ari.reconnect("AMI FullyBooted after an Asterisk restart")
+        log.warning("asterisk (re)booted; re-registering the ARI application", node=self.name, uptime=uptime)
+        self._ari_up_since = None
+        self.ari.reconnect("AMI FullyBooted: Asterisk restarted")
