@@ -151,7 +151,7 @@ def _run(
                 break
             ep.libHandleEvents(20)
         report.duration = round(time.monotonic() - state["confirmed"], 3)
-    end = time.monotonic() + 5
+    end = time.monotonic() + (5 if report.answered else 1)  # BYE answered / CANCEL of an unanswered call
     while not state["disconnected"] and time.monotonic() < end:
         ep.libHandleEvents(20)
     return report

@@ -60,7 +60,7 @@ async def test_testcall_reads_back_a_simulated_call(demo: Demo) -> None:
 
     tag = "testcall-readback1"
     demo.sim.place_call(
-        from_number="+380441234567", from_name=tag, to="100", dtmf=[(4.0, "1")], hangup_after=8.0
+        from_number="+380441234567", from_name=tag, to="100", dtmf=[(4.0, "1")], hangup_after=5.0
     )
     env = {**os.environ, "CTISERVER_TOKEN": demo.tokens["supervisor"]}
     proc = await asyncio.create_subprocess_exec(
