@@ -225,9 +225,13 @@ class AriClient(AriRest):
             self._started.set_result(None)
         self._spawn(self._resync(self.connections), "resync")
         try:
+            n = 0
             async for msg in ws:
                 if msg.type is aiohttp.WSMsgType.TEXT:
                     self._deliver(msg.data)
+                    n += 1
+                    if n % 64 == 0:
+                        await asyncio.sleep(0)  # a burst of events must not starve REST callers
                 elif msg.type is aiohttp.WSMsgType.BINARY:
                     self._deliver(msg.data.decode("utf-8", "replace"))
                 elif msg.type in (aiohttp.WSMsgType.ERROR, aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
