@@ -163,3 +163,50 @@ async def test_pbx_restart_closes_open_legs_with_a_reason(tmp_path: Path) -> Non
     assert done is not None and done.legs[uid].state is LegState.ENDED
     assert done.legs[uid].end_reason in ("hangup", "pbx_shutdown", "pbx_restart")
     assert not r.tracker.legs
+
+
+async def test_blind_transfer_and_originate_over_the_wire(tmp_path: Path) -> None:
+    from ctiserver.calls.model import Role
+
+    async with rig(tmp_path) as r:
+        r.sim.agent("1001", answer_after=0.2)
+        r.sim.agent("1002", answer_after=0.2, hangup_after=1.0)  # ends both calls
+        await add_member(r)
+        call = r.sim.place_call(from_number="5550100", to="200", hangup_after=4.0)
+
+        def agent_up() -> bool:
+            return any(leg.role is Role.AGENT and leg.answered for leg in r.tracker.legs.values())
+
+        await until(agent_up)
+        await until(lambda: any(c.state.value == "connected" for c in r.tracker.calls.values()))
+        [agent] = [leg for leg in r.tracker.legs.values() if leg.role is Role.AGENT]
+        res = await r.client.action(
+            "BlindTransfer", {"Channel": agent.channel, "Exten": "1002", "Context": "from-agents"}
+        )
+        assert isinstance(res, AmiResponse) and res.ok, res
+        await until(lambda: call.done.is_set())
+        res = await r.client.action(
+            "Originate",
+            {
+                "Channel": "PJSIP/1001",
+                "Context": "from-agents",
+                "Exten": "1002",
+                "Priority": "1",
+                "CallerID": "Out <5550200>",
+                "Async": "true",
+            },
+        )
+        await until(lambda: len(r.tracker.finished) == 2 and not r.tracker.calls)
+    transferred, originated = sorted(r.tracker.finished.values(), key=lambda c: c.started)
+    roles = {leg.channel.split("-")[0]: leg.role for leg in transferred.legs.values()}
+    assert roles == {
+        "PJSIP/caller": Role.CALLER,
+        "PJSIP/1001": Role.AGENT,
+        "PJSIP/1002": Role.TRANSFER_TARGET,
+    }
+    assert [t.kind for t in transferred.transfers] == ["blind"]
+    [seg] = transferred.queues
+    assert seg.outcome == "answered" and seg.transfer_kind == "blind" and seg.complete_reason == "transfer"
+    first = originated.first_leg()
+    assert first is not None and first.role is Role.OUTBOUND and first.direction == "out"
+    assert [leg.role for leg in originated.party_legs()][1:] == [Role.AGENT]
