@@ -59,6 +59,7 @@ class Talk:
     result: OfferResult = OfferResult.TALKED
     changed: asyncio.Event = field(default_factory=asyncio.Event)  # channels swapped (attended transfer)
     consult: tuple[str, str | None] | None = None  # (channel, agent id) being consulted
+    recordings: list[str] = field(default_factory=list)  # started on demand during the talk
 
 
 class Connector:
@@ -225,9 +226,10 @@ class Connector:
             await self._until_over(talk)
         finally:
             self.talks.pop(entry.call_id, None)
-            if recording is not None and self._recorder is not None:
-                with contextlib.suppress(ControlError):
-                    await self._recorder.finished(recording)
+            if self._recorder is not None:
+                for name in ([recording] if recording else []) + talk.recordings:
+                    with contextlib.suppress(ControlError):
+                        await self._recorder.finished(name)
             if talk.consult is not None:
                 await self._hangup(talk.consult[0])
             await self._hangup(talk.agent_channel)

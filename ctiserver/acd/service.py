@@ -21,6 +21,7 @@ from ctiserver.acd.connect import Connector, OfferResult, Recorder
 from ctiserver.acd.desk import AgentDesk
 from ctiserver.acd.entries import Entry, Outcome, QueueRequest, QueueResult
 from ctiserver.acd.hold import Hold
+from ctiserver.acd.incall import InCall
 from ctiserver.acd.persist import AgentStateStore
 from ctiserver.acd.routing import Waiting, assign, available, estimated_wait, position, qualifies
 from ctiserver.acd.stats import QueueStats
@@ -39,7 +40,7 @@ class UnknownQueue(KeyError):
     pass
 
 
-class AcdService(AgentDesk, Transfers):
+class AcdService(AgentDesk, Transfers, InCall):
     def __init__(
         self,
         config: AcdConfig,
@@ -62,6 +63,7 @@ class AcdService(AgentDesk, Transfers):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._wrapups: dict[str, asyncio.Task[None]] = {}
         self._pending_pause: dict[str, str] = {}
+        self._recorder = recorder
         self.connector = Connector(control, clock, bus, self.agents, recorder, self._answered)
         self.agents.listeners.append(self._agent_changed)
 

@@ -125,10 +125,14 @@ class AcdCallActions:
                 await self.control.hangup(leg.uniqueid)
 
     async def hold(self, call_id: str, on: bool) -> None:
-        raise unavailable("hold")
+        if self.acd is None or not hasattr(self.acd, "hold"):
+            raise unavailable("hold")
+        await self.acd.hold(call_id, on)
 
     async def recording(self, call_id: str, action: str) -> Json:
-        raise unavailable("recording control by call id")
+        if self.acd is None or not hasattr(self.acd, "recording_action"):
+            raise unavailable("recording control by call id")
+        return dict(await self.acd.recording_action(call_id, action))
 
 
 class LiveQueues:
@@ -140,3 +144,53 @@ class LiveQueues:
     def queue_stats(self) -> Sequence[Json]:
         snap = self.live.snapshot()
         return [{"queue": name, **values} for name, values in snap["queues"].items()]
+
+
+class RegistryScripts:
+    """``IvrScripts`` over the IVR's ``ScriptRegistry`` (validation is the registry's own, line-precise)."""
+
+    def __init__(self, registry: Any) -> None:
+        self.registry = registry
+
+    def list_scripts(self) -> Sequence[Json]:
+        return [
+            {
+                "name": i.name,
+                "version": i.version,
+                "file": i.file,
+                "dids": list(i.dids),
+                "language": i.language,
+                "description": i.description,
+                "loaded_at": i.loaded_at,
+            }
+            for i in self.registry.list_scripts()
+        ]
+
+    def get_script(self, name: str) -> Json | None:
+        script = self.registry.get(name)
+        if script is None:
+            return None
+        return {
+            "name": script.name,
+            "version": script.version,
+            "file": script.file,
+            "dids": list(script.dids),
+            "source": script.text,
+        }
+
+    def validate_script(self, source: str) -> Sequence[Json]:
+        _, diags = self.registry.validate(source)
+        return [
+            {"line": d.line, "column": d.column, "message": d.message, "severity": str(d.severity.value)}
+            for d in diags
+            if d.is_error
+        ]
+
+    async def put_script(self, name: str, source: str) -> Json:
+        script = await self.registry.put(name, source)
+        return {
+            "name": script.name,
+            "version": script.version,
+            "file": script.file,
+            "dids": list(script.dids),
+        }

@@ -41,5 +41,12 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
         log.warning("recording disabled: no call control or bus")
         yield
         return
-    ctx.provide(RecordingService(cfg, control, ctx.clock, bus, recording_store(ctx)))
+    service = RecordingService(cfg, control, ctx.clock, bus, recording_store(ctx))
+    ctx.provide(service)
+    try:
+        from ctiserver.api.services import RecordingFiles
+
+        ctx.provide(service, as_type=RecordingFiles)
+    except ImportError:  # pragma: no cover - the API is optional
+        pass
     yield

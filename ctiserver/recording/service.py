@@ -20,6 +20,8 @@ from ctiserver.recording.meta import Pause, RecordingMeta, RecordingStore, RecSt
 
 log = get_logger(__name__)
 
+CONTENT_TYPES = {"wav": "audio/wav", "wav49": "audio/wav", "gsm": "audio/gsm", "ulaw": "audio/basic"}
+
 
 class UnknownRecording(KeyError):
     pass
@@ -157,6 +159,13 @@ class RecordingService:
             last = facts
             await self._clock.sleep(0.1)
             waited += 0.1
+
+    async def recording_meta(self, name: str) -> dict[str, object] | None:
+        """For the API's download: the row plus the file's content type (None for unknown or purged)."""
+        meta = await self.store.get(name)
+        if meta is None or meta.state is RecState.PURGED:
+            return None
+        return {**meta.to_json(), "content_type": CONTENT_TYPES.get(meta.format, "application/octet-stream")}
 
     async def by_bridge(self, bridge_id: str) -> RecordingMeta | None:
         name = self._live_by_bridge.get(bridge_id)

@@ -106,3 +106,28 @@ async def test_recording_pause_and_resume_over_the_wire(tmp_path: Path) -> None:
             "recording.paused",
             "recording.resumed",
         ]
+
+
+async def test_hold_and_recording_by_call_id_on_demand_queue(tmp_path: Path) -> None:
+    from ctiserver.recording.config import Policy, QueuePolicy
+
+    async with rig(tmp_path, factor=4.0) as r:
+        r.recordings.config = r.recordings.config.model_copy(
+            update={"queues": {"easy": QueuePolicy(policy=Policy.ON_DEMAND)}}
+        )
+        for n in JUNIORS[1:] + SPECIALISTS:
+            await r.acd.pause(n, "break")
+        call = r.sim.place_call(from_number="5550100", to="100", hangup_after=60.0)
+        await wait_for(lambda: bool(r.of("agent.answered")))
+        assert not r.of("recording.started")  # on demand: nothing yet
+        started = await r.acd.recording_action(call.channel_id, "start", by="agent:2001")
+        assert started["state"] == "recording"
+        await r.acd.hold(call.channel_id, True)
+        await wait_for(lambda: call.channel is not None and call.channel.bridge is None)
+        await r.acd.hold(call.channel_id, False)
+        await wait_for(lambda: call.channel is not None and call.channel.bridge is not None)
+        paused = await r.acd.recording_action(call.channel_id, "pause", by="agent:2001")
+        assert paused["state"] == "paused"
+        call.hangup()
+        await wait_for(lambda: bool(r.of("recording.ready")))
+        assert r.of("recording.ready")[0].data["pauses"][0]["resumed_by"] == "stop"
