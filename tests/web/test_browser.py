@@ -148,3 +148,31 @@ async def test_language_switch_and_browser_default(demo: Demo, browser: Any) -> 
     await page.select_option("#lang", "uk")
     await page.locator("nav a:has-text('Агент')").wait_for(timeout=WAIT)
     assert page.errors == []
+
+
+async def test_admin_sets_skills_and_adds_a_webhook(demo: Demo, browser: Any) -> None:
+    page = await open_page(browser, demo, "admin")
+    await page.wait_for_url("**/admin.html", timeout=WAIT)
+    skills = page.locator("input[aria-label='skills 1002']")
+    await skills.wait_for(timeout=WAIT)
+    await skills.fill("russian=3, billing=4, polish")
+    await page.locator("#skills tr", has=skills).locator("button").click()
+    await page.locator(".toast:not(.bad)").wait_for(timeout=WAIT)
+    agent = await demo.api("GET", "/agents/1002")
+    assert agent["skills"] == {"russian": 3, "billing": 4, "polish": 1}
+
+    await skills.fill("russian=high")  # refused in the page, nothing sent
+    await page.locator("#skills tr", has=skills).locator("button").click()
+    assert (await demo.api("GET", "/agents/1002"))["skills"] == {"russian": 3, "billing": 4, "polish": 1}
+
+    await page.fill("#wh-url", "http://127.0.0.1:9/cti-hook")
+    await page.fill("#wh-events", "call.*, screen.pop")
+    await page.fill("#wh-secret", "s3cret-for-the-hmac-signature")
+    await page.click("#webhook-form button[type=submit]")
+    await page.locator("#webhooks tr", has_text="http://127.0.0.1:9/cti-hook").wait_for(timeout=WAIT)
+    hooks = await demo.api("GET", "/webhooks")
+    assert [(h["url"], h["types"]) for h in hooks] == [
+        ("http://127.0.0.1:9/cti-hook", ["call.*", "screen.pop"])
+    ]
+    assert "s3cret" not in str(hooks)  # the secret is never shown back
+    assert page.errors == []
