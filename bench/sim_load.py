@@ -1,6 +1,7 @@
 """Load benchmark of the Asterisk simulator: N concurrent simulated calls from the traffic generator.
 
-    .venv/bin/python bench/sim_load.py --calls 2500 --rate 50 --talk 25
+    .venv/bin/python bench/sim_load.py --calls 3000 --rate 25 --talk 60 --max-call 120   # >1,000 concurrent
+    .venv/bin/python bench/sim_load.py --calls 3000 --rate 100 --talk 2 --max-call 10    # event throughput
 
 Calls dial 201 → Answer → Queue(load) (rrmemory, one static member per agent endpoint) → an agent
 answers after 0.5–1.5 s → talk (exponential, mean --talk s) → the caller hangs up. One AMI client (over
