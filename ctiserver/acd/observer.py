@@ -1,8 +1,10 @@
 """Observer mode: app_queue installations tracked from AMI into the same agent states and queue counts as our
 own ACD (QueueMember*, AgentCalled/Connect/Complete/RingNoAnswer/Dump, QueueCaller*).
 
-``feed`` is synchronous (AMI callbacks are) and updates the in-memory picture at once; the resulting domain
-events and state rows are written by ``run`` in wire order.
+Queue segments (``queue.entered``/``queue.left``) of app_queue calls are the call tracker's (it reads the same
+AMI events); the observer keeps its own counts and publishes the agent side. ``feed`` is synchronous (AMI
+callbacks are) and updates the in-memory picture at once; the resulting domain events and state rows are
+written by ``run`` in wire order.
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ class ObservedQueue:
     abandoned: int = 0
     waiting: dict[str, float] = field(default_factory=dict)  # caller uniqueid → joined at
     hold_times: list[float] = field(default_factory=list)
+    abandon_waits: list[float] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -303,25 +306,11 @@ class QueueObserver:
         q = self._queue(event)
         q.entered += 1
         q.waiting[event["Uniqueid"]] = self._clock.now()
-        self._emit(
-            "queue.entered",
-            event.get("Linkedid") or event["Uniqueid"],
-            {**self._caller(event), "position": int(event.get("Position") or 0), "observed": True},
-        )
 
     def _caller_abandon(self, event: AmiEvent) -> None:
         q = self._queue(event)
         q.abandoned += 1
-        self._emit(
-            "queue.left",
-            event.get("Linkedid") or event["Uniqueid"],
-            {
-                **self._caller(event),
-                "outcome": "abandoned",
-                "waited": float(event.get("HoldTime") or 0),
-                "observed": True,
-            },
-        )
+        q.abandon_waits.append(float(event.get("HoldTime") or 0))
 
     def _caller_leave(self, event: AmiEvent) -> None:
         self._queue(event).waiting.pop(event["Uniqueid"], None)
