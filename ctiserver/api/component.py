@@ -111,7 +111,7 @@ async def _backlog(metrics: Metrics, dispatcher: WebhookDispatcher) -> None:
 def provide_adapters(ctx: AppContext) -> None:
     """Bind the API's service Protocols to the services the composition root runs (when they run)."""
     from ctiserver.api import adapters
-    from ctiserver.api.services import AgentsService, CallActions, CallsService, QueuesService
+    from ctiserver.api.services import AgentsService, CallActions, CallsService, IvrScripts, QueuesService
 
     acd = _maybe(ctx, "ctiserver.acd.service", "AcdService")
     tracker = _maybe(ctx, "ctiserver.calls.tracker", "Tracker")
@@ -125,6 +125,9 @@ def provide_adapters(ctx: AppContext) -> None:
         ctx.provide(adapters.AcdCallActions(acd, control, tracker), as_type=CallActions)
     if live is not None:
         ctx.provide(adapters.LiveQueues(live), as_type=QueuesService)
+    registry = _maybe(ctx, "ctiserver.ivr.registry", "ScriptRegistry")
+    if registry is not None:
+        ctx.provide(adapters.RegistryScripts(registry), as_type=IvrScripts)
 
 
 def _maybe(ctx: AppContext, module: str, name: str) -> Any:

@@ -160,5 +160,36 @@ async def test_pop_while_ringing_transfer_and_replay(tmp_path: Path) -> None:
         assert got == missed
         call.hangup()
         await asyncio.wait_for(call.done.wait(), T)
+
+        # wrap-up: agent 1002 sets the disposition; it lands in the contact's history and on the call record
+        async with http.post(
+            d.url + f"/api/calls/{call_id}/disposition",
+            headers=d.auth("agent2"),
+            json={"code": "sale", "notes": "upgraded to gold"},
+        ) as resp:
+            assert resp.status == 200, await resp.text()
+        async with http.get(
+            d.url + f"/api/contacts/{contact['id']}/history", headers=d.auth("agent")
+        ) as resp:
+            (item,) = await resp.json()
+            assert (item["call_id"], item["disposition"], item["notes"]) == (
+                call_id,
+                "sale",
+                "upgraded to gold",
+            )
+        async with http.get(d.url + f"/api/calls/{call_id}", headers=d.auth("supervisor")) as resp:
+            assert (await resp.json())["disposition"] == "sale"
+
+        # IVR scripts through the registry (admins): list, get, validate with line numbers
+        async with http.get(d.url + "/api/ivr/scripts", headers=d.auth("supervisor")) as resp:
+            assert [s["name"] for s in await resp.json()] == ["pop-e2e"]
+        async with http.get(d.url + "/api/ivr/scripts/pop-e2e", headers=d.auth("admin")) as resp:
+            assert (await resp.json())["source"] == SCRIPT
+        bad = SCRIPT.replace("queue: support", "queue: support, bogus: 1")
+        async with http.post(
+            d.url + "/api/ivr/validate", headers=d.auth("admin"), json={"source": bad}
+        ) as resp:
+            report = await resp.json()
+            assert report["valid"] is False and report["problems"][0]["line"] == 6
         for ws in (ws1b, ws2):
             await ws.close()

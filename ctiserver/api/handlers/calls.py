@@ -214,7 +214,22 @@ async def set_disposition(req: ApiRequest) -> Interaction:
         if not handled:
             raise not_found("call", "call_id")
     body: DispositionIn = req.body
-    return await crm.disposition(call_id, body.code, body.notes, req.principal.agent)
+    result = await crm.disposition(call_id, body.code, body.notes, req.principal.agent)
+    _tracker_disposition(req, call_id, body.code)
+    return result
+
+
+def _tracker_disposition(req: ApiRequest, call_id: str, code: str) -> None:
+    """The call record keeps the disposition too (FCR and the KPI reports read it there)."""
+    from ctiserver.api.app import LOCATOR
+
+    try:
+        from ctiserver.calls.service import CallService
+    except ImportError:  # pragma: no cover - the tracker is part of the package
+        return
+    calls = req.app[LOCATOR].maybe(CallService)
+    if calls is not None and calls.tracker.call_of(call_id) is not None:
+        calls.set_disposition(call_id, code)
 
 
 def _maybe_call(req: ApiRequest, call_id: str) -> Mapping[str, Any] | None:
