@@ -120,7 +120,7 @@ class ScriptRegistry:
         async with self._lock:
             current = self._scripts.get(name)
             path = Path(current.file) if current else self.directory / f"{name}.yaml"
-            script, diags = self.validate(text, str(path))
+            script, diags = await asyncio.to_thread(self.validate, text, str(path))
             if script is None:
                 raise ScriptInvalid(diags)
             if script.name != name:
@@ -139,11 +139,11 @@ class ScriptRegistry:
             await asyncio.to_thread(_write, path, text)
             mtime, _ = await asyncio.to_thread(_read, path)
             self._seen[path] = mtime
+            await asyncio.to_thread(_warm, script)
             self._activate(path, script)
             return script
 
     def _activate(self, path: Path, script: Script) -> None:
-        _warm(script)
         old_name = self._by_file.get(path)
         if old_name is not None and old_name != script.name:
             self._scripts.pop(old_name, None)
@@ -181,10 +181,10 @@ class ScriptRegistry:
                     continue
                 pending.append((path, text))
             # scripts in the same scan may refer to each other (sub-scripts): every name parsed is known
-            parsed = [parse(text, str(path))[0] for path, text in pending]
+            parsed = [(await asyncio.to_thread(parse, text, str(path)))[0] for path, text in pending]
             arriving = {s.name for s in parsed if s is not None}
-            for path, text in pending:
-                script, diags = self.validate(text, str(path), also_known=arriving)
+            for path, text in pending:  # parsing/validation is CPU work: off the event loop
+                script, diags = await asyncio.to_thread(self.validate, text, str(path), also_known=arriving)
                 if script is None:
                     self.errors[str(path)] = diags
                     refused.append(str(path))
@@ -194,6 +194,7 @@ class ScriptRegistry:
                         errors=[str(d) for d in diags if d.is_error],
                     )
                     continue
+                await asyncio.to_thread(_warm, script)
                 self._activate(path, script)
                 loaded.append(script.name)
             removed = []
