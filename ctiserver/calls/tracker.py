@@ -200,8 +200,11 @@ class Tracker(EngineFacts):
             },
             at,
         )
-        if old is not None and not old.legs and old.call_id in self.calls:
-            del self.calls[old.call_id]
+        if old is not None and old.call_id in self.calls:
+            if not old.legs:
+                del self.calls[old.call_id]
+            elif all(x.state is LegState.ENDED for x in old.legs.values()):
+                self.end_call(old, at, "merged")
 
     def set_leg_state(self, leg: Leg, target: LegState, at: float) -> None:
         if leg.state is target or (target is LegState.UP and leg.state is LegState.HELD):

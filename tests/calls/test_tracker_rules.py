@@ -381,3 +381,17 @@ def test_a_handler_bug_is_contained(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     assert tr.anomalies["error:Hold"] == 1
     assert tr.finished["u"].legs["u"].hangup_cause == 16  # later events still applied
+
+
+def test_a_call_left_with_only_ended_legs_after_a_relink_ends() -> None:
+    tr = Tracker()
+    feed(
+        tr,
+        chan("Newchannel", 0, "PJSIP/caller-1", "a", "a", "4"),
+        chan("Newchannel", 1, "Local/x@ctx-00000001;1", "l1", "l1", "0"),
+        chan("Newchannel", 1, "PJSIP/1002-2", "b", "l1", "0"),
+        chan("Hangup", 2, "Local/x@ctx-00000001;1", "l1", "l1", Cause="16"),
+        chan("Newstate", 3, "PJSIP/1002-2", "b", "a", "6"),  # b joins the caller's call
+    )
+    assert tr.finished["l1"].end_reason == "merged" and "l1" not in tr.calls
+    assert set(tr.calls["a"].legs) == {"a", "b"}
