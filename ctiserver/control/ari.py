@@ -290,10 +290,16 @@ class AriCallControl:
         except DialError as exc:
             raise DialFailed(request.endpoint, exc.reason, exc.cause) from None
         except TimeoutError:
-            self.table.dials.pop(channel_id, None)
-            with contextlib.suppress(ControlError):
-                await self._call("DELETE", f"/channels/{channel_id}")
+            await self._drop_dial(channel_id)
             raise DialFailed(request.endpoint, "noanswer") from None
+        except asyncio.CancelledError:  # whoever wanted the leg is gone: do not leave it ringing
+            await asyncio.shield(self._drop_dial(channel_id))
+            raise
+
+    async def _drop_dial(self, channel_id: str) -> None:
+        self.table.dials.pop(channel_id, None)
+        with contextlib.suppress(ControlError):
+            await self._call("DELETE", f"/channels/{channel_id}")
 
     async def continue_in_dialplan(
         self, channel_id: str, context: str, extension: str, priority: int = 1

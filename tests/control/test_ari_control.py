@@ -115,3 +115,27 @@ async def test_collect_dtmf_timeouts_and_terminator(env: Env) -> None:
     await asyncio.sleep(0)
     res = await c.play(ch, ["sound:demo-congrats"], barge_in=True)
     assert (res.completed, res.digit) == (False, "5")
+
+
+async def test_cancelled_dial_hangs_the_ringing_leg_up(env: Env) -> None:
+    incoming, _ = await _inbound(env)
+    ringing, hung_up = asyncio.Event(), asyncio.Event()
+
+    def tap(headers: list[tuple[str, str]]) -> None:  # what the PBX says on AMI about the agent leg
+        h = dict(headers)
+        if h.get("Channel", "").startswith("PJSIP/1009-"):
+            if h.get("Event") == "Newstate" and h.get("ChannelStateDesc") == "Ringing":
+                ringing.set()
+            if h.get("Event") == "Hangup":
+                hung_up.set()
+
+    env.sim.hub.ami_taps.append(tap)
+    task = asyncio.create_task(
+        env.control.dial(DialRequest("PJSIP/1009", timeout=30, app_args=("agent", incoming.channel_id)))
+    )
+    await asyncio.wait_for(ringing.wait(), 10)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await asyncio.wait_for(hung_up.wait(), 10)
+    assert env.control.table.dials == {}
