@@ -176,3 +176,32 @@ async def test_admin_sets_skills_and_adds_a_webhook(demo: Demo, browser: Any) ->
     ]
     assert "s3cret" not in str(hooks)  # the secret is never shown back
     assert page.errors == []
+
+
+async def test_console_reconnects_and_replays_what_it_missed(demo: Demo, browser: Any) -> None:
+    from ctiserver.api.component import ApiServer
+    from ctiserver.events.bus import Bus
+    from ctiserver.events.envelope import new_event
+
+    bus = demo.ctx.require(Bus)
+    hub = demo.ctx.require(ApiServer).hub
+
+    async def callback(n: int) -> None:
+        data = {"id": f"cb{n}", "agent": "1001", "number": f"+4860100000{n}", "due_at": 1_900_000_000 + n}
+        await bus.publish(new_event("callback.scheduled", f"cb{n}", data, demo.ctx.clock.now()))
+
+    page = await open_page(browser, demo, "agent")
+    await page.wait_for_url("**/agent.html", timeout=WAIT)
+    await page.locator("#live-badge.live").wait_for(timeout=WAIT)
+    await callback(1)
+    await page.locator("#callbacks tr", has_text="+48601000001").wait_for(timeout=WAIT)
+
+    for session in list(hub.sessions):  # the server drops every console connection...
+        await session.ws.close()
+    await callback(2)  # ...and this event happens while the page is offline
+    await page.locator("#callbacks tr", has_text="+48601000002").wait_for(timeout=WAIT)  # replayed
+    await page.locator("#live-badge.live").wait_for(timeout=WAIT)
+    await callback(3)
+    await page.locator("#callbacks tr", has_text="+48601000003").wait_for(timeout=WAIT)
+    assert await page.locator("#callbacks tr").count() == 3  # nothing shown twice
+    assert page.errors == []
