@@ -78,8 +78,8 @@ class Interpreter:
             session.end = IvrEnd.ERROR
         finally:
             session.ended_at = self.clock.now()
-            if session.end is None:  # cancelled
-                session.end = IvrEnd.CALLER_HANGUP
+            if session.end is None:  # cancelled: the daemon is stopping
+                session.end = IvrEnd.INTERRUPTED
             await self._publish_end(session)
         if session.end in (IvrEnd.ERROR, IvrEnd.RETURN):
             with contextlib.suppress(ControlError):

@@ -18,6 +18,7 @@ class IvrEnd(StrEnum):
     CALLER_HANGUP = "caller_hangup"  # the caller hung up inside the IVR
     RETURN = "return"  # a top-level ``return``
     ERROR = "error"  # the PBX refused a request, a loop limit was hit...
+    INTERRUPTED = "interrupted"  # the daemon stopped while the script ran
 
 
 @dataclass(frozen=True, slots=True)

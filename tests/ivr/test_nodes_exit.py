@@ -151,13 +151,17 @@ async def test_cancelled_run_leaves_no_task() -> None:
     clock = ManualClock()
     fake = FakeControl(clock)
     fake.add_channel("c1", live=True)
-    interp = Interpreter(fake, clock)
+    bus = InMemoryBus()
+    sub = bus.subscribe("ivr.step")
+    interp = Interpreter(fake, clock, Services(bus=bus))
     task = asyncio.create_task(interp.run(script_of(QUEUE), CallInfo("c1", "c1", CALLER)))
     await asyncio.wait_for(fake.channels["c1"].listening.wait(), 5)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
     assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
+    events = [sub.queue.get_nowait() for _ in range(sub.queue.qsize())]
+    assert (events[-1].data["kind"], events[-1].data["end"]) == ("end", "interrupted")
 
 
 LOOP = """
