@@ -29,6 +29,7 @@ class CrmConfig(BaseModel):
     default_region: str | None = None  # None: the top-level ``default_region``
     history_limit: int = Field(5, ge=0, le=100)
     pop_wait: float = Field(0.5, ge=0, description="how long a pop may wait for a lookup still running")
+    max_concurrent_lookups: int = Field(8, ge=1, description="bounds the CRM's share of the DB pool")
     crm_url: str = ""  # Jinja2: "https://crm.example/contacts/{{ contact.id }}"
     create_url: str = "/contacts/new?phone={{ number | urlencode }}"
     http: HttpCrmConfig | None = None
@@ -62,6 +63,7 @@ class CrmService:
         self.region = config.default_region or default_region
         self.http = http
         self._lookups: dict[str, asyncio.Task[LookupResult]] = {}
+        self._slots = asyncio.Semaphore(config.max_concurrent_lookups)
         self.lookups_started = 0
 
     # -- lookups
@@ -98,7 +100,8 @@ class CrmService:
 
     async def _safe_lookup(self, number: str) -> LookupResult:
         try:
-            return await self.lookup(number)
+            async with self._slots:
+                return await self.lookup(number)
         except Exception as exc:  # a store/CRM failure must not break the pop
             log.exception("contact lookup failed")
             return LookupResult(number=number, e164=normalise(number, self.region), error=type(exc).__name__)
