@@ -19,14 +19,12 @@ log = get_logger(__name__)
 @asynccontextmanager
 async def component(ctx: AppContext) -> AsyncIterator[None]:
     db = Database(ctx.config.database, ctx.clock)
-    try:
-        await db.migrate()
-    except Exception as exc:  # an unreachable DB at start must not stop the daemon: facts are spooled
-        log.error("database migration failed; continuing with the spool", extra={"error": str(exc)[:300]})
+    await db.try_migrate()  # an unreachable DB at start must not stop the daemon: facts are spooled
     ctx.provide(db)
-    ctx.spawn(db.writer.run(), name="cti:store-spool")
+    ctx.spawn(db.maintain(), name="cti:store-spool")
     try:
         yield
     finally:
-        await db.writer.drain()
+        if db.migrated:
+            await db.writer.drain()
         await db.close()

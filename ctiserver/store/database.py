@@ -10,11 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ctiserver.clock import Clock
 from ctiserver.config import DatabaseConfig
+from ctiserver.logs import get_logger
 from ctiserver.store import migrate
 from ctiserver.store.engine import database_url, make_engine, session_factory
 from ctiserver.store.repository import CallRepository
 from ctiserver.store.spool import Spool
 from ctiserver.store.writer import DurableWriter
+
+log = get_logger(__name__)
 
 
 class Database:
@@ -29,9 +32,29 @@ class Database:
         self.spool = Spool(Path(cfg.spool_dir) / "calls.jsonl")
         self.writer = DurableWriter(self.calls, self.spool, clock=clock, retry_interval=retry_interval)
 
+    migrated = False
+
     async def migrate(self) -> None:
         """``upgrade heads`` (every area's branch), off the event loop."""
         await asyncio.to_thread(migrate.upgrade, self.url)
+        self.migrated = True
+
+    async def try_migrate(self) -> bool:
+        try:
+            await self.migrate()
+        except Exception as exc:  # unreachable at start: facts are spooled, we try again later
+            log.error("database migration failed; facts go to the spool", extra={"error": str(exc)[:300]})
+            return False
+        return True
+
+    async def maintain(self) -> None:
+        """Background task: migrate once the database is reachable, then keep the spool drained."""
+        while True:
+            if not self.migrated:
+                await self.try_migrate()
+            if self.migrated and self.spool.pending():
+                await self.writer.drain()
+            await self.writer.clock.sleep(self.writer.retry_interval)
 
     async def close(self) -> None:
         await self.engine.dispose()

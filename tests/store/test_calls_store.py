@@ -160,3 +160,35 @@ async def test_nothing_lost_when_postgres_stops_mid_stream(
         await engine.dispose()
     assert await _counts(url) == _expected_counts()
     assert writer.replayed == third
+
+
+@pytest.mark.postgres
+async def test_database_down_at_start_migrates_and_replays_when_it_returns(
+    postgres_server: PostgresServer, tmp_path: Path
+) -> None:
+    from pydantic import SecretStr
+
+    from ctiserver.config import DatabaseConfig
+    from ctiserver.store.database import Database
+
+    url = postgres_server.url(postgres_server.create_database())
+    await asyncio.to_thread(postgres_server.stop)
+    db = Database(DatabaseConfig(url=SecretStr(url), spool_dir=str(tmp_path / "spool")), retry_interval=0.2)
+    task: asyncio.Task[None] | None = None
+    try:
+        try:
+            assert not await db.try_migrate()
+            facts = list(_facts())
+            for f in facts:
+                assert not await db.writer.write([f])  # spooled: no schema, no server
+            task = asyncio.create_task(db.maintain())
+        finally:
+            await asyncio.to_thread(postgres_server.start)
+        async with asyncio.timeout(90):
+            await db.writer.drained.wait()
+        assert db.migrated and not db.spool.pending()
+    finally:
+        if task is not None:
+            task.cancel()
+        await db.close()
+    assert await _counts(url) == _expected_counts()
