@@ -31,6 +31,14 @@ def dial_out(
     """Allocate the outgoing channel (Down). Raises AllocationFailed when the endpoint cannot be reached."""
     from ctiserver.sim.engine import AllocationFailed
 
+    if endpoint.startswith("Local/"):
+        from ctiserver.sim import local
+
+        ch = local.allocate(
+            engine, endpoint, caller=caller, connected=connected, linkedid=linkedid, channel_id=channel_id
+        )
+        engine.newexten(ch, *app)
+        return ch
     ep = engine.endpoints.get(endpoint)
     if ep is None or not ep.registered:
         raise AllocationFailed(endpoint)
@@ -86,6 +94,11 @@ def start_far_end(engine: Engine, ch: Channel, *, on_ringing: object = None) -> 
     """The phone behind ``ch`` rings at once, answers after its endpoint's ``answer_after`` (None: only
     when the
     script answers), and hangs up after ``hangup_after`` seconds of talk (if set)."""
+    if ch.tech == "Local":
+        from ctiserver.sim import local
+
+        local.start(engine, ch)
+        return
     ep = engine.endpoints[ch.endpoint]
     answer_after = ep.answer_sampler() if ep.answer_sampler is not None else ep.answer_after
     ch.tags["far_end"] = engine.spawn(

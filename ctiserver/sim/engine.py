@@ -188,12 +188,13 @@ class Engine:
         channel_id: str | None = None,
         app: tuple[str, str] = ("", ""),
         dtmf_mode: str = "rfc4733",
+        name: str | None = None,
     ) -> Channel:
         seq = self.next_seq()
         uid = channel_id or f"{self.config.systemname}-{int(self.clock.now())}.{seq}"
         ch = Channel(
             id=uid,
-            name=f"{endpoint}-{seq:08x}",
+            name=name or f"{endpoint}-{seq:08x}",
             linkedid=linkedid or uid,
             endpoint=endpoint,
             created=self.clock.now(),
@@ -212,8 +213,8 @@ class Engine:
         self._linked[ch.linkedid] = self._linked.get(ch.linkedid, 0) + 1
         self.ami_chan("Newchannel", ch)
         self.cel.emit("CHAN_START", ch, app=False)
-        ep = self.endpoint(endpoint)
-        ep.channels.add(uid)
+        if not endpoint.startswith("Local/"):
+            self.endpoint(endpoint).channels.add(uid)
         return ch
 
     def set_state(self, ch: Channel, state: ChanState) -> None:
@@ -226,7 +227,7 @@ class Engine:
         self.ari_chan("ChannelStateChange", ch)
         if state == ChanState.UP:
             ch.answered.set()
-        if state in (ChanState.RINGING, ChanState.UP, ChanState.RING):
+        if state in (ChanState.RINGING, ChanState.UP, ChanState.RING) and ch.tech != "Local":
             self.device_state(self.endpoint(ch.endpoint))
 
     def set_var(self, ch: Channel, name: str, value: str) -> None:
@@ -365,9 +366,10 @@ class Engine:
         self.ari_chan("ChannelDestroyed", ch, ari_body)
         ch.subscribed.clear()
         self.channels.pop(ch.id, None)
-        ep = self.endpoint(ch.endpoint)
-        ep.channels.discard(ch.id)
-        self.device_state(ep)
+        if ch.tech != "Local":
+            ep = self.endpoint(ch.endpoint)
+            ep.channels.discard(ch.id)
+            self.device_state(ep)
         task = ch.tags.pop("task", None)
         ch.done.set()
         if task is not None and task is not asyncio.current_task():

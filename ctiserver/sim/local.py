@@ -1,0 +1,90 @@
+"""Local channels: ``Local/<exten>@<context>`` allocates the pair ``…-0000000a;1`` (the dialled side,
+returned to the originator) and ``…;2`` (runs the dialplan at exten@context). ``;1`` rings at once and is
+answered when ``;2`` is answered; hanging up either half hangs up the other."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from ctiserver.sim.model import Channel, ChanState
+
+if TYPE_CHECKING:
+    from ctiserver.sim.engine import Engine
+
+
+def parse(endpoint: str) -> tuple[str, str]:
+    target = endpoint[len("Local/") :].split("/", 1)[0]
+    exten, _, context = target.partition("@")
+    return exten, context or "default"
+
+
+def allocate(
+    engine: Engine,
+    endpoint: str,
+    *,
+    caller: tuple[str, str] | None,
+    connected: tuple[str, str],
+    linkedid: str | None,
+    channel_id: str | None,
+) -> Channel:
+    exten, context = parse(endpoint)
+    if not exten:
+        from ctiserver.sim.engine import AllocationFailed
+
+        raise AllocationFailed(endpoint)
+    base = f"Local/{exten}@{context}-{engine.next_seq():08x}"
+    cid = caller or ("", "")
+    one = engine.new_channel(
+        endpoint,
+        context=context,
+        exten=exten,
+        caller=cid,
+        connected=connected,
+        linkedid=linkedid,
+        channel_id=channel_id,
+        name=f"{base};1",
+    )
+    two = engine.new_channel(
+        endpoint,
+        context=context,
+        exten=exten,
+        state=ChanState.RING,
+        caller=connected if connected != ("", "") else cid,
+        connected=cid,
+        linkedid=one.linkedid,
+        channel_id=f"{channel_id};2" if channel_id else None,
+        name=f"{base};2",
+    )
+    two.tags["dnid"] = exten
+    one.tags["local_peer"], two.tags["local_peer"] = two, one
+    engine.on_hangup(one, lambda _: engine.hangup(two, 16, dissolve=True))
+    engine.on_hangup(two, lambda _: engine.hangup(one, 16, dissolve=True))
+    return one
+
+
+def start(engine: Engine, one: Channel) -> None:
+    one.tags["far_end"] = engine.spawn(_run(engine, one), name=f"sim:local:{one.name}")
+
+
+async def _run(engine: Engine, one: Channel) -> None:
+    from ctiserver.sim.dial import answer
+
+    two: Channel = one.tags["local_peer"]
+    await asyncio.sleep(0)
+    if one.hangup_requested:
+        return
+    engine.dialplan.start(two)
+    engine.set_state(one, ChanState.RINGING)
+    ringing = one.tags.get("on_ringing")
+    if callable(ringing):
+        ringing(one)
+    answered = asyncio.ensure_future(two.answered.wait())
+    gone = asyncio.ensure_future(two.done.wait())
+    try:
+        await asyncio.wait({answered, gone}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        answered.cancel()
+        gone.cancel()
+    if two.answered.is_set() and not one.hangup_requested:
+        answer(engine, one)

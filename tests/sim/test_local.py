@@ -1,0 +1,66 @@
+"""Local channels over the wire: AMI Originate of Local/200@from-external (the queue) and ARI originate of a
+Local channel into Stasis."""
+
+from __future__ import annotations
+
+import asyncio
+
+from ctiserver.sim.simulator import Simulator
+from tests.sim.probes import AmiProbe, AriProbe, get
+
+
+async def test_ami_originate_local_into_queue() -> None:
+    async with Simulator() as sim:
+        sim.agent("1001", answer_after=0.1, hangup_after=0.5)
+        sim.engine.queues.add("support", "PJSIP/1001", "Agent 1001")
+        ami = AmiProbe()
+        try:
+            await ami.connect(sim.ami_port)
+            resp = await ami.action(
+                "Originate",
+                [
+                    ("Channel", "Local/200@from-external"),
+                    ("Application", "Wait"),
+                    ("Data", "10"),
+                    ("CallerID", '"Dialer" <5550300>'),
+                    ("Async", "true"),
+                    ("ChannelId", "att-1"),
+                ],
+            )
+            assert get(resp, "Message") == "Originate successfully queued"
+            done = await ami.wait_event("OriginateResponse")
+            assert get(done, "Response") == "Success" and get(done, "Uniqueid") == "att-1"
+            assert (get(done, "Channel") or "").endswith(";1")
+            half2 = await ami.wait(lambda m: get(m, "Event") == "QueueCallerJoin")
+            assert (get(half2, "Channel") or "").startswith("Local/200@from-external-")
+            assert (get(half2, "Channel") or "").endswith(";2")
+            assert get(half2, "Linkedid") == "att-1"
+            await ami.wait_event("AgentComplete")
+            await ami.wait(lambda m: get(m, "Event") == "Hangup" and get(m, "Uniqueid") == "att-1")
+            await asyncio.sleep(0.1)
+            assert not sim.engine.channels
+            assert not [e for e in sim.engine.endpoints if e.startswith("Local/")]
+        finally:
+            await ami.close()
+
+
+async def test_ari_originate_local_enters_stasis_on_answer() -> None:
+    async with Simulator() as sim:
+        ari = AriProbe(sim.ari_url)
+        try:
+            await ari.connect()
+            status, ch = await ari.req(
+                "POST", "/channels", endpoint="Local/601@from-external", app="ctiserver", appArgs="dialer,42"
+            )
+            assert status == 200 and ch["name"].endswith(";1")
+            start = await ari.wait("StasisStart")
+            assert start["args"] == ["dialer", "42"] and start["channel"]["id"] == ch["id"]
+            assert (await ari.req("DELETE", f"/channels/{ch['id']}"))[0] == 204
+            await ari.wait("ChannelDestroyed")
+            for _ in range(100):
+                if not sim.engine.channels:
+                    break
+                await asyncio.sleep(0.05)
+            assert not sim.engine.channels
+        finally:
+            await ari.close()
