@@ -32,6 +32,7 @@ async def test_ivr_queue_node_to_acd_agent(tmp_path: Path) -> None:
                 "spool_dir": str(tmp_path / "spool"),
             },
             "data_dir": str(tmp_path),
+            "api": {"port": 0},  # (cti) the API component runs too: never the fixed 8080 in parallel tests
             "ivr": {"scripts_dir": str(tmp_path)},
             "acd": {
                 "agents": [{"id": "a1", "device": "PJSIP/1001", "skills": {"english": 2}, "login": True}],
