@@ -81,6 +81,7 @@ def demo_config(data_dir: Path, port: int, *, traffic: bool = True, rate: float 
     sim: dict[str, Any] = yaml.safe_load((DEMO / "simulator.yaml").read_text(encoding="utf-8"))
     if rate is not None:
         sim["traffic"]["rate_per_s"] = rate
+    sim["recordings_dir"] = str(data_dir / "recordings")
     (data_dir / "simulator.yaml").write_text(yaml.safe_dump(sim, allow_unicode=True), encoding="utf-8")
     data["data_dir"] = str(data_dir)
     data["database"] = {
@@ -88,6 +89,7 @@ def demo_config(data_dir: Path, port: int, *, traffic: bool = True, rate: float 
         "spool_dir": str(data_dir / "spool"),
     }
     data["api"] = {**data.get("api", {}), "port": port}
+    data.setdefault("recording", {})["directory"] = str(data_dir / "recordings")
     data["simulator"] = {
         **data["simulator"],
         "config_file": str(data_dir / "simulator.yaml"),

@@ -54,6 +54,13 @@ async def test_agent_gets_the_pop_and_sets_a_disposition(demo: Demo, browser: An
 
     await page.locator("#state.state-on_call").wait_for(timeout=WAIT)  # the simulated headset answers
     await page.locator("#controls:not(.hidden)").wait_for(timeout=WAIT)
+    await page.keyboard.press("Alt+h")  # hold: the button turns into "Resume" only if the API accepted it
+    await page.locator("#btn-hold:has-text('Resume')").wait_for(timeout=WAIT)
+    await page.keyboard.press("Alt+h")
+    await page.locator("#btn-hold:has-text('Hold')").wait_for(timeout=WAIT)
+    await page.keyboard.press("Alt+m")  # pause the recording
+    await page.locator("#btn-rec:has-text('Resume recording')").wait_for(timeout=WAIT)
+    assert await page.locator(".toast.bad").count() == 0
     await page.keyboard.press("Alt+x")  # hang up
     await page.locator("#wrapup:not(.hidden)").wait_for(timeout=WAIT)
     await page.select_option("#dispo-code", "sale")
