@@ -8,9 +8,8 @@ and must turn every chunk into messages: ours through ``AmiDecoder.feed``; panor
 round of each (process CPU time, rounds interleaved) is reported, then the ratio ours/panoramisk.
 
 Our events split their headers on first use (most events are dispatched by name only), so "ours" is the
-ingest rate up to dispatch; "ours, every header read" also splits every header of every event into pairs
-and builds the case-insensitive index — the work panoramisk always does. Both are printed; ``ratio`` is the
-first.
+ingest rate up to dispatch; "ours, all headers indexed" also splits every header of every event and builds
+the case-insensitive index — the work panoramisk always does. Both are printed; ``ratio`` is the first.
 """
 
 from __future__ import annotations
@@ -45,13 +44,13 @@ def run_ours(chunks: list[bytes]) -> int:
 
 
 def run_ours_all_headers(chunks: list[bytes]) -> int:
-    """As ``run_ours``, then every header of every event split out into (key, value) pairs plus one
-    case-insensitive lookup, which builds the index (what panoramisk always does up front)."""
+    """As ``run_ours``, then every header of every event split out and put in the case-insensitive index
+    (a lower-case lookup builds it) — what panoramisk always does up front."""
     decoder = AmiDecoder()
     events = 0
     for chunk in chunks:
         for msg in decoder.feed(chunk):
-            if type(msg) is AmiEvent and msg.name and msg.headers and msg.get("uniqueid") != "-":
+            if type(msg) is AmiEvent and msg.name and msg.get("uniqueid") != "-":
                 events += 1
     return events
 
@@ -126,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     if not n_ours == n_full == n_pan:
         print(f"warning: event counts differ: ours {n_ours}/{n_full}, panoramisk {n_pan}", file=sys.stderr)
     ours, full, pan = n_ours / min(ours_t), n_full / min(full_t), n_pan / min(pan_t)
-    print(f"ours, every header read: {full:.0f} events/s (ratio {full / pan:.2f})")
+    print(f"ours, all headers indexed: {full:.0f} events/s (ratio {full / pan:.2f})")
     print(f"ours: {ours:.0f} events/s ({n_ours} events, best of {args.rounds} rounds, CPU time)")
     print(f"panoramisk: {pan:.0f} events/s ({n_pan} events)")
     print(f"ratio: {ours / pan:.2f}")

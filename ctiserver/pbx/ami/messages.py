@@ -95,7 +95,7 @@ class AmiMessage:
         if index is None:
             flat = self._flat
             # built backwards so that the first value of a repeated key wins
-            index = memo[1] = dict(zip(map(_lower, flat[-2::-2]), flat[::-2], strict=True))
+            index = memo[1] = dict(zip(map(_lower, flat[-2::-2]), flat[::-2]))  # noqa: B905 - same length
         return index
 
     def _find(self, key: str) -> str | None:
