@@ -57,11 +57,12 @@ def register(sub: Any) -> None:
 
 def _check(args: argparse.Namespace) -> int:
     from ctiserver.config import ConfigError, load_config
-    from ctiserver.ivr.config import IvrConfig
+    from ctiserver.ivr.config import IvrConfig, acd_queue_names
     from ctiserver.ivr.validate import script_files, validate_files
 
     try:
-        cfg = load_config(args.config).section("ivr", IvrConfig)
+        config = load_config(args.config)
+        cfg = config.section("ivr", IvrConfig)
     except ConfigError as exc:
         print(f"ctiserver ivr check: {exc}", file=sys.stderr)
         return 2
@@ -71,7 +72,7 @@ def _check(args: argparse.Namespace) -> int:
     missing = [p for p in args.paths if not Path(p).exists()]
     for p in missing:
         print(f"{p}: no such file or folder", file=sys.stderr)
-    scripts, diags = validate_files(files, sound_dirs=args.sounds)
+    scripts, diags = validate_files(files, sound_dirs=args.sounds, known_queues=acd_queue_names(config))
     for d in diags:
         print(d)
     errors = sum(1 for d in diags if d.is_error)

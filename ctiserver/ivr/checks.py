@@ -32,10 +32,15 @@ def graph(script: Script) -> dict[str, list[str]]:
 
 
 def check(
-    script: Script, *, sound_dirs: Iterable[str | Path] = (), known_scripts: Collection[str] | None = None
+    script: Script,
+    *,
+    sound_dirs: Iterable[str | Path] = (),
+    known_scripts: Collection[str] | None = None,
+    known_queues: Collection[str] | None = None,
 ) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     out += _references(script, known_scripts)
+    out += _queues(script, known_queues)
     out += _unreachable(script)
     out += _silent_loops(script)
     out += _menus_without_exit(script)
@@ -67,6 +72,22 @@ def _references(script: Script, known_scripts: Collection[str] | None) -> list[D
         if isinstance(node, o.Sub) and known_scripts is not None and node.script not in known_scripts:
             out.append(_at(script, (*base, "script"), f"nodes.{name}: unknown script {node.script!r}"))
     return out
+
+
+def _queues(script: Script, known: Collection[str] | None) -> list[Diagnostic]:
+    if known is None:
+        return []
+    return [
+        _at(
+            script,
+            ("nodes", name, "queue"),
+            f"nodes.{name}: queue {node.queue!r} is not configured "
+            f"(acd.queues: {', '.join(sorted(known)) or 'none'})",
+            severity=Severity.WARNING,
+        )
+        for name, node in script.nodes.items()
+        if isinstance(node, o.Queue) and node.queue not in known
+    ]
 
 
 def _reach(edges: dict[str, list[str]], start: Iterable[str]) -> set[str]:

@@ -13,7 +13,7 @@ from ctiserver.control.router import StasisRouter
 from ctiserver.events.bus import Bus
 from ctiserver.events.envelope import new_event
 from ctiserver.ivr.admin import IvrAdmin
-from ctiserver.ivr.config import IvrConfig
+from ctiserver.ivr.config import IvrConfig, acd_queue_names
 from ctiserver.ivr.http_fetch import AiohttpFetcher
 from ctiserver.ivr.ports import BusSurveys, ContactLookup, QueueRequest
 from ctiserver.ivr.recorder import StepRecorder, TrackerRecorder
@@ -112,7 +112,9 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
     if not cfg.enabled:
         yield
         return
-    registry = ScriptRegistry(cfg.scripts_dir, ctx.clock, sound_dirs=cfg.sound_dirs)
+    registry = ScriptRegistry(
+        cfg.scripts_dir, ctx.clock, sound_dirs=cfg.sound_dirs, known_queues=acd_queue_names(ctx.config)
+    )
     report = await registry.reload()
     log.info("ivr scripts loaded", scripts=list(report.loaded), refused=list(report.refused))
     ctx.provide(registry)

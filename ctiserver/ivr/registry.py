@@ -60,10 +60,18 @@ def _warm(script: Script) -> None:
 
 
 class ScriptRegistry:
-    def __init__(self, directory: str | Path, clock: Clock, *, sound_dirs: Iterable[str | Path] = ()) -> None:
+    def __init__(
+        self,
+        directory: str | Path,
+        clock: Clock,
+        *,
+        sound_dirs: Iterable[str | Path] = (),
+        known_queues: Iterable[str] | None = None,
+    ) -> None:
         self.directory = Path(directory)
         self.clock = clock
         self.sound_dirs = [Path(d) for d in sound_dirs]
+        self.known_queues = set(known_queues) if known_queues is not None else None
         self._scripts: dict[str, Script] = {}
         self._loaded_at: dict[str, float] = {}
         self._by_file: dict[Path, str] = {}
@@ -96,7 +104,9 @@ class ScriptRegistry:
         ``also_known``: names arriving in the same scan."""
         first, _ = parse(text, file)
         names = set(self._scripts) | set(also_known) | ({first.name} if first else set())
-        script, diags = validate_text(text, file, sound_dirs=self.sound_dirs, known_scripts=names)
+        script, diags = validate_text(
+            text, file, sound_dirs=self.sound_dirs, known_scripts=names, known_queues=self.known_queues
+        )
         if script is None:
             return None, diags
         for i, did in enumerate(script.dids):

@@ -18,13 +18,16 @@ def validate_text(
     *,
     sound_dirs: Iterable[str | Path] = (),
     known_scripts: Collection[str] | None = None,
+    known_queues: Collection[str] | None = None,
 ) -> tuple[Script | None, list[Diagnostic]]:
     """Return the script (None when there is any error) and every diagnostic."""
     script, diags = parse(text, file)
     diags = sorted(diags, key=lambda d: (d.line, d.column))
     if script is None:
         return None, diags
-    diags = diags + check(script, sound_dirs=sound_dirs, known_scripts=known_scripts)
+    diags = diags + check(
+        script, sound_dirs=sound_dirs, known_scripts=known_scripts, known_queues=known_queues
+    )
     if any(d.is_error for d in diags):
         return None, diags
     return script, diags
@@ -41,7 +44,10 @@ def script_files(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def validate_files(
-    paths: Iterable[str | Path], *, sound_dirs: Iterable[str | Path] = ()
+    paths: Iterable[str | Path],
+    *,
+    sound_dirs: Iterable[str | Path] = (),
+    known_queues: Collection[str] | None = None,
 ) -> tuple[dict[str, Script], list[Diagnostic]]:
     """Validate many files together: sub-script names and DID bindings are checked across them."""
     files = script_files(paths)
@@ -61,7 +67,9 @@ def validate_files(
     owners: dict[str, Script] = {}
     dirs = list(sound_dirs)
     for f, text in texts.items():
-        script, more = validate_text(text, str(f), sound_dirs=dirs, known_scripts=names)
+        script, more = validate_text(
+            text, str(f), sound_dirs=dirs, known_scripts=names, known_queues=known_queues
+        )
         diags.extend(more)
         if script is None:
             continue

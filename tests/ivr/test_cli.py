@@ -125,3 +125,18 @@ def test_check_takes_folders_from_the_configuration(
     assert main(["ivr", "check", "--config", str(config)]) == 2
     _, err = capsys.readouterr()
     assert "scripts_dirr" in err
+
+
+def test_check_warns_about_queues_the_acd_does_not_have(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = tmp_path / "ctiserver.yaml"
+    config.write_text("acd:\n  queues:\n    - {name: support}\n")
+    assert main(["ivr", "check", "--config", str(config), str(EXAMPLES)]) == 0  # warnings only
+    out, _ = capsys.readouterr()
+    warned = [line for line in out.splitlines() if "is not configured" in line]
+    assert len(warned) == 2 and all(
+        "queue 'sales' is not configured (acd.queues: support)" in w for w in warned
+    )
+    assert all(":warning:" not in w and ": warning: " in w for w in warned)
+    assert any(w.startswith(f"{EXAMPLES / 'main-en.yaml'}:") for w in warned)
