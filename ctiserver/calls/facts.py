@@ -113,7 +113,10 @@ class EngineFacts:
     ) -> None:
         call = self._fact_call(call_id)
         when = self.clock.now() if at is None else at
-        seg = next((q for q in reversed(call.queues) if q.queue == queue and q.outcome is None), None)
+        # a segment closed by the caller's hang-up (AMI) before the ACD's verdict arrived is that same stay
+        seg = next(
+            (q for q in reversed(call.queues) if q.queue == queue and q.outcome in (None, "closed")), None
+        )
         if seg is None:  # we missed the entry: rebuild it from the wait the ACD measured
             seg = QueueSegment(queue=queue, caller_uniqueid=call_id, entered=when - (waited or 0.0))
             call.queues.append(seg)

@@ -14,7 +14,9 @@ from ctiserver.acd.config import AcdConfig
 from ctiserver.acd.ivr_target import AcdQueueTarget
 from ctiserver.acd.persist import MemoryAgentStore
 from ctiserver.acd.service import AcdService
-from ctiserver.config import AriConfig
+from ctiserver.calls.service import CallService
+from ctiserver.calls.tracker import Tracker
+from ctiserver.config import AmiConfig, AriConfig
 from ctiserver.control import CallControl, ChannelGone
 from ctiserver.control.ari import AriCallControl
 from ctiserver.control.ari_dial import ProgressControl
@@ -22,6 +24,7 @@ from ctiserver.control.ari_link import AriLink
 from ctiserver.control.router import Incoming, StasisRouter
 from ctiserver.events import DomainEvent, InMemoryBus
 from ctiserver.ivr.ports import QueueRequest as IvrQueueRequest
+from ctiserver.pbx.ami.client import AmiClient
 from ctiserver.recording.config import RecordingConfig
 from ctiserver.recording.meta import MemoryRecordingStore
 from ctiserver.recording.service import RecordingService
@@ -87,6 +90,7 @@ class Rig:
     clock: FastClock
     arrived: list[str]  # calls that reached the did handler
     gone_early: list[str]  # ... and hung up before they entered a queue
+    tracker: Tracker  # the call tracker, fed from the simulator's AMI and the ACD's bus events
 
     def of(self, *types: str) -> list[DomainEvent]:
         return [e for e in self.events if e.type in types]
@@ -104,6 +108,13 @@ async def rig(tmp: Path, factor: float = 6.0, acd: AcdConfig | None = None) -> A
             bus = InMemoryBus()
             events: list[DomainEvent] = []
             bus.listeners.append(events.append)
+            tracker = Tracker(clock)
+            calls = CallService(tracker)
+            bus.listeners.append(calls.on_engine_event)
+            ami = AmiClient(AmiConfig(port=sim.ami_port), clock)
+            ami.on_event("*", calls.on_ami_event)
+            await ami.start()
+            await asyncio.wait_for(ami.connected.wait(), 10)
             rec = RecordingService(
                 RecordingConfig(directory=str(tmp / "rec"), wait_for_file=10.0),
                 control,
@@ -143,6 +154,7 @@ async def rig(tmp: Path, factor: float = 6.0, acd: AcdConfig | None = None) -> A
 
                 router.register("did", did)
                 try:
-                    yield Rig(sim, service, rec, base, events, clock, arrived, gone_early)
+                    yield Rig(sim, service, rec, base, events, clock, arrived, gone_early, tracker)
                 finally:
                     await target.close()
+                    await ami.close()

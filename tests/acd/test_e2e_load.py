@@ -13,6 +13,7 @@ from typing import Any
 
 from ctiserver.acd.agent_state import AgentState
 from ctiserver.events import DomainEvent
+from ctiserver.kpi.formulas import SegmentFact, queue_kpis
 from ctiserver.recording.meta import RecState
 from ctiserver.sim.traffic import TrafficConfig, TrafficGenerator
 from tests.acd.clocks import wait_for
@@ -167,6 +168,13 @@ def check(r: Any, traffic: TrafficGenerator) -> None:
     assert set(ready) == set(answered)
     for meta in ready.values():
         assert meta["state"] == RecState.DONE.value and meta["size"] > 44, meta
+    # -- queue KPIs from the call tracker (AMI + the ACD's queue events) agree with the ACD's own counts
+    for queue, own in stats.items():
+        segs = [seg for call in r.tracker.all_calls() for seg in call.queues if seg.queue == queue]
+        kpis = queue_kpis(SegmentFact.from_snapshot(seg.snapshot()) for seg in segs)
+        assert (kpis.offered, kpis.answered, kpis.abandoned) == (own.entered, own.answered, own.abandoned), (
+            queue
+        )
     print(
         f"\nanswered={outcomes['answered']} abandoned={outcomes['abandoned']} callbacks={len(requested)} "
         f"rona={len(requeued)} hard→junior(relaxed)={relaxed_to_juniors} easy→junior={easy_by_juniors} "
