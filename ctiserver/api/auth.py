@@ -144,9 +144,17 @@ class FailureLimiter:
 
 
 class Authenticator:
-    def __init__(self, store: TokenStore, clock: Clock, limiter: FailureLimiter | None = None) -> None:
+    def __init__(
+        self,
+        store: TokenStore,
+        clock: Clock,
+        limiter: FailureLimiter | None = None,
+        *,
+        agent_recordings: bool = False,
+    ) -> None:
         self.store = store
         self.limiter = limiter or FailureLimiter(clock)
+        self.agent_recordings = agent_recordings  # may the handling agent download its calls' recordings
 
     async def verify(self, token: str) -> Principal | None:
         parts = split_token(token)

@@ -34,6 +34,7 @@ class AuthConfig(BaseModel):
 
     failure_limit: int = Field(10, ge=1)
     failure_window: float = Field(60.0, gt=0)
+    agent_recordings: bool = False  # the handling agent may download its calls' recordings
 
 
 class ApiServer:
@@ -151,7 +152,7 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
     provide_adapters(ctx)
     auth_cfg = ctx.config.section("auth", AuthConfig)
     limiter = FailureLimiter(ctx.clock, auth_cfg.failure_limit, auth_cfg.failure_window)
-    auth = Authenticator(token_store(ctx), ctx.clock, limiter)
+    auth = Authenticator(token_store(ctx), ctx.clock, limiter, agent_recordings=auth_cfg.agent_recordings)
     hub = WsHub(bus, event_log, ctx.clock)
     metrics = Metrics()
     _wire_metrics(ctx, metrics, hub, event_log)

@@ -34,6 +34,8 @@ async def test_every_endpoint_refuses_missing_bad_and_wrong_role_tokens(tmp_path
                 async with http.request(ep.method, url, headers=d.auth(name), json={}) as resp:
                     assert resp.status == 403, (ep.method, ep.path, role)
                     assert (await resp.json())["code"] == "forbidden"
+        async with http.get(d.url + "/api/recordings/r1", headers=d.auth("agent")) as resp:
+            assert resp.status == 403  # recordings: supervisors/admins unless auth.agent_recordings
         ws_url = d.url.replace("http", "ws") + "/api/ws"
         try:
             async with http.ws_connect(ws_url):

@@ -11,8 +11,8 @@ from typing import Any
 
 from aiohttp import web
 
-from ctiserver.api.app import service
-from ctiserver.api.auth import ALL_ROLES, STAFF, Principal, Role
+from ctiserver.api.app import AUTH, service
+from ctiserver.api.auth import ALL_ROLES, Principal, Role
 from ctiserver.api.errors import ApiError, forbidden, not_found
 from ctiserver.api.handlers import ROUTER
 from ctiserver.api.routing import ApiRequest
@@ -178,13 +178,18 @@ async def recording_control(req: ApiRequest) -> dict[str, Any]:
 @ROUTER.route(
     "GET",
     "/api/recordings/{name}",
-    roles=STAFF,
-    summary="Download a recording (supervisor/admin)",
+    roles=CONTROL,
+    summary="Download a recording (supervisor/admin; the handling agent if auth.agent_recordings)",
     tag="recordings",
     binary="audio/wav",
 )
 async def download_recording(req: ApiRequest) -> web.StreamResponse:
+    if req.principal.is_agent() and not req.app[AUTH].agent_recordings:
+        raise forbidden("recordings are for supervisors and admins (auth.agent_recordings is off)")
     meta = await service(req, RecordingFiles, "recordings").recording_meta(req.path["name"])
+    if req.principal.is_agent():
+        if meta is None or str(meta.get("agent") or "") != req.principal.agent:
+            raise not_found("recording", "name")
     if meta is None or not meta.get("path"):
         raise not_found("recording", "name")
     path = Path(str(meta["path"]))
