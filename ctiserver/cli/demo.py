@@ -109,6 +109,7 @@ async def seed(ctx: Any) -> dict[str, str]:
     """Tokens for the visitor (agent 1001), a supervisor and an admin; the CRM's known callers."""
     from ctiserver.api.auth import Role, new_token
     from ctiserver.api.component import ApiServer
+    from ctiserver.crm.model import Interaction
     from ctiserver.crm.store import ContactIn, ContactStore
 
     api = ctx.require(ApiServer)
@@ -123,9 +124,16 @@ async def seed(ctx: Any) -> dict[str, str]:
         tokens[role.value] = token
     store = ctx.maybe(ContactStore)
     if store is not None:
-        for c in contacts():
+        now = ctx.clock.now()
+        for n, c in enumerate(contacts()):
             phones = list(c.pop("phones"))
+            history = c.pop("history", [])
             await store.create(ContactIn.model_validate(c), phones)
+            for k, past in enumerate(history):
+                started = now - float(past.pop("days_ago")) * 86400
+                await store.record(
+                    Interaction(call_id=f"demo-{n}-{k}", started_at=started, number=phones[0], **past)
+                )
     return tokens
 
 

@@ -1,11 +1,14 @@
 """The console in a real browser (headless Debian Chromium via Playwright) against the demo daemon over real
 sockets: the agent signs in, logs in, goes ready, gets the pop while the simulated phone rings, sets a
 disposition in wrap-up; the wallboard shows the call; an invalid IVR edit shows the error and does not reload,
-a valid one does. Screenshots go to docs/img/ (the README shows them)."""
+a valid one does. Screenshots are test artefacts (test-artifacts/); ``CTISERVER_UPDATE_SCREENSHOTS=1`` also
+refreshes the README's docs/img/."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 from typing import Any
 
 import pytest
@@ -15,6 +18,7 @@ from tests.web.conftest import Demo, open_page
 
 pytestmark = pytest.mark.browser
 IMG = ROOT / "docs" / "img"
+ARTIFACTS = ROOT / "test-artifacts"
 WAIT = 45_000  # ms; generous, the machine is shared
 
 
@@ -27,8 +31,13 @@ async def _only_me_ready(demo: Demo) -> None:
 
 
 async def _shot(page: Any, name: str) -> None:
-    IMG.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(IMG / name), full_page=False)
+    """A test artefact in test-artifacts/; with CTISERVER_UPDATE_SCREENSHOTS=1 also the README's docs/img/."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / name), full_page=False)
+    assert (ARTIFACTS / name).stat().st_size > 10_000
+    if os.environ.get("CTISERVER_UPDATE_SCREENSHOTS") == "1":
+        IMG.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ARTIFACTS / name, IMG / name)
 
 
 async def test_agent_gets_the_pop_and_sets_a_disposition(demo: Demo, browser: Any) -> None:
@@ -49,6 +58,9 @@ async def test_agent_gets_the_pop_and_sets_a_disposition(demo: Demo, browser: An
     await pop.wait_for(timeout=WAIT)
     assert "Иван Петров" in await page.locator("#pop-caller").inner_text()
     assert "VIP" in await page.locator("#pop-contact").inner_text()  # the CRM contact, before answer
+    await page.locator("#pop tr", has_text="Заказ №4471").wait_for(timeout=WAIT)  # past contacts from the CRM
+    assert "sales" in await page.locator("#pop dl").inner_text()  # queue; IVR path below
+    assert "main_menu" in await page.locator("#pop dl").inner_text()
     assert await page.locator("#pop.answered").count() == 0  # still ringing
     await _shot(page, "agent-pop.png")
 
