@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from aiohttp import web
 
@@ -82,6 +82,32 @@ async def auth_middleware(
     return await handler(request)
 
 
+def cors_middleware(origins: tuple[str, ...]) -> Any:
+    """Answer preflights and add CORS headers for the configured origins only (none by default)."""
+    allowed = set(origins)
+
+    @web.middleware
+    async def cors(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        origin = request.headers.get("Origin", "")
+        if origin not in allowed:
+            return await handler(request)
+        headers = {
+            "Access-Control-Allow-Origin": origin,
+            "Access-Control-Allow-Headers": "Authorization, Content-Type",
+            "Access-Control-Allow-Methods": "GET, POST, PUT, DELETE",
+            "Vary": "Origin",
+        }
+        if request.method == "OPTIONS":
+            return web.Response(status=204, headers=headers)
+        response = await handler(request)
+        response.headers.update(headers)
+        return response
+
+    return cors
+
+
 def build_app(
     locator: Locator,
     authenticator: Authenticator,
@@ -95,7 +121,10 @@ def build_app(
 ) -> web.Application:
     from ctiserver.api.handlers import ROUTER
 
-    app = web.Application(middlewares=[error_middleware, auth_middleware], client_max_size=2 * 1024 * 1024)
+    middlewares = [error_middleware, auth_middleware]
+    if cors_origins:
+        middlewares.insert(0, cors_middleware(cors_origins))
+    app = web.Application(middlewares=middlewares, client_max_size=2 * 1024 * 1024)
     app[LOCATOR] = locator
     app[AUTH] = authenticator
     app[HUB] = hub

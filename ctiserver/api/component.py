@@ -156,7 +156,9 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
     hub = WsHub(bus, event_log, ctx.clock)
     metrics = Metrics()
     _wire_metrics(ctx, metrics, hub, event_log)
-    app = build_app(ctx, auth, hub, metrics, ctx.clock, node_id=ctx.config.node_id)
+    app = build_app(
+        ctx, auth, hub, metrics, ctx.clock, node_id=ctx.config.node_id, cors_origins=tuple(cfg.cors_origins)
+    )
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, cfg.host, cfg.port)

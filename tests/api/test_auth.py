@@ -60,8 +60,9 @@ async def test_failed_authentications_are_rate_limited(tmp_path: Path) -> None:
 
 async def test_tokens_are_stored_hashed_and_can_be_revoked(tmp_path: Path) -> None:
     async with daemon(tmp_path) as d, aiohttp.ClientSession() as http:
-        async with http.post(d.url + "/api/tokens", headers=d.auth("admin"),
-                             json={"role": "agent", "agent": "1003"}) as resp:
+        async with http.post(
+            d.url + "/api/tokens", headers=d.auth("admin"), json={"role": "agent", "agent": "1003"}
+        ) as resp:
             assert resp.status == 201
             created = await resp.json()
         token = created["token"]
@@ -80,7 +81,15 @@ async def test_tokens_are_stored_hashed_and_can_be_revoked(tmp_path: Path) -> No
 
 
 async def test_health_metrics_and_openapi_are_public(tmp_path: Path) -> None:
-    async with daemon(tmp_path) as d, aiohttp.ClientSession() as http:
+    async with (
+        daemon(tmp_path, api={"host": "127.0.0.1", "port": 0, "cors_origins": ["https://crm.example"]}) as d,
+        aiohttp.ClientSession() as http,
+    ):
+        async with http.options(d.url + "/api/calls", headers={"Origin": "https://crm.example"}) as resp:
+            assert resp.status == 204
+            assert resp.headers["Access-Control-Allow-Origin"] == "https://crm.example"
+        async with http.get(d.url + "/api/contacts", headers={"Origin": "https://evil.example"}) as resp:
+            assert resp.status == 401 and "Access-Control-Allow-Origin" not in resp.headers
         async with http.get(d.url + "/health") as resp:
             assert resp.status == 200
             assert (await resp.json())["status"] == "ok"

@@ -180,6 +180,13 @@ async def test_pop_while_ringing_transfer_and_replay(tmp_path: Path) -> None:
         async with http.get(d.url + f"/api/calls/{call_id}", headers=d.auth("supervisor")) as resp:
             assert (await resp.json())["disposition"] == "sale"
 
+        async with http.get(d.url + "/metrics") as resp:
+            metrics = await resp.text()
+        count = "ctiserver_screen_pop_latency_seconds_count"
+        pops = [ln for ln in metrics.splitlines() if ln.startswith(count)]
+        assert pops and float(pops[0].split()[-1]) >= 3  # ring + answer for 1001, ring for 1002
+        assert 'ctiserver_events_total{type="screen.pop"}' in metrics
+
         # IVR scripts through the registry (admins): list, get, validate with line numbers
         async with http.get(d.url + "/api/ivr/scripts", headers=d.auth("supervisor")) as resp:
             assert [s["name"] for s in await resp.json()] == ["pop-e2e"]
