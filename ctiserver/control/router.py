@@ -44,11 +44,18 @@ class StasisRouter:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self.unrouted: Callable[[Incoming], Awaitable[None]] | None = None  # e.g. hang up
         self.failures = 0
+        # calls arriving before their handler registers (the daemon is still starting) wait this long
+        self.grace = 10.0
+        self._parked: dict[str, tuple[Incoming, asyncio.TimerHandle]] = {}
 
     def register(self, kind: str, handler: Handler) -> None:
         if kind in self._handlers:
             raise ValueError(f"a handler for {kind!r} is already registered")
         self._handlers[kind] = handler
+        for incoming, timer in [p for p in self._parked.values() if p[0].kind == kind]:
+            timer.cancel()
+            self._parked.pop(incoming.channel_id, None)
+            self.dispatch(incoming)
 
     def unregister(self, kind: str) -> None:
         self._handlers.pop(kind, None)
@@ -64,6 +71,9 @@ class StasisRouter:
 
     async def __aexit__(self, *exc: Any) -> None:
         group, self._group = self._group, None
+        for _, timer in self._parked.values():
+            timer.cancel()
+        self._parked.clear()
         for task in list(self._tasks.values()):
             task.cancel()
         if group is not None:
@@ -76,6 +86,10 @@ class StasisRouter:
             log.warning("stasis router is not running", channel=incoming.channel_id, args=list(incoming.args))
             return None
         if handler is None:
+            if self.grace > 0 and incoming.channel_id not in self._parked:
+                timer = asyncio.get_running_loop().call_later(self.grace, self._give_up, incoming.channel_id)
+                self._parked[incoming.channel_id] = (incoming, timer)
+                return None
             log.warning("no handler for stasis call", channel=incoming.channel_id, args=list(incoming.args))
             if self.unrouted is None:
                 return None
@@ -85,6 +99,15 @@ class StasisRouter:
         task = self._group.create_task(self._run(handler, incoming), name=f"cti:stasis-{incoming.channel_id}")
         self._tasks[incoming.channel_id] = task
         return task
+
+    def _give_up(self, channel_id: str) -> None:
+        parked = self._parked.pop(channel_id, None)
+        if parked is not None:
+            grace, self.grace = self.grace, 0.0
+            try:
+                self.dispatch(parked[0])
+            finally:
+                self.grace = grace
 
     async def _run(self, handler: Handler, incoming: Incoming) -> None:
         bind_call(call_id=incoming.channel_id, channel=incoming.channel_id)

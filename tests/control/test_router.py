@@ -61,6 +61,7 @@ async def test_leaving_cancels_running_handlers_and_unrouted_hook() -> None:
         unrouted.append(incoming.channel_id)
 
     router = StasisRouter()
+    router.grace = 0  # no waiting for a late handler
     router.register("did", forever)
     router.unrouted = hang_up
     async with router:
@@ -71,3 +72,27 @@ async def test_leaving_cancels_running_handlers_and_unrouted_hook() -> None:
         await asyncio.wait_for(task, 5)
     assert cancelled.is_set() and unrouted == ["c2"]
     assert [t for t in asyncio.all_tasks() if t.get_name().startswith("cti:stasis")] == []
+
+
+async def test_calls_arriving_before_their_handler_wait_for_it() -> None:
+    got: list[str] = []
+    unrouted: list[str] = []
+    done = asyncio.Event()
+
+    async def did(incoming: Incoming) -> None:
+        got.append(incoming.channel_id)
+
+    async def hang_up(incoming: Incoming) -> None:
+        unrouted.append(incoming.channel_id)
+        done.set()
+
+    router = StasisRouter()
+    router.unrouted = hang_up
+    router.grace = 0.2
+    async with router:
+        assert router.dispatch(Incoming("early", ("did", "100"))) is None  # the IVR is not registered yet
+        assert router.dispatch(Incoming("odd", ("strange",))) is None
+        router.register("did", did)
+        await asyncio.wait_for(done.wait(), 5)  # "odd" waited out the grace period, then went to unrouted
+        await asyncio.sleep(0)
+    assert got == ["early"] and unrouted == ["odd"]
