@@ -224,3 +224,19 @@ async def test_console_reconnects_and_replays_what_it_missed(demo: Demo, browser
     await page.locator("#callbacks tr", has_text="+48601000003").wait_for(timeout=WAIT)
     assert await page.locator("#callbacks tr").count() == 3  # nothing shown twice
     assert page.errors == []
+
+
+async def test_sign_in_by_typing_the_token(demo: Demo, browser: Any) -> None:
+    context = await browser.new_context(locale="en-US")
+    page = await context.new_page()
+    await page.goto(f"{demo.url}/agent.html")  # not signed in: sent to the sign-in page
+    await page.wait_for_url("**/index.html?next=agent.html", timeout=WAIT)
+    await page.fill("#token", "cti_nothere_wrongsecret")
+    await page.click("#signin button[type=submit]")
+    await page.locator("#signin-error:has-text('not valid')").wait_for(timeout=WAIT)
+    await page.fill("#token", demo.tokens["supervisor"])
+    await page.click("#signin button[type=submit]")
+    await page.wait_for_url("**/agent.html", timeout=WAIT)  # ?next= wins over the role's home page
+    await page.click("#signout")
+    await page.wait_for_url("**/index.html", timeout=WAIT)
+    assert await page.evaluate("sessionStorage.getItem('ctiserver.token')") is None
