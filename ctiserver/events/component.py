@@ -51,6 +51,9 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
     await event_log.load_last_seq()
     dispatcher = WebhookDispatcher(outbox, ctx.clock, cfg.webhooks)
     await dispatcher.load()
+    recovered = await dispatcher.recover(event_log)
+    if recovered:
+        log.warning("webhook outbox: re-enqueued events logged but not in the outbox", n=recovered)
     async with AsyncExitStack() as stack:
         bus: InMemoryBus
         if ctx.config.bus.kind == "redis":

@@ -73,6 +73,10 @@ class OutboxStore(Protocol):
 
     async def next_due(self) -> float | None: ...
 
+    async def max_seq(self) -> int:
+        """The newest event sequence number in the outbox (0 when empty): recovery resumes after it."""
+        ...
+
 
 def oldest_per_subject(items: Sequence[OutboxItem], now: float, limit: int) -> list[OutboxItem]:
     seen: set[tuple[str, str]] = set()
@@ -135,3 +139,6 @@ class MemoryOutbox:
     async def next_due(self) -> float | None:
         pending = [i.next_at for i in self.items.values() if i.status is Status.PENDING]
         return min(pending) if pending else None
+
+    async def max_seq(self) -> int:
+        return max((i.seq for i in self.items.values()), default=0)

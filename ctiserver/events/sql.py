@@ -185,3 +185,7 @@ class SqlOutbox:
             q = select(func.min(OutboxRow.next_at)).where(OutboxRow.status == Status.PENDING.value)
             value = await session.scalar(q)
             return float(value) if value is not None else None
+
+    async def max_seq(self) -> int:
+        async with self.sessions() as session:
+            return int(await session.scalar(select(func.max(OutboxRow.seq))) or 0)

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import random
+from collections.abc import Iterable
 from dataclasses import replace
 
 import aiohttp
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ctiserver.clock import Clock
 from ctiserver.events.envelope import DomainEvent
+from ctiserver.events.log import EventLog
 from ctiserver.events.outbox import OutboxItem, OutboxStore, Status, WebhookSubscription
 from ctiserver.events.signing import EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
 from ctiserver.logs import get_logger
@@ -67,7 +69,10 @@ class WebhookDispatcher:
 
     def listener(self, event: DomainEvent) -> None:
         """Bus listener (sync, in publish order)."""
-        wanted = [s for s in self._subs if s.wants(event.type)]
+        self._enqueue(event, self._subs)
+
+    def _enqueue(self, event: DomainEvent, subs: Iterable[WebhookSubscription]) -> None:
+        wanted = [s for s in subs if s.wants(event.type)]
         if not wanted:
             return
         body = json.dumps(event.to_json(), separators=(",", ":"), sort_keys=True).encode()
@@ -75,6 +80,25 @@ class WebhookDispatcher:
         for sub in wanted:
             self._pending.append(OutboxItem(0, sub.id, event.id, event.seq, event.subject, body, now, now))
         self._wake.set()
+
+    async def recover(self, log: EventLog) -> int:
+        """After a crash: events in the durable log newer than the outbox's newest row, that a subscription
+        wants (and that happened after it subscribed), are enqueued again. Returns the rows added."""
+        if not self._subs:
+            return 0
+        after = await self.store.max_seq()
+        added = 0
+        while True:
+            events = await log.replay(after, limit=2000)
+            if not events:
+                break
+            for event in events:
+                before = len(self._pending)
+                self._enqueue(event, (s for s in self._subs if s.created_at <= event.time))
+                added += len(self._pending) - before
+            after = events[-1].seq
+        await self._flush()
+        return added
 
     def backoff(self, attempts: int) -> float:
         delay = min(self.config.backoff_max, self.config.backoff_base * (2 ** max(0, attempts - 1)))

@@ -133,3 +133,27 @@ async def test_undeliverable_events_go_dead_after_24h_and_replay(tmp_path: Path)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         await receiver.stop()
+
+
+async def test_events_logged_but_not_in_the_outbox_are_recovered_at_start(tmp_path: Path) -> None:
+    from ctiserver.events.log import EventLog, MemoryEventStore
+
+    clock = ManualClock()
+    log = EventLog(MemoryEventStore())
+    outbox = MemoryOutbox()
+    first = WebhookDispatcher(outbox, clock, WebhookConfig())
+    sub = WebhookSubscription("s1", "http://127.0.0.1:9/hook", SECRET, ("call.*",), True, clock.now())
+    await first.add(sub)
+    events = [new_event("call.created", f"c{i}", {}, clock.now()).with_seq(i + 1) for i in range(5)]
+    for e in events[:2]:  # these reached the outbox before the "crash"
+        log.listener(e)
+        first.listener(e)
+    await first._flush()
+    for e in events[2:]:  # these were logged only
+        log.listener(e)
+    log.listener(new_event("ivr.step", "c9", {}, clock.now()).with_seq(6))  # not wanted
+    second = WebhookDispatcher(outbox, clock, WebhookConfig())
+    await second.load()
+    assert await second.recover(log) == 3
+    assert sorted(i.seq for i in outbox.items.values()) == [1, 2, 3, 4, 5]
+    assert await second.recover(log) == 0  # idempotent
