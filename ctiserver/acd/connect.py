@@ -210,19 +210,19 @@ class Connector:
                 await self._free(agent)
                 return OfferResult.CALLER_GONE if not entry.is_callback else OfferResult.CUSTOMER_FAILED
             return OfferResult.MISSED  # the agent dropped the call as it was answered: back to its place
-        await self._agents.change(agent.id, AgentState.ON_CALL, call_id=entry.call_id)
-        await self._on_answered(entry, agent)
-        data = self._pop_data(entry, agent, cfg, agent_channel) | {"bridge": bridge}
-        await self._event("agent.answered", entry.call_id, data)
-        recording = None
-        if self._recorder is not None:
-            try:
-                recording = await self._recorder.bridged(entry.call_id, bridge, cfg.name, agent.id)
-            except ControlError as exc:
-                log.warning("recording did not start", call_id=entry.call_id, error=str(exc))
         talk = Talk(entry, agent.id, caller, agent_channel, bridge, asyncio.Event())
-        self.talks[entry.call_id] = talk
+        self.talks[entry.call_id] = talk  # before the state says on_call: transfers/hold find it at once
+        recording = None
         try:
+            await self._agents.change(agent.id, AgentState.ON_CALL, call_id=entry.call_id)
+            await self._on_answered(entry, agent)
+            data = self._pop_data(entry, agent, cfg, agent_channel) | {"bridge": bridge}
+            await self._event("agent.answered", entry.call_id, data)
+            if self._recorder is not None:
+                try:
+                    recording = await self._recorder.bridged(entry.call_id, bridge, cfg.name, agent.id)
+                except ControlError as exc:
+                    log.warning("recording did not start", call_id=entry.call_id, error=str(exc))
             await self._until_over(talk)
         finally:
             self.talks.pop(entry.call_id, None)

@@ -131,3 +131,35 @@ async def test_hold_and_recording_by_call_id_on_demand_queue(tmp_path: Path) -> 
         call.hangup()
         await wait_for(lambda: bool(r.of("recording.ready")))
         assert r.of("recording.ready")[0].data["pauses"][0]["resumed_by"] == "stop"
+
+
+async def test_transfers_over_the_wire_keep_call_id_and_data(tmp_path: Path) -> None:
+    async with rig(tmp_path, factor=4.0) as r:
+        for n in JUNIORS[2:] + SPECIALISTS[1:]:
+            await r.acd.pause(n, "break")
+        first, second, spec = JUNIORS[0], JUNIORS[1], SPECIALISTS[0]
+        await r.acd.pause(second, "break")
+        await r.acd.pause(spec, "break")
+        call = r.sim.place_call(from_number="5550100", to="100", hangup_after=120.0)
+        await wait_for(lambda: r.acd.agents.get(first).state is AgentState.ON_CALL)
+        # blind to the hard queue: the specialist gets it, same call id, data + transferred_from
+        await r.acd.ready(spec)
+        await r.acd.transfer(call.channel_id, "queue:hard")
+        await wait_for(lambda: r.acd.agents.get(spec).state is AgentState.ON_CALL)
+        pop = [e for e in r.of("agent.ringing") if e.data["agent"] == spec][-1]
+        assert pop.subject == call.channel_id and pop.data["attached"]["transferred_from"] == first
+        assert r.acd.agents.get(first).state in (AgentState.WRAP_UP, AgentState.READY)
+        # attended to a junior: consult, then complete
+        await r.acd.ready(second)
+        await r.acd.transfer(call.channel_id, f"agent:{second}", kind="attended")
+        assert r.acd.agents.get(second).state is AgentState.ON_CALL
+        await r.acd.complete_transfer(call.channel_id)
+        await wait_for(lambda: r.acd.agents.get(spec).state in (AgentState.WRAP_UP, AgentState.READY))
+        assert call.channel is not None and not call.done.is_set()
+        assert call.channel.bridge is not None
+        legs = {c.linkedid for c in r.sim.engine.channels.values() if c.endpoint == f"PJSIP/{second}"}
+        assert legs == {call.channel.linkedid}  # the transfer legs belong to the same call
+        call.hangup()
+        await wait_for(lambda: r.acd.agents.get(second).state is AgentState.WRAP_UP)
+        names = sorted(e.data["name"] for e in r.of("recording.ready"))
+        assert names == [f"{call.channel_id}-1", f"{call.channel_id}-2"]  # one per bridged conversation
