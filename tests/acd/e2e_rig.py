@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+from ctiserver.acd.component import watch_devices
 from ctiserver.acd.config import AcdConfig
 from ctiserver.acd.ivr_target import AcdQueueTarget
 from ctiserver.acd.persist import MemoryAgentStore
@@ -126,6 +127,9 @@ async def rig(tmp: Path, factor: float = 6.0, acd: AcdConfig | None = None) -> A
                 acd or acd_config(), control, clock, bus, MemoryAgentStore(), rec
             ) as service:
                 target = AcdQueueTarget(service, control)
+                watch_devices(
+                    ami, service
+                )  # AMI DeviceStateChange → agent (un)available, as the component does
 
                 arrived: list[str] = []
                 gone_early: list[str] = []

@@ -163,3 +163,19 @@ async def test_transfers_over_the_wire_keep_call_id_and_data(tmp_path: Path) -> 
         await wait_for(lambda: r.acd.agents.get(second).state is AgentState.WRAP_UP)
         names = sorted(e.data["name"] for e in r.of("recording.ready"))
         assert names == [f"{call.channel_id}-1", f"{call.channel_id}-2"]  # one per bridged conversation
+
+
+async def test_an_unregistered_phone_makes_its_agent_unavailable(tmp_path: Path) -> None:
+    async with rig(tmp_path, factor=4.0) as r:
+        for n in JUNIORS[2:] + SPECIALISTS:
+            await r.acd.pause(n, "break")
+        phone = r.sim.agent(JUNIORS[0])
+        phone.register(False)
+        await wait_for(lambda: not r.acd.agents.get(JUNIORS[0]).registered)
+        assert r.acd.agents.get(JUNIORS[0]).state is AgentState.READY  # state kept, just not offered calls
+        call = r.sim.place_call(from_number="5550100", to="100", hangup_after=60.0)
+        await wait_for(lambda: bool(r.of("agent.answered")))
+        assert r.of("agent.answered")[0].data["agent"] == JUNIORS[1]
+        phone.register(True)
+        await wait_for(lambda: r.acd.agents.get(JUNIORS[0]).registered)
+        call.hangup()
