@@ -209,8 +209,9 @@ def _expressions(script: Script) -> list[Diagnostic]:
         for path, source, is_expr in items:
             if not is_expr and not expr.is_template(source):
                 continue
+            names = expr.NAMES | {"reply"} if isinstance(node, o.Http) and path[0] == "map" else expr.NAMES
             try:
-                expr.check(source, template=not is_expr)
+                expr.check(source, template=not is_expr, names=names)
             except expr.ExpressionError as exc:
                 out.append(_at(script, (*base, *path), f"nodes.{name}: expression {source!r} {exc}"))
     return out

@@ -7,10 +7,10 @@ Static checks reject expressions that do not compile or that touch private/unsaf
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from jinja2 import TemplateSyntaxError, nodes
+from jinja2 import TemplateSyntaxError, meta, nodes
 from jinja2.sandbox import (
     UNSAFE_ASYNC_GENERATOR_ATTRIBUTES,
     UNSAFE_COROUTINE_ATTRIBUTES,
@@ -49,8 +49,13 @@ def _unsafe_names(tree: nodes.Node) -> list[str]:
     return bad
 
 
-def check(source: str, *, template: bool) -> None:
-    """Raise ``ExpressionError`` if ``source`` does not compile or uses an unsafe attribute."""
+# what every expression sees (``Run.context``); ``reply`` only in an http node's ``map``
+NAMES = frozenset({"caller", "did", "contact", "vars", "now", "language", "script"})
+
+
+def check(source: str, *, template: bool, names: Collection[str] | None = NAMES) -> None:
+    """Raise ``ExpressionError`` if ``source`` does not compile, uses an unsafe attribute or a name that is
+    not in ``names`` (a typo would otherwise fail only when a caller gets there)."""
     text = source if template else "{{ " + source + " }}"
     try:
         tree = ENV.parse(text)
@@ -59,6 +64,10 @@ def check(source: str, *, template: bool) -> None:
     bad = _unsafe_names(tree)
     if bad:
         raise ExpressionError(f"uses unsafe attribute {bad[0]!r}")
+    if names is not None:
+        unknown = sorted(meta.find_undeclared_variables(tree) - set(names))
+        if unknown:
+            raise ExpressionError(f"uses unknown name {unknown[0]!r} (known: {', '.join(sorted(names))})")
     try:
         if template:
             ENV.from_string(source)
