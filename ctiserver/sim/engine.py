@@ -163,6 +163,7 @@ class Engine:
             return
         endpoint.last_device_state = state
         self.hub.ami("DeviceStateChange", "call,all", [("Device", endpoint.name), ("State", state)])
+        self.queues.device_changed(endpoint.name)
         self.hub.ari("DeviceStateChanged", set(), [("device_state", {"name": endpoint.name, "state": state})])
 
     def endpoint(self, name: str) -> Endpoint:

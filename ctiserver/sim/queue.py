@@ -49,6 +49,7 @@ class Member:
 class QueueState:
     config: QueueConfig
     members: list[Member] = field(default_factory=list)
+    index: dict[str, Member] = field(default_factory=dict)  # interface (lower case) -> member
     callers: list[Channel] = field(default_factory=list)
     rr_next: int = 0
     completed: int = 0
@@ -71,9 +72,9 @@ class Queues:
         self.log: list[str] = []
         for q in self.queues.values():
             for iface in q.config.members:
-                q.members.append(
-                    Member(iface, iface, membership="static", login_time=int(engine.clock.now()))
-                )
+                m = Member(iface, iface, membership="static", login_time=int(engine.clock.now()))
+                q.members.append(m)
+                q.index[iface.lower()] = m
 
     # -- members (AMI QueueAdd/QueueRemove/QueuePause) ---------------------------------------------
     def get(self, name: str) -> QueueState:
@@ -87,7 +88,7 @@ class Queues:
 
     def member_headers(self, q: QueueState, m: Member) -> list[tuple[str, str]]:
         ep = self.engine.endpoints.get(m.interface)
-        state = "RINGING" if m.ringing else (ep.device_state() if ep else "INVALID")
+        state = ep.device_state() if ep else "INVALID"  # a ringing member shows BUSY (device_state_busy_at=1)
         return [
             ("Queue", q.config.name),
             ("MemberName", m.name),
@@ -112,7 +113,7 @@ class Queues:
 
     def add(self, queue: str, interface: str, name: str = "", penalty: int = 0, paused: bool = False) -> None:
         q = self.get(queue)
-        if any(m.interface == interface for m in q.members):
+        if interface.lower() in q.index:
             raise QueueError("Unable to add interface: Already there")
         m = Member(
             interface,
@@ -122,6 +123,7 @@ class Queues:
             login_time=int(self.engine.clock.now()),
         )
         q.members.append(m)
+        q.index[interface.lower()] = m
         self._member_event("QueueMemberAdded", q, m)
         self.log_fact("MANAGER", queue, m.name, "ADDMEMBER", "")
         q.poke()
@@ -132,6 +134,7 @@ class Queues:
         if q is None or m is None:
             raise QueueError("Unable to remove interface: Not there")
         q.members.remove(m)
+        q.index.pop(m.interface.lower(), None)
         self._member_event("QueueMemberRemoved", q, m)
         self.log_fact("MANAGER", queue, m.name, "REMOVEMEMBER", "")
 
@@ -164,12 +167,7 @@ class Queues:
 
     @staticmethod
     def _find(q: QueueState | None, interface: str) -> Member | None:
-        if q is None:
-            return None
-        for m in q.members:
-            if m.interface.lower() == interface.lower():
-                return m
-        return None
+        return None if q is None else q.index.get(interface.lower())
 
     # -- the Queue() application -------------------------------------------------------------------
     def _free(self, m: Member) -> bool:

@@ -294,7 +294,6 @@ class Simulator:
                 )
             ],
         )
-        self.engine.queues.device_changed(ep.name)
 
     def redirect(
         self, ch: Channel, context: str, exten: str, priority: int = 1, keep_hooks: bool = True

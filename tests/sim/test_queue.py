@@ -99,11 +99,12 @@ async def test_queue_abandoned_while_member_paused(sim: Simulator, ami: AmiProbe
 async def _answered_by(sim: Simulator, ami: AmiProbe, did: str, n: int) -> list[str]:
     out = []
     for _ in range(n):
-        call = sim.place_call(to=did, hangup_after=0.6)
+        call = sim.place_call(to=did)  # the caller hangs up once connected (robust to a slow machine)
         connect = await ami.wait(
             lambda m, c=call: get(m, "Event") == "AgentConnect" and get(m, "Uniqueid") == c.channel_id
         )
         out.append(get(connect, "Interface") or "")
+        call.hangup()
         await asyncio.wait_for(call.done.wait(), 20)
         await ami.wait(
             lambda m, c=call: get(m, "Event") == "AgentComplete" and get(m, "Uniqueid") == c.channel_id

@@ -29,7 +29,7 @@ async def test_stasis_answer_play_dtmf(sim: Simulator) -> None:
             from_name="Test Caller",
             to="100",
             dtmf=[(0.3, "1"), (0.5, "2")],
-            hangup_after=2.5,
+            hangup_after=60,
         )
         start = await ari.wait("StasisStart")
         cid = start["channel"]["id"]
@@ -42,6 +42,7 @@ async def test_stasis_answer_play_dtmf(sim: Simulator) -> None:
         dtmf = await ari.wait("ChannelDtmfReceived", pred=lambda e: e["digit"] == "2")
         assert dtmf["duration_ms"] == 250
         await ari.wait("PlaybackFinished")
+        call.hangup()  # the caller sends BYE
         await ari.wait("StasisEnd")
         await asyncio.wait_for(call.done.wait(), 20)
         hangup = await ami.wait_event("Hangup", Uniqueid=cid)

@@ -24,7 +24,7 @@ async def _run_traffic(seed: int) -> tuple[list[tuple[str, str]], TrafficGenerat
         max_calls=12,
         dids={"200": 1.0},
         ivr_choices={},
-        patience_mean=2.0,
+        patience_mean=4.0,
         talk_mean=3.0,
         agents=("1001",),
         ring_delay=(0.5, 1.0),
