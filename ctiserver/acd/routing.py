@@ -5,9 +5,9 @@ Nothing here does I/O or reads a clock: ``now`` (monotonic seconds) is passed in
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from ctiserver.acd.agent_state import AgentState
 from ctiserver.acd.config import RelaxRule, Strategy
@@ -85,21 +85,30 @@ def _skill_score(agent: Candidate, requirements: Mapping[str, int]) -> int:
     return sum(agent.skills.get(k, 0) for k in keys)
 
 
+def _key(strategy: Strategy, requirements: Mapping[str, int]) -> Callable[[Candidate], tuple[Any, ...]]:
+    if strategy is Strategy.LONGEST_IDLE:
+        return lambda a: (a.idle_since, a.id)
+    if strategy is Strategy.FEWEST_CALLS:
+        return lambda a: (a.calls_today, a.idle_since, a.id)
+    if strategy is Strategy.BEST_SKILL:
+        return lambda a: (-_skill_score(a, requirements), a.idle_since, a.id)
+    if strategy is Strategy.LEAST_OCCUPIED:
+        return lambda a: (a.occupancy, a.idle_since, a.id)
+    if strategy is Strategy.LEAST_SKILLED:
+        return lambda a: (sum(a.skills.values()), a.idle_since, a.id)
+    raise ValueError(f"unknown strategy {strategy}")  # pragma: no cover
+
+
 def rank(agents: Iterable[Candidate], need: Need) -> list[Candidate]:
     """Qualified agents, best first, by the need's strategy (ties: longest idle, then id)."""
     pool = [a for a in agents if qualifies(a.skills, need.requirements)]
-    s = need.strategy
-    if s is Strategy.LONGEST_IDLE:
-        return sorted(pool, key=lambda a: (a.idle_since, a.id))
-    if s is Strategy.FEWEST_CALLS:
-        return sorted(pool, key=lambda a: (a.calls_today, a.idle_since, a.id))
-    if s is Strategy.BEST_SKILL:
-        return sorted(pool, key=lambda a: (-_skill_score(a, need.requirements), a.idle_since, a.id))
-    if s is Strategy.LEAST_OCCUPIED:
-        return sorted(pool, key=lambda a: (a.occupancy, a.idle_since, a.id))
-    if s is Strategy.LEAST_SKILLED:
-        return sorted(pool, key=lambda a: (sum(a.skills.values()), a.idle_since, a.id))
-    raise ValueError(f"unknown strategy {s}")  # pragma: no cover
+    return sorted(pool, key=_key(need.strategy, need.requirements))
+
+
+def best(agents: Iterable[Candidate], need: Need) -> Candidate | None:
+    """The first of ``rank`` without sorting everybody (one pass)."""
+    pool = [a for a in agents if qualifies(a.skills, need.requirements)]
+    return min(pool, key=_key(need.strategy, need.requirements)) if pool else None
 
 
 def service_order(waiting: Iterable[Waiting], now: float, aging_per_minute: float) -> list[Waiting]:
@@ -119,11 +128,10 @@ def assign(
     for call in service_order(waiting, now, aging_per_minute):
         if not free:
             break
-        ranked = [
-            a for a in rank(free, call.need(now)) if a.id not in call.excluded and call.only in (None, a.id)
-        ]
-        if ranked:
-            chosen = ranked[0]
+        chosen = best(
+            (a for a in free if a.id not in call.excluded and call.only in (None, a.id)), call.need(now)
+        )
+        if chosen is not None:
             free.remove(chosen)
             out.append((call, chosen))
     return out
