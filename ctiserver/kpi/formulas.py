@@ -32,6 +32,10 @@ class SegmentFact:
     wrap: float = 0.0
     agent: str | None = None
     ended: float | None = None  # when the segment's outcome was known (for live windows)
+    # "full": the whole segment (history, replay); live windows split it in two: "queue" when the caller
+    # leaves the queue (offered/answered/abandoned/waits, at answer time) and "handle" when the call ends
+    # (talk/hold/wrap-up of an answered segment, for AHT)
+    kind: str = "full"
 
     @classmethod
     def from_snapshot(cls, seg: Mapping[str, Any], *, hold: float = 0.0, wrap: float = 0.0) -> SegmentFact:
@@ -69,17 +73,22 @@ class QueueSums:
     talk: float = 0.0
     hold: float = 0.0
     wrap: float = 0.0
+    handled: int = 0  # answered segments whose handle time is known
 
     def add(self, f: SegmentFact, policy: SlPolicy, sign: int = 1) -> None:
+        if f.kind != "queue" and f.outcome == "answered":
+            self.handled += sign
+            self.talk += sign * f.talk
+            self.hold += sign * f.hold
+            self.wrap += sign * f.wrap
+        if f.kind == "handle":
+            return
         self.offered += sign
         if f.outcome == "answered":
             self.answered += sign
             self.wait_answered += sign * f.wait
             if f.wait <= policy.seconds:
                 self.answered_in_sl += sign
-            self.talk += sign * f.talk
-            self.hold += sign * f.hold
-            self.wrap += sign * f.wrap
         elif f.outcome == "abandoned":
             self.abandoned += sign
             self.wait_abandoned += sign * f.wait
@@ -139,7 +148,7 @@ def kpis_of(sums: QueueSums, policy: SlPolicy) -> QueueKpis:
         abandon_rate=_ratio(sums.abandoned, sums.offered),
         asa=_ratio(sums.wait_answered, sums.answered),
         avg_abandon_wait=_ratio(sums.wait_abandoned, sums.abandoned),
-        aht=_ratio(sums.talk + sums.hold + sums.wrap, sums.answered),
+        aht=_ratio(sums.talk + sums.hold + sums.wrap, sums.handled),
         max_wait=sums.max_wait,
         sl_seconds=policy.seconds,
     )

@@ -74,6 +74,7 @@ def _sums_of(row: Any) -> QueueSums:
         talk=float(row.talk or 0.0),
         hold=float(row.hold or 0.0),
         wrap=float(row.wrap or 0.0),
+        handled=answered,
     )
 
 

@@ -1,7 +1,8 @@
 """Live KPIs: per queue and per agent, over sliding windows (15 min, 60 min, today), updated on every event.
 
 Feed it domain events (``on_event``): ``queue.entered``/``queue.left`` keep "calls waiting now" and "longest
-wait now"; ``call.ended`` adds the call's queue segments to every window. Each window keeps a deque of
+wait now"; ``queue.left`` counts the offered call (answered/abandoned, its wait) at once, ``call.ended`` adds
+the handle time (talk, hold, wrap-up) of its answered segments. Each window keeps a deque of
 facts and running ``QueueSums``: adding is O(1) and facts that slide out are subtracted, so a read is cheap.
 
 Python API (what the web/API layer publishes): ``queue(name, window)``, ``agent(name, window)``,
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ctiserver.clock import Clock, SystemClock
@@ -94,25 +95,56 @@ class LiveKpis:
         if event.type == "queue.entered":
             self._waiting.setdefault(str(data.get("queue")), Waiting({})).since[event.subject] = event.time
         elif event.type == "queue.left":
-            w = self._waiting.get(str(data.get("queue")))
-            if w is not None:
-                w.since.pop(event.subject, None)
+            self.queue_left(event.subject, data, event.time)
         elif event.type == "call.ended":
             self.add_call(data, now=event.time)
         elif event.type == "agent.state" and data.get("state"):
             self.agent_time.on_state(event.subject, str(data["state"]), event.time)
 
+    def queue_left(self, call_id: str, data: Mapping[str, Any], at: float) -> None:
+        """A caller left a queue (tracker: app_queue; ACD: Stasis calls): offered/answered/abandoned and the
+        wait count now, at answer time — not when the call ends."""
+        queue = str(data.get("queue"))
+        w = self._waiting.get(queue)
+        since = w.since.pop(call_id, None) if w is not None else None
+        wait = data.get("wait_seconds")
+        if wait is None:
+            wait = data.get("waited")
+        if wait is None:
+            wait = at - since if since is not None else 0.0
+        raw = str(data.get("outcome") or "closed")
+        outcome = (
+            raw
+            if raw in ("answered", "abandoned", "timeout", "closed")
+            else ("transferred" if raw in ("transferred", "overflow") else "timeout")
+        )
+        agent = data.get("agent")
+        fact = SegmentFact(
+            queue,
+            at - float(wait),
+            outcome,
+            float(wait),
+            agent=str(agent) if agent else None,
+            ended=at,
+            kind="queue",
+        )
+        self.add_segment(fact, at)
+
     def add_call(self, call: Mapping[str, Any], now: float | None = None) -> None:
-        """Add a finished call's queue segments (a ``call.ended`` snapshot) to every window."""
+        """A finished call (``call.ended`` snapshot): the handle time (talk, hold, wrap-up) of its answered
+        segments, for AHT. Its queue outcomes were counted when the caller left each queue."""
         at = self.clock.now() if now is None else now
         legs = {leg["uniqueid"]: leg for leg in call.get("legs") or []}
         segs = call.get("queues") or []
         answered = [i for i, s in enumerate(segs) if s.get("outcome") == "answered"]
-        for i, seg in enumerate(segs):
+        for i in answered:
+            seg = segs[i]
             agent_leg = legs.get(seg.get("agent_uniqueid") or "")
             hold = _hold_seconds(agent_leg) if agent_leg else 0.0
-            wrap = float(call.get("wrapup_seconds") or 0.0) if answered and i == answered[-1] else 0.0
-            self.add_segment(SegmentFact.from_snapshot(seg, hold=hold, wrap=wrap), at)
+            wrap = float(call.get("wrapup_seconds") or 0.0) if i == answered[-1] else 0.0
+            full = SegmentFact.from_snapshot(seg, hold=hold, wrap=wrap)
+            self.add_segment(replace(full, kind="handle", ended=at), at)
+        for seg in segs:
             self._waiting.get(str(seg["queue"]), Waiting({})).since.pop(str(call.get("call_id")), None)
 
     def add_segment(self, fact: SegmentFact, now: float) -> None:
@@ -143,7 +175,9 @@ class LiveKpis:
         if wins is not None:
             k = wins[window].kpis(now)
             s = wins[window].sums
-            out.update(handled=k.answered, talk=s.talk, hold=s.hold, wrap=s.wrap, aht=k.aht)
+            out.update(
+                answered=k.answered, handled=s.handled, talk=s.talk, hold=s.hold, wrap=s.wrap, aht=k.aht
+            )
         length = WINDOWS[window]
         start = now - length if length is not None else (now + self.day_offset) // DAY * DAY - self.day_offset
         busy, idle = self.agent_time.seconds(name, start, now)

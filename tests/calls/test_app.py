@@ -44,7 +44,7 @@ async def test_daemon_tracks_a_queue_call_into_live_kpis_and_the_database(tmp_pa
             )
             call = sim.place_call(from_number="5550111", to="200", hangup_after=1.5)
             await call.done.wait()
-            while live.queue("support", "15m").offered < 1:  # noqa: ASYNC110
+            while live.queue("support", "15m").offered < 1 or not service.tracker.finished:  # noqa: ASYNC110
                 await asyncio.sleep(0.02)
             await service.flush()
             await db.writer.drain()

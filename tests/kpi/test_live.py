@@ -106,3 +106,52 @@ async def test_agent_occupancy_from_agent_states() -> None:
     a15 = live.agent("alice", "15m")  # window [now-900, now]: 240 s of talk + 60 s wrap, then the break
     assert a15["busy_seconds"] == pytest.approx(300) and a15["ready_idle_seconds"] == 0
     assert a15["occupancy"] == pytest.approx(1.0)
+
+
+async def test_answer_counts_at_answer_time_and_handle_time_at_the_end() -> None:
+    clock = ManualClock(start=10 * DAY + 8 * 3600)
+    live = LiveKpis(clock, policy_for=lambda q: SlPolicy(seconds=20))
+    t0 = clock.now()
+    live.on_event(new_event("queue.entered", "c1", {"queue": "vip"}, t0))
+    await clock.advance(12)
+    # the ACD's shape: outcome + waited + agent
+    live.on_event(
+        new_event(
+            "queue.left",
+            "c1",
+            {"queue": "vip", "outcome": "answered", "waited": 12.0, "agent": "alice"},
+            clock.now(),
+        )
+    )
+    k = live.queue("vip", "15m")
+    assert (k.offered, k.answered, k.service_level, k.asa, k.aht) == (1, 1, 1.0, 12.0, None)
+    assert live.agent("alice", "15m")["answered"] == 1 and live.agent("alice", "15m")["handled"] == 0
+    await clock.advance(100)
+    snapshot = {
+        "call_id": "c1",
+        "wrapup_seconds": 15.0,
+        "legs": [],
+        "queues": [
+            {
+                "queue": "vip",
+                "entered": t0,
+                "left": t0 + 12,
+                "answered": t0 + 12,
+                "outcome": "answered",
+                "wait_seconds": 12.0,
+                "talk_seconds": 100.0,
+                "agent": "alice",
+            }
+        ],
+    }
+    live.on_event(new_event("call.ended", "c1", snapshot, clock.now()))
+    k = live.queue("vip", "15m")
+    assert (k.offered, k.answered) == (1, 1)  # not counted twice
+    assert k.aht == pytest.approx(115.0)
+    assert live.agent("alice", "15m")["handled"] == 1
+    # an abandoned call counts when it leaves the queue, with the wait measured from queue.entered
+    live.on_event(new_event("queue.entered", "c2", {"queue": "vip"}, clock.now()))
+    await clock.advance(30)
+    live.on_event(new_event("queue.left", "c2", {"queue": "vip", "outcome": "abandoned"}, clock.now()))
+    k = live.queue("vip", "15m")
+    assert (k.offered, k.abandoned, k.avg_abandon_wait) == (2, 1, 30.0)
