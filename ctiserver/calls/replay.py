@@ -58,6 +58,7 @@ def print_calls(messages: Iterable[object], out: TextIO, args: argparse.Namespac
     """``ctiserver replay --ami FILE --calls``: the tracked calls and legs, in the shape of expected.json."""
     tracker = track_messages(messages)
     doc = calls_json(tracker.all_calls())
+    doc["linkedid_changes"] = tracker.linkedid_changes
     doc["open_calls"] = len(tracker.calls)
     doc["anomalies"] = dict(sorted(tracker.anomalies.items()))
     out.write(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")

@@ -46,6 +46,7 @@ class Tracker(EngineFacts):
         self.finished: OrderedDict[str, Call] = OrderedDict()
         self.keep_finished = keep_finished
         self.anomalies: dict[str, int] = {}
+        self.linkedid_changes: list[dict[str, Any]] = []  # {uniqueid, channel, from, to, at}
         self.events_seen = 0
         self._ems = Emitter()
         self._uptime: float | None = None
@@ -186,6 +187,9 @@ class Tracker(EngineFacts):
                 dest.merged_from.append(old.call_id)
             for key, value in old.data.items():
                 dest.data.setdefault(key, value)
+        self.linkedid_changes.append(
+            {"uniqueid": leg.uniqueid, "channel": leg.channel, "from": leg.linkedid, "to": linkedid, "at": at}
+        )
         leg.linkedid = linkedid
         dest.legs[leg.uniqueid] = leg
         self.leg_call[leg.uniqueid] = linkedid

@@ -87,6 +87,7 @@ def test_trace_matches_expected(scenario: str) -> None:
     got = calls_json(tracker.all_calls())
     assert not tracker.calls, f"calls left open: {list(tracker.calls)}"
     assert not [k for k in tracker.anomalies if k.startswith("error:")], tracker.anomalies
+    assert len(tracker.linkedid_changes) == len(expected.get("linkedid_changes") or [])
     by_id = {c["linkedid"]: c for c in got["calls"]}
     assert sorted(by_id) == sorted(c["linkedid"] for c in expected["calls"])
     for exp_call in expected["calls"]:

@@ -121,6 +121,7 @@ def test_linkedid_change_moves_the_leg_and_keeps_attached_data() -> None:
     call = tr.calls["a"]
     assert set(call.legs) == {"a", "b"} and call.data["ticket"] == "42" and call.merged_from == ["b"]
     assert "b" not in tr.calls
+    assert [(c["uniqueid"], c["from"], c["to"]) for c in tr.linkedid_changes] == [("b", "b", "a")]
 
 
 def test_local_channels_are_plumbing_not_parties() -> None:
