@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
-from jinja2 import StrictUndefined, TemplateSyntaxError
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
@@ -35,6 +35,7 @@ from ctiserver.logs import get_logger
 log = get_logger(__name__)
 
 _ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+_LENIENT = SandboxedEnvironment(autoescape=False)
 
 
 class HttpCrmConfig(BaseModel):
@@ -47,7 +48,9 @@ class HttpCrmConfig(BaseModel):
     secrets: dict[str, SecretStr] = Field(default_factory=dict)
     mapping: dict[str, str] = Field(default_factory=lambda: {"id": "$.id", "name": "$.name"})
     contact_url: str = ""
-    push_url: str = ""  # where call events are POSTed (optional)
+    push_url: str = ""  # where call events are POSTed (optional); Jinja2 with ``event``
+    push_body: str = "{{ event | tojson }}"  # Jinja2 with ``event`` (the envelope) and ``contact``
+    push_events: tuple[str, ...] = ("call.ended", "call.disposition")
     timeout: float = 2.0
     retries: int = Field(1, ge=0, le=5)
     retry_delay: float = 0.2
@@ -65,7 +68,7 @@ class HttpCrmConfig(BaseModel):
             compile_path(path)
         return value
 
-    @field_validator("lookup_url", "contact_url", "push_url", "body")
+    @field_validator("lookup_url", "contact_url", "push_url", "body", "push_body")
     @classmethod
     def _template_compiles(cls, value: str | None) -> str | None:
         if value:
@@ -88,6 +91,9 @@ class HttpCrmAdapter:
         self._headers = {k: _ENV.from_string(v) for k, v in config.headers.items()}
         self._body = _ENV.from_string(config.body) if config.body else None
         self._contact_url = _ENV.from_string(config.contact_url) if config.contact_url else None
+        self._push_url = _LENIENT.from_string(config.push_url) if config.push_url else None
+        self._push_body = _LENIENT.from_string(config.push_body)  # an unknown caller has an empty contact
+        self.pushed = 0
         self._mapping = {k: compile_path(v) for k, v in config.mapping.items()}
         self.cache: TtlCache[Contact] = TtlCache(clock, config.cache_ttl, config.negative_ttl)
         self.requests = 0
@@ -151,6 +157,41 @@ class HttpCrmAdapter:
                     return resp.status, None
                 text = await resp.text()
                 return resp.status, json.loads(text) if text.strip() else None
+
+    async def push(self, event: Mapping[str, Any], contact: Mapping[str, Any] | None = None) -> bool:
+        """POST one call event to the CRM (``push_url``), retried like lookups; False when it failed."""
+        if self._push_url is None:
+            return False
+        variables = {
+            "event": dict(event),
+            "contact": dict(contact or {}),
+            "secrets": self._vars("", {})["secrets"],
+        }
+        try:
+            url = self._push_url.render(variables)
+            headers = {k: t.render(variables) for k, t in self._headers.items()}
+            body = self._push_body.render(variables)
+        except TemplateError as exc:
+            log.warning("crm push template failed", error=str(exc))
+            return False
+        headers.setdefault("Content-Type", "application/json")
+        for attempt in range(self.config.retries + 1):
+            if attempt:
+                await self._clock.sleep(self.config.retry_delay * (2 ** (attempt - 1)))
+            assert self._session is not None, "use 'async with HttpCrmAdapter(...)'"
+            try:
+                async with asyncio.timeout(self.config.timeout):
+                    async with self._session.post(url, data=body, headers=headers) as resp:
+                        await resp.read()
+                        if resp.status < 300:
+                            self.pushed += 1
+                            return True
+                        if 400 <= resp.status < 500 and resp.status != 429:
+                            break
+            except (aiohttp.ClientError, TimeoutError):
+                continue
+        log.warning("crm push failed", type=event.get("type"))
+        return False
 
     def _map(self, payload: Any) -> Contact | None:
         values = {k: extract(payload, steps) for k, steps in self._mapping.items()}

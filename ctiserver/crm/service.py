@@ -135,7 +135,19 @@ class CrmService:
         assert result is not None
         return result
 
+    async def _push(self, event: DomainEvent) -> None:
+        if self.http is None or event.type not in self.http.config.push_events:
+            return
+        task = self._lookups.get(str(event.data.get("call_id") or event.subject))
+        result = None
+        if task is not None:
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                result = await asyncio.wait_for(asyncio.shield(task), self.config.pop_wait)
+        contact = result.contact.model_dump(mode="json") if result is not None and result.contact else None
+        await self.http.push(event.to_json(), contact)
+
     async def on_event(self, event: DomainEvent) -> None:
+        await self._push(event)
         data = event.data
         call_id = str(data.get("call_id") or event.subject)
         kind = event.type

@@ -21,6 +21,13 @@ class FakeCrm:
         self.requests: list[web.Request] = []
         self.fail_next = 0
         self.delay = 0.0
+        self.pushed: list[dict[str, Any]] = []
+
+    async def events(self, request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != "Bearer k-123":
+            return web.Response(status=401)
+        self.pushed.append(await request.json())
+        return web.Response(status=202)
 
     async def handle(self, request: web.Request) -> web.Response:
         self.requests.append(request)
@@ -45,6 +52,7 @@ async def crm() -> AsyncIterator[tuple[FakeCrm, str]]:
     fake = FakeCrm()
     app = web.Application()
     app.router.add_get("/contacts", fake.handle)
+    app.router.add_post("/events/{kind}", fake.events)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -147,3 +155,32 @@ def test_jsonpath() -> None:
     assert extract(doc, compile_path("$.x")) is None
     with pytest.raises(ValueError):
         compile_path("$.a..b")
+
+
+async def test_call_events_are_pushed_with_the_contact(crm: tuple[FakeCrm, str]) -> None:
+    from ctiserver.crm.service import CrmConfig, CrmService
+    from ctiserver.crm.store import MemoryContactStore
+    from ctiserver.events.bus import InMemoryBus
+    from ctiserver.events.envelope import new_event
+    from tests.servers.redis import wait_for
+
+    fake, base = crm
+    cfg = config(
+        base,
+        push_url=base + "/events/{{ event.type }}",
+        push_body='{"call": "{{ event.subject }}", "who": "{{ contact.name }}", "seq": {{ event.seq }}}',
+    )
+    bus = InMemoryBus()
+    async with HttpCrmAdapter(cfg, ManualClock()) as adapter:
+        crm_service = CrmService(MemoryContactStore(), bus, ManualClock(), CrmConfig(), "RU", adapter)
+        task = asyncio.create_task(crm_service.run())
+        try:
+            await asyncio.sleep(0)
+            await bus.publish(new_event("call.created", "c1", {"caller_number": "+74951234567"}, 1.0))
+            await bus.publish(new_event("ivr.step", "c1", {}, 1.5))  # not pushed
+            await bus.publish(new_event("call.ended", "c1", {"duration": 3}, 2.0))
+            await wait_for(lambda: len(fake.pushed) == 1)
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    assert fake.pushed == [{"call": "c1", "who": "Ivan", "seq": 3}]
