@@ -44,13 +44,17 @@ def agent_store(ctx: AppContext) -> AgentStateStore:
 
 
 def ami_client(ctx: AppContext) -> Any:
-    """The AMI client of the (first) PBX node, if the pbx component runs."""
+    """The AMI client of the PBX node, if the pbx component runs."""
+    from ctiserver.pbx.ami.client import AmiClient
+
+    client = ctx.maybe(AmiClient)
+    if client is not None:
+        return client
     try:
         node_type = importlib.import_module("ctiserver.pbx.node").PbxNode
     except (ImportError, AttributeError):
         return None
-    node = ctx.maybe(node_type)
-    return getattr(node, "ami", None)
+    return getattr(ctx.maybe(node_type), "ami", None)
 
 
 def with_progress(ctx: AppContext, control: CallControl) -> CallControl:
@@ -132,4 +136,5 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
             ctx.provide(observer)
             ctx.provide(AppQueueAgents(ami, cfg.pause_reasons))
             ctx.spawn(observer.run(), name="cti:acd-observer")
+            ctx.spawn(observer.wrapup_loop(), name="cti:acd-observer-wrapup")
         yield

@@ -323,6 +323,11 @@ class QueueObserver:
             if a.status.state is S.WRAP_UP and a.status.until is not None and a.status.until <= now
         ]
 
+    async def wrapup_loop(self, every: float = 1.0) -> None:
+        while True:
+            await self._clock.sleep(every)
+            self.end_wrapups()
+
     def end_wrapups(self) -> None:
         """app_queue ends wrap-up by itself; mirror it when the time has come."""
         for agent in self.wrapups_due():

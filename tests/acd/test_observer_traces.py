@@ -73,3 +73,28 @@ async def test_07_11_calls_complete_and_member_logs_out(scenario: str) -> None:
 def test_paths_follow_the_transition_table() -> None:
     assert path_to(AgentState.READY, AgentState.RINGING) == [AgentState.RESERVED, AgentState.RINGING]
     assert path_to(AgentState.ON_CALL, AgentState.LOGGED_OUT) == [AgentState.READY, AgentState.LOGGED_OUT]
+
+
+def ev(name: str, **headers: str) -> AmiEvent:
+    return AmiEvent([("Event", name), *headers.items()])
+
+
+async def test_app_queue_wrapup_time_is_mirrored() -> None:
+    clock = ManualClock()
+    bus = InMemoryBus()
+    obs = QueueObserver(clock, bus)
+    member = {"Queue": "q", "Interface": "PJSIP/1001", "MemberName": "A", "Wrapuptime": "5", "Status": "1"}
+    call = {"Queue": "q", "Interface": "PJSIP/1001", "Uniqueid": "u1", "Linkedid": "u1"}
+    obs.feed(ev("QueueMemberAdded", **member, Paused="0"))
+    for name in ("AgentCalled", "AgentConnect", "AgentComplete"):
+        obs.feed(ev(name, **call))
+    agent = obs.agents["pjsip/1001"]
+    assert agent.status.state is AgentState.WRAP_UP
+    await clock.advance(4.9)
+    obs.end_wrapups()
+    assert agent.status.state is AgentState.WRAP_UP
+    await clock.advance(0.2)
+    obs.end_wrapups()
+    assert agent.status.state is AgentState.READY
+    obs.feed(ev("QueueMemberStatus", **(member | {"Paused": "0", "Status": "5"})))
+    assert not agent.registered
