@@ -75,9 +75,10 @@ class PredictiveSettings:
     theta: float = 0.02  # initial per-call abandon-risk threshold
     theta_min: float = 0.01
     theta_max: float = 0.6
-    gain: float = 0.01  # outer-loop step per live answer
+    gain: float = 0.003  # outer-loop step per live answer
     min_outcomes: int = 60  # fewer dial outcomes than this → progressive
     min_talks: int = 10
+    min_live: int = 100  # live answers in the regulatory window before any abandon risk is taken
     grace: float = 2.0  # a live answer may wait this long for an agent (the law: message within 2 s)
     max_ratio: float = 8.0  # never more calls in flight than this × agents logged in
 
@@ -121,6 +122,7 @@ class Predictive:
             len(self.stats.outcomes) >= s.min_outcomes
             and len(self.stats.talk) >= s.min_talks
             and self.stats.answer_rate > 0.0
+            and self.ledger.totals(wall_now)[0] >= s.min_live
             and self.ledger.would_allow_risk(wall_now)
         )
 
@@ -144,7 +146,7 @@ class Predictive:
         # when would a call dialled now be answered? a few quantiles of the measured answer delays; for each,
         # the agents free by then (+ grace) against the other calls answered by then
         grace = self.settings.grace
-        times = [stats.answer_delay.quantile(q, 5.0) + grace for q in _QUANTILES]
+        times = [stats.answer_delay.quantile(q, 5.0) for q in _QUANTILES]
         base = -snap.waiting_live
         busy: list[AgentView] = []
         for a in snap.agents:
@@ -152,7 +154,7 @@ class Predictive:
                 base += 1
             elif a.phase in (AgentPhase.WRAP_UP, AgentPhase.TALKING):
                 busy.append(a)
-        avail = [_poisson_binomial([_p_free_by(stats, a, snap, t) for a in busy]) for t in times]
+        avail = [_poisson_binomial([_p_free_by(stats, a, snap, t + grace) for a in busy]) for t in times]
         ringing = list(snap.ringing)
         answers = [_poisson_binomial([stats.p_answer_within(e, t) for e in ringing]) for t in times]
         new_by = [stats.answer_rate * stats.answer_delay.cdf(t) for t in times]

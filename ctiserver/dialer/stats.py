@@ -55,7 +55,7 @@ class DialStats:
         self.answer_delay = Samples(window)  # dial → answer, live answers
         self.fail_delay = Samples(window)  # dial → end, everything not answered live
         self.talk = Samples(window)
-        self.recent_live: deque[bool] = deque(maxlen=200)  # True = abandoned, one per live answer
+        self.recent_live: deque[bool] = deque(maxlen=400)  # True = abandoned, one per live answer
         self.live_count = 0
 
     def record_attempt(self, live_answer: bool, delay: float) -> None:
