@@ -16,7 +16,7 @@ import pytest
 from tests.conftest import ROOT
 from tests.web.conftest import Demo, open_page
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]  # a loaded CI box: generous
 IMG = ROOT / "docs" / "img"
 ARTIFACTS = ROOT / "test-artifacts"
 WAIT = 45_000  # ms; generous, the machine is shared

@@ -6,8 +6,12 @@ import asyncio
 import time
 from pathlib import Path
 
+import pytest
+
 from ctiserver.cli.demo import demo_config
 from tests.web.conftest import Demo
+
+pytestmark = pytest.mark.timeout(300)  # the daemon starts on a loaded box: generous
 
 
 async def test_an_agent_token_cannot_act_for_another_agent(demo: Demo) -> None:
