@@ -51,6 +51,25 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
             ctx.provide(IvrContactLookup(crm), as_type=ContactLookup)
         except ImportError:  # pragma: no cover - ivr is part of the package
             pass
+        _fast_path(ctx, pop, bus)
         ctx.spawn(crm.run(), name="cti:crm")
         ctx.spawn(pop.run(), name="cti:screen-pop")
         yield
+
+
+def _fast_path(ctx: AppContext, pop: ScreenPop, bus: Bus) -> None:
+    """With an ARI client and an in-process-style bus, pop on the PBX's ringing event (``ring_hook.py``)."""
+    try:
+        from ctiserver.pbx.ari.client import AriClient
+    except ImportError:  # pragma: no cover - the pbx area is part of the package
+        return
+    client = ctx.maybe(AriClient)
+    listeners = getattr(bus, "listeners", None)
+    if client is None or not isinstance(listeners, list):
+        return
+    from ctiserver.crm.ring_hook import RingHook
+
+    hook = RingHook(pop)
+    listeners.append(hook.on_bus)
+    client.on_raw(hook.on_ari)
+    ctx.provide(hook)

@@ -47,6 +47,8 @@ class ScreenPop:
         self._crm_url = _ENV.from_string(crm.config.crm_url) if crm.config.crm_url else None
         self._create_url = _ENV.from_string(crm.config.create_url) if crm.config.create_url else None
         self.pops = 0
+        self._sent: set[tuple[str, str, str, int]] = set()  # (call, agent, phase, offer): a pop goes out once
+        self._offer: dict[tuple[str, str], int] = {}  # (call, agent) → seq of the latest agent.offered
 
     def facts(self, call_id: str, time: float) -> CallFacts:
         facts = self.calls.get(call_id)
@@ -60,7 +62,11 @@ class ScreenPop:
         call_id = str(data.get("call_id") or event.subject)
         if event.type == "call.ended":
             self.calls.pop(call_id, None)
+            self._sent = {k for k in self._sent if k[0] != call_id}
+            self._offer = {k: v for k, v in self._offer.items() if k[0] != call_id}
             return
+        if event.type == "agent.offered" and data.get("agent"):
+            self._offer[(call_id, str(data["agent"]))] = event.seq
         facts = self.facts(call_id, event.time)
         facts.number = facts.number or caller_number(data)
         facts.name = facts.name or str(data.get("caller_name") or "")
@@ -82,6 +88,11 @@ class ScreenPop:
         if not agent:
             return None
         call_id = str(data.get("call_id") or event.subject)
+        phase = "answered" if event.type == "agent.answered" else "ringing"
+        key = (call_id, str(agent), phase, self._offer.get((call_id, str(agent)), 0))
+        if key in self._sent:
+            return None  # already popped (the fast path on the PBX's ringing event)
+        self._sent.add(key)
         facts = self.facts(call_id, event.time)
         number = caller_number(data) or facts.number
         result = await self.crm.result_for(call_id, number) if number else LookupResult(number="", e164=None)

@@ -15,6 +15,7 @@ import aiohttp
 from ctiserver.acd.service import AcdService
 from ctiserver.api.auth import Role
 from ctiserver.api.topics import Topic, matches
+from ctiserver.crm.ring_hook import RingHook
 from ctiserver.events.log import EventLog
 from ctiserver.sim.simulator import Simulator
 from tests.api.harness import daemon
@@ -132,6 +133,7 @@ async def test_pop_while_ringing_transfer_and_replay(tmp_path: Path) -> None:
         assert variables.pop("transferred_from") == "1001"  # the ACD notes the transfer in the attached data
         assert variables == data["ivr"]["variables"]
         assert pop2["data"]["agent"] == "1002" and pop2["subject"] == call_id
+        assert d.ctx.require(RingHook).fast_pops == 2  # both ring pops came from the PBX's ringing event
 
         # agent 1001 drops off; events for 1001 happen meanwhile; it reconnects with its last event id
         last = await until_event(ws1, lambda e: e["type"] == "call.transferred")
