@@ -44,7 +44,7 @@ def _end_data(session: IvrSession) -> dict[str, Any]:
         "script": session.script,
         "version": session.version,
         "outcome": session.outcome,
-        "vars": dict(session.vars),
+        "vars": dict(session.attached),  # the call's data; site settings and defaults stay out
         "path": session.path,
         "channel_id": session.call.channel_id,
     }

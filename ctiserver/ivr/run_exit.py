@@ -22,7 +22,7 @@ async def queue(run: Run, node: o.Queue) -> Next:
         skills=dict(node.skills),
         priority=node.priority,
         announcements=tuple(node.announcements),
-        attached=dict(run.session.vars),
+        attached=dict(run.session.attached),
         caller_number=call.caller_number,
         language=run.script.language,
         ivr_path=(*run.session.path, run.node_name),
@@ -67,7 +67,7 @@ async def callback(run: Run, node: o.Callback) -> Next:
     if run.services.callbacks is not None:
         await run.services.callbacks.request_callback(
             CallbackRequest(
-                run.session.call.call_id, number, node.queue, run.clock.now(), dict(run.session.vars)
+                run.session.call.call_id, number, node.queue, run.clock.now(), dict(run.session.attached)
             )
         )
     await run.set_var("callback_number", number)

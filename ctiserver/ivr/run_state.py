@@ -117,6 +117,7 @@ class Run:
     async def set_var(self, name: str, value: Any) -> None:
         text = "" if value is None else str(value)
         self.session.vars[name] = text
+        self.session.attached[name] = text
         prefix = self.services.settings.var_prefix
         if prefix:
             await self.control.set_variable(self.channel, f"{prefix}{name.upper()}", text)

@@ -53,7 +53,8 @@ class IvrSession:
     version: str
     started_at: float
     steps: list[IvrStep] = field(default_factory=list)
-    vars: dict[str, str] = field(default_factory=dict)
+    vars: dict[str, str] = field(default_factory=dict)  # everything scripts see as vars.* (defaults too)
+    attached: dict[str, str] = field(default_factory=dict)  # what the call set/collected: travels with it
     prompts: list[str] = field(default_factory=list)
     contact: Contact | None = None
     outcome: str | None = None  # "self_service" when the caller's need was met in the IVR, "callback", ...
@@ -77,6 +78,7 @@ class IvrSession:
             "ended_at": self.ended_at,
             "steps": [s.to_dict() for s in self.steps],
             "vars": dict(self.vars),
+            "attached": dict(self.attached),
             "prompts": list(self.prompts),
             "contact": self.contact.as_context() if self.contact else None,
             "outcome": self.outcome,

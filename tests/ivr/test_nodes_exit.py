@@ -53,7 +53,8 @@ class Target:
 
 async def test_queue_hands_over_with_skills_priority_and_attached_data() -> None:
     target = Target()
-    session, fake = await run(script_of(QUEUE), ["1"], services=Services(queue=target))
+    settings = IvrSettings(vars={"billing_url": "http://billing.local"})  # a site setting, not call data
+    session, fake = await run(script_of(QUEUE), ["1"], services=Services(queue=target, settings=settings))
     assert session.end is IvrEnd.QUEUE and session.target == "sales"
     [req] = target.requests
     assert (req.queue, dict(req.skills), req.priority, req.announcements) == (
@@ -63,6 +64,7 @@ async def test_queue_hands_over_with_skills_priority_and_attached_data() -> None
         ("sound:please-wait",),
     )
     assert req.attached == {"account": "4567"} and req.caller_number == CALLER
+    assert session.vars["billing_url"] == "http://billing.local"  # scripts see it as vars.billing_url
     assert req.ivr_path == ("s", "m", "sales")
     assert "hangup" not in fake.methods()  # the ACD owns the call now
 
