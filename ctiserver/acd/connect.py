@@ -44,6 +44,7 @@ class OfferResult(StrEnum):
     CUSTOMER_FAILED = "customer_failed"  # a call-back whose customer did not answer
     REQUEUE = "requeue"  # blind-transferred back into the ACD (a queue or one agent)
     TRANSFERRED = "transferred"  # blind-transferred to a number outside the ACD
+    RETRY = "retry"  # the agent's leg vanished as it was bridged: back to the queue, agent not blamed
 
 
 @dataclass(slots=True)
@@ -202,14 +203,16 @@ class Connector:
         try:
             await self._control.add_to_bridge(bridge, [caller, agent_channel])
         except ControlError:  # one of them hung up at the last moment (ARI: 400 "Channel not found")
-            caller_gone = await self._gone(caller)
+            caller_gone = await self._gone(caller, within=1.0)
             await self._hangup(agent_channel)
             await self._destroy(bridge)
-            if caller_gone or entry.is_callback:
+            await self._free(agent)
+            if entry.is_callback:
                 await self._hangup(caller)
-                await self._free(agent)
-                return OfferResult.CALLER_GONE if not entry.is_callback else OfferResult.CUSTOMER_FAILED
-            return OfferResult.MISSED  # the agent dropped the call as it was answered: back to its place
+                return OfferResult.CUSTOMER_FAILED
+            # the caller left: abandoned; otherwise the agent's leg dropped as it answered: the call goes back
+            # to its place and the agent, who did nothing wrong we can prove, stays ready
+            return OfferResult.CALLER_GONE if caller_gone else OfferResult.RETRY
         talk = Talk(entry, agent.id, caller, agent_channel, bridge, asyncio.Event())
         self.talks[entry.call_id] = talk  # before the state says on_call: transfers/hold find it at once
         recording = None
@@ -260,12 +263,15 @@ class Connector:
             if not talk.changed.is_set() or talk.ended.is_set():
                 return
 
-    async def _gone(self, channel: str) -> bool:
+    async def _gone(self, channel: str, within: float) -> bool:
+        """Whether ``channel`` hangs up (or has) within ``within`` clock seconds: its events may lag the REST
+        error that made us ask."""
         waiter = asyncio.create_task(self._control.wait_hangup(channel))
-        for _ in range(3):
-            await asyncio.sleep(0)
+        timer = asyncio.create_task(self._clock.sleep(within))
+        await asyncio.wait({waiter, timer}, return_when=asyncio.FIRST_COMPLETED)
         gone = waiter.done()
         waiter.cancel()
+        timer.cancel()
         return gone
 
     async def _free(self, agent: Agent) -> None:

@@ -401,6 +401,12 @@ class AcdService(AgentDesk, Transfers, InCall):
         if result is OfferResult.CALLER_GONE:
             await self._leave(entry, Outcome.ABANDONED)
             return
+        if result is OfferResult.RETRY:
+            await self._event(
+                "queue.requeued", entry.call_id, {"queue": cfg.name, "agent": agent.id, "why": "retry"}
+            )
+            await self._add_waiting(entry)
+            return
         if result is OfferResult.CUSTOMER_FAILED:
             await self._end_talk(agent, cfg, started)
             if not entry.done.done():
