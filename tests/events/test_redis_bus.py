@@ -70,3 +70,33 @@ async def test_a_daemon_started_later_continues_the_sequence_and_logs_it(redis_u
             late.stop()
             await reader
     assert [e.seq for e in await log.replay(0)] == [4]
+
+
+async def test_two_daemons_share_one_feed_up_to_the_websocket(redis_url: str, tmp_path: Path) -> None:
+    import json
+
+    import aiohttp
+
+    from ctiserver.events.bus import Bus
+    from tests.api.harness import daemon
+
+    bus_cfg = {"kind": "redis", "redis_url": redis_url, "stream": "t3"}
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    async with (
+        daemon(tmp_path / "a", bus=bus_cfg) as a,
+        daemon(tmp_path / "b", bus=bus_cfg) as b,
+        aiohttp.ClientSession() as http,
+    ):
+        ws = await http.ws_connect(b.url.replace("http", "ws") + "/api/ws", headers=b.auth("agent"))
+        async with asyncio.timeout(30):
+            assert json.loads((await ws.receive()).data)["op"] == "subscribed"
+        bus_a = a.ctx.require(Bus)  # type: ignore[type-abstract]
+        sent = await bus_a.publish(new_event("agent.state", "1001", {"agent": "1001", "state": "ready"}, 1.0))
+        async with asyncio.timeout(30):
+            while True:
+                frame = json.loads((await ws.receive()).data)
+                if frame["op"] == "event" and frame["event"]["type"] == "agent.state":
+                    break
+        assert frame["event"]["id"] == sent.id and frame["event"]["seq"] == sent.seq
+        await ws.close()
