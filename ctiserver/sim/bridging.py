@@ -41,6 +41,7 @@ def create(
         br.subscribed.add(app)
     engine.bridges[bid] = br
     engine.hub.ami("BridgeCreate", "call,all", bridge_headers(br))
+    engine.hub.ari("BridgeCreated", set(br.subscribed), [("bridge", bridge_json(br))])
     return br
 
 

@@ -213,6 +213,7 @@ class Engine:
         self.channels[uid] = ch
         self._linked[ch.linkedid] = self._linked.get(ch.linkedid, 0) + 1
         self.ami_chan("Newchannel", ch)
+        self.ari_chan("ChannelCreated", ch)
         self.cel.emit("CHAN_START", ch, app=False)
         if not endpoint.startswith("Local/"):
             self.endpoint(endpoint).channels.add(uid)
@@ -244,6 +245,7 @@ class Engine:
             [("Extension", ch.exten), ("Application", app), ("AppData", data)],
             privilege="dialplan,all",
         )
+        self.ari_chan("ChannelDialplan", ch, [("dialplan_app", app), ("dialplan_app_data", data)])
 
     def set_connected(self, ch: Channel, name: str, num: str) -> None:
         if (ch.connected_name, ch.connected_num) == (name, num):
@@ -337,6 +339,7 @@ class Engine:
             and task is not asyncio.current_task()
         ):
             self.ami_chan("SoftHangupRequest", ch, [("Cause", "16")])
+            self.ari_chan("ChannelHangupRequest", ch, pre=[("cause", 16), ("soft", True)])
         self._finalize(ch)
 
     def _finalize(self, ch: Channel) -> None:

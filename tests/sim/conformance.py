@@ -229,6 +229,21 @@ def ari_per_channel(events: list[dict[str, Any]]) -> dict[str, list[str]]:
     return out
 
 
+ARI_RACY = {"ChannelDialplan", "Dial", "ChannelStateChange"}
+
+
+def ari_canonical(types: list[str]) -> list[str]:
+    """A dialled leg's ChannelDialplan (AppQueue/AppDial2), first Dial and first ChannelStateChange race
+    like their AMI counterparts (scenario 13 records three orders): sort that prefix."""
+    if not types or types[0] != "ChannelCreated" or "Dial" not in types[1:4]:
+        return types
+    i, seen = 1, set()
+    while i < len(types) and types[i] in ARI_RACY and types[i] not in seen:
+        seen.add(types[i])
+        i += 1
+    return [types[0], *sorted(types[1:i]), *types[i:]]
+
+
 def compare_ari(recorded: list[dict[str, Any]], actual: list[dict[str, Any]]) -> list[str]:
     diffs = []
     rec, act = ari_per_channel(recorded), ari_per_channel(actual)

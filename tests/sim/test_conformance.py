@@ -95,6 +95,7 @@ async def test_load_scenario_13_shapes(tmp_path: object) -> None:
             await ari.connect(subscribe_all=True)
             await asyncio.wait_for(s13(Ctx(sim, ami, ari, clock, clock.monotonic())), 90)
             simulated = ami.messages[1:]
+            ari_simulated = list(ari.events)
             facts = Counter(line.split("|")[4] for line in sim.engine.queues.log)
         finally:
             await ami.close()
@@ -118,3 +119,24 @@ async def test_load_scenario_13_shapes(tmp_path: object) -> None:
     assert sum(n for s, n in sim_shapes.items() if s[0] == "caller") == 240
     assert (facts["ENTERQUEUE"], facts["CONNECT"], facts["COMPLETEAGENT"]) == (240, 240, 240)
     assert conformance.compare_keys(recorded, simulated) == []
+
+    import gzip
+    import json
+
+    with gzip.open(TRACES / "13-load-queue" / "ari-events.jsonl.gz", "rt", encoding="utf-8") as f:
+        ari_recorded = [json.loads(line)["msg"] for line in f]
+
+    def ari_shapes(events: list) -> Counter:
+        out: Counter = Counter()
+        for key, types in conformance.ari_per_channel(events).items():
+            if key != "-":
+                role = "agent" if key.startswith("PJSIP/20") else "caller"
+                out[(role, tuple(conformance.ari_canonical(types)))] += 1
+        return out
+
+    ari_rec, ari_sim = ari_shapes(ari_recorded), ari_shapes(ari_simulated)
+    for role in ("caller", "agent"):
+        top_rec = max((s for s in ari_rec if s[0] == role), key=lambda s: ari_rec[s])
+        top_sim = max((s for s in ari_sim if s[0] == role), key=lambda s: ari_sim[s])
+        assert top_rec == top_sim, f"ARI {role}: recorded {top_rec} vs simulated {top_sim}"
+    assert not [s for s in ari_sim if s not in ari_rec]
