@@ -104,19 +104,34 @@ def agents_for(
     traffic = traffic_of(calls, interval, aht)
     if traffic == 0:
         return _with_shrinkage(Staffing(0, 0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0 if patience else None), shrinkage)
-    n = max(1, math.floor(traffic) + (0 if patience else 1))
-    while True:
-        s = (
-            erlang_a_metrics(n, calls / interval, aht, patience, target_seconds)
-            if patience
-            else erlang_c_metrics(n, traffic, aht, target_seconds)
+
+    def metrics(n: int) -> Staffing:
+        if patience:
+            return erlang_a_metrics(n, calls / interval, aht, patience, target_seconds)
+        return erlang_c_metrics(n, traffic, aht, target_seconds)
+
+    def meets(s: Staffing) -> bool:
+        return (
+            s.service_level >= target_sl - 1e-12
+            and (max_asa is None or s.asa <= max_asa)
+            and (max_occupancy is None or s.occupancy <= max_occupancy)
         )
-        ok = s.service_level >= target_sl - 1e-12
-        ok = ok and (max_asa is None or s.asa <= max_asa)
-        ok = ok and (max_occupancy is None or s.occupancy <= max_occupancy)
-        if ok:
-            return _with_shrinkage(s, shrinkage)
-        n += 1
+
+    # every target is monotone in the number of agents: double until met, then bisect. Erlang C needs
+    # n > A; with patient-less callers (Erlang A) fewer agents than A may already meet the target.
+    lo = 0 if patience else math.floor(traffic)  # known not to meet (or impossible)
+    step = 1
+    hi = lo + step
+    while not meets(metrics(hi)):
+        lo, step = hi, step * 2
+        hi = lo + step
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if meets(metrics(mid)):
+            hi = mid
+        else:
+            lo = mid
+    return _with_shrinkage(metrics(hi), shrinkage)
 
 
 def _stationary(agents: int, lam: float, mu: float, theta: float) -> list[float]:
@@ -138,36 +153,33 @@ def _stationary(agents: int, lam: float, mu: float, theta: float) -> list[float]
     return [x / total for x in probs]
 
 
-def _answered_within(agents: int, mu: float, theta: float, ahead: int, t: float) -> float:
-    """P(a caller with ``ahead`` callers before it in the queue is answered within ``t`` s)."""
-    # states: i = callers ahead (ahead..0); from i at rate n·mu + i·theta one ahead leaves; at 0 the next
-    # server completion (rate n·mu) answers us; we abandon at rate theta from every state.
+def _answered_within(agents: int, mu: float, theta: float, jmax: int, t: float) -> list[float]:
+    """``out[j]`` = P(a caller who finds ``j`` callers ahead of it in the queue is answered within ``t`` s).
+
+    The tagged caller's pure-death chain (j ahead → j−1 at rate n·μ + j·θ; from 0, answered at rate n·μ; it
+    abandons at rate θ from every state), solved for every start state at once by uniformisation:
+    ``u_m(j)`` = P(answered within m uniformised steps), ``out[j] = Σ_m Poisson(m; Λt)·u_m(j)``.
+    """
     base = agents * mu
-    lam_u = base + ahead * theta + theta
-    steps_mean = lam_u * t
-    vec = [0.0] * (ahead + 1)
-    vec[ahead] = 1.0
-    log_w = -steps_mean
-    cum_answered = 0.0
-    result = 0.0
-    max_steps = int(steps_mean + 12 * math.sqrt(steps_mean + 1) + 20)
+    lam_u = base + jmax * theta + theta
+    mean = lam_u * t
+    down = [(base + j * theta) / lam_u for j in range(jmax + 1)]
+    stay = [1.0 - d - theta / lam_u for d in down]
+    u = [0.0] * (jmax + 1)
+    out = [0.0] * (jmax + 1)
+    log_w = -mean
+    max_steps = int(mean + 12 * math.sqrt(mean + 1) + 20)
     for step in range(max_steps + 1):
         w = math.exp(log_w)
-        result += w * cum_answered
-        # one uniformised step
-        new = [0.0] * (ahead + 1)
-        for i, p in enumerate(vec):
-            if p == 0.0:
-                continue
-            out = base + i * theta
-            if i == 0:
-                cum_answered += p * base / lam_u
-            else:
-                new[i - 1] += p * out / lam_u
-            new[i] += p * (lam_u - out - theta) / lam_u
-        vec = new
-        log_w += math.log(steps_mean) - math.log(step + 1) if steps_mean > 0 else -math.inf
-    return min(1.0, result)
+        if w > 0.0:
+            for j in range(jmax + 1):
+                out[j] += w * u[j]
+        # one more step: from 0 we are answered (absorbing, value 1), from j > 0 someone ahead leaves
+        u = [down[0] + stay[0] * u[0]] + [down[j] * u[j - 1] + stay[j] * u[j] for j in range(1, jmax + 1)]
+        if mean <= 0:
+            break
+        log_w += math.log(mean) - math.log(step + 1)
+    return [min(1.0, x) for x in out]
 
 
 def erlang_a_metrics(
@@ -182,9 +194,10 @@ def erlang_a_metrics(
     abandon = theta * queue / lam if lam else 0.0
     wait_p = sum(p for k, p in enumerate(probs) if k >= agents)
     sl = sum(p for k, p in enumerate(probs) if k < agents)
-    for k, p in enumerate(probs):
-        if k >= agents and p > 1e-12:
-            sl += p * _answered_within(agents, mu, theta, k - agents, target_seconds)
+    waiting = [(k - agents, p) for k, p in enumerate(probs) if k >= agents and p > 1e-12]
+    if waiting:
+        within = _answered_within(agents, mu, theta, max(j for j, _ in waiting), target_seconds)
+        sl += sum(p * within[j] for j, p in waiting)
     busy = sum(min(k, agents) * p for k, p in enumerate(probs))
     asa = queue / lam if lam else 0.0
     return Staffing(agents, agents, lam * aht, sl, asa, busy / agents, wait_p, abandon)

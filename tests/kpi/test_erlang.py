@@ -100,3 +100,11 @@ def test_cli_bad_target_is_a_clear_error() -> None:
     r = _cli("--calls", "100", "--aht", "180", "--target", "80%")
     assert r.returncode == 2
     assert "--target must look like 80/20" in r.stderr
+
+
+def test_erlang_a_can_need_fewer_agents_than_the_offered_load_and_is_minimal() -> None:
+    # 100 Erlangs of impatient callers (mean patience 60 s): abandonment sheds load
+    s = agents_for(1000, 1800, 180, 0.8, 20, patience=60)
+    assert s.agents < 100 and s.service_level >= 0.8
+    assert s.abandon is not None and s.abandon > 0.05
+    assert erlang_a_metrics(s.agents - 1, 1000 / 1800, 180, 60, 20).service_level < 0.8
