@@ -210,3 +210,44 @@ async def test_blind_transfer_and_originate_over_the_wire(tmp_path: Path) -> Non
     first = originated.first_leg()
     assert first is not None and first.role is Role.OUTBOUND and first.direction == "out"
     assert [leg.role for leg in originated.party_legs()][1:] == [Role.AGENT]
+
+
+async def test_traffic_kpis_agree_with_the_simulated_queue_log(tmp_path: Path) -> None:
+    """Random traffic (answered and abandoned calls) over the wire: live and replay KPIs equal the PBX's own
+    queue_log (the simulator writes it like app_queue)."""
+    from ctiserver.kpi.replay import kpis_by_queue
+    from ctiserver.sim.traffic import TrafficConfig, TrafficGenerator
+    from tests.kpi.test_replay_kpi import queue_log_kpis
+
+    n = 24
+    async with rig(tmp_path) as r:
+        for agent in ("1001", "1002"):
+            await add_member(r, agent)
+        cfg = TrafficConfig(
+            rate_per_s=4.0,
+            max_calls=n,
+            dids={"200": 1.0},
+            patience_mean=1.5,
+            talk_mean=1.0,
+            talk_min=0.3,
+            agents=("1001", "1002"),
+            ring_delay=(0.1, 0.3),
+        )
+        async with TrafficGenerator(r.sim, cfg, seed=3) as gen:
+            await gen.wait_done()
+        await until(lambda: len(r.tracker.finished) == n and not r.tracker.calls)
+        await r.service.flush()
+        await until(lambda: r.live.queue("support", "15m").offered == n)
+        log = tmp_path / "queue_log"
+        log.write_text("\n".join(r.sim.engine.queues.log) + "\n")
+        live = r.live.queue("support", "15m")
+    theirs = queue_log_kpis(log)["support"]
+    ours = kpis_by_queue(r.tracker.all_calls())["support"]
+    assert theirs["offered"] == n and 0 < theirs["abandoned"] < n  # both outcomes happened
+    for k in (ours, live.as_dict()):
+        assert (k["offered"], k["answered"], k["abandoned"]) == (
+            theirs["offered"],
+            theirs["answered"],
+            theirs["abandoned"],
+        )
+        assert abs(k["asa"] - theirs["wait"] / theirs["answered"]) <= 1.0
