@@ -25,7 +25,7 @@ def _mask_secrets(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Muta
 
 def setup_logging(level: str = "INFO", fmt: str = "console") -> None:
     renderer: Any = structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer(
-        colors=False
+        colors=False, exception_formatter=structlog.dev.plain_traceback
     )
     processors: list[Any] = [
         structlog.contextvars.merge_contextvars,
