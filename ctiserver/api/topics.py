@@ -7,6 +7,7 @@ CRM tokens may subscribe to any topic; agents to their own agent topic and to ca
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ctiserver.api.auth import Principal, Role
@@ -46,11 +47,16 @@ def event_agents(event: DomainEvent) -> set[str]:
     return agents
 
 
-def matches(topic: Topic, event: DomainEvent) -> bool:
+def matches(topic: Topic, event: DomainEvent, call_agents: Mapping[str, set[str]] | None = None) -> bool:
+    """Does ``event`` belong to ``topic``? ``call_agents`` (call id → agents offered it) lets an agent's topic
+    also carry the events of the calls it handles (``call.ended``, ``call.transferred``, ...)."""
     if topic.kind == "all":
         return True
     if topic.kind == "agent":
-        return topic.value in event_agents(event)
+        agents = event_agents(event)
+        if agents:  # an event about agents goes to those agents only (another agent's pop is not yours)
+            return topic.value in agents
+        return call_agents is not None and topic.value in call_agents.get(event.subject, ())
     if topic.kind == "queue":
         return str(event.data.get("queue") or "") == topic.value
     return event.subject == topic.value

@@ -46,7 +46,7 @@ class WsSession:
         self.sub: Subscription = hub.bus.subscribe(predicate=self.wants, maxsize=hub.queue_size)
 
     def wants(self, event: DomainEvent) -> bool:
-        return any(matches(t, event) for t in self.topics)
+        return any(matches(t, event, self.hub.call_agents) for t in self.topics)
 
     async def send_event(self, event: DomainEvent) -> None:
         if event.seq <= self.last_sent:
@@ -104,7 +104,7 @@ class WsSession:
             if not batch:
                 self._scanned = after
                 return out
-            out.extend(e for e in batch if any(matches(t, e) for t in topics))
+            out.extend(e for e in batch if any(matches(t, e, self.hub.call_agents) for t in topics))
             after = batch[-1].seq
             if len(out) > self.hub.max_replay:
                 raise SubscribeError("too_far_behind", "too many missed events; use GET /api/events")
@@ -137,6 +137,25 @@ class WsHub:
         self.max_replay = 100_000
         self.sessions: set[WsSession] = set()
         self.on_pop: list[Any] = []
+        self.call_agents: dict[str, set[str]] = {}  # call id → agents it was offered to (agent topics)
+        self.keep_ended = 300.0  # seconds a finished call stays in ``call_agents`` (late events, replays)
+        listeners = getattr(bus, "listeners", None)
+        if isinstance(listeners, list):
+            listeners.append(self._index)
+
+    def _index(self, event: DomainEvent) -> None:
+        """Bus listener (runs before subscribers see the event)."""
+        if event.type in ("agent.offered", "agent.ringing", "agent.answered"):
+            agent = event.data.get("agent")
+            if agent:
+                self.call_agents.setdefault(str(event.data.get("call_id") or event.subject), set()).add(
+                    str(agent)
+                )
+        elif event.type == "call.ended" and event.subject in self.call_agents:
+            with contextlib.suppress(RuntimeError):  # no running loop (synchronous tests)
+                asyncio.get_running_loop().call_later(
+                    self.keep_ended, self.call_agents.pop, event.subject, None
+                )
 
     def pop_sent(self, event: DomainEvent) -> None:
         for cb in self.on_pop:

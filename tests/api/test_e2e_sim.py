@@ -150,7 +150,7 @@ async def test_pop_while_ringing_transfer_and_replay(tmp_path: Path) -> None:
                 if e.seq > last["seq"]
             )
         )
-        missed = [e.id for e in await log.replay(last["seq"]) if matches(topic, e)]
+        missed = [e.id for e in await log.replay(last["seq"]) if matches(topic, e, d.api.hub.call_agents)]
         assert missed
         ws1b = await http.ws_connect(
             ws_url + f"?last_event_id={last['id']}", headers={"Authorization": f"Bearer {token}"}

@@ -120,7 +120,8 @@ async def test_pop_with_contact_history_transfer_and_replay(tmp_path: Path) -> N
             await wait_for(lambda: d.ctx.require(ScreenPop).pops > pops_before)  # the answer pop is out
             log = d.ctx.require(EventLog)
             topic = Topic("agent", "1001")
-            missed = [e for e in await log.replay(last["seq"]) if matches(topic, e)]
+            index = d.api.hub.call_agents  # agent topics carry the events of the calls offered to the agent
+            missed = [e for e in await log.replay(last["seq"]) if matches(topic, e, index)]
             assert sorted(e.type for e in missed) == ["agent.answered", "agent.state", "screen.pop"]
             b1 = await http.ws_connect(ws_url + f"?last_event_id={last['id']}", headers=d.auth("agent"))
             sub = await frame(b1, "subscribed")
@@ -134,3 +135,21 @@ async def test_pop_with_contact_history_transfer_and_replay(tmp_path: Path) -> N
             assert live["seq"] > got[-1]["seq"]
             await b1.close()
             await a2.close()
+
+
+async def test_an_agent_gets_the_events_of_the_calls_it_handles(tmp_path: Path) -> None:
+    async with daemon(tmp_path) as d, aiohttp.ClientSession() as http:
+        ws = await http.ws_connect(d.url.replace("http", "ws") + "/api/ws", headers=d.auth("agent"))
+        await frame(ws, "subscribed")
+        await publish(d, "call.created", "c7", caller_number="+12125550100")  # not offered to 1001 yet
+        await publish(d, "call.ended", "c6")  # another call
+        await publish(d, "agent.offered", "c7", agent="1001", call_id="c7")
+        await publish(d, "call.updated", "c7", key="x", value="1")
+        await publish(d, "call.ended", "c7", duration=3.0)
+        got = [(await next_event(ws))["type"] for _ in range(3)]
+        assert got == ["agent.offered", "call.updated", "call.ended"]
+        async with http.get(d.url + "/api/events", headers=d.auth("agent")) as resp:
+            subjects = {(e["subject"], e["type"]) for e in await resp.json()}
+        assert ("c6", "call.ended") not in subjects  # never offered to 1001
+        assert {("c7", "call.created"), ("c7", "call.ended")} <= subjects  # the REST feed: the whole call
+        await ws.close()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from ctiserver.api.app import AUTH, CLOCK, service
+from ctiserver.api.app import AUTH, CLOCK, HUB, service
 from ctiserver.api.auth import STAFF, Role, TokenRecord, new_token
 from ctiserver.api.errors import ApiError, not_found
 from ctiserver.api.handlers import ROUTER
@@ -132,7 +132,8 @@ async def list_events(req: ApiRequest) -> list[EventOut]:
     events = await service(req, EventLog, "event log").replay(q.after_seq, q.limit)
     if req.principal.is_agent():
         topic = Topic("agent", req.principal.agent or "")
-        events = [e for e in events if matches(topic, e)]
+        index = req.app[HUB].call_agents
+        events = [e for e in events if matches(topic, e, index)]
     return [EventOut.model_validate(e.to_json()) for e in events]
 
 
