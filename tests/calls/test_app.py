@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+from pydantic import SecretStr
+
 from ctiserver.app import running
 from ctiserver.calls.service import CallService
 from ctiserver.config import Config, DatabaseConfig, SimulatorConfig
@@ -24,13 +27,19 @@ COMPONENTS = (
 )
 
 
-async def test_daemon_tracks_a_queue_call_into_live_kpis_and_the_database(tmp_path: Path) -> None:
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'cti.sqlite'}"
+    return str(request.getfixturevalue("pg_database"))
+
+
+async def test_daemon_tracks_a_queue_call_into_live_kpis_and_the_database(
+    tmp_path: Path, db_url: str
+) -> None:
     config = Config(
         simulator=SimulatorConfig(enabled=True),
-        database=DatabaseConfig(
-            url=f"sqlite+aiosqlite:///{tmp_path / 'cti.sqlite'}",  # type: ignore[arg-type]
-            spool_dir=str(tmp_path / "spool"),
-        ),
+        database=DatabaseConfig(url=SecretStr(db_url), spool_dir=str(tmp_path / "spool")),
     )
     async with running(config, components=COMPONENTS) as ctx:
         sim, ami = ctx.require(Simulator), ctx.require(AmiClient)
