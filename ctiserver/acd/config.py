@@ -72,6 +72,7 @@ class CallbackOption(_Model):
     enabled: bool = False
     digit: str = Field("1", pattern=r"^[0-9*#]$")
     endpoint: str = "Local/{number}@outbound"  # where the call-back is dialled
+    attempts: int = Field(3, ge=1, description="dial attempts before the call-back is given up")
     offer_media: tuple[str, ...] = ("sound:queue-callback-offer",)
     confirm_media: tuple[str, ...] = ("sound:queue-callback-confirmed",)
 

@@ -50,6 +50,7 @@ class Entry:
     channel_id: str | None  # None once the caller hung up for a call-back
     done: asyncio.Future[QueueResult]
     callback_number: str | None = None
+    callback_attempts: int = 0  # call-backs whose customer did not answer
     hold_task: asyncio.Task[None] | None = None
     announced: int = 0
     legs: list[str] = field(default_factory=list)  # agent legs that served this call (transfer legs too)

@@ -408,7 +408,15 @@ class AcdService(AgentDesk, Transfers, InCall):
             await self._add_waiting(entry)
             return
         if result is OfferResult.CUSTOMER_FAILED:
-            await self._end_talk(agent, cfg, started)
+            await self._end_talk(agent, cfg, None)
+            entry.callback_attempts += 1
+            if entry.callback_attempts < cfg.callback.attempts:  # try again later, keeping the place
+                await self._event(
+                    "callback.retry", entry.call_id, {"queue": cfg.name, "attempt": entry.callback_attempts}
+                )
+                await self._add_waiting(entry)
+                return
+            self.stats[cfg.name].callbacks_failed += 1
             if not entry.done.done():
                 entry.done.set_result(QueueResult(Outcome.CALLBACK, cfg.name, 0.0, agent.id))
             return

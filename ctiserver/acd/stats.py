@@ -15,6 +15,7 @@ class QueueStats:
     timeout: int = 0
     callbacks_requested: int = 0
     callbacks_connected: int = 0
+    callbacks_failed: int = 0
     overflowed: int = 0
     transferred: int = 0
     rona: int = 0
@@ -45,6 +46,7 @@ class QueueStats:
             "timeout": self.timeout,
             "callbacks_requested": self.callbacks_requested,
             "callbacks_connected": self.callbacks_connected,
+            "callbacks_failed": self.callbacks_failed,
             "overflowed": self.overflowed,
             "transferred": self.transferred,
             "rona": self.rona,

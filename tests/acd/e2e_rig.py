@@ -42,7 +42,7 @@ def sim_config(recordings: Path) -> SimConfig:
     agents = tuple(
         EndpointConfig(name=n, callerid_name=f"Agent {n}", callerid_num=n) for n in JUNIORS + SPECIALISTS
     )
-    customer = EndpointConfig(name="customer", callerid_num="5550999", answer_after=0.5, hangup_after=8.0)
+    customer = EndpointConfig(name="customer", callerid_num="5550999", answer_after=0.5, hangup_after=30.0)
     dialplan = _default_dialplan()
     dialplan["from-external"]["101"] = (Step(app="Stasis", data="${CTI_APP},did,101"), Step(app="Hangup"))
     return SimConfig(
@@ -64,7 +64,7 @@ def acd_config(**over: Any) -> AcdConfig:
             "requirements": {"billing": 2},
             "strategy": "least_skilled",
             "wrapup": 1.5,
-            "ring_timeout": 4,
+            "ring_timeout": 8,
             "callback": {"enabled": True, "endpoint": "PJSIP/customer", "offer_media": []},
         },
         {
@@ -72,7 +72,7 @@ def acd_config(**over: Any) -> AcdConfig:
             "requirements": {"tech": 7},
             "strategy": "best_skill",
             "wrapup": 2.0,
-            "ring_timeout": 4,
+            "ring_timeout": 8,
             "relax": [{"after": 15, "requirements": {}, "strategy": "best_skill"}],
         },
     ]

@@ -64,3 +64,19 @@ async def test_callback_node_request_is_dialled_agent_first() -> None:
         assert h.control.dials[1].endpoint == "PJSIP/5550199@trunk"
         assert h.of("agent.ringing")[0].data["attached"] == {"why": "bill"}
         await target.close()
+
+
+async def test_callback_whose_customer_never_answers_is_retried_then_given_up() -> None:
+    from tests.acd.fake_control import Device
+
+    cfg = config(callback={"enabled": True, "endpoint": "PJSIP/{number}@trunk", "attempts": 3})
+    async with Harness(cfg) as h:
+        h.control.devices["PJSIP/5550199@trunk"] = Device(fail="busy")
+        target = AcdQueueTarget(h.acd, h.control)
+        await target.request_callback(CallbackRequest("cb-2", "5550199", "sales", h.clock.now()))
+        await h.run_until(lambda: h.acd.stats["sales"].callbacks_failed == 1, limit=120)
+        assert [e.data["attempt"] for e in h.of("callback.retry")] == [1, 2]
+        assert len(h.of("callback.failed")) == 3
+        assert len([d for d in h.control.dials if d.endpoint == "PJSIP/5550199@trunk"]) == 3
+        assert h.acd.stats["sales"].callbacks_connected == 0
+        await target.close()
