@@ -28,7 +28,11 @@ def parse_block(block: str) -> Headers:
 
 def get(h: Headers, key: str) -> str | None:
     for k, v in h:
-        if k.lower() == key.lower():
+        if k == key:
+            return v
+    low = key.lower()
+    for k, v in h:
+        if k.lower() == low:
             return v
     return None
 
@@ -65,10 +69,10 @@ class AmiProbe:
                 if not chunk:
                     break
                 buf += chunk
-                while b"\r\n\r\n" in buf:
-                    block, buf = buf.split(b"\r\n\r\n", 1)
+                *blocks, buf = buf.split(b"\r\n\r\n")
+                if blocks:
                     async with self._cond:
-                        self.messages.append(parse_block(block.decode("utf-8")))
+                        self.messages.extend(parse_block(b.decode("utf-8")) for b in blocks)
                         self._cond.notify_all()
         finally:
             self.closed.set()
@@ -80,14 +84,20 @@ class AmiProbe:
         self._aid += 1
         aid = f"t-{self._aid}"
         frame = f"Action: {name}\r\nActionID: {aid}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers or [])
+        sent_at = len(self.messages)  # the response can only come after this
         self._writer.write((frame + "\r\n").encode())
-        return await self.wait(lambda m: get(m, "Response") is not None and get(m, "ActionID") == aid, limit)
+        return await self.wait(
+            lambda m: get(m, "Response") is not None and get(m, "ActionID") == aid, limit, start=sent_at
+        )
 
     async def wait(self, pred: Callable[[Headers], bool], limit: float = WAIT, start: int = 0) -> Headers:
         async def _find() -> Headers:
+            i = start
             async with self._cond:
                 while True:
-                    for m in self.messages[start:]:
+                    while i < len(self.messages):  # only messages not looked at yet
+                        m = self.messages[i]
+                        i += 1
                         if pred(m):
                             return m
                     if self.closed.is_set():
@@ -150,9 +160,12 @@ class AriProbe:
         self, type_: str, limit: float = WAIT, pred: Callable[[dict[str, Any]], bool] | None = None
     ) -> dict[str, Any]:
         async def _find() -> dict[str, Any]:
+            i = 0
             async with self._cond:
                 while True:
-                    for e in self.events:
+                    while i < len(self.events):
+                        e = self.events[i]
+                        i += 1
                         if e["type"] == type_ and (pred is None or pred(e)):
                             return e
                     await self._cond.wait()

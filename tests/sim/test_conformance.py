@@ -86,7 +86,7 @@ async def test_load_scenario_13_shapes(tmp_path: object) -> None:
     from ctiserver.sim.config import load_sim_config
     from tests.sim.scenarios import load_config, s13
 
-    clock = ScaledClock(8.0)
+    clock = ScaledClock(12.0)
     cfg = load_sim_config(None, {**load_config(), "recordings_dir": str(tmp_path)})
     async with Simulator(cfg, clock=clock) as sim:
         ami, ari = AmiProbe(), AriProbe(sim.ari_url)
