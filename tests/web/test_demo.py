@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from ctiserver.cli.demo import always_open, banner, contacts
 from ctiserver.ivr.validate import validate_text
 from tests.conftest import ROOT
@@ -39,3 +41,50 @@ def test_demo_data_has_cyrillic_and_polish_callers_and_banner() -> None:
     assert any("\u0400" <= ch <= "\u04ff" for ch in names) and "ł" in names
     text = banner("http://127.0.0.1:8080", {"agent": "A", "supervisor": "S", "admin": "D"}, Path("/tmp/x"))
     assert "http://127.0.0.1:8080/#token=A" in text and "#token=D" in text
+
+
+@pytest.mark.timeout(300)
+async def test_the_demo_command_starts_prints_links_and_stops_cleanly() -> None:
+    """``ctiserver demo --port 0`` as a visitor runs it: banner with working links, Ctrl+C, nothing left."""
+    import asyncio
+    import os
+    import signal
+    import sys
+
+    import aiohttp
+
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "ctiserver",
+        "demo",
+        "--port",
+        "0",
+        "--rate",
+        "0.5",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=ROOT,
+    )
+    assert proc.stdout is not None
+    lines: list[str] = []
+    try:
+        async with asyncio.timeout(90):
+            while not any("Stop with" in x for x in lines):
+                line = (await proc.stdout.readline()).decode()
+                assert line, "the demo exited before printing its banner"
+                lines.append(line)
+        links = {x.split(":", 1)[0].strip(): x.split()[-1] for x in lines if "#token=" in x}
+        data_dir = next(x.split()[1] for x in lines if x.strip().startswith("data:"))
+        assert set(links) == {"you (agent 1001)", "supervisor", "admin"}
+        base, token = links["admin"].split("/#token=")
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{base}/api/me", headers={"Authorization": f"Bearer {token}"}) as res:
+                assert res.status == 200 and (await res.json())["role"] == "admin"
+            async with http.get(f"{base}/health") as res:
+                assert (await res.json())["status"] == "ok"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        rc = await asyncio.wait_for(proc.wait(), 60)
+    assert rc == 0, (await proc.stderr.read()).decode()[-2000:] if proc.stderr else rc
+    assert not await asyncio.to_thread(os.path.exists, data_dir)  # the temporary data folder is removed
