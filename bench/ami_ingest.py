@@ -7,9 +7,12 @@ and must turn every chunk into messages: ours through ``AmiDecoder.feed``; panor
 ``AMIProtocol.data_received`` (decode, split, ``Message.from_line``, dispatch to a counting factory). The best
 round of each (process CPU time, rounds interleaved) is reported, then the ratio ours/panoramisk.
 
-Our events split their headers on first use (most events are dispatched by name only), so "ours" is the
-ingest rate up to dispatch; "ours, all headers indexed" also splits every header of every event and builds
-the case-insensitive index — the work panoramisk always does. Both are printed; ``ratio`` is the first.
+Equal work (the headline, last line ``ratio:``): panoramisk splits every header of every event and builds a
+case-insensitive dict of (key, value) pairs; "ours, every header split" does the same work on our side: each
+event's ``headers`` (all (key, value) pairs) is built and a case-insensitive lookup is made, which needs the
+lower-case index (shared per key sequence, see ctiserver/pbx/ami/messages.py). Our events split their headers
+on first use only, and most events are dispatched by name and dropped unread, so the rate up to dispatch is
+higher: it is printed too, clearly labelled as lazy (``ratio (lazy ...)``), never as the headline.
 """
 
 from __future__ import annotations
@@ -44,13 +47,13 @@ def run_ours(chunks: list[bytes]) -> int:
 
 
 def run_ours_all_headers(chunks: list[bytes]) -> int:
-    """As ``run_ours``, then every header of every event split out and put in the case-insensitive index
-    (a lower-case lookup builds it) — what panoramisk always does up front."""
+    """As ``run_ours``, then every header of every event split into (key, value) pairs (``headers``) and a
+    lower-case lookup through the case-insensitive index — what panoramisk always does up front."""
     decoder = AmiDecoder()
     events = 0
     for chunk in chunks:
         for msg in decoder.feed(chunk):
-            if type(msg) is AmiEvent and msg.name and msg.get("uniqueid") != "-":
+            if type(msg) is AmiEvent and msg.name and msg.headers and msg.get("uniqueid") != "-":
                 events += 1
     return events
 
@@ -125,10 +128,14 @@ def main(argv: list[str] | None = None) -> int:
     if not n_ours == n_full == n_pan:
         print(f"warning: event counts differ: ours {n_ours}/{n_full}, panoramisk {n_pan}", file=sys.stderr)
     ours, full, pan = n_ours / min(ours_t), n_full / min(full_t), n_pan / min(pan_t)
-    print(f"ours, all headers indexed: {full:.0f} events/s (ratio {full / pan:.2f})")
-    print(f"ours: {ours:.0f} events/s ({n_ours} events, best of {args.rounds} rounds, CPU time)")
+    print(f"ours, lazy (frame + event name only, headers split on first use): {ours:.0f} events/s")
+    print(f"ratio (lazy, NOT equal work): {ours / pan:.2f}")
+    print(
+        f"ours: {full:.0f} events/s (every header split into pairs + case-insensitive index; "
+        f"{n_full} events, best of {args.rounds} rounds, CPU time)"
+    )
     print(f"panoramisk: {pan:.0f} events/s ({n_pan} events)")
-    print(f"ratio: {ours / pan:.2f}")
+    print(f"ratio: {full / pan:.2f}")
     return 0
 
 

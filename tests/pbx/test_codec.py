@@ -244,3 +244,24 @@ def test_fuzz_any_chunking_gives_the_same_messages(
     assert got == whole and dec.buffered == 0
     for msg, headers in zip(got, frames, strict=True):
         assert msg.headers[1:] == tuple(headers)  # type: ignore[union-attr]
+
+
+def test_shared_shape_index_keeps_each_events_values_and_survives_cache_reset() -> None:
+    from ctiserver.pbx.ami import messages
+
+    frame = "Event: Hangup\r\nUniqueid: {u}\r\nCause: {c}\r\nUniqueID: dup\r\n\r\n"
+    data = "".join(frame.format(u=f"u{i}", c=i) for i in range(3)).encode()
+    msgs = decode_all(data)
+    for i, m in enumerate(msgs):
+        assert isinstance(m, AmiEvent)
+        # same key sequence, own values; any spelling finds the first value
+        assert m["UNIQUEID"] == m["Uniqueid"] == m.get("uniqueID") == f"u{i}" and m["cause"] == str(i)
+        assert m.get_all("uniqueid") == [f"u{i}", "dup"]
+        expected = (("Event", "Hangup"), ("Uniqueid", f"u{i}"), ("Cause", str(i)), ("UniqueID", "dup"))
+        assert m.headers == expected
+    # a peer sending endless new key sets only makes the bounded cache start over
+    for i in range(messages._MAX_SHAPES + 10):
+        (ev,) = decode_all(f"Event: X\r\nK{i}: v{i}\r\n\r\n".encode())
+        assert ev.get(f"k{i}") == f"v{i}"  # type: ignore[union-attr]
+    assert len(messages._SHAPES) <= messages._MAX_SHAPES
+    assert msgs[2]["uniqueid"] == "u2" and msgs[0] == decode_all(data)[0]

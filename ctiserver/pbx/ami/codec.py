@@ -119,7 +119,6 @@ class AmiDecoder:
                 # the common case, inlined: an event of sane size; headers are split on first use
                 ev = new(event)
                 setattr_(ev, "_data", text)
-                setattr_(ev, "_memo", None)
                 append(ev)
                 continue
             if not text:

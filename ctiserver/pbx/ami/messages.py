@@ -4,20 +4,26 @@ Header lookups are case-insensitive (Asterisk spells ``Uniqueid``/``UniqueID`` d
 and return the first value; ``get_all`` returns every value of a repeated header (``ChanVariable``...).
 ``headers`` keeps every (key, value) pair in wire order, keys as sent.
 
-Performance: the codec hands over each event as its decoded frame text; the header split (into a flat
-``k1, v1, k2, v2...`` list), the pairs tuple and the lookup index are each built on first use, once. ``name``
-reads the first line only. Most events are dispatched by name and many are dropped unread, so ingest stays
-cheap (see bench/ami_ingest.py, which reports both the ingest rate and the rate with every header read).
+Performance: a message holds its headers as one flat ``[k1, v1, k2, v2...]`` list (one C-level
+``replace``/``split`` of the frame text) plus a shared ``_Shape``: the sequence of its keys, interned, with
+the case-insensitive index ``key or key.lower() -> position of the first value``. Events of one kind carry
+the same keys in the same order, so the shape (and its index) is built once per distinct key sequence and
+found again with one dict lookup on the joined keys; a lookup is then two dict probes at most, whatever the
+spelling. The codec hands each event over as its frame text and the split happens on first use (``name``
+reads the first line only), since many events are dispatched by name and dropped unread. bench/ami_ingest.py
+reports the rate with every header split, paired and indexed (the work panoramisk does) and the lazy rate.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import FrozenInstanceError, dataclass
 from typing import Any, NoReturn, TypeVar
 
 _M = TypeVar("_M", bound="AmiMessage")
 _set = object.__setattr__
+_intern = sys.intern
 
 
 class _LowerCache(dict[str, str]):
@@ -34,26 +40,82 @@ class _LowerCache(dict[str, str]):
 _lower = _LowerCache().__getitem__
 
 
+class _Shape:
+    """The key sequence of a frame: interned keys in wire order, their lower-case forms, and the index
+    ``key as sent | key.lower() -> position in the flat list of the first value of that key``."""
+
+    __slots__ = ("index", "keys", "lower")
+
+    def __init__(self, keys: Iterable[str]) -> None:
+        self.keys: tuple[str, ...] = tuple(map(_intern, keys))
+        self.lower: tuple[str, ...] = tuple(map(_lower, self.keys))
+        index: dict[str, int] = {}
+        # backwards, so that the first value of a repeated key wins
+        for i in range(len(self.keys) - 1, -1, -1):
+            index[self.keys[i]] = index[self.lower[i]] = 2 * i + 1
+        self.index = index
+
+
+# joined keys -> shape. Bounded: a few hundred shapes on a real PBX; a peer sending endless new key sets
+# only makes the cache start over. Frames with many or long keys get a shape of their own, not cached.
+_SHAPES: dict[str, _Shape] = {}
+_MAX_SHAPES = 2048
+_MAX_SHAPE_KEYS = 4096  # characters of joined keys
+
+
+def _shape_of(flat: Sequence[str]) -> _Shape:
+    keys = flat[::2]
+    joined = "\n".join(keys)
+    shape = _SHAPES.get(joined)
+    if shape is None:
+        shape = _Shape(keys)
+        if len(joined) <= _MAX_SHAPE_KEYS:
+            if len(_SHAPES) >= _MAX_SHAPES:
+                _SHAPES.clear()
+            _SHAPES[joined] = shape
+    return shape
+
+
+def split_headers(text: str, nl: str = "\r\n") -> list[str]:
+    """``text`` (lines separated by ``nl``) → [key, value, key, value...]. Lines without a colon are skipped.
+
+    Fast path, all in C: when every line holds exactly one ``": "``, splitting on both separators yields the
+    flat list directly (proved by counting); anything else goes line by line.
+    """
+    split = text.replace(nl, ": ").split(": ")
+    if len(split) == 2 * text.count(nl) + 2:
+        return split
+    flat: list[str] = []
+    for line in text.split(nl):
+        key, sep, value = line.partition(": ")
+        if not sep:
+            key, sep, value = line.partition(":")
+            if not sep:
+                continue  # stray text: not a header
+        flat += (key, value)
+    return flat
+
+
 class AmiMessage:
     """Immutable set of AMI headers. Equal when the class and the headers (and ``output``) are equal."""
 
-    __slots__ = ("_data", "_memo")
+    __slots__ = ("_data", "_shape")
     # The frame text as received (CRLF or LF lines) until first use, then the flat [key, value, ...] list.
-    _data: str | Sequence[str]
-    # [pairs tuple | None, lower-cased index | None], created on first use; never changed once filled
-    _memo: list[Any] | None
+    _data: str | list[str]
+    # Set together with the flat list (never read while ``_data`` is still text, so the codec skips it).
+    _shape: _Shape
 
     def __init__(self, headers: Iterable[tuple[str, str]] = ()) -> None:
-        pairs = tuple((str(k), str(v)) for k, v in headers)
-        _set(self, "_data", [x for pair in pairs for x in pair])
-        _set(self, "_memo", [pairs, None])
+        flat = [str(x) for pair in headers for x in pair]
+        _set(self, "_data", flat)
+        _set(self, "_shape", _shape_of(flat))
 
     @classmethod
-    def _from_flat(cls: type[_M], flat: Sequence[str]) -> _M:
+    def _from_flat(cls: type[_M], flat: list[str]) -> _M:
         """Constructor for the codec: ``flat`` = key, value, key, value... (a list it hands over)."""
         obj = object.__new__(cls)
         _set(obj, "_data", flat)
-        _set(obj, "_memo", None)
+        _set(obj, "_shape", _shape_of(flat))
         return obj
 
     @classmethod
@@ -61,57 +123,50 @@ class AmiMessage:
         """Fast constructor for the codec: one frame's text, split into headers on first use."""
         obj = object.__new__(cls)
         _set(obj, "_data", text)
-        _set(obj, "_memo", None)
         return obj
 
-    @property
-    def _flat(self) -> Sequence[str]:
-        data = self._data
-        if type(data) is str:
-            # the codec normalises a frame to either CRLF or LF line ends, never both
-            data = split_headers(data, "\r\n" if "\r\n" in data else "\n")
-            _set(self, "_data", data)
-        return data
+    def _split(self) -> list[str]:
+        text = self._data
+        if type(text) is not str:
+            return text  # type: ignore[return-value]
+        # the codec normalises a frame to either CRLF or LF line ends, never both
+        nl = "\r\n" if "\r\n" in text else "\n"
+        flat = text.replace(nl, ": ").split(": ")
+        if len(flat) != 2 * text.count(nl) + 2:
+            flat = split_headers(text, nl)
+        keys = flat[::2]
+        joined = "\n".join(keys)
+        shape = _SHAPES.get(joined) or _shape_of(flat)
+        _set(self, "_shape", shape)
+        _set(self, "_data", flat)
+        return flat
 
-    def _memo_list(self) -> list[Any]:
-        memo = self._memo
-        if memo is None:
-            memo = [None, None]
-            _set(self, "_memo", memo)
-        return memo
+    @property
+    def _flat(self) -> list[str]:
+        data = self._data
+        return self._split() if type(data) is str else data  # type: ignore[return-value]
 
     @property
     def headers(self) -> tuple[tuple[str, str], ...]:
-        memo = self._memo or self._memo_list()
-        pairs: tuple[tuple[str, str], ...] | None = memo[0]
-        if pairs is None:
-            it = iter(self._flat)
-            pairs = memo[0] = tuple(zip(it, it, strict=True))
-        return pairs
-
-    def _lookup(self) -> dict[str, str]:
-        memo = self._memo or self._memo_list()
-        index: dict[str, str] | None = memo[1]
-        if index is None:
-            flat = self._flat
-            # built backwards so that the first value of a repeated key wins
-            index = memo[1] = dict(zip(map(_lower, flat[-2::-2]), flat[::-2]))  # noqa: B905 - same length
-        return index
+        flat = self._data
+        if type(flat) is str:
+            flat = self._split()
+        it = iter(flat)
+        return tuple(zip(it, it))  # noqa: B905 - even length by construction
 
     def _find(self, key: str) -> str | None:
-        """First value of ``key``: a C-speed scan for the exact spelling (what callers almost always ask for),
-        else the case-insensitive index (built once). AMI never sends one key in two spellings in a frame."""
-        memo = self._memo
-        if memo is None or memo[1] is None:
-            flat = self._flat
-            try:
-                i = flat.index(key)
-                while i & 1:  # matched a value, not a key: look further
-                    i = flat.index(key, i + 1)
-                return flat[i + 1]
-            except ValueError:
-                pass
-        return self._lookup().get(_lower(key))
+        """First value of ``key``, any spelling: the exact spelling, else its lower-case form, in the shared
+        index of this frame's shape (two dict probes at most)."""
+        flat = self._data
+        if type(flat) is str:
+            flat = self._split()
+        index = self._shape.index
+        i = index.get(key)
+        if i is None:
+            i = index.get(_lower(key))
+            if i is None:
+                return None
+        return flat[i]
 
     def get(self, key: str, default: str | None = None) -> str | None:
         value = self._find(key)
@@ -127,9 +182,9 @@ class AmiMessage:
         return isinstance(key, str) and self._find(key) is not None
 
     def get_all(self, key: str) -> list[str]:
-        low = key.lower()
         flat = self._flat
-        return [flat[i + 1] for i in range(0, len(flat), 2) if flat[i].lower() == low]
+        low = key.lower()
+        return [flat[2 * i + 1] for i, k in enumerate(self._shape.lower) if k == low]
 
     def items(self) -> Iterator[tuple[str, str]]:
         return iter(self.headers)
@@ -163,26 +218,6 @@ class AmiMessage:
         return (type(self), (self.headers,))
 
 
-def split_headers(text: str, nl: str = "\r\n") -> list[str]:
-    """``text`` (lines separated by ``nl``) → [key, value, key, value...]. Lines without a colon are skipped.
-
-    Fast path, all in C: when every line holds exactly one ``": "``, splitting on both separators yields the
-    flat list directly (proved by counting); anything else goes line by line.
-    """
-    split = text.replace(nl, ": ").split(": ")
-    if len(split) == 2 * text.count(nl) + 2:
-        return split
-    flat: list[str] = []
-    for line in text.split(nl):
-        key, sep, value = line.partition(": ")
-        if not sep:
-            key, sep, value = line.partition(":")
-            if not sep:
-                continue  # stray text: not a header
-        flat += (key, value)
-    return flat
-
-
 class AmiEvent(AmiMessage):
     __slots__ = ()
 
@@ -214,7 +249,7 @@ class AmiResponse(AmiMessage):
         _set(self, "output", tuple(output))
 
     @classmethod
-    def _new_response(cls, flat: Sequence[str], output: tuple[str, ...]) -> AmiResponse:
+    def _new_response(cls, flat: list[str], output: tuple[str, ...]) -> AmiResponse:
         obj = cls._from_flat(flat)
         _set(obj, "output", output)
         return obj
