@@ -1,7 +1,7 @@
 // The agent page: device login, ready / pause / end wrap-up, the pop while the phone rings, call controls,
 // disposition + notes in wrap-up, click-to-dial, own call-backs, keyboard shortcuts. Live over the WebSocket.
 import { api, list } from "./api.js";
-import { duration, t } from "./i18n.js";
+import { duration, lang, t } from "./i18n.js";
 import { Live } from "./live.js";
 import { renderPop } from "./pop.js";
 import { act, el, liveBadge, startPage, toast } from "./shell.js";
@@ -159,7 +159,7 @@ function renderCallbacks(fromApi) {
   const items = [...fromApi, ...callbacks.values()].filter((c) => c.number);
   $("callbacks-empty").classList.toggle("hidden", items.length > 0);
   $("callbacks").replaceChildren(...items.map((c) => el("tr", {},
-    el("td", {}, c.due_at || c.when ? new Date((c.due_at || c.when) * 1000).toLocaleString() : ""),
+    el("td", {}, c.due_at || c.when ? new Date((c.due_at || c.when) * 1000).toLocaleString(lang) : ""),
     el("td", {}, c.number || ""), el("td", {}, c.note || c.notes || ""),
     el("td", {}, el("button", { onclick: () => dial(c.number) }, t("agent.call"))))));
 }

@@ -1,11 +1,11 @@
 // The screen-pop card: who is calling, the contact (or "unknown" + create link), past contacts, the IVR path
 // and what the caller entered, the queue and the wait so far, and "open in CRM".
-import { duration, t } from "./i18n.js";
+import { duration, lang, t } from "./i18n.js";
 import { el } from "./shell.js";
 
 function when(ts) {
   if (!ts) return "";
-  return new Date(ts * 1000).toLocaleString();
+  return new Date(ts * 1000).toLocaleString(lang);
 }
 
 export function renderPop(card, pop) {

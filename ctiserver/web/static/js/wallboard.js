@@ -13,7 +13,11 @@ let calls = [];
 let timer = null;
 
 
-function soon() { clearTimeout(timer); timer = setTimeout(refresh, 250); }
+// live events trigger a refresh at most once a second (a busy centre sends hundreds of events per second)
+function soon() {
+  if (timer) return;
+  timer = setTimeout(() => { timer = null; refresh(); }, 1000);
+}
 
 const num = (...xs) => xs.find((x) => x !== undefined && x !== null);
 const agentId = (a) => String(a.id ?? a.agent ?? a.agent_id ?? "");
