@@ -153,3 +153,21 @@ async def test_an_agent_gets_the_events_of_the_calls_it_handles(tmp_path: Path) 
         assert ("c6", "call.ended") not in subjects  # never offered to 1001
         assert {("c7", "call.created"), ("c7", "call.ended")} <= subjects  # the REST feed: the whole call
         await ws.close()
+
+
+async def test_the_feed_survives_a_daemon_restart(tmp_path: Path) -> None:
+    async with daemon(tmp_path) as d:
+        for state in ("ready", "not_ready", "ready"):
+            await publish(d, "agent.state", "1001", agent="1001", state=state)
+        first_ids = [e.id for e in await d.ctx.require(EventLog).replay(0)]
+    async with daemon(tmp_path) as d, aiohttp.ClientSession() as http:  # same database: a restart
+        await publish(d, "agent.state", "1001", agent="1001", state="on_call")
+        url = d.url.replace("http", "ws") + "/api/ws?last_seq=1"
+        ws = await http.ws_connect(url, headers=d.auth("agent"))
+        sub = await frame(ws, "subscribed")
+        assert sub["replayed"] == 3
+        got = [await next_event(ws) for _ in range(3)]
+        assert [e["seq"] for e in got] == [2, 3, 4]
+        assert [e["id"] for e in got[:2]] == first_ids[1:]
+        assert got[2]["data"]["state"] == "on_call"
+        await ws.close()
