@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ctiserver.acd.agent_state import AgentState, AgentStatus
-from ctiserver.acd.agents import Agent, AgentRegistry, InvalidRequest
+from ctiserver.acd.agents import Agent, AgentRegistry
+from ctiserver.acd.callbacks import Callbacks
 from ctiserver.acd.config import AcdConfig, QueueConfig
 from ctiserver.acd.connect import Connector, OfferResult, Recorder
 from ctiserver.acd.desk import AgentDesk
@@ -40,7 +41,7 @@ class UnknownQueue(KeyError):
     pass
 
 
-class AcdService(AgentDesk, Transfers, InCall):
+class AcdService(Callbacks, AgentDesk, Transfers, InCall):
     def __init__(
         self,
         config: AcdConfig,
@@ -157,45 +158,6 @@ class AcdService(AgentDesk, Transfers, InCall):
         finally:
             watcher.cancel()
 
-    async def request_callback(
-        self,
-        call_id: str,
-        number: str,
-        queue: str,
-        *,
-        name: str = "",
-        attached: Mapping[str, Any] | None = None,
-        priority: int | None = None,
-    ) -> None:
-        """A call-back asked for outside a waiting call (IVR node, API): it waits like a call, without a
-        channel, and the customer is dialled once an agent has answered."""
-        if not number:
-            raise InvalidRequest("a call-back needs a number")
-        cfg = self.queue_config(queue)
-        mono = self._clock.monotonic()
-        waiting = Waiting(
-            call_id,
-            cfg.name,
-            dict(cfg.requirements),
-            cfg.strategy,
-            priority if priority is not None else cfg.priority,
-            mono,
-            next(self._seq),
-            cfg.relax,
-            mono,
-        )
-        request = QueueRequest(call_id, "", cfg.name, number, name, attached=dict(attached or {}))
-        done: asyncio.Future[QueueResult] = asyncio.get_running_loop().create_future()
-        entry = Entry(request, waiting, dict(attached or {}), None, done, callback_number=number)
-        self.stats[cfg.name].entered += 1
-        self.stats[cfg.name].callbacks_requested += 1
-        await self._add_waiting(entry)
-        await self._event(
-            "callback.requested",
-            call_id,
-            {"queue": cfg.name, "number": number, "position": self.position(call_id)},
-        )
-
     async def _add_waiting(self, entry: Entry) -> None:
         self._waiting[entry.call_id] = entry
         if entry.channel_id is not None and entry.hold_task is None:
@@ -266,31 +228,6 @@ class AcdService(AgentDesk, Transfers, InCall):
                 "callback": entry.is_callback,
             },
         )
-
-    async def _callback_requested(self, entry: Entry) -> bool:
-        if entry.call_id not in self._waiting:  # an agent's phone is ringing for this call already
-            return False
-        cfg = self.queue_config(entry.waiting.queue)
-        channel = entry.channel_id
-        entry.callback_number = entry.request.caller_number
-        entry.channel_id = None
-        self.stats[cfg.name].callbacks_requested += 1
-        await self._event(
-            "callback.requested",
-            entry.call_id,
-            {"queue": cfg.name, "number": entry.callback_number, "position": self.position(entry.call_id)},
-        )
-        if channel is not None:
-            with contextlib.suppress(ControlError):
-                await self._control.stop_moh(channel)
-                if cfg.callback.confirm_media:
-                    await self._control.play(channel, list(cfg.callback.confirm_media))
-            with contextlib.suppress(ControlError):
-                await self._control.hangup(channel)
-        if not entry.done.done():
-            waited = self._clock.monotonic() - entry.waiting.entered
-            entry.done.set_result(QueueResult(Outcome.CALLBACK, cfg.name, waited))
-        return True
 
     # ---- positions, EWT ----------------------------------------------------------------------------------
     def waiting_in(self, queue: str) -> list[Waiting]:
