@@ -83,6 +83,7 @@ class CampaignRunner:
             self.ledger,
             PredictiveSettings(
                 min_outcomes=s.predictive_min_outcomes,
+                min_live=s.predictive_min_live,
                 target=s.abandon_target,
                 max_ratio=s.max_lines_per_agent,
             ),
@@ -172,6 +173,7 @@ class CampaignRunner:
             snap = self.snapshot()
             if isinstance(self.pacer, Predictive):
                 want = self.pacer.decide(snap, snap.now)
+                self.counters[f"{self.pacer.last_mode}_decisions"] += 1
             else:
                 want = self.pacer.decide(snap)
             if want <= 0:

@@ -29,6 +29,7 @@ def _settings(mode: PacingMode = PacingMode.PREDICTIVE) -> CampaignSettings:
         caller_id="5550200",
         caller_name="Spring Sale",
         predictive_min_outcomes=20,
+        predictive_min_live=40,
     )
 
 
@@ -75,13 +76,16 @@ async def test_predictive_campaign_of_500_contacts_with_10_agents() -> None:
         pops = w.bus.subscribe("agent.ringing")
         await w.runner.start()
         await w.store.dnc_add(late_dnc, reason="agent disposition: do not call")
-        await asyncio.sleep(40.0)
+        # ~40 s on an idle machine; longer when the machine is loaded (the simulated clock runs on)
+        assert await _until(
+            lambda: w.runner.counters["dialled"] >= 300 and w.runner.counters["predictive_decisions"] > 20,
+            150.0,
+        ), w.runner.live_stats()
         await w.runner.pause()
         assert await _until(lambda: not w.runner._tasks, 30.0)
         attempts = await w.store.attempts("spring")
         final = await w.store.contacts("spring")
         stats = w.runner.live_stats()
-    assert stats["pacing"] == "predictive"
     assert len(attempts) >= 250, stats
     dialled = Counter(num for _, num, _ in w.originated)
     # no call outside a callee's window, no DNC number dialled
