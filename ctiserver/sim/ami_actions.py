@@ -308,9 +308,20 @@ async def _blind(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[tu
 
 @action("Atxfer")
 async def _atxfer(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[tuple[str, str]]) -> None:
+    from ctiserver.sim.atxfer import TransferError, attended_transfer
+
     ch = find_channel(s, msg.get("channel", ""))
     if ch is None:
         s.respond(aid, "Error", "No such channel")
+        return
+    exten = msg.get("exten", "")
+    if not exten:
+        s.respond(aid, "Error", "No extension specified")
+        return
+    try:
+        attended_transfer(s.sim.engine, ch, exten, msg.get("context") or ch.context)
+    except TransferError as exc:
+        s.respond(aid, "Error", str(exc))
         return
     s.respond(aid, "Success", "Atxfer successfully queued")
 

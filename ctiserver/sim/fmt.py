@@ -37,15 +37,16 @@ def chan_headers(ch: Channel, prefix: str = "") -> Headers:
     ]
 
 
-def bridge_headers(br: Bridge, technology: str | None = None) -> Headers:
+def bridge_headers(br: Bridge, technology: str | None = None, prefix: str = "") -> Headers:
+    p = f"{prefix}Bridge"
     return [
-        ("BridgeUniqueid", br.id),
-        ("BridgeType", br.ami_type),
-        ("BridgeTechnology", technology or br.technology),
-        ("BridgeCreator", unknown(br.creator)),
-        ("BridgeName", unknown(br.name)),
-        ("BridgeNumChannels", str(len(br.channels))),
-        ("BridgeVideoSourceMode", br.video_mode),
+        (f"{p}Uniqueid", br.id),
+        (f"{p}Type", br.ami_type),
+        (f"{p}Technology", technology or br.technology),
+        (f"{p}Creator", unknown(br.creator)),
+        (f"{p}Name", unknown(br.name)),
+        (f"{p}NumChannels", str(len(br.channels))),
+        (f"{p}VideoSourceMode", br.video_mode),
     ]
 
 

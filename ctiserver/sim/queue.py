@@ -302,7 +302,8 @@ class Queues:
                 privilege="agent,all",
             )
             if transfer:
-                facts = ["BLINDTRANSFER", transfer[0], transfer[1], str(held), str(talk), str(pos)]
+                kind = gone.tags.get("transfer_kind", "BLINDTRANSFER")
+                facts = [kind, transfer[0], transfer[1], str(held), str(talk), str(pos)]
             else:
                 event = "COMPLETEAGENT" if reason == "agent" else "COMPLETECALLER"
                 facts = [event, str(held), str(talk), str(pos)]

@@ -25,7 +25,8 @@ async def sim() -> AsyncIterator[Simulator]:
                 "200": ({"app": "Answer"}, {"app": "Queue", "data": "support,t,,,300"}, {"app": "Hangup"}),
                 "300": ({"app": "Answer"}, {"app": "Queue", "data": "rr"}, {"app": "Hangup"}),
                 "400": ({"app": "Answer"}, {"app": "Queue", "data": "lr"}, {"app": "Hangup"}),
-            }
+            },
+            "from-agents": {"_100X": ({"app": "Dial", "data": "PJSIP/${EXTEN},30"}, {"app": "Hangup"})},
         },
     )
     async with Simulator(cfg) as s:
@@ -153,3 +154,43 @@ async def test_ringall_rings_every_free_member(sim: Simulator, ami: AmiProbe) ->
     cancel = await ami.wait(lambda m: get(m, "Event") == "DialEnd" and get(m, "DialStatus") == "CANCEL")
     assert (get(cancel, "DestChannel") or "").startswith("PJSIP/1006-")
     await asyncio.wait_for(call.done.wait(), 20)
+
+
+async def test_attended_transfer_through_local(sim: Simulator, ami: AmiProbe) -> None:
+    agent = sim.agent("1001", answer_after=0.05)
+    sim.agent("1002", answer_after=0.05)
+    await _add(ami, "support", "PJSIP/1001")
+    call = sim.place_call(from_number="5550100", from_name="Test Caller", to="200")
+    await ami.wait_event("AgentConnect")
+    agent_chan = next(c.name for c in sim.engine.channels.values() if c.name.startswith("PJSIP/1001-"))
+    bad = await ami.action("Atxfer", [("Channel", "PJSIP/none-1"), ("Exten", "1002")])
+    assert get(bad, "Message") == "No such channel"
+    resp = await ami.action(
+        "Atxfer", [("Channel", agent_chan), ("Exten", "1002"), ("Context", "from-agents")]
+    )
+    assert get(resp, "Message") == "Atxfer successfully queued"
+    await ami.wait(lambda m: get(m, "Event") == "MusicOnHoldStart" and get(m, "Uniqueid") == call.channel_id)
+    # the transferer talks to 1002 through a Local channel, then hangs up to complete the transfer
+    await ami.wait(
+        lambda m: get(m, "Event") == "BridgeEnter" and (get(m, "Channel") or "").startswith("PJSIP/1002-")
+    )
+    await ami.wait(lambda m: get(m, "Event") == "BridgeEnter" and get(m, "Channel") == agent_chan)
+    agent.hangup()
+    done = await ami.wait_event("AttendedTransfer")
+    assert get(done, "Result") == "Success" and get(done, "TransfereeUniqueid") == call.channel_id
+    assert (get(done, "TransferTargetChannel") or "").startswith("Local/1002@from-agents-")
+    complete = await ami.wait_event("AgentComplete")
+    assert get(complete, "Reason") == "transfer"
+    assert any("|ATTENDEDTRANSFER|1002|from-agents|" in line for line in sim.engine.queues.log)
+    caller = sim.engine.channels[call.channel_id]
+    assert caller.bridge is not None and {c.name.split("-")[0] for c in caller.bridge.channels} == {
+        "PJSIP/caller",
+        "Local/1002@from",
+    }
+    call.hangup()
+    await asyncio.wait_for(call.done.wait(), 20)
+    for _ in range(100):
+        if not sim.engine.channels:
+            break
+        await asyncio.sleep(0.05)
+    assert not sim.engine.channels
