@@ -105,7 +105,9 @@ def synth(
                 None,
             )
         )
-    return calls, segs
+    # the database receives calls in the order they end, i.e. (almost) chronologically: load them that way
+    order = sorted(range(n), key=lambda i: calls[i][2])
+    return [calls[i] for i in order], [segs[i] for i in order]
 
 
 CALL_COLS = [
