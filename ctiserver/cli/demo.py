@@ -200,6 +200,7 @@ async def run_demo(
         _, pending = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         for w in pending:
             w.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
 
 def register(sub: Any) -> None:
