@@ -3,9 +3,13 @@ placed by the call-back campaign and tracked as attempts; a caller who calls aga
 
 from __future__ import annotations
 
+import pytest
+
 from ctiserver.clock import ManualClock
 from ctiserver.dialer.callbacks import AbandonedCallbackConfig, AbandonedCallbacks
-from ctiserver.dialer.model import CampaignSettings, ContactStatus, Outcome, PacingMode
+from ctiserver.dialer.model import CampaignSettings, Contact, ContactStatus, Outcome, PacingMode
+from ctiserver.dialer.preview import Previewer
+from ctiserver.dialer.runner import DialRefused
 from ctiserver.dialer.service import DialerService
 from ctiserver.dialer.store import MemoryDialerStore
 from ctiserver.events import InMemoryBus, new_event
@@ -94,3 +98,37 @@ async def test_personal_callback_waits_for_its_agent() -> None:
     finally:
         await service.close()
     assert desk.pops[0][0] == "a1" and desk.pops[0][1]["name"] == "Frau Weber"
+
+
+async def test_preview_shows_then_dials_by_hand_or_after_n_seconds() -> None:
+    clock = ManualClock()
+    bus = InMemoryBus()
+    shown = bus.subscribe("dialer.preview")
+    lines = FakeLines(clock, default=Behaviour(Outcome.HUMAN, 2.0))
+    desk = FakeDesk.with_agents(clock, 2, talk=10.0, wrap=2.0)
+    service = DialerService(MemoryDialerStore(), lines, desk, bus, clock)
+    await service.load(
+        [CampaignSettings(name="pv", mode=PacingMode.PREVIEW, windows=ALWAYS, preview_auto_dial=15.0)]
+    )
+    await service.add_contacts(
+        "pv",
+        [Contact(f"k{i}", "pv", f"+4930{1000000 + i}", "Europe/Berlin", name=f"N{i}") for i in range(3)],
+    )
+    await service.start("pv")
+    preview = Previewer(service.runner("pv"))
+    try:
+        await _run_until(clock, lambda: False, limit=10)
+        assert lines.placed == []  # preview never dials by itself
+        first = await preview.next("a0")
+        assert first is not None and shown.queue.get_nowait().data["agent"] == "a0"
+        with pytest.raises(DialRefused):
+            await preview.next("a0")  # a0 is held by the preview
+        await preview.dial(first.id, "a0")
+        second = await preview.next("a1")
+        assert second is not None and second.id != first.id
+        await _run_until(clock, lambda: len(lines.placed) >= 2, limit=30)  # auto-dial after 15 s
+        await _run_until(clock, lambda: len(desk.pops) >= 2, limit=30)
+    finally:
+        await service.close()
+    assert [p[0] for p in desk.pops] == ["a0", "a1"]
+    assert [n for _, n, _ in lines.placed] == [first.number, second.number]
