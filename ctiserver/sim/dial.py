@@ -78,15 +78,14 @@ def dial_event(
         body.append(("DialStatus", status or ""))
     engine.hub.ami(name, "call,all", body)
     apps = set(peer.subscribed) | (set(caller.subscribed) if caller else set())
-    fields: list[tuple[str, object]] = []
-    if caller is not None:
-        fields.append(("caller", channel_json(caller)))
-    fields += [
+    fields: list[tuple[str, object]] = [
         ("dialstatus", status or ""),
         ("forward", ""),
         ("dialstring", dialstring),
-        ("peer", channel_json(peer)),
     ]
+    if caller is not None:
+        fields.append(("caller", channel_json(caller)))
+    fields.append(("peer", channel_json(peer)))
     engine.hub.ari("Dial", apps, fields)
 
 

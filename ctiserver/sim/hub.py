@@ -90,6 +90,8 @@ class Hub:
         self.ari_count += 1
         obj: dict[str, Any] = dict(pre or ())
         obj["type"] = type_
+        if type_ == "DeviceStateChanged":
+            obj["application"] = ""  # Asterisk writes it second for this event (scenario 13)
         obj["timestamp"] = ari_time(self.clock.now())
         obj.update(body or ())
         obj["asterisk_id"] = self.asterisk_id
