@@ -76,4 +76,4 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
         try:
             yield
         finally:
-            await event_log.flush()
+            await event_log.close()

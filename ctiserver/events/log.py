@@ -102,6 +102,22 @@ class EventLog:
     async def flush(self) -> None:
         await self._write_pending()
 
+    async def close(self, limit: float = 30.0) -> int:
+        """At shutdown: write what is pending, retrying for at most ``limit`` seconds; returns how many
+        events could not be written (logged as an error, with their sequence range)."""
+        try:
+            async with asyncio.timeout(limit):
+                await self._write_pending()
+        except TimeoutError:
+            if self._pending:
+                log.error(
+                    "event log: events not written at shutdown",
+                    n=len(self._pending),
+                    first_seq=self._pending[0].seq,
+                    last_seq=self._pending[-1].seq,
+                )
+        return len(self._pending)
+
     async def seq_of(self, event_id: str) -> int | None:
         seq = self._ids.get(event_id)
         if seq is not None:
