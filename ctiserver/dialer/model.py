@@ -76,7 +76,7 @@ class CampaignSettings(BaseModel):
     retry: RetryPolicy = RetryPolicy()
     abandon_cap: float = Field(0.03, gt=0.0, lt=0.2)
     abandon_window: str = Field("30d", pattern=r"^(30d|24h)$")
-    abandon_target: float = Field(0.025, gt=0.0, lt=0.2)
+    abandon_target: float = Field(0.022, gt=0.0, lt=0.2)
     abandon_message: tuple[str, ...] = ("sound:ctiserver/dialer-sorry",)
     agent_wait: float = Field(2.0, gt=0.0, le=2.0)  # the law: a message within 2 s if no agent
     amd: bool = True

@@ -71,7 +71,7 @@ class Progressive:
 
 @dataclass
 class PredictiveSettings:
-    target: float = 0.025  # the abandonment rate the outer loop aims at (cap is in the ledger)
+    target: float = 0.022  # the abandonment rate the outer loop aims at (cap is in the ledger)
     theta: float = 0.02  # initial per-call abandon-risk threshold
     theta_min: float = 0.01
     theta_max: float = 0.6
