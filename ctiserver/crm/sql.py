@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, or_, select
+from typing import Any
+
+from sqlalchemy import case, delete, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ctiserver.crm.model import Contact, Interaction
-from ctiserver.crm.store import ContactIn, merge
+from ctiserver.crm.store import ContactIn
 from ctiserver.crm.tables import ContactPhoneRow, ContactRow, InteractionRow
 
 
@@ -124,15 +127,23 @@ class SqlContactStore:
             return _interaction(row) if row is not None else None
 
     async def record(self, interaction: Interaction) -> None:
+        """One statement (INSERT ... ON CONFLICT DO UPDATE keeping old values where the new one is empty):
+        no read-then-write transaction, which SQLite refuses under concurrent writers."""
+        values = interaction.model_dump()
         async with self.sessions.begin() as session:
-            row = await session.get(InteractionRow, interaction.call_id)
-            merged = merge(_interaction(row) if row is not None else None, interaction)
-            values = merged.model_dump()
-            if row is None:
-                session.add(InteractionRow(**values))
-            else:
-                for key, value in values.items():
-                    setattr(row, key, value)
+            dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+            mod: Any = postgresql if dialect == "postgresql" else sqlite
+            stmt = mod.insert(InteractionRow).values(values)
+            table = InteractionRow.__table__
+            keep = {
+                name: case((stmt.excluded[name] != _EMPTY[name], stmt.excluded[name]), else_=table.c[name])
+                for name in values
+                if name not in ("call_id", "started_at")
+            }
+            await session.execute(stmt.on_conflict_do_update(index_elements=["call_id"], set_=keep))
+
+
+_EMPTY: dict[str, Any] = {name: 0.0 if name == "duration" else "" for name in Interaction.model_fields}
 
 
 def _interaction(row: InteractionRow) -> Interaction:
