@@ -34,3 +34,22 @@ def test_config_errors_name_the_field(tmp_path: object) -> None:
         load_sim_config(path)
     with pytest.raises(SimConfigError, match="No such file"):
         load_sim_config(Path(str(tmp_path)) / "missing.yaml")
+
+
+def test_sound_duration_from_file_then_config_then_default(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from ctiserver.clock import ManualClock
+    from ctiserver.sim.config import SimConfig
+    from ctiserver.sim.engine import Engine
+    from ctiserver.sim.hub import Hub
+    from ctiserver.sim.media import sound_seconds, write_wav
+
+    sounds = Path(str(tmp_path))
+    write_wav(str(sounds / "custom-prompt.wav"), 2.5)
+    cfg = SimConfig(sounds_dir=str(sounds), sounds={"beep": 0.423}, default_sound_seconds=1.25)
+    clock = ManualClock()
+    engine = Engine(cfg, clock, Hub(clock, cfg.systemname, cfg.asterisk_id))
+    assert sound_seconds(engine, "sound:custom-prompt") == pytest.approx(2.5)
+    assert sound_seconds(engine, "sound:beep") == pytest.approx(0.423)
+    assert sound_seconds(engine, "sound:unknown") == pytest.approx(1.25)
