@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Protocol
 
 
@@ -38,7 +38,7 @@ class DialFailed(ControlError):
         self.cause = cause
 
 
-class BridgeKind(str, Enum):
+class BridgeKind(StrEnum):
     MIXING = "mixing"
     HOLDING = "holding"
 
