@@ -84,8 +84,11 @@ class AppContext:
         return self.tasks.create_task(coro, name=name)
 
 
-def _load_components(names: tuple[str, ...]) -> list[Callable[[AppContext], contextlib.AbstractAsyncContextManager[None]]]:
-    out = []
+Component = Callable[["AppContext"], contextlib.AbstractAsyncContextManager[None]]
+
+
+def _load_components(names: tuple[str, ...]) -> list[Component]:
+    out: list[Component] = []
     for name in names:
         try:
             module = importlib.import_module(name)
