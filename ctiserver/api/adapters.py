@@ -98,13 +98,17 @@ class TrackerCalls:
 
 
 class AcdCallActions:
-    """``CallActions``: transfers through the ACD, hang-up through call control on the call's legs. Hold,
-    click-to-dial and recording control by call id are not offered by those areas yet: 503."""
+    """``CallActions``: transfers through the ACD, hang-up through call control on the call's legs, recording
+    control through the recording service on the ACD's bridge of the call. Hold and click-to-dial are not
+    offered by those areas yet: 503."""
 
-    def __init__(self, acd: Any | None, control: Any | None, tracker: Any | None) -> None:
+    def __init__(
+        self, acd: Any | None, control: Any | None, tracker: Any | None, recordings: Any | None = None
+    ) -> None:
         self.acd = acd
         self.control = control
         self.tracker = tracker
+        self.recordings = recordings
 
     async def click_to_dial(self, agent: str, number: str, caller_id: str | None) -> str:
         raise unavailable("click-to-dial")

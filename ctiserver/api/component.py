@@ -123,7 +123,8 @@ def provide_adapters(ctx: AppContext) -> None:
     if tracker is not None:
         ctx.provide(adapters.TrackerCalls(tracker, acd), as_type=CallsService)
     if acd is not None or control is not None:
-        ctx.provide(adapters.AcdCallActions(acd, control, tracker), as_type=CallActions)
+        recordings = _maybe(ctx, "ctiserver.recording.service", "RecordingService")
+        ctx.provide(adapters.AcdCallActions(acd, control, tracker, recordings), as_type=CallActions)
     if live is not None:
         ctx.provide(adapters.LiveQueues(live), as_type=QueuesService)
     registry = _maybe(ctx, "ctiserver.ivr.registry", "ScriptRegistry")

@@ -15,6 +15,7 @@ import aiohttp
 from ctiserver.acd.service import AcdService
 from ctiserver.api.auth import Role
 from ctiserver.api.topics import Topic, matches
+from ctiserver.app import COMPONENTS
 from ctiserver.crm.ring_hook import RingHook
 from ctiserver.events.log import EventLog
 from ctiserver.sim.simulator import Simulator
@@ -28,20 +29,7 @@ nodes:
   menu: {type: menu, prompt: [beep], options: {"1": sales}, timeout: 10}
   sales: {type: queue, queue: support}
 """
-ALL = (
-    "ctiserver.sim.component",
-    "ctiserver.store.component",
-    "ctiserver.events.component",
-    "ctiserver.pbx.component",
-    "ctiserver.calls.component",
-    "ctiserver.kpi.component",
-    "ctiserver.crm.component",
-    "ctiserver.recording.component",
-    "ctiserver.control.component",
-    "ctiserver.ivr.component",
-    "ctiserver.acd.component",
-    "ctiserver.api.component",
-)
+ALL = COMPONENTS  # the daemon's own composition root, every component
 T = 30.0
 
 
@@ -114,10 +102,18 @@ async def test_pop_while_ringing_transfer_and_replay(tmp_path: Path) -> None:
             assert sorted(a["agent"] for a in await resp.json()) == ["1001", "1002"]
         async with http.get(d.url + "/api/agents", headers=d.auth("agent2")) as resp:
             assert [a["agent"] for a in await resp.json()] == ["1002"]
-        answered = await until_event(
-            ws1, lambda e: e["type"] == "screen.pop" and e["data"]["phase"] == "answered"
-        )
+        answered = await until_event(ws1, lambda e: e["type"] == "screen.pop" and e["data"]["phase"] == "answered")
         assert answered["data"]["contact"] == data["contact"]
+
+        # recording control by call id (the queue records always: pause and resume the running recording)
+        log = d.ctx.require(EventLog)
+        await wait_for(lambda: any(e.type == "recording.started" and e.subject == call_id for e in log._ring))
+        for action, state in (("pause", "paused"), ("resume", "recording")):
+            async with http.post(
+                d.url + f"/api/calls/{call_id}/recording", headers=d.auth("agent"), json={"action": action}
+            ) as resp:
+                assert resp.status == 200, await resp.text()
+                assert (await resp.json())["state"] == state
 
         await d.ctx.require(AcdService).ready("1002")
         async with http.post(
@@ -145,9 +141,7 @@ async def test_pop_while_ringing_transfer_and_replay(tmp_path: Path) -> None:
         topic = Topic("agent", "1001")
         await wait_for(
             lambda: any(
-                e.type == "agent.state" and e.data.get("reason") == "break"
-                for e in log._ring
-                if e.seq > last["seq"]
+                e.type == "agent.state" and e.data.get("reason") == "break" for e in log._ring if e.seq > last["seq"]
             )
         )
         missed = [e.id for e in await log.replay(last["seq"]) if matches(topic, e, d.api.hub.call_agents)]
@@ -170,9 +164,7 @@ async def test_pop_while_ringing_transfer_and_replay(tmp_path: Path) -> None:
             json={"code": "sale", "notes": "upgraded to gold"},
         ) as resp:
             assert resp.status == 200, await resp.text()
-        async with http.get(
-            d.url + f"/api/contacts/{contact['id']}/history", headers=d.auth("agent")
-        ) as resp:
+        async with http.get(d.url + f"/api/contacts/{contact['id']}/history", headers=d.auth("agent")) as resp:
             (item,) = await resp.json()
             assert (item["call_id"], item["disposition"], item["notes"]) == (
                 call_id,
@@ -195,9 +187,7 @@ async def test_pop_while_ringing_transfer_and_replay(tmp_path: Path) -> None:
         async with http.get(d.url + "/api/ivr/scripts/pop-e2e", headers=d.auth("admin")) as resp:
             assert (await resp.json())["source"] == SCRIPT
         bad = SCRIPT.replace("queue: support", "queue: support, bogus: 1")
-        async with http.post(
-            d.url + "/api/ivr/validate", headers=d.auth("admin"), json={"source": bad}
-        ) as resp:
+        async with http.post(d.url + "/api/ivr/validate", headers=d.auth("admin"), json={"source": bad}) as resp:
             report = await resp.json()
             assert report["valid"] is False and report["problems"][0]["line"] == 6
         for ws in (ws1b, ws2):
