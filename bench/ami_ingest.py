@@ -8,11 +8,10 @@ and must turn every chunk into messages: ours through ``AmiDecoder.feed``; panor
 round of each (process CPU time, rounds interleaved) is reported, then the ratio ours/panoramisk.
 
 Equal work (the headline, last line ``ratio:``): panoramisk splits every header of every event and builds a
-case-insensitive dict of (key, value) pairs; "ours, every header split" does the same work on our side: each
-event's ``headers`` (all (key, value) pairs) is built and a case-insensitive lookup is made, which needs the
-lower-case index (shared per key sequence, see ctiserver/pbx/ami/messages.py). Our events split their headers
-on first use only, and most events are dispatched by name and dropped unread, so the rate up to dispatch is
-higher: it is printed too, clearly labelled as lazy (``ratio (lazy ...)``), never as the headline.
+case-insensitive dict of (key, value) pairs; on our side every event's ``headers`` (all its (key, value)
+pairs) is read and a lower-case lookup goes through its case-insensitive index (shared per key sequence, see
+ctiserver/pbx/ami/messages.py). A second figure, "dispatch only" (frame, decode, classify, read the event
+name; headers not touched), is printed first and clearly labelled: it is NOT equal work.
 """
 
 from __future__ import annotations
@@ -128,8 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     if not n_ours == n_full == n_pan:
         print(f"warning: event counts differ: ours {n_ours}/{n_full}, panoramisk {n_pan}", file=sys.stderr)
     ours, full, pan = n_ours / min(ours_t), n_full / min(full_t), n_pan / min(pan_t)
-    print(f"ours, lazy (frame + event name only, headers split on first use): {ours:.0f} events/s")
-    print(f"ratio (lazy, NOT equal work): {ours / pan:.2f}")
+    print(f"ours, dispatch only (event name read, headers not touched): {ours:.0f} events/s")
+    print(f"ratio (dispatch only, NOT equal work): {ours / pan:.2f}")
     print(
         f"ours: {full:.0f} events/s (every header split into pairs + case-insensitive index; "
         f"{n_full} events, best of {args.rounds} rounds, CPU time)"

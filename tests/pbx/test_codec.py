@@ -162,9 +162,7 @@ def test_fuzz_only_protocol_errors(data: bytes, cuts: list[int]) -> None:
 
 _ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _key = st.text(alphabet=_ALNUM, min_size=1, max_size=12)
-_value = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"), max_size=30
-)
+_value = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"), max_size=30)
 
 
 @settings(max_examples=200, deadline=None)
@@ -264,4 +262,68 @@ def test_shared_shape_index_keeps_each_events_values_and_survives_cache_reset() 
         (ev,) = decode_all(f"Event: X\r\nK{i}: v{i}\r\n\r\n".encode())
         assert ev.get(f"k{i}") == f"v{i}"  # type: ignore[union-attr]
     assert len(messages._SHAPES) <= messages._MAX_SHAPES
-    assert msgs[2]["uniqueid"] == "u2" and msgs[0] == decode_all(data)[0]
+    assert msgs[2]["uniqueid"] == "u2" and msgs[0] == decode_all(data)[0]  # type: ignore[index]
+
+
+_line_value = st.text(alphabet=st.sampled_from(list("ab: \x00\rЖ-")), max_size=8)
+_line = st.one_of(
+    st.builds(lambda k, v: f"{k}: {v}", _key, _line_value),  # the usual line, values may hold ": "
+    st.builds(lambda k, v: f"{k}:{v}", _key, _line_value),  # lenient peers: no space
+    st.sampled_from(["", "stray text", "\r"]),  # blank-line runs, a Follows-like body line, a stray CR
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["Event: E", "Response: Success", "Event:E"]), st.lists(_line, max_size=5)),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_whole_read_fast_path_gives_what_frame_by_frame_parsing_gives(
+    frames: list[tuple[str, list[str]]],
+) -> None:
+    """The decoder splits a read of plain events in one go (codec._events); whatever the read holds, the
+    result must be the one the frame-by-frame parser gives."""
+    from unittest import mock
+
+    from ctiserver.pbx.ami import codec
+
+    stream = b"".join(("\r\n".join([first, *lines]) + "\r\n\r\n").encode() for first, lines in frames)
+
+    def decode(data: bytes) -> list[object]:
+        try:
+            return list(decode_all(data))
+        except AmiProtocolError as exc:  # a frame without any header: reported, the good ones kept
+            return list(exc.messages)
+
+    got = decode(stream)
+    with mock.patch.object(codec, "_events", lambda text, out: False):
+        expected = decode(stream)
+    assert got == expected
+    for msg in got:
+        assert isinstance(msg, AmiEvent | AmiResponse)
+        for key, _value in msg.headers:
+            # any spelling, the one sent included: the first value whatever its case
+            assert msg.get_all(key.upper())[0] == msg[key.lower()] == msg[key] == msg.get(key.swapcase())
+
+
+def test_fast_path_is_taken_for_plain_events(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ctiserver.pbx.ami import codec
+
+    calls: list[bool] = []
+    real = codec._events
+
+    def spy(text: str, out: list[object]) -> bool:
+        calls.append(real(text, out))  # type: ignore[arg-type]
+        return calls[-1]
+
+    monkeypatch.setattr(codec, "_events", spy)
+    msgs = decode_all(NEWCHANNEL * 3 + b"Event: Hangup\r\nUniqueid: u\r\nValue: a: b\r\n\r\n")
+    assert calls == [False]  # a value holding ": " sends the read frame by frame
+    calls.clear()
+    fast = decode_all(NEWCHANNEL * 3)
+    assert calls == [True] and fast == msgs[:3]
+    assert [m["CallerIDName"] for m in fast] == ["Иван Петров"] * 3  # type: ignore[index]
+    assert fast[0].headers[4] == ("CallerIDName", "Иван Петров")  # type: ignore[union-attr]

@@ -16,7 +16,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from ctiserver.pbx.ami.frame import parse_frame
-from ctiserver.pbx.ami.messages import AmiBanner, AmiEvent, AmiProtocolError, Message
+from ctiserver.pbx.ami.messages import (
+    _SHAPES,
+    AmiBanner,
+    AmiEvent,
+    AmiProtocolError,
+    Message,
+    _shape_of_joined,
+)
 
 MAX_FRAME = 1 << 20  # 1 MiB: CoreShowChannels of a big box is a list of events, not one frame
 MAX_LINE = 64 << 10
@@ -31,7 +38,15 @@ class AmiDecoder:
     call (nothing valid is lost); the decoder stays usable and resynchronises at the next frame boundary.
     """
 
-    __slots__ = ("_buf", "_skipping", "_want_banner", "bad_utf8_frames", "max_frame", "max_line")
+    __slots__ = (
+        "_buf",
+        "_fast_limit",
+        "_skipping",
+        "_want_banner",
+        "bad_utf8_frames",
+        "max_frame",
+        "max_line",
+    )
 
     def __init__(
         self, *, expect_banner: bool = False, max_frame: int = MAX_FRAME, max_line: int = MAX_LINE
@@ -56,6 +71,19 @@ class AmiDecoder:
             buf = self._banner(buf, out, errors)
             if self._want_banner:
                 return out
+        if not self._skipping:
+            # the common case: complete CRLF frames of events, decoded in one go (see _events)
+            end = buf.rfind(b"\r\n\r\n")
+            if 0 < end <= self.max_line and end <= self.max_frame:  # too small for an oversized frame/line
+                rest = buf[end + 4 :]
+                if len(rest) <= self.max_frame and rest.count(b"\n") == rest.count(b"\r\n"):
+                    try:
+                        fast = _events(buf[:end].decode("utf-8"), out)
+                    except UnicodeDecodeError:
+                        fast = False
+                    if fast:
+                        self._buf = rest
+                        return out
         # Asterisk ends lines with CRLF: frames split at CRLF CRLF without copying. A peer that sends bare LF
         # anywhere in this buffer gets its line ends normalised first (slower, same result).
         if buf.count(b"\n") == buf.count(b"\r\n"):
@@ -139,6 +167,50 @@ class AmiDecoder:
                 errors.append(f"AMI frame without any header: {text[:40]!r}")
             else:
                 append(msg)
+
+
+_SEP = ": \x00: \x00: "  # a frame boundary becomes the pair ("\x00", "\x00") in the split below
+
+
+def _events(text: str, out: list[Message]) -> bool:
+    """Fast path for a read of ordinary events (CRLF, every line ``Key: value``, sane size): all frames are
+    split in a few C calls over the whole text, each event gets its slice of the (key, value) pairs and its
+    shared shape (index). Returns False, having appended nothing, when anything is unusual (a response, a
+    Follows body, a line without ``": "``, blank-line runs, NUL): the caller then goes frame by frame."""
+    if not text or text[0] in "\r\n" or text[-1] in "\r\n" or "\r\n\r\n\r" in text or "\r\r\n\r\n" in text:
+        return False  # blank-line runs or stray CRs at a frame's edge: the frame path strips them
+    if "\x00" in text:
+        return False  # a NUL could fake a frame boundary below
+    lines = text.replace("\r\n\r\n", _SEP).replace("\r\n", ": ")
+    if "\n" in lines:
+        return False  # a bare LF: the caller normalises line ends
+    flat = lines.split(": ")
+    # With L lines in F frames, text holds L + F - 2 CRLFs and, when each line holds exactly one ": ",
+    # the split gives 2 (L + F - 1) elements. Otherwise (a line without ": ", or a value holding one) the
+    # frame path parses line by line.
+    if len(flat) != 2 * text.count("\r\n") + 2:
+        return False
+    it = iter(flat)
+    pairs = tuple(zip(it, it))  # noqa: B905 - even length checked above
+    keys = "\n".join(flat[::2]).split("\n\x00\n")
+    events: list[Message] = []
+    append, new, setattr_, event = events.append, object.__new__, object.__setattr__, AmiEvent
+    shapes_get = _SHAPES.get
+    i = 0
+    for names in keys:
+        shape = shapes_get(names) or _shape_of_joined(names)
+        if not shape.event:
+            return False
+        j = i + shape.n
+        ev = new(event)
+        setattr_(ev, "_data", pairs[i:j])
+        setattr_(ev, "_shape", shape)
+        append(ev)
+        i = j + 1
+    if i != len(pairs) + 1:
+        return False
+    out += events
+    return True
 
 
 def pairs_of(headers: Headers) -> Iterable[tuple[str, str]]:

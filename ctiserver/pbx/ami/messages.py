@@ -4,14 +4,13 @@ Header lookups are case-insensitive (Asterisk spells ``Uniqueid``/``UniqueID`` d
 and return the first value; ``get_all`` returns every value of a repeated header (``ChanVariable``...).
 ``headers`` keeps every (key, value) pair in wire order, keys as sent.
 
-Performance: a message holds its headers as one flat ``[k1, v1, k2, v2...]`` list (one C-level
-``replace``/``split`` of the frame text) plus a shared ``_Shape``: the sequence of its keys, interned, with
-the case-insensitive index ``key or key.lower() -> position of the first value``. Events of one kind carry
-the same keys in the same order, so the shape (and its index) is built once per distinct key sequence and
-found again with one dict lookup on the joined keys; a lookup is then two dict probes at most, whatever the
-spelling. The codec hands each event over as its frame text and the split happens on first use (``name``
-reads the first line only), since many events are dispatched by name and dropped unread. bench/ami_ingest.py
-reports the rate with every header split, paired and indexed (the work panoramisk does) and the lazy rate.
+Performance: a message holds its (key, value) pairs plus a shared ``_Shape``: the sequence of its keys,
+interned, with the case-insensitive index ``key or key.lower() -> position of the first pair with that key``.
+Events of one kind carry the same keys in the same order, so a shape (and its index) is built once per
+distinct key sequence and found again with one dict lookup on the joined keys; a lookup is then two dict
+probes at most, whatever the spelling. The codec splits a whole read of plain events in a few C calls
+(``codec._events``) and hands each event its slice of the pairs; other frames come as frame text, split on
+first use (``name`` reads the first line only). bench/ami_ingest.py measures it against panoramisk.
 """
 
 from __future__ import annotations
@@ -42,38 +41,53 @@ _lower = _LowerCache().__getitem__
 
 class _Shape:
     """The key sequence of a frame: interned keys in wire order, their lower-case forms, and the index
-    ``key as sent | key.lower() -> position in the flat list of the first value of that key``."""
+    ``key as sent | key.lower() -> position of the first (key, value) pair with that key, in any case``."""
 
-    __slots__ = ("index", "keys", "lower")
+    __slots__ = ("event", "index", "keys", "lower", "n")
 
     def __init__(self, keys: Iterable[str]) -> None:
         self.keys: tuple[str, ...] = tuple(map(_intern, keys))
         self.lower: tuple[str, ...] = tuple(map(_lower, self.keys))
+        self.n = len(self.keys)
+        self.event = self.n > 0 and self.keys[0] == "Event"  # what the codec's fast path accepts
         index: dict[str, int] = {}
-        # backwards, so that the first value of a repeated key wins
-        for i in range(len(self.keys) - 1, -1, -1):
-            index[self.keys[i]] = index[self.lower[i]] = 2 * i + 1
+        # backwards, so that the first pair of a repeated key (in any spelling) wins
+        for i in range(self.n - 1, -1, -1):
+            index[self.lower[i]] = i
+        for key, low in zip(self.keys, self.lower, strict=True):
+            index[key] = index[low]  # the spelling as sent, found without lower-casing
         self.index = index
 
 
-# joined keys -> shape. Bounded: a few hundred shapes on a real PBX; a peer sending endless new key sets
-# only makes the cache start over. Frames with many or long keys get a shape of their own, not cached.
+# "\n".join(keys) -> shape. Bounded: a few hundred shapes on a real PBX; a peer sending endless new key sets
+# only makes the cache start over. Frames with very long key lists get a shape of their own, not cached.
 _SHAPES: dict[str, _Shape] = {}
 _MAX_SHAPES = 2048
 _MAX_SHAPE_KEYS = 4096  # characters of joined keys
 
 
-def _shape_of(flat: Sequence[str]) -> _Shape:
-    keys = flat[::2]
-    joined = "\n".join(keys)
+def _shape_of_joined(joined: str) -> _Shape:
+    """Shape of a frame whose keys (none holding a line break: they come from split lines) are ``joined``."""
     shape = _SHAPES.get(joined)
     if shape is None:
-        shape = _Shape(keys)
+        shape = _Shape(joined.split("\n"))
         if len(joined) <= _MAX_SHAPE_KEYS:
             if len(_SHAPES) >= _MAX_SHAPES:
                 _SHAPES.clear()
             _SHAPES[joined] = shape
     return shape
+
+
+def _shape_of(keys: Sequence[str]) -> _Shape:
+    joined = "\n".join(keys)
+    if joined.count("\n") != len(keys) - 1:
+        return _Shape(keys)  # a key built in code holds a line break: joining would be ambiguous
+    return _shape_of_joined(joined) if keys else _Shape(())
+
+
+def _pairs_of(flat: list[str]) -> tuple[tuple[str, str], ...]:
+    it = iter(flat)
+    return tuple(zip(it, it))  # noqa: B905 - even length by construction
 
 
 def split_headers(text: str, nl: str = "\r\n") -> list[str]:
@@ -96,36 +110,39 @@ def split_headers(text: str, nl: str = "\r\n") -> list[str]:
     return flat
 
 
+Pairs = tuple[tuple[str, str], ...]
+
+
 class AmiMessage:
     """Immutable set of AMI headers. Equal when the class and the headers (and ``output``) are equal."""
 
     __slots__ = ("_data", "_shape")
-    # The frame text as received (CRLF or LF lines) until first use, then the flat [key, value, ...] list.
-    _data: str | list[str]
-    # Set together with the flat list (never read while ``_data`` is still text, so the codec skips it).
+    # The frame text as received (CRLF or LF lines) until first use, then the (key, value) pairs.
+    _data: str | Pairs
+    # Set together with the pairs (never read while ``_data`` is still text, so the codec skips it).
     _shape: _Shape
 
     def __init__(self, headers: Iterable[tuple[str, str]] = ()) -> None:
-        flat = [str(x) for pair in headers for x in pair]
-        _set(self, "_data", flat)
-        _set(self, "_shape", _shape_of(flat))
+        pairs = tuple((str(k), str(v)) for k, v in headers)
+        _set(self, "_data", pairs)
+        _set(self, "_shape", _shape_of([k for k, _ in pairs]))
 
     @classmethod
     def _from_flat(cls: type[_M], flat: list[str]) -> _M:
-        """Constructor for the codec: ``flat`` = key, value, key, value... (a list it hands over)."""
+        """Constructor for the codec: ``flat`` = key, value, key, value..."""
         obj = object.__new__(cls)
-        _set(obj, "_data", flat)
-        _set(obj, "_shape", _shape_of(flat))
+        _set(obj, "_data", _pairs_of(flat))
+        _set(obj, "_shape", _shape_of(flat[::2]))
         return obj
 
     @classmethod
     def _from_text(cls: type[_M], text: str) -> _M:
-        """Fast constructor for the codec: one frame's text, split into headers on first use."""
+        """Lazy constructor for the codec: one frame's text, split into headers on first use."""
         obj = object.__new__(cls)
         _set(obj, "_data", text)
         return obj
 
-    def _split(self) -> list[str]:
+    def _split(self) -> Pairs:
         text = self._data
         if type(text) is not str:
             return text  # type: ignore[return-value]
@@ -134,39 +151,29 @@ class AmiMessage:
         flat = text.replace(nl, ": ").split(": ")
         if len(flat) != 2 * text.count(nl) + 2:
             flat = split_headers(text, nl)
-        keys = flat[::2]
-        joined = "\n".join(keys)
-        shape = _SHAPES.get(joined) or _shape_of(flat)
-        _set(self, "_shape", shape)
-        _set(self, "_data", flat)
-        return flat
+        pairs = _pairs_of(flat)
+        _set(self, "_shape", _shape_of_joined("\n".join(flat[::2])) if flat else _Shape(()))
+        _set(self, "_data", pairs)
+        return pairs
 
     @property
-    def _flat(self) -> list[str]:
-        data = self._data
-        return self._split() if type(data) is str else data  # type: ignore[return-value]
-
-    @property
-    def headers(self) -> tuple[tuple[str, str], ...]:
-        flat = self._data
-        if type(flat) is str:
-            flat = self._split()
-        it = iter(flat)
-        return tuple(zip(it, it))  # noqa: B905 - even length by construction
+    def headers(self) -> Pairs:
+        pairs = self._data
+        return self._split() if type(pairs) is str else pairs  # type: ignore[return-value]
 
     def _find(self, key: str) -> str | None:
         """First value of ``key``, any spelling: the exact spelling, else its lower-case form, in the shared
         index of this frame's shape (two dict probes at most)."""
-        flat = self._data
-        if type(flat) is str:
-            flat = self._split()
+        pairs = self._data
+        if type(pairs) is str:
+            pairs = self._split()
         index = self._shape.index
         i = index.get(key)
         if i is None:
             i = index.get(_lower(key))
             if i is None:
                 return None
-        return flat[i]
+        return pairs[i][1]
 
     def get(self, key: str, default: str | None = None) -> str | None:
         value = self._find(key)
@@ -182,9 +189,9 @@ class AmiMessage:
         return isinstance(key, str) and self._find(key) is not None
 
     def get_all(self, key: str) -> list[str]:
-        flat = self._flat
+        pairs = self.headers
         low = key.lower()
-        return [flat[2 * i + 1] for i, k in enumerate(self._shape.lower) if k == low]
+        return [pairs[i][1] for i, k in enumerate(self._shape.lower) if k == low]
 
     def items(self) -> Iterator[tuple[str, str]]:
         return iter(self.headers)
@@ -194,7 +201,7 @@ class AmiMessage:
         return self._find("ActionID")
 
     def _key(self) -> tuple[Any, ...]:
-        return (tuple(self._flat),)
+        return (self.headers,)
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
@@ -230,10 +237,9 @@ class AmiEvent(AmiMessage):
                 if end < 0:
                     return data[7:]
                 return data[7 : end - 1] if data[end - 1] == "\r" else data[7:end]
-            data = self._flat
-        flat = data
-        if flat and flat[0] == "Event":
-            return flat[1]
+            data = self._split()
+        if data and data[0][0] == "Event":
+            return data[0][1]
         return self._find("Event") or ""
 
 
@@ -255,7 +261,7 @@ class AmiResponse(AmiMessage):
         return obj
 
     def _key(self) -> tuple[Any, ...]:
-        return (tuple(self._flat), self.output)
+        return (self.headers, self.output)
 
     def __repr__(self) -> str:
         return f"AmiResponse(headers={self.headers!r}, output={self.output!r})"
