@@ -56,11 +56,7 @@ class AcdDesk:
         req = self._requirements(campaign)
         deadline = self.clock.monotonic() + wait
         while True:
-            free = [
-                a
-                for a in self.acd.agents
-                if available(a) and qualifies(a.skills, req) and agent in (None, a.id)
-            ]
+            free = [a for a in self.acd.agents if available(a) and qualifies(a.skills, req) and agent in (None, a.id)]
             if free:
                 return min(free, key=lambda a: a.idle_since).id
             if self.clock.monotonic() >= deadline:

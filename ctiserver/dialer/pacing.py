@@ -105,9 +105,7 @@ def _poisson_binomial(probs: Sequence[float], cut: float = 1e-9) -> list[float]:
 class Predictive:
     name = "predictive"
 
-    def __init__(
-        self, stats: DialStats, ledger: AbandonLedger, settings: PredictiveSettings | None = None
-    ) -> None:
+    def __init__(self, stats: DialStats, ledger: AbandonLedger, settings: PredictiveSettings | None = None) -> None:
         self.stats = stats
         self.ledger = ledger
         self.settings = settings or PredictiveSettings()

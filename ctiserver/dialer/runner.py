@@ -99,9 +99,7 @@ class CampaignRunner:
 
     async def _set_state(self, dst: CampaignState) -> None:
         self.state = advance(self.settings.name, self.state, dst)
-        await self._event(
-            "campaign.state", self.settings.name, {"campaign": self.settings.name, "state": dst.value}
-        )
+        await self._event("campaign.state", self.settings.name, {"campaign": self.settings.name, "state": dst.value})
 
     async def start(self) -> None:
         await self._set_state(CampaignState.RUNNING)
@@ -203,9 +201,7 @@ class CampaignRunner:
         if await self.store.dnc_contains(contact.number, s.name):
             self.counters["dnc_blocked"] += 1
             await self.store.save_contact(replace(contact, status=ContactStatus.DNC))
-            await self._event(
-                "dialer.dnc_blocked", contact.id, {"campaign": s.name, "number": contact.number}
-            )
+            await self._event("dialer.dnc_blocked", contact.id, {"campaign": s.name, "number": contact.number})
             return False
         if not s.windows.is_open(contact.timezone, now):
             self.counters["outside_window"] += 1
@@ -234,9 +230,7 @@ class CampaignRunner:
         if contact.status not in (ContactStatus.PENDING, ContactStatus.CALLBACK):
             raise DialRefused(f"contact {contact_id} is {contact.status.value}")
         if not await self._dialable(contact, self.clock.now()):
-            raise DialRefused(
-                f"contact {contact_id} cannot be dialled now (do-not-call or outside its window)"
-            )
+            raise DialRefused(f"contact {contact_id} cannot be dialled now (do-not-call or outside its window)")
         return await self._launch(contact, agent)
 
     async def _launch(self, contact: Contact, agent: str | None = None, reserved: bool = False) -> str:
@@ -346,9 +340,7 @@ class CampaignRunner:
             status, next_at = ContactStatus.EXHAUSTED, contact.next_at
         else:
             status, next_at = ContactStatus.PENDING, now + delay
-        updated = replace(
-            contact, attempts=attempts, status=status, next_at=next_at, last_outcome=result.outcome
-        )
+        updated = replace(contact, attempts=attempts, status=status, next_at=next_at, last_outcome=result.outcome)
         with contextlib.suppress(Exception):
             await self.store.save_contact(updated)
             await self.store.record_attempt(record)

@@ -105,15 +105,11 @@ class DialerService:
             self.runner(campaign)
         return await self.store.dnc_add(numbers, campaign, reason)
 
-    async def disposition(
-        self, campaign: str, contact_id: str, disposition: str, agent: str | None = None
-    ) -> None:
+    async def disposition(self, campaign: str, contact_id: str, disposition: str, agent: str | None = None) -> None:
         """An agent's disposition; ``do_not_call`` puts the number on the campaign's list at once."""
         runner = self.runner(campaign)
         if disposition not in runner.settings.dispositions:
-            raise ValueError(
-                f"unknown disposition {disposition!r}; known: {', '.join(runner.settings.dispositions)}"
-            )
+            raise ValueError(f"unknown disposition {disposition!r}; known: {', '.join(runner.settings.dispositions)}")
         contact = await self.store.get_contact(campaign, contact_id)
         if contact is None:
             raise KeyError(f"campaign {campaign} has no contact {contact_id!r}")
@@ -184,9 +180,7 @@ class DialerService:
         contact = await self.store.get_contact(campaign, contact_id)
         if contact is None or contact.status is not ContactStatus.CALLBACK:
             return False
-        await self.store.save_contact(
-            replace(contact, status=ContactStatus.DONE, last_outcome=Outcome.UNKNOWN)
-        )
+        await self.store.save_contact(replace(contact, status=ContactStatus.DONE, last_outcome=Outcome.UNKNOWN))
         await self.bus.publish(
             new_event("callback.cancelled", contact_id, {"campaign": campaign, "why": why}, self.clock.now())
         )

@@ -164,17 +164,13 @@ class SqlDialerStore:
 
     async def dnc_list(self, campaign: str = GLOBAL) -> list[str]:
         async with self._sessions() as s:
-            rows = await s.scalars(
-                select(DncRow.number).where(DncRow.campaign == campaign).order_by(DncRow.number)
-            )
+            rows = await s.scalars(select(DncRow.number).where(DncRow.campaign == campaign).order_by(DncRow.number))
             return list(rows.all())
 
     # campaigns (settings + state survive a restart)
     async def save_campaign(self, name: str, settings: dict[str, Any], state: str) -> None:
         async with self._sessions() as s, s.begin():
-            await upsert(
-                s, CampaignRow, [{"name": name, "settings": settings, "state": state, "updated": time.time()}]
-            )
+            await upsert(s, CampaignRow, [{"name": name, "settings": settings, "state": state, "updated": time.time()}])
 
     async def campaigns(self) -> list[tuple[str, dict[str, Any], str]]:
         async with self._sessions() as s:

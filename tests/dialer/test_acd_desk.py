@@ -33,9 +33,7 @@ async def test_acd_desk_reserves_and_connects_with_the_contact_popped() -> None:
         await h.run_until(lambda: h.acd.agents.get("a1").state is AgentState.ON_CALL)
         ring = h.of("agent.ringing")[0]
         assert ring.data["agent"] == "a1" and ring.data["attached"]["contact_id"] == "k1"
-        assert (
-            ring.data["attached"]["fields"] == {"plan": "gold"} and ring.data["caller_name"] == "Frau Weber"
-        )
+        assert ring.data["attached"]["fields"] == {"plan": "gold"} and ring.data["caller_name"] == "Frau Weber"
         assert [v.phase for v in desk.agent_views(CAMPAIGN)] == [AgentPhase.TALKING]
         await h.advance(30.0)
         h.control.remote_hangup(customer)

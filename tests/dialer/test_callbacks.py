@@ -20,9 +20,7 @@ NUMBER = "+4930 1000042"
 E164 = "+49301000042"
 
 
-async def _service(
-    clock: ManualClock, agents: int = 2
-) -> tuple[DialerService, FakeLines, FakeDesk, InMemoryBus]:
+async def _service(clock: ManualClock, agents: int = 2) -> tuple[DialerService, FakeLines, FakeDesk, InMemoryBus]:
     bus = InMemoryBus()
     lines = FakeLines(clock, default=Behaviour(Outcome.HUMAN, 2.0))
     desk = FakeDesk.with_agents(clock, agents, talk=10.0, wrap=2.0)
@@ -107,9 +105,7 @@ async def test_preview_shows_then_dials_by_hand_or_after_n_seconds() -> None:
     lines = FakeLines(clock, default=Behaviour(Outcome.HUMAN, 2.0))
     desk = FakeDesk.with_agents(clock, 2, talk=10.0, wrap=2.0)
     service = DialerService(MemoryDialerStore(), lines, desk, bus, clock)
-    await service.load(
-        [CampaignSettings(name="pv", mode=PacingMode.PREVIEW, windows=ALWAYS, preview_auto_dial=15.0)]
-    )
+    await service.load([CampaignSettings(name="pv", mode=PacingMode.PREVIEW, windows=ALWAYS, preview_auto_dial=15.0)])
     await service.add_contacts(
         "pv",
         [Contact(f"k{i}", "pv", f"+4930{1000000 + i}", "Europe/Berlin", name=f"N{i}") for i in range(3)],

@@ -34,9 +34,7 @@ def test_windows_in_callee_local_time() -> None:
     sat_evening = FRI_0800_UTC + 86400 + 10 * 3600  # Saturday 18:00 UTC = 19:00 Berlin
     assert not w.is_open("Europe/Berlin", sat_evening)
     monday = w.next_open("Europe/Berlin", sat_evening)  # Sunday closed -> Monday 09:00
-    assert (
-        monday is not None and dt.datetime.fromtimestamp(monday, dt.UTC).strftime("%a %H:%M") == "Mon 08:00"
-    )
+    assert monday is not None and dt.datetime.fromtimestamp(monday, dt.UTC).strftime("%a %H:%M") == "Mon 08:00"
     holiday = CallingWindows(holidays=(dt.date(2027, 1, 15),))
     assert not holiday.is_open("Europe/Berlin", FRI_0800_UTC)
     with pytest.raises(ValueError):
@@ -61,9 +59,7 @@ def test_csv_custom_fields_zone_override_and_rejects() -> None:
     progress: list[int] = []
     contacts = list(read_csv(io.StringIO(text), "c1", ColumnMap(), report=report, progress=progress.append))
     assert [c.number for c in contacts] == ["+12125550123"]
-    assert (
-        contacts[0].fields == {"plan": "gold", "city": "NYC"} and contacts[0].timezone == "America/New_York"
-    )
+    assert contacts[0].fields == {"plan": "gold", "city": "NYC"} and contacts[0].timezone == "America/New_York"
     assert report.rejected[0].line == 3 and "Mars/Base" in report.rejected[0].reason
     assert progress == [2]
     only = list(read_csv(io.StringIO(text), "c1", ColumnMap(fields=("city",)), report=ImportReport()))

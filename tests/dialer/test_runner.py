@@ -73,9 +73,7 @@ async def test_progressive_campaign_dials_calls_pops_and_retries() -> None:
     lines = FakeLines(clock, {berlin(5): busy_then_answer, berlin(6): never})
     desk = FakeDesk.with_agents(clock, 3, talk=20.0, wrap=5.0)
     # the US contact is outside its window (03:00 in New York) with the default windows
-    runner = CampaignRunner(
-        settings.model_copy(update={"windows": CallingWindows()}), store, lines, desk, bus, clock
-    )
+    runner = CampaignRunner(settings.model_copy(update={"windows": CallingWindows()}), store, lines, desk, bus, clock)
     await runner.start()
     try:
 
@@ -92,9 +90,7 @@ async def test_progressive_campaign_dials_calls_pops_and_retries() -> None:
     assert berlin(3) not in placed and berlin(4) not in placed  # DNC checked at dial time
     assert "+12125550123" not in placed  # outside the callee's window
     us = await store.get_contact("c1", "us1")
-    assert (
-        us is not None and us.status is ContactStatus.PENDING and us.next_at == 1_800_000_000 + 6 * 3600
-    )  # 09:00 EST
+    assert us is not None and us.status is ContactStatus.PENDING and us.next_at == 1_800_000_000 + 6 * 3600  # 09:00 EST
     # busy → retried after >= 60 s, then answered
     times = [t for t, n, _ in lines.placed if n == berlin(5)]
     assert len(times) == 2 and times[1] - times[0] >= 60

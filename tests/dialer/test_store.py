@@ -31,9 +31,7 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
 
 
 def _c(i: int, **kw: object) -> Contact:
-    return Contact(
-        f"k{i}", "c1", f"+4930{1000000 + i}", "Europe/Berlin", name=f"N{i}", fields={"x": str(i)}, **kw
-    )  # type: ignore[arg-type]
+    return Contact(f"k{i}", "c1", f"+4930{1000000 + i}", "Europe/Berlin", name=f"N{i}", fields={"x": str(i)}, **kw)  # type: ignore[arg-type]
 
 
 async def test_due_order_and_updates(store: DialerStore) -> None:
@@ -49,9 +47,7 @@ async def test_due_order_and_updates(store: DialerStore) -> None:
     due = await store.due("c1", 100.0, 10)
     assert [c.id for c in due] == ["k3", "k2", "k1"]
     assert due[0].fields == {"x": "3"}
-    await store.save_contact(
-        replace(due[0], status=ContactStatus.EXHAUSTED, attempts=3, last_outcome=Outcome.NOANSWER)
-    )
+    await store.save_contact(replace(due[0], status=ContactStatus.EXHAUSTED, attempts=3, last_outcome=Outcome.NOANSWER))
     got = await store.get_contact("c1", "k3")
     assert got is not None and got.status is ContactStatus.EXHAUSTED and got.last_outcome is Outcome.NOANSWER
     assert [c.id for c in await store.due("c1", 100.0, 1)] == ["k2"]

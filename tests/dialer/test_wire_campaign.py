@@ -55,9 +55,7 @@ async def test_predictive_campaign_of_500_contacts_with_10_agents() -> None:
     n = 500
     callees = callee_model(n)
     contacts = [
-        Contact(
-            f"c{i}", "spring", number(i), "Europe/Berlin", name=f"Kunde {i}", fields={"offer": f"O-{i % 7}"}
-        )
+        Contact(f"c{i}", "spring", number(i), "Europe/Berlin", name=f"Kunde {i}", fields={"offer": f"O-{i % 7}"})
         for i in range(n)
     ]
     # 30 callees whose zone is far outside the window, 40 on do-not-call lists, 10 more put on the list

@@ -162,9 +162,7 @@ async def wire(
 
         ami_actions.dial_out = spy  # type: ignore[assignment]
         amd = asyncio.create_task(_amd_standin(sim, callees))
-        ami = AmiClient(
-            AmiConfig(port=sim.ami_port, reconnect_min=0.4, reconnect_max=1.2, action_timeout=40.0), clock
-        )
+        ami = AmiClient(AmiConfig(port=sim.ami_port, reconnect_min=0.4, reconnect_max=1.2, action_timeout=40.0), clock)
         async with ami:
             store, bus = MemoryDialerStore(), InMemoryBus()
             await store.add_contacts(contacts)
