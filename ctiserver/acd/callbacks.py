@@ -49,9 +49,11 @@ class Callbacks:
         name: str = "",
         attached: Mapping[str, Any] | None = None,
         priority: int | None = None,
+        only_agent: str | None = None,
     ) -> None:
         """A call-back asked for outside a waiting call (IVR node, API): it waits like a call, without a
-        channel, and the customer is dialled once an agent has answered."""
+        channel, and the customer is dialled once an agent has answered. ``only_agent``: offered to that
+        agent only (click-to-dial from the API)."""
         if not number:
             raise InvalidRequest("a call-back needs a number")
         cfg = self.queue_config(queue)
@@ -67,6 +69,9 @@ class Callbacks:
             cfg.relax,
             mono,
         )
+        if only_agent is not None:
+            waiting.only = only_agent
+            waiting.requirements = {}
         request = QueueRequest(call_id, "", cfg.name, number, name, attached=dict(attached or {}))
         done: asyncio.Future[QueueResult] = asyncio.get_running_loop().create_future()
         entry = Entry(request, waiting, dict(attached or {}), None, done, callback_number=number)

@@ -6,6 +6,7 @@ success).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -99,8 +100,8 @@ class TrackerCalls:
 
 class AcdCallActions:
     """``CallActions``: transfers through the ACD, hang-up through call control on the call's legs, recording
-    control through the recording service on the ACD's bridge of the call. Hold and click-to-dial are not
-    offered by those areas yet: 503."""
+    control through the recording service on the ACD's bridge of the call, click-to-dial as an ACD call-back
+    offered to one agent. Hold is not offered by those areas yet: 503."""
 
     def __init__(
         self, acd: Any | None, control: Any | None, tracker: Any | None, recordings: Any | None = None
@@ -111,7 +112,22 @@ class AcdCallActions:
         self.recordings = recordings
 
     async def click_to_dial(self, agent: str, number: str, caller_id: str | None) -> str:
-        raise unavailable("click-to-dial")
+        """Ring the agent, then dial the customer: the ACD's call-back, offered to this agent only, in the
+        first queue whose call-backs are enabled (its ``callback.endpoint`` dials the number)."""
+        if self.acd is None:
+            raise unavailable("acd")
+        try:
+            self.acd.agents.get(agent)
+        except KeyError:
+            raise ApiError(404, "not_found", "agent not found", "body.agent") from None
+        queue = next((q.name for q in self.acd.config.queues if q.callback.enabled), None)
+        if queue is None:
+            raise unavailable("click-to-dial (no queue has call-backs enabled)")
+        call_id = f"c2d-{uuid.uuid4().hex[:16]}"
+        await self.acd.request_callback(
+            call_id, number, queue, name=caller_id or "", attached={"click_to_dial": agent}, only_agent=agent
+        )
+        return call_id
 
     async def transfer(self, call_id: str, target: str, kind: str) -> None:
         if self.acd is None:

@@ -192,3 +192,34 @@ async def test_pop_while_ringing_transfer_and_replay(tmp_path: Path) -> None:
             assert report["valid"] is False and report["problems"][0]["line"] == 6
         for ws in (ws1b, ws2):
             await ws.close()
+
+
+async def test_click_to_dial_rings_the_agent_then_dials_the_customer(tmp_path: Path) -> None:
+    (tmp_path / "pop-e2e.yaml").write_text(SCRIPT)
+    extra = {
+        "simulator": {"enabled": True},
+        "ivr": {"scripts_dir": str(tmp_path)},
+        "acd": {
+            "agents": [{"id": "1001", "device": "PJSIP/1001", "login": True}],
+            "queues": [{"name": "support", "callback": {"enabled": True, "endpoint": "PJSIP/{number}"}}],
+        },
+    }
+    async with daemon(tmp_path, components=ALL, **extra) as d, aiohttp.ClientSession() as http:
+        sim = d.ctx.require(Simulator)
+        phone = sim.agent("1001", answer_after=None)
+        customer = sim.agent("1005", answer_after=0.5)
+        ws = await http.ws_connect(d.url.replace("http", "ws") + "/api/ws", headers=d.auth("agent"))
+        async with http.post(
+            d.url + "/api/calls/dial", headers=d.auth("agent2"), json={"agent": "1001", "number": "1005"}
+        ) as resp:
+            assert resp.status == 403  # another agent may not dial from 1001's phone
+        async with http.post(d.url + "/api/calls/dial", headers=d.auth("agent"), json={"number": "1005"}) as resp:
+            assert resp.status == 201, await resp.text()
+            call_id = (await resp.json())["call_id"]
+        pop = await until_event(ws, lambda e: e["type"] == "screen.pop")
+        assert pop["subject"] == call_id and pop["data"]["caller"]["number"] == "1005"
+        assert phone.ringing()  # the agent's phone rings first
+        assert not customer.endpoint.channels
+        assert phone.answer()
+        await wait_for(lambda: bool(customer.endpoint.channels))  # then the customer is dialled
+        await ws.close()
