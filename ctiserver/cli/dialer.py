@@ -5,8 +5,8 @@
     ctiserver dialer dnc add +14155550100 [--campaign spring] | dnc import list.csv | dnc list | dnc remove N
     ctiserver dialer campaign list | stats spring | start|pause|stop spring
 
-``start``/``pause``/``stop`` record the state in the database; a running daemon applies campaign states at its
-start (live control goes through the daemon's service).
+``create``/``start``/``pause``/``stop`` write to the database; a running daemon picks the change up within
+~2 s (``DialerService.watch``).
 """
 
 from __future__ import annotations

@@ -89,6 +89,7 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
     service = DialerService(_store(ctx), lines, desk, bus, ctx.clock)
     await service.load(cfg.campaigns)
     ctx.provide(service)
+    ctx.spawn(service.watch(), name="cti:dialer-campaign-sync")  # CLI changes reach the running daemon
     if cfg.abandoned_callbacks.enabled:
         callbacks = AbandonedCallbacks(service, bus, cfg.abandoned_callbacks)
         ctx.provide(callbacks)

@@ -11,13 +11,16 @@ from dataclasses import replace
 from typing import Any
 
 from ctiserver.clock import Clock
-from ctiserver.dialer.campaign_state import CampaignState
+from ctiserver.dialer.campaign_state import CampaignState, IllegalCampaignTransition
 from ctiserver.dialer.model import CampaignSettings, Contact, ContactStatus, Outcome
 from ctiserver.dialer.numbers import timezone_of, to_e164
 from ctiserver.dialer.ports import Desk, Lines
 from ctiserver.dialer.runner import CampaignRunner
 from ctiserver.dialer.store import GLOBAL, DialerStore
 from ctiserver.events import Bus, new_event
+from ctiserver.logs import get_logger
+
+log = get_logger(__name__)
 
 
 class UnknownCampaign(KeyError):
@@ -32,6 +35,7 @@ class DialerService:
         self.bus = bus
         self.clock = clock
         self.runners: dict[str, CampaignRunner] = {}
+        self._written: dict[str, str] = {}  # campaign → the state we last stored
 
     # ---- campaigns ----------------------------------------------------------------------------------------
     async def load(self, configured: Iterable[CampaignSettings] = ()) -> None:
@@ -42,7 +46,7 @@ class DialerService:
                 await runner.start()
             elif state != CampaignState.DRAFT.value:
                 runner.state = CampaignState(state)
-            del name
+            self._written[name] = state
         for settings in configured:
             if settings.name not in self.runners:
                 await self._add(settings)
@@ -64,6 +68,40 @@ class DialerService:
         await self.store.save_campaign(
             runner.settings.name, runner.settings.model_dump(mode="json"), runner.state.value
         )
+        self._written[runner.settings.name] = runner.state.value
+
+    async def sync_once(self) -> list[str]:
+        """Apply what others wrote to the database (``ctiserver dialer campaign create|start|pause|stop``):
+        new campaigns are added, a state that changed since we last wrote it is applied. Returns what changed."""
+        changed = []
+        for name, raw, state in await self.store.campaigns():
+            runner = self.runners.get(name)
+            if runner is None:
+                runner = await self._add(CampaignSettings.model_validate(raw), persist=False)
+                self._written[name] = CampaignState.DRAFT.value
+                changed.append(f"{name}: added")
+            if state == self._written.get(name) or state == runner.state.value:
+                self._written[name] = state
+                continue
+            action = {"running": runner.start, "paused": runner.pause, "stopped": runner.stop}.get(state)
+            self._written[name] = state
+            if action is None:
+                continue
+            try:
+                await action()
+            except IllegalCampaignTransition as exc:
+                log.warning("campaign state from the database not applied", error=str(exc))
+                continue
+            changed.append(f"{name}: {state}")
+        return changed
+
+    async def watch(self, interval: float = 2.0) -> None:
+        while True:
+            await self.clock.sleep(interval)
+            try:
+                await self.sync_once()
+            except Exception as exc:  # the database may be down for a while
+                log.warning("campaign sync failed", error=str(exc)[:200])
 
     def runner(self, name: str) -> CampaignRunner:
         try:

@@ -128,3 +128,20 @@ async def test_preview_shows_then_dials_by_hand_or_after_n_seconds() -> None:
         await service.close()
     assert [p[0] for p in desk.pops] == ["a0", "a1"]
     assert [n for _, n, _ in lines.placed] == [first.number, second.number]
+
+
+async def test_campaign_changes_written_by_the_cli_reach_the_running_service() -> None:
+    clock = ManualClock()
+    service, _lines, _desk, _bus = await _service(clock)
+    try:
+        assert service.runner("callbacks").state.value == "running"
+        await service.store.save_campaign("callbacks", service.runner("callbacks").settings.model_dump(), "paused")
+        await service.store.save_campaign("new", CampaignSettings(name="new").model_dump(mode="json"), "draft")
+        assert sorted(await service.sync_once()) == ["callbacks: paused", "new: added"]
+        assert service.runner("callbacks").state.value == "paused" and service.runner("new").state.value == "draft"
+        assert await service.sync_once() == []  # nothing new
+        await service.start("callbacks")  # our own write is not taken for an external change
+        assert await service.sync_once() == []
+        assert service.runner("callbacks").state.value == "running"
+    finally:
+        await service.close()
