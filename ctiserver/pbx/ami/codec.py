@@ -177,10 +177,10 @@ def _events(text: str, out: list[Message]) -> bool:
     split in a few C calls over the whole text, each event gets its slice of the (key, value) pairs and its
     shared shape (index). Returns False, having appended nothing, when anything is unusual (a response, a
     Follows body, a line without ``": "``, blank-line runs, NUL): the caller then goes frame by frame."""
-    if not text or text[0] in "\r\n" or text[-1] in "\r\n" or "\r\n\r\n\r" in text or "\r\r\n\r\n" in text:
-        return False  # blank-line runs or stray CRs at a frame's edge: the frame path strips them
-    if "\x00" in text:
-        return False  # a NUL could fake a frame boundary below
+    # Blank-line runs fail the count below and a frame starting with a stray CR fails the "Event" test (the
+    # frame path strips those); an event's trailing CR is kept by both paths. A NUL could fake a boundary.
+    if not text or text[0] in "\r\n" or text[-1] == "\n" or "\x00" in text:
+        return False
     lines = text.replace("\r\n\r\n", _SEP).replace("\r\n", ": ")
     if "\n" in lines:
         return False  # a bare LF: the caller normalises line ends
