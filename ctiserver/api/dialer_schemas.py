@@ -1,0 +1,107 @@
+"""Request/response models of the dialer endpoints (they are the OpenAPI schemas); the campaign body itself is the
+dialer's own ``CampaignSettings``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Number = Annotated[str, Field(min_length=2, max_length=40)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CampaignStats(BaseModel):
+    campaign: str
+    state: str
+    mode: str
+    pacing: str
+    ringing: int
+    waiting_live: int
+    answer_rate: float
+    abandon_rate_window: float
+    abandon_cap: float
+    counters: dict[str, int]
+
+
+class CampaignOut(BaseModel):
+    name: str
+    state: str
+    settings: dict[str, Any]
+    stats: CampaignStats
+
+
+class ContactIn(_In):
+    number: Number
+    name: str = Field("", max_length=200)
+    id: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+    timezone: str | None = Field(None, min_length=1, max_length=64, description="IANA zone; default: from the number")
+    fields: dict[str, Annotated[str, Field(max_length=1000)]] = Field(
+        default_factory=dict, description="custom fields shown on the agent's screen-pop"
+    )
+
+
+class ContactsIn(_In):
+    contacts: list[ContactIn] = Field(min_length=1, max_length=10_000)
+
+
+class RejectedRow(BaseModel):
+    line: int = Field(description="CSV: the file's line (header = 1); JSON: the index in 'contacts'")
+    reason: str
+    row: dict[str, str]
+
+
+class ImportOut(BaseModel):
+    imported: int
+    duplicates: int
+    rejected: list[RejectedRow]
+
+
+class ImportQuery(_In):
+    map: str | None = Field(
+        None, max_length=500, description="column mapping, e.g. 'number=Phone,name=Full Name,fields=city|plan'"
+    )
+
+
+class DncIn(_In):
+    numbers: list[Number] = Field(min_length=1, max_length=10_000)
+    reason: str = Field("", max_length=200)
+
+
+class DncOut(BaseModel):
+    campaign: str = Field(description="empty: the global list")
+    numbers: list[str]
+
+
+class DncAdded(BaseModel):
+    added: int = Field(description="numbers that were not on the list yet")
+    numbers: list[str] = Field(description="the numbers as stored (E.164)")
+
+
+class DispositionIn(_In):
+    disposition: str = Field(min_length=1, max_length=64, description="'do_not_call' puts the number on the DNC list")
+
+
+class CallbackIn(_In):
+    number: Number
+    at: float = Field(gt=0, le=2**40, description="when to call back (epoch seconds)")
+    name: str = Field("", max_length=200)
+    fields: dict[str, Annotated[str, Field(max_length=1000)]] = Field(default_factory=dict)
+    agent: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        description="personal call-back for this agent; agents: default and only their own; "
+        "supervisors: omit for a call-back to the campaign's queue",
+    )
+
+
+class CallbackOut(BaseModel):
+    contact_id: str
+    campaign: str
+    number: str
+    at: float
+    agent: str | None

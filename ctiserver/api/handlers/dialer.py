@@ -1,0 +1,415 @@
+"""Outbound dialer: campaigns (create, start / pause / stop, live stats), contact lists (JSON or CSV), do-not-call
+lists (global and per campaign), agents' dispositions and call-backs. Forwards to ``DialerService``."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+from aiohttp import BodyPartReader, web
+
+from ctiserver.api.app import service
+from ctiserver.api.auth import STAFF, Role
+from ctiserver.api.dialer_schemas import (
+    CallbackIn,
+    CallbackOut,
+    CampaignOut,
+    CampaignStats,
+    ContactsIn,
+    DispositionIn,
+    DncAdded,
+    DncIn,
+    DncOut,
+    ImportOut,
+    ImportQuery,
+    RejectedRow,
+)
+from ctiserver.api.errors import ApiError, forbidden, not_found
+from ctiserver.api.handlers import ROUTER
+from ctiserver.api.routing import ApiRequest
+from ctiserver.dialer.campaign_state import IllegalCampaignTransition
+from ctiserver.dialer.importer import ColumnMap, ImportReport, parse_rows, read_csv
+from ctiserver.dialer.model import CampaignSettings, Contact
+from ctiserver.dialer.numbers import BadNumber, to_e164
+from ctiserver.dialer.runner import CampaignRunner
+from ctiserver.dialer.service import DialerService
+from ctiserver.dialer.store import GLOBAL
+
+AGENTS_TOO = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
+MAX_CSV = 2 * 1024 * 1024
+
+
+def _dialer(req: ApiRequest) -> DialerService:
+    return service(req, DialerService, "dialer")
+
+
+def _runner(req: ApiRequest) -> CampaignRunner:
+    runner = _dialer(req).runners.get(req.path["name"])
+    if runner is None:
+        raise not_found("campaign", "name")
+    return runner
+
+
+def _out(runner: CampaignRunner) -> CampaignOut:
+    return CampaignOut(
+        name=runner.settings.name,
+        state=runner.state.value,
+        settings=runner.settings.model_dump(mode="json"),
+        stats=CampaignStats.model_validate(runner.live_stats()),
+    )
+
+
+def _e164(number: str, region: str, field: str) -> str:
+    try:
+        return to_e164(number, region)
+    except (BadNumber, ValueError) as exc:
+        raise ApiError(422, "invalid_phone", f"not a phone number: {number!r} ({exc})", field) from None
+
+
+@ROUTER.route(
+    "GET",
+    "/api/dialer/campaigns",
+    roles=STAFF,
+    summary="Campaigns with their state and live stats",
+    tag="dialer",
+    response=list[CampaignOut],
+)
+async def list_campaigns(req: ApiRequest) -> list[CampaignOut]:
+    return [_out(r) for r in _dialer(req).runners.values()]
+
+
+@ROUTER.route(
+    "POST",
+    "/api/dialer/campaigns",
+    roles=STAFF,
+    summary="Create a campaign (it starts as a draft)",
+    tag="dialer",
+    body=CampaignSettings,
+    response=CampaignOut,
+    status=201,
+    errors=(409,),
+)
+async def create_campaign(req: ApiRequest) -> CampaignOut:
+    dialer = _dialer(req)
+    settings: CampaignSettings = req.body
+    if settings.name in dialer.runners:
+        raise ApiError(409, "exists", f"campaign {settings.name!r} exists already", "body.name")
+    return _out(await dialer.create(settings))
+
+
+@ROUTER.route(
+    "GET",
+    "/api/dialer/campaigns/{name}",
+    roles=STAFF,
+    summary="One campaign",
+    tag="dialer",
+    response=CampaignOut,
+)
+async def get_campaign(req: ApiRequest) -> CampaignOut:
+    return _out(_runner(req))
+
+
+@ROUTER.route(
+    "GET",
+    "/api/dialer/campaigns/{name}/stats",
+    roles=STAFF,
+    summary="Live stats: state, pacing, lines ringing, answer rate, abandonment over the cap's window",
+    tag="dialer",
+    response=CampaignStats,
+)
+async def campaign_stats(req: ApiRequest) -> CampaignStats:
+    return CampaignStats.model_validate(_runner(req).live_stats())
+
+
+async def _transition(req: ApiRequest, action: str) -> CampaignStats:
+    runner = _runner(req)
+    dialer = _dialer(req)
+    call = {"start": dialer.start, "pause": dialer.pause, "stop": dialer.stop}[action]
+    try:
+        stats = await call(runner.settings.name)
+    except IllegalCampaignTransition as exc:
+        raise ApiError(409, "illegal_transition", str(exc), "name") from None
+    return CampaignStats.model_validate(stats)
+
+
+@ROUTER.route(
+    "POST",
+    "/api/dialer/campaigns/{name}/start",
+    roles=STAFF,
+    summary="Start (or resume) dialling",
+    tag="dialer",
+    response=CampaignStats,
+    errors=(409,),
+)
+async def start_campaign(req: ApiRequest) -> CampaignStats:
+    return await _transition(req, "start")
+
+
+@ROUTER.route(
+    "POST",
+    "/api/dialer/campaigns/{name}/pause",
+    roles=STAFF,
+    summary="Pause: nothing new is dialled, calls in flight finish",
+    tag="dialer",
+    response=CampaignStats,
+    errors=(409,),
+)
+async def pause_campaign(req: ApiRequest) -> CampaignStats:
+    return await _transition(req, "pause")
+
+
+@ROUTER.route(
+    "POST",
+    "/api/dialer/campaigns/{name}/stop",
+    roles=STAFF,
+    summary="Stop: nothing new is dialled, calls still ringing are hung up",
+    tag="dialer",
+    response=CampaignStats,
+    errors=(409,),
+)
+async def stop_campaign(req: ApiRequest) -> CampaignStats:
+    return await _transition(req, "stop")
+
+
+def _report(report: ImportReport) -> ImportOut:
+    return ImportOut(
+        imported=report.imported,
+        duplicates=report.duplicates,
+        rejected=[RejectedRow(line=r.line, reason=r.reason, row=dict(r.row)) for r in report.rejected],
+    )
+
+
+@ROUTER.route(
+    "POST",
+    "/api/dialer/campaigns/{name}/contacts",
+    roles=STAFF,
+    summary="Add contacts (numbers normalised to E.164; bad rows are reported, the good ones added)",
+    tag="dialer",
+    body=ContactsIn,
+    response=ImportOut,
+    status=201,
+)
+async def add_campaign_contacts(req: ApiRequest) -> ImportOut:
+    runner = _runner(req)
+    body: ContactsIn = req.body
+    rows = []
+    for c in body.contacts:
+        row = {k: v for k, v in c.fields.items() if k not in ("phone", "name", "id", "timezone")}
+        row.update(phone=c.number, name=c.name, id=c.id or "", timezone=c.timezone or "")
+        rows.append(row)
+    report = ImportReport()
+    contacts = list(
+        parse_rows(rows, runner.settings.name, ColumnMap(), runner.settings.region, report=report, first_line=0)
+    )
+    if contacts:
+        await _dialer(req).add_contacts(runner.settings.name, contacts)
+    return _report(report)
+
+
+async def _csv_text(request: web.Request) -> str:
+    if request.content_type.startswith("multipart/"):
+        reader = await request.multipart()
+        async for part in reader:
+            if isinstance(part, BodyPartReader) and part.name == "file":
+                data = bytearray()
+                while chunk := await part.read_chunk():
+                    data.extend(chunk)
+                    if len(data) > MAX_CSV:
+                        raise ApiError(413, "too_large", "the CSV is larger than 2 MB", "body.file")
+                return part.decode(bytes(data)).decode("utf-8-sig", errors="strict")
+        raise ApiError(422, "invalid", "the multipart body has no 'file' part", "body.file")
+    return (await request.read()).decode("utf-8-sig", errors="strict")
+
+
+@ROUTER.route(
+    "POST",
+    "/api/dialer/campaigns/{name}/import",
+    roles=STAFF,
+    summary="Import a CSV list (text/csv body or multipart field 'file'); reports imported and rejected rows",
+    tag="dialer",
+    query=ImportQuery,
+    response=ImportOut,
+    status=201,
+    errors=(413,),
+)
+async def import_campaign_csv(req: ApiRequest) -> ImportOut:
+    runner = _runner(req)
+    q: ImportQuery = req.query
+    try:
+        columns = ColumnMap.parse(q.map) if q.map else ColumnMap()
+    except (ValueError, TypeError) as exc:
+        raise ApiError(422, "invalid", str(exc), "query.map") from None
+    try:
+        text = await _csv_text(req.request)
+    except UnicodeDecodeError:
+        raise ApiError(400, "bad_encoding", "the CSV is not UTF-8", "body") from None
+    if not text.strip():
+        raise ApiError(422, "invalid", "the CSV is empty", "body")
+    report = ImportReport()
+    name, region = runner.settings.name, runner.settings.region
+
+    def parse() -> list[Contact]:
+        return list(read_csv(io.StringIO(text, newline=""), name, columns, region, report=report))
+
+    try:
+        contacts = await asyncio.to_thread(parse)
+    except ValueError as exc:
+        raise ApiError(422, "invalid", str(exc), "body") from None
+    if contacts:
+        await _dialer(req).add_contacts(name, contacts)
+    return _report(report)
+
+
+# ---- do-not-call ----------------------------------------------------------------------------------------------
+async def _dnc_add(req: ApiRequest, campaign: str, region: str) -> DncAdded:
+    body: DncIn = req.body
+    numbers = [_e164(n, region, f"body.numbers.{i}") for i, n in enumerate(body.numbers)]
+    added = await _dialer(req).dnc_add(numbers, campaign, body.reason)
+    return DncAdded(added=added, numbers=numbers)
+
+
+async def _dnc_remove(req: ApiRequest, campaign: str, region: str) -> None:
+    dialer = _dialer(req)
+    number = _e164(req.path["number"], region, "number")
+    if not await dialer.store.dnc_remove(number, campaign):
+        raise not_found("number on the do-not-call list", "number")
+
+
+@ROUTER.route(
+    "GET",
+    "/api/dialer/dnc",
+    roles=STAFF,
+    summary="The global do-not-call list",
+    tag="dialer",
+    response=DncOut,
+)
+async def list_global_dnc(req: ApiRequest) -> DncOut:
+    return DncOut(campaign=GLOBAL, numbers=await _dialer(req).store.dnc_list(GLOBAL))
+
+
+@ROUTER.route(
+    "POST",
+    "/api/dialer/dnc",
+    roles=STAFF,
+    summary="Add numbers to the global do-not-call list",
+    tag="dialer",
+    body=DncIn,
+    response=DncAdded,
+    status=201,
+)
+async def add_global_dnc(req: ApiRequest) -> DncAdded:
+    return await _dnc_add(req, GLOBAL, "US")
+
+
+@ROUTER.route(
+    "DELETE",
+    "/api/dialer/dnc/{number}",
+    roles=STAFF,
+    summary="Remove a number from the global do-not-call list",
+    tag="dialer",
+)
+async def remove_global_dnc(req: ApiRequest) -> None:
+    await _dnc_remove(req, GLOBAL, "US")
+
+
+@ROUTER.route(
+    "GET",
+    "/api/dialer/campaigns/{name}/dnc",
+    roles=STAFF,
+    summary="A campaign's do-not-call list",
+    tag="dialer",
+    response=DncOut,
+)
+async def list_campaign_dnc(req: ApiRequest) -> DncOut:
+    runner = _runner(req)
+    return DncOut(campaign=runner.settings.name, numbers=await _dialer(req).store.dnc_list(runner.settings.name))
+
+
+@ROUTER.route(
+    "POST",
+    "/api/dialer/campaigns/{name}/dnc",
+    roles=STAFF,
+    summary="Add numbers to a campaign's do-not-call list",
+    tag="dialer",
+    body=DncIn,
+    response=DncAdded,
+    status=201,
+)
+async def add_campaign_dnc(req: ApiRequest) -> DncAdded:
+    runner = _runner(req)
+    return await _dnc_add(req, runner.settings.name, runner.settings.region)
+
+
+@ROUTER.route(
+    "DELETE",
+    "/api/dialer/campaigns/{name}/dnc/{number}",
+    roles=STAFF,
+    summary="Remove a number from a campaign's do-not-call list",
+    tag="dialer",
+)
+async def remove_campaign_dnc(req: ApiRequest) -> None:
+    runner = _runner(req)
+    await _dnc_remove(req, runner.settings.name, runner.settings.region)
+
+
+# ---- agents: dispositions and call-backs --------------------------------------------------------------------
+@ROUTER.route(
+    "POST",
+    "/api/dialer/campaigns/{name}/contacts/{contact_id}/disposition",
+    roles=AGENTS_TOO,
+    summary="Set a contact's disposition ('do_not_call' adds the number to the campaign's DNC list)",
+    tag="dialer",
+    body=DispositionIn,
+)
+async def set_contact_disposition(req: ApiRequest) -> None:
+    runner = _runner(req)
+    body: DispositionIn = req.body
+    if body.disposition not in runner.settings.dispositions:
+        known = ", ".join(runner.settings.dispositions)
+        raise ApiError(422, "invalid", f"unknown disposition {body.disposition!r}; known: {known}", "body.disposition")
+    dialer = _dialer(req)
+    if await dialer.store.get_contact(runner.settings.name, req.path["contact_id"]) is None:
+        raise not_found("contact", "contact_id")
+    await dialer.disposition(runner.settings.name, req.path["contact_id"], body.disposition, req.principal.agent)
+
+
+@ROUTER.route(
+    "POST",
+    "/api/dialer/campaigns/{name}/callbacks",
+    roles=AGENTS_TOO,
+    summary="Schedule a call-back: personal (agents: their own) or for the campaign's queue (supervisors)",
+    tag="dialer",
+    body=CallbackIn,
+    response=CallbackOut,
+    status=201,
+)
+async def schedule_callback(req: ApiRequest) -> CallbackOut:
+    runner = _runner(req)
+    body: CallbackIn = req.body
+    agent = body.agent
+    if req.principal.role is Role.AGENT:
+        own = req.principal.agent
+        if own is None or (agent is not None and agent != own):
+            raise forbidden("an agent may schedule call-backs only for themselves")
+        agent = own
+    number = _e164(body.number, runner.settings.region, "body.number")
+    contact = await _dialer(req).schedule_callback(
+        runner.settings.name,
+        number,
+        body.at,
+        agent=agent,
+        name=body.name,
+        fields=body.fields,
+        source="agent" if req.principal.role is Role.AGENT else "supervisor",
+    )
+    return _callback(contact)
+
+
+def _callback(contact: Contact) -> CallbackOut:
+    return CallbackOut(
+        contact_id=contact.id,
+        campaign=contact.campaign,
+        number=contact.number,
+        at=contact.next_at,
+        agent=contact.agent,
+    )

@@ -1,0 +1,271 @@
+"""Dialer endpoints over real HTTP against the daemon (simulator as the PBX, SQLite store, the dialer component):
+campaigns and their state machine, contacts as JSON and CSV (text and multipart) with rejected rows, DNC lists,
+agents' dispositions and call-backs, and every role refusal."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from ctiserver.api.handlers import ROUTER
+from ctiserver.dialer.service import DialerService
+from tests.api.harness import Daemon, daemon
+
+COMPONENTS = (
+    "ctiserver.sim.component",
+    "ctiserver.store.component",
+    "ctiserver.events.component",
+    "ctiserver.pbx.component",
+    "ctiserver.dialer.component",
+    "ctiserver.api.component",
+)
+DIALER_EPS = [ep for ep in ROUTER.endpoints if ep.tag == "dialer"]
+CAMPAIGN = {"name": "spring", "mode": "progressive", "region": "GB", "ring_timeout": 20}
+
+
+@pytest.fixture
+async def env(tmp_path: Path) -> AsyncIterator[tuple[Daemon, aiohttp.ClientSession]]:
+    async with (
+        daemon(tmp_path, components=COMPONENTS, simulator={"enabled": True}) as d,
+        aiohttp.ClientSession() as http,
+    ):
+        yield d, http
+
+
+async def call(
+    http: aiohttp.ClientSession, d: Daemon, method: str, path: str, role: str | None = "supervisor", **kw: Any
+) -> tuple[int, Any]:
+    headers = dict(kw.pop("headers", {}))
+    if role is not None:
+        headers.update(d.auth(role))
+    async with http.request(method, d.url + path, headers=headers, **kw) as resp:
+        body = await resp.json() if resp.content_type == "application/json" else None
+        return resp.status, body
+
+
+async def _campaign(http: aiohttp.ClientSession, d: Daemon, **extra: Any) -> None:
+    status, body = await call(http, d, "POST", "/api/dialer/campaigns", json={**CAMPAIGN, **extra})
+    assert status == 201, body
+
+
+async def test_campaign_create_list_and_state_machine(env: tuple[Daemon, aiohttp.ClientSession]) -> None:
+    d, http = env
+    status, body = await call(http, d, "POST", "/api/dialer/campaigns", json=CAMPAIGN)
+    assert status == 201, body
+    assert body["name"] == "spring" and body["state"] == "draft"
+    assert body["settings"]["ring_timeout"] == 20 and body["settings"]["region"] == "GB"
+    assert d.ctx.require(DialerService).runners["spring"].settings.ring_timeout == 20
+    status, body = await call(http, d, "POST", "/api/dialer/campaigns", role="admin", json=CAMPAIGN)
+    assert (status, body["code"], body["field"]) == (409, "exists", "body.name")
+
+    status, body = await call(http, d, "GET", "/api/dialer/campaigns")
+    assert status == 200 and [c["name"] for c in body] == ["spring"]
+    status, body = await call(http, d, "GET", "/api/dialer/campaigns/spring")
+    assert status == 200 and body["stats"]["state"] == "draft"
+    status, body = await call(http, d, "GET", "/api/dialer/campaigns/nope")
+    assert (status, body["field"]) == (404, "name")
+
+    # no agent is ready on the AMI desk, so a progressive campaign dials nothing while running
+    for action, state in (("start", "running"), ("pause", "paused"), ("start", "running"), ("stop", "stopped")):
+        status, body = await call(http, d, "POST", f"/api/dialer/campaigns/spring/{action}")
+        assert status == 200, body
+        assert body["state"] == state
+        status, stats = await call(http, d, "GET", "/api/dialer/campaigns/spring/stats")
+        assert stats["state"] == state and stats["campaign"] == "spring"
+    status, body = await call(http, d, "POST", "/api/dialer/campaigns/spring/pause")
+    assert (status, body["code"]) == (409, "illegal_transition")
+    assert d.ctx.require(DialerService).runners["spring"].state.value == "stopped"
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({**CAMPAIGN, "ring_timeout": 5}, "body.ring_timeout"),  # the law: at least 15 s of ringing
+        ({**CAMPAIGN, "colour": "red"}, "body.colour"),
+        ({**CAMPAIGN, "name": "bad name!"}, "body.name"),
+        ({**CAMPAIGN, "mode": "psychic"}, "body.mode"),
+        ({"mode": "preview"}, "body.name"),
+    ],
+)
+async def test_bad_campaign_payloads_name_the_field(
+    env: tuple[Daemon, aiohttp.ClientSession], payload: dict[str, Any], field: str
+) -> None:
+    d, http = env
+    status, body = await call(http, d, "POST", "/api/dialer/campaigns", json=payload)
+    assert status == 422 and body["field"] == field, body
+    status, body = await call(http, d, "POST", "/api/dialer/campaigns", data="{not json")
+    assert (status, body["code"], body["field"]) == (400, "bad_json", "body")
+    assert d.ctx.require(DialerService).runners == {}
+
+
+async def test_contacts_json_and_csv_report_rejected_rows(env: tuple[Daemon, aiohttp.ClientSession]) -> None:
+    d, http = env
+    await _campaign(http, d)
+    contacts = [
+        {"number": "020 7946 0018", "name": "Ann", "id": "c1", "fields": {"plan": "gold"}},
+        {"number": "not a number", "name": "Bob"},
+        {"number": "+1 212 555 0147", "name": "Cy", "id": "c3"},
+    ]
+    status, body = await call(http, d, "POST", "/api/dialer/campaigns/spring/contacts", json={"contacts": contacts})
+    assert status == 201, body
+    assert body["imported"] == 2 and len(body["rejected"]) == 1
+    assert body["rejected"][0]["line"] == 1 and body["rejected"][0]["reason"]
+    store = d.ctx.require(DialerService).store
+    ann = await store.get_contact("spring", "c1")
+    assert ann is not None and ann.number == "+442079460018" and ann.fields == {"plan": "gold"}
+    assert ann.timezone == "Europe/London"
+
+    csv_text = "Phone,Full Name,city\n+442079460019,Dee,Leeds\n12,Eve,York\n+442079460020,Fay,Bath\n"
+    status, body = await call(
+        http,
+        d,
+        "POST",
+        "/api/dialer/campaigns/spring/import",
+        params={"map": "number=Phone,name=Full Name"},
+        data=csv_text,
+        headers={"Content-Type": "text/csv"},
+    )
+    assert status == 201, body
+    assert body["imported"] == 2 and [r["line"] for r in body["rejected"]] == [3]
+    assert body["rejected"][0]["row"]["Full Name"] == "Eve"
+
+    form = aiohttp.FormData()
+    form.add_field("file", "phone,name\n+442079460021,Gus\n", filename="list.csv", content_type="text/csv")
+    status, body = await call(http, d, "POST", "/api/dialer/campaigns/spring/import", data=form)
+    assert (status, body["imported"], body["rejected"]) == (201, 1, [])
+    numbers = sorted(c.number for c in await store.contacts("spring"))
+    assert numbers == ["+12125550147", "+442079460018", "+442079460019", "+442079460020", "+442079460021"]
+
+    # bad payloads: the field is named and nothing is added
+    status, body = await call(
+        http,
+        d,
+        "POST",
+        "/api/dialer/campaigns/spring/import",
+        data="tel\n+442079460022\n",
+        headers={"Content-Type": "text/csv"},
+    )
+    assert (status, body["field"]) == (422, "body") and "phone" in body["message"]
+    status, body = await call(
+        http, d, "POST", "/api/dialer/campaigns/spring/import", params={"map": "bogus"}, data="phone\n1\n"
+    )
+    assert (status, body["field"]) == (422, "query.map")
+    status, body = await call(http, d, "POST", "/api/dialer/campaigns/spring/contacts", json={"contacts": []})
+    assert (status, body["field"]) == (422, "body.contacts")
+    status, body = await call(
+        http, d, "POST", "/api/dialer/campaigns/spring/contacts", json={"contacts": [{"name": "no number"}]}
+    )
+    assert (status, body["field"]) == (422, "body.contacts.0.number")
+    assert len(await store.contacts("spring")) == 5
+
+
+async def test_dnc_lists_global_and_per_campaign(env: tuple[Daemon, aiohttp.ClientSession]) -> None:
+    d, http = env
+    await _campaign(http, d)
+    store = d.ctx.require(DialerService).store
+    status, body = await call(http, d, "POST", "/api/dialer/dnc", json={"numbers": ["+1 212 555 0100"]})
+    assert (status, body) == (201, {"added": 1, "numbers": ["+12125550100"]})
+    status, body = await call(
+        http,
+        d,
+        "POST",
+        "/api/dialer/campaigns/spring/dnc",
+        role="admin",
+        json={"numbers": ["020 7946 0018", "+442079460099"], "reason": "asked"},
+    )
+    assert status == 201 and body["added"] == 2 and body["numbers"][0] == "+442079460018"
+    status, body = await call(http, d, "POST", "/api/dialer/campaigns/spring/dnc", json={"numbers": ["+1", "xyz"]})
+    assert status == 422 and body["field"] == "body.numbers.0", body
+
+    assert (await call(http, d, "GET", "/api/dialer/dnc"))[1] == {"campaign": "", "numbers": ["+12125550100"]}
+    status, body = await call(http, d, "GET", "/api/dialer/campaigns/spring/dnc")
+    assert body == {"campaign": "spring", "numbers": ["+442079460018", "+442079460099"]}
+    assert await store.dnc_contains("+12125550100", "spring")  # the global list applies to every campaign
+
+    status, _ = await call(http, d, "DELETE", "/api/dialer/campaigns/spring/dnc/+442079460099")
+    assert status == 204
+    status, body = await call(http, d, "DELETE", "/api/dialer/campaigns/spring/dnc/+442079460099")
+    assert (status, body["field"]) == (404, "number")
+    status, _ = await call(http, d, "DELETE", "/api/dialer/dnc/+12125550100")
+    assert status == 204
+    assert not await store.dnc_contains("+12125550100", "spring")
+    assert await store.dnc_list("spring") == ["+442079460018"]
+
+
+async def test_agent_disposition_do_not_call_and_callbacks(env: tuple[Daemon, aiohttp.ClientSession]) -> None:
+    d, http = env
+    await _campaign(http, d)
+    service = d.ctx.require(DialerService)
+    await call(
+        http,
+        d,
+        "POST",
+        "/api/dialer/campaigns/spring/contacts",
+        json={"contacts": [{"number": "+442079460018", "id": "c1"}]},
+    )
+    path = "/api/dialer/campaigns/spring/contacts/c1/disposition"
+    status, body = await call(http, d, "POST", path, role="agent", json={"disposition": "psychic"})
+    assert (status, body["field"]) == (422, "body.disposition")
+    status, body = await call(http, d, "POST", path.replace("c1", "zz"), role="agent", json={"disposition": "sale"})
+    assert (status, body["field"]) == (404, "contact_id")
+    assert not await service.store.dnc_contains("+442079460018", "spring")
+    status, _ = await call(http, d, "POST", path, role="agent", json={"disposition": "do_not_call"})
+    assert status == 204
+    assert await service.store.dnc_list("spring") == ["+442079460018"]
+
+    at = time.time() + 3600
+    cb = "/api/dialer/campaigns/spring/callbacks"
+    status, body = await call(http, d, "POST", cb, role="agent", json={"number": "020 7946 0030", "at": at})
+    assert status == 201, body
+    assert body["agent"] == "1001" and body["number"] == "+442079460030" and body["at"] == at
+    stored = await service.store.get_contact("spring", body["contact_id"])
+    assert stored is not None and stored.agent == "1001" and stored.status.value == "callback"
+    status, body = await call(
+        http, d, "POST", cb, role="agent", json={"number": "+442079460031", "at": at, "agent": "1002"}
+    )
+    assert (status, body["code"]) == (403, "forbidden")
+    status, body = await call(http, d, "POST", cb, json={"number": "+442079460032", "at": at})
+    assert status == 201 and body["agent"] is None  # a supervisor's call-back goes to the campaign's queue
+    status, body = await call(http, d, "POST", cb, json={"number": "nope", "at": at})
+    assert (status, body["field"]) == (422, "body.number")
+    status, body = await call(http, d, "POST", cb, json={"number": "+442079460033", "at": -1})
+    assert (status, body["field"]) == (422, "body.at")
+    assert sorted(c.number for c in await service.store.contacts("spring") if c.status.value == "callback") == [
+        "+442079460030",
+        "+442079460032",
+    ]
+
+
+async def test_every_dialer_endpoint_refuses_missing_and_wrong_role_tokens(
+    env: tuple[Daemon, aiohttp.ClientSession],
+) -> None:
+    d, http = env
+    await _campaign(http, d)
+    assert len(DIALER_EPS) >= 15
+    for ep in DIALER_EPS:
+        path = ep.path.format(name="spring", number="+442079460018", contact_id="c1")
+        status, body = await call(http, d, ep.method, path, role=None, json={})
+        assert (status, body["code"]) == (401, "unauthorized"), (ep.method, path)
+        status, body = await call(http, d, ep.method, path, role="crm", json={})
+        assert (status, body["code"]) == (403, "forbidden"), (ep.method, path)
+        if "agent" not in {r.value for r in ep.roles}:
+            status, _ = await call(http, d, ep.method, path, role="agent", json={})
+            assert status == 403, (ep.method, path)
+    assert d.ctx.require(DialerService).runners["spring"].state.value == "draft"
+
+
+async def test_openapi_document_lists_the_dialer_routes(env: tuple[Daemon, aiohttp.ClientSession]) -> None:
+    d, http = env
+    status, doc = await call(http, d, "GET", "/api/openapi.json", role=None)
+    assert status == 200
+    documented = {(m.upper(), p) for p, ops in doc["paths"].items() for m in ops if ops[m]["tags"] == ["dialer"]}
+    assert documented == {(ep.method, ep.path) for ep in DIALER_EPS}
+    create = doc["paths"]["/api/dialer/campaigns"]["post"]
+    assert "supervisor" in create["description"] and "agent" not in create["description"]
+    ref = create["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert "ring_timeout" in doc["components"]["schemas"][ref]["properties"]
