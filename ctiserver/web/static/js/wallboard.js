@@ -112,9 +112,13 @@ async function charts() {
 }
 
 async function intervalsFromHistory(since, step = 1800, slSeconds = 20) {
-  const calls = list(await api.get(`/calls/history?since=${since}&limit=1000`).catch(() => null), "calls");
+  const ended = list(await api.get(`/calls/history?since=${since}&limit=1000`).catch(() => null), "calls");
+  const seen = new Set();
   const bins = new Map();
-  for (const c of calls) {
+  for (const c of [...calls, ...ended]) {  // the calls going on now count too: a live wallboard
+    const id = c.call_id || c.id;
+    if (seen.has(id)) continue;
+    seen.add(id);
     for (const q of c.queues || []) {
       if (!q.entered) continue;
       const key = Math.floor(q.entered / step) * step;
@@ -136,7 +140,7 @@ if (me) {
   new Live({ topics: ["all"], onEvent: soon, onState: liveBadge, onSubscribed: soon }).start();
   setInterval(refresh, 5000);
   setInterval(tick, 1000);
-  setInterval(charts, 60000);
+  setInterval(charts, 30000);
   charts();
   document.addEventListener("languagechange", () => { refresh(); charts(); });
 }
