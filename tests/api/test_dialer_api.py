@@ -4,6 +4,9 @@ agents' dispositions and call-backs, and every role refusal."""
 
 from __future__ import annotations
 
+import asyncio
+import re
+import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -11,10 +14,12 @@ from typing import Any
 
 import aiohttp
 import pytest
+import yaml
 
 from ctiserver.api.handlers import ROUTER
 from ctiserver.dialer.service import DialerService
 from tests.api.harness import Daemon, daemon
+from tests.dialer.wire import window_around_now
 
 COMPONENTS = (
     "ctiserver.sim.component",
@@ -269,3 +274,79 @@ async def test_openapi_document_lists_the_dialer_routes(env: tuple[Daemon, aioht
     assert "supervisor" in create["description"] and "agent" not in create["description"]
     ref = create["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
     assert "ring_timeout" in doc["components"]["schemas"][ref]["properties"]
+
+
+def _sim_yaml(path: Path) -> Path:
+    conf = {
+        "endpoints": [
+            {"name": "1001", "callerid_name": "Agent 1001", "callerid_num": "1001", "answer_after": 0.2},
+            {"name": "+49301000001", "answer_after": 0.5, "hangup_after": 2.0},
+            {"name": "+49301000002", "answer_after": 0.5, "hangup_after": 2.0},
+        ],
+        "dialplan": {
+            "ctiserver-amd": {"s": [{"app": "Wait", "data": "60"}, {"app": "Hangup"}]},
+            "from-agents": {"_100X": [{"app": "Dial", "data": "PJSIP/${EXTEN},30"}, {"app": "Hangup"}]},
+        },
+    }
+    path.write_text(yaml.safe_dump(conf), encoding="utf-8")
+    return path
+
+
+async def test_campaign_built_through_the_api_dials_and_skips_dnc(tmp_path: Path) -> None:
+    """Create, import, DNC and start only through HTTP: the good contact is dialled and reaches the agent, the
+    number put on the global DNC list after the import is never dialled (checked at dial time)."""
+    extra = {
+        "simulator": {"enabled": True, "config_file": str(_sim_yaml(tmp_path / "sim.yaml"))},
+        "dialer": {"lines": {"channel": "PJSIP/{e164}", "amd_wait": 0.5}, "agents": ["1001"], "wrapup": 0.5},
+    }
+    windows = window_around_now().model_dump(mode="json")
+    async with (
+        daemon(tmp_path, components=COMPONENTS, **extra) as d,
+        aiohttp.ClientSession() as http,
+    ):
+        await _campaign(http, d, name="live", region="DE", windows=windows)
+        csv_text = "id,phone\nk1,+49301000001\nk2,030 1000002\n"
+        status, body = await call(http, d, "POST", "/api/dialer/campaigns/live/import", data=csv_text)
+        assert (status, body["imported"]) == (201, 2), body
+        status, _ = await call(http, d, "POST", "/api/dialer/dnc", json={"numbers": ["+49301000002"]})
+        assert status == 201
+        status, body = await call(http, d, "POST", "/api/dialer/campaigns/live/start")
+        assert (status, body["state"]) == (200, "running")
+        store = d.ctx.require(DialerService).store
+        async with asyncio.timeout(60):
+            while True:
+                k2 = await store.get_contact("live", "k2")
+                if await store.attempts("live") and k2 is not None and k2.status.value == "dnc":
+                    break
+                await asyncio.sleep(0.1)
+        status, stats = await call(http, d, "GET", "/api/dialer/campaigns/live/stats")
+        assert stats["counters"].get("connected") == 1, stats
+        status, _ = await call(http, d, "POST", "/api/dialer/campaigns/live/stop")
+        assert status == 200
+        attempts = await store.attempts("live")
+        assert [(a.contact_id, a.number, a.outcome.value, a.agent) for a in attempts] == [
+            ("k1", "+49301000001", "human", "1001")
+        ]
+
+
+async def test_schemathesis_finds_no_server_error_on_the_dialer(tmp_path: Path) -> None:
+    async with daemon(
+        tmp_path, components=COMPONENTS, simulator={"enabled": True}, auth={"failure_limit": 1_000_000}
+    ) as d:
+        args = [
+            "-m", "schemathesis.cli", "run", d.url + "/api/openapi.json", "--include-tag", "dialer",
+            "--checks", "not_a_server_error,status_code_conformance,response_schema_conformance,"
+            "content_type_conformance",
+            "--phases", "examples,coverage,fuzzing",
+            "-H", f"Authorization: Bearer {d.tokens['admin']}",
+            "--max-examples", "6", "--workers", "2", "--request-timeout", "20", "--seed", "1",
+            "--suppress-health-check", "all", "--no-color",
+        ]  # fmt: skip
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+        )
+        out, _ = await asyncio.wait_for(proc.communicate(), 240)
+        text = out.decode(errors="replace")
+        assert proc.returncode == 0, text[-6000:]
+        tested = re.search(r"Tested: (\d+)", text)
+        assert tested is not None and int(tested.group(1)) == len(DIALER_EPS), text[-3000:]
