@@ -240,3 +240,24 @@ async def test_sign_in_by_typing_the_token(demo: Demo, browser: Any) -> None:
     await page.click("#signout")
     await page.wait_for_url("**/index.html", timeout=WAIT)
     assert await page.evaluate("sessionStorage.getItem('ctiserver.token')") is None
+
+
+async def test_click_to_dial_rings_the_agent_then_the_customer(demo: Demo, browser: Any) -> None:
+    await _only_me_ready(demo)
+    page = await open_page(browser, demo, "agent")
+    await page.wait_for_url("**/agent.html", timeout=WAIT)
+    await page.locator("#live-badge.live").wait_for(timeout=WAIT)
+    await page.click("#btn-login")
+    await page.locator("#state-panel:not(.hidden)").wait_for(timeout=WAIT)
+    if await page.locator("#btn-ready").is_enabled():
+        await page.click("#btn-ready")
+    await page.locator("#state.state-ready").wait_for(timeout=WAIT)
+    await page.keyboard.press("Alt+d")  # focus the number
+    await page.keyboard.type("+48601234567")
+    await page.keyboard.press("Enter")
+    await page.locator(".toast:not(.bad)", has_text="+48601234567").wait_for(timeout=WAIT)
+    await page.locator("#state.state-on_call").wait_for(timeout=WAIT)  # the agent's phone, then the customer
+    await page.locator("#controls:not(.hidden)").wait_for(timeout=WAIT)
+    agent = await demo.api("GET", "/agents/1001")
+    assert agent["state"] == "on_call" and str(agent["call_id"]).startswith("c2d-")
+    assert page.errors == []
