@@ -175,6 +175,10 @@ async def test_dnc_lists_global_and_per_campaign(env: tuple[Daemon, aiohttp.Clie
     store = d.ctx.require(DialerService).store
     status, body = await call(http, d, "POST", "/api/dialer/dnc", json={"numbers": ["+1 212 555 0100"]})
     assert (status, body) == (201, {"added": 1, "numbers": ["+12125550100"]})
+    # a national number on the global list: the daemon's default_region (RU in the test daemon)
+    status, body = await call(http, d, "POST", "/api/dialer/dnc", json={"numbers": ["8 912 345-67-89"]})
+    assert (status, body) == (201, {"added": 1, "numbers": ["+79123456789"]})
+    assert (await call(http, d, "DELETE", "/api/dialer/dnc/89123456789"))[0] == 204
     status, body = await call(
         http,
         d,

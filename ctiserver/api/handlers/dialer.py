@@ -8,7 +8,7 @@ import io
 
 from aiohttp import BodyPartReader, web
 
-from ctiserver.api.app import service
+from ctiserver.api.app import LOCATOR, service
 from ctiserver.api.auth import STAFF, Role
 from ctiserver.api.dialer_schemas import (
     CallbackIn,
@@ -57,6 +57,12 @@ def _out(runner: CampaignRunner) -> CampaignOut:
         settings=runner.settings.model_dump(mode="json"),
         stats=CampaignStats.model_validate(runner.live_stats()),
     )
+
+
+def _default_region(req: ApiRequest) -> str:
+    """The daemon's ``default_region`` (national numbers on the global DNC list)."""
+    config = getattr(req.app[LOCATOR], "config", None)
+    return str(getattr(config, "default_region", None) or "US")
 
 
 def _e164(number: str, region: str, field: str) -> str:
@@ -298,7 +304,7 @@ async def list_global_dnc(req: ApiRequest) -> DncOut:
     status=201,
 )
 async def add_global_dnc(req: ApiRequest) -> DncAdded:
-    return await _dnc_add(req, GLOBAL, "US")
+    return await _dnc_add(req, GLOBAL, _default_region(req))
 
 
 @ROUTER.route(
@@ -309,7 +315,7 @@ async def add_global_dnc(req: ApiRequest) -> DncAdded:
     tag="dialer",
 )
 async def remove_global_dnc(req: ApiRequest) -> None:
-    await _dnc_remove(req, GLOBAL, "US")
+    await _dnc_remove(req, GLOBAL, _default_region(req))
 
 
 @ROUTER.route(
