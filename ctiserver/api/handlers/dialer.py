@@ -1,5 +1,6 @@
-"""Outbound dialer: campaigns (create, start / pause / stop, live stats), contact lists (JSON or CSV), do-not-call
-lists (global and per campaign), agents' dispositions and call-backs. Forwards to ``DialerService``."""
+"""Outbound dialer: campaigns (create, start / pause / stop, live stats) and contact lists (JSON or CSV), with the
+helpers the other dialer endpoints (``dialer_dnc``: DNC lists, dispositions, call-backs) share. Forwards to
+``DialerService``."""
 
 from __future__ import annotations
 
@@ -9,22 +10,16 @@ import io
 from aiohttp import BodyPartReader, web
 
 from ctiserver.api.app import LOCATOR, service
-from ctiserver.api.auth import STAFF, Role
+from ctiserver.api.auth import STAFF
 from ctiserver.api.dialer_schemas import (
-    CallbackIn,
-    CallbackOut,
     CampaignOut,
     CampaignStats,
     ContactsIn,
-    DispositionIn,
-    DncAdded,
-    DncIn,
-    DncOut,
     ImportOut,
     ImportQuery,
     RejectedRow,
 )
-from ctiserver.api.errors import ApiError, forbidden, not_found
+from ctiserver.api.errors import ApiError, not_found
 from ctiserver.api.handlers import ROUTER
 from ctiserver.api.routing import ApiRequest
 from ctiserver.dialer.campaign_state import IllegalCampaignTransition
@@ -33,18 +28,16 @@ from ctiserver.dialer.model import CampaignSettings, Contact
 from ctiserver.dialer.numbers import BadNumber, to_e164
 from ctiserver.dialer.runner import CampaignRunner
 from ctiserver.dialer.service import DialerService
-from ctiserver.dialer.store import GLOBAL
 
-AGENTS_TOO = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
 MAX_CSV = 2 * 1024 * 1024
 
 
-def _dialer(req: ApiRequest) -> DialerService:
+def dialer_of(req: ApiRequest) -> DialerService:
     return service(req, DialerService, "dialer")
 
 
-def _runner(req: ApiRequest) -> CampaignRunner:
-    runner = _dialer(req).runners.get(req.path["name"])
+def campaign_of(req: ApiRequest) -> CampaignRunner:
+    runner = dialer_of(req).runners.get(req.path["name"])
     if runner is None:
         raise not_found("campaign", "name")
     return runner
@@ -59,13 +52,13 @@ def _out(runner: CampaignRunner) -> CampaignOut:
     )
 
 
-def _default_region(req: ApiRequest) -> str:
+def default_region(req: ApiRequest) -> str:
     """The daemon's ``default_region`` (national numbers on the global DNC list)."""
     config = getattr(req.app[LOCATOR], "config", None)
     return str(getattr(config, "default_region", None) or "US")
 
 
-def _e164(number: str, region: str, field: str) -> str:
+def e164_or_422(number: str, region: str, field: str) -> str:
     try:
         return to_e164(number, region)
     except (BadNumber, ValueError) as exc:
@@ -81,7 +74,7 @@ def _e164(number: str, region: str, field: str) -> str:
     response=list[CampaignOut],
 )
 async def list_campaigns(req: ApiRequest) -> list[CampaignOut]:
-    return [_out(r) for r in _dialer(req).runners.values()]
+    return [_out(r) for r in dialer_of(req).runners.values()]
 
 
 @ROUTER.route(
@@ -96,7 +89,7 @@ async def list_campaigns(req: ApiRequest) -> list[CampaignOut]:
     errors=(409,),
 )
 async def create_campaign(req: ApiRequest) -> CampaignOut:
-    dialer = _dialer(req)
+    dialer = dialer_of(req)
     settings: CampaignSettings = req.body
     if settings.name in dialer.runners:
         raise ApiError(409, "exists", f"campaign {settings.name!r} exists already", "body.name")
@@ -112,7 +105,7 @@ async def create_campaign(req: ApiRequest) -> CampaignOut:
     response=CampaignOut,
 )
 async def get_campaign(req: ApiRequest) -> CampaignOut:
-    return _out(_runner(req))
+    return _out(campaign_of(req))
 
 
 @ROUTER.route(
@@ -124,12 +117,12 @@ async def get_campaign(req: ApiRequest) -> CampaignOut:
     response=CampaignStats,
 )
 async def campaign_stats(req: ApiRequest) -> CampaignStats:
-    return CampaignStats.model_validate(_runner(req).live_stats())
+    return CampaignStats.model_validate(campaign_of(req).live_stats())
 
 
 async def _transition(req: ApiRequest, action: str) -> CampaignStats:
-    runner = _runner(req)
-    dialer = _dialer(req)
+    runner = campaign_of(req)
+    dialer = dialer_of(req)
     call = {"start": dialer.start, "pause": dialer.pause, "stop": dialer.stop}[action]
     try:
         stats = await call(runner.settings.name)
@@ -196,7 +189,7 @@ def _report(report: ImportReport) -> ImportOut:
     status=201,
 )
 async def add_campaign_contacts(req: ApiRequest) -> ImportOut:
-    runner = _runner(req)
+    runner = campaign_of(req)
     body: ContactsIn = req.body
     rows = []
     for c in body.contacts:
@@ -208,7 +201,7 @@ async def add_campaign_contacts(req: ApiRequest) -> ImportOut:
         parse_rows(rows, runner.settings.name, ColumnMap(), runner.settings.region, report=report, first_line=0)
     )
     if contacts:
-        await _dialer(req).add_contacts(runner.settings.name, contacts)
+        await dialer_of(req).add_contacts(runner.settings.name, contacts)
     return _report(report)
 
 
@@ -239,7 +232,7 @@ async def _csv_text(request: web.Request) -> str:
     errors=(413,),
 )
 async def import_campaign_csv(req: ApiRequest) -> ImportOut:
-    runner = _runner(req)
+    runner = campaign_of(req)
     q: ImportQuery = req.query
     try:
         columns = ColumnMap.parse(q.map) if q.map else ColumnMap()
@@ -262,160 +255,5 @@ async def import_campaign_csv(req: ApiRequest) -> ImportOut:
     except ValueError as exc:
         raise ApiError(422, "invalid", str(exc), "body") from None
     if contacts:
-        await _dialer(req).add_contacts(name, contacts)
+        await dialer_of(req).add_contacts(name, contacts)
     return _report(report)
-
-
-# ---- do-not-call ----------------------------------------------------------------------------------------------
-async def _dnc_add(req: ApiRequest, campaign: str, region: str) -> DncAdded:
-    body: DncIn = req.body
-    numbers = [_e164(n, region, f"body.numbers.{i}") for i, n in enumerate(body.numbers)]
-    added = await _dialer(req).dnc_add(numbers, campaign, body.reason)
-    return DncAdded(added=added, numbers=numbers)
-
-
-async def _dnc_remove(req: ApiRequest, campaign: str, region: str) -> None:
-    dialer = _dialer(req)
-    number = _e164(req.path["number"], region, "number")
-    if not await dialer.store.dnc_remove(number, campaign):
-        raise not_found("number on the do-not-call list", "number")
-
-
-@ROUTER.route(
-    "GET",
-    "/api/dialer/dnc",
-    roles=STAFF,
-    summary="The global do-not-call list",
-    tag="dialer",
-    response=DncOut,
-)
-async def list_global_dnc(req: ApiRequest) -> DncOut:
-    return DncOut(campaign=GLOBAL, numbers=await _dialer(req).store.dnc_list(GLOBAL))
-
-
-@ROUTER.route(
-    "POST",
-    "/api/dialer/dnc",
-    roles=STAFF,
-    summary="Add numbers to the global do-not-call list",
-    tag="dialer",
-    body=DncIn,
-    response=DncAdded,
-    status=201,
-)
-async def add_global_dnc(req: ApiRequest) -> DncAdded:
-    return await _dnc_add(req, GLOBAL, _default_region(req))
-
-
-@ROUTER.route(
-    "DELETE",
-    "/api/dialer/dnc/{number}",
-    roles=STAFF,
-    summary="Remove a number from the global do-not-call list",
-    tag="dialer",
-)
-async def remove_global_dnc(req: ApiRequest) -> None:
-    await _dnc_remove(req, GLOBAL, _default_region(req))
-
-
-@ROUTER.route(
-    "GET",
-    "/api/dialer/campaigns/{name}/dnc",
-    roles=STAFF,
-    summary="A campaign's do-not-call list",
-    tag="dialer",
-    response=DncOut,
-)
-async def list_campaign_dnc(req: ApiRequest) -> DncOut:
-    runner = _runner(req)
-    return DncOut(campaign=runner.settings.name, numbers=await _dialer(req).store.dnc_list(runner.settings.name))
-
-
-@ROUTER.route(
-    "POST",
-    "/api/dialer/campaigns/{name}/dnc",
-    roles=STAFF,
-    summary="Add numbers to a campaign's do-not-call list",
-    tag="dialer",
-    body=DncIn,
-    response=DncAdded,
-    status=201,
-)
-async def add_campaign_dnc(req: ApiRequest) -> DncAdded:
-    runner = _runner(req)
-    return await _dnc_add(req, runner.settings.name, runner.settings.region)
-
-
-@ROUTER.route(
-    "DELETE",
-    "/api/dialer/campaigns/{name}/dnc/{number}",
-    roles=STAFF,
-    summary="Remove a number from a campaign's do-not-call list",
-    tag="dialer",
-)
-async def remove_campaign_dnc(req: ApiRequest) -> None:
-    runner = _runner(req)
-    await _dnc_remove(req, runner.settings.name, runner.settings.region)
-
-
-# ---- agents: dispositions and call-backs --------------------------------------------------------------------
-@ROUTER.route(
-    "POST",
-    "/api/dialer/campaigns/{name}/contacts/{contact_id}/disposition",
-    roles=AGENTS_TOO,
-    summary="Set a contact's disposition ('do_not_call' adds the number to the campaign's DNC list)",
-    tag="dialer",
-    body=DispositionIn,
-)
-async def set_contact_disposition(req: ApiRequest) -> None:
-    runner = _runner(req)
-    body: DispositionIn = req.body
-    if body.disposition not in runner.settings.dispositions:
-        known = ", ".join(runner.settings.dispositions)
-        raise ApiError(422, "invalid", f"unknown disposition {body.disposition!r}; known: {known}", "body.disposition")
-    dialer = _dialer(req)
-    if await dialer.store.get_contact(runner.settings.name, req.path["contact_id"]) is None:
-        raise not_found("contact", "contact_id")
-    await dialer.disposition(runner.settings.name, req.path["contact_id"], body.disposition, req.principal.agent)
-
-
-@ROUTER.route(
-    "POST",
-    "/api/dialer/campaigns/{name}/callbacks",
-    roles=AGENTS_TOO,
-    summary="Schedule a call-back: personal (agents: their own) or for the campaign's queue (supervisors)",
-    tag="dialer",
-    body=CallbackIn,
-    response=CallbackOut,
-    status=201,
-)
-async def schedule_callback(req: ApiRequest) -> CallbackOut:
-    runner = _runner(req)
-    body: CallbackIn = req.body
-    agent = body.agent
-    if req.principal.role is Role.AGENT:
-        own = req.principal.agent
-        if own is None or (agent is not None and agent != own):
-            raise forbidden("an agent may schedule call-backs only for themselves")
-        agent = own
-    number = _e164(body.number, runner.settings.region, "body.number")
-    contact = await _dialer(req).schedule_callback(
-        runner.settings.name,
-        number,
-        body.at,
-        agent=agent,
-        name=body.name,
-        fields=body.fields,
-        source="agent" if req.principal.role is Role.AGENT else "supervisor",
-    )
-    return _callback(contact)
-
-
-def _callback(contact: Contact) -> CallbackOut:
-    return CallbackOut(
-        contact_id=contact.id,
-        campaign=contact.campaign,
-        number=contact.number,
-        at=contact.next_at,
-        agent=contact.agent,
-    )

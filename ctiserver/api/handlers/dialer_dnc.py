@@ -1,0 +1,170 @@
+"""Do-not-call lists (global and per campaign) and the agents' side of the dialer: a contact's disposition
+(``do_not_call`` puts the number on the campaign's list) and call-backs (personal or for the campaign's queue)."""
+
+from __future__ import annotations
+
+from ctiserver.api.auth import STAFF, Role
+from ctiserver.api.dialer_schemas import CallbackIn, CallbackOut, DispositionIn, DncAdded, DncIn, DncOut
+from ctiserver.api.errors import ApiError, forbidden, not_found
+from ctiserver.api.handlers import ROUTER
+from ctiserver.api.handlers.dialer import campaign_of, default_region, dialer_of, e164_or_422
+from ctiserver.api.routing import ApiRequest
+from ctiserver.dialer.model import Contact
+from ctiserver.dialer.store import GLOBAL
+
+AGENTS_TOO = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
+
+
+# ---- do-not-call ----------------------------------------------------------------------------------------------
+async def _dnc_add(req: ApiRequest, campaign: str, region: str) -> DncAdded:
+    body: DncIn = req.body
+    numbers = [e164_or_422(n, region, f"body.numbers.{i}") for i, n in enumerate(body.numbers)]
+    added = await dialer_of(req).dnc_add(numbers, campaign, body.reason)
+    return DncAdded(added=added, numbers=numbers)
+
+
+async def _dnc_remove(req: ApiRequest, campaign: str, region: str) -> None:
+    dialer = dialer_of(req)
+    number = e164_or_422(req.path["number"], region, "number")
+    if not await dialer.store.dnc_remove(number, campaign):
+        raise not_found("number on the do-not-call list", "number")
+
+
+@ROUTER.route(
+    "GET",
+    "/api/dialer/dnc",
+    roles=STAFF,
+    summary="The global do-not-call list",
+    tag="dialer",
+    response=DncOut,
+)
+async def list_global_dnc(req: ApiRequest) -> DncOut:
+    return DncOut(campaign=GLOBAL, numbers=await dialer_of(req).store.dnc_list(GLOBAL))
+
+
+@ROUTER.route(
+    "POST",
+    "/api/dialer/dnc",
+    roles=STAFF,
+    summary="Add numbers to the global do-not-call list",
+    tag="dialer",
+    body=DncIn,
+    response=DncAdded,
+    status=201,
+)
+async def add_global_dnc(req: ApiRequest) -> DncAdded:
+    return await _dnc_add(req, GLOBAL, default_region(req))
+
+
+@ROUTER.route(
+    "DELETE",
+    "/api/dialer/dnc/{number}",
+    roles=STAFF,
+    summary="Remove a number from the global do-not-call list",
+    tag="dialer",
+)
+async def remove_global_dnc(req: ApiRequest) -> None:
+    await _dnc_remove(req, GLOBAL, default_region(req))
+
+
+@ROUTER.route(
+    "GET",
+    "/api/dialer/campaigns/{name}/dnc",
+    roles=STAFF,
+    summary="A campaign's do-not-call list",
+    tag="dialer",
+    response=DncOut,
+)
+async def list_campaign_dnc(req: ApiRequest) -> DncOut:
+    runner = campaign_of(req)
+    return DncOut(campaign=runner.settings.name, numbers=await dialer_of(req).store.dnc_list(runner.settings.name))
+
+
+@ROUTER.route(
+    "POST",
+    "/api/dialer/campaigns/{name}/dnc",
+    roles=STAFF,
+    summary="Add numbers to a campaign's do-not-call list",
+    tag="dialer",
+    body=DncIn,
+    response=DncAdded,
+    status=201,
+)
+async def add_campaign_dnc(req: ApiRequest) -> DncAdded:
+    runner = campaign_of(req)
+    return await _dnc_add(req, runner.settings.name, runner.settings.region)
+
+
+@ROUTER.route(
+    "DELETE",
+    "/api/dialer/campaigns/{name}/dnc/{number}",
+    roles=STAFF,
+    summary="Remove a number from a campaign's do-not-call list",
+    tag="dialer",
+)
+async def remove_campaign_dnc(req: ApiRequest) -> None:
+    runner = campaign_of(req)
+    await _dnc_remove(req, runner.settings.name, runner.settings.region)
+
+
+# ---- agents: dispositions and call-backs --------------------------------------------------------------------
+@ROUTER.route(
+    "POST",
+    "/api/dialer/campaigns/{name}/contacts/{contact_id}/disposition",
+    roles=AGENTS_TOO,
+    summary="Set a contact's disposition ('do_not_call' adds the number to the campaign's DNC list)",
+    tag="dialer",
+    body=DispositionIn,
+)
+async def set_contact_disposition(req: ApiRequest) -> None:
+    runner = campaign_of(req)
+    body: DispositionIn = req.body
+    if body.disposition not in runner.settings.dispositions:
+        known = ", ".join(runner.settings.dispositions)
+        raise ApiError(422, "invalid", f"unknown disposition {body.disposition!r}; known: {known}", "body.disposition")
+    dialer = dialer_of(req)
+    if await dialer.store.get_contact(runner.settings.name, req.path["contact_id"]) is None:
+        raise not_found("contact", "contact_id")
+    await dialer.disposition(runner.settings.name, req.path["contact_id"], body.disposition, req.principal.agent)
+
+
+@ROUTER.route(
+    "POST",
+    "/api/dialer/campaigns/{name}/callbacks",
+    roles=AGENTS_TOO,
+    summary="Schedule a call-back: personal (agents: their own) or for the campaign's queue (supervisors)",
+    tag="dialer",
+    body=CallbackIn,
+    response=CallbackOut,
+    status=201,
+)
+async def schedule_callback(req: ApiRequest) -> CallbackOut:
+    runner = campaign_of(req)
+    body: CallbackIn = req.body
+    agent = body.agent
+    if req.principal.role is Role.AGENT:
+        own = req.principal.agent
+        if own is None or (agent is not None and agent != own):
+            raise forbidden("an agent may schedule call-backs only for themselves")
+        agent = own
+    number = e164_or_422(body.number, runner.settings.region, "body.number")
+    contact = await dialer_of(req).schedule_callback(
+        runner.settings.name,
+        number,
+        body.at,
+        agent=agent,
+        name=body.name,
+        fields=body.fields,
+        source="agent" if req.principal.role is Role.AGENT else "supervisor",
+    )
+    return _callback(contact)
+
+
+def _callback(contact: Contact) -> CallbackOut:
+    return CallbackOut(
+        contact_id=contact.id,
+        campaign=contact.campaign,
+        number=contact.number,
+        at=contact.next_at,
+        agent=contact.agent,
+    )
