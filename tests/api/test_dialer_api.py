@@ -222,8 +222,11 @@ async def test_agent_disposition_do_not_call_and_callbacks(env: tuple[Daemon, ai
     assert (status, body["field"]) == (422, "body.disposition")
     status, body = await call(http, d, "POST", path.replace("c1", "zz"), role="agent", json={"disposition": "sale"})
     assert (status, body["field"]) == (404, "contact_id")
+    # an agent sets dispositions only of contacts it talked to (or its own call-backs); a supervisor of any
+    status, body = await call(http, d, "POST", path, role="agent", json={"disposition": "do_not_call"})
+    assert (status, body["code"]) == (403, "forbidden")
     assert not await service.store.dnc_contains("+442079460018", "spring")
-    status, _ = await call(http, d, "POST", path, role="agent", json={"disposition": "do_not_call"})
+    status, _ = await call(http, d, "POST", path, json={"disposition": "do_not_call"})
     assert status == 204
     assert await service.store.dnc_list("spring") == ["+442079460018"]
 
@@ -234,6 +237,12 @@ async def test_agent_disposition_do_not_call_and_callbacks(env: tuple[Daemon, ai
     assert body["agent"] == "1001" and body["number"] == "+442079460030" and body["at"] == at
     stored = await service.store.get_contact("spring", body["contact_id"])
     assert stored is not None and stored.agent == "1001" and stored.status.value == "callback"
+    own = f"/api/dialer/campaigns/spring/contacts/{stored.id}/disposition"
+    status, _ = await call(http, d, "POST", own, role="agent2", json={"disposition": "do_not_call"})
+    assert status == 403
+    status, _ = await call(http, d, "POST", own, role="agent", json={"disposition": "do_not_call"})
+    assert status == 204  # the agent's own call-back: the number goes on the campaign's DNC list
+    assert await service.store.dnc_list("spring") == ["+442079460018", "+442079460030"]
     status, body = await call(
         http, d, "POST", cb, role="agent", json={"number": "+442079460031", "at": at, "agent": "1002"}
     )
@@ -325,6 +334,12 @@ async def test_campaign_built_through_the_api_dials_and_skips_dnc(tmp_path: Path
                 await asyncio.sleep(0.1)
         status, stats = await call(http, d, "GET", "/api/dialer/campaigns/live/stats")
         assert stats["counters"].get("connected") == 1, stats
+        # the agent who talked to k1 may set its disposition; another agent may not
+        path = "/api/dialer/campaigns/live/contacts/k1/disposition"
+        status, _ = await call(http, d, "POST", path, role="agent2", json={"disposition": "sale"})
+        assert status == 403
+        status, _ = await call(http, d, "POST", path, role="agent", json={"disposition": "sale"})
+        assert status == 204
         status, _ = await call(http, d, "POST", "/api/dialer/campaigns/live/stop")
         assert status == 200
         attempts = await store.attempts("live")
