@@ -76,7 +76,7 @@ class CampaignSettings(BaseModel):
     retry: RetryPolicy = RetryPolicy()
     abandon_cap: float = Field(0.03, gt=0.0, lt=0.2)
     abandon_window: str = Field("30d", pattern=r"^(30d|24h)$")
-    abandon_target: float = Field(0.022, gt=0.0, lt=0.2)
+    abandon_target: float = Field(0.027, gt=0.0, lt=0.2)
     abandon_message: tuple[str, ...] = ("sound:ctiserver/dialer-sorry",)
     agent_wait: float = Field(2.0, gt=0.0, le=2.0)  # the law: a message within 2 s if no agent
     amd: bool = True
@@ -86,7 +86,7 @@ class CampaignSettings(BaseModel):
     dispositions: tuple[str, ...] = ("sale", "no_interest", "call_back", "do_not_call", "wrong_number")
     max_lines_per_agent: float = Field(8.0, gt=0)
     predictive_min_outcomes: int = Field(60, ge=10)  # progressive until this many dial outcomes are known
-    predictive_min_live: int = Field(100, ge=20)  # ... and this many live answers are in the window
+    predictive_min_live: int = Field(50, ge=20)  # ... and this many live answers are in the window
 
     @field_validator("abandon_target")
     @classmethod

@@ -71,16 +71,17 @@ class Progressive:
 
 @dataclass
 class PredictiveSettings:
-    target: float = 0.022  # the abandonment rate the outer loop aims at (cap is in the ledger)
+    target: float = 0.027  # the abandonment rate the outer loop aims at (cap and stop are in the ledger)
     theta: float = 0.02  # initial per-call abandon-risk threshold
     theta_min: float = 0.01
     theta_max: float = 0.6
-    gain: float = 0.003  # outer-loop step per live answer
+    gain: float = 0.001  # outer-loop step per live answer
     min_outcomes: int = 60  # fewer dial outcomes than this → progressive
     min_talks: int = 10
-    min_live: int = 100  # live answers in the regulatory window before any abandon risk is taken
+    min_live: int = 50  # live answers in the regulatory window before any abandon risk is taken
     grace: float = 2.0  # a live answer may wait this long for an agent (the law: message within 2 s)
     max_ratio: float = 8.0  # never more calls in flight than this × agents logged in
+    soft_headroom: float = 4.0  # below this many abandons of ledger headroom, θ is scaled down towards 0
 
 
 _QUANTILES = (0.08, 0.25, 0.42, 0.58, 0.75, 0.92)
@@ -113,6 +114,7 @@ class Predictive:
         self._fallback = Progressive()
         self.last_mode = "progressive"
         self._seen_live = 0
+        self._window_rate = 0.0
 
     def _ready_for_prediction(self, wall_now: float) -> bool:
         s = self.settings
@@ -130,7 +132,7 @@ class Predictive:
         if fresh <= 0:
             return
         self._seen_live = self.stats.live_count
-        err = self.settings.target - self.stats.recent_abandon_rate
+        err = self.settings.target - max(self.stats.recent_abandon_rate, self._window_rate)
         self.theta *= math.exp(fresh * self.settings.gain * err / self.settings.target)
         self.theta = min(self.settings.theta_max, max(self.settings.theta_min, self.theta))
 
@@ -139,7 +141,11 @@ class Predictive:
             self.last_mode = "progressive"
             return self._fallback.decide(snap)
         self.last_mode = "predictive"
+        wall = snap.now if wall_now is None else wall_now
+        self._window_rate = self.ledger.rate(wall)
         self._adapt()
+        # the closer the window is to its stop, the less risk per call (a soft stop before the hard one)
+        theta = self.theta * min(1.0, max(0.0, (self.ledger.headroom(wall) - 1.0) / self.settings.soft_headroom))
         stats = self.stats
         # when would a call dialled now be answered? a few quantiles of the measured answer delays; for each,
         # the agents free by then (+ grace) against the other calls answered by then
@@ -164,7 +170,7 @@ class Predictive:
         while launched < room:
             # P(answers of the others by then >= agents available by then): the new call finds no agent
             risk = sum(_p_at_least(answers[i], avail[i], base) for i in range(n)) / n
-            if risk > self.theta:
+            if risk > theta:
                 break
             after = [_add_bernoulli(answers[i], new_by[i]) for i in range(n)]
             if _expected_excess(after[-1], avail[-1], base) > budget:

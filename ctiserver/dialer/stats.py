@@ -125,7 +125,7 @@ class AbandonLedger:
         cap: float = 0.03,
         window_seconds: float = 30 * 86400.0,
         bucket_seconds: float = 3600.0,
-        stop_margin: float = 0.003,
+        stop_margin: float = 0.0015,
     ) -> None:
         if not 0.0 < cap < 1.0:
             raise ValueError("abandonment cap must be between 0 and 1")

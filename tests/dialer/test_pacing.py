@@ -121,3 +121,17 @@ def test_simulated_hour_predictive_beats_progressive_within_the_cap() -> None:
     assert pred.abandon_rate <= 0.03
     assert pred.talk_min_per_agent_hour > prog.talk_min_per_agent_hour + 3.0
     assert 0.5 < prog.occupancy < pred.occupancy <= 1.0
+
+
+def test_predictive_takes_less_risk_as_the_window_nears_its_stop() -> None:
+    now = 1000.0
+    snap = PacingSnapshot(now, _agents(wrap_left=(3.0, 5.0, 8.0, 9.0), talking=5, now=now), [])
+    roomy = Predictive(_trained_stats(), _ledger_with_headroom(now), PredictiveSettings(theta=0.3))
+    tight_ledger = AbandonLedger(cap=0.03)
+    for i in range(400):
+        tight_ledger.record(now, i < 9)  # headroom 0.0285 × 400 − 9 = 2.4 abandons: θ scaled down
+    assert tight_ledger.would_allow_risk(now)
+    tight = Predictive(_trained_stats(), tight_ledger, PredictiveSettings(theta=0.3))
+    n_roomy, n_tight = roomy.decide(snap, now), tight.decide(snap, now)
+    assert tight.last_mode == "predictive"
+    assert 0 <= n_tight < n_roomy
