@@ -31,7 +31,7 @@ def _check_levels(levels: dict[str, int], *, minimum: int) -> dict[str, int]:
 class AgentConfig(_Model):
     id: str = Field(min_length=1)
     name: str = ""
-    device: str = Field(min_length=1, description="PJSIP/1001, Local/5551234@outbound, ...")
+    device: str = Field(min_length=1, description="PJSIP/1001, Local/5551234@ctiserver-outbound, ...")
     skills: dict[str, Level] = {}
     auto_answer: bool = False
     login: bool = False  # log in (ready) at start when no state was persisted
@@ -71,7 +71,7 @@ class Announcements(_Model):
 class CallbackOption(_Model):
     enabled: bool = False
     digit: str = Field("1", pattern=r"^[0-9*#]$")
-    endpoint: str = "Local/{number}@outbound"  # where the call-back is dialled
+    endpoint: str = "Local/{number}@ctiserver-outbound"  # where the call-back is dialled
     attempts: int = Field(3, ge=1, description="dial attempts before the call-back is given up")
     offer_media: tuple[str, ...] = ("sound:queue-callback-offer",)
     confirm_media: tuple[str, ...] = ("sound:queue-callback-confirmed",)

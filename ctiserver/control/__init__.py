@@ -62,7 +62,7 @@ class Collected:
 
 @dataclass(frozen=True, slots=True)
 class DialRequest:
-    endpoint: str  # "PJSIP/1001", "Local/5551234@outbound", ...
+    endpoint: str  # "PJSIP/1001", "Local/5551234@ctiserver-outbound", ...
     caller_id_number: str = ""
     caller_id_name: str = ""
     timeout: float = 30.0
