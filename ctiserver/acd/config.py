@@ -114,6 +114,7 @@ class AcdConfig(_Model):
     enabled: bool = True
     skills: tuple[str, ...] = ()
     pause_reasons: tuple[str, ...] = ("break", "lunch", "training", "meeting", "missed", "unreachable")
+    dispositions: tuple[str, ...] = ("resolved", "follow_up", "sale", "complaint", "wrong_number")
     agents: tuple[AgentConfig, ...] = ()
     queues: tuple[QueueConfig, ...] = ()
     aging_per_minute: float = Field(1.0, ge=0, description="priority points a waiting call gains per minute")

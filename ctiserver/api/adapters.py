@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ctiserver.acd.config import AcdConfig
 from ctiserver.api.errors import ApiError, unavailable
 from ctiserver.api.services import Json
 
@@ -214,3 +215,17 @@ class RegistryScripts:
             "file": script.file,
             "dids": list(script.dids),
         }
+
+
+class AcdLists:
+    """``ConfigLists`` from the ``acd:`` section (read even when the ACD does not run in this daemon)."""
+
+    def __init__(self, cfg: AcdConfig) -> None:
+        self.cfg = cfg
+
+    def pause_reasons(self) -> Sequence[Json]:
+        automatic = {self.cfg.missed_reason, self.cfg.unreachable_reason}
+        return [{"code": r, "label": r, "automatic": r in automatic} for r in self.cfg.pause_reasons]
+
+    def dispositions(self) -> Sequence[Json]:
+        return [{"code": d, "label": d} for d in self.cfg.dispositions]

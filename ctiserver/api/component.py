@@ -127,9 +127,31 @@ def provide_adapters(ctx: AppContext) -> None:
         ctx.provide(adapters.AcdCallActions(acd, control, tracker, recordings), as_type=CallActions)
     if live is not None:
         ctx.provide(adapters.LiveQueues(live), as_type=QueuesService)
+    _provide_reports(ctx)
+    _provide_lists(ctx)
     registry = _maybe(ctx, "ctiserver.ivr.registry", "ScriptRegistry")
     if registry is not None:
         ctx.provide(adapters.RegistryScripts(registry), as_type=IvrScripts)
+
+
+def _provide_reports(ctx: AppContext) -> None:
+    """Historical KPI reports read the database the store component runs (the same SQL as ``kpi report``)."""
+    from ctiserver.api.reports import HistoricalReports
+    from ctiserver.api.services import ReportsService
+    from ctiserver.kpi.config import KpiConfig
+    from ctiserver.store.database import Database
+
+    db = ctx.maybe(Database)
+    if db is not None and ctx.maybe(ReportsService) is None:  # type: ignore[type-abstract]
+        ctx.provide(HistoricalReports(db.sessions, ctx.config.section("kpi", KpiConfig)), as_type=ReportsService)
+
+
+def _provide_lists(ctx: AppContext) -> None:
+    from ctiserver.acd.config import AcdConfig
+    from ctiserver.api.adapters import AcdLists
+    from ctiserver.api.services import ConfigLists
+
+    ctx.provide(AcdLists(ctx.config.section("acd", AcdConfig)), as_type=ConfigLists)
 
 
 def _maybe(ctx: AppContext, module: str, name: str) -> Any:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from ctiserver.api.auth import Role
 
@@ -67,10 +68,44 @@ class SkillsIn(_In):
     skills: dict[SkillName, SkillLevel] = Field(max_length=100)
 
 
+def _when(value: Any) -> Any:
+    """Epoch seconds, or an ISO date / date-time (UTC when it has no offset)."""
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+        try:
+            dt = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError("use epoch seconds or YYYY-MM-DD[THH:MM[:SS][+HH:MM]]") from None
+        return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).timestamp()
+    return value
+
+
+When = Annotated[float, Field(ge=0, le=2**40), BeforeValidator(_when)]
+REPORT_INTERVALS: dict[str, float | None] = {
+    "15m": 900.0,
+    "30m": 1800.0,
+    "60m": 3600.0,
+    "1h": 3600.0,
+    "day": 86_400.0,
+    "all": None,
+}
+
+
 class ReportQuery(_In):
-    since: float = Field(ge=0)
-    until: float = Field(ge=0)
-    queue: str | None = Field(None, max_length=64)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    from_: When | None = Field(
+        None, alias="from", description="start, inclusive: epoch seconds or ISO date/date-time (UTC)"
+    )
+    to: When | None = Field(None, description="end, exclusive: epoch seconds or ISO date/date-time (UTC)")
+    since: When | None = Field(None, description="alias of from")
+    until: When | None = Field(None, description="alias of to")
+    queue: str | None = Field(None, min_length=1, max_length=64)
+    interval: Literal["15m", "30m", "60m", "1h", "day", "all"] = "30m"
+    by: Literal["queue", "agent"] = "queue"
 
 
 class ContactQuery(_In):

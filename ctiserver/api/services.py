@@ -65,7 +65,18 @@ class QueuesService(Protocol):
 
 @runtime_checkable
 class ReportsService(Protocol):
-    async def kpi_report(self, *, since: float, until: float, queue: str | None) -> Json: ...
+    async def kpi_report(
+        self, *, since: float, until: float, queue: str | None, interval: float | None, by: str
+    ) -> Json: ...
+
+
+@runtime_checkable
+class ConfigLists(Protocol):
+    """The configured pause reasons and call dispositions (``acd:`` section), for agents' pick lists."""
+
+    def pause_reasons(self) -> Sequence[Json]: ...
+
+    def dispositions(self) -> Sequence[Json]: ...
 
 
 @runtime_checkable

@@ -4,6 +4,16 @@ from ctiserver.api.routing import Router
 
 ROUTER = Router()
 
-from ctiserver.api.handlers import admin, agents, calls, contacts, dialer, dialer_dnc, ivr_graph, me  # noqa: E402,F401
+from ctiserver.api.handlers import (  # noqa: E402,F401
+    admin,
+    agents,
+    calls,
+    contacts,
+    dialer,
+    dialer_dnc,
+    ivr_graph,
+    lists,
+    me,
+)
 
 __all__ = ["ROUTER"]

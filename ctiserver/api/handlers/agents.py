@@ -7,14 +7,15 @@ from typing import Any
 
 from ctiserver.api.app import service
 from ctiserver.api.auth import ALL_ROLES, STAFF, Role
-from ctiserver.api.errors import forbidden, not_found
+from ctiserver.api.errors import ApiError, forbidden, not_found
 from ctiserver.api.handlers import ROUTER
 from ctiserver.api.routing import ApiRequest
-from ctiserver.api.schemas import AgentActionIn, ReportQuery, SkillsIn
+from ctiserver.api.schemas import REPORT_INTERVALS, AgentActionIn, ReportQuery, SkillsIn
 from ctiserver.api.services import AgentsService, QueuesService, ReportsService
 
 JsonList = list[dict[str, Any]]
 ACTIONS = ("login", "logout", "ready", "pause", "wrapup-end")
+MAX_REPORT_DAYS = 400
 SELF_OR_STAFF = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
 
 
@@ -103,14 +104,25 @@ async def list_queues(req: ApiRequest) -> JsonList:
     "GET",
     "/api/reports/kpi",
     roles=frozenset({Role.SUPERVISOR, Role.ADMIN, Role.CRM}),
-    summary="KPI report for a period",
+    summary="Historical KPI report: rows by queue and interval (or by agent and day), totals per interval",
     tag="reports",
     query=ReportQuery,
     response=dict[str, Any],
+    errors=(400,),
 )
 async def kpi_report(req: ApiRequest) -> dict[str, Any]:
     q: ReportQuery = req.query
+    start = q.from_ if q.from_ is not None else q.since
+    end = q.to if q.to is not None else q.until
+    if start is None:
+        raise ApiError(422, "invalid", "'from' is required (epoch seconds or ISO date)", "query.from")
+    if end is None:
+        raise ApiError(422, "invalid", "'to' is required (epoch seconds or ISO date)", "query.to")
+    if end <= start:
+        raise ApiError(422, "invalid", "'to' must be after 'from'", "query.to")
+    if end - start > MAX_REPORT_DAYS * 86_400:
+        raise ApiError(422, "invalid", f"at most {MAX_REPORT_DAYS} days per report", "query.to")
     report = await service(req, ReportsService, "reports").kpi_report(
-        since=q.since, until=q.until, queue=q.queue
+        since=start, until=end, queue=q.queue, interval=REPORT_INTERVALS[q.interval], by=q.by
     )
     return dict(report)
