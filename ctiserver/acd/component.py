@@ -16,6 +16,7 @@ from ctiserver.acd.observer import QueueObserver
 from ctiserver.acd.observer_actions import AppQueueAgents
 from ctiserver.acd.persist import AgentStateStore, MemoryAgentStore
 from ctiserver.acd.service import AcdService
+from ctiserver.acd.survey import PostCallSurvey
 from ctiserver.control import CallControl
 from ctiserver.events import Bus
 from ctiserver.logs import get_logger
@@ -90,6 +91,18 @@ def recorder(ctx: AppContext) -> Any:
     return ctx.maybe(RecordingService)
 
 
+def post_call_survey(ctx: AppContext, cfg: AcdConfig) -> PostCallSurvey | None:
+    """The IVR's survey port, when it runs; queues with ``survey:`` hang up the caller without it."""
+    try:
+        survey: PostCallSurvey | None = ctx.maybe(PostCallSurvey)  # type: ignore[type-abstract]
+    except TypeError:  # not provided (a Protocol is not runtime-checkable)
+        survey = None
+    wanted = [q.name for q in cfg.queues if q.survey]
+    if survey is None and wanted:
+        log.warning("no IVR: the post-call survey of these queues is skipped", queues=wanted)
+    return survey
+
+
 def watch_devices(ami: Any, acd: AcdService) -> None:
     """``DeviceStateChange`` (State UNAVAILABLE when a phone unregisters) → agent (un)available."""
     tasks: set[asyncio.Task[None]] = set()
@@ -119,7 +132,7 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
         if control is not None:
             control = with_progress(ctx, control)
             acd = await stack.enter_async_context(
-                AcdService(cfg, control, ctx.clock, bus, store, recorder(ctx))
+                AcdService(cfg, control, ctx.clock, bus, store, recorder(ctx), post_call_survey(ctx, cfg))
             )
             ctx.provide(acd)
             target = AcdQueueTarget(acd, control)

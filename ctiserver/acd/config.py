@@ -95,6 +95,9 @@ class QueueConfig(_Model):
         None, pattern=r"^[^,]+,[^,]+(,\d+)?$", description="context,extension[,priority] after max wait"
     )
     timeout_media: tuple[str, ...] = ("sound:vm-nobodyavail",)
+    survey: str | None = Field(
+        None, min_length=1, description="IVR script run for the caller when the agent hangs up first"
+    )
 
     @field_validator("requirements")
     @classmethod

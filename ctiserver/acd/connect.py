@@ -20,6 +20,7 @@ from ctiserver.acd.agents import Agent, AgentRegistry
 from ctiserver.acd.config import QueueConfig
 from ctiserver.acd.dialing import dial_agent
 from ctiserver.acd.entries import Entry
+from ctiserver.acd.survey import PostCallSurvey
 from ctiserver.clock import Clock
 from ctiserver.control import BridgeKind, CallControl, ChannelGone, ControlError, DialFailed, DialRequest
 from ctiserver.events import Bus, new_event
@@ -61,6 +62,7 @@ class Talk:
     changed: asyncio.Event = field(default_factory=asyncio.Event)  # channels swapped (attended transfer)
     consult: tuple[str, str | None] | None = None  # (channel, agent id) being consulted
     recordings: list[str] = field(default_factory=list)  # started on demand during the talk
+    agent_left: bool = False  # the agent's leg hung up first (the caller may take the post-call survey)
 
 
 class Connector:
@@ -72,6 +74,7 @@ class Connector:
         agents: AgentRegistry,
         recorder: Recorder | None,
         on_answered: Callable[[Entry, Agent], Awaitable[None]],
+        survey: PostCallSurvey | None = None,
     ) -> None:
         self._control = control
         self._clock = clock
@@ -79,6 +82,8 @@ class Connector:
         self._agents = agents
         self._recorder = recorder
         self._on_answered = on_answered
+        self._survey = survey
+        self._surveys: set[asyncio.Task[None]] = set()
         self.talks: dict[str, Talk] = {}  # call id → live conversation
 
     async def _event(self, type_: str, subject: str, data: dict[str, Any]) -> None:
@@ -239,13 +244,52 @@ class Connector:
             handed_on = talk.result is OfferResult.REQUEUE or (
                 talk.result is OfferResult.TRANSFERRED and entry.transfer_number is not None
             )
-            if not handed_on:
+            surveyed = not handed_on and self._to_survey(talk, cfg)
+            if not handed_on and not surveyed:
                 await self._hangup(talk.caller_channel)
             else:
                 with contextlib.suppress(ControlError):
                     await self._control.remove_from_bridge(bridge, caller)
             await self._destroy(bridge)
+            if surveyed:
+                self._start_survey(talk, cfg)
         return talk.result
+
+    def _to_survey(self, talk: Talk, cfg: QueueConfig) -> bool:
+        return (
+            self._survey is not None
+            and cfg.survey is not None
+            and talk.agent_left
+            and talk.result is OfferResult.TALKED
+        )
+
+    def _start_survey(self, talk: Talk, cfg: QueueConfig) -> None:
+        """Hand the caller to the post-call survey in the background: the agent goes on to wrap-up now."""
+        assert self._survey is not None and cfg.survey is not None
+        survey, call_id, channel, script = (
+            self._survey,
+            talk.entry.call_id,
+            talk.caller_channel,
+            cfg.survey,
+        )
+
+        async def run() -> None:
+            log.info("post-call survey", call_id=call_id, script=script)
+            try:
+                await survey.run(call_id, channel, script)
+            except Exception:
+                log.exception("post-call survey failed", call_id=call_id, script=script)
+                await self._hangup(channel)
+
+        task = asyncio.create_task(run(), name=f"cti:acd-survey-{call_id}")
+        self._surveys.add(task)
+        task.add_done_callback(self._surveys.discard)
+
+    async def close(self) -> None:
+        """Cancel the surveys still running (shutdown)."""
+        for t in list(self._surveys):
+            t.cancel()
+        await asyncio.gather(*self._surveys, return_exceptions=True)
 
     async def _until_over(self, talk: Talk) -> None:
         """Until the caller or the agent hangs up, or a transfer ends the talk; an attended transfer swaps
@@ -258,6 +302,7 @@ class Connector:
             ]
             ends += [asyncio.create_task(talk.ended.wait()), asyncio.create_task(talk.changed.wait())]
             await asyncio.wait(ends, return_when=asyncio.FIRST_COMPLETED)
+            talk.agent_left = ends[1].done() and not ends[0].done()
             for t in ends:
                 t.cancel()
             if not talk.changed.is_set() or talk.ended.is_set():

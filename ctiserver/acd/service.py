@@ -26,6 +26,7 @@ from ctiserver.acd.incall import InCall
 from ctiserver.acd.persist import AgentStateStore
 from ctiserver.acd.routing import Waiting, assign, available, estimated_wait, position, qualifies
 from ctiserver.acd.stats import QueueStats
+from ctiserver.acd.survey import PostCallSurvey
 from ctiserver.acd.transfer import Transfers
 from ctiserver.clock import Clock
 from ctiserver.control import CallControl, ControlError
@@ -50,6 +51,7 @@ class AcdService(Callbacks, AgentDesk, Transfers, InCall):
         bus: Bus,
         store: AgentStateStore,
         recorder: Recorder | None = None,
+        survey: PostCallSurvey | None = None,
     ) -> None:
         self.config = config
         self._control = control
@@ -65,7 +67,7 @@ class AcdService(Callbacks, AgentDesk, Transfers, InCall):
         self._wrapups: dict[str, asyncio.Task[None]] = {}
         self._pending_pause: dict[str, str] = {}
         self._recorder = recorder
-        self.connector = Connector(control, clock, bus, self.agents, recorder, self._answered)
+        self.connector = Connector(control, clock, bus, self.agents, recorder, self._answered, survey)
         self.agents.listeners.append(self._agent_changed)
 
     # ---- life cycle -------------------------------------------------------------------------------------
@@ -88,6 +90,7 @@ class AcdService(Callbacks, AgentDesk, Transfers, InCall):
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self.connector.close()
 
     async def _resume(self, agent: Agent, status: AgentStatus) -> None:
         """A restarted daemon: logged-in agents keep their state; one caught mid-call resumes in wrap-up."""
@@ -349,7 +352,9 @@ class AcdService(Callbacks, AgentDesk, Transfers, InCall):
             entry.callback_attempts += 1
             if entry.callback_attempts < cfg.callback.attempts:  # try again later, keeping the place
                 await self._event(
-                    "callback.retry", entry.call_id, {"queue": cfg.name, "attempt": entry.callback_attempts}
+                    "callback.retry",
+                    entry.call_id,
+                    {"queue": cfg.name, "attempt": entry.callback_attempts},
                 )
                 await self._add_waiting(entry)
                 return

@@ -106,6 +106,19 @@ def _provide_admin(ctx: AppContext, registry: ScriptRegistry) -> None:
     ctx.provide(admin, as_type=IvrScripts)
 
 
+def _provide_post_call(ctx: AppContext, service: IvrService, control: CallControl) -> None:
+    """The ACD's ``PostCallSurvey`` port (the ACD starts after us and looks it up by that protocol)."""
+    from ctiserver.ivr.post_call import IvrPostCallSurvey
+
+    survey = IvrPostCallSurvey(service, control)
+    ctx.provide(survey)
+    try:
+        from ctiserver.acd.survey import PostCallSurvey
+    except ImportError:
+        return
+    ctx.provide(survey, as_type=PostCallSurvey)
+
+
 @contextlib.asynccontextmanager
 async def component(ctx: AppContext) -> AsyncIterator[None]:
     cfg = ctx.config.section("ivr", IvrConfig)
@@ -156,6 +169,7 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
         router.register("did", service.handle_did)
         router.register("survey", service.handle_survey)
         ctx.provide(service)
+        _provide_post_call(ctx, service, control)
         ctx.spawn(registry.watch(cfg.watch_interval), name="cti:ivr-watch")
         try:
             yield

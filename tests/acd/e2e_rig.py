@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+import shutil
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -24,7 +25,13 @@ from ctiserver.control.ari_dial import ProgressControl
 from ctiserver.control.ari_link import AriLink
 from ctiserver.control.router import Incoming, StasisRouter
 from ctiserver.events import DomainEvent, InMemoryBus
+from ctiserver.ivr.config import IvrConfig
+from ctiserver.ivr.ports import BusSurveys
 from ctiserver.ivr.ports import QueueRequest as IvrQueueRequest
+from ctiserver.ivr.post_call import IvrPostCallSurvey
+from ctiserver.ivr.registry import ScriptRegistry
+from ctiserver.ivr.run_state import Services
+from ctiserver.ivr.service import IvrService
 from ctiserver.pbx.ami.client import AmiClient
 from ctiserver.recording.config import RecordingConfig
 from ctiserver.recording.meta import MemoryRecordingStore
@@ -36,6 +43,7 @@ from tests.acd.clocks import FastClock
 JUNIORS = [str(n) for n in range(2001, 2013)]  # billing 3
 SPECIALISTS = [str(n) for n in range(2013, 2021)]  # billing 8 + tech 9
 DID_QUEUE = {"100": "easy", "101": "hard"}
+SCRIPTS = Path(__file__).resolve().parents[2] / "ivr_scripts"
 
 
 def sim_config(recordings: Path) -> SimConfig:
@@ -92,18 +100,35 @@ class Rig:
     arrived: list[str]  # calls that reached the did handler
     gone_early: list[str]  # ... and hung up before they entered a queue
     tracker: Tracker  # the call tracker, fed from the simulator's AMI and the ACD's bus events
+    ari_events: list[Mapping[str, Any]] = field(default_factory=list)  # every ARI event, as received
+    ivr: IvrService | None = None  # with ``rig(..., survey=True)``: the IVR serving the post-call survey
 
     def of(self, *types: str) -> list[DomainEvent]:
         return [e for e in self.events if e.type in types]
 
 
+async def ivr_service(tmp: Path, control: CallControl, clock: FastClock, bus: InMemoryBus) -> IvrService:
+    """The IVR with the repository's ``csat`` script, its survey results published on ``bus``."""
+    scripts = tmp / "scripts"
+    scripts.mkdir()
+    shutil.copy(SCRIPTS / "csat.yaml", scripts / "csat.yaml")
+    registry = ScriptRegistry(scripts, clock)
+    await registry.reload()
+    services = Services(surveys=BusSurveys(bus), bus=bus, scripts=registry.get)
+    return IvrService(IvrConfig(scripts_dir=str(scripts)), control, clock, registry, services)
+
+
 @contextlib.asynccontextmanager
-async def rig(tmp: Path, factor: float = 6.0, acd: AcdConfig | None = None) -> AsyncIterator[Rig]:
+async def rig(
+    tmp: Path, factor: float = 6.0, acd: AcdConfig | None = None, survey: bool = False
+) -> AsyncIterator[Rig]:
     clock = FastClock(factor)
     async with Simulator(sim_config(tmp / "rec"), clock=clock) as sim:
         async with AriLink(AriConfig(url=sim.ari_url), clock) as link, StasisRouter() as router:
             base = AriCallControl(link, clock, router=router)
             link.on_event(base.feed)
+            ari_events: list[Mapping[str, Any]] = []
+            link.on_event(ari_events.append)
             control = cast(CallControl, ProgressControl(base, link))
             await asyncio.wait_for(link.connected.wait(), 10)
             bus = InMemoryBus()
@@ -123,8 +148,10 @@ async def rig(tmp: Path, factor: float = 6.0, acd: AcdConfig | None = None) -> A
                 bus,
                 MemoryRecordingStore(),
             )
+            ivr = await ivr_service(tmp, control, clock, bus) if survey else None
+            post_call = IvrPostCallSurvey(ivr, control) if ivr is not None else None
             async with AcdService(
-                acd or acd_config(), control, clock, bus, MemoryAgentStore(), rec
+                acd or acd_config(), control, clock, bus, MemoryAgentStore(), rec, post_call
             ) as service:
                 target = AcdQueueTarget(service, control)
                 watch_devices(
@@ -158,7 +185,9 @@ async def rig(tmp: Path, factor: float = 6.0, acd: AcdConfig | None = None) -> A
 
                 router.register("did", did)
                 try:
-                    yield Rig(sim, service, rec, base, events, clock, arrived, gone_early, tracker)
+                    yield Rig(
+                        sim, service, rec, base, events, clock, arrived, gone_early, tracker, ari_events, ivr
+                    )
                 finally:
                     await target.close()
                     await ami.close()

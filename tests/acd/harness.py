@@ -20,7 +20,9 @@ async def settle(rounds: int = 50) -> None:
 
 
 class Harness:
-    def __init__(self, config: dict[str, Any], store: AgentStateStore | None = None) -> None:
+    def __init__(
+        self, config: dict[str, Any], store: AgentStateStore | None = None, survey: Any = None
+    ) -> None:
         self.clock = ManualClock()
         self.bus = InMemoryBus()
         self.events: list[DomainEvent] = []
@@ -28,7 +30,12 @@ class Harness:
         self.control = FakeControl(self.clock)
         self.store = store or MemoryAgentStore()
         self.acd = AcdService(
-            AcdConfig.model_validate(config), self.control, self.clock, self.bus, self.store
+            AcdConfig.model_validate(config),
+            self.control,
+            self.clock,
+            self.bus,
+            self.store,
+            survey=survey,
         )
 
     async def __aenter__(self) -> Harness:
