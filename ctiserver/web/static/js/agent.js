@@ -24,13 +24,23 @@ async function main(me) {
   setInterval(loadCallbacks, 30000);
 }
 
+// a configured code shows its translation when the UI has one, else the label the server gave
+function translated(prefix, item) {
+  const key = `${prefix}.${item.code}`;
+  const text = t(key);
+  return text !== key ? text : (item.label || item.code);
+}
+
 async function loadLists() {
   const reasons = await api.get("/pause-reasons").catch(() => null);
-  state.reasons = list(reasons, "reasons").map((r) => (typeof r === "string" ? { code: r, label: r } : r));
+  // GET /api/pause-reasons: [{code, label, automatic}] from the acd: section; automatic ones (missed, unreachable) are set by the ACD
+  state.reasons = list(reasons, "reasons").map((r) => (typeof r === "string" ? { code: r } : r))
+    .filter((r) => !r.automatic).map((r) => ({ ...r, label: translated("reason", r) }));
   if (!state.reasons.length) state.reasons = ["break", "lunch", "training", "meeting"].map((c) => ({ code: c, label: t(`reason.${c}`) }));
   $("pause-reason").replaceChildren(...state.reasons.map((r) => el("option", { value: r.code }, r.label || r.code)));
   const dispos = await api.get("/dispositions").catch(() => null);
-  state.dispositions = list(dispos, "dispositions").map((d) => (typeof d === "string" ? { code: d, label: d } : d));
+  state.dispositions = list(dispos, "dispositions").map((d) => (typeof d === "string" ? { code: d } : d))
+    .map((d) => ({ ...d, label: translated("dispo", d) }));
   if (!state.dispositions.length) state.dispositions = ["resolved", "follow_up", "sale", "complaint", "wrong_number"].map((c) => ({ code: c, label: t(`dispo.${c}`) }));
   $("dispo-code").replaceChildren(el("option", { value: "" }, t("agent.choose")),
     ...state.dispositions.map((d) => el("option", { value: d.code }, d.label || d.code)));
