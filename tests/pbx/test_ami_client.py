@@ -15,6 +15,7 @@ from ctiserver.pbx.ami.errors import AmiAuthError, AmiLinkLost, AmiNotConnected,
 from ctiserver.pbx.ami.messages import AmiEvent, AmiEventList, AmiResponse
 from ctiserver.pbx.link import LinkState
 from tests.pbx.ami_server import AmiTestServer, event
+from tests.waiting import until as _until
 
 WAIT = 30.0  # generous: the machine is shared
 
@@ -42,11 +43,7 @@ async def server() -> AsyncIterator[AmiTestServer]:
 
 
 async def until(cond: Callable[[], object], within: float = WAIT) -> None:
-    deadline = time.monotonic() + within
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.01)
+    await _until(cond, within, poll=0.01)
 
 
 async def test_md5_login_ping_and_events_in_order(server: AmiTestServer) -> None:

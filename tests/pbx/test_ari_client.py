@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -15,6 +14,7 @@ from ctiserver.pbx.ari.models import AriEvent, ChannelDtmfReceived, StasisStart,
 from ctiserver.pbx.ari.rest import AriError
 from ctiserver.pbx.link import LinkState
 from tests.pbx.ari_server import AriTestServer, channel
+from tests.waiting import until as _until
 
 WAIT = 30.0
 
@@ -39,11 +39,7 @@ async def server() -> AsyncIterator[AriTestServer]:
 
 
 async def until(cond: Callable[[], object], within: float = WAIT) -> None:
-    deadline = time.monotonic() + within
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.01)
+    await _until(cond, within, poll=0.01)
 
 
 async def test_events_typed_and_raw_in_order(server: AriTestServer) -> None:

@@ -3,8 +3,6 @@ with ``originator``, mixing bridge, bridge recording, hang-ups), and AMI Origina
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -24,16 +22,13 @@ from ctiserver.pbx.ari.models import (
 from ctiserver.pbx.ari.rest import AriError
 from ctiserver.sim.config import SimConfig
 from ctiserver.sim.simulator import Simulator
+from tests.waiting import until as _until
 
 WAIT = 30.0
 
 
 async def until(cond: Callable[[], object], within: float = WAIT) -> None:
-    deadline = time.monotonic() + within
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.02)
+    await _until(cond, within, poll=0.02)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ registered again and the next call reaches us."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -16,16 +15,13 @@ from ctiserver.pbx.ari.models import AriEvent, ChannelDtmfReceived, StasisStart
 from ctiserver.pbx.node import PbxNode
 from ctiserver.sim.config import SimConfig
 from ctiserver.sim.simulator import Simulator
+from tests.waiting import until as _until
 
 WAIT = 30.0
 
 
 async def until(cond: Callable[[], object], within: float = WAIT) -> None:
-    deadline = time.monotonic() + within
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.02)
+    await _until(cond, within, poll=0.02)
 
 
 @pytest.fixture
