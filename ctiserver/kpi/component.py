@@ -30,12 +30,25 @@ async def consume(live: LiveKpis, sub: Any) -> None:
             log.exception("live KPIs: bad event", extra={"type": event.type})
 
 
+def configured_queues(ctx: AppContext) -> list[str]:
+    """Every queue the wallboard must list even when idle: the ACD's queues and those with KPI settings."""
+    from ctiserver.acd.config import AcdConfig
+
+    names = set(ctx.config.section("kpi", KpiConfig).queues)
+    acd = ctx.config.section("acd", AcdConfig)
+    if acd.enabled:
+        names.update(q.name for q in acd.queues)
+    return sorted(names)
+
+
 @asynccontextmanager
 async def component(ctx: AppContext) -> AsyncIterator[None]:
     from ctiserver.calls.component import bus_of
 
     cfg = ctx.config.section("kpi", KpiConfig)
-    live = LiveKpis(ctx.clock, cfg.policy, utc_offset_seconds=cfg.utc_offset_minutes * 60)
+    live = LiveKpis(
+        ctx.clock, cfg.policy, utc_offset_seconds=cfg.utc_offset_minutes * 60, queues=configured_queues(ctx)
+    )
     bus = bus_of(ctx)
     sub = bus.subscribe(*TOPICS) if bus is not None else None
     task: asyncio.Task[None] | None = None

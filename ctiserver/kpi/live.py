@@ -6,13 +6,14 @@ the handle time (talk, hold, wrap-up) of its answered segments. Each window keep
 facts and running ``QueueSums``: adding is O(1) and facts that slide out are subtracted, so a read is cheap.
 
 Python API (what the web/API layer publishes): ``queue(name, window)``, ``agent(name, window)``,
-``waiting(name)``, ``snapshot()``.
+``waiting(name)``, ``snapshot()``. Configured queues (``queues=``: the ACD's and the ``kpi.queues`` names) are
+always in the snapshot, with zero counts while idle, so a wallboard shows every queue, not only busy ones.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -71,8 +72,10 @@ class LiveKpis:
         clock: Clock | None = None,
         policy_for: Callable[[str], SlPolicy] | None = None,
         utc_offset_seconds: float = 0.0,
+        queues: Iterable[str] = (),
     ) -> None:
         self.clock = clock or SystemClock()
+        self.configured = frozenset(queues)
         self.policy_for = policy_for or (lambda _q: SlPolicy())
         self.day_offset = utc_offset_seconds
         self.queues: dict[str, dict[str, Window]] = {}
@@ -196,7 +199,7 @@ class LiveKpis:
         }
 
     def snapshot(self) -> dict[str, Any]:
-        names = sorted(set(self.queues) | set(self._waiting))
+        names = sorted(self.configured | set(self.queues) | set(self._waiting))
         return {
             "queues": {
                 q: {"windows": {w: self.queue(q, w).as_dict() for w in WINDOWS}, **self.waiting(q)}

@@ -155,3 +155,13 @@ async def test_answer_counts_at_answer_time_and_handle_time_at_the_end() -> None
     live.on_event(new_event("queue.left", "c2", {"queue": "vip", "outcome": "abandoned"}, clock.now()))
     k = live.queue("vip", "15m")
     assert (k.offered, k.abandoned, k.avg_abandon_wait) == (2, 1, 30.0)
+
+
+async def test_configured_queues_are_in_the_snapshot_with_zeros() -> None:
+    clock = ManualClock(start=1000.0)
+    live = LiveKpis(clock, queues=("sales", "support"))
+    snap = live.snapshot()["queues"]
+    assert sorted(snap) == ["sales", "support"]
+    assert snap["sales"]["waiting"] == 0 and snap["sales"]["windows"]["today"]["offered"] == 0
+    live.on_event(new_event("queue.entered", "c1", {"queue": "other"}, 1000.0))
+    assert sorted(live.snapshot()["queues"]) == ["other", "sales", "support"]

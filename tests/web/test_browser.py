@@ -122,6 +122,18 @@ async def test_wallboard_shows_the_call(busy_demo: Demo, browser: Any) -> None:
     assert page.errors == []
 
 
+async def test_wallboard_lists_idle_configured_queues(demo: Demo, browser: Any) -> None:
+    """No call yet: every queue of the demo's ACD (sales, support, billing) has its card, with zeros."""
+    page = await open_page(browser, demo, "supervisor")
+    await page.wait_for_url("**/wallboard.html", timeout=WAIT)
+    for queue in ("sales", "support", "billing"):
+        card = page.locator(f".queue[data-queue='{queue}']")
+        await card.wait_for(timeout=WAIT)
+        assert "offered: 0" in await card.locator(".row").inner_text()
+        assert await card.locator(".tile[data-k='wb.waiting'] .v").inner_text() == "0"
+    assert page.errors == []
+
+
 async def test_ivr_edit_invalid_is_refused_valid_reloads(demo: Demo, browser: Any) -> None:
     before = await demo.api("GET", "/ivr/scripts/main-en")
     page = await open_page(browser, demo, "admin")
