@@ -143,7 +143,9 @@ def _provide_reports(ctx: AppContext) -> None:
 
     db = ctx.maybe(Database)
     if db is not None and ctx.maybe(ReportsService) is None:  # type: ignore[type-abstract]
-        ctx.provide(HistoricalReports(db.sessions, ctx.config.section("kpi", KpiConfig)), as_type=ReportsService)
+        kpi = ctx.config.section("kpi", KpiConfig)
+        reports = HistoricalReports(db.sessions, kpi, ctx.clock, ctx.config.default_region)
+        ctx.provide(reports, as_type=ReportsService)
 
 
 def _provide_lists(ctx: AppContext) -> None:

@@ -1,16 +1,22 @@
 """``ReportsService`` over the historical KPIs (``ctiserver.kpi.historical``, the SQL the ``ctiserver kpi
 report`` command runs): queue rows by interval (with each queue's own service-level policy, as the CLI does),
-totals per interval across the queues (for the wallboard's charts), or agent rows by day."""
+totals per interval across the queues (for the wallboard's charts), or agent rows by day; with the queue rows,
+the period's call-level KPIs (``summary``: FCR, self-service %, blocked %, calls per agent per day) and the
+same per queue (``queue_summary``). ``report_csv`` renders a report as CSV (rows, then the summary table)."""
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ctiserver.clock import Clock, SystemClock
 from ctiserver.kpi.config import KpiConfig
 from ctiserver.kpi.formulas import SlPolicy
 from ctiserver.kpi.historical import agent_report, queue_report
+from ctiserver.kpi.summary import call_summary, judge_contacts, queue_summary
 
 Json = dict[str, Any]
 
@@ -44,9 +50,28 @@ def totals(rows: list[Json]) -> list[Json]:
 
 
 class HistoricalReports:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], cfg: KpiConfig) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        cfg: KpiConfig,
+        clock: Clock | None = None,
+        region: str = "US",
+    ) -> None:
         self.sessions = sessions
         self.cfg = cfg
+        self.clock = clock or SystemClock()
+        self.region = region
+
+    async def _summaries(self, s: AsyncSession, since: float, until: float, queue: str | None) -> Json:
+        """FCR is judged once per call (a repeat counts whatever queue it reaches), then summed per queue."""
+        window, now, region = self.cfg.fcr_window_hours * 3600, self.clock.now(), self.region
+        resolved = self.cfg.fcr_resolved_dispositions
+        judged = await judge_contacts(s, since, until, fcr_window=window, now=now, region=region)
+        per_queue = await queue_summary(s, since, until, queue=queue, judged=judged, resolved=resolved)
+        overall = None
+        if queue is None:
+            overall = await call_summary(s, since, until, judged=judged, resolved=resolved)
+        return {"summary": overall, "queue_summary": per_queue, "fcr_window_hours": self.cfg.fcr_window_hours}
 
     async def kpi_report(
         self,
@@ -70,6 +95,42 @@ class HistoricalReports:
                     if name is None and r.queue in own:
                         continue  # reported by its own pass, with its own SL settings
                     rows.append(r.as_dict())
+            summaries = await self._summaries(s, since, until, queue)
         rows.sort(key=lambda r: (r["queue"], -1.0 if r["bucket"] is None else r["bucket"]))
         policy = self.cfg.policy(queue or "")
-        return {**head, "sl_seconds": policy.seconds, "rows": rows, "intervals": totals(rows)}
+        return {**head, "sl_seconds": policy.seconds, "rows": rows, "intervals": totals(rows), **summaries}
+
+
+QUEUE_COLUMNS = (
+    "queue", "bucket", "offered", "answered", "abandoned", "short_abandoned", "service_level", "sl_seconds",
+    "lost_rate", "abandon_rate", "asa", "avg_abandon_wait", "aht", "max_wait",
+)  # fmt: skip
+AGENT_COLUMNS = ("agent", "day", "handled", "talk", "hold", "wrap", "aht")
+SUMMARY_COLUMNS = (
+    "queue", "calls", "handled", "agents", "calls_per_agent_per_day", "fcr_repeat", "fcr_repeat_contacts",
+    "fcr_disposition", "fcr_disposition_calls", "inbound", "self_service_rate", "blocked_rate",
+)  # fmt: skip
+ALL_QUEUES = "(all)"
+
+
+def _table(w: Any, cols: tuple[str, ...], rows: list[Json]) -> None:
+    w.writerow(cols)
+    for row in rows:
+        w.writerow(["" if row.get(c) is None else row[c] for c in cols])
+
+
+def report_csv(report: Json) -> str:
+    """The report's rows (by queue and interval, or by agent and day); for queue reports, a blank line and the
+    summary table: one row per queue, then ``(all)`` with the call-level KPIs of every call of the period."""
+    out = io.StringIO(newline="")
+    w = csv.writer(out, lineterminator="\r\n")
+    by_agent = report.get("by") == "agent"
+    _table(w, AGENT_COLUMNS if by_agent else QUEUE_COLUMNS, list(report["rows"]))
+    if not by_agent:
+        summary: list[Json] = list(report.get("queue_summary") or [])
+        overall = report.get("summary")
+        if overall is not None:
+            summary.append({**overall, "queue": ALL_QUEUES})
+        w.writerow(())
+        _table(w, SUMMARY_COLUMNS, summary)
+    return out.getvalue()

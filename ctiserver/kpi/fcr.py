@@ -14,8 +14,10 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 _DIGITS = re.compile(r"\D")
+K = TypeVar("K")
 
 
 def normalise_number(number: str | None, region: str = "US") -> str | None:
@@ -44,6 +46,46 @@ class FcrResult:
         return self.resolved / self.contacts if self.contacts else None
 
 
+def repeat_judgements(
+    contacts: Iterable[tuple[K, str | None, float]],
+    *,
+    window: float = 86_400.0,
+    start: float | None = None,
+    end: float | None = None,
+    now: float | None = None,
+    region: str = "US",
+) -> dict[K, bool]:
+    """``contacts`` are (key, caller number, time), including those up to ``end + window`` so repeats after
+    the period are seen. Returns, for each judged contact (in [start, end), with a known number, whose window
+    has elapsed by ``now`` or that has already repeated), whether it was resolved at first contact."""
+    by_number: dict[str, list[tuple[float, K]]] = defaultdict(list)
+    for key, number, at in contacts:
+        norm = normalise_number(number, region)
+        if norm is not None:
+            by_number[norm].append((at, key))
+    out: dict[K, bool] = {}
+    for entries in by_number.values():
+        entries.sort(key=lambda e: e[0])
+        times = [t for t, _ in entries]
+        for i, (t, key) in enumerate(entries):
+            if (start is not None and t < start) or (end is not None and t >= end):
+                continue
+            nxt = bisect_right(times, t, lo=i + 1)
+            repeated = nxt < len(times) and times[nxt] <= t + window and (now is None or times[nxt] <= now)
+            if not repeated and now is not None and t + window > now:
+                continue  # may still repeat: not judged yet
+            out[key] = not repeated
+    return out
+
+
+def fcr_of(judged: Iterable[bool]) -> FcrResult:
+    total = ok = 0
+    for resolved in judged:
+        total += 1
+        ok += resolved
+    return FcrResult(total, ok)
+
+
 def fcr_repeat(
     contacts: Iterable[tuple[str | None, float]],
     *,
@@ -53,26 +95,16 @@ def fcr_repeat(
     now: float | None = None,
     region: str = "US",
 ) -> FcrResult:
-    """``contacts`` are (caller number, time) pairs, including those up to ``end + window`` so repeats after
-    the period are seen. Only contacts in [start, end) whose window has elapsed by ``now`` are judged."""
-    by_number: dict[str, list[float]] = defaultdict(list)
-    for number, at in contacts:
-        key = normalise_number(number, region)
-        if key is not None:
-            by_number[key].append(at)
-    judged = resolved = 0
-    for times in by_number.values():
-        times.sort()
-        for i, t in enumerate(times):
-            if (start is not None and t < start) or (end is not None and t >= end):
-                continue
-            nxt = bisect_right(times, t, lo=i + 1)
-            repeated = nxt < len(times) and times[nxt] <= t + window and (now is None or times[nxt] <= now)
-            if not repeated and now is not None and t + window > now:
-                continue  # may still repeat: not judged yet
-            judged += 1
-            resolved += not repeated
-    return FcrResult(judged, resolved)
+    """``contacts`` are (caller number, time) pairs; see ``repeat_judgements``."""
+    judged = repeat_judgements(
+        ((i, n, t) for i, (n, t) in enumerate(contacts)),
+        window=window,
+        start=start,
+        end=end,
+        now=now,
+        region=region,
+    )
+    return fcr_of(judged.values())
 
 
 def fcr_disposition(

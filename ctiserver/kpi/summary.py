@@ -1,5 +1,7 @@
 """Call-level KPIs of a period from the database: FCR (repeat- and disposition-based), self-service %,
-blocked %, calls per agent per day. Formulas in ``formulas.py``/``fcr.py`` (docs/kpi.md)."""
+blocked %, calls per agent per day — for all calls (``call_summary``) and per queue (``queue_summary``: the
+inbound calls that had a segment in the queue; a repeat from the same number counts whatever queue it reaches).
+Formulas in ``formulas.py``/``fcr.py`` (docs/kpi.md)."""
 
 from __future__ import annotations
 
@@ -9,12 +11,35 @@ from typing import Any
 from sqlalchemy import String, and_, case, cast, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ctiserver.kpi.fcr import fcr_disposition, fcr_repeat
+from ctiserver.kpi.fcr import fcr_disposition, fcr_of, repeat_judgements
 from ctiserver.kpi.formulas import calls_per_agent_per_day
-from ctiserver.kpi.historical import agent_report
+from ctiserver.kpi.historical import _bucket_expr, agent_report
 from ctiserver.store.models import CallRow, QueueSegmentRow
 
 C = CallRow
+S = QueueSegmentRow
+
+
+async def judge_contacts(
+    session: AsyncSession,
+    start: float,
+    end: float,
+    *,
+    fcr_window: float = 86_400.0,
+    now: float | None = None,
+    region: str = "US",
+) -> dict[str, bool]:
+    """Call id → resolved at first contact, for the judged inbound calls started in [start, end)."""
+    rows = (
+        await session.execute(
+            select(C.call_id, C.caller_num, C.started).where(
+                C.started >= start, C.started < end + fcr_window, C.direction == "in"
+            )
+        )
+    ).all()
+    return repeat_judgements(
+        ((r[0], r[1], float(r[2])) for r in rows), window=fcr_window, start=start, end=end, now=now, region=region
+    )
 
 
 async def call_summary(
@@ -26,6 +51,7 @@ async def call_summary(
     now: float | None = None,
     region: str = "US",
     resolved: Collection[str] = ("resolved",),
+    judged: dict[str, bool] | None = None,
 ) -> dict[str, Any]:
     inbound = C.direction == "in"
     in_ivr = cast(C.ivr_path, String) != "[]"
@@ -43,19 +69,9 @@ async def call_summary(
             ).where(C.started >= start, C.started < end)
         )
     ).one()
-    contacts = (
-        await session.execute(
-            select(C.caller_num, C.started).where(C.started >= start, C.started < end + fcr_window, inbound)
-        )
-    ).all()
-    repeat = fcr_repeat(
-        ((r[0], float(r[1])) for r in contacts),
-        window=fcr_window,
-        start=start,
-        end=end,
-        now=now,
-        region=region,
-    )
+    if judged is None:
+        judged = await judge_contacts(session, start, end, fcr_window=fcr_window, now=now, region=region)
+    repeat = fcr_of(judged.values())
     dispositions = (
         (await session.execute(select(C.disposition).where(C.started >= start, C.started < end)))
         .scalars()
@@ -77,3 +93,65 @@ async def call_summary(
         "fcr_disposition_calls": by_disp.contacts,
         "calls_per_agent_per_day": per_day,
     }
+
+
+async def queue_summary(
+    session: AsyncSession,
+    start: float,
+    end: float,
+    *,
+    queue: str | None = None,
+    fcr_window: float = 86_400.0,
+    now: float | None = None,
+    region: str = "US",
+    resolved: Collection[str] = ("resolved",),
+    judged: dict[str, bool] | None = None,
+) -> list[dict[str, Any]]:
+    """Per queue: inbound calls started in the period that entered it, FCR (repeat, disposition) of those
+    calls, handled segments and calls per agent per day (segments entered in the period, as ``agent_report``)."""
+    if judged is None:
+        judged = await judge_contacts(session, start, end, fcr_window=fcr_window, now=now, region=region)
+    calls = (
+        select(S.queue, C.call_id, C.disposition)
+        .join(S, S.call_id == C.call_id)
+        .where(C.started >= start, C.started < end, C.direction == "in")
+        .distinct()
+    )
+    day = _bucket_expr(session, 86_400.0)
+    handled = (
+        select(S.queue, S.agent, day.label("day"), func.count().label("n"))
+        .where(S.entered >= start, S.entered < end, S.outcome == "answered", S.agent.is_not(None))
+        .group_by(S.queue, S.agent, day)
+    )
+    if queue is not None:
+        calls, handled = calls.where(S.queue == queue), handled.where(S.queue == queue)
+    per_queue: dict[str, dict[str, Any]] = {}
+
+    def entry(name: str) -> dict[str, Any]:
+        return per_queue.setdefault(name, {"calls": set(), "dispositions": [], "handled": {}})
+
+    for q, call_id, disposition in (await session.execute(calls)).all():
+        e = entry(q)
+        e["calls"].add(call_id)
+        e["dispositions"].append(disposition)
+    for q, agent, d, n in (await session.execute(handled)).all():
+        entry(q)["handled"][(agent, str(float(d)))] = int(n)
+    out = []
+    for name in sorted(per_queue):
+        e = per_queue[name]
+        repeat = fcr_of(judged[c] for c in e["calls"] if c in judged)
+        by_disp = fcr_disposition(e["dispositions"], resolved)
+        out.append(
+            {
+                "queue": name,
+                "calls": len(e["calls"]),
+                "handled": sum(e["handled"].values()),
+                "agents": len({a for a, _ in e["handled"]}),
+                "calls_per_agent_per_day": calls_per_agent_per_day(e["handled"]),
+                "fcr_repeat": repeat.rate,
+                "fcr_repeat_contacts": repeat.contacts,
+                "fcr_disposition": by_disp.rate,
+                "fcr_disposition_calls": by_disp.contacts,
+            }
+        )
+    return out

@@ -64,7 +64,7 @@ async def test_every_configured_queue_is_listed_with_zeros_when_idle(tmp_path: P
         await bus.publish(new_event("queue.left", "c1", left, now + 4))
 
         async def answered() -> bool:
-            return (await _queues(http, d))["support"]["windows"]["today"]["answered"] == 1
+            return bool((await _queues(http, d))["support"]["windows"]["today"]["answered"] == 1)
 
         await wait_until(answered)
         queues = await _queues(http, d)

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from ctiserver.kpi.summary import call_summary
+from ctiserver.kpi.summary import call_summary, queue_summary
 from ctiserver.store import migrate
 from ctiserver.store.engine import make_engine, session_factory
 from ctiserver.store.repository import CallRepository
@@ -98,3 +98,73 @@ async def test_call_summary_by_hand(db_url: str) -> None:
     assert (out["fcr_repeat_contacts"], out["fcr_repeat"]) == (5, pytest.approx(3 / 5))
     assert (out["fcr_disposition_calls"], out["fcr_disposition"]) == (2, pytest.approx(1 / 2))
     assert out["calls_per_agent_per_day"] == pytest.approx(3 / 2)  # a1: 2, a2: 1
+
+
+def seg(queue: str, at: float, agent: str | None, outcome: str = "answered") -> dict[str, Any]:
+    return {
+        "queue": queue,
+        "caller_uniqueid": "u",
+        "entered": at,
+        "left": at + 5,
+        "outcome": outcome,
+        "answered": at + 5 if outcome == "answered" else None,
+        "wait_seconds": 5.0,
+        "agent": agent,
+        "talk_seconds": 40.0 if outcome == "answered" else None,
+    }
+
+
+def queued(cid: str, at: float, num: str, segs: list[dict[str, Any]], disposition: str | None = None) -> Any:
+    c = call(cid, at, num, disposition=disposition)
+    c["queues"] = [{**s, "caller_uniqueid": cid} for s in segs]
+    return c
+
+
+QUEUED = [
+    queued("q1", T0 + 1 * H, "+12125550100", [seg("support", T0 + 1 * H, "a1")], "resolved"),
+    queued(  # transferred from support to sales: a contact of both queues
+        "q2",
+        T0 + 2 * H,
+        "+12125550111",
+        [seg("support", T0 + 2 * H, None, "transferred"), seg("sales", T0 + 2 * H + 60, "a2")],
+        "escalated",
+    ),
+    queued("q3", T0 + 3 * H, "+12125550100", [seg("sales", T0 + 3 * H, "a2")], "resolved"),  # repeats q1
+    queued("q4", T0 + 4 * H, "+12125550122", [seg("support", T0 + 4 * H, "a1")]),
+    queued("q5", T0 + 5 * H, "+12125550133", [seg("support", T0 + 5 * H, None, "abandoned")]),
+    queued("q7", T0 + 6 * H, "anonymous", [seg("support", T0 + 6 * H, "a3")]),  # no number: never judged
+    call("q6", T0 + 27 * H, "+12125550122"),  # next day, 23 h after q4: q4 was not resolved
+]
+
+
+async def test_queue_summary_by_hand(db_url: str) -> None:
+    await asyncio.to_thread(migrate.upgrade, db_url)
+    engine = make_engine(db_url)
+    try:
+        await CallRepository(session_factory(engine)).apply([{"kind": "call", "data": c} for c in QUEUED])
+        async with session_factory(engine)() as s:
+            rows = await queue_summary(s, T0, T0 + 24 * H, now=T0 + 72 * H)
+            overall = await call_summary(s, T0, T0 + 24 * H, now=T0 + 72 * H)
+            only_sales = await queue_summary(s, T0, T0 + 24 * H, queue="sales", now=T0 + 72 * H)
+            too_early = await queue_summary(s, T0, T0 + 24 * H, now=T0 + 6 * H + 60)
+    finally:
+        await engine.dispose()
+    by = {r["queue"]: r for r in rows}
+    assert sorted(by) == ["sales", "support"]
+    sup, sales = by["support"], by["sales"]
+    # support: q1 (repeated by q3) ✗, q2 ✓, q4 (repeated by q6) ✗, q5 ✓; q7 has no number
+    assert (sup["calls"], sup["fcr_repeat_contacts"], sup["fcr_repeat"]) == (5, 4, pytest.approx(1 / 2))
+    assert (sup["fcr_disposition_calls"], sup["fcr_disposition"]) == (2, pytest.approx(1 / 2))
+    assert (sup["handled"], sup["agents"], sup["calls_per_agent_per_day"]) == (3, 2, pytest.approx(3 / 2))
+    # sales: q2 ✓, q3 ✓ (q1 came before it, not after)
+    assert (sales["calls"], sales["fcr_repeat_contacts"], sales["fcr_repeat"]) == (2, 2, pytest.approx(1.0))
+    assert (sales["fcr_disposition_calls"], sales["fcr_disposition"]) == (2, pytest.approx(1 / 2))
+    assert (sales["handled"], sales["agents"], sales["calls_per_agent_per_day"]) == (2, 1, pytest.approx(2.0))
+    assert only_sales == [sales]
+    # overall: q1 ✗ q2 ✓ q3 ✓ q4 ✗ q5 ✓
+    assert (overall["fcr_repeat_contacts"], overall["fcr_repeat"]) == (5, pytest.approx(3 / 5))
+    assert overall["calls_per_agent_per_day"] == pytest.approx(5 / 3)  # a1: 2, a2: 2, a3: 1
+    # 6 h in, only q1 (repeated at 3 h) is judged; the others' 24 h windows are still open
+    early = {r["queue"]: r for r in too_early}
+    assert (early["support"]["fcr_repeat_contacts"], early["support"]["fcr_repeat"]) == (1, 0.0)
+    assert early["sales"]["fcr_repeat_contacts"] == 0 and early["sales"]["fcr_repeat"] is None
