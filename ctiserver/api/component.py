@@ -120,6 +120,9 @@ def provide_adapters(ctx: AppContext) -> None:
     live = _maybe(ctx, "ctiserver.kpi.live", "LiveKpis")
     if acd is not None:
         ctx.provide(adapters.AcdAgents(acd), as_type=AgentsService)
+    from ctiserver.api.observed import provide_observed
+
+    provide_observed(ctx)  # app_queue agents (acd.observer): /api/observer/agents and /api/agents
     if tracker is not None:
         ctx.provide(adapters.TrackerCalls(tracker, acd), as_type=CallsService)
     if acd is not None or control is not None:

@@ -14,7 +14,7 @@ from ctiserver.api.handlers import ROUTER
 from tests.api.harness import daemon
 
 # Endpoints served by other areas' services, absent from this daemon (they answer a documented 503).
-ELSEWHERE = {"agents", "queues", "ivr", "recordings", "dialer"}  # reports: the store runs here
+ELSEWHERE = {"agents", "queues", "ivr", "recordings", "dialer", "observer"}  # reports: the store runs here
 CRM_BACKED = {"set_disposition"}
 
 

@@ -14,6 +14,7 @@ from ctiserver.api.handlers import (  # noqa: E402,F401
     ivr_graph,
     lists,
     me,
+    observer_agents,
 )
 
 __all__ = ["ROUTER"]
