@@ -102,7 +102,7 @@ class HistoricalReports:
 
 
 QUEUE_COLUMNS = (
-    "queue", "bucket", "offered", "answered", "abandoned", "short_abandoned", "service_level", "sl_seconds",
+    "queue", "bucket", "offered", "answered", "abandoned", "short_abandoned", "timeouts", "service_level", "sl_seconds",
     "lost_rate", "abandon_rate", "asa", "avg_abandon_wait", "aht", "max_wait",
 )  # fmt: skip
 AGENT_COLUMNS = ("agent", "day", "handled", "talk", "hold", "wrap", "aht")
