@@ -3,8 +3,11 @@ render`` (``Local/<number>@ctiserver-dialer`` → ``ctiserver-amd,s``), with ``C
 
 * The fate comes from ``OriginateResponse`` (Reason 4 answered, 5 busy, 3/1 no answer, 8 congestion, 0 failed)
   matched by Uniqueid (= our ChannelId) or, on failure, by the channel string.
-* The AMD result comes from the ``VarSet`` of ``CTI_AMD_STATUS``/``CTI_AMD_CAUSE`` the AMD context makes on
-  the answered channel (HUMAN / NOTSURE → live, MACHINE → machine).
+* The AMD result comes from the ``VarSet`` events of ``AMDSTATUS``/``AMDCAUSE`` that ``AMD()`` sets on the
+  answered ``;1`` channel (and of their copies ``CTI_AMD_STATUS``/``CTI_AMD_CAUSE``): HUMAN / NOTSURE → live,
+  MACHINE → machine, HANGUP → no answer.
+* ``channel`` should keep ``/n``: without it Asterisk optimises the Local pair away once ``;1`` is bridged and
+  the attempt's channel (our ChannelId) would hang up under the agent's call.
 * **Reconciliation**: when the AMI link drops, every attempt whose fate is unknown is frozen; no new call is
   placed (``can_dial`` is False) until, after the reconnect, ``CoreShowChannels`` has told which of them still
   exist. A live one is followed to its end (its answer/AMD/hangup events keep coming); one that is gone ends
@@ -32,13 +35,16 @@ from ctiserver.pbx.ami.messages import AmiEvent, AmiEventList
 
 log = get_logger(__name__)
 
+_AMD_VARS = ("AMDSTATUS", "AMDCAUSE", "CTI_AMD_STATUS", "CTI_AMD_CAUSE")
+_CAUSE_WAIT = 0.5  # s: AMDCAUSE follows AMDSTATUS in the same burst of events
+
 REASONS = {4: Outcome.HUMAN, 5: Outcome.BUSY, 3: Outcome.NOANSWER, 1: Outcome.NOANSWER, 8: Outcome.FAILED}
 
 
 class AmiLinesConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    channel: str = "Local/{number}@ctiserver-dialer"
+    channel: str = "Local/{number}@ctiserver-dialer/n"
     context: str = "ctiserver-amd"
     exten: str = "s"
     amd_wait: float = 6.0  # after the answer, how long to wait for the AMD verdict (then: NOTSURE)
@@ -54,7 +60,7 @@ class _Pending:
     answered: asyncio.Event = field(default_factory=asyncio.Event)
     amd: asyncio.Future[tuple[str, str]] | None = None
     amd_status: str | None = None
-    amd_cause: str = ""
+    amd_cause: str | None = None
     unknown: bool = False  # the link dropped: fate to be reconciled
 
 
@@ -181,29 +187,46 @@ class AmiLines:
 
     def _amd_timeout(self, p: _Pending) -> None:
         if not p.done.done():
-            p.amd_status, p.amd_cause = p.amd_status or "NOTSURE", p.amd_cause or "TIMEOUT"
+            p.amd_status = p.amd_status or "NOTSURE"
+            p.amd_cause = p.amd_cause or "TIMEOUT"
             self._verdict(p)
 
     def _verdict(self, p: _Pending) -> None:
         if p.done.done():
             return
         status = (p.amd_status or "NOTSURE").upper()
+        if status == "HANGUP":  # the callee hung up during the analysis: nobody to talk to
+            p.done.set_result(LineResult(Outcome.NOANSWER, None, status, p.amd_cause or "HANGUP"))
+            return
         outcome = Outcome.MACHINE if status == "MACHINE" else Outcome.HUMAN
         p.done.set_result(LineResult(outcome, p.spec.attempt_id, status, p.amd_cause or None))
 
     def _on_varset(self, event: AmiEvent) -> None:
+        """app_amd sets AMDSTATUS then AMDCAUSE on the channel running AMD() (the originated ``;1``, whose
+        Uniqueid is our ChannelId); the rendered dialplan copies them to CTI_AMD_STATUS/CTI_AMD_CAUSE. The
+        verdict is given once both are known (either pair, in either order), or shortly after the status."""
         var = (event.get("Variable") or "").upper()
-        if var not in ("CTI_AMD_STATUS", "CTI_AMD_CAUSE"):
+        if var not in _AMD_VARS:
             return
         p = self._pending.get(event.get("Uniqueid") or "")
-        if p is None:
+        if p is None or p.done.done():
             return
-        if var == "CTI_AMD_STATUS":
-            p.amd_status = event.get("Value") or "NOTSURE"
-            if p.answered.is_set():
-                self._verdict(p)
+        value = event.get("Value") or ""
+        if var.endswith("STATUS"):
+            p.amd_status = value or "NOTSURE"
+            if p.amd_cause is None:
+                asyncio.get_running_loop().call_later(_CAUSE_WAIT, self._status_only, p)
+                return
         else:
-            p.amd_cause = event.get("Value") or ""
+            p.amd_cause = value
+            if p.amd_status is None:
+                return
+        if p.answered.is_set():
+            self._verdict(p)
+
+    def _status_only(self, p: _Pending) -> None:
+        if p.answered.is_set():
+            self._verdict(p)
 
     def _on_hangup(self, event: AmiEvent) -> None:
         p = self._pending.get(event.get("Uniqueid") or "")

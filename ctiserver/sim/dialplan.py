@@ -1,5 +1,5 @@
 """A minimal dialplan interpreter: NoOp, Answer, Stasis, Dial, Queue, Playback, Wait, MusicOnHold,
-Goto, Hangup."""
+Goto, Hangup, Set, AMD (``ctiserver.sim.amd``)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from ctiserver.sim import bridging, media
+from ctiserver.sim.amd import Amd
 from ctiserver.sim.config import Step
 from ctiserver.sim.dial import dial_event, dial_out, start_far_end
 from ctiserver.sim.model import Channel, ChanState
@@ -60,6 +61,9 @@ class Dialplan:
             "goto": self._goto,
             "musiconhold": self._moh,
         }
+        self.amd = Amd(engine)
+        self.apps["amd"] = self.amd.run
+        self.apps.setdefault("set", self._set)
 
     def find(self, context: str, exten: str) -> tuple[Step, ...] | None:
         ctx = self.engine.config.dialplan.get(context, {})
@@ -122,6 +126,11 @@ class Dialplan:
     # -- applications ------------------------------------------------------------------------------
     async def _noop(self, ch: Channel, data: str) -> None:
         return None
+
+    async def _set(self, ch: Channel, data: str) -> None:
+        name, sep, value = data.partition("=")
+        if sep and name.strip():
+            self.engine.set_var(ch, name.strip(), value)
 
     async def _answer(self, ch: Channel, data: str) -> None:
         self.engine.set_state(ch, ChanState.UP)

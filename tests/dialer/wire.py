@@ -7,13 +7,15 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import random
+import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from ctiserver.config import AmiConfig
+from ctiserver.cli.dialplan import render
+from ctiserver.config import AmiConfig, Config
 from ctiserver.dialer.ami_desk import AmiDesk
 from ctiserver.dialer.ami_lines import AmiLines, AmiLinesConfig
 from ctiserver.dialer.model import CampaignSettings, Contact
@@ -90,7 +92,43 @@ def window_around_now(tz: str = "Europe/Berlin", hours: int = 2) -> CallingWindo
     return CallingWindows(days={d: (text,) for d in WEEKDAYS})
 
 
-def sim_config() -> SimConfig:
+def rendered_dialer_plan() -> dict[str, dict[str, tuple[Step, ...]]]:
+    """The dialer's contexts exactly as ``ctiserver dialplan render`` writes them for Asterisk
+    (ctiserver-dialer, ctiserver-amd with ``AMD()``, ctiserver-dialer-abandon), parsed into the simulator's
+    dialplan. Two adaptations, because this harness has neither a SIP trunk nor an ARI app: ``Dial`` reaches
+    ``PJSIP/<number>`` instead of ``PJSIP/<number>@trunk``, and ``Stasis`` (which holds the answered call for
+    the dialer on a real PBX) becomes a ``Wait``."""
+    text = render(Config())
+    plan: dict[str, dict[str, list[Step]]] = {}
+    context, exten = "", ""
+    wanted = ("ctiserver-dialer", "ctiserver-amd", "ctiserver-dialer-abandon")
+    for raw in text.splitlines():
+        line = raw.split(";", 1)[0].strip()
+        head = re.fullmatch(r"\[([^\]]+)\]", line)
+        if head:
+            context = head.group(1)
+            continue
+        step = re.fullmatch(r"(?:exten => ([^,]+)|same => ),?(?:1|n),(\w+)\((.*)\)", line)
+        if context not in wanted or not step:
+            continue
+        exten = step.group(1) or exten
+        app, data = step.group(2), step.group(3)
+        if app == "Dial":
+            data = re.sub(r"@[\w-]+,", ",", data)
+        if app == "Stasis":
+            app, data = "Wait", "600"
+        plan.setdefault(context, {}).setdefault(exten, []).append(Step(app=app, data=data))
+    return {c: {e: tuple(steps) for e, steps in extens.items()} for c, extens in plan.items()}
+
+
+def sim_config(rendered: bool = False) -> SimConfig:
+    if rendered:
+        base = SimConfig()
+        return base.model_copy(update={"dialplan": {**base.dialplan, **rendered_dialer_plan()}})
+    return _standin_config()
+
+
+def _standin_config() -> SimConfig:
     base = SimConfig()
     plan = dict(base.dialplan)
     plan["ctiserver-amd"] = {"s": (Step(app="Wait", data="600"), Step(app="Hangup"))}
@@ -138,9 +176,13 @@ async def wire(
     callees: dict[str, Callee],
     wrapup: float = 1.0,
     factor: float = 4.0,
+    rendered: bool = False,
 ) -> AsyncIterator[Wire]:
+    """``rendered=False``: originate ``PJSIP/<number>`` into a stand-in AMD context, the verdict set by the
+    callee model. ``rendered=True``: originate ``Local/<number>@ctiserver-dialer/n`` into the rendered dialplan
+    where the simulator's ``AMD()`` decides (machines declared per callee)."""
     clock = ScaledClock(factor)
-    async with Simulator(sim_config(), clock=clock) as sim:
+    async with Simulator(sim_config(rendered), clock=clock) as sim:
         for a in AGENTS:
             sim.agent(a, answer_after=0.3)
         for num, c in callees.items():
@@ -161,12 +203,17 @@ async def wire(
             return real_dial_out(engine, endpoint, **kw)
 
         ami_actions.dial_out = spy  # type: ignore[assignment]
-        amd = asyncio.create_task(_amd_standin(sim, callees))
+        if rendered:
+            for num, c in callees.items():
+                if c.machine:
+                    sim.engine.dialplan.amd.set_answerer(num, "machine")
+        amd = asyncio.create_task(asyncio.sleep(0) if rendered else _amd_standin(sim, callees))
         ami = AmiClient(AmiConfig(port=sim.ami_port, reconnect_min=0.4, reconnect_max=1.2, action_timeout=40.0), clock)
         async with ami:
             store, bus = MemoryDialerStore(), InMemoryBus()
             await store.add_contacts(contacts)
-            lines = AmiLines(ami, clock, AmiLinesConfig(channel="PJSIP/{e164}", amd_wait=3.0))
+            channel = "Local/{e164}@ctiserver-dialer/n" if rendered else "PJSIP/{e164}"
+            lines = AmiLines(ami, clock, AmiLinesConfig(channel=channel, amd_wait=3.0))
             desk = AmiDesk(ami, clock, bus, list(AGENTS), wrapup=wrapup, names=lines.names)
             runner = CampaignRunner(settings, store, lines, desk, bus, clock)
             w = Wire(sim, ami, lines, desk, runner, store, bus, callees, originated)

@@ -1,0 +1,120 @@
+"""AMD end to end over the wire, through the dialplan that ``ctiserver dialplan render`` writes for Asterisk:
+``Originate Local/<number>@ctiserver-dialer/n`` into ``ctiserver-amd,s``; ``;2`` dials the callee, ``;1`` runs
+the simulator's ``AMD()`` once answered. The dialer's verdict must come from the ``AMDSTATUS``/``AMDCAUSE``
+``VarSet`` events of the ``;1`` channel (the attempt's ChannelId), which the test reads off the AMI too."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+
+import pytest
+
+from ctiserver.dialer.model import CampaignSettings, Contact, ContactStatus, Outcome, PacingMode, RetryPolicy
+from ctiserver.pbx.ami.messages import AmiEvent
+from ctiserver.sim.amd import verdict
+from tests.dialer.wire import Callee, number, window_around_now, wire
+
+pytestmark = pytest.mark.slow
+
+N = 24
+
+
+def _callees() -> dict[str, Callee]:
+    """Every 3rd callee is an answering machine, every 8th never answers, #5 and #13 hang up while AMD is still
+    listening (their hang-up comes before the 1.3 s a human needs to be recognised)."""
+    out = {}
+    for i in range(N):
+        answers = i % 8 != 7
+        out[number(i)] = Callee(
+            reachable=True,
+            answers=answers,
+            machine=answers and i % 3 == 0,
+            ring=0.5 + (i % 4) * 0.5,
+            talk=0.4 if i in (5, 13) else 4.0,
+        )
+    return out
+
+
+async def _until(cond: object, limit: float) -> bool:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if cond():  # type: ignore[operator]
+            return True
+        await asyncio.sleep(0.1)
+    return False
+
+
+async def test_amd_verdicts_come_from_the_rendered_dialplan_over_ami() -> None:
+    callees = _callees()
+    settings = CampaignSettings(
+        name="amd",
+        mode=PacingMode.PROGRESSIVE,
+        windows=window_around_now(),
+        ring_timeout=15.0,
+        retry=RetryPolicy(max_attempts=1),
+        caller_id="5550200",
+    )
+    contacts = [Contact(f"c{i}", "amd", number(i), "Europe/Berlin", name=f"K{i}") for i in range(N)]
+    events: list[AmiEvent] = []
+    async with wire(settings, contacts, callees, rendered=True) as w:
+        w.ami.on_event("*", events.append)
+        await w.runner.start()
+        done = (ContactStatus.PENDING, ContactStatus.DIALLING)
+        assert await _until(
+            lambda: (
+                w.runner.counters["dialled"] >= N
+                and not w.runner.ringing
+                and all(c.status not in done for c in w.store._contacts.values())
+            ),
+            90.0,
+        ), w.runner.live_stats()
+        assert await _until(lambda: not w.runner._tasks, 30.0)  # every attempt has ended
+        attempts = await w.store.attempts("amd")
+    assert len(attempts) == N
+    by_uid: dict[str, list[AmiEvent]] = {}
+    for ev in events:
+        by_uid.setdefault(ev.get("Uniqueid") or "", []).append(ev)
+    human_status, human_cause, _ = verdict("human", "2500,1500,800,5000,100,50,2,256,5000")
+    machine_status, machine_cause, _ = verdict("machine", "2500,1500,800,5000,100,50,2,256,5000")
+    assert (human_status, human_cause) == ("HUMAN", "HUMAN-800-800")
+    assert machine_status == "MACHINE" and machine_cause.startswith("LONGGREETING-")
+    seen: Counter[str] = Counter()
+    for a in attempts:
+        c = callees[a.number]
+        mine = by_uid.get(a.id, [])
+        # the Local pair: ;1 is our ChannelId and runs the AMD context, ;2 dials the callee
+        names = {e.get("Channel") for e in mine if e.name == "Newchannel"}
+        assert len(names) == 1 and next(iter(names)).startswith(f"Local/{a.number}@ctiserver-dialer-")
+        assert next(iter(names)).endswith(";1")
+        assert any(e.name == "Newchannel" for e in by_uid.get(f"{a.id};2", []))
+        amd_ran = [e for e in mine if e.name == "Newexten" and e.get("Application") == "AMD"]
+        amd_vars = [(e.get("Variable"), e.get("Value")) for e in mine if e.name == "VarSet"]
+        amd_vars = [v for v in amd_vars if v[0] in ("AMDSTATUS", "AMDCAUSE")]
+        if not c.answers:
+            assert a.outcome is Outcome.NOANSWER and not amd_ran and not amd_vars
+            seen["noanswer"] += 1
+            continue
+        assert len(amd_ran) == 1 and amd_ran[0].get("Context") == "ctiserver-amd"
+        if c.talk < 1.0 and not c.machine:  # gone during the analysis
+            assert amd_vars == [("AMDSTATUS", "HANGUP"), ("AMDCAUSE", "")]
+            hangup = next(i for i, e in enumerate(mine) if e.name == "Hangup")
+            assert (
+                max(i for i, e in enumerate(mine) if e.name == "VarSet" and e.get("Variable") == "AMDSTATUS") < hangup
+            )
+            assert a.outcome is Outcome.NOANSWER and a.amd_status == "HANGUP"
+            seen["hangup"] += 1
+        elif c.machine:
+            assert amd_vars == [("AMDSTATUS", "MACHINE"), ("AMDCAUSE", machine_cause)]
+            assert (a.outcome, a.amd_status, a.amd_cause) == (Outcome.MACHINE, "MACHINE", machine_cause)
+            seen["machine"] += 1
+        else:
+            assert amd_vars == [("AMDSTATUS", "HUMAN"), ("AMDCAUSE", human_cause)]
+            assert a.outcome in (Outcome.HUMAN, Outcome.ABANDONED)
+            assert (a.amd_status, a.amd_cause) == ("HUMAN", human_cause)
+            # the rendered dialplan copied the verdict for the Stasis arguments
+            copied = {e.get("Variable"): e.get("Value") for e in mine if e.name == "VarSet"}
+            assert copied["CTI_AMD_STATUS"] == "HUMAN" and copied["CTI_AMD_CAUSE"] == human_cause
+            seen["human"] += 1
+    assert seen["machine"] >= 6 and seen["human"] >= 8 and seen["noanswer"] == 3 and seen["hangup"] >= 1
