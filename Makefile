@@ -21,7 +21,12 @@ $(BIN)/activate:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(VENV)/.installed: $(BIN)/activate pyproject.toml
+# setup.py compiles the AMI decoder's fast path (ctiserver/pbx/ami/_fastpath.pyx) with Cython: it needs a C
+# compiler and the Python headers (pure Python without them, slower).
+$(VENV)/.installed: $(BIN)/activate pyproject.toml setup.py ctiserver/pbx/ami/_fastpath.pyx
+	@command -v cc >/dev/null && $(BIN)/python -c 'import os, sys, sysconfig; \
+	  sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' || \
+	  { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq gcc python3-dev; }
 	$(BIN)/pip install -q -e '.[dev]'
 	@touch $@
 
@@ -39,7 +44,7 @@ system-deps:
 	fi
 
 test: venv system-deps
-	$(BIN)/pytest -n 2 -q -p no:cacheprovider --durations=15
+	CTISERVER_REQUIRE_ACCEL=1 $(BIN)/pytest -n 2 -q -p no:cacheprovider --durations=15
 
 test-fast: venv
 	$(BIN)/pytest -n 2 -q -m "not browser and not postgres and not redis and not slow"

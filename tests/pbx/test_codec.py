@@ -4,9 +4,10 @@ bounded memory, fuzzing, encoding."""
 from __future__ import annotations
 
 import itertools
+import os
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ctiserver.pbx.ami.codec import AmiDecoder, decode_all, encode_action, encode_message
@@ -245,7 +246,7 @@ def test_fuzz_any_chunking_gives_the_same_messages(
 
 
 def test_shared_shape_index_keeps_each_events_values_and_survives_cache_reset() -> None:
-    from ctiserver.pbx.ami import messages
+    from ctiserver.pbx.ami import shape
 
     frame = "Event: Hangup\r\nUniqueid: {u}\r\nCause: {c}\r\nUniqueID: dup\r\n\r\n"
     data = "".join(frame.format(u=f"u{i}", c=i) for i in range(3)).encode()
@@ -258,10 +259,16 @@ def test_shared_shape_index_keeps_each_events_values_and_survives_cache_reset() 
         expected = (("Event", "Hangup"), ("Uniqueid", f"u{i}"), ("Cause", str(i)), ("UniqueID", "dup"))
         assert m.headers == expected
     # a peer sending endless new key sets only makes the bounded cache start over
-    for i in range(messages._MAX_SHAPES + 10):
+    for i in range(shape._MAX_SHAPES + 10):
         (ev,) = decode_all(f"Event: X\r\nK{i}: v{i}\r\n\r\n".encode())
         assert ev.get(f"k{i}") == f"v{i}"  # type: ignore[union-attr]
-    assert len(messages._SHAPES) <= messages._MAX_SHAPES
+        (ev,) = decode_all(f"Event: X{i}\r\nK: v{i}\r\n\r\n".encode())
+        assert ev.get("k") == f"v{i}" and ev.name == f"X{i}"  # type: ignore[union-attr]
+        (ev,) = decode_all(f"Event: Y\r\nK: v\r\nL{i}: w\r\n\r\n".encode())
+        assert ev.get(f"l{i}") == "w"  # type: ignore[union-attr]
+        _ = AmiEvent([("Event", "Z"), (f"M{i}", "x")]).get(f"m{i}")
+    assert len(shape._SHAPES) <= shape._MAX_SHAPES and len(shape.KINDS) <= shape._MAX_KINDS
+    assert all(len(known) <= shape._MAX_KIND_SHAPES for known in shape.KINDS.values())
     assert msgs[2]["uniqueid"] == "u2" and msgs[0] == decode_all(data)[0]  # type: ignore[index]
 
 
@@ -273,23 +280,47 @@ _line = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None)
+def _fast_paths() -> list[object]:
+    """Every implementation of the decoder's fast path in this install: pure Python, and the compiled twin."""
+    from ctiserver.pbx.ami import codec, fastpath
+
+    impls: list[object] = [fastpath.events]
+    if codec.ACCELERATED:
+        impls.append(codec._events)
+    return impls
+
+
+def test_compiled_fast_path_is_built_when_required() -> None:
+    """``make test`` sets CTISERVER_REQUIRE_ACCEL=1: the C accelerator must then have been built by pip."""
+    from ctiserver.pbx.ami import codec
+
+    if os.environ.get("CTISERVER_REQUIRE_ACCEL") == "1":
+        assert codec.ACCELERATED, "ctiserver/pbx/ami/_fastpath.pyx was not built (no C compiler / Cython?)"
+    assert len(_fast_paths()) == 1 + codec.ACCELERATED
+
+
+@pytest.mark.parametrize("impl", _fast_paths(), ids=lambda f: str(getattr(f, "__module__", f)))
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    st.lists(
-        st.tuples(st.sampled_from(["Event: E", "Response: Success", "Event:E"]), st.lists(_line, max_size=5)),
+    frames=st.lists(
+        st.tuples(
+            st.sampled_from(["Event: E", "Event: F", "Response: Success", "Event:E"]), st.lists(_line, max_size=5)
+        ),
         min_size=1,
         max_size=6,
     )
 )
 def test_whole_read_fast_path_gives_what_frame_by_frame_parsing_gives(
-    frames: list[tuple[str, list[str]]],
+    impl: object, frames: list[tuple[str, list[str]]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The decoder splits a read of plain events in one go (codec._events); whatever the read holds, the
-    result must be the one the frame-by-frame parser gives."""
+    """The decoder splits a read of plain events in one go (fastpath.events, compiled or not); whatever the
+    read holds, the result must be the one the frame-by-frame parser gives. Shapes learnt by earlier examples
+    stay known, so a known first line and line count with other keys is exercised too."""
     from unittest import mock
 
     from ctiserver.pbx.ami import codec
 
+    monkeypatch.setattr(codec, "_events", impl)
     stream = b"".join(("\r\n".join([first, *lines]) + "\r\n\r\n").encode() for first, lines in frames)
 
     def decode(data: bytes) -> list[object]:
@@ -299,7 +330,7 @@ def test_whole_read_fast_path_gives_what_frame_by_frame_parsing_gives(
             return list(exc.messages)
 
     got = decode(stream)
-    with mock.patch.object(codec, "_events", lambda text, out: False):
+    with mock.patch.object(codec, "_events", lambda *args: False):
         expected = decode(stream)
     assert got == expected
     for msg in got:
@@ -307,6 +338,8 @@ def test_whole_read_fast_path_gives_what_frame_by_frame_parsing_gives(
         for key, _value in msg.headers:
             # any spelling, the one sent included: the first value whatever its case
             assert msg.get_all(key.upper())[0] == msg[key.lower()] == msg[key] == msg.get(key.swapcase())
+        if isinstance(msg, AmiEvent):
+            assert msg.name == (msg.get("Event") or "")
 
 
 def test_fast_path_is_taken_for_plain_events(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -315,15 +348,22 @@ def test_fast_path_is_taken_for_plain_events(monkeypatch: pytest.MonkeyPatch) ->
     calls: list[bool] = []
     real = codec._events
 
-    def spy(text: str, out: list[object]) -> bool:
-        calls.append(real(text, out))  # type: ignore[arg-type]
+    def spy(text: str, limit: int, out: list[object]) -> bool:
+        calls.append(real(text, limit, out))  # type: ignore[arg-type]
         return calls[-1]
 
     monkeypatch.setattr(codec, "_events", spy)
-    msgs = decode_all(NEWCHANNEL * 3 + b"Event: Hangup\r\nUniqueid: u\r\nValue: a: b\r\n\r\n")
-    assert calls == [False]  # a value holding ": " sends the read frame by frame
+    msgs = decode_all(NEWCHANNEL * 3 + b"Event: Hangup\r\nUniqueid: u\r\nStray\r\n\r\n")
+    assert calls == [False]  # a line without ": " sends the read frame by frame
     calls.clear()
-    fast = decode_all(NEWCHANNEL * 3)
-    assert calls == [True] and fast == msgs[:3]
-    assert [m["CallerIDName"] for m in fast] == ["Иван Петров"] * 3  # type: ignore[index]
+    fast = decode_all(NEWCHANNEL * 3 + b"Event: Hangup\r\nUniqueid: u\r\nValue: a: b\r\n\r\n")
+    assert calls == [True] and fast[:3] == msgs[:3]  # a value may hold ": "
+    assert fast[3]["value"] == "a: b" and fast[3].name == "Hangup"  # type: ignore[index,union-attr]
+    # the same first line and line count with other keys: each frame gets its own shape
+    calls.clear()
+    mixed = decode_all(b"Event: Q\r\nA: 1\r\n\r\nEvent: Q\r\nB: 2\r\n\r\nEvent: Q\r\nA: 3\r\n\r\n")
+    assert calls == [True]
+    assert [m.headers[1] for m in mixed] == [("A", "1"), ("B", "2"), ("A", "3")]  # type: ignore[union-attr]
+    assert [m.get("b") for m in mixed] == [None, "2", None]  # type: ignore[union-attr]
+    assert [m["CallerIDName"] for m in fast[:3]] == ["Иван Петров"] * 3  # type: ignore[index]
     assert fast[0].headers[4] == ("CallerIDName", "Иван Петров")  # type: ignore[union-attr]

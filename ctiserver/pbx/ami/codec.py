@@ -15,15 +15,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
+from ctiserver.pbx.ami.fastpath import events as _events
 from ctiserver.pbx.ami.frame import parse_frame
-from ctiserver.pbx.ami.messages import (
-    _SHAPES,
-    AmiBanner,
-    AmiEvent,
-    AmiProtocolError,
-    Message,
-    _shape_of_joined,
-)
+from ctiserver.pbx.ami.messages import AmiBanner, AmiEvent, AmiProtocolError, Message
+
+try:  # the same fast path compiled (setup.py builds it when a C compiler is present)
+    from ctiserver.pbx.ami._fastpath import events as _events
+except ImportError:  # pragma: no cover - pure-Python install
+    pass
+
+ACCELERATED = _events.__module__ != "ctiserver.pbx.ami.fastpath"
 
 MAX_FRAME = 1 << 20  # 1 MiB: CoreShowChannels of a big box is a list of events, not one frame
 MAX_LINE = 64 << 10
@@ -56,6 +57,7 @@ class AmiDecoder:
         self._skipping = False
         self.max_frame = max_frame
         self.max_line = max_line
+        self._fast_limit = min(max_frame, max_line)  # a frame this short can break neither limit
         self.bad_utf8_frames = 0  # frames that were not valid UTF-8 (decoded with U+FFFD replacements)
 
     @property
@@ -72,16 +74,18 @@ class AmiDecoder:
             if self._want_banner:
                 return out
         if not self._skipping:
-            # the common case: complete CRLF frames of events, decoded in one go (see _events)
+            # the common case: complete CRLF frames of events (see _events)
             end = buf.rfind(b"\r\n\r\n")
-            if 0 < end <= self.max_line and end <= self.max_frame:  # too small for an oversized frame/line
+            if end > 0:
                 rest = buf[end + 4 :]
-                if len(rest) <= self.max_frame and rest.count(b"\n") == rest.count(b"\r\n"):
+                if len(rest) <= self.max_frame and b"\n" not in rest.replace(b"\r\n", b""):
                     try:
-                        fast = _events(buf[:end].decode("utf-8"), out)
+                        text = buf[:end].decode("utf-8")
                     except UnicodeDecodeError:
-                        fast = False
-                    if fast:
+                        text = ""
+                    # a non-ASCII frame of N characters may take up to 4 N bytes
+                    limit = self._fast_limit if text.isascii() else self._fast_limit >> 2
+                    if text and text[0] != "\r" and _events(text, limit, out):
                         self._buf = rest
                         return out
         # Asterisk ends lines with CRLF: frames split at CRLF CRLF without copying. A peer that sends bare LF
@@ -167,50 +171,6 @@ class AmiDecoder:
                 errors.append(f"AMI frame without any header: {text[:40]!r}")
             else:
                 append(msg)
-
-
-_SEP = ": \x00: \x00: "  # a frame boundary becomes the pair ("\x00", "\x00") in the split below
-
-
-def _events(text: str, out: list[Message]) -> bool:
-    """Fast path for a read of ordinary events (CRLF, every line ``Key: value``, sane size): all frames are
-    split in a few C calls over the whole text, each event gets its slice of the (key, value) pairs and its
-    shared shape (index). Returns False, having appended nothing, when anything is unusual (a response, a
-    Follows body, a line without ``": "``, blank-line runs, NUL): the caller then goes frame by frame."""
-    # Blank-line runs fail the count below and a frame starting with a stray CR fails the "Event" test (the
-    # frame path strips those); an event's trailing CR is kept by both paths. A NUL could fake a boundary.
-    if not text or text[0] in "\r\n" or text[-1] == "\n" or "\x00" in text:
-        return False
-    lines = text.replace("\r\n\r\n", _SEP).replace("\r\n", ": ")
-    if "\n" in lines:
-        return False  # a bare LF: the caller normalises line ends
-    flat = lines.split(": ")
-    # With L lines in F frames, text holds L + F - 2 CRLFs and, when each line holds exactly one ": ",
-    # the split gives 2 (L + F - 1) elements. Otherwise (a line without ": ", or a value holding one) the
-    # frame path parses line by line.
-    if len(flat) != 2 * text.count("\r\n") + 2:
-        return False
-    it = iter(flat)
-    pairs = tuple(zip(it, it))  # noqa: B905 - even length checked above
-    keys = "\n".join(flat[::2]).split("\n\x00\n")
-    events: list[Message] = []
-    append, new, setattr_, event = events.append, object.__new__, object.__setattr__, AmiEvent
-    shapes_get = _SHAPES.get
-    i = 0
-    for names in keys:
-        shape = shapes_get(names) or _shape_of_joined(names)
-        if not shape.event:
-            return False
-        j = i + shape.n
-        ev = new(event)
-        setattr_(ev, "_data", pairs[i:j])
-        setattr_(ev, "_shape", shape)
-        append(ev)
-        i = j + 1
-    if i != len(pairs) + 1:
-        return False
-    out += events
-    return True
 
 
 def pairs_of(headers: Headers) -> Iterable[tuple[str, str]]:

@@ -4,90 +4,24 @@ Header lookups are case-insensitive (Asterisk spells ``Uniqueid``/``UniqueID`` d
 and return the first value; ``get_all`` returns every value of a repeated header (``ChanVariable``...).
 ``headers`` keeps every (key, value) pair in wire order, keys as sent.
 
-Performance: a message holds its (key, value) pairs plus a shared ``_Shape``: the sequence of its keys,
-interned, with the case-insensitive index ``key or key.lower() -> position of the first pair with that key``.
-Events of one kind carry the same keys in the same order, so a shape (and its index) is built once per
-distinct key sequence and found again with one dict lookup on the joined keys; a lookup is then two dict
-probes at most, whatever the spelling. The codec splits a whole read of plain events in a few C calls
-(``codec._events``) and hands each event its slice of the pairs; other frames come as frame text, split on
-first use (``name`` reads the first line only). bench/ami_ingest.py measures it against panoramisk.
+Representation (ctiserver/pbx/ami/shape.py): a message holds its header lines ``Key: value`` as received plus a
+shared shape (keys, case-insensitive index, value offsets); a value is cut from its line on first use, so
+a lookup is two dict probes at most plus one slice, whatever the spelling. Events that did not come through
+the codec's fast path hold their frame text until first use (``name`` reads the first line only).
+bench/ami_ingest.py measures the codec against panoramisk.
 """
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import FrozenInstanceError, dataclass
+from operator import getitem
 from typing import Any, NoReturn, TypeVar
+
+from ctiserver.pbx.ami.shape import Shape, lines_of, lower
 
 _M = TypeVar("_M", bound="AmiMessage")
 _set = object.__setattr__
-_intern = sys.intern
-
-
-class _LowerCache(dict[str, str]):
-    """key -> key.lower() for the few hundred header names AMI uses: a dict hit allocates nothing, where
-    ``str.lower`` builds a new string every time. Bounded: odd keys from the wire cannot grow it forever."""
-
-    def __missing__(self, key: str) -> str:
-        low = key.lower()
-        if len(self) < 4096:
-            self[key] = low
-        return low
-
-
-_lower = _LowerCache().__getitem__
-
-
-class _Shape:
-    """The key sequence of a frame: interned keys in wire order, their lower-case forms, and the index
-    ``key as sent | key.lower() -> position of the first (key, value) pair with that key, in any case``."""
-
-    __slots__ = ("event", "index", "keys", "lower", "n")
-
-    def __init__(self, keys: Iterable[str]) -> None:
-        self.keys: tuple[str, ...] = tuple(map(_intern, keys))
-        self.lower: tuple[str, ...] = tuple(map(_lower, self.keys))
-        self.n = len(self.keys)
-        self.event = self.n > 0 and self.keys[0] == "Event"  # what the codec's fast path accepts
-        index: dict[str, int] = {}
-        # backwards, so that the first pair of a repeated key (in any spelling) wins
-        for i in range(self.n - 1, -1, -1):
-            index[self.lower[i]] = i
-        for key, low in zip(self.keys, self.lower, strict=True):
-            index[key] = index[low]  # the spelling as sent, found without lower-casing
-        self.index = index
-
-
-# "\n".join(keys) -> shape. Bounded: a few hundred shapes on a real PBX; a peer sending endless new key sets
-# only makes the cache start over. Frames with very long key lists get a shape of their own, not cached.
-_SHAPES: dict[str, _Shape] = {}
-_MAX_SHAPES = 2048
-_MAX_SHAPE_KEYS = 4096  # characters of joined keys
-
-
-def _shape_of_joined(joined: str) -> _Shape:
-    """Shape of a frame whose keys (none holding a line break: they come from split lines) are ``joined``."""
-    shape = _SHAPES.get(joined)
-    if shape is None:
-        shape = _Shape(joined.split("\n"))
-        if len(joined) <= _MAX_SHAPE_KEYS:
-            if len(_SHAPES) >= _MAX_SHAPES:
-                _SHAPES.clear()
-            _SHAPES[joined] = shape
-    return shape
-
-
-def _shape_of(keys: Sequence[str]) -> _Shape:
-    joined = "\n".join(keys)
-    if joined.count("\n") != len(keys) - 1:
-        return _Shape(keys)  # a key built in code holds a line break: joining would be ambiguous
-    return _shape_of_joined(joined) if keys else _Shape(())
-
-
-def _pairs_of(flat: list[str]) -> tuple[tuple[str, str], ...]:
-    it = iter(flat)
-    return tuple(zip(it, it))  # noqa: B905 - even length by construction
 
 
 def split_headers(text: str, nl: str = "\r\n") -> list[str]:
@@ -113,26 +47,33 @@ def split_headers(text: str, nl: str = "\r\n") -> list[str]:
 Pairs = tuple[tuple[str, str], ...]
 
 
+def _flat_pairs(flat: list[str]) -> Iterator[tuple[str, str]]:
+    it = iter(flat)
+    return zip(it, it)  # noqa: B905 - even length by construction
+
+
 class AmiMessage:
     """Immutable set of AMI headers. Equal when the class and the headers (and ``output``) are equal."""
 
     __slots__ = ("_data", "_shape")
-    # The frame text as received (CRLF or LF lines) until first use, then the (key, value) pairs.
-    _data: str | Pairs
-    # Set together with the pairs (never read while ``_data`` is still text, so the codec skips it).
-    _shape: _Shape
+    # The frame text as received (CRLF or LF lines) until first use, then the header lines "Key: value"
+    # (private, never mutated: the message is immutable from outside).
+    _data: str | list[str]
+    # Set together with the lines (never read while ``_data`` is still text, so the codec skips it).
+    _shape: Shape
 
     def __init__(self, headers: Iterable[tuple[str, str]] = ()) -> None:
-        pairs = tuple((str(k), str(v)) for k, v in headers)
-        _set(self, "_data", pairs)
-        _set(self, "_shape", _shape_of([k for k, _ in pairs]))
+        lines, shape = lines_of((str(k), str(v)) for k, v in headers)
+        _set(self, "_data", lines)
+        _set(self, "_shape", shape)
 
     @classmethod
     def _from_flat(cls: type[_M], flat: list[str]) -> _M:
-        """Constructor for the codec: ``flat`` = key, value, key, value..."""
+        """Constructor for the codec's frame path: ``flat`` = key, value, key, value..."""
         obj = object.__new__(cls)
-        _set(obj, "_data", _pairs_of(flat))
-        _set(obj, "_shape", _shape_of(flat[::2]))
+        lines, shape = lines_of(_flat_pairs(flat))
+        _set(obj, "_data", lines)
+        _set(obj, "_shape", shape)
         return obj
 
     @classmethod
@@ -142,38 +83,36 @@ class AmiMessage:
         _set(obj, "_data", text)
         return obj
 
-    def _split(self) -> Pairs:
+    def _split(self) -> list[str]:
         text = self._data
         if type(text) is not str:
             return text  # type: ignore[return-value]
         # the codec normalises a frame to either CRLF or LF line ends, never both
-        nl = "\r\n" if "\r\n" in text else "\n"
-        flat = text.replace(nl, ": ").split(": ")
-        if len(flat) != 2 * text.count(nl) + 2:
-            flat = split_headers(text, nl)
-        pairs = _pairs_of(flat)
-        _set(self, "_shape", _shape_of_joined("\n".join(flat[::2])) if flat else _Shape(()))
-        _set(self, "_data", pairs)
-        return pairs
+        lines, shape = lines_of(_flat_pairs(split_headers(text, "\r\n" if "\r\n" in text else "\n")))
+        _set(self, "_shape", shape)
+        _set(self, "_data", lines)
+        return lines
 
     @property
     def headers(self) -> Pairs:
-        pairs = self._data
-        return self._split() if type(pairs) is str else pairs  # type: ignore[return-value]
+        """Every (key, value) pair in wire order, keys as sent."""
+        lines = self._split()
+        shape = self._shape
+        return tuple(zip(shape.keys, map(getitem, lines, shape.tails)))  # noqa: B905 - n keys, n lines
 
     def _find(self, key: str) -> str | None:
         """First value of ``key``, any spelling: the exact spelling, else its lower-case form, in the shared
         index of this frame's shape (two dict probes at most)."""
-        pairs = self._data
-        if type(pairs) is str:
-            pairs = self._split()
-        index = self._shape.index
-        i = index.get(key)
+        lines = self._data
+        if type(lines) is str:
+            lines = self._split()
+        shape = self._shape
+        i = shape.index.get(key)
         if i is None:
-            i = index.get(_lower(key))
+            i = shape.index.get(lower(key))
             if i is None:
                 return None
-        return pairs[i][1]
+        return lines[i][shape.offsets[i] :]
 
     def get(self, key: str, default: str | None = None) -> str | None:
         value = self._find(key)
@@ -189,9 +128,10 @@ class AmiMessage:
         return isinstance(key, str) and self._find(key) is not None
 
     def get_all(self, key: str) -> list[str]:
-        pairs = self.headers
+        lines = self._split()
+        shape = self._shape
         low = key.lower()
-        return [pairs[i][1] for i, k in enumerate(self._shape.lower) if k == low]
+        return [lines[i][shape.offsets[i] :] for i, k in enumerate(shape.lower) if k == low]
 
     def items(self) -> Iterator[tuple[str, str]]:
         return iter(self.headers)
@@ -238,8 +178,11 @@ class AmiEvent(AmiMessage):
                     return data[7:]
                 return data[7 : end - 1] if data[end - 1] == "\r" else data[7:end]
             data = self._split()
-        if data and data[0][0] == "Event":
-            return data[0][1]
+        name = self._shape.name
+        if name is not None:
+            return name
+        if self._shape.event:
+            return data[0][7:]
         return self._find("Event") or ""
 
 

@@ -1,0 +1,3 @@
+from ctiserver.pbx.ami.messages import Message
+
+def events(text: str, limit: int, out: list[Message]) -> bool: ...
