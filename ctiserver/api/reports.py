@@ -1,8 +1,9 @@
 """``ReportsService`` over the historical KPIs (``ctiserver.kpi.historical``, the SQL the ``ctiserver kpi
 report`` command runs): queue rows by interval (with each queue's own service-level policy, as the CLI does),
-totals per interval across the queues (for the wallboard's charts), or agent rows by day; with the queue rows,
+totals per interval across the queues (for the wallboard's charts), or agent rows by day. ``summary_report``:
 the period's call-level KPIs (``summary``: FCR, self-service %, blocked %, calls per agent per day) and the
-same per queue (``queue_summary``). ``report_csv`` renders a report as CSV (rows, then the summary table)."""
+same per queue (``queue_summary``) — a separate call, as FCR parses every caller's number (the wallboard's
+charts ask for the rows every 30 s). ``report_csv`` renders a report as CSV (rows, then the summary table)."""
 
 from __future__ import annotations
 
@@ -62,16 +63,24 @@ class HistoricalReports:
         self.clock = clock or SystemClock()
         self.region = region
 
-    async def _summaries(self, s: AsyncSession, since: float, until: float, queue: str | None) -> Json:
+    async def summary_report(self, *, since: float, until: float, queue: str | None) -> Json:
         """FCR is judged once per call (a repeat counts whatever queue it reaches), then summed per queue."""
         window, now, region = self.cfg.fcr_window_hours * 3600, self.clock.now(), self.region
         resolved = self.cfg.fcr_resolved_dispositions
-        judged = await judge_contacts(s, since, until, fcr_window=window, now=now, region=region)
-        per_queue = await queue_summary(s, since, until, queue=queue, judged=judged, resolved=resolved)
-        overall = None
-        if queue is None:
-            overall = await call_summary(s, since, until, judged=judged, resolved=resolved)
-        return {"summary": overall, "queue_summary": per_queue, "fcr_window_hours": self.cfg.fcr_window_hours}
+        async with self.sessions() as s:
+            judged = await judge_contacts(s, since, until, fcr_window=window, now=now, region=region)
+            per_queue = await queue_summary(s, since, until, queue=queue, judged=judged, resolved=resolved)
+            overall = None
+            if queue is None:
+                overall = await call_summary(s, since, until, judged=judged, resolved=resolved)
+        return {
+            "from": since,
+            "to": until,
+            "queue": queue,
+            "fcr_window_hours": self.cfg.fcr_window_hours,
+            "summary": overall,
+            "queue_summary": per_queue,
+        }
 
     async def kpi_report(
         self,
@@ -95,10 +104,9 @@ class HistoricalReports:
                     if name is None and r.queue in own:
                         continue  # reported by its own pass, with its own SL settings
                     rows.append(r.as_dict())
-            summaries = await self._summaries(s, since, until, queue)
         rows.sort(key=lambda r: (r["queue"], -1.0 if r["bucket"] is None else r["bucket"]))
         policy = self.cfg.policy(queue or "")
-        return {**head, "sl_seconds": policy.seconds, "rows": rows, "intervals": totals(rows), **summaries}
+        return {**head, "sl_seconds": policy.seconds, "rows": rows, "intervals": totals(rows)}
 
 
 QUEUE_COLUMNS = (
@@ -119,18 +127,17 @@ def _table(w: Any, cols: tuple[str, ...], rows: list[Json]) -> None:
         w.writerow(["" if row.get(c) is None else row[c] for c in cols])
 
 
-def report_csv(report: Json) -> str:
-    """The report's rows (by queue and interval, or by agent and day); for queue reports, a blank line and the
-    summary table: one row per queue, then ``(all)`` with the call-level KPIs of every call of the period."""
+def report_csv(report: Json, summary: Json | None = None) -> str:
+    """The report's rows (by queue and interval, or by agent and day); with ``summary`` (``summary_report``), a
+    blank line and the summary table: one row per queue, then ``(all)`` with the KPIs of every call."""
     out = io.StringIO(newline="")
     w = csv.writer(out, lineterminator="\r\n")
     by_agent = report.get("by") == "agent"
     _table(w, AGENT_COLUMNS if by_agent else QUEUE_COLUMNS, list(report["rows"]))
-    if not by_agent:
-        summary: list[Json] = list(report.get("queue_summary") or [])
-        overall = report.get("summary")
-        if overall is not None:
-            summary.append({**overall, "queue": ALL_QUEUES})
+    if summary is not None:
+        lines: list[Json] = list(summary["queue_summary"])
+        if summary["summary"] is not None:
+            lines.append({**summary["summary"], "queue": ALL_QUEUES})
         w.writerow(())
-        _table(w, SUMMARY_COLUMNS, summary)
+        _table(w, SUMMARY_COLUMNS, lines)
     return out.getvalue()

@@ -14,6 +14,7 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TypeVar
 
 _DIGITS = re.compile(r"\D")
@@ -22,7 +23,14 @@ K = TypeVar("K")
 
 def normalise_number(number: str | None, region: str = "US") -> str | None:
     """E.164 when the number parses; otherwise its digits (internal test numbers); None when anonymous."""
-    if not number or number.lower() in ("anonymous", "unknown", "<unknown>", "restricted"):
+    if not number:
+        return None
+    return _normalised(number, region)
+
+
+@lru_cache(maxsize=200_000)  # ~50 µs per phonenumbers parse: reports over the same callers reuse it
+def _normalised(number: str, region: str) -> str | None:
+    if number.lower() in ("anonymous", "unknown", "<unknown>", "restricted"):
         return None
     try:
         from ctiserver.crm.phone import normalise
@@ -110,10 +118,17 @@ def fcr_repeat(
 def fcr_disposition(
     dispositions: Iterable[str | None], resolved_codes: Collection[str] = ("resolved",)
 ) -> FcrResult:
+    return fcr_disposition_counted(((d, 1) for d in dispositions), resolved_codes)
+
+
+def fcr_disposition_counted(
+    counts: Iterable[tuple[str | None, int]], resolved_codes: Collection[str] = ("resolved",)
+) -> FcrResult:
+    """``counts``: (disposition, number of calls) pairs, e.g. a SQL ``GROUP BY disposition``."""
     codes = {c.lower() for c in resolved_codes}
     total = ok = 0
-    for d in dispositions:
+    for d, n in counts:
         if d:
-            total += 1
-            ok += d.lower() in codes
+            total += n
+            ok += n if d.lower() in codes else 0
     return FcrResult(total, ok)

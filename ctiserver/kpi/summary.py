@@ -5,13 +5,15 @@ Formulas in ``formulas.py``/``fcr.py`` (docs/kpi.md)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection
+from functools import partial
 from typing import Any
 
 from sqlalchemy import String, and_, case, cast, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ctiserver.kpi.fcr import fcr_disposition, fcr_of, repeat_judgements
+from ctiserver.kpi.fcr import fcr_disposition, fcr_disposition_counted, fcr_of, repeat_judgements
 from ctiserver.kpi.formulas import calls_per_agent_per_day
 from ctiserver.kpi.historical import _bucket_expr, agent_report
 from ctiserver.store.models import CallRow, QueueSegmentRow
@@ -37,8 +39,9 @@ async def judge_contacts(
             )
         )
     ).all()
-    return repeat_judgements(
-        ((r[0], r[1], float(r[2])) for r in rows), window=fcr_window, start=start, end=end, now=now, region=region
+    contacts = [(str(r[0]), r[1], float(r[2])) for r in rows]
+    return await asyncio.to_thread(  # CPU-bound (number parsing): off the event loop
+        partial(repeat_judgements, window=fcr_window, start=start, end=end, now=now, region=region), contacts
     )
 
 
@@ -72,12 +75,9 @@ async def call_summary(
     if judged is None:
         judged = await judge_contacts(session, start, end, fcr_window=fcr_window, now=now, region=region)
     repeat = fcr_of(judged.values())
-    dispositions = (
-        (await session.execute(select(C.disposition).where(C.started >= start, C.started < end)))
-        .scalars()
-        .all()
-    )
-    by_disp = fcr_disposition(dispositions, resolved)
+    by_disposition = select(C.disposition, func.count()).where(C.started >= start, C.started < end)
+    counts = (await session.execute(by_disposition.group_by(C.disposition))).all()
+    by_disp = fcr_disposition_counted(((d, int(n)) for d, n in counts), resolved)
     agents = await agent_report(session, start, end)
     per_day = calls_per_agent_per_day({(a["agent"], str(a["day"])): int(a["handled"]) for a in agents})
     calls, inbound_n = int(row.calls or 0), int(row.inbound or 0)

@@ -1,6 +1,6 @@
-"""``GET /api/reports/kpi`` carries the call-level KPIs of the period (FCR repeat- and disposition-based,
+"""``GET /api/reports/summary`` gives the call-level KPIs of the period (FCR repeat- and disposition-based,
 self-service %, calls per agent per day) overall and per queue, and ``GET /api/reports/kpi.csv`` exports the
-same report as CSV — over HTTP against the daemon, on SQLite and on PostgreSQL."""
+KPI report with that summary as CSV — over HTTP against the daemon, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -102,7 +102,7 @@ async def test_fcr_self_service_and_calls_per_agent_overall_and_per_queue(
     kpi = {"fcr_resolved_dispositions": ["solved"]}
     async with daemon(tmp_path, database=database, kpi=kpi) as d, aiohttp.ClientSession() as http:
         await _load(d)
-        async with http.get(f"{d.url}/api/reports/kpi?{RANGE}", headers=d.auth("supervisor")) as resp:
+        async with http.get(f"{d.url}/api/reports/summary?{RANGE}", headers=d.auth("supervisor")) as resp:
             assert resp.status == 200, await resp.text()
             rep = await resp.json()
         assert rep["fcr_window_hours"] == 24
@@ -121,9 +121,18 @@ async def test_fcr_self_service_and_calls_per_agent_overall_and_per_queue(
         assert (sales["calls"], sales["fcr_repeat"], sales["fcr_disposition"]) == (2, 1.0, pytest.approx(1 / 2))
         assert (sales["handled"], sales["agents"], sales["calls_per_agent_per_day"]) == (2, 1, 2.0)
 
-        async with http.get(f"{d.url}/api/reports/kpi?{RANGE}&queue=sales", headers=d.auth("crm")) as resp:
+        async with http.get(f"{d.url}/api/reports/summary?{RANGE}&queue=sales", headers=d.auth("crm")) as resp:
             one = await resp.json()
         assert one["summary"] is None and one["queue_summary"] == [sales]
+        for path, field in {
+            "/api/reports/summary?to=2026-11-02": "query.from",
+            "/api/reports/summary?from=2026-11-02&to=2026-11-01": "query.to",
+            f"/api/reports/summary?{RANGE}&interval=day": "query.interval",
+        }.items():
+            async with http.get(d.url + path, headers=d.auth("admin")) as resp:
+                assert resp.status == 422 and (await resp.json())["field"] == field, path
+        async with http.get(f"{d.url}/api/reports/summary?{RANGE}", headers=d.auth("agent")) as resp:
+            assert resp.status == 403
 
 
 async def test_csv_export_has_the_rows_and_the_summary(tmp_path: Path) -> None:

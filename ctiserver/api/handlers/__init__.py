@@ -15,6 +15,7 @@ from ctiserver.api.handlers import (  # noqa: E402,F401
     lists,
     me,
     observer_agents,
+    reports,
 )
 
 __all__ = ["ROUTER"]

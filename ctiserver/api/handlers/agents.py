@@ -5,13 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiohttp import web
-
 from ctiserver.api.app import service
 from ctiserver.api.auth import ALL_ROLES, STAFF, Role
 from ctiserver.api.errors import ApiError, forbidden, not_found
 from ctiserver.api.handlers import ROUTER
-from ctiserver.api.reports import report_csv
 from ctiserver.api.routing import ApiRequest
 from ctiserver.api.schemas import REPORT_INTERVALS, AgentActionIn, ReportQuery, SkillsIn
 from ctiserver.api.services import AgentsService, QueuesService, ReportsService
@@ -114,33 +111,20 @@ async def list_queues(req: ApiRequest) -> JsonList:
     errors=(400,),
 )
 async def kpi_report(req: ApiRequest) -> dict[str, Any]:
-    return await _report(req)
+    return await report_of(req)
 
 
-@ROUTER.route(
-    "GET",
-    "/api/reports/kpi.csv",
-    roles=frozenset({Role.SUPERVISOR, Role.ADMIN, Role.CRM}),
-    summary="The KPI report as CSV: its rows, a blank line, then FCR/self-service/calls per agent per queue "
-    "and for all calls ('(all)'; queue reports only)",
-    tag="reports",
-    query=ReportQuery,
-    binary="text/csv",
-    errors=(400,),
-)
-async def kpi_report_csv(req: ApiRequest) -> web.Response:
-    report = await _report(req)
-    name = f"kpi-{report['by']}-{int(report['from'])}-{int(report['to'])}.csv"
-    return web.Response(
-        text=report_csv(report),
-        content_type="text/csv",
-        charset="utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
-
-
-async def _report(req: ApiRequest) -> dict[str, Any]:
+async def report_of(req: ApiRequest) -> dict[str, Any]:
     q: ReportQuery = req.query
+    start, end = report_range(q)
+    report = await service(req, ReportsService, "reports").kpi_report(
+        since=start, until=end, queue=q.queue, interval=REPORT_INTERVALS[q.interval], by=q.by
+    )
+    return dict(report)
+
+
+def report_range(q: Any) -> tuple[float, float]:
+    """``from``/``to`` (or ``since``/``until``) of a report query, checked."""
     start = q.from_ if q.from_ is not None else q.since
     end = q.to if q.to is not None else q.until
     if start is None:
@@ -151,7 +135,4 @@ async def _report(req: ApiRequest) -> dict[str, Any]:
         raise ApiError(422, "invalid", "'to' must be after 'from'", "query.to")
     if end - start > MAX_REPORT_DAYS * 86_400:
         raise ApiError(422, "invalid", f"at most {MAX_REPORT_DAYS} days per report", "query.to")
-    report = await service(req, ReportsService, "reports").kpi_report(
-        since=start, until=end, queue=q.queue, interval=REPORT_INTERVALS[q.interval], by=q.by
-    )
-    return dict(report)
+    return float(start), float(end)
