@@ -41,6 +41,9 @@ class AmiConfig(_Section):
     keepalive_interval: float = 20.0
     reconnect_min: float = 0.5
     reconnect_max: float = 30.0
+    # undispatched events at which the client stops reading the socket until the consumers are back under half
+    # of it: memory stays bounded (TCP pushes back on Asterisk), at the price of answers waiting meanwhile
+    max_backlog: int = Field(200_000, ge=100)
 
 
 class AriConfig(_Section):

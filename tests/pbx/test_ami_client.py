@@ -10,7 +10,7 @@ import pytest
 from pydantic import SecretStr
 
 from ctiserver.config import AmiConfig
-from ctiserver.pbx.ami.client import AmiClient
+from ctiserver.pbx.ami.client import READ_SIZE, AmiClient
 from ctiserver.pbx.ami.errors import AmiAuthError, AmiLinkLost, AmiNotConnected, AmiTimeout
 from ctiserver.pbx.ami.messages import AmiEvent, AmiEventList, AmiResponse
 from ctiserver.pbx.link import LinkState
@@ -124,6 +124,28 @@ async def test_slow_event_consumer_does_not_delay_action_responses(server: AmiTe
         assert len(handled) < 2000
         await until(lambda: len(handled) == 2000)
         assert handled == list(range(2000))
+
+
+async def test_backlog_is_bounded_reading_pauses_and_nothing_is_lost(server: AmiTestServer) -> None:
+    server.flood_before_pong = 6000
+    cfg = config(server.port).model_copy(update={"max_backlog": 500})
+    async with AmiClient(cfg) as client:
+        handled: list[int] = []
+        peak = [0]
+
+        def slow(e: AmiEvent) -> None:
+            time.sleep(0.0001)
+            peak[0] = max(peak[0], client.backlog)
+            handled.append(int(e["Seq"]))
+
+        client.on_event("Flood", slow)
+        pong = await client.action("Ping")
+        assert isinstance(pong, AmiResponse) and pong.ok
+        await until(lambda: len(handled) == 6000)
+        assert handled == list(range(6000))  # in order, none lost
+        # reading stopped at 500 queued events; one read (64 KiB, 24+ bytes an event) may come on top; without
+        # the bound all 6000 would queue up at once
+        assert client.read_pauses >= 1 and peak[0] <= 500 + READ_SIZE // 24
 
 
 async def test_action_timeout_and_not_connected(server: AmiTestServer) -> None:

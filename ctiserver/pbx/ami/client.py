@@ -6,7 +6,9 @@ Guarantees, each covered by tests/pbx/test_ami_client.py against a real socket:
   re-sends such actions after reconnect: a re-dialled customer). Actions sent while the link is down wait for
   it up to their timeout, then fail with ``AmiNotConnected`` — not sent, so nothing ran.
 * Responses are matched in the reader, before any event is dispatched; events go through a queue drained by
-  a separate task that yields regularly, so a slow event consumer never delays an action's response.
+  a separate task that yields regularly, so a slow event consumer never delays an action's response. The
+  queue is bounded (``max_backlog``): when consumers fall that far behind, the reader stops reading until they
+  are back under half of it (memory stays bounded; answers wait meanwhile; ``read_pauses`` counts it).
 * Event subscriptions are a dict lookup by name (``'*'`` for all), callbacks are called in wire order.
 * ``EventList: start`` responses collect their events up to the ``...Complete`` event: one ``AmiEventList``.
 * Reconnect with capped exponential back-off and jitter; ``on_reconnect`` callbacks run after every login
@@ -89,6 +91,9 @@ class AmiClient:
         self._queue: deque[AmiEvent] = deque()
         self._backlog_warn = BACKLOG_WARN
         self._wakeup = asyncio.Event()
+        self._drained = asyncio.Event()  # clear while reading is paused on a full backlog
+        self._drained.set()
+        self.read_pauses = 0
         self._writer: asyncio.StreamWriter | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._supervisor: asyncio.Task[None] | None = None
@@ -327,6 +332,12 @@ class AmiClient:
                         self._backlog_warn = backlog * 2
                     elif backlog < BACKLOG_WARN // 2:
                         self._backlog_warn = BACKLOG_WARN
+                    if backlog >= self.config.max_backlog:
+                        # bounded memory: stop reading (TCP pushes back on Asterisk) until consumers catch up
+                        self.read_pauses += 1
+                        log.warning("ami event backlog full, reading paused", link=self.link.name, backlog=backlog)
+                        self._drained.clear()
+                        await self._drained.wait()
         finally:
             self._link_lost(writer)
 
@@ -383,7 +394,10 @@ class AmiClient:
                     self._call(cb, event)
                 n += 1
                 if n % YIELD_EVERY == 0:
+                    if not self._drained.is_set() and len(queue) <= self.config.max_backlog // 2:
+                        self._drained.set()  # the reader goes on
                     await asyncio.sleep(0)  # let awaiting actions run: a slow consumer must not delay them
+            self._drained.set()
 
     def _call(self, cb: EventCallback, event: AmiEvent) -> None:
         try:
