@@ -21,6 +21,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +108,7 @@ async def run(args: argparse.Namespace) -> int:
     components = tuple(c for c in COMPONENTS if c != "ctiserver.sim.component")
     async with running(config, components=components) as ctx:
 
-        def on_raw(event: dict[str, Any]) -> None:
+        def on_raw(event: Mapping[str, Any]) -> None:
             kind = event.get("type")
             cid = ""
             if kind == "Dial" and event.get("dialstatus") == "RINGING":
@@ -116,11 +118,25 @@ async def run(args: argparse.Namespace) -> int:
             if cid and cid not in rang:
                 rang[cid] = time.perf_counter()
 
+        types: Counter[str] = Counter()
+
         def on_bus(event: DomainEvent) -> None:
+            types[event.type] += 1
             if event.type == "agent.ringing" and event.data.get("channel"):
                 published.setdefault(str(event.data["channel"]), time.perf_counter())
 
         ctx.require(AriClient).on_raw(on_raw)
+        statements: Counter[str] = Counter()
+        if args.count_sql:
+            from sqlalchemy import event as sa_event
+
+            from ctiserver.store.database import Database
+
+            def on_sql(_conn: Any, _cur: Any, stmt: str, *_rest: Any) -> None:
+                words = stmt.split()
+                statements[" ".join(words[:4])[:60]] += 1
+
+            sa_event.listen(ctx.require(Database).engine.sync_engine, "before_cursor_execute", on_sql)
         ctx.require(InMemoryBus).listeners.append(on_bus)
         api = ctx.require(ApiServer)
         ws_url = api.url.replace("http", "ws") + "/api/ws"
@@ -158,6 +174,9 @@ async def run(args: argparse.Namespace) -> int:
                 await ws.close()
             await asyncio.gather(*readers, return_exceptions=True)
         fast = ctx.require(RingHook).fast_pops
+        print("events:", ", ".join(f"{k} {v}" for k, v in sorted(types.items())))
+        for stmt, n in statements.most_common(25):
+            print(f"  sql {n:7d}  {stmt}")
     parent.send("stop")
     proc.join(10)
     print(f"calls placed: {placed}; agent phones rang: {len(rang)}; pops measured: {len(latencies)}; "
@@ -182,6 +201,7 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=60.0)
     parser.add_argument("--answer-after", type=float, default=1.0)
     parser.add_argument("--talk", type=float, default=5.0, help="agent talk time before hanging up")
+    parser.add_argument("--count-sql", action="store_true", help="count SQL statements by kind")
     parser.add_argument("--drain", type=float, default=5.0, help="seconds to wait after the last call")
     return asyncio.run(run(parser.parse_args()))
 

@@ -137,14 +137,17 @@ class AgentRegistry:
             new = agent.status.advance(
                 dst, now, reason=reason, until=until, call_id=call_id, allow_not_ready=allow_not_ready
             )
-            await self._store.record(new, agent.status)
+            # the write is queued in transition order; the store may commit many agents' changes at once
+            written = asyncio.ensure_future(self._store.record(new, agent.status))
             agent.account(mono)
             prev, agent.status = agent.status, new
             if dst is AgentState.READY:
                 agent.idle_since = mono
             if dst is AgentState.ON_CALL:
                 agent.calls_today += 1
-        await self.publish(agent)
+            snapshot = agent.to_json()  # a later change may land before this one is written
+        await written  # persisted before it is published (acknowledged)
+        await self._bus.publish(new_event("agent.state", agent.id, snapshot, self._clock.now()))
         for listener in self.listeners:
             res = listener(agent, prev)
             if res is not None:

@@ -306,10 +306,24 @@ class AcdService(Callbacks, AgentDesk, Transfers, InCall):
         pairs = assign(
             [e.waiting for e in self._waiting.values()], self.agents, now, self.config.aging_per_minute
         )
+        reserved: list[tuple[Entry, str, asyncio.Future[AgentStatus]]] = []
         for waiting, candidate in pairs:
-            entry = self._waiting.pop(waiting.call_id)
-            await self.agents.change(candidate.id, AgentState.RESERVED, call_id=entry.call_id)
-            self._spawn(self._serve(entry, self.agents.get(candidate.id)), f"cti:acd-offer-{entry.call_id}")
+            entry = self._waiting.pop(waiting.call_id, None)
+            if entry is None:
+                continue
+            # the reservations of one pass are written together (one commit), not one after the other
+            change = self.agents.change(candidate.id, AgentState.RESERVED, call_id=entry.call_id)
+            reserved.append((entry, candidate.id, asyncio.ensure_future(change)))
+        if not reserved:
+            return
+        await asyncio.wait([f for *_, f in reserved])
+        for entry, agent_id, done in reserved:
+            exc = done.exception()
+            if exc is not None:  # the agent changed state meanwhile (logout, pause...): route the call again
+                log.warning("reservation failed", call_id=entry.call_id, agent=agent_id, error=str(exc))
+                await self._add_waiting(entry)
+                continue
+            self._spawn(self._serve(entry, self.agents.get(agent_id)), f"cti:acd-offer-{entry.call_id}")
 
     async def _serve(self, entry: Entry, agent: Agent) -> None:
         cfg = self.queue_config(entry.waiting.queue)

@@ -3,6 +3,7 @@ agent (restart), and skills edited at run time. Tables of the ``acd`` migration 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 
 from sqlalchemy import Float, Integer, String, delete, select
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ctiserver.acd.agent_state import AgentState, AgentStatus
 from ctiserver.store.base import Base
+from ctiserver.store.upsert import upsert
 
 
 class AgentStateRow(Base):
@@ -43,12 +45,41 @@ class AgentSkillRow(Base):
 
 
 class SqlAgentStore:
+    """Group commit: changes recorded while a write is in flight are committed together in the next
+    transaction (in the order they were recorded); each ``record`` returns once its own row is committed."""
+
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        self._pending: list[tuple[AgentStatus, AgentStatus, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+        self.transactions = 0
 
     async def record(self, new: AgentStatus, prev: AgentStatus) -> None:
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        self._pending.append((new, prev, done))
+        if self._writer is None or self._writer.done():
+            self._writer = loop.create_task(self._write_pending(), name="cti:acd-agent-states")
+        await done
+
+    async def _write_pending(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                await self._write([(new, prev) for new, prev, _ in batch])
+            except Exception as exc:
+                for *_, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            for *_, done in batch:
+                if not done.done():
+                    done.set_result(None)
+
+    async def _write(self, changes: list[tuple[AgentStatus, AgentStatus]]) -> None:
+        latest = {new.agent_id: new for new, _ in changes}
         async with self._sessions() as s, s.begin():
-            s.add(
+            s.add_all(
                 AgentEventRow(
                     agent_id=new.agent_id,
                     state=new.state.value,
@@ -58,17 +89,21 @@ class SqlAgentStore:
                     until=new.until,
                     call_id=new.call_id,
                 )
+                for new, prev in changes
             )
-            await s.merge(
-                AgentStateRow(
-                    agent_id=new.agent_id,
-                    state=new.state.value,
-                    reason=new.reason,
-                    since=new.since,
-                    until=new.until,
-                    call_id=new.call_id,
-                )
-            )
+            rows = [
+                {
+                    "agent_id": n.agent_id,
+                    "state": n.state.value,
+                    "reason": n.reason,
+                    "since": n.since,
+                    "until": n.until,
+                    "call_id": n.call_id,
+                }
+                for n in latest.values()
+            ]
+            await upsert(s, AgentStateRow, rows)
+        self.transactions += 1
 
     async def load(self) -> Mapping[str, AgentStatus]:
         async with self._sessions() as s:

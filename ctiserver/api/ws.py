@@ -19,8 +19,9 @@ from aiohttp import WSMsgType, web
 
 from ctiserver.api.auth import PRINCIPAL, Principal
 from ctiserver.api.topics import Topic, matches, may_subscribe, parse_topic
+from ctiserver.api.ws_routing import FrameCache, TopicIndex
 from ctiserver.clock import Clock
-from ctiserver.events.bus import Bus, Subscription
+from ctiserver.events.bus import Bus, InMemoryBus, Subscription
 from ctiserver.events.envelope import DomainEvent
 from ctiserver.events.log import EventLog
 from ctiserver.logs import get_logger
@@ -43,7 +44,10 @@ class WsSession:
         self.last_sent = 0
         self._lock = asyncio.Lock()
         self._scanned = 0
-        self.sub: Subscription = hub.bus.subscribe(predicate=self.wants, maxsize=hub.queue_size)
+        if hub.routed is not None:  # the hub offers this session only the events of its topics
+            self.sub: Subscription = Subscription(hub.routed, (), self.wants, hub.queue_size)
+        else:
+            self.sub = hub.bus.subscribe(predicate=self.wants, maxsize=hub.queue_size)
 
     def wants(self, event: DomainEvent) -> bool:
         return any(matches(t, event, self.hub.call_agents) for t in self.topics)
@@ -52,7 +56,7 @@ class WsSession:
         if event.seq <= self.last_sent:
             return
         self.last_sent = event.seq
-        await self.ws.send_str(json.dumps({"op": "event", "event": event.to_json()}, separators=(",", ":")))
+        await self.ws.send_str(self.hub.frame(event))
         if event.type == "screen.pop":
             self.hub.pop_sent(event)
 
@@ -76,6 +80,7 @@ class WsSession:
                 cursor = max(0, int(last_seq))
             new = [t for t in parsed if t not in self.topics]
             self.topics.update(parsed)
+            self.hub.index.add(self, new)
             backlog: list[DomainEvent] = []
             if cursor is not None:
                 backlog = await self._missed(cursor, new or parsed)
@@ -125,6 +130,7 @@ class WsSession:
                 await self.send_event(event)
 
     def close(self) -> None:
+        self.hub.index.remove(self, self.topics)
         self.sub.close()
 
 
@@ -139,9 +145,26 @@ class WsHub:
         self.on_pop: list[Any] = []
         self.call_agents: dict[str, set[str]] = {}  # call id → agents it was offered to (agent topics)
         self.keep_ended = 300.0  # seconds a finished call stays in ``call_agents`` (late events, replays)
-        listeners = getattr(bus, "listeners", None)
-        if isinstance(listeners, list):
-            listeners.append(self._index)
+        self.index: TopicIndex[WsSession] = TopicIndex()
+        self.frames = FrameCache()
+        # an in-process-style bus calls listeners for every event, in order: route from one listener instead
+        # of one bus subscription (and one topic test) per session
+        self.routed = bus if isinstance(bus, InMemoryBus) else None
+        if self.routed is not None:
+            self.routed.listeners.append(self._index)
+            self.routed.listeners.append(self._route)
+
+    def _route(self, event: DomainEvent) -> None:
+        for session in self.index.candidates(event, self.call_agents):
+            if session.wants(event):
+                session.sub.offer(event)
+
+    def frame(self, event: DomainEvent) -> str:
+        text = self.frames.get(event.id)
+        if text is None:
+            text = json.dumps({"op": "event", "event": event.to_json()}, separators=(",", ":"))
+            self.frames.put(event.id, text)
+        return text
 
     def _index(self, event: DomainEvent) -> None:
         """Bus listener (runs before subscribers see the event)."""
@@ -202,7 +225,9 @@ class WsHub:
         elif op == "unsubscribe":
             for text in frame.get("topics") or []:
                 with contextlib.suppress(ValueError):
-                    session.topics.discard(parse_topic(str(text)))
+                    topic = parse_topic(str(text))
+                    session.topics.discard(topic)
+                    self.index.remove(session, [topic])
             await session.ws.send_json({"op": "unsubscribed", "topics": sorted(map(str, session.topics))})
         else:
             await session.ws.send_json({"op": "error", "code": "unknown_op", "message": f"unknown op {op!r}"})

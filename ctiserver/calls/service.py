@@ -158,14 +158,19 @@ class CallService:
 
     async def persist_loop(self) -> None:
         while True:
-            facts = await self._facts.get()
+            facts = list(await self._facts.get())
+            batches = 1
+            while not self._facts.empty() and len(facts) < 2000:  # one transaction for what queued meanwhile
+                facts.extend(self._facts.get_nowait())
+                batches += 1
             if self.writer is not None:
                 try:
                     await self.writer.write(facts)
                 except Exception:
                     log.exception("persisting call facts failed")
             self.persisted += len(facts)
-            self._check_idle()
+            for _ in range(batches):
+                self._check_idle()
 
     def _check_idle(self) -> None:
         self._pending -= 1

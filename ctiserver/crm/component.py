@@ -19,23 +19,28 @@ if TYPE_CHECKING:
     from ctiserver.app import AppContext
 
 
-def _store(ctx: AppContext) -> ContactStore:
+def _store(ctx: AppContext, stack: AsyncExitStack) -> ContactStore:
     from ctiserver.store.database import Database
 
     db = ctx.maybe(Database)
     if db is None:
         return MemoryContactStore()
     from ctiserver.crm.sql import SqlContactStore
+    from ctiserver.store.engine import is_sqlite, make_engine, session_factory
 
-    return SqlContactStore(db.sessions)
+    if not is_sqlite(db.url) or db.url.endswith(":memory:"):
+        return SqlContactStore(db.sessions)
+    readers = make_engine(db.url, pool_size=2, max_overflow=0)  # WAL: reads do not wait for the writer
+    stack.push_async_callback(readers.dispose)
+    return SqlContactStore(db.sessions, session_factory(readers))
 
 
 @asynccontextmanager
 async def component(ctx: AppContext) -> AsyncIterator[None]:
     cfg = ctx.config.section("crm", CrmConfig)
     bus = ctx.require(Bus)  # type: ignore[type-abstract]
-    store = _store(ctx)
     async with AsyncExitStack() as stack:
+        store = _store(ctx, stack)
         http = None
         if cfg.http is not None:
             http = await stack.enter_async_context(HttpCrmAdapter(cfg.http, ctx.clock))

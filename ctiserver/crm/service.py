@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ctiserver.clock import Clock
+from ctiserver.crm.history_writer import InteractionWriter
 from ctiserver.crm.http_adapter import HttpCrmAdapter, HttpCrmConfig
 from ctiserver.crm.model import Contact, CrmUnavailable, Interaction, LookupResult
 from ctiserver.crm.phone import normalise
@@ -65,6 +66,7 @@ class CrmService:
         self._lookups: dict[str, asyncio.Task[LookupResult]] = {}
         self._slots = asyncio.Semaphore(config.max_concurrent_lookups)
         self.lookups_started = 0
+        self.history = InteractionWriter(store, clock)
 
     # -- lookups
     async def lookup(self, number: str, **extra: Any) -> LookupResult:
@@ -117,6 +119,7 @@ class CrmService:
 
     # -- history
     async def disposition(self, call_id: str, code: str, notes: str, agent: str | None) -> Interaction:
+        await self.history.flush()
         old = await self.store.interaction(call_id)
         base = old or Interaction(call_id=call_id, started_at=self.clock.now())
         update: dict[str, Any] = {"disposition": code, "notes": notes}
@@ -170,7 +173,7 @@ class CrmService:
             fields = {"recording": str(data.get("name") or data.get("recording") or "")}
         elif kind == "call.ended":
             fields = {"duration": float(data.get("duration") or 0.0)}
-            old = await self.store.interaction(call_id)
+            old = await self.history.interaction(call_id)
             if old is None or not old.outcome:
                 fields["outcome"] = str(
                     data.get("outcome") or ("abandoned" if old and old.queue else "ended")
@@ -181,8 +184,10 @@ class CrmService:
         else:
             return
         clean = {k: v for k, v in fields.items() if v not in ("", None)}
-        if kind == "call.created" or await self.store.interaction(call_id) is not None:
-            await self.store.record(Interaction(call_id=call_id, started_at=event.time, **clean))
+        if kind == "call.created" or await self.history.interaction(call_id) is not None:
+            self.history.record(
+                Interaction(call_id=call_id, started_at=event.time, **clean), last=kind == "call.ended"
+            )
 
     def _start_early(self, event: DomainEvent) -> None:
         """Bus listener: start the lookup the moment the call is announced (before any queueing/ringing)."""
@@ -207,6 +212,7 @@ class CrmService:
                     log.exception("crm: event handling failed", type=event.type)
         finally:
             sub.close()
+            await self.history.flush()
             for task in self._lookups.values():
                 task.cancel()
             with contextlib.suppress(Exception):

@@ -14,8 +14,15 @@ from ctiserver.crm.tables import ContactPhoneRow, ContactRow, InteractionRow
 
 
 class SqlContactStore:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        readers: async_sessionmaker[AsyncSession] | None = None,
+    ) -> None:
         self.sessions = sessions
+        # caller lookups (the hot reads) may use their own connections: with SQLite's WAL they read while
+        # the engine's single writer connection writes, instead of queueing behind its writes
+        self.readers = readers or sessions
 
     async def _contact(self, session: AsyncSession, row: ContactRow) -> Contact:
         phones = await session.scalars(
@@ -36,7 +43,7 @@ class SqlContactStore:
         )
 
     async def find_by_phone(self, e164: str) -> Contact | None:
-        async with self.sessions() as session:
+        async with self.readers() as session:
             row = await session.scalar(
                 select(ContactRow)
                 .join(ContactPhoneRow, ContactPhoneRow.contact_id == ContactRow.id)
@@ -112,7 +119,7 @@ class SqlContactStore:
     async def history(self, phones: list[str], limit: int) -> list[Interaction]:
         if not phones:
             return []
-        async with self.sessions() as session:
+        async with self.readers() as session:
             rows = await session.scalars(
                 select(InteractionRow)
                 .where(InteractionRow.number.in_(phones))
@@ -127,20 +134,26 @@ class SqlContactStore:
             return _interaction(row) if row is not None else None
 
     async def record(self, interaction: Interaction) -> None:
-        """One statement (INSERT ... ON CONFLICT DO UPDATE keeping old values where the new one is empty):
-        no read-then-write transaction, which SQLite refuses under concurrent writers."""
-        values = interaction.model_dump()
+        await self.record_many([interaction])
+
+    async def record_many(self, interactions: list[Interaction]) -> None:
+        """One transaction; per row one statement (INSERT ... ON CONFLICT DO UPDATE keeping old values where
+        the new one is empty): no read-then-write, which SQLite refuses under concurrent writers."""
+        if not interactions:
+            return
         async with self.sessions.begin() as session:
             dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
             mod: Any = postgresql if dialect == "postgresql" else sqlite
-            stmt = mod.insert(InteractionRow).values(values)
             table = InteractionRow.__table__
-            keep = {
-                name: case((stmt.excluded[name] != _EMPTY[name], stmt.excluded[name]), else_=table.c[name])
-                for name in values
-                if name not in ("call_id", "started_at")
-            }
-            await session.execute(stmt.on_conflict_do_update(index_elements=["call_id"], set_=keep))
+            for interaction in interactions:
+                values = interaction.model_dump()
+                stmt = mod.insert(InteractionRow).values(values)
+                keep = {
+                    name: case((stmt.excluded[name] != _EMPTY[name], stmt.excluded[name]), else_=table.c[name])
+                    for name in values
+                    if name not in ("call_id", "started_at")
+                }
+                await session.execute(stmt.on_conflict_do_update(index_elements=["call_id"], set_=keep))
 
 
 _EMPTY: dict[str, Any] = {name: 0.0 if name == "duration" else "" for name in Interaction.model_fields}

@@ -32,6 +32,14 @@ def make_engine(cfg: DatabaseConfig | str, *, echo: bool | None = None, **kwargs
     echo_flag = echo if echo is not None else (cfg.echo if isinstance(cfg, DatabaseConfig) else False)
     if is_sqlite(url):
         _prepare_sqlite_path(url)
+        db = make_url(url).database
+        if db and db != ":memory:" and "poolclass" not in kwargs:
+            # SQLite has one writer at a time; several pooled connections only fight over its lock (the
+            # busy handler sleeps up to 100 ms a try, a long wait makes a writer time out while holding a
+            # half-done transaction). One connection: every session waits its turn in the pool's FIFO queue.
+            kwargs.setdefault("pool_size", 1)
+            kwargs.setdefault("max_overflow", 0)
+            kwargs.setdefault("pool_timeout", 120)
         engine = create_async_engine(url, echo=echo_flag, connect_args={"timeout": 30}, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")

@@ -211,7 +211,7 @@ async def set_disposition(req: ApiRequest) -> Interaction:
     call_id = req.path["call_id"]
     crm = service(req, CrmService, "crm")
     if req.principal.is_agent():
-        known = await crm.store.interaction(call_id)
+        known = await crm.history.interaction(call_id)
         call = _maybe_call(req, call_id)
         handled = (known is not None and known.agent == req.principal.agent) or (
             call is not None and req.principal.agent in call_agents(call)
