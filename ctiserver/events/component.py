@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from ctiserver.events.bus import Bus, InMemoryBus
 from ctiserver.events.log import EventLog, EventStore, MemoryEventStore
@@ -26,10 +26,12 @@ class EventsConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     ring_size: int = Field(50_000, ge=100)
+    # the key encrypting webhook secrets at rest (else CTISERVER_SECRET_KEY(_FILE) or <data_dir>/secret.key)
+    secret_key: SecretStr | None = None
     webhooks: WebhookConfig = WebhookConfig()
 
 
-def _stores(ctx: AppContext) -> tuple[EventStore, OutboxStore]:
+def _stores(ctx: AppContext, cfg: EventsConfig) -> tuple[EventStore, OutboxStore]:
     try:
         from ctiserver.store.database import Database
     except ImportError:  # pragma: no cover - the store area is part of the package
@@ -38,15 +40,25 @@ def _stores(ctx: AppContext) -> tuple[EventStore, OutboxStore]:
     if db is None:
         log.warning("no database: the event log and the webhook outbox are in memory only")
         return MemoryEventStore(), MemoryOutbox()
+    from ctiserver.events.secret_box import SecretBox, load_or_create_key
     from ctiserver.events.sql import SqlEventStore, SqlOutbox
 
-    return SqlEventStore(db.sessions), SqlOutbox(db.sessions)
+    configured = cfg.secret_key.get_secret_value() if cfg.secret_key is not None else None
+    box = SecretBox(load_or_create_key(ctx.config.data_dir, configured))
+    return SqlEventStore(db.sessions), SqlOutbox(db.sessions, box)
 
 
 @asynccontextmanager
 async def component(ctx: AppContext) -> AsyncIterator[None]:
     cfg = ctx.config.section("events", EventsConfig)
-    event_store, outbox = _stores(ctx)
+    event_store, outbox = _stores(ctx, cfg)
+    encrypt = getattr(outbox, "encrypt_clear_secrets", None)
+    if encrypt is not None:
+        try:
+            if n := await encrypt():
+                log.warning("webhook secrets stored in clear text were encrypted", n=n)
+        except Exception as exc:  # the database may be down at start; the next start tries again
+            log.error("webhook secrets: could not check for clear-text rows", error=type(exc).__name__)
     event_log = EventLog(event_store, ring_size=cfg.ring_size)
     await event_log.load_last_seq()
     dispatcher = WebhookDispatcher(outbox, ctx.clock, cfg.webhooks)

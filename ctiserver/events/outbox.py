@@ -7,7 +7,7 @@ from __future__ import annotations
 import fnmatch
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Protocol
 
@@ -22,7 +22,7 @@ class Status(StrEnum):
 class WebhookSubscription:
     id: str
     url: str
-    secret: str
+    secret: str = field(repr=False)  # never in logs
     types: tuple[str, ...] = ("*",)  # fnmatch patterns of event types
     active: bool = True
     created_at: float = 0.0

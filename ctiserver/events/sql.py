@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ctiserver.events.envelope import DomainEvent
 from ctiserver.events.outbox import OutboxItem, Status, WebhookSubscription, oldest_per_subject
+from ctiserver.events.secret_box import SecretBox, is_encrypted
 from ctiserver.events.tables import EventRow, OutboxRow, WebhookSubscriptionRow
 from ctiserver.store.upsert import upsert
 
@@ -80,8 +81,18 @@ def _item(row: OutboxRow) -> OutboxItem:
 
 
 class SqlOutbox:
-    def __init__(self, sessions: Sessions) -> None:
+    """Webhook secrets are stored encrypted with ``box`` (``secret_box.py``); without a box (unit tests
+    only) they are stored as given."""
+
+    def __init__(self, sessions: Sessions, box: SecretBox | None = None) -> None:
         self.sessions = sessions
+        self.box = box
+
+    def _seal(self, secret: str) -> str:
+        return self.box.encrypt(secret) if self.box is not None else secret
+
+    def _open(self, stored: str) -> str:
+        return self.box.decrypt(stored) if self.box is not None else stored
 
     async def subscriptions(self) -> list[WebhookSubscription]:
         async with self.sessions() as session:
@@ -89,9 +100,20 @@ class SqlOutbox:
                 select(WebhookSubscriptionRow).order_by(WebhookSubscriptionRow.created_at)
             )
             return [
-                WebhookSubscription(r.id, r.url, r.secret, tuple(r.types), r.active, r.created_at)
+                WebhookSubscription(r.id, r.url, self._open(r.secret), tuple(r.types), r.active, r.created_at)
                 for r in rows
             ]
+
+    async def encrypt_clear_secrets(self) -> int:
+        """Encrypt the secrets still stored in clear text (rows written before encryption); returns how many."""
+        if self.box is None:
+            return 0
+        async with self.sessions.begin() as session:
+            rows = (await session.scalars(select(WebhookSubscriptionRow))).all()
+            clear = [r for r in rows if not is_encrypted(r.secret)]
+            for row in clear:
+                row.secret = self.box.encrypt(row.secret)
+            return len(clear)
 
     async def add_subscription(self, sub: WebhookSubscription) -> None:
         async with self.sessions.begin() as session:
@@ -99,7 +121,7 @@ class SqlOutbox:
                 WebhookSubscriptionRow(
                     id=sub.id,
                     url=sub.url,
-                    secret=sub.secret,
+                    secret=self._seal(sub.secret),
                     types=list(sub.types),
                     active=sub.active,
                     created_at=sub.created_at,
