@@ -3,7 +3,7 @@ dialer's own ``CampaignSettings``."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -105,3 +105,69 @@ class CallbackOut(BaseModel):
     number: str
     at: float
     agent: str | None
+
+
+class CampaignPatch(BaseModel):
+    """Any of the campaign's settings (as in the create body); the others keep their values. The name is fixed."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class PageQuery(_In):
+    offset: int = Field(0, ge=0, le=10_000_000)
+    limit: int = Field(100, ge=1, le=1000)
+
+
+# the values of ctiserver.dialer.model.ContactStatus / Outcome, inline (query parameters cannot $ref a schema)
+ContactStatusName = Literal["pending", "dialling", "done", "exhausted", "dnc", "callback"]
+OutcomeName = Literal["human", "abandoned", "machine", "busy", "noanswer", "failed", "unknown"]
+
+
+class ContactsQuery(PageQuery):
+    status: ContactStatusName | None = Field(None, description="only contacts in this status")
+
+
+class AttemptsQuery(PageQuery):
+    outcome: OutcomeName | None = Field(None, description="only attempts with this outcome")
+
+
+class ContactOut(BaseModel):
+    id: str
+    number: str
+    name: str
+    timezone: str
+    fields: dict[str, str]
+    status: str
+    attempts: int
+    next_at: float
+    last_outcome: str | None
+    agent: str | None
+    priority: int
+
+
+class ContactsPage(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    items: list[ContactOut]
+
+
+class AttemptOut(BaseModel):
+    attempt: str
+    contact_id: str
+    number: str
+    started: float
+    ended: float
+    outcome: str
+    channel: str | None
+    agent: str | None
+    amd_status: str | None
+    amd_cause: str | None
+    mode: str
+
+
+class AttemptsPage(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    items: list[AttemptOut]

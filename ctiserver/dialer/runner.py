@@ -134,6 +134,11 @@ class CampaignRunner:
     def kick(self) -> None:
         self._kick.set()
 
+    @property
+    def in_flight(self) -> int:
+        """Attempts not finished yet (ringing, with an agent, or hearing the message)."""
+        return len(self._tasks)
+
     async def _run(self) -> None:
         ticker = asyncio.create_task(self._ticker())
         try:

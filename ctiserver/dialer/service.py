@@ -12,7 +12,7 @@ from typing import Any
 
 from ctiserver.clock import Clock
 from ctiserver.dialer.campaign_state import CampaignState, IllegalCampaignTransition
-from ctiserver.dialer.model import CampaignSettings, Contact, ContactStatus, Outcome
+from ctiserver.dialer.model import AttemptRecord, CampaignSettings, Contact, ContactStatus, Outcome
 from ctiserver.dialer.numbers import timezone_of, to_e164
 from ctiserver.dialer.ports import Desk, Lines
 from ctiserver.dialer.runner import CampaignRunner
@@ -25,6 +25,13 @@ log = get_logger(__name__)
 
 class UnknownCampaign(KeyError):
     pass
+
+
+class CampaignBusy(Exception):
+    """Editing or deleting a running campaign: pause or stop it first."""
+
+
+_FIXED = ("name",)  # settings an edit may not change
 
 
 class DialerService:
@@ -126,6 +133,51 @@ class DialerService:
         await runner.stop()
         await self._persist(runner)
         return runner.live_stats()
+
+    async def update(self, name: str, changes: Mapping[str, Any]) -> CampaignRunner:
+        """Edit a campaign that is not running: ``changes`` (JSON, partial) are merged into its settings and
+        validated (pydantic ``ValidationError`` on a bad value). The runner is rebuilt with the new settings,
+        keeping its state; the abandonment ledger is rebuilt from the stored attempts."""
+        old = self.runner(name)
+        if old.state is CampaignState.RUNNING or old.in_flight:
+            raise CampaignBusy(f"campaign {name!r} is running or has calls in flight: pause it first")
+        for key in _FIXED:
+            if key in changes and changes[key] != getattr(old.settings, key):
+                raise ValueError(f"{key} cannot be changed")
+        settings = CampaignSettings.model_validate({**old.settings.model_dump(mode="json"), **changes})
+        runner = CampaignRunner(settings, self.store, self.lines, self.desk, self.bus, self.clock)
+        await runner.load_history()
+        runner.state = old.state
+        await old.close()
+        self.runners[name] = runner
+        await self._persist(runner)
+        return runner
+
+    async def delete(self, name: str) -> None:
+        """Delete a campaign that is not running, with its contacts (the attempts stay as history)."""
+        runner = self.runner(name)
+        if runner.state is CampaignState.RUNNING or runner.in_flight:
+            raise CampaignBusy(f"campaign {name!r} is running or has calls in flight: stop it first")
+        await runner.close()
+        del self.runners[name]
+        self._written.pop(name, None)
+        await self.store.delete_campaign(name)
+
+    async def contacts_page(
+        self, name: str, offset: int, limit: int, status: ContactStatus | None = None
+    ) -> tuple[int, list[Contact]]:
+        """One page of a campaign's contacts, in a stable order (id), optionally of one status."""
+        rows = [c for c in await self.store.contacts(self.runner(name).settings.name) if status in (None, c.status)]
+        rows.sort(key=lambda c: c.id)
+        return len(rows), rows[offset : offset + limit]
+
+    async def attempts_page(
+        self, name: str, offset: int, limit: int, outcome: Outcome | None = None
+    ) -> tuple[int, list[AttemptRecord]]:
+        """One page of a campaign's attempts (legs), newest first, optionally of one outcome."""
+        rows = [a for a in await self.store.attempts(self.runner(name).settings.name) if outcome in (None, a.outcome)]
+        rows.sort(key=lambda a: (-a.started, a.id))
+        return len(rows), rows[offset : offset + limit]
 
     def stats(self, name: str | None = None) -> list[dict[str, Any]]:
         runners = [self.runner(name)] if name else list(self.runners.values())

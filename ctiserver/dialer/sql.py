@@ -176,3 +176,8 @@ class SqlDialerStore:
         async with self._sessions() as s:
             rows = await s.scalars(select(CampaignRow).order_by(CampaignRow.name))
             return [(r.name, dict(r.settings), r.state) for r in rows.all()]
+
+    async def delete_campaign(self, name: str) -> None:
+        async with self._sessions() as s, s.begin():
+            await s.execute(delete(ContactRow).where(ContactRow.campaign == name))
+            await s.execute(delete(CampaignRow).where(CampaignRow.name == name))

@@ -44,6 +44,10 @@ class DialerStore(Protocol):
 
     async def campaigns(self) -> list[tuple[str, dict[str, Any], str]]: ...
 
+    async def delete_campaign(self, name: str) -> None:
+        """Forget the campaign and its contacts (its attempts stay: they are the legs' history)."""
+        ...
+
 
 class MemoryDialerStore:
     def __init__(self) -> None:
@@ -104,6 +108,11 @@ class MemoryDialerStore:
 
     async def campaigns(self) -> list[tuple[str, dict[str, Any], str]]:
         return [(n, dict(s), st) for n, (s, st) in sorted(self._campaigns.items())]
+
+    async def delete_campaign(self, name: str) -> None:
+        self._campaigns.pop(name, None)
+        for key in [k for k in self._contacts if k[0] == name]:
+            del self._contacts[key]
 
 
 def with_status(contact: Contact, status: ContactStatus, **changes: object) -> Contact:

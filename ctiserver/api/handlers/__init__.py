@@ -10,6 +10,7 @@ from ctiserver.api.handlers import (  # noqa: E402,F401
     calls,
     contacts,
     dialer,
+    dialer_admin,
     dialer_dnc,
     ivr_graph,
     lists,

@@ -43,7 +43,7 @@ def campaign_of(req: ApiRequest) -> CampaignRunner:
     return runner
 
 
-def _out(runner: CampaignRunner) -> CampaignOut:
+def campaign_out(runner: CampaignRunner) -> CampaignOut:
     return CampaignOut(
         name=runner.settings.name,
         state=runner.state.value,
@@ -74,7 +74,7 @@ def e164_or_422(number: str, region: str, field: str) -> str:
     response=list[CampaignOut],
 )
 async def list_campaigns(req: ApiRequest) -> list[CampaignOut]:
-    return [_out(r) for r in dialer_of(req).runners.values()]
+    return [campaign_out(r) for r in dialer_of(req).runners.values()]
 
 
 @ROUTER.route(
@@ -93,7 +93,7 @@ async def create_campaign(req: ApiRequest) -> CampaignOut:
     settings: CampaignSettings = req.body
     if settings.name in dialer.runners:
         raise ApiError(409, "exists", f"campaign {settings.name!r} exists already", "body.name")
-    return _out(await dialer.create(settings))
+    return campaign_out(await dialer.create(settings))
 
 
 @ROUTER.route(
@@ -105,7 +105,7 @@ async def create_campaign(req: ApiRequest) -> CampaignOut:
     response=CampaignOut,
 )
 async def get_campaign(req: ApiRequest) -> CampaignOut:
-    return _out(campaign_of(req))
+    return campaign_out(campaign_of(req))
 
 
 @ROUTER.route(
@@ -187,6 +187,7 @@ def _report(report: ImportReport) -> ImportOut:
     body=ContactsIn,
     response=ImportOut,
     status=201,
+    errors=(413,),
 )
 async def add_campaign_contacts(req: ApiRequest) -> ImportOut:
     runner = campaign_of(req)

@@ -1,0 +1,156 @@
+"""The dialer's REST routes for a campaign's life after creation, over real HTTP against the daemon (simulator,
+SQLite store, dialer component): edit / delete (refused while running), contacts and attempts page by page,
+call-back cancel — with the field named on bad payloads and the roles enforced."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from ctiserver.dialer.model import AttemptRecord, Outcome
+from ctiserver.dialer.service import DialerService
+from tests.api.harness import Daemon, daemon
+from tests.api.test_dialer_api import COMPONENTS, call
+
+CAMPAIGN = {"name": "autumn", "mode": "progressive", "region": "GB", "ring_timeout": 20}
+BASE = "/api/dialer/campaigns/autumn"
+
+
+@pytest.fixture
+async def env(tmp_path: Path) -> AsyncIterator[tuple[Daemon, aiohttp.ClientSession]]:
+    async with (
+        daemon(tmp_path, components=COMPONENTS, simulator={"enabled": True}) as d,
+        aiohttp.ClientSession() as http,
+    ):
+        status, body = await call(http, d, "POST", "/api/dialer/campaigns", json=CAMPAIGN)
+        assert status == 201, body
+        yield d, http
+
+
+async def test_edit_campaign_merges_validates_and_is_refused_while_running(
+    env: tuple[Daemon, aiohttp.ClientSession],
+) -> None:
+    d, http = env
+    service = d.ctx.require(DialerService)
+    status, body = await call(http, d, "PATCH", BASE, json={"ring_timeout": 30, "caller_id": "5550200"})
+    assert status == 200, body
+    assert body["settings"]["ring_timeout"] == 30 and body["settings"]["region"] == "GB"  # the rest kept
+    assert body["state"] == "draft"
+    assert service.runners["autumn"].settings.ring_timeout == 30
+    assert service.runners["autumn"].settings.caller_id == "5550200"
+    stored = {name: raw for name, raw, _ in await service.store.campaigns()}
+    assert stored["autumn"]["ring_timeout"] == 30  # persisted: survives a restart
+    for patch, field in (
+        ({"ring_timeout": 5}, "body.ring_timeout"),  # the law: at least 15 s of ringing
+        ({"mode": "telepathic"}, "body.mode"),
+        ({"name": "winter"}, "body.name"),
+    ):
+        status, body = await call(http, d, "PATCH", BASE, json=patch)
+        assert (status, body["field"]) == (422, field), body
+    status, body = await call(http, d, "PATCH", BASE, json=[1, 2])
+    assert status == 422 and body["field"].startswith("body"), body
+    assert service.runners["autumn"].settings.ring_timeout == 30  # nothing applied
+    status, body = await call(http, d, "PATCH", BASE, role="agent", json={"ring_timeout": 40})
+    assert (status, body["code"]) == (403, "forbidden")
+    status, body = await call(http, d, "PATCH", "/api/dialer/campaigns/nope", json={"ring_timeout": 40})
+    assert (status, body["field"]) == (404, "name")
+    # running: refused until paused; the state survives the edit
+    assert (await call(http, d, "POST", f"{BASE}/start"))[0] == 200
+    status, body = await call(http, d, "PATCH", BASE, json={"ring_timeout": 40})
+    assert (status, body["code"], body["field"]) == (409, "busy", "name")
+    assert (await call(http, d, "POST", f"{BASE}/pause"))[0] == 200
+    status, body = await call(http, d, "PATCH", BASE, json={"ring_timeout": 40, "mode": "predictive"})
+    assert status == 200 and body["state"] == "paused" and body["settings"]["mode"] == "predictive"
+    assert service.runners["autumn"].pacer.name == "predictive"
+
+
+async def test_contacts_and_attempts_page_by_page(env: tuple[Daemon, aiohttp.ClientSession]) -> None:
+    d, http = env
+    service = d.ctx.require(DialerService)
+    contacts = [{"number": f"+4420794600{i:02d}", "id": f"k{i:02d}", "fields": {"n": str(i)}} for i in range(25)]
+    status, body = await call(http, d, "POST", f"{BASE}/contacts", json={"contacts": contacts})
+    assert status == 201 and body["imported"] == 25, body
+    seen: list[str] = []
+    for offset in (0, 10, 20):
+        status, body = await call(http, d, "GET", f"{BASE}/contacts?offset={offset}&limit=10")
+        assert status == 200 and body["total"] == 25 and body["offset"] == offset, body
+        seen += [c["id"] for c in body["items"]]
+    assert seen == [f"k{i:02d}" for i in range(25)]  # every contact once, in a stable order
+    assert body["items"][0]["fields"] == {"n": "20"} and body["items"][0]["status"] == "pending"
+    status, body = await call(http, d, "GET", f"{BASE}/contacts?status=done")
+    assert status == 200 and (body["total"], body["items"]) == (0, [])
+    for query, field in (("limit=0", "query.limit"), ("offset=-1", "query.offset"), ("status=odd", "query.status")):
+        status, body = await call(http, d, "GET", f"{BASE}/contacts?{query}")
+        assert (status, body["field"]) == (422, field), body
+    # attempts: newest first, filtered by outcome
+    now = time.time()
+    for i in range(7):
+        outcome = Outcome.MACHINE if i % 3 == 0 else Outcome.NOANSWER
+        await service.store.record_attempt(
+            AttemptRecord(f"a{i}", "autumn", f"k{i:02d}", contacts[i]["number"], now + i, outcome, now + i + 1)
+        )
+    status, body = await call(http, d, "GET", f"{BASE}/attempts?limit=3")
+    assert status == 200 and body["total"] == 7, body
+    assert [a["attempt"] for a in body["items"]] == ["a6", "a5", "a4"]
+    status, body = await call(http, d, "GET", f"{BASE}/attempts?outcome=machine&offset=1")
+    assert [a["attempt"] for a in body["items"]] == ["a3", "a0"] and body["total"] == 3
+    assert body["items"][0]["outcome"] == "machine" and body["items"][0]["contact_id"] == "k03"
+    status, body = await call(http, d, "GET", f"{BASE}/attempts?outcome=maybe")
+    assert (status, body["field"]) == (422, "query.outcome")
+    for path in (f"{BASE}/contacts", f"{BASE}/attempts"):
+        status, body = await call(http, d, "GET", path, role="agent")
+        assert (status, body["code"]) == (403, "forbidden")
+
+
+async def test_cancel_callback_own_or_supervisor(env: tuple[Daemon, aiohttp.ClientSession]) -> None:
+    d, http = env
+    service = d.ctx.require(DialerService)
+    at = time.time() + 3600
+    cb = f"{BASE}/callbacks"
+    status, mine = await call(http, d, "POST", cb, role="agent", json={"number": "+442079460040", "at": at})
+    assert status == 201, mine
+    status, queue = await call(http, d, "POST", cb, json={"number": "+442079460041", "at": at})
+    assert status == 201, queue
+    events = d.ctx.require(type(service.bus)).subscribe("callback.cancelled")
+    # another agent may not cancel it, nor may an agent cancel the queue's call-back
+    status, body = await call(http, d, "DELETE", f"{cb}/{mine['contact_id']}", role="agent2")
+    assert (status, body["code"]) == (403, "forbidden")
+    status, body = await call(http, d, "DELETE", f"{cb}/{queue['contact_id']}", role="agent")
+    assert (status, body["code"]) == (403, "forbidden")
+    status, _ = await call(http, d, "DELETE", f"{cb}/{mine['contact_id']}", role="agent")
+    assert status == 204
+    stored = await service.store.get_contact("autumn", mine["contact_id"])
+    assert stored is not None and stored.status.value == "done"  # never dialled
+    ev = await events.queue.get()
+    assert ev.subject == mine["contact_id"] and ev.data["campaign"] == "autumn"
+    status, body = await call(http, d, "DELETE", f"{cb}/{mine['contact_id']}", role="agent")
+    assert (status, body["field"]) == (404, "contact_id")  # cancelled already
+    status, _ = await call(http, d, "DELETE", f"{cb}/{queue['contact_id']}")
+    assert status == 204
+    status, body = await call(http, d, "DELETE", f"{cb}/nope")
+    assert (status, body["field"]) == (404, "contact_id")
+
+
+async def test_delete_campaign_refused_while_running(env: tuple[Daemon, aiohttp.ClientSession]) -> None:
+    d, http = env
+    service = d.ctx.require(DialerService)
+    await call(http, d, "POST", f"{BASE}/contacts", json={"contacts": [{"number": "+442079460050", "id": "z1"}]})
+    assert (await call(http, d, "POST", f"{BASE}/start"))[0] == 200
+    status, body = await call(http, d, "DELETE", BASE)
+    assert (status, body["code"]) == (409, "busy")
+    status, body = await call(http, d, "DELETE", BASE, role="agent")
+    assert (status, body["code"]) == (403, "forbidden")
+    assert (await call(http, d, "POST", f"{BASE}/stop"))[0] == 200
+    status, _ = await call(http, d, "DELETE", BASE)
+    assert status == 204
+    assert "autumn" not in service.runners
+    assert await service.store.contacts("autumn") == []
+    assert "autumn" not in [name for name, _, _ in await service.store.campaigns()]
+    status, body = await call(http, d, "GET", BASE)
+    assert (status, body["field"]) == (404, "name")
+    await service.sync_once()  # the database agrees: nothing comes back
+    assert "autumn" not in service.runners
