@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
@@ -13,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from ctiserver.events.bus import Bus, InMemoryBus
 from ctiserver.events.log import EventLog, EventStore, MemoryEventStore
 from ctiserver.events.outbox import MemoryOutbox, OutboxStore
+from ctiserver.events.spool import EventSpool
 from ctiserver.events.webhooks import WebhookConfig, WebhookDispatcher
 from ctiserver.logs import get_logger
 
@@ -28,6 +30,9 @@ class EventsConfig(BaseModel):
     ring_size: int = Field(50_000, ge=100)
     # the key encrypting webhook secrets at rest (else CTISERVER_SECRET_KEY(_FILE) or <data_dir>/secret.key)
     secret_key: SecretStr | None = None
+    # write-ahead spool of the event log (<database.spool_dir>/events.jsonl), fsync'd every spool_sync s
+    spool: bool = True
+    spool_sync: float = Field(0.05, gt=0, le=5)
     webhooks: WebhookConfig = WebhookConfig()
 
 
@@ -59,7 +64,10 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
                 log.warning("webhook secrets stored in clear text were encrypted", n=n)
         except Exception as exc:  # the database may be down at start; the next start tries again
             log.error("webhook secrets: could not check for clear-text rows", error=type(exc).__name__)
-    event_log = EventLog(event_store, ring_size=cfg.ring_size)
+    spool = None
+    if cfg.spool and not isinstance(event_store, MemoryEventStore):
+        spool = EventSpool(Path(ctx.config.database.spool_dir) / "events.jsonl", cfg.spool_sync)
+    event_log = EventLog(event_store, ring_size=cfg.ring_size, spool=spool)
     await event_log.load_last_seq()
     dispatcher = WebhookDispatcher(outbox, ctx.clock, cfg.webhooks)
     await dispatcher.load()
@@ -84,8 +92,12 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
         ctx.provide(event_log)
         ctx.provide(dispatcher)
         ctx.spawn(event_log.run(), name="cti:event-log")
+        if spool is not None:
+            ctx.spawn(spool.run(), name="cti:event-spool")
         ctx.spawn(dispatcher.run(), name="cti:webhooks")
         try:
             yield
         finally:
             await event_log.close()
+            if spool is not None:
+                spool.close()

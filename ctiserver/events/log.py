@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from ctiserver.events.envelope import DomainEvent
+from ctiserver.events.spool import EventSpool
 from ctiserver.logs import get_logger
 
 log = get_logger(__name__)
@@ -48,8 +49,11 @@ class MemoryEventStore:
 
 
 class EventLog:
-    def __init__(self, store: EventStore, ring_size: int = 50_000, batch: int = 500) -> None:
+    def __init__(
+        self, store: EventStore, ring_size: int = 50_000, batch: int = 500, spool: EventSpool | None = None
+    ) -> None:
         self.store = store
+        self.spool = spool  # write-ahead: an event is in the spool before any consumer sees it
         self._ring: deque[DomainEvent] = deque(maxlen=ring_size)
         self._ids: dict[str, int] = {}
         self._pending: list[DomainEvent] = []
@@ -62,12 +66,30 @@ class EventLog:
 
     async def load_last_seq(self) -> int:
         self.last_seq = self.written_seq = await self.store.last_seq()
+        if self.spool is not None:
+            await self.recover()
         return self.last_seq
+
+    async def recover(self) -> int:
+        """At start: write the spooled events the store does not have (a crash before they were written),
+        then empty the spool. Returns how many were recovered."""
+        assert self.spool is not None
+        missing = [e for e in self.spool.read() if e.seq > self.written_seq]
+        missing.sort(key=lambda e: e.seq)
+        for i in range(0, len(missing), self._batch):
+            await self.store.append(missing[i : i + self._batch])
+        if missing:
+            log.warning("event log: recovered events from the spool", n=len(missing), last_seq=missing[-1].seq)
+            self.last_seq = self.written_seq = max(self.written_seq, missing[-1].seq)
+        self.spool.reset()
+        return len(missing)
 
     def listener(self, event: DomainEvent) -> None:
         """The bus listener (synchronous, in publish order)."""
         if event.seq <= self.last_seq:
             return  # already seen (a redelivered stream entry)
+        if self.spool is not None:
+            self.spool.append(event)
         if len(self._ring) == self._ring.maxlen:
             self._ids.pop(self._ring[0].id, None)
         self._ring.append(event)
@@ -96,6 +118,8 @@ class EventLog:
                 continue
             del self._pending[: len(chunk)]
             self.written_seq = chunk[-1].seq
+            if self.spool is not None and not self._pending:
+                self.spool.reset()  # everything spooled is in the store now
             async with self._flushed:
                 self._flushed.notify_all()
 
