@@ -73,6 +73,13 @@ class RingHook:
             {**offer.data, "channel": channel.get("id")},
             self.pop.crm.clock.now(),
         )
+        try:
+            if self.pop.pop_now(trigger) is not None:  # the lookup is done: pop within this callback
+                self.fast_pops += 1
+                return
+        except Exception:
+            log.exception("fast screen-pop failed", call_id=trigger.subject)
+            return
         task = asyncio.get_running_loop().create_task(self._pop(trigger), name="cti:fast-pop")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

@@ -18,7 +18,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from ctiserver.crm.model import LookupResult
 from ctiserver.crm.service import CrmService, caller_number
-from ctiserver.events.bus import Bus
+from ctiserver.events.bus import Bus, InMemoryBus
 from ctiserver.events.envelope import DomainEvent, new_event
 from ctiserver.logs import get_logger
 
@@ -82,23 +82,45 @@ class ScreenPop:
             facts.queue = str(data.get("queue") or facts.queue)
             facts.queued_at = facts.queued_at or event.time
 
-    async def pop(self, event: DomainEvent) -> DomainEvent | None:
-        data = event.data
-        agent = data.get("agent")
+    def _key(self, event: DomainEvent) -> tuple[str, str, str, int] | None:
+        agent = event.data.get("agent")
         if not agent:
             return None
-        call_id = str(data.get("call_id") or event.subject)
+        call_id = str(event.data.get("call_id") or event.subject)
         phase = "answered" if event.type == "agent.answered" else "ringing"
-        key = (call_id, str(agent), phase, self._offer.get((call_id, str(agent)), 0))
-        if key in self._sent:
-            return None  # already popped (the fast path on the PBX's ringing event)
+        return (call_id, str(agent), phase, self._offer.get((call_id, str(agent)), 0))
+
+    async def pop(self, event: DomainEvent) -> DomainEvent | None:
+        key = self._key(event)
+        if key is None or key in self._sent:
+            return None  # no agent, or already popped (the fast path on the PBX's ringing event)
         self._sent.add(key)
+        call_id, agent = key[0], key[1]
         facts = self.facts(call_id, event.time)
-        number = caller_number(data) or facts.number
+        number = caller_number(event.data) or facts.number
         result = await self.crm.result_for(call_id, number) if number else LookupResult(number="", e164=None)
-        payload = self.render(facts, result, event, str(agent), number)
+        payload = self.render(facts, result, event, agent, number)
         self.pops += 1
         return await self.bus.publish(new_event("screen.pop", call_id, payload, self.crm.clock.now()))
+
+    def pop_now(self, event: DomainEvent) -> DomainEvent | None:
+        """The pop without leaving the caller's callback, when nothing has to be awaited: the lookup has
+        finished and the bus is the in-process one. None when it cannot (then use ``pop``) or already done."""
+        if type(self.bus) is not InMemoryBus:
+            return None
+        key = self._key(event)
+        if key is None or key in self._sent:
+            return None
+        call_id, agent = key[0], key[1]
+        facts = self.facts(call_id, event.time)
+        number = caller_number(event.data) or facts.number
+        result = self.crm.ready_result(call_id) if number else LookupResult(number="", e164=None)
+        if result is None:
+            return None
+        self._sent.add(key)
+        payload = self.render(facts, result, event, agent, number)
+        self.pops += 1
+        return self.bus.publish_nowait(new_event("screen.pop", call_id, payload, self.crm.clock.now()))
 
     def render(
         self, facts: CallFacts, result: LookupResult, event: DomainEvent, agent: str, number: str

@@ -108,8 +108,17 @@ class CrmService:
             log.exception("contact lookup failed")
             return LookupResult(number=number, e164=normalise(number, self.region), error=type(exc).__name__)
 
+    def ready_result(self, call_id: str) -> LookupResult | None:
+        """The lookup's result if it has finished (the usual case by the time the agent's phone rings)."""
+        task = self._lookups.get(call_id)
+        if task is None or not task.done() or task.cancelled():
+            return None
+        return task.result()
+
     async def result_for(self, call_id: str, number: str) -> LookupResult:
         task = self.start_lookup(call_id, number)
+        if task.done() and not task.cancelled():
+            return task.result()
         try:
             return await asyncio.wait_for(asyncio.shield(task), self.config.pop_wait)
         except TimeoutError:

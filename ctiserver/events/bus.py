@@ -72,6 +72,10 @@ class InMemoryBus:
         return self._seq
 
     async def publish(self, event: DomainEvent) -> DomainEvent:
+        return self.publish_nowait(event)
+
+    def publish_nowait(self, event: DomainEvent) -> DomainEvent:
+        """``publish`` from synchronous code (this in-process bus never waits; subclasses may)."""
         self._seq += 1
         stamped = event.with_seq(self._seq)
         for listener in self.listeners:
