@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from ctiserver.kpi.fcr import fcr_disposition, fcr_repeat
@@ -86,7 +88,7 @@ def test_fcr_by_disposition() -> None:
 def test_occupancy_self_service_blocked_calls_per_agent() -> None:
     assert occupancy(busy_seconds=2700, ready_idle_seconds=900) == pytest.approx(0.75)
     assert occupancy(0, 0) is None
-    calls = [
+    calls: list[dict[str, Any]] = [
         {"ivr_path": [{"node": "menu"}], "self_service": "balance", "queues": [], "direction": "in"},
         {"ivr_path": [{"node": "menu"}], "self_service": None, "queues": [{"q": 1}], "direction": "in"},
         {"ivr_path": [], "direction": "in", "blocked": True},
