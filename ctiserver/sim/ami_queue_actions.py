@@ -20,6 +20,7 @@ async def _qadd(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[tup
             msg.get("membername", ""),
             int(msg.get("penalty", "0") or 0),
             msg.get("paused", "false").lower() in ("1", "true", "yes"),
+            msg.get("reason", ""),
         )
     except QueueError as exc:
         s.respond(aid, "Error", str(exc))

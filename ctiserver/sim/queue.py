@@ -111,7 +111,9 @@ class Queues:
     def _member_event(self, name: str, q: QueueState, m: Member) -> None:
         self.engine.hub.ami(name, "agent,all", self.member_headers(q, m))
 
-    def add(self, queue: str, interface: str, name: str = "", penalty: int = 0, paused: bool = False) -> None:
+    def add(
+        self, queue: str, interface: str, name: str = "", penalty: int = 0, paused: bool = False, reason: str = ""
+    ) -> None:
         q = self.get(queue)
         if interface.lower() in q.index:
             raise QueueError("Unable to add interface: Already there")
@@ -120,6 +122,7 @@ class Queues:
             name or interface,
             penalty=penalty,
             paused=paused,
+            reason=reason if paused else "",  # app_queue keeps the Reason of a member added paused
             login_time=int(self.engine.clock.now()),
         )
         q.members.append(m)

@@ -194,3 +194,17 @@ async def test_attended_transfer_through_local(sim: Simulator, ami: AmiProbe) ->
             break
         await asyncio.sleep(0.05)
     assert not sim.engine.channels
+
+
+async def test_queue_add_paused_keeps_the_reason(sim: Simulator, ami: AmiProbe) -> None:
+    """app_queue's QueueAdd takes Reason with Paused (core-en_US.xml): the member is added paused with it."""
+    resp = await ami.action(
+        "QueueAdd",
+        [("Queue", "support"), ("Interface", "PJSIP/1002"), ("Paused", "true"), ("Reason", "training")],
+    )
+    assert get(resp, "Response") == "Success"
+    added = await ami.wait_event("QueueMemberAdded", Interface="PJSIP/1002")
+    assert get(added, "Paused") == "1" and get(added, "PausedReason") == "training"
+    await _add(ami, "support", "PJSIP/1003")  # not paused: a Reason means nothing then
+    plain = await ami.wait_event("QueueMemberAdded", Interface="PJSIP/1003")
+    assert get(plain, "Paused") == "0" and get(plain, "PausedReason") == ""
