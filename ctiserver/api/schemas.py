@@ -94,7 +94,9 @@ REPORT_INTERVALS: dict[str, float | None] = {
 }
 
 
-class ReportQuery(_In):
+class PeriodQuery(_In):
+    """A period of calls, optionally one queue (the report summary; the base of ``ReportQuery``)."""
+
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     from_: When | None = Field(
@@ -104,6 +106,9 @@ class ReportQuery(_In):
     since: When | None = Field(None, description="alias of from")
     until: When | None = Field(None, description="alias of to")
     queue: str | None = Field(None, min_length=1, max_length=64)
+
+
+class ReportQuery(PeriodQuery):
     interval: Literal["15m", "30m", "60m", "1h", "day", "all"] = "30m"
     by: Literal["queue", "agent"] = "queue"
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
 
 from ctiserver.api.app import service
 from ctiserver.api.auth import Role
@@ -16,22 +15,13 @@ from ctiserver.api.handlers import ROUTER
 from ctiserver.api.handlers.agents import report_of, report_range
 from ctiserver.api.reports import HistoricalReports, report_csv
 from ctiserver.api.routing import ApiRequest
-from ctiserver.api.schemas import ReportQuery, When
+from ctiserver.api.schemas import PeriodQuery, ReportQuery
 from ctiserver.api.services import ReportsService
 
 READERS = frozenset({Role.SUPERVISOR, Role.ADMIN, Role.CRM})
 
 
-class SummaryQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    from_: When | None = Field(
-        None, alias="from", description="start, inclusive: epoch seconds or ISO date/date-time (UTC)"
-    )
-    to: When | None = Field(None, description="end, exclusive: epoch seconds or ISO date/date-time (UTC)")
-    since: When | None = Field(None, description="alias of from")
-    until: When | None = Field(None, description="alias of to")
-    queue: str | None = Field(None, min_length=1, max_length=64)
+SummaryQuery = PeriodQuery  # the summary takes a period (and a queue), no interval
 
 
 def _reports(req: ApiRequest) -> HistoricalReports:
