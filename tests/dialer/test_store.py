@@ -83,3 +83,15 @@ async def test_attempts_and_dnc(store: DialerStore) -> None:
     assert not await store.dnc_contains("+1", "c1")
     await store.save_campaign("c1", {"name": "c1", "mode": "predictive"}, "running")
     assert await store.campaigns() == [("c1", {"name": "c1", "mode": "predictive"}, "running")]
+
+
+async def test_delete_campaign_keeps_other_campaigns_and_the_attempts(store: DialerStore) -> None:
+    await store.add_contacts([_c(1), _c(2), replace(_c(3), campaign="c2")])
+    await store.save_campaign("c1", {"name": "c1"}, "stopped")
+    await store.save_campaign("c2", {"name": "c2"}, "draft")
+    await store.record_attempt(AttemptRecord("a1", "c1", "k1", "+49301000001", 1.0, Outcome.BUSY, 2.0))
+    await store.delete_campaign("c1")
+    assert await store.contacts("c1") == [] and await store.get_contact("c1", "k1") is None
+    assert [c.id for c in await store.contacts("c2")] == ["k3"]
+    assert [name for name, _, _ in await store.campaigns()] == ["c2"]
+    assert [a.id for a in await store.attempts("c1")] == ["a1"]  # the legs' history stays
