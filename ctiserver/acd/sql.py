@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 
-from sqlalchemy import Float, Integer, String, delete, select
+from sqlalchemy import Float, Integer, String, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -79,18 +79,19 @@ class SqlAgentStore:
     async def _write(self, changes: list[tuple[AgentStatus, AgentStatus]]) -> None:
         latest = {new.agent_id: new for new, _ in changes}
         async with self._sessions() as s, s.begin():
-            s.add_all(
-                AgentEventRow(
-                    agent_id=new.agent_id,
-                    state=new.state.value,
-                    prev_state=prev.state.value,
-                    reason=new.reason,
-                    at=new.since,
-                    until=new.until,
-                    call_id=new.call_id,
-                )
+            events = [
+                {
+                    "agent_id": new.agent_id,
+                    "state": new.state.value,
+                    "prev_state": prev.state.value,
+                    "reason": new.reason,
+                    "at": new.since,
+                    "until": new.until,
+                    "call_id": new.call_id,
+                }
                 for new, prev in changes
-            )
+            ]
+            await s.execute(insert(AgentEventRow), events)  # ORM bulk insert: one statement
             rows = [
                 {
                     "agent_id": n.agent_id,

@@ -137,7 +137,7 @@ class SqlContactStore:
         await self.record_many([interaction])
 
     async def record_many(self, interactions: list[Interaction]) -> None:
-        """One transaction; per row one statement (INSERT ... ON CONFLICT DO UPDATE keeping old values where
+        """One transaction, one executemany (INSERT ... ON CONFLICT DO UPDATE keeping old values where
         the new one is empty): no read-then-write, which SQLite refuses under concurrent writers."""
         if not interactions:
             return
@@ -145,15 +145,14 @@ class SqlContactStore:
             dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
             mod: Any = postgresql if dialect == "postgresql" else sqlite
             table = InteractionRow.__table__
-            for interaction in interactions:
-                values = interaction.model_dump()
-                stmt = mod.insert(InteractionRow).values(values)
-                keep = {
-                    name: case((stmt.excluded[name] != _EMPTY[name], stmt.excluded[name]), else_=table.c[name])
-                    for name in values
-                    if name not in ("call_id", "started_at")
-                }
-                await session.execute(stmt.on_conflict_do_update(index_elements=["call_id"], set_=keep))
+            stmt = mod.insert(table)
+            keep = {
+                name: case((stmt.excluded[name] != _EMPTY[name], stmt.excluded[name]), else_=table.c[name])
+                for name in Interaction.model_fields
+                if name not in ("call_id", "started_at")
+            }
+            rows = [i.model_dump() for i in interactions]
+            await session.execute(stmt.on_conflict_do_update(index_elements=["call_id"], set_=keep), rows)
 
 
 _EMPTY: dict[str, Any] = {name: 0.0 if name == "duration" else "" for name in Interaction.model_fields}

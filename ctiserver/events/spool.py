@@ -63,9 +63,14 @@ class EventSpool:
             self.size = 0
 
     async def sync_once(self) -> None:
-        if self._dirty:
+        if self._dirty and self._fd >= 0:
             self._dirty = False
-            await asyncio.to_thread(os.fsync, self._fd)
+            try:
+                await asyncio.to_thread(os.fsync, self._fd)
+            except OSError:
+                if self._fd >= 0:
+                    raise
+                return  # closed meanwhile (shutdown): close() synced it
             self.synced += 1
 
     async def run(self) -> None:
@@ -75,5 +80,7 @@ class EventSpool:
             await self.sync_once()
 
     def close(self) -> None:
-        os.fsync(self._fd)
-        os.close(self._fd)
+        if self._fd >= 0:
+            fd, self._fd = self._fd, -1
+            os.fsync(fd)
+            os.close(fd)

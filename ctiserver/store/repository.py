@@ -128,9 +128,28 @@ class CallRepository:
         self.sessions = sessions
 
     async def apply(self, facts: Sequence[dict[str, Any]]) -> None:
+        """One transaction, one statement per table: the newest row per key wins (facts are in order)."""
+        calls: dict[str, dict[str, Any]] = {}
+        legs: dict[str, dict[str, Any]] = {}
+        segments: dict[tuple[str, int], dict[str, Any]] = {}
+        for fact in facts:
+            kind, data = fact.get("kind"), fact.get("data") or {}
+            if kind == "leg":
+                row = leg_row(str(data.get("call_id") or data["linkedid"]), data)
+                legs[row["uniqueid"]] = row
+            elif kind == "call":
+                calls[data["call_id"]] = call_row(data)
+                for leg in data.get("legs") or []:
+                    row = leg_row(data["call_id"], leg)
+                    legs[row["uniqueid"]] = row
+                for seg in segment_rows(data):
+                    segments[(seg["call_id"], seg["seq"])] = seg
+            else:
+                raise ValueError(f"unknown fact kind {kind!r}")
         async with self.sessions() as session, session.begin():
-            for fact in facts:
-                await self._apply_one(session, fact)
+            await upsert(session, CallRow, list(calls.values()))
+            await upsert(session, LegRow, list(legs.values()))
+            await upsert(session, QueueSegmentRow, list(segments.values()))
 
     async def _apply_one(self, session: AsyncSession, fact: dict[str, Any]) -> None:
         kind, data = fact.get("kind"), fact.get("data") or {}
