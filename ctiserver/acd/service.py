@@ -24,7 +24,7 @@ from ctiserver.acd.entries import Entry, Outcome, QueueRequest, QueueResult
 from ctiserver.acd.hold import Hold
 from ctiserver.acd.incall import InCall
 from ctiserver.acd.persist import AgentStateStore
-from ctiserver.acd.routing import Waiting, assign, available, estimated_wait, position, qualifies
+from ctiserver.acd.routing import Waiting, assign, available, estimated_wait, qualifies, service_order
 from ctiserver.acd.stats import QueueStats
 from ctiserver.acd.survey import PostCallSurvey
 from ctiserver.acd.transfer import Transfers
@@ -36,6 +36,7 @@ from ctiserver.logs import get_logger
 log = get_logger(__name__)
 
 TICK = 1.0
+POSITION_TTL = 1.0
 
 
 class UnknownQueue(KeyError):
@@ -61,6 +62,7 @@ class AcdService(Callbacks, AgentDesk, Transfers, InCall):
         self.agents = AgentRegistry(clock, bus, store)
         self.stats: dict[str, QueueStats] = {q.name: QueueStats() for q in config.queues}
         self._waiting: dict[str, Entry] = {}
+        self._positions: dict[str, tuple[frozenset[str], float, dict[str, int]]] = {}
         self._seq = itertools.count(1)
         self._kick = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -237,15 +239,22 @@ class AcdService(Callbacks, AgentDesk, Transfers, InCall):
         return [e.waiting for e in self._waiting.values() if e.waiting.queue == queue]
 
     def position(self, call_id: str) -> int:
+        """1-based place in the queue's service order. The order is computed once per queue and reused while
+        the set of waiting callers is the same and for at most ``POSITION_TTL`` s (aging moves it slowly): each
+        caller's announcement used to sort the whole queue, quadratic with thousands waiting."""
         entry = self._waiting.get(call_id)
         if entry is None:
             return 0
-        return position(
-            self.waiting_in(entry.waiting.queue),
-            call_id,
-            self._clock.monotonic(),
-            self.config.aging_per_minute,
-        )
+        queue, now = entry.waiting.queue, self._clock.monotonic()
+        members = frozenset(k for k, e in self._waiting.items() if e.waiting.queue == queue)
+        cached = self._positions.get(queue)
+        if cached is None or cached[0] != members or now - cached[1] > POSITION_TTL:
+            order = service_order(
+                [self._waiting[k].waiting for k in members], now, self.config.aging_per_minute
+            )
+            cached = (members, now, {w.call_id: i for i, w in enumerate(order, start=1)})
+            self._positions[queue] = cached
+        return cached[2].get(call_id, 0)
 
     def _announce(self, entry: Entry) -> tuple[int, float | None]:
         pos = self.position(entry.call_id)
