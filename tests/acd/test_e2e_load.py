@@ -55,10 +55,10 @@ async def test_300_calls_20_agents(tmp_path: Path) -> None:
         r.sim.agent(RONA_AGENT, answer_after=None)
         async with traffic:
             await traffic.wait_placed()
-            await wait_for(lambda: traffic.stats.active == 0, limit=120)
+            await wait_for(lambda: traffic.stats.active == 0, within=120)
             # call-backs still waiting are dialled once agents free up; then everybody is idle
             try:
-                await wait_for(lambda: idle(r), limit=90)
+                await wait_for(lambda: idle(r), within=90)
             except AssertionError:
                 print(r.acd.snapshot()["queues"])
                 raise

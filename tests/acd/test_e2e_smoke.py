@@ -72,7 +72,7 @@ async def test_hard_call_relaxes_to_a_junior_after_the_rule_time(tmp_path: Path)
             await r.acd.pause(n, "break")
         call = r.sim.place_call(from_number="5550100", to="101", hangup_after=40.0)
         await wait_for(lambda: bool(r.of("queue.entered")))
-        await wait_for(lambda: bool(r.of("agent.answered")), limit=30)
+        await wait_for(lambda: bool(r.of("agent.answered")), within=30)
         left = next(e for e in r.of("queue.left") if e.data["outcome"] == "answered")
         assert left.data["relaxed"] and left.data["agent"] == JUNIORS[0]
         assert left.data["waited"] >= 15.0  # the hard queue's rule: any agent, best skill, after 15 s

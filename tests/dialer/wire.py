@@ -8,7 +8,6 @@ import asyncio
 import datetime as dt
 import random
 import re
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -28,27 +27,9 @@ from ctiserver.sim import ami_actions
 from ctiserver.sim.config import SimConfig, Step
 from ctiserver.sim.model import ChanState
 from ctiserver.sim.simulator import Simulator
+from tests.sim.scaled_clock import ScaledClock
 
 AGENTS = [str(n) for n in range(1001, 1011)]
-
-
-class ScaledClock:
-    """Simulated time running ``factor`` times faster than the wall clock, shared by the simulator and the
-    dialer (ring timeouts, talk, wrap-up, retry delays all shrink together)."""
-
-    def __init__(self, factor: float) -> None:
-        self.factor = factor
-        self._real0 = time.monotonic()
-        self._start = time.time()
-
-    def monotonic(self) -> float:
-        return (time.monotonic() - self._real0) * self.factor
-
-    def now(self) -> float:
-        return self._start + self.monotonic()
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(max(0.0, seconds) / self.factor)
 
 
 def number(i: int) -> str:
@@ -181,7 +162,7 @@ async def wire(
     """``rendered=False``: originate ``PJSIP/<number>`` into a stand-in AMD context, the verdict set by the
     callee model. ``rendered=True``: originate ``Local/<number>@ctiserver-dialer/n`` into the rendered dialplan
     where the simulator's ``AMD()`` decides (machines declared per callee)."""
-    clock = ScaledClock(factor)
+    clock = ScaledClock(factor, start=None)  # calling windows follow the real wall clock
     async with Simulator(sim_config(rendered), clock=clock) as sim:
         for a in AGENTS:
             sim.agent(a, answer_after=0.3)
