@@ -367,3 +367,12 @@ def test_fast_path_is_taken_for_plain_events(monkeypatch: pytest.MonkeyPatch) ->
     assert [m.get("b") for m in mixed] == [None, "2", None]  # type: ignore[union-attr]
     assert [m["CallerIDName"] for m in fast[:3]] == ["Иван Петров"] * 3  # type: ignore[index]
     assert fast[0].headers[4] == ("CallerIDName", "Иван Петров")  # type: ignore[union-attr]
+
+
+def test_lf_frame_after_the_last_crlf_frame_of_a_read_comes_out_of_the_same_read() -> None:
+    dec = AmiDecoder()
+    got = dec.feed(b"Event: A\r\nX: 1\r\n\r\nEvent: B\nY: 2\n\n")
+    assert [m.name for m in got] == ["A", "B"] and dec.buffered == 0  # type: ignore[union-attr]
+    got = dec.feed(b"Event: C\r\nX: 1\r\n\r\nEvent: D\nY: 2\n")  # D is not complete yet
+    assert [m.name for m in got] == ["C"]  # type: ignore[union-attr]
+    assert [m.name for m in dec.feed(b"\n")] == ["D"]  # type: ignore[union-attr]

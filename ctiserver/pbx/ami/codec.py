@@ -78,7 +78,8 @@ class AmiDecoder:
             end = buf.rfind(b"\r\n\r\n")
             if end > 0:
                 rest = buf[end + 4 :]
-                if len(rest) <= self.max_frame and b"\n" not in rest.replace(b"\r\n", b""):
+                # a complete LF-terminated frame after the last CRLF one: the normalising path below parses it now
+                if len(rest) <= self.max_frame and b"\n\n" not in rest:
                     try:
                         text = buf[:end].decode("utf-8")
                     except UnicodeDecodeError:
