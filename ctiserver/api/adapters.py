@@ -167,56 +167,6 @@ class LiveQueues:
         return [{"queue": name, **values} for name, values in snap["queues"].items()]
 
 
-class RegistryScripts:
-    """``IvrScripts`` over the IVR's ``ScriptRegistry`` (validation is the registry's own, line-precise)."""
-
-    def __init__(self, registry: Any) -> None:
-        self.registry = registry
-
-    def list_scripts(self) -> Sequence[Json]:
-        return [
-            {
-                "name": i.name,
-                "version": i.version,
-                "file": i.file,
-                "dids": list(i.dids),
-                "language": i.language,
-                "description": i.description,
-                "loaded_at": i.loaded_at,
-            }
-            for i in self.registry.list_scripts()
-        ]
-
-    def get_script(self, name: str) -> Json | None:
-        script = self.registry.get(name)
-        if script is None:
-            return None
-        return {
-            "name": script.name,
-            "version": script.version,
-            "file": script.file,
-            "dids": list(script.dids),
-            "source": script.text,
-        }
-
-    def validate_script(self, source: str) -> Sequence[Json]:
-        _, diags = self.registry.validate(source)
-        return [
-            {"line": d.line, "column": d.column, "message": d.message, "severity": str(d.severity.value)}
-            for d in diags
-            if d.is_error
-        ]
-
-    async def put_script(self, name: str, source: str) -> Json:
-        script = await self.registry.put(name, source)
-        return {
-            "name": script.name,
-            "version": script.version,
-            "file": script.file,
-            "dids": list(script.dids),
-        }
-
-
 class AcdLists:
     """``ConfigLists`` from the ``acd:`` section (read even when the ACD does not run in this daemon)."""
 

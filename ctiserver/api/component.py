@@ -112,7 +112,7 @@ async def _backlog(metrics: Metrics, dispatcher: WebhookDispatcher) -> None:
 def provide_adapters(ctx: AppContext) -> None:
     """Bind the API's service Protocols to the services the composition root runs (when they run)."""
     from ctiserver.api import adapters
-    from ctiserver.api.services import AgentsService, CallActions, CallsService, IvrScripts, QueuesService
+    from ctiserver.api.services import AgentsService, CallActions, CallsService, QueuesService
 
     acd = _maybe(ctx, "ctiserver.acd.service", "AcdService")
     tracker = _maybe(ctx, "ctiserver.calls.tracker", "Tracker")
@@ -132,9 +132,7 @@ def provide_adapters(ctx: AppContext) -> None:
         ctx.provide(adapters.LiveQueues(live), as_type=QueuesService)
     _provide_reports(ctx)
     _provide_lists(ctx)
-    registry = _maybe(ctx, "ctiserver.ivr.registry", "ScriptRegistry")
-    if registry is not None:
-        ctx.provide(adapters.RegistryScripts(registry), as_type=IvrScripts)
+    # IvrScripts: the IVR component provides its own admin view (ctiserver/ivr/admin.py), when it runs
 
 
 def _provide_reports(ctx: AppContext) -> None:
