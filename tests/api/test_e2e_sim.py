@@ -185,11 +185,14 @@ async def test_pop_while_ringing_transfer_and_replay(tmp_path: Path) -> None:
         async with http.get(d.url + "/api/ivr/scripts", headers=d.auth("supervisor")) as resp:
             assert [s["name"] for s in await resp.json()] == ["pop-e2e"]
         async with http.get(d.url + "/api/ivr/scripts/pop-e2e", headers=d.auth("admin")) as resp:
-            assert (await resp.json())["source"] == SCRIPT
+            script = await resp.json()
+            assert script["source"] == SCRIPT
+            assert script["nodes"] and "history" in script  # the IVR's own admin view, in the daemon
         bad = SCRIPT.replace("queue: support", "queue: support, bogus: 1")
         async with http.post(d.url + "/api/ivr/validate", headers=d.auth("admin"), json={"source": bad}) as resp:
             report = await resp.json()
             assert report["valid"] is False and report["problems"][0]["line"] == 6
+            assert "path" in report["problems"][0]
         for ws in (ws1b, ws2):
             await ws.close()
 
