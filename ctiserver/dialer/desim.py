@@ -14,7 +14,15 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ctiserver.dialer.pacing import AgentPhase, AgentView, Pacer, PacingSnapshot, Predictive, Progressive
+from ctiserver.dialer.pacing import (
+    AgentPhase,
+    AgentView,
+    Pacer,
+    PacingSnapshot,
+    Predictive,
+    PredictiveSettings,
+    Progressive,
+)
 from ctiserver.dialer.stats import AbandonLedger, DialStats
 
 
@@ -50,6 +58,7 @@ class SimParams:
     grace: float = 2.0  # a live answer waits at most this long for an agent, then hears the message
     tick: float = 1.0  # the pacer is asked at least this often
     seed: int = 1
+    abandon_cap: float = 0.03  # the ledger's cap (30-day window)
 
 
 @dataclass
@@ -90,9 +99,12 @@ class CampaignSimulation:
     def __init__(self, params: SimParams, make_pacer: Callable[[DialStats, AbandonLedger], Pacer]) -> None:
         self.p = params
         self.clock = SimClock()
-        self.rng = random.Random(params.seed)
+        # common random numbers: the k-th dial and the k-th connected call draw from streams of their own, so
+        # two pacers compared on one seed face the same callees and the same talk times (less noise between them)
+        self.call_rng = random.Random(f"calls-{params.seed}")
+        self.talk_rng = random.Random(f"talks-{params.seed}")
         self.stats = DialStats()
-        self.ledger = AbandonLedger(window_seconds=30 * 86400.0)
+        self.ledger = AbandonLedger(cap=params.abandon_cap, window_seconds=30 * 86400.0)
         self.pacer = make_pacer(self.stats, self.ledger)
         self.agents = [AgentView(AgentPhase.READY, 0.0) for _ in range(params.agents)]
         self.ringing: dict[int, float] = {}  # call id → dial time
@@ -111,13 +123,14 @@ class CampaignSimulation:
         cid = next(self.seq)
         self.ringing[cid] = self.clock.t
         self.result.dialled += 1
-        p = self.p
-        if self.rng.random() < p.answer_rate:
+        p, rng = self.p, self.call_rng
+        live, busy, ring, fail_after = rng.random(), rng.random(), rng.gauss(0.0, 1.0), rng.uniform(1.0, 5.0)
+        if live < p.answer_rate:
             ring_mu = math.log(max(0.1, p.answer_delay_mean - 2.0)) - p.answer_delay_sigma**2 / 2
-            delay = min(p.ring_timeout - 0.5, 2.0 + self.rng.lognormvariate(ring_mu, p.answer_delay_sigma))
+            delay = min(p.ring_timeout - 0.5, 2.0 + math.exp(ring_mu + p.answer_delay_sigma * ring))
             self._push(delay, "answer", cid)
-        elif self.rng.random() < p.busy_share:
-            self._push(self.rng.uniform(1.0, 5.0), "fail", cid)
+        elif busy < p.busy_share:
+            self._push(fail_after, "fail", cid)
         else:
             self._push(p.ring_timeout, "fail", cid)
 
@@ -144,7 +157,7 @@ class CampaignSimulation:
 
     def _connect(self, agent: int) -> None:
         t = self.clock.t
-        talk = self.rng.lognormvariate(self._talk_mu, self.p.talk_sigma)
+        talk = self.talk_rng.lognormvariate(self._talk_mu, self.p.talk_sigma)
         self.agents[agent] = AgentView(AgentPhase.TALKING, t)
         self._push(talk, "talk_end", agent)
 
@@ -225,9 +238,9 @@ def pacer_name(pacer: Pacer) -> str:
     return pacer.name
 
 
-def run(params: SimParams, mode: str) -> SimResult:
+def run(params: SimParams, mode: str, settings: PredictiveSettings | None = None) -> SimResult:
     if mode == "progressive":
         return CampaignSimulation(params, lambda stats, ledger: Progressive()).run()
     if mode == "predictive":
-        return CampaignSimulation(params, lambda stats, ledger: Predictive(stats, ledger)).run()
+        return CampaignSimulation(params, lambda stats, ledger: Predictive(stats, ledger, settings)).run()
     raise ValueError(f"unknown pacing mode {mode!r}")

@@ -86,7 +86,8 @@ class CampaignSettings(BaseModel):
     dispositions: tuple[str, ...] = ("sale", "no_interest", "call_back", "do_not_call", "wrong_number")
     max_lines_per_agent: float = Field(8.0, gt=0)
     predictive_min_outcomes: int = Field(60, ge=10)  # progressive until this many dial outcomes are known
-    predictive_min_live: int = Field(50, ge=20)  # ... and this many live answers are in the window
+    # an extra floor of live answers in the window before predictive takes risk (0: the ledger's headroom decides)
+    predictive_min_live: int = Field(0, ge=0)
 
     @field_validator("abandon_target")
     @classmethod

@@ -10,6 +10,11 @@
   rolling abandonment rate tracks a target a little below the cap (Predict1PI-like). It falls back to
   progressive while there is too little data, and whenever the abandonment ledger of the regulatory window has
   no headroom left for the abandons that the calls in flight may still cause.
+
+Warm start: predictive needs the answer rate and the answer delays (measured within the first minutes), not
+the talk times — a talking agent cannot free within the horizon while the wrap-up is longer than the answer
+delays, and until enough talks have ended talking agents count as not free. Risk is taken as soon as the
+window's ledger can afford one abandon (no fixed count of live answers), scaled down by the soft stop.
 """
 
 from __future__ import annotations
@@ -77,8 +82,9 @@ class PredictiveSettings:
     theta_max: float = 0.6
     gain: float = 0.001  # outer-loop step per live answer
     min_outcomes: int = 60  # fewer dial outcomes than this → progressive
-    min_talks: int = 10
-    min_live: int = 50  # live answers in the regulatory window before any abandon risk is taken
+    min_answers: int = 10  # fewer measured answer delays than this → progressive
+    min_talks: int = 10  # fewer finished talks: talking agents count as not free within the horizon
+    min_live: int = 0  # extra floor of live answers in the window; the ledger's headroom is the real gate
     grace: float = 2.0  # a live answer may wait this long for an agent (the law: message within 2 s)
     max_ratio: float = 8.0  # never more calls in flight than this × agents logged in
     soft_headroom: float = 4.0  # below this many abandons of ledger headroom, θ is scaled down towards 0
@@ -120,7 +126,7 @@ class Predictive:
         s = self.settings
         return (
             len(self.stats.outcomes) >= s.min_outcomes
-            and len(self.stats.talk) >= s.min_talks
+            and len(self.stats.answer_delay) >= s.min_answers
             and self.stats.answer_rate > 0.0
             and self.ledger.totals(wall_now)[0] >= s.min_live
             and self.ledger.would_allow_risk(wall_now)
@@ -158,7 +164,8 @@ class Predictive:
                 base += 1
             elif a.phase in (AgentPhase.WRAP_UP, AgentPhase.TALKING):
                 busy.append(a)
-        avail = [_poisson_binomial([_p_free_by(stats, a, snap, t + grace) for a in busy]) for t in times]
+        talks_known = len(stats.talk) >= self.settings.min_talks
+        avail = [_poisson_binomial([_p_free_by(stats, a, snap, t + grace, talks_known) for a in busy]) for t in times]
         ringing = list(snap.ringing)
         answers = [_poisson_binomial([stats.p_answer_within(e, t) for e in ringing]) for t in times]
         new_by = [stats.answer_rate * stats.answer_delay.cdf(t) for t in times]
@@ -181,9 +188,14 @@ class Predictive:
         return max(launched, self._fallback.decide(snap))
 
 
-def _p_free_by(stats: DialStats, a: AgentView, snap: PacingSnapshot, t: float) -> float:
+def _p_free_by(stats: DialStats, a: AgentView, snap: PacingSnapshot, t: float, talks_known: bool = True) -> float:
+    """P(agent ``a`` is free within ``t`` s). Wrap-up ends are known; a talking agent needs its talk to end and
+    the wrap-up to pass, which only the talk-time samples can tell: with too few of them it counts as not free
+    (the safe side — fewer agents forecast means fewer calls dialled ahead)."""
     if a.phase is AgentPhase.WRAP_UP:
         return 1.0 if a.until - snap.now <= t else 0.0
+    if not talks_known:
+        return 0.0
     return stats.p_talk_ends_within(snap.now - a.since, t - snap.wrap_seconds)
 
 

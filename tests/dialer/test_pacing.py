@@ -135,3 +135,64 @@ def test_predictive_takes_less_risk_as_the_window_nears_its_stop() -> None:
     n_roomy, n_tight = roomy.decide(snap, now), tight.decide(snap, now)
     assert tight.last_mode == "predictive"
     assert 0 <= n_tight < n_roomy
+
+
+def _ledger_with_live(now: float, live: int) -> AbandonLedger:
+    ledger = AbandonLedger(cap=0.03)
+    for _ in range(live):
+        ledger.record(now, False)
+    return ledger
+
+
+def test_warm_start_takes_risk_as_soon_as_the_window_affords_one_abandon() -> None:
+    now = 1000.0
+    snap = PacingSnapshot(now, _agents(wrap_left=(3.0, 5.0, 8.0, 9.0), talking=5, now=now), [])
+    # 34 live answers: (3 % - 0.15 %) x 34 < 1 abandon of headroom -> no risk yet, progressive dials nobody
+    cold = Predictive(_trained_stats(), _ledger_with_live(now, 34), PredictiveSettings(theta=0.3))
+    assert cold.decide(snap, now) == 0
+    assert cold.last_mode == "progressive"
+    # 40 live answers (fewer than the 50 a fixed floor used to demand): predictive, dialling ahead
+    warm = Predictive(_trained_stats(), _ledger_with_live(now, 40), PredictiveSettings(theta=0.3))
+    assert warm.decide(snap, now) > 0
+    assert warm.last_mode == "predictive"
+    # an explicit floor still holds it back
+    floored = Predictive(_trained_stats(), _ledger_with_live(now, 40), PredictiveSettings(theta=0.3, min_live=50))
+    assert floored.decide(snap, now) == 0
+
+
+def test_warm_start_needs_answer_delays_not_talk_times() -> None:
+    now = 1000.0
+    stats = DialStats()
+    for i in range(80):
+        live = i % 4 == 0
+        stats.record_attempt(live, 6.0 + (i % 7) if live else 25.0)
+    assert len(stats.talk) == 0
+    pacer = Predictive(stats, _ledger_with_headroom(now), PredictiveSettings(theta=0.3))
+    snap = PacingSnapshot(now, _agents(wrap_left=(3.0, 5.0, 8.0), talking=5, now=now), [])
+    assert pacer.decide(snap, now) > 0
+    assert pacer.last_mode == "predictive"
+    few = DialStats()
+    for i in range(80):
+        few.record_attempt(i < 5, 6.0 if i < 5 else 25.0)  # only 5 answer delays measured
+    assert Predictive(few, _ledger_with_headroom(now)).decide(snap, now) == 0
+
+
+def test_talking_agents_count_as_not_free_until_talks_are_measured() -> None:
+    # no wrap-up, and talks that all end at ~60 s: agents 58 s into their talk are about to free
+    now = 1000.0
+    talkers = [AgentView(AgentPhase.TALKING, now - 58.0) for _ in range(6)]
+    snap = PacingSnapshot(now, talkers, [], wrap_seconds=0.0)
+    unknown = _trained_stats()
+    unknown.talk = type(unknown.talk)()
+    for _ in range(3):  # three talks of 60 s measured: too few to forecast anybody's end
+        unknown.record_talk(60.0)
+    known = _trained_stats()
+    for _ in range(200):
+        known.record_talk(60.0)
+    settings = PredictiveSettings(theta=0.3)
+    blind = Predictive(unknown, _ledger_with_headroom(now), settings)
+    informed = Predictive(known, _ledger_with_headroom(now), settings)
+    n_blind, n_informed = blind.decide(snap, now), informed.decide(snap, now)
+    assert blind.last_mode == informed.last_mode == "predictive"
+    assert n_blind == 0  # nobody ready, nobody known to free: nothing dialled ahead
+    assert n_informed > 0
