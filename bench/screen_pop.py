@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import multiprocessing as mp
 import statistics
@@ -31,6 +32,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from ctiserver import gc_policy
 from ctiserver.api.auth import Role, new_token
 from ctiserver.api.component import ApiServer
 from ctiserver.app import COMPONENTS, running
@@ -39,18 +41,21 @@ from ctiserver.crm.ring_hook import RingHook
 from ctiserver.events.bus import InMemoryBus
 from ctiserver.events.envelope import DomainEvent
 from ctiserver.logs import setup_logging
+from ctiserver.loop import run_loop
 from ctiserver.pbx.ari.client import AriClient
 
 SCRIPT = 'script: bench\ndids: ["100"]\nnodes:\n  q: {type: queue, queue: support}\n'
 
 
-def _sim_process(conn: Any, agents: list[str], opts: dict[str, float]) -> None:
-    """The simulated PBX in its own process (as Asterisk would be): the agents' phones, then the traffic."""
+def _sim_process(conn: Any, agents: list[str], opts: dict[str, float], recordings: str) -> None:
+    """The simulated PBX in its own process (as Asterisk would be): the agents' phones, then the traffic. It
+    writes the recordings where the daemon reads them (a real deployment shares that directory too)."""
+    from ctiserver.sim.config import SimConfig
     from ctiserver.sim.simulator import Simulator
 
     async def main() -> None:
         setup_logging("WARNING")
-        async with Simulator(seed=1) as sim:
+        async with Simulator(SimConfig(recordings_dir=recordings), seed=1) as sim:
             for a in agents:
                 sim.agent(a, answer_after=opts["answer_after"], hangup_after=opts["talk"])
             conn.send((sim.ami_port, sim.ari_url))
@@ -119,6 +124,7 @@ def _config(args: argparse.Namespace, tmp: Path, agent_ids: list[str], ami_port:
         "data_dir": str(tmp),
         "log_level": "WARNING",
         "ivr": {"scripts_dir": str(tmp)},
+        "recording": {"directory": str(tmp / "recordings")},
         "acd": {
             "agents": [{"id": a, "device": f"PJSIP/{a}", "login": True} for a in agent_ids],
             "queues": [{"name": "support", "ring_timeout": 30, "wrapup": 1}],
@@ -144,7 +150,7 @@ async def run(args: argparse.Namespace) -> int:
     parent, child = mp_ctx.Pipe()
     opts = {"answer_after": args.answer_after, "talk": args.talk, "rate": args.rate}
     opts["duration"] = args.duration
-    proc = mp_ctx.Process(target=_sim_process, args=(child, agent_ids, opts), daemon=True)
+    proc = mp_ctx.Process(target=_sim_process, args=(child, agent_ids, opts, str(tmp / "recordings")), daemon=True)
     proc.start()
     loop = asyncio.get_running_loop()
     ami_port, ari_url = await loop.run_in_executor(None, parent.recv)
@@ -190,6 +196,18 @@ async def run(args: argparse.Namespace) -> int:
         clients.start()
         await loop.run_in_executor(None, c_parent.recv)  # "ready"
         print(f"{args.agents} agents connected; {args.rate} calls/s for {args.duration} s", flush=True)
+
+        gc_policy.settle()  # as `ctiserver run` does once started
+        gc_pauses: list[float] = []
+        gc_started = [0.0]
+
+        def on_gc(phase: str, _info: Mapping[str, Any]) -> None:
+            if phase == "start":
+                gc_started[0] = time.perf_counter()
+            else:
+                gc_pauses.append(time.perf_counter() - gc_started[0])
+
+        gc.callbacks.append(on_gc)
         cpu0, wall0 = time.process_time(), time.monotonic()
         parent.send("go")
         placed = await loop.run_in_executor(None, parent.recv)
@@ -199,6 +217,7 @@ async def run(args: argparse.Namespace) -> int:
         received: list[tuple[str, float]] = await loop.run_in_executor(None, c_parent.recv)
         clients.join(10)
         fast = ctx.require(RingHook).fast_pops
+        gc.callbacks.remove(on_gc)
     parent.send("stop")
     proc.join(10)
     latencies = [t - rang[ch] for ch, t in received if ch in rang]
@@ -216,6 +235,9 @@ async def run(args: argparse.Namespace) -> int:
         ms = [x * 1000 for x in segments]
         print(f"  those: agent.ringing on the bus → pop at the WebSocket: p50 {pct(ms, 0.5):.2f} ms, "
               f"p99 {pct(ms, 0.99):.2f} ms")
+    if gc_pauses:
+        print(f"garbage collections: {len(gc_pauses)}, {sum(gc_pauses) * 1000:.0f} ms in all, "
+              f"longest {max(gc_pauses) * 1000:.1f} ms")
     print("events:", ", ".join(f"{k} {v}" for k, v in sorted(types.items())))
     for stmt, n in statements.most_common(25):
         print(f"  sql {n:7d}  {stmt}")
@@ -231,7 +253,10 @@ def main() -> int:
     parser.add_argument("--talk", type=float, default=5.0, help="agent talk time before hanging up")
     parser.add_argument("--count-sql", action="store_true", help="count SQL statements by kind")
     parser.add_argument("--drain", type=float, default=5.0, help="seconds to wait after the last call")
-    return asyncio.run(run(parser.parse_args()))
+    parser.add_argument("--loop", choices=("auto", "asyncio", "uvloop"), default="auto",
+                        help="the daemon's event loop (auto: uvloop when installed, as `ctiserver run`)")
+    args = parser.parse_args()
+    return run_loop(run(args), args.loop)
 
 
 if __name__ == "__main__":

@@ -100,6 +100,7 @@ class Config(BaseModel):
     log_format: str = Field("console", pattern="^(console|json)$")
     default_region: str = "US"
     data_dir: str = "var"
+    event_loop: str = Field("auto", pattern="^(auto|asyncio|uvloop)$", description="auto: uvloop when installed")
     pbx: PbxConfig = PbxConfig()
     api: ApiConfig = ApiConfig()
     database: DatabaseConfig = DatabaseConfig()

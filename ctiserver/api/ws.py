@@ -15,6 +15,7 @@ import contextlib
 import json
 from typing import Any
 
+import orjson
 from aiohttp import WSMsgType, web
 
 from ctiserver.api.auth import PRINCIPAL, Principal
@@ -162,7 +163,7 @@ class WsHub:
     def frame(self, event: DomainEvent) -> str:
         text = self.frames.get(event.id)
         if text is None:
-            text = json.dumps({"op": "event", "event": event.to_json()}, separators=(",", ":"))
+            text = orjson.dumps({"op": "event", "event": event.to_json()}).decode()
             self.frames.put(event.id, text)
         return text
 

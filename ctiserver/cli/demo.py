@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from ctiserver.config import Config, ConfigError, load_config
+from ctiserver.loop import run_loop
 
 DEMO = Path(__file__).resolve().parents[1] / "web" / "demo"
 ROOT = Path(__file__).resolve().parents[2]
@@ -243,7 +244,7 @@ def _run(args: argparse.Namespace) -> int:
         await run_demo(config, data_dir, ready, stop)
 
     try:
-        asyncio.run(main())
+        run_loop(main())
     except OSError as exc:
         print(
             f"ctiserver demo: cannot start: {exc} (is port {args.port} in use? try --port 0)", file=sys.stderr

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
-from typing import Any
+from typing import Any, cast
 
 from ctiserver.config import ConfigError, load_config
 from ctiserver.logs import setup_logging
+from ctiserver.loop import LoopKind, run_loop
 
 
 def register(sub: Any) -> None:
@@ -26,5 +26,5 @@ def _run(args: argparse.Namespace) -> int:
         print(f"ctiserver: {exc}", file=sys.stderr)
         return 2
     setup_logging(config.log_level, config.log_format)
-    asyncio.run(serve(config))
+    run_loop(serve(config), cast(LoopKind, config.event_loop))
     return 0

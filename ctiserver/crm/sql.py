@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import case, delete, or_, select
@@ -143,16 +144,23 @@ class SqlContactStore:
             return
         async with self.sessions.begin() as session:
             dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-            mod: Any = postgresql if dialect == "postgresql" else sqlite
-            table = InteractionRow.__table__
-            stmt = mod.insert(table)
-            keep = {
-                name: case((stmt.excluded[name] != _EMPTY[name], stmt.excluded[name]), else_=table.c[name])
-                for name in Interaction.model_fields
-                if name not in ("call_id", "started_at")
-            }
             rows = [i.model_dump() for i in interactions]
-            await session.execute(stmt.on_conflict_do_update(index_elements=["call_id"], set_=keep), rows)
+            await session.execute(_record_statement(dialect), rows)
+
+
+@lru_cache(maxsize=4)
+def _record_statement(dialect: str) -> Any:
+    """Built once per dialect: a fresh statement per batch (new ``excluded`` alias, new CASEs) cost a full
+    SQLAlchemy compile each time."""
+    mod: Any = postgresql if dialect == "postgresql" else sqlite
+    table = InteractionRow.__table__
+    stmt = mod.insert(table)
+    keep = {
+        name: case((stmt.excluded[name] != _EMPTY[name], stmt.excluded[name]), else_=table.c[name])
+        for name in Interaction.model_fields
+        if name not in ("call_id", "started_at")
+    }
+    return stmt.on_conflict_do_update(index_elements=["call_id"], set_=keep)
 
 
 _EMPTY: dict[str, Any] = {name: 0.0 if name == "duration" else "" for name in Interaction.model_fields}

@@ -22,10 +22,15 @@ class Subscription:
         self.queue: asyncio.Queue[DomainEvent] = asyncio.Queue(maxsize)
         self.lagged = False
         self.last_seq = 0
+        self._types: dict[str, bool] = {}  # event type -> matches a pattern (there are few types)
 
     def matches(self, event: DomainEvent) -> bool:
-        if self.patterns and not any(fnmatch.fnmatchcase(event.type, p) for p in self.patterns):
-            return False
+        if self.patterns:
+            ok = self._types.get(event.type)
+            if ok is None:
+                ok = self._types[event.type] = any(fnmatch.fnmatchcase(event.type, p) for p in self.patterns)
+            if not ok:
+                return False
         return self.predicate is None or self.predicate(event)
 
     def offer(self, event: DomainEvent) -> None:

@@ -13,6 +13,7 @@ import asyncio
 import json
 from typing import Any
 
+import orjson
 import redis.asyncio as aioredis
 
 from ctiserver.events.bus import InMemoryBus
@@ -61,7 +62,7 @@ class RedisStreamBus(InMemoryBus):
 
     async def publish(self, event: DomainEvent) -> DomainEvent:
         assert self._script is not None, "use 'async with RedisStreamBus(...)'"
-        body = json.dumps(event.to_json(), separators=(",", ":"))
+        body = orjson.dumps(event.to_json())
         seq = await self._script(keys=[self.stream, self.stream + ":seq"], args=[body, self.maxlen])
         return event.with_seq(int(seq))
 

@@ -16,6 +16,8 @@ import json
 import os
 from pathlib import Path
 
+import orjson
+
 from ctiserver.events.envelope import DomainEvent
 from ctiserver.logs import get_logger
 
@@ -33,8 +35,7 @@ class EventSpool:
         self.synced = 0
 
     def append(self, event: DomainEvent) -> None:
-        line = json.dumps(event.to_json(), separators=(",", ":"), ensure_ascii=False) + "\n"
-        data = line.encode("utf-8")
+        data = orjson.dumps(event.to_json()) + b"\n"  # compact UTF-8, as json.dumps(ensure_ascii=False), 5-10x faster
         os.write(self._fd, data)  # one small write to the page cache: survives the process, not the OS
         self.size += len(data)
         self._dirty = True

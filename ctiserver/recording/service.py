@@ -148,8 +148,9 @@ class RecordingService:
 
     async def _wait_for_file(self, path: str) -> tuple[int, float | None] | None:
         """The file's facts once it is there and complete (a WAV whose header has its length, or the same size
-        on two looks); None if it never came."""
-        waited, last = 0.0, None
+        on two looks); None if it never came. Looks back off (0.1 s doubling to 1 s): each look is a thread
+        hop, and at 100 calls/s a fixed 0.1 s poll on late files was a large share of the daemon's CPU."""
+        waited, last, pause = 0.0, None, 0.1
         while True:
             facts = await file_facts(path)
             if facts is not None and facts[0] > 0 and (facts[2] or facts == last):
@@ -157,8 +158,10 @@ class RecordingService:
             if waited >= self.config.wait_for_file:
                 return (facts[0], facts[1]) if facts is not None and facts[0] > 0 else None
             last = facts
-            await self._clock.sleep(0.1)
-            waited += 0.1
+            pause = min(pause, max(0.0, self.config.wait_for_file - waited)) or 0.1
+            await self._clock.sleep(pause)
+            waited += pause
+            pause = min(1.0, pause * 2)
 
     async def recording_meta(self, name: str) -> dict[str, object] | None:
         """For the API's download: the row plus the file's content type (None for unknown or purged)."""

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ctiserver.recording.meta import Pause, RecordingMeta, RecState
 from ctiserver.store.base import Base
+from ctiserver.store.upsert import upsert
 
 
 class RecordingRow(Base):
@@ -30,22 +31,22 @@ class RecordingRow(Base):
     pauses: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
 
 
-def _row(m: RecordingMeta) -> RecordingRow:
-    return RecordingRow(
-        name=m.name,
-        call_id=m.call_id,
-        queue=m.queue,
-        agent=m.agent,
-        target=m.target,
-        path=m.path,
-        format=m.format,
-        state=m.state.value,
-        started_at=m.started_at,
-        ended_at=m.ended_at,
-        duration=m.duration,
-        size=m.size,
-        pauses=m.to_json()["pauses"],
-    )
+def _values(m: RecordingMeta) -> dict[str, Any]:
+    return {
+        "name": m.name,
+        "call_id": m.call_id,
+        "queue": m.queue,
+        "agent": m.agent,
+        "target": m.target,
+        "path": m.path,
+        "format": m.format,
+        "state": m.state.value,
+        "started_at": m.started_at,
+        "ended_at": m.ended_at,
+        "duration": m.duration,
+        "size": m.size,
+        "pauses": m.to_json()["pauses"],
+    }
 
 
 def _meta(r: RecordingRow) -> RecordingMeta:
@@ -71,8 +72,8 @@ class SqlRecordingStore:
         self._sessions = sessions
 
     async def save(self, meta: RecordingMeta) -> None:
-        async with self._sessions() as s, s.begin():
-            await s.merge(_row(meta))
+        async with self._sessions() as s, s.begin():  # an upsert, not ORM merge (a read, then a write)
+            await upsert(s, RecordingRow, [_values(meta)])
 
     async def get(self, name: str) -> RecordingMeta | None:
         async with self._sessions() as s:

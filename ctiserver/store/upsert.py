@@ -1,9 +1,14 @@
 """Idempotent writes: ``upsert(session, Model, rows, keys=...)`` inserts rows or, when the key exists, updates
-the other columns — ``INSERT ... ON CONFLICT (keys) DO UPDATE`` on both SQLite and PostgreSQL."""
+the other columns — ``INSERT ... ON CONFLICT (keys) DO UPDATE`` on both SQLite and PostgreSQL.
+
+The statement is built once per (dialect, table, columns, keys, update) and run as an executemany with the rows
+as parameters: building ``insert(...).values(rows)`` per call made SQLAlchemy compile a new statement (with a new
+``excluded`` alias) for every batch, which was the daemon's largest CPU cost under call load."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Table
@@ -28,17 +33,25 @@ async def upsert(
     update: Sequence[str] | None = None,
 ) -> None:
     """Insert ``rows``; on a key conflict update ``update`` columns (default: every non-key column given).
-    ``keys`` defaults to the primary key. ``update=()`` means insert-if-absent (DO NOTHING)."""
+    ``keys`` defaults to the primary key. ``update=()`` means insert-if-absent (DO NOTHING). Rows may differ in
+    the columns they give: each set of columns gets its own (cached) statement."""
     if not rows:
         return
     table = _table(model)
-    key_cols = list(keys) if keys is not None else [c.name for c in table.primary_key.columns]
+    key_cols = tuple(keys) if keys is not None else tuple(c.name for c in table.primary_key.columns)
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row), []).append(row)
+    for columns, params in groups.items():
+        cols = tuple(update) if update is not None else tuple(c for c in columns if c not in key_cols)
+        await session.execute(_statement(dialect, table, key_cols, cols), params)
+
+
+@lru_cache(maxsize=256)
+def _statement(dialect: str, table: Table, key_cols: tuple[str, ...], cols: tuple[str, ...]) -> Any:
     mod: Any = postgresql if dialect == "postgresql" else sqlite
-    stmt = mod.insert(table).values(list(rows))
-    cols = list(update) if update is not None else [c for c in rows[0] if c not in key_cols]
+    stmt = mod.insert(table)
     if cols:
-        stmt = stmt.on_conflict_do_update(index_elements=key_cols, set_={c: stmt.excluded[c] for c in cols})
-    else:
-        stmt = stmt.on_conflict_do_nothing(index_elements=key_cols)
-    await session.execute(stmt)
+        return stmt.on_conflict_do_update(index_elements=list(key_cols), set_={c: stmt.excluded[c] for c in cols})
+    return stmt.on_conflict_do_nothing(index_elements=list(key_cols))
