@@ -4,6 +4,7 @@
     .venv/bin/python bench/dialer_sim.py --seeds 1,2,3 --only 20/0.25 --modes predictive
     .venv/bin/python bench/dialer_sim.py --hours 2            # quicker
     .venv/bin/python bench/dialer_sim.py --only 20/0.25 --fixed-theta 0.01,0.03,0.08   # the pacer's frontier
+    .venv/bin/python bench/dialer_sim.py --only 20/0.25 --modes predictive --set min_live=50   # a variant
 
 ``--fixed-theta`` is an analysis, not a campaign: the outer loop is off (θ fixed), the ledger's cap is lifted
 to 50 % so that nothing but θ limits the risk, and the row shows what throughput each abandonment level buys.
@@ -25,17 +26,27 @@ from ctiserver.dialer.pacing import PredictiveSettings
 
 SCENARIOS = ((20, 0.25), (20, 0.10), (20, 0.40), (5, 0.25))
 
-_Job = tuple[int, float, float, str, int, float | None]
+_Job = tuple[int, float, float, str, int, float | None, tuple[tuple[str, float], ...]]
+
+
+def _settings(overrides: tuple[tuple[str, float], ...], **fixed: float) -> PredictiveSettings:
+    settings = PredictiveSettings()
+    for key, value in (*overrides, *fixed.items()):
+        if not hasattr(settings, key):
+            raise SystemExit(f"PredictiveSettings has no field {key!r}")
+        setattr(settings, key, type(getattr(settings, key))(value))
+    return settings
 
 
 def _one(job: _Job) -> tuple[SimResult, float, float | None]:
-    agents, rate, hours, mode, seed, theta = job
+    agents, rate, hours, mode, seed, theta, overrides = job
     t0 = time.process_time()
     if theta is None:
-        result = run(SimParams(agents=agents, answer_rate=rate, hours=hours, seed=seed), mode)
+        params = SimParams(agents=agents, answer_rate=rate, hours=hours, seed=seed)
+        result = run(params, mode, _settings(overrides))
     else:
         params = SimParams(agents=agents, answer_rate=rate, hours=hours, seed=seed, abandon_cap=0.5)
-        result = run(params, mode, PredictiveSettings(theta=theta, gain=0.0))
+        result = run(params, mode, _settings(overrides, theta=theta, gain=0.0))
     return result, time.process_time() - t0, theta
 
 
@@ -57,15 +68,17 @@ def main() -> int:
     ap.add_argument("--only", default=None, help="scenarios as agents/answer-rate, e.g. 20/0.25,5/0.25")
     ap.add_argument("--modes", default="progressive,predictive")
     ap.add_argument("--fixed-theta", default=None, help="predictive with a fixed θ each, no outer loop, no cap")
+    ap.add_argument("--set", action="append", default=[], help="a PredictiveSettings field, e.g. min_live=50")
     ap.add_argument("--jobs", type=int, default=2)
     args = ap.parse_args()
+    overrides = tuple((k, float(v)) for k, _, v in (item.partition("=") for item in args.set))
     seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else [args.seed]
     thetas: list[float | None] = [None]
     modes = args.modes.split(",")
     if args.fixed_theta:
         thetas, modes = [float(t) for t in args.fixed_theta.split(",")], ["predictive"]
     jobs: list[_Job] = [
-        (a, r, args.hours, m, seed, th)
+        (a, r, args.hours, m, seed, th, overrides)
         for a, r in _scenarios(args.only)
         for m in modes
         for th in thetas
