@@ -4,9 +4,10 @@ changes states (persisting each change before it is published)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 
+from ctiserver.acd.agent_index import AgentIndex
 from ctiserver.acd.agent_state import BUSY_STATES, AgentState, AgentStatus
 from ctiserver.acd.config import AgentConfig
 from ctiserver.acd.persist import AgentStateStore
@@ -73,7 +74,8 @@ Listener = Callable[[Agent, AgentStatus], Awaitable[None] | None]
 
 class AgentRegistry:
     """All agents; the only place their state changes. Every change is persisted, then published as
-    ``agent.state`` on the bus, then passed to listeners (the ACD re-runs routing on it)."""
+    ``agent.state`` on the bus, then passed to listeners (the ACD re-runs routing on it). It keeps ``index``
+    (free agents, logged-in agents, qualification per need) up to date with every change it makes."""
 
     def __init__(self, clock: Clock, bus: Bus, store: AgentStateStore) -> None:
         self._clock = clock
@@ -82,6 +84,7 @@ class AgentRegistry:
         self._agents: dict[str, Agent] = {}
         self._by_device: dict[str, str] = {}
         self._lock = asyncio.Lock()
+        self.index = AgentIndex()
         self.listeners: list[Listener] = []
 
     def add(self, cfg: AgentConfig, skills: Mapping[str, int] | None = None) -> Agent:
@@ -96,6 +99,7 @@ class AgentRegistry:
         agent.idle_since = agent._mark = self._clock.monotonic()
         self._agents[cfg.id] = agent
         self._by_device[cfg.device.lower()] = cfg.id
+        self.index.add(agent)
         return agent
 
     def __iter__(self) -> Iterator[Agent]:
@@ -103,6 +107,11 @@ class AgentRegistry:
 
     def __len__(self) -> int:
         return len(self._agents)
+
+    @property
+    def free(self) -> Collection[Agent]:
+        """The agents routing may offer a call to now (ready and registered), kept incrementally."""
+        return self.index.free
 
     def get(self, agent_id: str) -> Agent:
         try:
@@ -119,6 +128,11 @@ class AgentRegistry:
         agent = self._agents.get(status.agent_id)
         if agent is not None:
             agent.status = status
+            self.index.update(agent)
+
+    def set_skills(self, agent_id: str, skills: Mapping[str, int]) -> None:
+        self.get(agent_id).skills = dict(skills)
+        self.index.skills_changed()
 
     async def change(
         self,
@@ -141,6 +155,7 @@ class AgentRegistry:
             written = asyncio.ensure_future(self._store.record(new, agent.status))
             agent.account(mono)
             prev, agent.status = agent.status, new
+            self.index.update(agent)
             if dst is AgentState.READY:
                 agent.idle_since = mono
             if dst is AgentState.ON_CALL:
@@ -159,6 +174,7 @@ class AgentRegistry:
         if agent.registered == registered:
             return
         agent.registered = registered
+        self.index.update(agent)
         await self.publish(agent)
         for listener in self.listeners:
             res = listener(agent, agent.status)

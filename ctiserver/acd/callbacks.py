@@ -19,6 +19,7 @@ from ctiserver.control import CallControl, ControlError
 
 if TYPE_CHECKING:
     from ctiserver.acd.config import QueueConfig
+    from ctiserver.acd.waiting import WaitingCalls
 
 
 class Callbacks:
@@ -27,7 +28,7 @@ class Callbacks:
     _clock: Clock
     _control: CallControl
     _seq: itertools.count[int]
-    _waiting: dict[str, Entry]
+    _waiting: WaitingCalls
     stats: dict[str, QueueStats]
 
     if TYPE_CHECKING:

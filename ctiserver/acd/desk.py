@@ -119,5 +119,5 @@ class AgentDesk:
             if not 1 <= level <= 10:
                 raise InvalidRequest(f"skill {skill!r}: level {level} is outside 1..10")
         await self._store.save_skills(agent_id, skills)
-        self.agents.get(agent_id).skills = dict(skills)
+        self.agents.set_skills(agent_id, skills)
         self._kick.set()

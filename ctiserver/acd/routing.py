@@ -5,12 +5,15 @@ Nothing here does I/O or reads a clock: ``now`` (monotonic seconds) is passed in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import itertools
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ctiserver.acd.agent_state import AgentState
 from ctiserver.acd.config import RelaxRule, Strategy
+
+ReqKey = tuple[tuple[str, int], ...]  # a requirement set, sorted (see ``req_key``)
 
 
 class Candidate(Protocol):
@@ -116,37 +119,81 @@ def service_order(waiting: Iterable[Waiting], now: float, aging_per_minute: floa
     return sorted(waiting, key=lambda w: (-w.effective_priority(now, aging_per_minute), w.seq))
 
 
+def req_key(requirements: Mapping[str, int]) -> ReqKey:
+    """A hashable, canonical form of a requirement set (cache key)."""
+    return tuple(sorted(requirements.items()))
+
+
+class _Pool:
+    """The free agents qualified for one need in one round. The first call with that need takes the best
+    eligible agent in one pass (``min``); a second call with the same need sorts the pool once and every
+    further call walks it, as taken agents only ever accumulate at the front."""
+
+    __slots__ = ("agents", "key", "sorted", "start", "used")
+
+    def __init__(self, agents: list[Candidate], key: Callable[[Candidate], tuple[Any, ...]]) -> None:
+        self.agents = agents
+        self.key = key
+        self.sorted = False
+        self.used = False
+        self.start = 0
+
+    def take(self, call: Waiting, taken: set[str]) -> Candidate | None:
+        excluded, only = call.excluded, call.only
+
+        def eligible(a: Candidate) -> bool:
+            return a.id not in taken and a.id not in excluded and only in (None, a.id)
+
+        if not self.sorted:
+            if not self.used:
+                self.used = True
+                return min(filter(eligible, self.agents), key=self.key, default=None)
+            self.agents.sort(key=self.key)
+            self.sorted = True
+        order = self.agents
+        while self.start < len(order) and order[self.start].id in taken:
+            self.start += 1
+        return next(filter(eligible, itertools.islice(order, self.start, None)), None)
+
+
 def assign(
-    waiting: Iterable[Waiting], agents: Iterable[Candidate], now: float, aging_per_minute: float
+    waiting: Iterable[Waiting],
+    agents: Iterable[Candidate],
+    now: float,
+    aging_per_minute: float,
+    qualified: Callable[[ReqKey], Container[str]] | None = None,
 ) -> list[tuple[Waiting, Candidate]]:
     """One routing round: each call in service order takes the best free agent qualified for its current need.
 
     A call that no free agent qualifies for does not block calls behind it (they may need other skills).
+    ``agents`` may be every agent or only the free ones (``AgentIndex.free``); ``qualified`` (optional, e.g.
+    ``AgentIndex.qualified``) gives the ids qualified for a requirement set instead of checking each skill.
     """
+    calls = list(waiting)
+    if not calls:
+        return []  # nothing to route: do not touch the agents
     free = [a for a in agents if available(a)]
+    if not free:
+        return []
     out: list[tuple[Waiting, Candidate]] = []
     taken: set[str] = set()
-    # the free agents ranked once per distinct need (not once per call: 1,000 callers x 2,000 free agents
-    # would be 2 M comparisons a pass); each call takes the first one not taken and not excluded for it
-    ranked: dict[tuple[Any, ...], tuple[list[Candidate], list[int]]] = {}
-    for call in service_order(waiting, now, aging_per_minute):
+    # the free agents are filtered (and, if several calls share it, sorted) once per distinct need, not once
+    # per call: 1,000 callers x 2,000 free agents would be 2 M comparisons a round
+    pools: dict[tuple[Strategy, ReqKey], _Pool] = {}
+    for call in service_order(calls, now, aging_per_minute):
         if len(taken) >= len(free):
             break
         need = call.need(now)
-        key = (need.strategy, tuple(sorted(need.requirements.items())))
-        if key not in ranked:
-            ranked[key] = (rank(free, need), [0])
-        order, start = ranked[key]
-        while start[0] < len(order) and order[start[0]].id in taken:
-            start[0] += 1  # taken agents only ever accumulate at the front
-        chosen = next(
-            (
-                a
-                for a in order[start[0] :]
-                if a.id not in taken and a.id not in call.excluded and call.only in (None, a.id)
-            ),
-            None,
-        )
+        rkey = req_key(need.requirements)
+        pool = pools.get((need.strategy, rkey))
+        if pool is None:
+            if qualified is not None:
+                ids = qualified(rkey)
+                members = [a for a in free if a.id in ids]
+            else:
+                members = [a for a in free if qualifies(a.skills, need.requirements)]
+            pool = pools[(need.strategy, rkey)] = _Pool(members, _key(need.strategy, need.requirements))
+        chosen = pool.take(call, taken)
         if chosen is not None:
             taken.add(chosen.id)
             out.append((call, chosen))

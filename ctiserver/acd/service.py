@@ -24,10 +24,11 @@ from ctiserver.acd.entries import Entry, Outcome, QueueRequest, QueueResult
 from ctiserver.acd.hold import Hold
 from ctiserver.acd.incall import InCall
 from ctiserver.acd.persist import AgentStateStore
-from ctiserver.acd.routing import Waiting, assign, available, estimated_wait, qualifies, service_order
+from ctiserver.acd.routing import Waiting, assign, available, estimated_wait, qualifies, req_key
 from ctiserver.acd.stats import QueueStats
 from ctiserver.acd.survey import PostCallSurvey
 from ctiserver.acd.transfer import Transfers
+from ctiserver.acd.waiting import WaitingCalls
 from ctiserver.clock import Clock
 from ctiserver.control import CallControl, ControlError
 from ctiserver.events import Bus, new_event
@@ -36,7 +37,6 @@ from ctiserver.logs import get_logger
 log = get_logger(__name__)
 
 TICK = 1.0
-POSITION_TTL = 1.0
 
 
 class UnknownQueue(KeyError):
@@ -61,8 +61,7 @@ class AcdService(Callbacks, AgentDesk, Transfers, InCall):
         self._store = store
         self.agents = AgentRegistry(clock, bus, store)
         self.stats: dict[str, QueueStats] = {q.name: QueueStats() for q in config.queues}
-        self._waiting: dict[str, Entry] = {}
-        self._positions: dict[str, tuple[frozenset[str], float, dict[str, int]]] = {}
+        self._waiting = WaitingCalls()
         self._seq = itertools.count(1)
         self._kick = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -164,7 +163,7 @@ class AcdService(Callbacks, AgentDesk, Transfers, InCall):
             watcher.cancel()
 
     async def _add_waiting(self, entry: Entry) -> None:
-        self._waiting[entry.call_id] = entry
+        self._waiting.add(entry)
         if entry.channel_id is not None and entry.hold_task is None:
             hold = Hold(
                 self._control,
@@ -186,7 +185,7 @@ class AcdService(Callbacks, AgentDesk, Transfers, InCall):
             await self._leave(entry, Outcome.ABANDONED)
 
     async def _leave(self, entry: Entry, outcome: Outcome, agent: str | None = None) -> None:
-        self._waiting.pop(entry.call_id, None)
+        self._waiting.pop(entry.call_id)
         if entry.hold_task is not None:
             entry.hold_task.cancel()
             entry.hold_task = None
@@ -236,32 +235,18 @@ class AcdService(Callbacks, AgentDesk, Transfers, InCall):
 
     # ---- positions, EWT ----------------------------------------------------------------------------------
     def waiting_in(self, queue: str) -> list[Waiting]:
-        return [e.waiting for e in self._waiting.values() if e.waiting.queue == queue]
+        return self._waiting.in_queue(queue)
 
     def position(self, call_id: str) -> int:
-        """1-based place in the queue's service order. The order is computed once per queue and reused while
-        the set of waiting callers is the same and for at most ``POSITION_TTL`` s (aging moves it slowly): each
-        caller's announcement used to sort the whole queue, quadratic with thousands waiting."""
-        entry = self._waiting.get(call_id)
-        if entry is None:
-            return 0
-        queue, now = entry.waiting.queue, self._clock.monotonic()
-        members = frozenset(k for k, e in self._waiting.items() if e.waiting.queue == queue)
-        cached = self._positions.get(queue)
-        if cached is None or cached[0] != members or now - cached[1] > POSITION_TTL:
-            order = service_order(
-                [self._waiting[k].waiting for k in members], now, self.config.aging_per_minute
-            )
-            cached = (members, now, {w.call_id: i for i, w in enumerate(order, start=1)})
-            self._positions[queue] = cached
-        return cached[2].get(call_id, 0)
+        """1-based place in the queue's service order (cached per queue, see ``waiting.py``)."""
+        return self._waiting.position(call_id, self._clock.monotonic(), self.config.aging_per_minute)
 
     def _announce(self, entry: Entry) -> tuple[int, float | None]:
         pos = self.position(entry.call_id)
-        need = entry.waiting.need(self._clock.monotonic())
-        staffed = [a for a in self.agents if a.status.logged_in and qualifies(a.skills, need.requirements)]
-        free = sum(1 for a in staffed if available(a))
-        return pos, estimated_wait(pos, self.stats[entry.waiting.queue].aht, len(staffed), free)
+        key = req_key(entry.waiting.need(self._clock.monotonic()).requirements)
+        index = self.agents.index
+        aht = self.stats[entry.waiting.queue].aht
+        return pos, estimated_wait(pos, aht, index.staffed(key), index.free_qualified(key))
 
     # ---- routing ----------------------------------------------------------------------------------------
     async def _router(self) -> None:
@@ -307,17 +292,19 @@ class AcdService(Callbacks, AgentDesk, Transfers, InCall):
         )
         w.priority = max(w.priority, cfg.priority)
         w.queue_entered = self._clock.monotonic()
+        self._waiting.moved(entry)
         self.stats[cfg.name].entered += 1
         await self._event("queue.entered", entry.call_id, {"queue": cfg.name, "from": src})
 
     async def _route_once(self) -> None:
-        now = self._clock.monotonic()
-        pairs = assign(
-            [e.waiting for e in self._waiting.values()], self.agents, now, self.config.aging_per_minute
-        )
+        if not self._waiting:
+            return  # O(1): no agent is looked at while nobody waits
+        calls = [e.waiting for e in self._waiting.values()]
+        now, index = self._clock.monotonic(), self.agents.index
+        pairs = assign(calls, index.free, now, self.config.aging_per_minute, index.qualified)
         reserved: list[tuple[Entry, str, asyncio.Future[AgentStatus]]] = []
         for waiting, candidate in pairs:
-            entry = self._waiting.pop(waiting.call_id, None)
+            entry = self._waiting.pop(waiting.call_id)
             if entry is None:
                 continue
             # the reservations of one pass are written together (one commit), not one after the other
