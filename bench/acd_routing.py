@@ -1,5 +1,7 @@
 """ACD routing cost: one routing round (``ctiserver.acd.routing.assign``) with W waiting calls and A agents of
-whom F are free, for each strategy; and the agent-state write path (transition + persist + publish).
+whom F are free, for each strategy; the same round as the daemon runs it on a real ``AgentRegistry`` (scanning
+every agent vs. the incremental ``AgentIndex``: free agents only, qualification cached per need) for a few
+(W, F) mixes; one caller's EWT counts (scan vs. index); and the agent-state write path.
 
 .venv/bin/python bench/acd_routing.py                      # W=200, A=2000, F=50
 .venv/bin/python bench/acd_routing.py --waiting 1000 --agents 5000 --free 500
@@ -13,16 +15,18 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ctiserver.acd.agent_state import AgentState
+from ctiserver.acd.agent_state import AgentState, AgentStatus
 from ctiserver.acd.agents import AgentRegistry
 from ctiserver.acd.config import AgentConfig, RelaxRule, Strategy
 from ctiserver.acd.persist import MemoryAgentStore
-from ctiserver.acd.routing import Waiting, assign
+from ctiserver.acd.routing import Waiting, assign, available, qualifies, req_key
 from ctiserver.clock import SystemClock
 from ctiserver.events import InMemoryBus
 
@@ -78,6 +82,56 @@ def calls(n: int, strategy: Strategy, rng: random.Random) -> list[Waiting]:
     return out
 
 
+def registry(n: int, free: int, rng: random.Random) -> AgentRegistry:
+    reg = AgentRegistry(SystemClock(), InMemoryBus(), MemoryAgentStore())
+    for i in range(n):
+        skills = {s: rng.randint(1, 10) for s in rng.sample(SKILLS, rng.randint(1, 4))}
+        agent = reg.add(AgentConfig(id=f"a{i}", device=f"PJSIP/{i}", skills=skills))
+        reg.restore(AgentStatus(agent.id, AgentState.READY if i < free else AgentState.ON_CALL))
+        agent.idle_since, agent.calls_today = rng.random() * 100, rng.randint(0, 50)
+    return reg
+
+
+def timed(fn: Callable[[], object], rounds: int) -> float:
+    times = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def daemon_rounds(n_agents: int, rounds: int, rng: random.Random) -> None:
+    print(f"daemon routing round on an AgentRegistry of {n_agents} agents (median over strategies x {rounds})")
+    print("      W     F   assign(all agents)   assign(index: free only)")
+    for w, f in ((0, 50), (1, 50), (1, 500), (10, 200), (200, 50), (1000, 20), (500, 0)):
+        reg = registry(n_agents, f, rng)
+        scan, fast = [], []
+        for strategy in Strategy:
+            ws = calls(w, strategy, rng)
+            scan.append(timed(partial(assign, ws, reg, 50.0, 1.0), rounds))
+            fast.append(timed(partial(assign, ws, reg.free, 50.0, 1.0, reg.index.qualified, all_free=True), rounds))
+        print(
+            f"  {w:5d} {f:5d}   {statistics.median(scan) * 1e3:14.3f} ms   {statistics.median(fast) * 1e3:16.3f} ms"
+        )
+    reg = registry(n_agents, 50, rng)
+    need = {"tech": 3}
+
+    def scan_counts() -> tuple[int, int]:
+        staffed = [a for a in reg if a.status.logged_in and qualifies(a.skills, need)]
+        return len(staffed), sum(1 for a in staffed if available(a))
+
+    def index_counts() -> tuple[int, int]:
+        key = req_key(need)
+        return reg.index.staffed(key), reg.index.free_qualified(key)
+
+    assert scan_counts() == index_counts()
+    print(
+        f"one announcement's EWT counts: scan {timed(scan_counts, rounds * 5) * 1e6:.1f} µs, "
+        f"index {timed(index_counts, rounds * 5) * 1e6:.1f} µs"
+    )
+
+
 async def state_writes(n: int) -> float:
     clock = SystemClock()
     reg = AgentRegistry(clock, InMemoryBus(), MemoryAgentStore())
@@ -118,6 +172,7 @@ def main() -> int:
             f"  {strategy.value:15s} median {statistics.median(times) * 1e3:7.2f} ms  "
             f"max {max(times) * 1e3:7.2f} ms  ({matched} matched)"
         )
+    daemon_rounds(args.agents, args.rounds, rng)
     per = asyncio.run(state_writes(20_000))
     print(f"agent state change (transition + memory store + bus): {per * 1e6:.1f} µs")
     return 0

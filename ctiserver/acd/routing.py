@@ -162,17 +162,20 @@ def assign(
     now: float,
     aging_per_minute: float,
     qualified: Callable[[ReqKey], Container[str]] | None = None,
+    *,
+    all_free: bool = False,
 ) -> list[tuple[Waiting, Candidate]]:
     """One routing round: each call in service order takes the best free agent qualified for its current need.
 
     A call that no free agent qualifies for does not block calls behind it (they may need other skills).
-    ``agents`` may be every agent or only the free ones (``AgentIndex.free``); ``qualified`` (optional, e.g.
-    ``AgentIndex.qualified``) gives the ids qualified for a requirement set instead of checking each skill.
+    ``agents`` may be every agent or only the free ones (``AgentIndex.free``, then ``all_free=True`` skips
+    re-checking each); ``qualified`` (optional, e.g. ``AgentIndex.qualified``) gives the ids qualified for a
+    requirement set instead of checking each agent's skills.
     """
     calls = list(waiting)
     if not calls:
         return []  # nothing to route: do not touch the agents
-    free = [a for a in agents if available(a)]
+    free = list(agents) if all_free else [a for a in agents if available(a)]
     if not free:
         return []
     out: list[tuple[Waiting, Candidate]] = []

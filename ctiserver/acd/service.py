@@ -301,7 +301,7 @@ class AcdService(Callbacks, AgentDesk, Transfers, InCall):
             return  # O(1): no agent is looked at while nobody waits
         calls = [e.waiting for e in self._waiting.values()]
         now, index = self._clock.monotonic(), self.agents.index
-        pairs = assign(calls, index.free, now, self.config.aging_per_minute, index.qualified)
+        pairs = assign(calls, index.free, now, self.config.aging_per_minute, index.qualified, all_free=True)
         reserved: list[tuple[Entry, str, asyncio.Future[AgentStatus]]] = []
         for waiting, candidate in pairs:
             entry = self._waiting.pop(waiting.call_id)

@@ -226,7 +226,7 @@ def test_index_routing_matches_brute_force(
         assert free_ids(reg) == {a.id for a in everybody if a.state is S.READY and a.registered}
         now = 100.0
         expected = reference(calls, everybody, now, aging)
-        fast = assign(calls, reg.free, now, aging, reg.index.qualified)
+        fast = assign(calls, reg.free, now, aging, reg.index.qualified, all_free=True)
         assert [(w.call_id, a.id) for w, a in fast] == expected
         assert [(w.call_id, a.id) for w, a in assign(calls, everybody, now, aging)] == expected
         for call in calls:
@@ -249,7 +249,7 @@ def test_many_calls_of_one_need_get_the_sorted_order(strategy: Strategy) -> None
         a.busy_seconds, a.logged_in_seconds = float((i * 3) % 5), 5.0
     asyncio.run(_all_ready(reg))
     calls = build_calls([({"tech": 3}, strategy, 0, 0, False, set(), None)] * 12, 30)
-    got = [(w.call_id, a.id) for w, a in assign(calls, reg.free, 10.0, 1.0, reg.index.qualified)]
+    got = [(w.call_id, a.id) for w, a in assign(calls, reg.free, 10.0, 1.0, reg.index.qualified, all_free=True)]
     assert got == reference(calls, list(reg), 10.0, 1.0)
     assert len(got) == 12
 
@@ -270,5 +270,5 @@ def test_an_agent_excluded_by_one_call_stays_first_for_the_next_calls_of_that_ne
         ({"tech": 1}, Strategy.LONGEST_IDLE, 0, 0, False, set(), None),
     ]
     calls = build_calls(raw, 5)
-    got = [(w.call_id, a.id) for w, a in assign(calls, reg.free, 10.0, 0.0, reg.index.qualified)]
+    got = [(w.call_id, a.id) for w, a in assign(calls, reg.free, 10.0, 0.0, reg.index.qualified, all_free=True)]
     assert got == [("c0", "a0"), ("c1", "a2"), ("c2", "a1")] == reference(calls, list(reg), 10.0, 0.0)
