@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import gc
 
-THRESHOLDS = (10_000, 50, 1_000)
+THRESHOLDS = (700, 10, 10_000)
 
 
 def settle() -> None:

@@ -74,16 +74,18 @@ class CrmService:
         if e164 is None:
             return LookupResult(number=number, e164=None)
         error = ""
-        contact: Contact | None = await self.store.find_by_phone(e164)
-        if contact is None and self.http is not None:
+        limit = self.config.history_limit
+        if self.http is None:  # the built-in store alone: one lookup
+            contact, found = await self.store.find_with_history(e164, limit)
+            return LookupResult(number=number, e164=e164, contact=contact, history=tuple(found))
+        contact = await self.store.find_by_phone(e164)
+        if contact is None:
             try:
                 contact = await self.http.lookup(e164, **extra)
             except CrmUnavailable as exc:
                 error = str(exc)
         phones = list(contact.phones) if contact and contact.source == "builtin" else [e164]
-        history = (
-            await self.store.history(phones, self.config.history_limit) if self.config.history_limit else []
-        )
+        history = await self.store.history(phones, limit) if limit else []
         return LookupResult(number=number, e164=e164, contact=contact, history=tuple(history), error=error)
 
     async def lookup_contact(self, number: str) -> Contact | None:

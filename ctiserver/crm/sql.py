@@ -10,6 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ctiserver.crm.model import Contact, Interaction
+from ctiserver.crm.sqlite_lookup import SqliteLookup
 from ctiserver.crm.store import ContactIn
 from ctiserver.crm.tables import ContactPhoneRow, ContactRow, InteractionRow
 
@@ -19,8 +20,10 @@ class SqlContactStore:
         self,
         sessions: async_sessionmaker[AsyncSession],
         readers: async_sessionmaker[AsyncSession] | None = None,
+        fast: SqliteLookup | None = None,
     ) -> None:
         self.sessions = sessions
+        self.fast = fast  # SQLite: caller lookups in one thread hop (see crm/sqlite_lookup.py)
         # caller lookups (the hot reads) may use their own connections: with SQLite's WAL they read while
         # the engine's single writer connection writes, instead of queueing behind its writes
         self.readers = readers or sessions
@@ -53,6 +56,12 @@ class SqlContactStore:
                 .limit(1)
             )
             return await self._contact(session, row) if row is not None else None
+
+    async def find_with_history(self, e164: str, limit: int) -> tuple[Contact | None, list[Interaction]]:
+        if self.fast is not None:
+            return await self.fast.find_with_history(e164, limit)
+        contact = await self.find_by_phone(e164)
+        return contact, await self.history(list(contact.phones) if contact else [e164], limit) if limit else []
 
     async def get(self, contact_id: str) -> Contact | None:
         if not contact_id.isdigit():

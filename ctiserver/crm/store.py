@@ -42,6 +42,11 @@ class ContactStore(Protocol):
 
     async def history(self, phones: list[str], limit: int) -> list[Interaction]: ...
 
+    async def find_with_history(self, e164: str, limit: int) -> tuple[Contact | None, list[Interaction]]:
+        """The contact of ``e164`` (or None) and the last ``limit`` interactions of its phones (of ``e164``
+        alone when unknown): a caller lookup in one go."""
+        ...
+
     async def record(self, interaction: Interaction) -> None:
         """Insert or update the interaction of ``interaction.call_id`` (fields not empty win)."""
         ...
@@ -105,6 +110,10 @@ class MemoryContactStore:
     async def history(self, phones: list[str], limit: int) -> list[Interaction]:
         hits = [i for i in self.interactions.values() if i.number in phones]
         return sorted(hits, key=lambda i: -i.started_at)[:limit]
+
+    async def find_with_history(self, e164: str, limit: int) -> tuple[Contact | None, list[Interaction]]:
+        contact = await self.find_by_phone(e164)
+        return contact, await self.history(list(contact.phones) if contact else [e164], limit)
 
     async def record(self, interaction: Interaction) -> None:
         self.interactions[interaction.call_id] = merge(

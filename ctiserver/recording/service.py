@@ -42,6 +42,8 @@ class RecordingService:
         self.store = store
         self._counter: dict[str, int] = defaultdict(int)
         self._live_by_bridge: dict[str, str] = {}
+        # recordings this daemon runs, as last saved: pause/resume/stop read them here, not from the database
+        self._live: dict[str, RecordingMeta] = {}
 
     def path_for(self, name: str) -> str:
         return str(Path(self.config.directory) / f"{name}.{self.config.format}")
@@ -84,15 +86,22 @@ class RecordingService:
         meta = RecordingMeta(
             name, call_id, queue, agent, target, self.path_for(name), self.config.format, self._clock.now()
         )
-        await self.store.save(meta)
+        await self._save(meta)
         if kind == "bridge":
             self._live_by_bridge[target_id] = name
         log.info("recording started", call_id=call_id, recording=name, by=by)
         await self._publish("recording.started", meta)
         return meta
 
+    async def _save(self, meta: RecordingMeta) -> None:
+        await self.store.save(meta)
+        if meta.state in (RecState.RECORDING, RecState.PAUSED):
+            self._live[meta.name] = meta
+        else:
+            self._live.pop(meta.name, None)
+
     async def _get(self, name: str) -> RecordingMeta:
-        meta = await self.store.get(name)
+        meta = self._live.get(name) or await self.store.get(name)
         if meta is None:
             raise UnknownRecording(name)
         return meta
@@ -103,7 +112,7 @@ class RecordingService:
             raise RecordingRefused(f"recording {name} is {meta.state.value}, not recording")
         await self._control.pause_recording(name)
         meta = meta.with_(state=RecState.PAUSED, pauses=(*meta.pauses, Pause(by, self._clock.now())))
-        await self.store.save(meta)
+        await self._save(meta)
         await self._publish("recording.paused", meta)
         return meta
 
@@ -115,7 +124,7 @@ class RecordingService:
         last = meta.pauses[-1]
         pauses = (*meta.pauses[:-1], Pause(last.by, last.at, self._clock.now(), by))
         meta = meta.with_(state=RecState.RECORDING, pauses=pauses)
-        await self.store.save(meta)
+        await self._save(meta)
         await self._publish("recording.resumed", meta)
         return meta
 
@@ -142,7 +151,7 @@ class RecordingService:
             size, seconds = facts
             duration = seconds if seconds is not None else max(0.0, now - meta.started_at - paused)
             meta = meta.with_(state=RecState.DONE, ended_at=now, pauses=pauses, size=size, duration=duration)
-        await self.store.save(meta)
+        await self._save(meta)
         await self._publish("recording.ready", meta)
         return meta
 
