@@ -297,10 +297,10 @@ class AcdService(Callbacks, AgentDesk, Transfers, InCall):
         await self._event("queue.entered", entry.call_id, {"queue": cfg.name, "from": src})
 
     async def _route_once(self) -> None:
-        if not self._waiting:
-            return  # O(1): no agent is looked at while nobody waits
-        calls = [e.waiting for e in self._waiting.values()]
-        now, index = self._clock.monotonic(), self.agents.index
+        index = self.agents.index
+        if not self._waiting or not index.free:
+            return  # O(1): nobody waits, or nobody is free
+        calls, now = [e.waiting for e in self._waiting.values()], self._clock.monotonic()
         pairs = assign(calls, index.free, now, self.config.aging_per_minute, index.qualified, all_free=True)
         reserved: list[tuple[Entry, str, asyncio.Future[AgentStatus]]] = []
         for waiting, candidate in pairs:
