@@ -32,7 +32,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ctiserver import gc_policy
+from ctiserver import runtime
 from ctiserver.api.auth import Role, new_token
 from ctiserver.api.component import ApiServer
 from ctiserver.app import COMPONENTS, running
@@ -197,7 +197,7 @@ async def run(args: argparse.Namespace) -> int:
         await loop.run_in_executor(None, c_parent.recv)  # "ready"
         print(f"{args.agents} agents connected; {args.rate} calls/s for {args.duration} s", flush=True)
 
-        gc_policy.settle()  # as `ctiserver run` does once started
+        runtime.settle()  # as `ctiserver run` does once started
         gc_pauses: list[float] = []
         gc_started = [0.0]
 

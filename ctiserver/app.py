@@ -25,7 +25,7 @@ import signal
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
-from ctiserver import gc_policy
+from ctiserver import runtime
 from ctiserver.clock import Clock, SystemClock
 from ctiserver.config import Config
 
@@ -129,7 +129,7 @@ async def serve(config: Config, *, install_signals: bool = True) -> None:
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
     async with running(config) as ctx:
-        gc_policy.settle()
+        runtime.settle()
         log.info("ctiserver started", extra={"node": config.node_id})
         ctx_stop = asyncio.ensure_future(ctx.stopping.wait())
         stop_wait = asyncio.ensure_future(stop.wait())

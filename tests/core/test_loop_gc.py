@@ -31,11 +31,12 @@ def _in_thread(fn: object) -> str:
         return str(pool.submit(fn).result())  # type: ignore[arg-type]
 
 
-def test_settle_freezes_what_is_alive_and_raises_the_thresholds() -> None:
+def test_settle_freezes_what_is_alive_sets_the_thresholds_and_the_switch_interval() -> None:
     # in a child process: frozen objects are never collected, which a test process must not suffer
     code = (
-        "import gc\nfrom ctiserver import gc_policy\nkeep = [object() for _ in range(1000)]\n"
-        "gc_policy.settle()\nprint(gc.get_freeze_count() > 1000, gc.get_threshold() == gc_policy.THRESHOLDS)"
+        "import gc, sys\nfrom ctiserver import runtime\nkeep = [[i] for i in range(1000)]\n"
+        "runtime.settle()\nprint(gc.get_freeze_count() > 1000, gc.get_threshold() == runtime.THRESHOLDS,"
+        " sys.getswitchinterval() == runtime.SWITCH_INTERVAL)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["True", "True"]
+    assert out.split() == ["True", "True", "True"]
