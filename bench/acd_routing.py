@@ -87,8 +87,8 @@ def registry(n: int, free: int, rng: random.Random) -> AgentRegistry:
     for i in range(n):
         skills = {s: rng.randint(1, 10) for s in rng.sample(SKILLS, rng.randint(1, 4))}
         agent = reg.add(AgentConfig(id=f"a{i}", device=f"PJSIP/{i}", skills=skills))
-        reg.restore(AgentStatus(agent.id, AgentState.READY if i < free else AgentState.ON_CALL))
         agent.idle_since, agent.calls_today = rng.random() * 100, rng.randint(0, 50)
+        reg.restore(AgentStatus(agent.id, AgentState.READY if i < free else AgentState.ON_CALL))  # files it
     return reg
 
 
@@ -102,18 +102,27 @@ def timed(fn: Callable[[], object], rounds: int) -> float:
 
 
 def daemon_rounds(n_agents: int, rounds: int, rng: random.Random) -> None:
-    print(f"daemon routing round on an AgentRegistry of {n_agents} agents (median over strategies x {rounds})")
-    print("      W     F   assign(all agents)   assign(index: free only)")
-    for w, f in ((0, 50), (1, 50), (1, 500), (10, 200), (200, 50), (1000, 20), (500, 0)):
+    print(f"daemon routing round on an AgentRegistry of {n_agents} agents (median over the 5 strategies x {rounds})")
+    print("      W     F   all agents   index: free only   + presorted walk")
+    mixes = ((0, 50), (1, 50), (1, 500), (1, 1990), (10, 200), (10, 1990), (200, 50), (1000, 20), (500, 0))
+    for w, f in mixes:
         reg = registry(n_agents, f, rng)
-        scan, fast = [], []
+        scan, fast, walk = [], [], []
+        index = reg.index
         for strategy in Strategy:
             ws = calls(w, strategy, rng)
             scan.append(timed(partial(assign, ws, reg, 50.0, 1.0), rounds))
-            fast.append(timed(partial(assign, ws, reg.free, 50.0, 1.0, reg.index.qualified, all_free=True), rounds))
-        print(
-            f"  {w:5d} {f:5d}   {statistics.median(scan) * 1e3:14.3f} ms   {statistics.median(fast) * 1e3:16.3f} ms"
-        )
+            fast.append(timed(partial(assign, ws, reg.free, 50.0, 1.0, index.qualified, all_free=True), rounds))
+            walk.append(
+                timed(
+                    partial(
+                        assign, ws, reg.free, 50.0, 1.0, index.qualified, all_free=True, presorted=index.presorted
+                    ),
+                    rounds,
+                )
+            )
+        ms = [statistics.median(x) * 1e3 for x in (scan, fast, walk)]
+        print(f"  {w:5d} {f:5d}   {ms[0]:7.3f} ms   {ms[1]:13.3f} ms   {ms[2]:13.3f} ms")
     reg = registry(n_agents, 50, rng)
     need = {"tech": 3}
 

@@ -8,22 +8,29 @@ each caller's announcement was a measurable share of the daemon's CPU. ``AgentIn
 * the logged-in agents (for the "staffed" count of the EWT);
 * per requirement set, the ids of the agents qualified for it (all agents, any state), recomputed only after a
   skills change or a new agent — skills rarely change at run time, needs come from a handful of queue rules;
-* per requirement set, the number of logged-in qualified agents, dropped on any login/logout/skills change.
+* per requirement set, the number of logged-in qualified agents, dropped on any login/logout/skills change;
+* the free agents sorted by each strategy whose order does not depend on the call (all but ``best_skill``):
+  an agent's key cannot move while it stays free (idle time, calls, occupancy and skills change only through
+  the registry, which re-files it), so a call with most of 2,000 agents free walks a few from the front.
 
 ``AgentRegistry`` is the only writer: whoever changes an agent's state, registration or skills goes through it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from typing import TYPE_CHECKING
+from bisect import bisect_left
+from collections.abc import Collection, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-from ctiserver.acd.routing import ReqKey, available, qualifies
+from ctiserver.acd.config import Strategy
+from ctiserver.acd.routing import ReqKey, available, qualifies, strategy_key
 
 if TYPE_CHECKING:
     from ctiserver.acd.agents import Agent
 
 MAX_NEEDS = 512  # distinct requirement sets cached; more (unlikely) starts the cache afresh
+PRESORTED = (Strategy.LONGEST_IDLE, Strategy.FEWEST_CALLS, Strategy.LEAST_OCCUPIED, Strategy.LEAST_SKILLED)
+_KEYS = tuple(strategy_key(s, {}) for s in PRESORTED)
 
 
 class AgentIndex:
@@ -33,6 +40,9 @@ class AgentIndex:
         self._logged_in: dict[str, Agent] = {}
         self._qualified: dict[ReqKey, frozenset[str]] = {}
         self._staffed: dict[ReqKey, int] = {}
+        # per presorted strategy: the free agents' keys and the agents, in the same (sorted) order
+        self._sorted: dict[Strategy, tuple[list[tuple[Any, ...]], list[Agent]]] = {s: ([], []) for s in PRESORTED}
+        self._filed: dict[str, list[tuple[Any, ...]]] = {}  # free agent id -> its keys when filed
 
     # ---- writes (AgentRegistry) ----------------------------------------------------------------------
     def add(self, agent: Agent) -> None:
@@ -42,8 +52,10 @@ class AgentIndex:
 
     def update(self, agent: Agent) -> None:
         """The agent's state or registration may have changed."""
+        self._unfile(agent.id)
         if available(agent):
             self._free[agent.id] = agent
+            self._file(agent)
         else:
             self._free.pop(agent.id, None)
         logged_in = agent.status.logged_in
@@ -54,15 +66,41 @@ class AgentIndex:
                 del self._logged_in[agent.id]
             self._staffed.clear()
 
-    def skills_changed(self) -> None:
+    def skills_changed(self, agent: Agent | None = None) -> None:
         self._qualified.clear()
         self._staffed.clear()
+        if agent is not None:
+            self.update(agent)  # re-filed: least_skilled's key is the sum of the skills
+
+    def _file(self, agent: Agent) -> None:
+        keys = [key(agent) for key in _KEYS]
+        for strategy, k in zip(PRESORTED, keys, strict=True):
+            ks, agents = self._sorted[strategy]
+            i = bisect_left(ks, k)
+            ks.insert(i, k)
+            agents.insert(i, agent)
+        self._filed[agent.id] = keys
+
+    def _unfile(self, agent_id: str) -> None:
+        keys = self._filed.pop(agent_id, None)
+        if keys is None:
+            return
+        for strategy, k in zip(PRESORTED, keys, strict=True):
+            ks, agents = self._sorted[strategy]
+            i = bisect_left(ks, k)
+            del ks[i], agents[i]
 
     # ---- reads ---------------------------------------------------------------------------------------
     @property
     def free(self) -> Collection[Agent]:
         """The agents routing may offer a call to now (ready and registered)."""
         return self._free.values()
+
+    def presorted(self, strategy: Strategy) -> Sequence[Agent] | None:
+        """The free agents best first by ``strategy`` (``None`` for a strategy whose order depends on the
+        call). The list is live: read it, do not keep it across an await."""
+        filed = self._sorted.get(strategy)
+        return filed[1] if filed is not None else None
 
     def is_free(self, agent_id: str) -> bool:
         return agent_id in self._free

@@ -131,8 +131,9 @@ class AgentRegistry:
             self.index.update(agent)
 
     def set_skills(self, agent_id: str, skills: Mapping[str, int]) -> None:
-        self.get(agent_id).skills = dict(skills)
-        self.index.skills_changed()
+        agent = self.get(agent_id)
+        agent.skills = dict(skills)
+        self.index.skills_changed(agent)
 
     async def change(
         self,
@@ -155,11 +156,11 @@ class AgentRegistry:
             written = asyncio.ensure_future(self._store.record(new, agent.status))
             agent.account(mono)
             prev, agent.status = agent.status, new
-            self.index.update(agent)
             if dst is AgentState.READY:
                 agent.idle_since = mono
             if dst is AgentState.ON_CALL:
                 agent.calls_today += 1
+            self.index.update(agent)  # after every field routing sorts by
             snapshot = agent.to_json()  # a later change may land before this one is written
         await written  # persisted before it is published (acknowledged)
         await self._bus.publish(new_event("agent.state", agent.id, snapshot, self._clock.now()))

@@ -102,6 +102,11 @@ def _key(strategy: Strategy, requirements: Mapping[str, int]) -> Callable[[Candi
     raise ValueError(f"unknown strategy {strategy}")  # pragma: no cover
 
 
+def strategy_key(strategy: Strategy, requirements: Mapping[str, int]) -> Callable[[Candidate], tuple[Any, ...]]:
+    """The sort key of ``rank`` (smaller is better; unique, as it ends with the agent id)."""
+    return _key(strategy, requirements)
+
+
 def rank(agents: Iterable[Candidate], need: Need) -> list[Candidate]:
     """Qualified agents, best first, by the need's strategy (ties: longest idle, then id)."""
     pool = [a for a in agents if qualifies(a.skills, need.requirements)]
@@ -127,15 +132,21 @@ def req_key(requirements: Mapping[str, int]) -> ReqKey:
 class _Pool:
     """The free agents qualified for one need in one round. The first call with that need takes the best
     eligible agent in one pass (``min``); a second call with the same need sorts the pool once and every
-    further call walks it, as taken agents only ever accumulate at the front."""
+    further call walks it, as taken agents only ever accumulate at the front. A pool may also be a walk over
+    all free agents already in the strategy's order (``presorted``), keeping those that ``accept``."""
 
-    __slots__ = ("agents", "key", "sorted", "start", "used")
+    __slots__ = ("accept", "agents", "key", "sorted", "start", "used")
 
-    def __init__(self, agents: list[Candidate], key: Callable[[Candidate], tuple[Any, ...]]) -> None:
+    def __init__(
+        self,
+        agents: Sequence[Candidate],
+        key: Callable[[Candidate], tuple[Any, ...]],
+        accept: Callable[[Candidate], bool] | None = None,
+    ) -> None:
         self.agents = agents
         self.key = key
-        self.sorted = False
-        self.used = False
+        self.accept = accept
+        self.sorted = self.used = accept is not None
         self.start = 0
 
     def take(self, call: Waiting, taken: set[str]) -> Candidate | None:
@@ -148,12 +159,23 @@ class _Pool:
             if not self.used:
                 self.used = True
                 return min(filter(eligible, self.agents), key=self.key, default=None)
-            self.agents.sort(key=self.key)
+            self.agents = sorted(self.agents, key=self.key)
             self.sorted = True
-        order = self.agents
-        while self.start < len(order) and order[self.start].id in taken:
-            self.start += 1
-        return next(filter(eligible, itertools.islice(order, self.start, None)), None)
+        order, accept = self.agents, self.accept
+        while self.start < len(order) and (
+            order[self.start].id in taken or (accept is not None and not accept(order[self.start]))
+        ):
+            self.start += 1  # taken (or, presorted, unqualified) agents: never again this round
+        rest: Iterable[Candidate] = itertools.islice(order, self.start, None)
+        if accept is not None:
+            rest = filter(accept, rest)
+        return next(filter(eligible, rest), None)
+
+
+def _accept(requirements: Mapping[str, int], ids: Container[str] | None) -> Callable[[Candidate], bool]:
+    if ids is not None:
+        return lambda a: a.id in ids
+    return lambda a: qualifies(a.skills, requirements)
 
 
 def assign(
@@ -164,13 +186,16 @@ def assign(
     qualified: Callable[[ReqKey], Container[str]] | None = None,
     *,
     all_free: bool = False,
+    presorted: Callable[[Strategy], Sequence[Candidate] | None] | None = None,
 ) -> list[tuple[Waiting, Candidate]]:
     """One routing round: each call in service order takes the best free agent qualified for its current need.
 
     A call that no free agent qualifies for does not block calls behind it (they may need other skills).
     ``agents`` may be every agent or only the free ones (``AgentIndex.free``, then ``all_free=True`` skips
     re-checking each); ``qualified`` (optional, e.g. ``AgentIndex.qualified``) gives the ids qualified for a
-    requirement set instead of checking each agent's skills.
+    requirement set instead of checking each agent's skills. ``presorted`` (``AgentIndex.presorted``, with
+    ``agents`` the same index's free agents) gives all free agents already in a strategy's order, if kept:
+    a call then walks it from the front instead of scanning every free agent.
     """
     calls = list(waiting)
     if not calls:
@@ -189,7 +214,11 @@ def assign(
         need = call.need(now)
         rkey = req_key(need.requirements)
         pool = pools.get((need.strategy, rkey))
-        if pool is None:
+        order = presorted(need.strategy) if pool is None and presorted is not None else None
+        if pool is None and order is not None:
+            accept = _accept(need.requirements, qualified(rkey) if qualified is not None else None)
+            pool = pools[(need.strategy, rkey)] = _Pool(order, _key(need.strategy, need.requirements), accept)
+        elif pool is None:
             if qualified is not None:
                 ids = qualified(rkey)
                 members = [a for a in free if a.id in ids]

@@ -301,7 +301,8 @@ class AcdService(Callbacks, AgentDesk, Transfers, InCall):
         if not self._waiting or not index.free:
             return  # O(1): nobody waits, or nobody is free
         calls, now = [e.waiting for e in self._waiting.values()], self._clock.monotonic()
-        pairs = assign(calls, index.free, now, self.config.aging_per_minute, index.qualified, all_free=True)
+        aging = self.config.aging_per_minute
+        pairs = assign(calls, index.free, now, aging, index.qualified, all_free=True, presorted=index.presorted)
         reserved: list[tuple[Entry, str, asyncio.Future[AgentStatus]]] = []
         for waiting, candidate in pairs:
             entry = self._waiting.pop(waiting.call_id)

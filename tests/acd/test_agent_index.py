@@ -10,11 +10,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ctiserver.acd.agent_index import PRESORTED
 from ctiserver.acd.agent_state import TRANSITIONS, AgentState
 from ctiserver.acd.agents import Agent, AgentRegistry
 from ctiserver.acd.config import AgentConfig, RelaxRule, Strategy
 from ctiserver.acd.persist import MemoryAgentStore
-from ctiserver.acd.routing import Waiting, assign, req_key
+from ctiserver.acd.routing import Waiting, assign, req_key, strategy_key
 from ctiserver.clock import ManualClock
 from ctiserver.events import InMemoryBus
 
@@ -22,8 +23,8 @@ S = AgentState
 SKILLS = ("billing", "tech", "sales")
 
 
-def registry(*agents: tuple[str, Mapping[str, int]]) -> AgentRegistry:
-    reg = AgentRegistry(ManualClock(), InMemoryBus(), MemoryAgentStore())
+def registry(*agents: tuple[str, Mapping[str, int]], clock: ManualClock | None = None) -> AgentRegistry:
+    reg = AgentRegistry(clock or ManualClock(), InMemoryBus(), MemoryAgentStore())
     for agent_id, skills in agents:
         reg.add(AgentConfig(id=agent_id, device=f"PJSIP/{agent_id}", skills=dict(skills)))
     return reg
@@ -228,6 +229,13 @@ def test_index_routing_matches_brute_force(
         expected = reference(calls, everybody, now, aging)
         fast = assign(calls, reg.free, now, aging, reg.index.qualified, all_free=True)
         assert [(w.call_id, a.id) for w, a in fast] == expected
+        walked = assign(calls, reg.free, now, aging, reg.index.qualified, all_free=True, presorted=reg.index.presorted)
+        assert [(w.call_id, a.id) for w, a in walked] == expected
+        for strategy in PRESORTED:
+            order = reg.index.presorted(strategy)
+            assert order is not None
+            assert [a.id for a in order] == [a.id for a in sorted(reg.free, key=strategy_key(strategy, {}))]
+        assert reg.index.presorted(Strategy.BEST_SKILL) is None
         assert [(w.call_id, a.id) for w, a in assign(calls, everybody, now, aging)] == expected
         for call in calls:
             req = call.need(now).requirements
@@ -249,9 +257,11 @@ def test_many_calls_of_one_need_get_the_sorted_order(strategy: Strategy) -> None
         a.busy_seconds, a.logged_in_seconds = float((i * 3) % 5), 5.0
     asyncio.run(_all_ready(reg))
     calls = build_calls([({"tech": 3}, strategy, 0, 0, False, set(), None)] * 12, 30)
-    got = [(w.call_id, a.id) for w, a in assign(calls, reg.free, 10.0, 1.0, reg.index.qualified, all_free=True)]
-    assert got == reference(calls, list(reg), 10.0, 1.0)
-    assert len(got) == 12
+    expected = reference(calls, list(reg), 10.0, 1.0)
+    for presorted in (None, reg.index.presorted):
+        pairs = assign(calls, reg.free, 10.0, 1.0, reg.index.qualified, all_free=True, presorted=presorted)
+        assert [(w.call_id, a.id) for w, a in pairs] == expected
+    assert len(expected) == 12
 
 
 async def _all_ready(reg: AgentRegistry) -> None:
@@ -270,5 +280,26 @@ def test_an_agent_excluded_by_one_call_stays_first_for_the_next_calls_of_that_ne
         ({"tech": 1}, Strategy.LONGEST_IDLE, 0, 0, False, set(), None),
     ]
     calls = build_calls(raw, 5)
-    got = [(w.call_id, a.id) for w, a in assign(calls, reg.free, 10.0, 0.0, reg.index.qualified, all_free=True)]
-    assert got == [("c0", "a0"), ("c1", "a2"), ("c2", "a1")] == reference(calls, list(reg), 10.0, 0.0)
+    for presorted in (None, reg.index.presorted):
+        pairs = assign(calls, reg.free, 10.0, 0.0, reg.index.qualified, all_free=True, presorted=presorted)
+        got = [(w.call_id, a.id) for w, a in pairs]
+        assert got == [("c0", "a0"), ("c1", "a2"), ("c2", "a1")] == reference(calls, list(reg), 10.0, 0.0)
+
+
+async def test_the_presorted_orders_follow_idle_time_calls_and_skills_edits() -> None:
+    clock = ManualClock()
+    reg = registry(("a", {"tech": 2}), ("b", {"tech": 9, "sales": 9}), ("c", {"tech": 5}), clock=clock)
+    for agent_id in ("a", "b", "c"):
+        await go(reg, agent_id, S.READY)
+    idle = reg.index.presorted(Strategy.LONGEST_IDLE)
+    assert idle is not None and [a.id for a in idle] == ["a", "b", "c"]  # same idle time: by id
+    await clock.advance(5)
+    await go(reg, "a", S.NOT_READY)
+    await go(reg, "a", S.READY)  # a break: "a" has been idle the shortest now
+    assert [a.id for a in idle] == ["b", "c", "a"]
+    skilled = reg.index.presorted(Strategy.LEAST_SKILLED)
+    assert skilled is not None and [a.id for a in skilled] == ["a", "c", "b"]
+    reg.set_skills("a", {"tech": 10, "sales": 10})
+    assert [a.id for a in skilled] == ["c", "b", "a"]
+    await go(reg, "c", S.RESERVED)
+    assert [a.id for a in skilled] == ["b", "a"] and [a.id for a in idle] == ["b", "a"]
