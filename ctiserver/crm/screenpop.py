@@ -49,6 +49,9 @@ class ScreenPop:
         self.pops = 0
         self._sent: set[tuple[str, str, str, int]] = set()  # (call, agent, phase, offer): a pop goes out once
         self._offer: dict[tuple[str, str], int] = {}  # (call, agent) → seq of the latest agent.offered
+        # the keys of each call in the two above, to forget a finished call without scanning every call's
+        self._keys_of: dict[str, list[tuple[str, str, str, int]]] = {}
+        self._agents_of: dict[str, set[str]] = {}
 
     def facts(self, call_id: str, time: float) -> CallFacts:
         facts = self.calls.get(call_id)
@@ -62,11 +65,13 @@ class ScreenPop:
         call_id = str(data.get("call_id") or event.subject)
         if event.type == "call.ended":
             self.calls.pop(call_id, None)
-            self._sent = {k for k in self._sent if k[0] != call_id}
-            self._offer = {k: v for k, v in self._offer.items() if k[0] != call_id}
+            self._sent.difference_update(self._keys_of.pop(call_id, ()))
+            for agent in self._agents_of.pop(call_id, ()):
+                self._offer.pop((call_id, agent), None)
             return
         if event.type == "agent.offered" and data.get("agent"):
             self._offer[(call_id, str(data["agent"]))] = event.seq
+            self._agents_of.setdefault(call_id, set()).add(str(data["agent"]))
         facts = self.facts(call_id, event.time)
         facts.number = facts.number or caller_number(data)
         facts.name = facts.name or str(data.get("caller_name") or "")
@@ -95,6 +100,7 @@ class ScreenPop:
         if key is None or key in self._sent:
             return None  # no agent, or already popped (the fast path on the PBX's ringing event)
         self._sent.add(key)
+        self._keys_of.setdefault(key[0], []).append(key)
         call_id, agent = key[0], key[1]
         facts = self.facts(call_id, event.time)
         number = caller_number(event.data) or facts.number
@@ -118,6 +124,7 @@ class ScreenPop:
         if result is None:
             return None
         self._sent.add(key)
+        self._keys_of.setdefault(key[0], []).append(key)
         payload = self.render(facts, result, event, agent, number)
         self.pops += 1
         return self.bus.publish_nowait(new_event("screen.pop", call_id, payload, self.crm.clock.now()))
