@@ -196,3 +196,31 @@ def test_talking_agents_count_as_not_free_until_talks_are_measured() -> None:
     assert blind.last_mode == informed.last_mode == "predictive"
     assert n_blind == 0  # nobody ready, nobody known to free: nothing dialled ahead
     assert n_informed > 0
+
+
+def test_desim_gives_every_pacer_the_same_callees_per_seed() -> None:
+    """Common random numbers: the k-th dial's outcome does not depend on the pacer (nor on talk draws)."""
+    from ctiserver.dialer.desim import CampaignSimulation
+
+    def outcomes(make: str) -> list[tuple[str, float]]:
+        params = SimParams(agents=10, answer_rate=0.25, hours=0.3, seed=7)
+        if make == "progressive":
+            sim = CampaignSimulation(params, lambda stats, ledger: Progressive())
+        else:
+            sim = CampaignSimulation(params, lambda stats, ledger: Predictive(stats, ledger))
+        seen: list[tuple[str, float]] = []
+        push = sim._push
+
+        def record(dt: float, kind: str, ref: int = -1) -> None:
+            if kind in ("answer", "fail"):
+                seen.append((kind, round(dt, 9)))
+            push(dt, kind, ref)
+
+        sim._push = record  # type: ignore[method-assign]
+        sim.run()
+        return seen
+
+    prog, pred = outcomes("progressive"), outcomes("predictive")
+    assert len(pred) > len(prog) > 50  # predictive dialled more, with other talk draws in between
+    assert pred[: len(prog)] == prog
+    assert outcomes("predictive") == pred  # and a seed is a seed
