@@ -187,7 +187,9 @@ class WsHub:
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         principal: Principal = request[PRINCIPAL]
-        ws = web.WebSocketResponse(heartbeat=30.0, max_msg_size=64 * 1024)
+        # no permessage-deflate: small JSON frames to thousands of agents on the LAN; a zlib context per session
+        # cost CPU on every frame (bench/screen_pop.py) and ~100 KB of memory per connection
+        ws = web.WebSocketResponse(heartbeat=30.0, max_msg_size=64 * 1024, compress=False)
         await ws.prepare(request)
         session = WsSession(ws, principal, self)
         self.sessions.add(session)

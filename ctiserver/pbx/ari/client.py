@@ -124,15 +124,21 @@ class AriClient(AriRest):
         if session is None or self._closing:
             raise AriError(0, "ARI client not started or closed", method=method, path=path)
         query = {k: _query_value(v) for k, v in (params or {}).items() if v is not None}
+        # the body as bytes (orjson) and the reply read as bytes: aiohttp's json= and text() were a visible
+        # share of the daemon's CPU at ~1,000 ARI requests/s (text() guesses a charset when none is given)
+        data, headers = (None, None) if body is None else (orjson.dumps(body), _JSON)
         try:
-            async with session.request(method, self._base + path, params=query, json=body) as resp:
-                text = await resp.text()
+            async with session.request(
+                method, self._base + path, params=query, data=data, headers=headers
+            ) as resp:
+                raw = await resp.read()
                 if resp.status >= 300:
+                    text = raw.decode("utf-8", "replace")
                     raise AriError(resp.status, _error_message(text, resp.reason), method=method, path=path)
-                if not text:
+                if not raw.strip():
                     return None
                 try:
-                    return orjson.loads(text)
+                    return orjson.loads(raw)
                 except ValueError:
                     raise AriError(resp.status, "response is not JSON", method=method, path=path) from None
         except aiohttp.ClientError as exc:
@@ -338,6 +344,9 @@ def _query_value(v: Any) -> str:
     if v is False:
         return "false"
     return str(v)
+
+
+_JSON = {"Content-Type": "application/json"}
 
 
 def _error_message(text: str, reason: str | None) -> str:
