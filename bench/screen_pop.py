@@ -172,7 +172,8 @@ async def run(args: argparse.Namespace) -> int:
             if event.type == "agent.ringing" and event.data.get("channel"):
                 published.setdefault(str(event.data["channel"]), time.monotonic())
 
-        ctx.require(AriClient).on_raw(on_raw)
+        # first: the stamp must be taken before the screen-pop's own hook handles (and sends) the same event
+        ctx.require(AriClient).on_raw(on_raw, first=True)
         ctx.require(InMemoryBus).listeners.append(on_bus)
         if args.count_sql:
             from sqlalchemy import event as sa_event

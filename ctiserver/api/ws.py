@@ -19,6 +19,7 @@ import orjson
 from aiohttp import WSMsgType, web
 
 from ctiserver.api.auth import PRINCIPAL, Principal
+from ctiserver.api.eager import start_eagerly
 from ctiserver.api.topics import Topic, matches, may_subscribe, parse_topic
 from ctiserver.api.ws_routing import FrameCache, TopicIndex
 from ctiserver.clock import Clock
@@ -44,6 +45,7 @@ class WsSession:
         self.topics: set[Topic] = set()
         self.last_sent = 0
         self._lock = asyncio.Lock()
+        self._inflight: asyncio.Task[None] | None = None  # a frame written by ``deliver`` still being sent
         self._scanned = 0
         if hub.routed is not None:  # the hub offers this session only the events of its topics
             self.sub: Subscription = Subscription(hub.routed, (), self.wants, hub.queue_size)
@@ -52,6 +54,27 @@ class WsSession:
 
     def wants(self, event: DomainEvent) -> bool:
         return any(matches(t, event, self.hub.call_agents) for t in self.topics)
+
+    def deliver(self, event: DomainEvent) -> None:
+        """A live event for this session: written at once when the session is idle (nothing queued, no send or
+        replay under way: order is kept), else queued for the pump."""
+        if self._lock.locked() or self.sub.lagged or not self.sub.queue.empty() or self._inflight is not None:
+            self.sub.offer(event)
+            return
+        if event.seq <= self.last_sent:
+            return
+        try:
+            self._inflight = start_eagerly(self.send_event(event))
+        except (ConnectionError, RuntimeError) as exc:  # closing: the session's reader ends it
+            log.debug("websocket send failed", error=str(exc))
+            return
+        if self._inflight is not None:
+            self._inflight.add_done_callback(self._sent)
+
+    def _sent(self, task: asyncio.Task[None]) -> None:
+        self._inflight = None
+        if not task.cancelled() and task.exception() is not None:
+            log.debug("websocket send failed", error=str(task.exception()))
 
     async def send_event(self, event: DomainEvent) -> None:
         if event.seq <= self.last_sent:
@@ -120,6 +143,9 @@ class WsSession:
         while True:
             event = await self.sub.get()
             async with self._lock:
+                if self._inflight is not None:  # a frame ``deliver`` wrote is still going out: keep the order
+                    with contextlib.suppress(Exception):
+                        await asyncio.shield(self._inflight)
                 if self.sub.lagged:
                     self.sub.lagged = False
                     while not self.sub.queue.empty():
@@ -158,7 +184,7 @@ class WsHub:
     def _route(self, event: DomainEvent) -> None:
         for session in self.index.candidates(event, self.call_agents):
             if session.wants(event):
-                session.sub.offer(event)
+                session.deliver(event)
 
     def frame(self, event: DomainEvent) -> str:
         text = self.frames.get(event.id)

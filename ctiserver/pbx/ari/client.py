@@ -95,9 +95,13 @@ class AriClient(AriRest):
         bucket.append(callback)
         return lambda: bucket.remove(callback) if callback in bucket else None
 
-    def on_raw(self, callback: RawCallback) -> None:
-        """Every event as its decoded JSON object (for code that keeps its own model of ARI)."""
-        self._raw.append(callback)
+    def on_raw(self, callback: RawCallback, *, first: bool = False) -> None:
+        """Every event as its decoded JSON object (for code that keeps its own model of ARI). ``first``: before
+        the callbacks already registered (a probe that time-stamps arrivals)."""
+        if first:
+            self._raw.insert(0, callback)
+        else:
+            self._raw.append(callback)
 
     def on_resync(self, callback: ResyncCallback) -> None:
         """``callback(AriResync)`` after every (re)connection of the events WebSocket (sync or async)."""

@@ -1,0 +1,55 @@
+"""Start a coroutine now, in the caller's callback (``eager_start`` of Python 3.12 tasks, for 3.11).
+
+Used to write a WebSocket frame in the bus callback that produced the event: waking the session's pump task
+instead costs one more pass of the event loop, and under load one pass is several milliseconds of other work
+(the screen-pop's ring → frame latency, bench/screen_pop.py). A frame write usually completes without
+suspending; when it must wait (the peer's buffer is full) the rest runs in a task, as it would have.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine, Generator
+from typing import Any
+
+
+def start_eagerly(coro: Coroutine[Any, Any, None]) -> asyncio.Task[None] | None:
+    """Run ``coro`` until it first suspends. None if it finished (its exception, if any, is raised here);
+    else the task that finishes it."""
+    try:
+        waited = coro.send(None)
+    except StopIteration:
+        return None
+    return asyncio.ensure_future(_resume(coro, waited))
+
+
+async def _resume(coro: Coroutine[Any, Any, None], waited: Any) -> None:
+    """Drive a suspended coroutine as a task would: wait for what it yielded, send the outcome back in."""
+    while True:
+        try:
+            if waited is None:  # a bare yield (asyncio.sleep(0)): let the loop run once
+                await asyncio.sleep(0)
+            else:
+                await _Awaiting(waited)
+        except BaseException as exc:  # the awaited future failed or this task was cancelled: raise it inside
+            try:
+                waited = coro.throw(exc)
+            except StopIteration:
+                return
+            continue
+        try:
+            waited = coro.send(None)
+        except StopIteration:
+            return
+
+
+class _Awaiting:
+    """Await a future a coroutine already yielded (its blocking flag was set by that yield)."""
+
+    def __init__(self, future: Any) -> None:
+        self.future = future
+
+    def __await__(self) -> Generator[Any, None, None]:
+        if not self.future.done():
+            yield self.future
+        self.future.result()
