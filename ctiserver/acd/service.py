@@ -31,6 +31,7 @@ from ctiserver.acd.transfer import Transfers
 from ctiserver.acd.waiting import WaitingCalls
 from ctiserver.clock import Clock
 from ctiserver.control import CallControl, ControlError
+from ctiserver.eager import eager_future
 from ctiserver.events import Bus, new_event
 from ctiserver.logs import get_logger
 
@@ -310,7 +311,8 @@ class AcdService(Callbacks, AgentDesk, Transfers, InCall):
                 continue
             # the reservations of one pass are written together (one commit), not one after the other
             change = self.agents.change(candidate.id, AgentState.RESERVED, call_id=entry.call_id)
-            reserved.append((entry, candidate.id, asyncio.ensure_future(change)))
+            # eagerly: the reservation takes its place in the state order now, as routing saw the agents
+            reserved.append((entry, candidate.id, eager_future(change)))
         if not reserved:
             return
         await asyncio.wait([f for *_, f in reserved])

@@ -19,10 +19,10 @@ import orjson
 from aiohttp import WSMsgType, web
 
 from ctiserver.api.auth import PRINCIPAL, Principal
-from ctiserver.api.eager import start_eagerly
 from ctiserver.api.topics import Topic, matches, may_subscribe, parse_topic
 from ctiserver.api.ws_routing import FrameCache, TopicIndex
 from ctiserver.clock import Clock
+from ctiserver.eager import start_eagerly
 from ctiserver.events.bus import Bus, InMemoryBus, Subscription
 from ctiserver.events.envelope import DomainEvent
 from ctiserver.events.log import EventLog

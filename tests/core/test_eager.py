@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from ctiserver.api.eager import start_eagerly
+from ctiserver.eager import start_eagerly
 
 
 async def test_a_coroutine_that_does_not_suspend_finishes_in_the_call() -> None:
@@ -78,3 +78,34 @@ async def test_cancelling_the_task_cancels_inside_the_coroutine() -> None:
     with pytest.raises(asyncio.CancelledError):
         await task
     assert cleaned == [True]
+
+
+async def test_eager_future_holds_the_result_or_the_error() -> None:
+    from ctiserver.eager import eager_future
+
+    order: list[str] = []
+
+    async def reserve(name: str) -> str:
+        order.append(name)  # the synchronous part runs in the call
+        return name.upper()
+
+    fut = eager_future(reserve("a"))
+    order.append("after")
+    assert fut.done() and await fut == "A" and order == ["a", "after"]
+
+    async def refused() -> str:
+        raise ValueError("illegal transition")
+
+    failed = eager_future(refused())
+    with pytest.raises(ValueError):
+        await failed
+
+    gate: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+    async def later() -> str:
+        return (await gate) + "!"
+
+    pending = eager_future(later())
+    assert not pending.done()
+    gate.set_result("ok")
+    assert await pending == "ok!"
