@@ -97,8 +97,15 @@ class RecordingService:
         await self.store.save(meta)
         if meta.state in (RecState.RECORDING, RecState.PAUSED):
             self._live[meta.name] = meta
-        else:
-            self._live.pop(meta.name, None)
+            return
+        self._live.pop(meta.name, None)
+        # forget the call's bookkeeping once none of its recordings runs here (one entry per call forever
+        # otherwise); numbering stays right: ``start`` also counts the call's recordings in the store
+        kind, _, target_id = meta.target.partition(":")
+        if kind == "bridge" and self._live_by_bridge.get(target_id) == meta.name:
+            del self._live_by_bridge[target_id]
+        if not any(m.call_id == meta.call_id for m in self._live.values()):
+            self._counter.pop(meta.call_id, None)
 
     async def _get(self, name: str) -> RecordingMeta:
         meta = self._live.get(name) or await self.store.get(name)
