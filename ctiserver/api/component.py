@@ -63,8 +63,13 @@ def token_store(ctx: AppContext) -> TokenStore:
 
 
 def _wire_metrics(ctx: AppContext, metrics: Metrics, hub: WsHub, event_log: EventLog) -> None:
+    by_type: dict[str, Any] = {}  # the counter's child per event type (labels() costs a lock and a lookup)
+
     def on_event(event: DomainEvent) -> None:
-        metrics.events.labels(type=event.type).inc()
+        child = by_type.get(event.type)
+        if child is None:
+            child = by_type[event.type] = metrics.events.labels(type=event.type)
+        child.inc()
 
     event_log.on_append.append(on_event)
 
