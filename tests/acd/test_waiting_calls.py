@@ -45,3 +45,20 @@ async def test_positions_follow_joins_leaves_and_moves() -> None:
     assert positions(calls, "sales", 2.0) == {"b": 1}
     assert positions(calls, "tech", 2.0) == expected(calls, "tech", 2.0)
     assert len(calls) == 3 and "a" in calls
+
+
+async def test_the_position_counted_for_a_joining_caller_is_its_place_in_the_sorted_order() -> None:
+    import random
+
+    rnd = random.Random(7)
+    for _ in range(30):
+        calls = WaitingCalls()
+        seq = 0
+        for i in range(rnd.randint(1, 40)):
+            seq += 1
+            calls.add(entry(f"c{i}", "q", rnd.choice((0, 0, 1, 5)), rnd.uniform(0.0, 100.0), seq))
+            now = 100.0 + i
+            # the first question after each join is counted (no sort); it must agree with the full order
+            assert calls.position(f"c{i}", now, 1.0) == expected(calls, "q", now)[f"c{i}"]
+        now = 200.0
+        assert positions(calls, "q", now) == expected(calls, "q", now)
