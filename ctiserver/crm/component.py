@@ -29,17 +29,13 @@ def _store(ctx: AppContext, stack: AsyncExitStack) -> ContactStore:
 
     from ctiserver.crm.sql import SqlContactStore
     from ctiserver.crm.sqlite_lookup import SqliteLookup
-    from ctiserver.store.engine import is_sqlite, make_engine, session_factory
-
-    if not is_sqlite(db.url) or db.url.endswith(":memory:"):
+    if db.reader_engine is None:  # not a SQLite file
         return SqlContactStore(db.sessions)
-    readers = make_engine(db.url, pool_size=2, max_overflow=0)  # WAL: reads do not wait for the writer
-    stack.push_async_callback(readers.dispose)
     path = make_url(db.url).database
     fast = SqliteLookup(path) if path and not path.startswith("file:") else None
     if fast is not None:
         stack.callback(fast.close)
-    return SqlContactStore(db.sessions, session_factory(readers), fast)
+    return SqlContactStore(db.sessions, db.readers, fast)
 
 
 @asynccontextmanager

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 from ctiserver.control import CallControl
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 log = get_logger(__name__)
 
 
-def recording_store(ctx: AppContext, stack: AsyncExitStack) -> RecordingStore:
+def recording_store(ctx: AppContext) -> RecordingStore:
     try:
         from ctiserver.store.database import Database
     except ImportError:  # pragma: no cover
@@ -28,13 +28,8 @@ def recording_store(ctx: AppContext, stack: AsyncExitStack) -> RecordingStore:
     if db is None:
         return MemoryRecordingStore()
     from ctiserver.recording.sql import SqlRecordingStore
-    from ctiserver.store.engine import is_sqlite, make_engine, session_factory
 
-    if not is_sqlite(db.url) or db.url.endswith(":memory:"):
-        return SqlRecordingStore(db.sessions)
-    readers = make_engine(db.url, pool_size=1, max_overflow=0)  # WAL: reads beside the writer connection
-    stack.push_async_callback(readers.dispose)
-    return SqlRecordingStore(db.sessions, session_factory(readers))
+    return SqlRecordingStore(db.sessions, db.readers)
 
 
 @asynccontextmanager
@@ -46,13 +41,12 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
         log.warning("recording disabled: no call control or bus")
         yield
         return
-    async with AsyncExitStack() as stack:
-        service = RecordingService(cfg, control, ctx.clock, bus, recording_store(ctx, stack))
-        ctx.provide(service)
-        try:
-            from ctiserver.api.services import RecordingFiles
+    service = RecordingService(cfg, control, ctx.clock, bus, recording_store(ctx))
+    ctx.provide(service)
+    try:
+        from ctiserver.api.services import RecordingFiles
 
-            ctx.provide(service, as_type=RecordingFiles)
-        except ImportError:  # pragma: no cover - the API is optional
-            pass
-        yield
+        ctx.provide(service, as_type=RecordingFiles)
+    except ImportError:  # pragma: no cover - the API is optional
+        pass
+    yield

@@ -12,7 +12,7 @@ from ctiserver.clock import Clock
 from ctiserver.config import DatabaseConfig
 from ctiserver.logs import get_logger
 from ctiserver.store import migrate
-from ctiserver.store.engine import database_url, make_engine, session_factory
+from ctiserver.store.engine import database_url, is_sqlite, make_engine, session_factory
 from ctiserver.store.repository import CallRepository
 from ctiserver.store.spool import Spool
 from ctiserver.store.writer import DurableWriter
@@ -28,6 +28,14 @@ class Database:
         self.url = database_url(cfg)
         self.engine: AsyncEngine = make_engine(cfg)
         self.sessions: async_sessionmaker[AsyncSession] = session_factory(self.engine)
+        # reads on the hot path (caller lookups, a recording's call) on connections of their own: with SQLite's
+        # WAL they read while the single writer connection writes instead of queueing behind it; elsewhere the
+        # engine's pool serves both
+        self.reader_engine: AsyncEngine | None = None
+        self.readers = self.sessions
+        if is_sqlite(self.url) and not self.url.endswith(":memory:"):
+            self.reader_engine = make_engine(self.url, pool_size=3, max_overflow=0)
+            self.readers = session_factory(self.reader_engine)
         self.calls = CallRepository(self.sessions)
         self.spool = Spool(Path(cfg.spool_dir) / "calls.jsonl")
         self.writer = DurableWriter(self.calls, self.spool, clock=clock, retry_interval=retry_interval)
@@ -58,3 +66,5 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self.reader_engine is not None:
+            await self.reader_engine.dispose()
