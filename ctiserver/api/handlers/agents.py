@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ctiserver.api.app import service
@@ -19,21 +20,26 @@ MAX_REPORT_DAYS = 400
 SELF_OR_STAFF = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
 
 
-def _own(req: ApiRequest) -> str:
+def own_agent(req: ApiRequest) -> str:
+    """The path's ``agent_id``; an agent token may name only its own agent."""
     agent_id = req.path["agent_id"]
     if req.principal.is_agent() and req.principal.agent != agent_id:
         raise forbidden("an agent token controls only its own agent")
     return agent_id
 
 
+def visible_agents(req: ApiRequest, agents: Iterable[Mapping[str, Any]]) -> JsonList:
+    """The agents a token may list: an agent token sees itself, the others everybody."""
+    if req.principal.is_agent():
+        return [dict(a) for a in agents if str(a.get("agent") or a.get("id")) == req.principal.agent]
+    return [dict(a) for a in agents]
+
+
 @ROUTER.route(
     "GET", "/api/agents", roles=ALL_ROLES, summary="Agents and their states", tag="agents", response=JsonList
 )
 async def list_agents(req: ApiRequest) -> JsonList:
-    agents = service(req, AgentsService, "acd").list_agents()
-    if req.principal.is_agent():
-        return [dict(a) for a in agents if str(a.get("agent") or a.get("id")) == req.principal.agent]
-    return [dict(a) for a in agents]
+    return visible_agents(req, service(req, AgentsService, "acd").list_agents())
 
 
 @ROUTER.route(
@@ -45,7 +51,7 @@ async def list_agents(req: ApiRequest) -> JsonList:
     response=dict[str, Any],
 )
 async def get_agent(req: ApiRequest) -> dict[str, Any]:
-    agent = service(req, AgentsService, "acd").get_agent(_own(req))
+    agent = service(req, AgentsService, "acd").get_agent(own_agent(req))
     if agent is None:
         raise not_found("agent", "agent_id")
     return dict(agent)
@@ -54,7 +60,7 @@ async def get_agent(req: ApiRequest) -> dict[str, Any]:
 def _action(action: str) -> Any:
     async def handler(req: ApiRequest) -> dict[str, Any]:
         body: AgentActionIn = req.body
-        result = await service(req, AgentsService, "acd").agent_action(_own(req), action, body.reason)
+        result = await service(req, AgentsService, "acd").agent_action(own_agent(req), action, body.reason)
         return dict(result)
 
     handler.__name__ = "agent_" + action.replace("-", "_")

@@ -11,15 +11,14 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ctiserver.api.app import service
-from ctiserver.api.auth import ALL_ROLES, Role
-from ctiserver.api.errors import forbidden, not_found
+from ctiserver.api.auth import ALL_ROLES
+from ctiserver.api.errors import not_found
 from ctiserver.api.handlers import ROUTER
+from ctiserver.api.handlers.agents import SELF_OR_STAFF, JsonList, own_agent, visible_agents
 from ctiserver.api.observed import ObservedAgents
 from ctiserver.api.routing import ApiRequest
 
-JsonList = list[dict[str, Any]]
 ACTIONS = ("login", "logout", "pause", "ready")
-SELF_OR_STAFF = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
 QueueName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")]
 
 
@@ -42,13 +41,6 @@ def _observed(req: ApiRequest) -> ObservedAgents:
     return service(req, ObservedAgents, "observer mode (acd.observer)")
 
 
-def _own(req: ApiRequest) -> str:
-    agent_id = req.path["agent_id"]
-    if req.principal.is_agent() and req.principal.agent != agent_id:
-        raise forbidden("an agent token controls only its own agent")
-    return agent_id
-
-
 @ROUTER.route(
     "GET",
     "/api/observer/agents",
@@ -58,10 +50,7 @@ def _own(req: ApiRequest) -> str:
     response=JsonList,
 )
 async def list_observed_agents(req: ApiRequest) -> JsonList:
-    agents = _observed(req).list_agents()
-    if req.principal.is_agent():
-        return [dict(a) for a in agents if a["agent"] == req.principal.agent]
-    return [dict(a) for a in agents]
+    return visible_agents(req, _observed(req).list_agents())
 
 
 @ROUTER.route(
@@ -73,7 +62,7 @@ async def list_observed_agents(req: ApiRequest) -> JsonList:
     response=dict[str, Any],
 )
 async def get_observed_agent(req: ApiRequest) -> dict[str, Any]:
-    agent = _observed(req).get_agent(_own(req))
+    agent = _observed(req).get_agent(own_agent(req))
     if agent is None:
         raise not_found("agent", "agent_id")
     return dict(agent)
@@ -83,7 +72,7 @@ def _action(action: str) -> Any:
     async def handler(req: ApiRequest) -> dict[str, Any]:
         body: ObserverActionIn = req.body
         result = await _observed(req).agent_action(
-            _own(req), action, body.reason, queues=body.queues, penalty=body.penalty
+            own_agent(req), action, body.reason, queues=body.queues, penalty=body.penalty
         )
         return dict(result)
 
