@@ -27,21 +27,21 @@ def eager_future(coro: Coroutine[Any, Any, T]) -> asyncio.Future[T]:
         done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         done.set_result(stop.value)
         return done
-    except BaseException as exc:
+    except Exception as exc:
         failed: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         failed.set_exception(exc)
         return failed
     return asyncio.ensure_future(_resume(coro, waited))
 
 
-def start_eagerly(coro: Coroutine[Any, Any, None]) -> asyncio.Task[None] | None:
-    """Run ``coro`` until it first suspends. None if it finished (its exception, if any, is raised here);
-    else the task that finishes it."""
-    try:
-        waited = coro.send(None)
-    except StopIteration:
+def start_eagerly(coro: Coroutine[Any, Any, None]) -> asyncio.Future[None] | None:
+    """``eager_future`` for a fire-and-forget step: None if it finished (its exception, if any, is raised
+    here); else the task that finishes it."""
+    fut = eager_future(coro)
+    if fut.done():
+        fut.result()
         return None
-    return asyncio.ensure_future(_resume(coro, waited))
+    return fut
 
 
 async def _resume(coro: Coroutine[Any, Any, T], waited: Any) -> T:

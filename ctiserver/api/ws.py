@@ -45,7 +45,7 @@ class WsSession:
         self.topics: set[Topic] = set()
         self.last_sent = 0
         self._lock = asyncio.Lock()
-        self._inflight: asyncio.Task[None] | None = None  # a frame written by ``deliver`` still being sent
+        self._inflight: asyncio.Future[None] | None = None  # a frame written by ``deliver`` still being sent
         self._scanned = 0
         if hub.routed is not None:  # the hub offers this session only the events of its topics
             self.sub: Subscription = Subscription(hub.routed, (), self.wants, hub.queue_size)
@@ -71,7 +71,7 @@ class WsSession:
         if self._inflight is not None:
             self._inflight.add_done_callback(self._sent)
 
-    def _sent(self, task: asyncio.Task[None]) -> None:
+    def _sent(self, task: asyncio.Future[None]) -> None:
         self._inflight = None
         if not task.cancelled() and task.exception() is not None:
             log.debug("websocket send failed", error=str(task.exception()))
