@@ -47,11 +47,10 @@ class ScreenPop:
         self._crm_url = _ENV.from_string(crm.config.crm_url) if crm.config.crm_url else None
         self._create_url = _ENV.from_string(crm.config.create_url) if crm.config.create_url else None
         self.pops = 0
-        self._sent: set[tuple[str, str, str, int]] = set()  # (call, agent, phase, offer): a pop goes out once
-        self._offer: dict[tuple[str, str], int] = {}  # (call, agent) → seq of the latest agent.offered
-        # the keys of each call in the two above, to forget a finished call without scanning every call's
-        self._keys_of: dict[str, list[tuple[str, str, str, int]]] = {}
-        self._agents_of: dict[str, set[str]] = {}
+        # per call (forgotten with it): the pops sent, as (agent, phase, offer) — a pop goes out once — and
+        # agent → seq of the latest agent.offered
+        self._sent: dict[str, set[tuple[str, str, int]]] = {}
+        self._offer: dict[str, dict[str, int]] = {}
 
     def facts(self, call_id: str, time: float) -> CallFacts:
         facts = self.calls.get(call_id)
@@ -65,13 +64,11 @@ class ScreenPop:
         call_id = str(data.get("call_id") or event.subject)
         if event.type == "call.ended":
             self.calls.pop(call_id, None)
-            self._sent.difference_update(self._keys_of.pop(call_id, ()))
-            for agent in self._agents_of.pop(call_id, ()):
-                self._offer.pop((call_id, agent), None)
+            self._sent.pop(call_id, None)
+            self._offer.pop(call_id, None)
             return
         if event.type == "agent.offered" and data.get("agent"):
-            self._offer[(call_id, str(data["agent"]))] = event.seq
-            self._agents_of.setdefault(call_id, set()).add(str(data["agent"]))
+            self._offer.setdefault(call_id, {})[str(data["agent"])] = event.seq
         facts = self.facts(call_id, event.time)
         facts.number = facts.number or caller_number(data)
         facts.name = facts.name or str(data.get("caller_name") or "")
@@ -93,14 +90,19 @@ class ScreenPop:
             return None
         call_id = str(event.data.get("call_id") or event.subject)
         phase = "answered" if event.type == "agent.answered" else "ringing"
-        return (call_id, str(agent), phase, self._offer.get((call_id, str(agent)), 0))
+        return (call_id, str(agent), phase, self._offer.get(call_id, {}).get(str(agent), 0))
+
+    def _was_sent(self, key: tuple[str, str, str, int]) -> bool:
+        return key[1:] in self._sent.get(key[0], ())
+
+    def _mark_sent(self, key: tuple[str, str, str, int]) -> None:
+        self._sent.setdefault(key[0], set()).add(key[1:])
 
     async def pop(self, event: DomainEvent) -> DomainEvent | None:
         key = self._key(event)
-        if key is None or key in self._sent:
+        if key is None or self._was_sent(key):
             return None  # no agent, or already popped (the fast path on the PBX's ringing event)
-        self._sent.add(key)
-        self._keys_of.setdefault(key[0], []).append(key)
+        self._mark_sent(key)
         call_id, agent = key[0], key[1]
         facts = self.facts(call_id, event.time)
         number = caller_number(event.data) or facts.number
@@ -115,7 +117,7 @@ class ScreenPop:
         if type(self.bus) is not InMemoryBus:
             return None
         key = self._key(event)
-        if key is None or key in self._sent:
+        if key is None or self._was_sent(key):
             return None
         call_id, agent = key[0], key[1]
         facts = self.facts(call_id, event.time)
@@ -123,8 +125,7 @@ class ScreenPop:
         result = self.crm.ready_result(call_id) if number else LookupResult(number="", e164=None)
         if result is None:
             return None
-        self._sent.add(key)
-        self._keys_of.setdefault(key[0], []).append(key)
+        self._mark_sent(key)
         payload = self.render(facts, result, event, agent, number)
         self.pops += 1
         return self.bus.publish_nowait(new_event("screen.pop", call_id, payload, self.crm.clock.now()))
