@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ctiserver.calls.call_state import CallState
+from ctiserver.calls.early import EarlyFacts
 from ctiserver.calls.emitter import Emitter
 from ctiserver.calls.model import Call, Leg, QueueSegment
 from ctiserver.clock import Clock
@@ -15,10 +16,15 @@ from ctiserver.events.envelope import DomainEvent
 ACD_OUTCOMES = {"answered": "answered", "abandoned": "abandoned", "timeout": "timeout"}
 
 
+class NotTrackedYet(KeyError):
+    """The tracker has not seen the call (yet): the fact is held and applied when AMI shows the call."""
+
+
 class EngineFacts:
     clock: Clock
     legs: dict[str, Leg]
     _ems: Emitter
+    early: EarlyFacts[Call]
     late_fact_sink: Callable[[dict[str, Any]], None] | None = None
 
     def call_of(self, key: str) -> Call | None:
@@ -44,18 +50,33 @@ class EngineFacts:
             raise KeyError(f"unknown call {call_id!r}")
         return call
 
+    def _held_call(self, call_id: str, apply: Callable[[Call], None]) -> Call:
+        """The call, or hold ``apply`` until the call appears and raise ``NotTrackedYet`` (a ``KeyError``)."""
+        call = self.call_of(call_id)
+        if call is None:
+            self.early.hold(call_id, apply, self.clock.now())
+            raise NotTrackedYet(f"call {call_id!r} not tracked yet; the fact is held")
+        return call
+
+    def apply_early(self, key: str, call: Call) -> None:
+        """Apply the facts held for ``key`` (a new leg's uniqueid or a new call's id) to ``call``."""
+        for apply in self.early.take(key):
+            apply(call)
+
     def record_ivr_step(
         self, call_id: str, node: str, result: str | None = None, at: float | None = None, **extra: Any
     ) -> list[DomainEvent]:
         when = self.clock.now() if at is None else at
-        call = self._fact_call(call_id)
         step = {"node": node, "result": result, "at": when, **extra}
+        # held: only filed on the call; the caller publishes this ``ivr.step`` itself on NotTrackedYet
+        call = self._held_call(call_id, lambda c: c.ivr_path.append(step))
         call.ivr_path.append(step)
         self.emit("ivr.step", call.call_id, {"call_id": call.call_id, **step}, when)
         return self._ems.take()
 
     def set_self_service(self, call_id: str, outcome: str | None) -> list[DomainEvent]:
-        return self._update(call_id, "self_service", outcome)
+        self._set(self._held_call(call_id, lambda c: self._set(c, "self_service", outcome)), "self_service", outcome)
+        return self._ems.take()
 
     def set_disposition(self, call_id: str, disposition: str) -> list[DomainEvent]:
         return self._update(call_id, "disposition", disposition)
@@ -65,10 +86,12 @@ class EngineFacts:
         return self._update(call_id, "wrapup_seconds", call.wrapup_seconds + max(0.0, seconds))
 
     def attach_data(self, call_id: str, key: str, value: str) -> list[DomainEvent]:
-        call = self._fact_call(call_id)
+        self._attach(self._held_call(call_id, lambda c: self._attach(c, key, value)), key, value)
+        return self._ems.take()
+
+    def _attach(self, call: Call, key: str, value: str) -> None:
         call.data[key] = value
         self._updated(call, {"change": "data", "key": key, "value": value})
-        return self._ems.take()
 
     def add_recording(self, key: str, recording_id: str) -> list[DomainEvent]:
         """``key`` is a leg uniqueid, or a call id (the recording is filed on the call's first leg)."""
@@ -81,16 +104,22 @@ class EngineFacts:
         return self._ems.take()
 
     def _update(self, call_id: str, attr: str, value: Any) -> list[DomainEvent]:
-        call = self._fact_call(call_id)
+        self._set(self._fact_call(call_id), attr, value)
+        return self._ems.take()
+
+    def _set(self, call: Call, attr: str, value: Any) -> None:
         setattr(call, attr, value)
         self._updated(call, {"change": attr, attr: value})
-        return self._ems.take()
 
     # queue segments of the engine's own ACD (Stasis calls: no app_queue events). The ACD publishes its own
     # queue.entered/queue.left; these methods only record the segment on the call, they emit nothing.
     def queue_entered(self, call_id: str, queue: str, position: int = 0, at: float | None = None) -> None:
-        call = self._fact_call(call_id)
         when = self.clock.now() if at is None else at
+        self._queue_entered(self._held_call(call_id, lambda c: self._queue_entered(c, queue, position, when)),
+                            queue, position, when)
+
+    def _queue_entered(self, call: Call, queue: str, position: int, when: float) -> None:
+        call_id = call.call_id
         first = call.first_leg()
         call.queues.append(
             QueueSegment(
@@ -111,8 +140,16 @@ class EngineFacts:
         agent: str | None = None,
         at: float | None = None,
     ) -> None:
-        call = self._fact_call(call_id)
         when = self.clock.now() if at is None else at
+        self._queue_left(
+            self._held_call(call_id, lambda c: self._queue_left(c, queue, outcome, waited, agent, when)),
+            queue, outcome, waited, agent, when,
+        )
+
+    def _queue_left(
+        self, call: Call, queue: str, outcome: str, waited: float | None, agent: str | None, when: float
+    ) -> None:
+        call_id = call.call_id
         # a segment closed by the caller's hang-up (AMI) before the ACD's verdict arrived is that same stay
         seg = next(
             (q for q in reversed(call.queues) if q.queue == queue and q.outcome in (None, "closed")), None

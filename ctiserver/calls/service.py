@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from ctiserver.calls.emitter import SOURCE
+from ctiserver.calls.facts import NotTrackedYet
 from ctiserver.calls.tracker import Tracker
 from ctiserver.events.envelope import DomainEvent
 from ctiserver.logs import get_logger
@@ -85,6 +86,8 @@ class CallService:
                     agent=data.get("agent"),
                     at=event.time,
                 )
+        except NotTrackedYet:
+            pass  # held until AMI shows the call (the ARI and AMI links race)
         except KeyError:
             log.warning("queue event for a call the tracker does not know", extra={"call_id": event.subject})
 

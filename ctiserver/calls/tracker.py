@@ -21,6 +21,7 @@ from typing import Any
 
 from ctiserver.calls import channel_events, pbx_events, queue_events
 from ctiserver.calls.call_state import CallState
+from ctiserver.calls.early import EarlyFacts
 from ctiserver.calls.emitter import Emitter
 from ctiserver.calls.facts import EngineFacts
 from ctiserver.calls.leg_state import CHANNEL_STATES, LegState
@@ -49,6 +50,7 @@ class Tracker(EngineFacts):
         self.linkedid_changes: list[dict[str, Any]] = []  # {uniqueid, channel, from, to, at}
         self.events_seen = 0
         self._ems = Emitter()
+        self.early: EarlyFacts[Call] = EarlyFacts()  # engine facts that came (over ARI) before the call (over AMI)
         self._uptime: float | None = None
         self._uptime_at: float | None = None
         self._hangup_initiator: dict[str, str] = {}  # call id → channel of the first HangupRequest
@@ -172,6 +174,10 @@ class Tracker(EngineFacts):
             )
         self.emit("leg.created", call.call_id, {"call_id": call.call_id, **leg.snapshot()}, at)
         self.set_leg_state(leg, target, at)
+        if self.early:
+            self.apply_early(uid, call)
+            if new_call and linkedid != uid:
+                self.apply_early(linkedid, call)
         return leg
 
     def _relink(self, leg: Leg, linkedid: str, at: float) -> None:

@@ -2,7 +2,8 @@
 
 ``TrackerRecorder`` files every step on the call (``Call.ivr_path``), the variables as attached data and the
 self-service outcome; the tracker emits the ``ivr.step`` / ``call.updated`` events, published here. When the
-tracker does not know the call yet (or there is no tracker) ``BusRecorder`` publishes ``ivr.step`` itself.
+tracker does not know the call yet (AMI runs behind ARI) it holds the facts and files them on the call when it
+appears, and ``BusRecorder`` publishes ``ivr.step`` meanwhile (the screen-pop needs the path now).
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ class TrackerRecorder:
                 version=step.version,
                 channel_id=session.call.channel_id,
             )
-        except KeyError:  # AMI has not shown this call to the tracker (yet)
+        except KeyError:  # AMI has not shown this call to the tracker (yet): held there, published here
             await self.fallback.step(session, step)
             return
         await self._publish(events)
@@ -97,7 +98,7 @@ class TrackerRecorder:
     async def attach(self, session: IvrSession, name: str, value: str) -> None:
         try:
             await self._publish(self.facts.attach_data(session.call.call_id, name, value))
-        except KeyError:
+        except KeyError:  # held by the tracker: its call.updated goes out when the call appears
             return
 
     async def end(self, session: IvrSession, at: float) -> None:

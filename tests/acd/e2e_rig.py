@@ -39,6 +39,7 @@ from ctiserver.recording.service import RecordingService
 from ctiserver.sim.config import EndpointConfig, SimConfig, Step, _default_dialplan, _default_endpoints
 from ctiserver.sim.simulator import Simulator
 from tests.acd.clocks import FastClock
+from tests.lag_proxy import lagging_proxy
 
 JUNIORS = [str(n) for n in range(2001, 2013)]  # billing 3
 SPECIALISTS = [str(n) for n in range(2013, 2021)]  # billing 8 + tech 9
@@ -120,10 +121,11 @@ async def ivr_service(tmp: Path, control: CallControl, clock: FastClock, bus: In
 
 @contextlib.asynccontextmanager
 async def rig(
-    tmp: Path, factor: float = 6.0, acd: AcdConfig | None = None, survey: bool = False
+    tmp: Path, factor: float = 6.0, acd: AcdConfig | None = None, survey: bool = False, ami_lag: float = 0.0
 ) -> AsyncIterator[Rig]:
+    """``ami_lag``: the AMI link's bytes reach the daemon that many (real) seconds late, as under load."""
     clock = FastClock(factor)
-    async with Simulator(sim_config(tmp / "rec"), clock=clock) as sim:
+    async with Simulator(sim_config(tmp / "rec"), clock=clock) as sim, lagging_proxy(sim.ami_port, ami_lag) as ami_port:
         async with AriLink(AriConfig(url=sim.ari_url), clock) as link, StasisRouter() as router:
             base = AriCallControl(link, clock, router=router)
             link.on_event(base.feed)
@@ -137,7 +139,7 @@ async def rig(
             tracker = Tracker(clock)
             calls = CallService(tracker)
             bus.listeners.append(calls.on_engine_event)
-            ami = AmiClient(AmiConfig(port=sim.ami_port), clock)
+            ami = AmiClient(AmiConfig(port=ami_port if ami_lag else sim.ami_port), clock)
             ami.on_event("*", calls.on_ami_event)
             await ami.start()
             await asyncio.wait_for(ami.connected.wait(), 10)

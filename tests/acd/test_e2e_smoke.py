@@ -179,3 +179,21 @@ async def test_an_unregistered_phone_makes_its_agent_unavailable(tmp_path: Path)
         phone.register(True)
         await wait_for(lambda: r.acd.agents.get(JUNIORS[0]).registered)
         call.hangup()
+
+
+async def test_queue_segments_survive_an_ami_link_running_behind_ari(tmp_path: Path) -> None:
+    """AMI and ARI are separate sockets: under load AMI runs seconds behind, so the ACD reports the caller's
+    queue stay before the tracker has seen the call. The stay must still land on the call record."""
+    async with rig(tmp_path, factor=4.0, ami_lag=1.0) as r:
+        for n in JUNIORS[1:] + SPECIALISTS:
+            await r.acd.pause(n, "break")
+        call = r.sim.place_call(from_number="5550100", to="100", hangup_after=3.0)
+        await wait_for(lambda: bool(r.of("queue.left")))
+        assert r.tracker.call_of(call.channel_id) is None  # the ACD is done with it; AMI has not shown it yet
+        await wait_for(call.done.is_set)
+        await wait_for(lambda: call.channel_id in r.tracker.finished)
+        done = r.tracker.finished[call.channel_id]
+        [seg] = done.queues
+        assert (seg.queue, seg.outcome, seg.agent) == ("easy", "answered", JUNIORS[0])
+        assert seg.entered <= seg.answered
+        assert len(r.tracker.early) == 0 and r.tracker.early.expired == 0

@@ -293,6 +293,45 @@ def test_acd_queue_segments_for_stasis_calls() -> None:
     ]
 
 
+async def test_engine_facts_reported_before_ami_shows_the_call_are_held_and_applied() -> None:
+    """ARI and AMI race: the IVR and the ACD may report a Stasis call before its Newchannel reaches the tracker."""
+    from ctiserver.calls.facts import NotTrackedYet
+
+    clock = ManualClock(T)
+    tr = Tracker(clock)
+    with pytest.raises(NotTrackedYet):  # the IVR publishes this step itself; the tracker files it later
+        tr.record_ivr_step("s", "menu", "2", at=T + 1)
+    with pytest.raises(NotTrackedYet):
+        tr.attach_data("s", "account", "A-1")
+    with pytest.raises(NotTrackedYet):
+        tr.set_self_service("s", "balance")
+    with pytest.raises(NotTrackedYet):
+        tr.queue_entered("s", "vip", position=2, at=T + 5)
+    with pytest.raises(NotTrackedYet):
+        tr.queue_left("s", "vip", "answered", waited=7.5, agent="alice", at=T + 12.5)
+    with pytest.raises(KeyError):  # a user's fact on an unknown call is refused, not held
+        tr.set_disposition("s", "resolved")
+    assert len(tr.early) == 1 and "s" not in tr.calls
+    out = feed(tr, chan("Newchannel", 0, "PJSIP/caller-1", "s", "s", "4"))
+    # the held facts are applied in the order they were reported, after the call's own creation events
+    assert out[:2] == ["call.created", "leg.created"]
+    assert out.count("call.updated") == 2 and "ivr.step" not in out  # the step was published by the IVR
+    call = tr.calls["s"]
+    assert [s["node"] for s in call.ivr_path] == ["menu"] and call.ivr_path[0]["at"] == T + 1
+    assert call.data == {"account": "A-1"} and call.self_service == "balance" and call.disposition is None
+    [seg] = call.queues
+    assert (seg.queue, seg.outcome, seg.agent, seg.position) == ("vip", "answered", "alice", 2)
+    assert seg.wait_seconds() == pytest.approx(7.5)
+    assert len(tr.early) == 0
+    # a fact whose call never appears is dropped after max_age, counted
+    with pytest.raises(NotTrackedYet):
+        tr.attach_data("ghost", "k", "v")
+    await clock.advance(tr.early.max_age + 1)
+    with pytest.raises(NotTrackedYet):
+        tr.attach_data("ghost2", "k", "v")
+    assert tr.early.expired == 1 and len(tr.early) == 1
+
+
 async def test_service_turns_acd_bus_events_into_segments_and_persists_late_facts() -> None:
     import asyncio
 
