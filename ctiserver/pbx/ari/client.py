@@ -1,4 +1,4 @@
-"""Asyncio ARI client (aiohttp): typed REST (``AriRest``) and the events WebSocket, kept open.
+"""Asyncio ARI client: typed REST (``AriRest``) over ``HttpPool`` and the events WebSocket (aiohttp), kept open.
 
 * The WebSocket (``/ari/events?app=<app>``) is what registers the Stasis application: when it drops — Asterisk
   restarting closes it without a close frame — the client reconnects with capped, jittered back-off, which
@@ -30,6 +30,7 @@ from ctiserver.clock import Clock, SystemClock
 from ctiserver.config import AriConfig
 from ctiserver.logs import get_logger
 from ctiserver.pbx.ari.events import AriEvent, parse_event
+from ctiserver.pbx.ari.http import HttpError, HttpPool
 from ctiserver.pbx.ari.resources import Channel
 from ctiserver.pbx.ari.rest import AriError, AriRest
 from ctiserver.pbx.link import Backoff, Link, LinkState
@@ -80,6 +81,7 @@ class AriClient(AriRest):
         self._raw: list[RawCallback] = []
         self._on_resync: list[ResyncCallback] = []
         self._session: aiohttp.ClientSession | None = None
+        self._http: HttpPool | None = None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._runner: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -124,35 +126,29 @@ class AriClient(AriRest):
         body: Any = None,
     ) -> Any:
         """One REST call below ``/ari``; returns the decoded JSON (None for 204). ``AriError`` on failure."""
-        session = self._session
-        if session is None or self._closing:
+        http = self._http
+        if http is None or self._closing:
             raise AriError(0, "ARI client not started or closed", method=method, path=path)
-        query = {k: _query_value(v) for k, v in (params or {}).items() if v is not None}
-        # the body as bytes (orjson) and the reply read as bytes: aiohttp's json= and text() were a visible
-        # share of the daemon's CPU at ~1,000 ARI requests/s (text() guesses a charset when none is given)
-        data, headers = (None, None) if body is None else (orjson.dumps(body), _JSON)
+        query = {k: _query_value(v) for k, v in params.items() if v is not None} if params else None
+        # the body as bytes (orjson), the reply read as bytes, over ``HttpPool`` (see there why not aiohttp)
         try:
-            async with session.request(
-                method, self._base + path, params=query, data=data, headers=headers
-            ) as resp:
-                raw = await resp.read()
-                if resp.status >= 300:
-                    text = raw.decode("utf-8", "replace")
-                    raise AriError(resp.status, _error_message(text, resp.reason), method=method, path=path)
-                if not raw.strip():
-                    return None
-                try:
-                    return orjson.loads(raw)
-                except ValueError:
-                    raise AriError(resp.status, "response is not JSON", method=method, path=path) from None
-        except aiohttp.ClientError as exc:
-            raise AriError(
-                0, f"ARI unreachable: {type(exc).__name__}: {exc}", method=method, path=path
-            ) from None
+            reply = await http.request(method, path, query, None if body is None else orjson.dumps(body))
+        except HttpError as exc:
+            raise AriError(0, f"ARI unreachable: {exc}", method=method, path=path) from None
         except TimeoutError:
             raise AriError(
                 0, f"ARI timeout after {self.config.request_timeout:g} s", method=method, path=path
             ) from None
+        raw = reply.body
+        if reply.status >= 300:
+            text = raw.decode("utf-8", "replace")
+            raise AriError(reply.status, _error_message(text, reply.reason), method=method, path=path)
+        if not raw.strip():
+            return None
+        try:
+            return orjson.loads(raw)
+        except ValueError:
+            raise AriError(reply.status, "response is not JSON", method=method, path=path) from None
 
     async def __aenter__(self) -> AriClient:
         """Open the session and the events WebSocket; wait for the first attempt. Bad credentials (401/403)
@@ -177,7 +173,8 @@ class AriClient(AriRest):
         pair = f"{self.config.username}:{self.config.password.get_secret_value()}".encode()
         headers = {"Authorization": "Basic " + base64.b64encode(pair).decode("ascii")}
         timeout = aiohttp.ClientTimeout(total=self.config.request_timeout)
-        self._session = aiohttp.ClientSession(headers=headers, timeout=timeout)
+        self._session = aiohttp.ClientSession(headers=headers, timeout=timeout)  # the events WebSocket
+        self._http = HttpPool(self._base, headers, timeout=self.config.request_timeout)
         self._started = asyncio.get_running_loop().create_future()
         self._runner = asyncio.get_running_loop().create_task(self._run(), name=f"cti:{self.link.name}")
 
@@ -193,6 +190,8 @@ class AriClient(AriRest):
             await self._ws.close()
         if self._session is not None:
             await self._session.close()
+        if self._http is not None:
+            self._http.close()
         self.connected.clear()
         self.link.to(LinkState.CLOSED)
 
@@ -348,9 +347,6 @@ def _query_value(v: Any) -> str:
     if v is False:
         return "false"
     return str(v)
-
-
-_JSON = {"Content-Type": "application/json"}
 
 
 def _error_message(text: str, reason: str | None) -> str:
