@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -26,9 +27,17 @@ def _prepare_sqlite_path(url: str) -> None:
         Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def make_engine(cfg: DatabaseConfig | str, *, echo: bool | None = None, **kwargs: Any) -> AsyncEngine:
-    """An ``AsyncEngine``. SQLite gets WAL, foreign keys and a busy timeout; PostgreSQL a pre-ping pool."""
+    """An ``AsyncEngine``. SQLite gets WAL, foreign keys and a busy timeout; PostgreSQL a pre-ping pool.
+    JSON columns go through orjson: every event, call and agent-state row has one, and the standard library's
+    encoder was a visible share of the daemon's CPU under load."""
     url = database_url(cfg)
+    kwargs.setdefault("json_serializer", _json_text)
+    kwargs.setdefault("json_deserializer", orjson.loads)
     echo_flag = echo if echo is not None else (cfg.echo if isinstance(cfg, DatabaseConfig) else False)
     if is_sqlite(url):
         _prepare_sqlite_path(url)
