@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from typing import Any
 
-from ctiserver.acd.agent_state import AgentState, AgentStatus
+from ctiserver.acd.agent_state import AgentState, AgentStatus, IllegalTransition
 from ctiserver.acd.agents import Agent, AgentRegistry
 from ctiserver.acd.callbacks import Callbacks
 from ctiserver.acd.config import AcdConfig, QueueConfig
@@ -313,18 +313,28 @@ class AcdService(Callbacks, AgentDesk, Transfers, InCall):
             change = self.agents.change(candidate.id, AgentState.RESERVED, call_id=entry.call_id)
             # eagerly: the reservation takes its place in the state order now, as routing saw the agents
             reserved.append((entry, candidate.id, eager_future(change)))
-        if not reserved:
-            return
-        await asyncio.wait([f for *_, f in reserved])
-        for entry, agent_id, done in reserved:
-            exc = done.exception()
-            if exc is not None:  # the agent changed state meanwhile (logout, pause...): route the call again
+        for entry, agent_id, reservation in reserved:
+            # a refused transition (the agent changed state meanwhile: logout, pause...) fails in the eager
+            # first step, so it is known now: route the call again
+            exc = reservation.exception() if reservation.done() else None
+            if exc is not None:
                 log.warning("reservation failed", call_id=entry.call_id, agent=agent_id, error=str(exc))
                 await self._add_waiting(entry)
                 continue
-            self._spawn(self._serve(entry, self.agents.get(agent_id)), f"cti:acd-offer-{entry.call_id}")
+            # the agent is RESERVED in memory (routing's view); its write and publication finish in the offer's
+            # task, so the next routing pass does not wait for this pass's commit
+            self._spawn(self._serve(entry, self.agents.get(agent_id), reservation), f"cti:acd-offer-{entry.call_id}")
 
-    async def _serve(self, entry: Entry, agent: Agent) -> None:
+    async def _serve(self, entry: Entry, agent: Agent, reservation: Awaitable[object] | None = None) -> None:
+        if reservation is not None:  # RESERVED is persisted and published before the offer's own events
+            try:
+                await reservation
+            except IllegalTransition as exc:  # refused after all: route the call again
+                log.warning("reservation failed", call_id=entry.call_id, agent=agent.id, error=str(exc))
+                await self._add_waiting(entry)
+                return
+            except Exception:  # not written or not published; the agent is reserved all the same: go on
+                log.exception("reservation not recorded", call_id=entry.call_id, agent=agent.id)
         cfg = self.queue_config(entry.waiting.queue)
         started = self._clock.monotonic()
         try:

@@ -35,6 +35,8 @@ async def test_one_easy_call_end_to_end(tmp_path: Path) -> None:
         assert meta["size"] > 44 and 0.0 < meta["duration"] < 8.0
         assert Path(meta["path"]).name == f"{call.channel_id}-1.wav"
         await wait_for(lambda: r.acd.agents.get(agent).state is AgentState.READY)
+        # the state is READY in memory before its event is published (written first): wait for the event
+        await wait_for(lambda: [e.data["state"] for e in r.of("agent.state") if e.subject == agent][-1] == "ready")
         states = [e.data["state"] for e in r.of("agent.state") if e.subject == agent]
         assert states[-5:] == ["reserved", "ringing", "on_call", "wrap_up", "ready"]
 
