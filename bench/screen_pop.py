@@ -63,13 +63,16 @@ def _sim_process(conn: Any, agents: list[str], opts: dict[str, float], recording
             await loop.run_in_executor(None, conn.recv)  # "go"
             t0 = time.perf_counter()
             placed = 0
+            handles = []
             while (elapsed := time.perf_counter() - t0) < opts["duration"]:
                 while placed < int(elapsed * opts["rate"]) + 1:
-                    sim.place_call(from_number=f"+4822{placed:07d}", to="100", hangup_after=opts["talk"] + 10)
+                    call = sim.place_call(from_number=f"+4822{placed:07d}", to="100", hangup_after=opts["talk"] + 10)
+                    handles.append((time.monotonic(), call))
                     placed += 1
                 await asyncio.sleep(0.005)
             conn.send(placed)
             await loop.run_in_executor(None, conn.recv)  # "stop"
+            conn.send([(h.channel_id, t) for t, h in handles if h.channel is not None])
 
     asyncio.run(main())
 
@@ -83,6 +86,7 @@ def _clients_process(conn: Any, ws_url: str, tokens: list[str]) -> None:
     async def main() -> None:
         setup_logging("WARNING")
         received: list[tuple[str, float]] = []
+        frames: Counter[str] = Counter()  # every frame the clients got, by event type
         loop = asyncio.get_running_loop()
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
             sockets = []
@@ -91,6 +95,8 @@ def _clients_process(conn: Any, ws_url: str, tokens: list[str]) -> None:
 
             async def reader(ws: aiohttp.ClientWebSocketResponse) -> None:
                 async for msg in ws:
+                    kind = msg.data.partition('"type":"')[2].partition('"')[0]
+                    frames[kind] += 1
                     if '"screen.pop"' not in msg.data:  # cheap test first: most frames are not pops
                         continue
                     frame = json.loads(msg.data)
@@ -106,7 +112,7 @@ def _clients_process(conn: Any, ws_url: str, tokens: list[str]) -> None:
             for ws in sockets:
                 await ws.close()
             await asyncio.gather(*readers, return_exceptions=True)
-        conn.send(received)
+        conn.send((received, frames))
 
     asyncio.run(main())
 
@@ -130,6 +136,25 @@ def _config(args: argparse.Namespace, tmp: Path, agent_ids: list[str], ami_port:
             "queues": [{"name": "support", "ring_timeout": 30, "wrapup": 1}],
         },
     })
+
+
+def _print_throughput(
+    rang: Mapping[str, float], caller_of: Mapping[str, str], placed_at: Mapping[str, float], duration: float
+) -> None:
+    """Whether the daemon keeps up: call placed → the agent's phone rings, for all calls and for the first and
+    the last 10 s of calls placed. A daemon that keeps up shows the same figures in both; one that falls behind
+    shows a growing backlog (the last calls wait longer)."""
+    waits = sorted((placed_at[caller_of[ch]], t - placed_at[caller_of[ch]]) for ch, t in rang.items()
+                   if caller_of.get(ch) in placed_at)
+    if not waits:
+        return
+    start = waits[0][0]
+    rows = [("all", [w for _, w in waits]),
+            ("first 10 s", [w for t, w in waits if t - start < 10]),
+            ("last 10 s", [w for t, w in waits if t - start >= duration - 10])]
+    print("call placed → agent phone rings (IVR, queue, routing, originate): " + "; ".join(
+        f"{name} ({len(ws)}): p50 {pct(ws, 0.5) * 1000:.0f} ms, p99 {pct(ws, 0.99) * 1000:.0f} ms, "
+        f"max {max(ws) * 1000:.0f} ms" for name, ws in rows if ws))
 
 
 def ringing_channel_id(event: Mapping[str, Any]) -> str:
@@ -157,6 +182,7 @@ async def run(args: argparse.Namespace) -> int:
     config = _config(args, tmp, agent_ids, ami_port, ari_url)
     rang: dict[str, float] = {}
     published: dict[str, float] = {}
+    caller_of: dict[str, str] = {}  # the agent's ringing channel → the call (the caller's channel id)
     types: Counter[str] = Counter()
     statements: Counter[str] = Counter()
     components = tuple(c for c in COMPONENTS if c != "ctiserver.sim.component")
@@ -169,8 +195,11 @@ async def run(args: argparse.Namespace) -> int:
 
         def on_bus(event: DomainEvent) -> None:
             types[event.type] += 1
+            if event.type in ("queue.left", "queue.requeued"):  # how calls left the queue (answered, ...)
+                types[f"{event.type}:{event.data.get('outcome') or event.data.get('why')}"] += 1
             if event.type == "agent.ringing" and event.data.get("channel"):
                 published.setdefault(str(event.data["channel"]), time.monotonic())
+                caller_of[str(event.data["channel"])] = event.subject
 
         # first: the stamp must be taken before the screen-pop's own hook handles (and sends) the same event
         ctx.require(AriClient).on_raw(on_raw, first=True)
@@ -219,11 +248,12 @@ async def run(args: argparse.Namespace) -> int:
         rang_listened = dict(rang)  # the rings while the clients still listen (the daemon may still be catching up)
         written_listened = written[0]
         c_parent.send("stop")
-        received: list[tuple[str, float]] = await loop.run_in_executor(None, c_parent.recv)
+        received, frames = await loop.run_in_executor(None, c_parent.recv)
         clients.join(10)
         fast = ctx.require(RingHook).fast_pops
         gc.callbacks.remove(on_gc)
     parent.send("stop")
+    placed_at: dict[str, float] = dict(await loop.run_in_executor(None, parent.recv))
     proc.join(10)
     rang_late = len(rang) - len(rang_listened)
     missing = sum(1 for ch, _ in received if ch not in rang)
@@ -251,10 +281,13 @@ async def run(args: argparse.Namespace) -> int:
         ms = [x * 1000 for x in segments]
         print(f"  those: agent.ringing on the bus → pop at the WebSocket: p50 {pct(ms, 0.5):.2f} ms, "
               f"p99 {pct(ms, 0.99):.2f} ms")
+    _print_throughput(rang, caller_of, placed_at, args.duration)
     if gc_pauses:
         print(f"garbage collections: {len(gc_pauses)}, {sum(gc_pauses) * 1000:.0f} ms in all, "
               f"longest {max(gc_pauses) * 1000:.1f} ms")
     print("events:", ", ".join(f"{k} {v}" for k, v in sorted(types.items())))
+    print(f"frames the agents' clients received ({sum(frames.values())}):",
+          ", ".join(f"{k or '?'} {v}" for k, v in frames.most_common()))
     for stmt, n in statements.most_common(25):
         print(f"  sql {n:7d}  {stmt}")
     return 0
