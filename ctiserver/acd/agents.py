@@ -84,6 +84,7 @@ class AgentRegistry:
         self._agents: dict[str, Agent] = {}
         self._by_device: dict[str, str] = {}
         self._lock = asyncio.Lock()
+        self._published: asyncio.Future[None] | None = None  # the latest transition's publication
         self.index = AgentIndex()
         self.listeners: list[Listener] = []
 
@@ -162,8 +163,17 @@ class AgentRegistry:
                 agent.calls_today += 1
             self.index.update(agent)  # after every field routing sorts by
             snapshot = agent.to_json()  # a later change may land before this one is written
-        await written  # persisted before it is published (acknowledged)
-        await self._bus.publish(new_event("agent.state", agent.id, snapshot, self._clock.now()))
+            turn, self._published = self._published, asyncio.get_running_loop().create_future()
+            mine = self._published
+        try:
+            await written  # persisted before it is published (acknowledged)
+            # published in the order of the transitions: a change started eagerly (a routing pass) must not
+            # overtake an earlier one still on its way (an agent's READY), or consumers replay a stale state
+            if turn is not None and not turn.done():
+                await asyncio.shield(turn)
+            await self._bus.publish(new_event("agent.state", agent.id, snapshot, self._clock.now()))
+        finally:
+            mine.set_result(None)
         for listener in self.listeners:
             res = listener(agent, prev)
             if res is not None:
@@ -183,4 +193,14 @@ class AgentRegistry:
                 await res
 
     async def publish(self, agent: Agent) -> None:
-        await self._bus.publish(new_event("agent.state", agent.id, agent.to_json(), self._clock.now()))
+        """A snapshot without a transition (registration, skills), after the transitions already under way."""
+        snapshot = agent.to_json()
+        turn, self._published = self._published, asyncio.get_running_loop().create_future()
+        mine = self._published
+        try:
+            if turn is not None and not turn.done():
+                await asyncio.shield(turn)
+            await self._bus.publish(new_event("agent.state", agent.id, snapshot, self._clock.now()))
+        finally:
+            mine.set_result(None)
+
