@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import time
 
 from aiohttp import web
 
 from ctiserver.sim import media
+from ctiserver.sim.ari_filter import EventFilter, updated
 from ctiserver.sim.ari_server import SIM_KEY, err, ok, params
 from ctiserver.sim.engine import Engine
 from ctiserver.sim.fmt import ari_time
@@ -192,8 +194,7 @@ def _app_json(sim: object, name: str) -> dict[str, object]:
         "bridge_ids": bridges,
         "endpoint_ids": [],
         "device_names": [],
-        "events_allowed": [],
-        "events_disallowed": [],
+        **sim.hub.ari_filters.get(name, EventFilter()).as_json(),  # type: ignore[attr-defined]
     }
 
 
@@ -202,6 +203,20 @@ async def application(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     if name not in sim.hub.connected_apps():
         return err(404, "Application not found")
+    return ok(_app_json(sim, name))
+
+
+async def event_filter(request: web.Request) -> web.Response:
+    sim = request.app[SIM_KEY]
+    name = request.match_info["name"]
+    if name not in sim.hub.connected_apps():
+        return err(404, "Application not found")
+    raw = await request.read()
+    try:
+        body = json.loads(raw) if raw.strip() else None
+        sim.hub.ari_filters[name] = updated(sim.hub.ari_filters.get(name, EventFilter()), body)
+    except ValueError as exc:
+        return err(400, f"Bad request: {exc}")
     return ok(_app_json(sim, name))
 
 
@@ -252,5 +267,6 @@ def routes(r: web.UrlDispatcher) -> None:
     r.add_put("/ari/deviceStates/{name}", device_state_put)
     r.add_get("/ari/applications", applications)
     r.add_get("/ari/applications/{name}", application)
+    r.add_put("/ari/applications/{name}/eventFilter", event_filter)
     r.add_get("/ari/asterisk/info", info)
     r.add_get("/ari/asterisk/ping", ping)

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from ctiserver.clock import Clock
 from ctiserver.pbx.ami.codec import encode_message
+from ctiserver.sim.ari_filter import EventFilter
 from ctiserver.sim.fmt import ari_time
 
 
@@ -44,6 +45,7 @@ class Hub:
         self.asterisk_id = asterisk_id
         self.ami_sinks: list[AmiSink] = []
         self.ari_sinks: list[AriSink] = []
+        self.ari_filters: dict[str, EventFilter] = {}  # per application (PUT /applications/{name}/eventFilter)
         self.ami_taps: list[Callable[[list[tuple[str, str]]], None]] = []
         self.ami_count = 0
         self.ari_count = 0
@@ -85,6 +87,8 @@ class Hub:
         Field order: ``pre`` fields, ``type``, ``timestamp``, ``body`` fields, ``asterisk_id``,
         ``application``."""
         targets = [s for s in self.ari_sinks if s.app in apps or s.subscribe_all]
+        if self.ari_filters:
+            targets = [s for s in targets if s.app not in self.ari_filters or self.ari_filters[s.app].passes(type_)]
         if not targets:
             return
         self.ari_count += 1

@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import orjson
@@ -233,6 +234,7 @@ class AriClient(AriRest):
         )
         if self._started is not None and not self._started.done():
             self._started.set_result(None)
+        self._spawn(self._filter_events(), "event-filter")
         self._spawn(self._resync(self.connections), "resync")
         try:
             n = 0
@@ -258,6 +260,17 @@ class AriClient(AriRest):
                 log.warning(
                     "ari events disconnected", link=self.link.name, reason=self.last_error or "closed"
                 )
+
+    async def _filter_events(self) -> None:
+        """Ask Asterisk not to send the event types we never read (``drop_events``); older versions (< 16.3)
+        refuse, and we then simply receive them."""
+        if not self.config.drop_events:
+            return
+        body = {"disallowed": [{"type": t} for t in self.config.drop_events]}
+        try:
+            await self.request("PUT", f"/applications/{quote(self.config.app, safe='')}/eventFilter", body=body)
+        except AriError as exc:
+            log.info("ari event filter not set; all events are received", error=str(exc), link=self.link.name)
 
     def _failed(self, reason: str, error: AriError | None = None) -> bool:
         """A connection attempt failed; True when ``error`` was handed to ``__aenter__`` (stop trying)."""
