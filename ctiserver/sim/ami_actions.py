@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from ctiserver.sim import bridging, media
+from ctiserver.sim.ami_filter import parse as parse_filter
 from ctiserver.sim.dial import dial_event, dial_out, start_far_end
 from ctiserver.sim.engine import AllocationFailed
 from ctiserver.sim.fmt import bridge_headers, chan_headers
@@ -64,6 +65,20 @@ async def _events(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[t
     if s.events_on and s not in s.sim.hub.ami_sinks:
         s.sim.hub.ami_sinks.append(s)
     s.respond(aid, "Success", "Events On" if s.events_on else "Events Off")
+
+
+@action("Filter")
+async def _filter(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[tuple[str, str]]) -> None:
+    """Asterisk 22's action_filter: Operation Add only; the filter lasts as long as the session."""
+    if msg.get("operation", "").lower() != "add":
+        s.respond(aid, "Error", "Unknown operation")
+        return
+    try:
+        s.filters.append(parse_filter(msg.get("matchcriteria"), msg.get("filter", "")))
+    except (ValueError, re.error):
+        s.respond(aid, "Error", "Filter did not compile.  Check the syntax of the filter given.")
+        return
+    s.respond(aid, "Success", "Success")
 
 
 @action("CoreShowChannels")

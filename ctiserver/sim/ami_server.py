@@ -9,6 +9,7 @@ import hashlib
 import secrets
 from typing import TYPE_CHECKING
 
+from ctiserver.sim.ami_filter import AmiFilter
 from ctiserver.sim.fmt import ari_time
 from ctiserver.sim.hub import encode_headers
 
@@ -25,6 +26,7 @@ class AmiSession:
         self.reader = reader
         self.writer = writer
         self.events_on = False
+        self.filters: list[AmiFilter] = []  # this session's Filter actions (sim/ami_filter.py)
         self.authenticated = False
         self.challenge: str | None = None
         self.closed = False

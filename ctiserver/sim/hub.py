@@ -9,12 +9,14 @@ from typing import Any, Protocol
 
 from ctiserver.clock import Clock
 from ctiserver.pbx.ami.codec import encode_message
+from ctiserver.sim.ami_filter import AmiFilter, passes
 from ctiserver.sim.ari_filter import EventFilter
 from ctiserver.sim.fmt import ari_time
 
 
 class AmiSink(Protocol):
     events_on: bool
+    filters: list[AmiFilter]
 
     def send(self, data: bytes) -> None: ...
 
@@ -68,7 +70,7 @@ class Hub:
         self.ami_count += 1
         for tap in self.ami_taps:
             tap(headers)
-        sinks = [s for s in self.ami_sinks if s.events_on]
+        sinks = [s for s in self.ami_sinks if s.events_on and (not s.filters or passes(s.filters, headers))]
         if not sinks:
             return
         data = encode_headers(headers)

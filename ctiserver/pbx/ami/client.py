@@ -243,6 +243,7 @@ class AmiClient:
         keepalive: asyncio.Task[None] | None = None
         try:
             await self._login()
+            await self._filter_events()
             self.logins += 1
             self._backoff.reset()
             self.last_error = None
@@ -280,6 +281,16 @@ class AmiClient:
             raise AmiAuthError(
                 f"AMI login as {cfg.username!r} refused by {cfg.host}:{cfg.port}: {response.message or '?'}"
             )
+
+    async def _filter_events(self) -> None:
+        """``event_filters`` as ``Filter`` actions; refused (no ``system`` class, an older Asterisk) = unfiltered."""
+        for criteria, pattern in self.config.event_filters:
+            fields = {"Operation": "Add", "MatchCriteria": criteria, "Filter": pattern}
+            reply = await self._send("Filter", fields, self.config.connect_timeout)
+            response = reply.response if isinstance(reply, AmiEventList) else reply
+            if not response.ok:
+                log.info("ami event filter refused; those events are received", link=self.link.name,
+                         filter=pattern, reason=response.message or "?")
 
     async def _keepalive(self, writer: asyncio.StreamWriter) -> None:
         while True:
