@@ -47,14 +47,19 @@ class AmiConfig(_Section):
     # (MatchCriteria, Filter) pairs sent as AMI ``Filter`` actions after every login (Asterisk 21+ criteria; the
     # user needs the ``system`` write class): events ctiserver never reads are not sent at all. The defaults drop
     # the CEL records other than HANGUP and the VarSet of variables other than CTI_* and AMD* (those are what the
-    # tracker and the dialer read) — 30 of the ~64 AMI events of a queued call. POSIX regular expressions have no
-    # negation, hence the "anything but" spelled out. ``[]`` receives everything.
+    # tracker and the dialer read), Newexten, Cdr and SoftHangupRequest — 39 of the ~64 AMI events of a queued
+    # call. POSIX regular expressions have no negation, hence the "anything but" spelled out. ``[]`` receives
+    # everything.
     event_filters: tuple[tuple[str, str], ...] = (
         (
             "action(exclude),name(CEL),header(EventName),regex",
             "^([^H]|H[^A]|HA[^N]|HAN[^G]|HANG[^U]|HANGU[^P]|HANGUP.)",
         ),
         ("action(exclude),name(VarSet),header(Variable),regex", "^([^CA]|C[^T]|CT[^I]|CTI[^_]|A[^M]|AM[^D])"),
+        # read by nothing in ctiserver: dialplan steps, CDR records, the soft half of a hang-up request
+        ("action(exclude),name(Newexten),header(Event),exact", "Newexten"),
+        ("action(exclude),name(Cdr),header(Event),exact", "Cdr"),
+        ("action(exclude),name(SoftHangupRequest),header(Event),exact", "SoftHangupRequest"),
     )
 
 

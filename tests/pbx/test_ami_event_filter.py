@@ -21,13 +21,14 @@ VARSET = [("Event", "VarSet"), ("Channel", "PJSIP/1001-1"), ("Variable", "BRIDGE
 VARSET_CTI = [("Event", "VarSet"), ("Channel", "PJSIP/1001-1"), ("Variable", "CTI_DATA_ACCOUNT"), ("Value", "7")]
 VARSET_AMD = [("Event", "VarSet"), ("Channel", "Local/1@d-1;1"), ("Variable", "AMDSTATUS"), ("Value", "HUMAN")]
 NEWCHANNEL = [("Event", "Newchannel"), ("Channel", "PJSIP/1001-1")]
+NEWEXTEN = [("Event", "Newexten"), ("Channel", "PJSIP/1001-1"), ("Application", "Stasis")]
+CDR = [("Event", "Cdr"), ("Source", "5550100")]
 
 
 def test_filter_rules() -> None:
     defaults = [parse(c, f) for c, f in AmiConfig().event_filters]
-    assert [passes(defaults, e) for e in (CEL_CHAN_START, CEL_HANGUP, VARSET, VARSET_CTI, VARSET_AMD, NEWCHANNEL)] == [
-        False, True, False, True, True, True,
-    ]
+    events = (CEL_CHAN_START, CEL_HANGUP, VARSET, VARSET_CTI, VARSET_AMD, NEWCHANNEL, NEWEXTEN, CDR)
+    assert [passes(defaults, e) for e in events] == [False, True, False, True, True, True, False, False]
     assert passes([], CEL_CHAN_START)  # no filter: everything
     legacy_out = parse(None, "!Event: CEL")
     assert legacy_out.exclude and not passes([legacy_out], CEL_HANGUP) and passes([legacy_out], NEWCHANNEL)
@@ -66,7 +67,9 @@ async def test_the_client_filters_after_login_over_the_wire(filtered: bool) -> N
             await client.close()
     cel = {e.get("EventName") for e in seen if e.name == "CEL"}
     variables = {e.get("Variable") or "" for e in seen if e.name == "VarSet"}
-    assert {"Newchannel", "Hangup"} <= {e.name for e in seen}
+    names = {e.name for e in seen}
+    assert {"Newchannel", "Hangup", "HangupRequest"} <= names
+    assert ("Newexten" in names) is not filtered and ("Cdr" in names) is not filtered
     if filtered:
         assert cel == {"HANGUP"}
         assert all(v.startswith(("CTI_", "AMD")) for v in variables)
