@@ -18,6 +18,7 @@ from ctiserver.events.spool import EventSpool
 from ctiserver.logs import get_logger
 
 log = get_logger(__name__)
+LINGER = 0.05  # seconds a write-behind batch waits for more rows (fewer transactions under load)
 
 
 class EventStore(Protocol):
@@ -104,6 +105,8 @@ class EventLog:
         """The writer task: append pending events in batches; a failed write is retried, never dropped."""
         while True:
             await self._wake.wait()
+            # the spool already holds every event (write-ahead): let a tick's worth gather, one transaction
+            await asyncio.sleep(LINGER)
             self._wake.clear()
             await self._write_pending()
 
