@@ -42,6 +42,7 @@ from ctiserver.events.bus import InMemoryBus
 from ctiserver.events.envelope import DomainEvent
 from ctiserver.logs import setup_logging
 from ctiserver.loop import run_loop
+from ctiserver.pbx.ami.client import AmiClient
 from ctiserver.pbx.ari.client import AriClient
 
 SCRIPT = 'script: bench\ndids: ["100"]\nnodes:\n  q: {type: queue, queue: support}\n'
@@ -203,6 +204,10 @@ async def run(args: argparse.Namespace) -> int:
 
         # first: the stamp must be taken before the screen-pop's own hook handles (and sends) the same event
         ctx.require(AriClient).on_raw(on_raw, first=True)
+        ari_types: Counter[str] = Counter()
+        ami_types: Counter[str] = Counter()
+        ctx.require(AriClient).on_raw(lambda e: ari_types.update((str(e.get("type")),)))
+        ctx.require(AmiClient).on_event("*", lambda e: ami_types.update((e.name,)))
         ctx.require(InMemoryBus).listeners.append(on_bus)
         if args.count_sql:
             from sqlalchemy import event as sa_event
@@ -213,6 +218,8 @@ async def run(args: argparse.Namespace) -> int:
                 statements[" ".join(stmt.split()[:4])[:60]] += 1
 
             sa_event.listen(ctx.require(Database).engine.sync_engine, "before_cursor_execute", on_sql)
+            sa_event.listen(ctx.require(Database).engine.sync_engine, "commit",
+                            lambda _conn: statements.update(("COMMIT",)))
         api = ctx.require(ApiServer)
         written: list[int] = [0]  # ringing pop frames the daemon wrote to an agent's WebSocket
         api.hub.on_pop.append(lambda e: written.__setitem__(0, written[0] + (e.data.get("phase") == "ringing")))
@@ -286,6 +293,9 @@ async def run(args: argparse.Namespace) -> int:
         print(f"garbage collections: {len(gc_pauses)}, {sum(gc_pauses) * 1000:.0f} ms in all, "
               f"longest {max(gc_pauses) * 1000:.1f} ms")
     print("events:", ", ".join(f"{k} {v}" for k, v in sorted(types.items())))
+    for name, kinds in (("AMI", ami_types), ("ARI", ari_types)):
+        print(f"{name} events received ({sum(kinds.values())}, {sum(kinds.values()) / max(1, placed):.1f} per call "
+              "placed):", ", ".join(f"{k} {v}" for k, v in kinds.most_common(12)))
     print(f"frames the agents' clients received ({sum(frames.values())}):",
           ", ".join(f"{k or '?'} {v}" for k, v in frames.most_common()))
     for stmt, n in statements.most_common(25):
