@@ -163,17 +163,8 @@ class AgentRegistry:
                 agent.calls_today += 1
             self.index.update(agent)  # after every field routing sorts by
             snapshot = agent.to_json()  # a later change may land before this one is written
-            turn, self._published = self._published, asyncio.get_running_loop().create_future()
-            mine = self._published
-        try:
-            await written  # persisted before it is published (acknowledged)
-            # published in the order of the transitions: a change started eagerly (a routing pass) must not
-            # overtake an earlier one still on its way (an agent's READY), or consumers replay a stale state
-            if turn is not None and not turn.done():
-                await asyncio.shield(turn)
-            await self._bus.publish(new_event("agent.state", agent.id, snapshot, self._clock.now()))
-        finally:
-            mine.set_result(None)
+            turn = self._take_turn()
+        await self._publish_in_turn(turn, agent.id, snapshot, written)  # persisted before it is published
         for listener in self.listeners:
             res = listener(agent, prev)
             if res is not None:
@@ -194,13 +185,30 @@ class AgentRegistry:
 
     async def publish(self, agent: Agent) -> None:
         """A snapshot without a transition (registration, skills), after the transitions already under way."""
-        snapshot = agent.to_json()
-        turn, self._published = self._published, asyncio.get_running_loop().create_future()
-        mine = self._published
+        await self._publish_in_turn(self._take_turn(), agent.id, agent.to_json())
+
+    # ``agent.state`` events go out in the order of the changes, whatever order their writes end in: a change
+    # started eagerly (a routing pass) must not overtake an earlier one still being written (an agent's READY),
+    # or consumers replaying the events would see a stale state
+    def _take_turn(self) -> tuple[asyncio.Future[None] | None, asyncio.Future[None]]:
+        """(the previous publication, this one's): taken synchronously, in the order of the changes."""
+        previous, self._published = self._published, asyncio.get_running_loop().create_future()
+        return previous, self._published
+
+    async def _publish_in_turn(
+        self,
+        turn: tuple[asyncio.Future[None] | None, asyncio.Future[None]],
+        agent_id: str,
+        snapshot: dict[str, object],
+        written: Awaitable[None] | None = None,
+    ) -> None:
+        previous, mine = turn
         try:
-            if turn is not None and not turn.done():
-                await asyncio.shield(turn)
-            await self._bus.publish(new_event("agent.state", agent.id, snapshot, self._clock.now()))
+            if written is not None:
+                await written
+            if previous is not None and not previous.done():
+                await asyncio.shield(previous)
+            await self._bus.publish(new_event("agent.state", agent_id, snapshot, self._clock.now()))
         finally:
             mine.set_result(None)
 

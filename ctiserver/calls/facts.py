@@ -75,7 +75,8 @@ class EngineFacts:
         return self._ems.take()
 
     def set_self_service(self, call_id: str, outcome: str | None) -> list[DomainEvent]:
-        self._set(self._held_call(call_id, lambda c: self._set(c, "self_service", outcome)), "self_service", outcome)
+        call = self._held_call(call_id, lambda c: self._set(c, "self_service", outcome))
+        self._set(call, "self_service", outcome)
         return self._ems.take()
 
     def set_disposition(self, call_id: str, disposition: str) -> list[DomainEvent]:
@@ -86,7 +87,8 @@ class EngineFacts:
         return self._update(call_id, "wrapup_seconds", call.wrapup_seconds + max(0.0, seconds))
 
     def attach_data(self, call_id: str, key: str, value: str) -> list[DomainEvent]:
-        self._attach(self._held_call(call_id, lambda c: self._attach(c, key, value)), key, value)
+        call = self._held_call(call_id, lambda c: self._attach(c, key, value))
+        self._attach(call, key, value)
         return self._ems.take()
 
     def _attach(self, call: Call, key: str, value: str) -> None:
@@ -115,8 +117,8 @@ class EngineFacts:
     # queue.entered/queue.left; these methods only record the segment on the call, they emit nothing.
     def queue_entered(self, call_id: str, queue: str, position: int = 0, at: float | None = None) -> None:
         when = self.clock.now() if at is None else at
-        self._queue_entered(self._held_call(call_id, lambda c: self._queue_entered(c, queue, position, when)),
-                            queue, position, when)
+        call = self._held_call(call_id, lambda c: self._queue_entered(c, queue, position, when))
+        self._queue_entered(call, queue, position, when)
 
     def _queue_entered(self, call: Call, queue: str, position: int, when: float) -> None:
         call_id = call.call_id
@@ -141,10 +143,8 @@ class EngineFacts:
         at: float | None = None,
     ) -> None:
         when = self.clock.now() if at is None else at
-        self._queue_left(
-            self._held_call(call_id, lambda c: self._queue_left(c, queue, outcome, waited, agent, when)),
-            queue, outcome, waited, agent, when,
-        )
+        call = self._held_call(call_id, lambda c: self._queue_left(c, queue, outcome, waited, agent, when))
+        self._queue_left(call, queue, outcome, waited, agent, when)
 
     def _queue_left(
         self, call: Call, queue: str, outcome: str, waited: float | None, agent: str | None, when: float
