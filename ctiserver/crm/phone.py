@@ -7,6 +7,7 @@ extension (``1001``), gives ``None`` so the lookup reports "unknown" instead of 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 
@@ -17,6 +18,11 @@ def normalise(number: str | None, default_region: str = "US") -> str | None:
     """The E.164 form of ``number`` (``+<country><national>``) or ``None`` when it is not a phone number."""
     if not number:
         return None
+    return _normalise(number, default_region)
+
+
+@lru_cache(maxsize=8192)  # a call's number is normalised several times (lookup, pop, history): parse it once
+def _normalise(number: str, default_region: str) -> str | None:
     raw = number.strip()
     if raw.lower().startswith(("sip:", "tel:")):
         raw = raw[4:].split("@", 1)[0]
