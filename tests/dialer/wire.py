@@ -158,10 +158,12 @@ async def wire(
     wrapup: float = 1.0,
     factor: float = 4.0,
     rendered: bool = False,
+    ami_filters: bool = True,
 ) -> AsyncIterator[Wire]:
     """``rendered=False``: originate ``PJSIP/<number>`` into a stand-in AMD context, the verdict set by the
     callee model. ``rendered=True``: originate ``Local/<number>@ctiserver-dialer/n`` into the rendered dialplan
-    where the simulator's ``AMD()`` decides (machines declared per callee)."""
+    where the simulator's ``AMD()`` decides (machines declared per callee). ``ami_filters=False``: the AMI link
+    gets every event (a test that reads what the daemon filters out, e.g. Newexten)."""
     clock = ScaledClock(factor, start=None)  # calling windows follow the real wall clock
     async with Simulator(sim_config(rendered), clock=clock) as sim:
         for a in AGENTS:
@@ -189,7 +191,10 @@ async def wire(
                 if c.machine:
                     sim.engine.dialplan.amd.set_answerer(num, "machine")
         amd = asyncio.create_task(asyncio.sleep(0) if rendered else _amd_standin(sim, callees))
-        ami = AmiClient(AmiConfig(port=sim.ami_port, reconnect_min=0.4, reconnect_max=1.2, action_timeout=40.0), clock)
+        cfg = AmiConfig(port=sim.ami_port, reconnect_min=0.4, reconnect_max=1.2, action_timeout=40.0)
+        if not ami_filters:
+            cfg = cfg.model_copy(update={"event_filters": ()})
+        ami = AmiClient(cfg, clock)
         async with ami:
             store, bus = MemoryDialerStore(), InMemoryBus()
             await store.add_contacts(contacts)
