@@ -56,10 +56,9 @@ class AmiConfig(_Section):
             "^([^H]|H[^A]|HA[^N]|HAN[^G]|HANG[^U]|HANGU[^P]|HANGUP.)",
         ),
         ("action(exclude),name(VarSet),header(Variable),regex", "^([^CA]|C[^T]|CT[^I]|CTI[^_]|A[^M]|AM[^D])"),
-        # read by nothing in ctiserver: dialplan steps, CDR records, the soft half of a hang-up request
-        ("action(exclude),name(Newexten),header(Event),exact", "Newexten"),
-        ("action(exclude),name(Cdr),header(Event),exact", "Cdr"),
-        ("action(exclude),name(SoftHangupRequest),header(Event),exact", "SoftHangupRequest"),
+        # read by nothing in ctiserver: dialplan steps, CDR records, the soft half of a hang-up request (a legacy
+        # filter: a regular expression on the whole event, which starts with its "Event: <name>" line)
+        ("", "!^Event: (Newexten|Cdr|SoftHangupRequest)[^A-Za-z0-9]"),
     )
 
 

@@ -285,7 +285,7 @@ class AmiClient:
     async def _filter_events(self) -> None:
         """``event_filters`` as ``Filter`` actions; refused (no ``system`` class, an older Asterisk) = unfiltered."""
         for criteria, pattern in self.config.event_filters:
-            fields = {"Operation": "Add", "MatchCriteria": criteria, "Filter": pattern}
+            fields = {"Operation": "Add", "Filter": pattern} | ({"MatchCriteria": criteria} if criteria else {})
             reply = await self._send("Filter", fields, self.config.connect_timeout)
             response = reply.response if isinstance(reply, AmiEventList) else reply
             if not response.ok:
