@@ -304,37 +304,26 @@ class AcdService(Callbacks, AgentDesk, Transfers, InCall):
         calls, now = [e.waiting for e in self._waiting.values()], self._clock.monotonic()
         aging = self.config.aging_per_minute
         pairs = assign(calls, index.free, now, aging, index.qualified, all_free=True, presorted=index.presorted)
-        reserved: list[tuple[Entry, str, asyncio.Future[AgentStatus]]] = []
         for waiting, candidate in pairs:
             entry = self._waiting.pop(waiting.call_id)
             if entry is None:
                 continue
-            # the reservations of one pass are written together (one commit), not one after the other
-            change = self.agents.change(candidate.id, AgentState.RESERVED, call_id=entry.call_id)
-            # eagerly: the reservation takes its place in the state order now, as routing saw the agents
-            reserved.append((entry, candidate.id, eager_future(change)))
-        for entry, agent_id, reservation in reserved:
-            # a refused transition (the agent changed state meanwhile: logout, pause...) fails in the eager
-            # first step, so it is known now: route the call again
-            exc = reservation.exception() if reservation.done() else None
-            if exc is not None:
-                log.warning("reservation failed", call_id=entry.call_id, agent=agent_id, error=str(exc))
-                await self._add_waiting(entry)
-                continue
-            # the agent is RESERVED in memory (routing's view); its write and publication finish in the offer's
-            # task, so the next routing pass does not wait for this pass's commit
-            self._spawn(self._serve(entry, self.agents.get(agent_id), reservation), f"cti:acd-offer-{entry.call_id}")
+            # the reservations of one pass are written together (one commit), not one after the other; eagerly:
+            # each takes its place in the state order now, as routing saw the agents. Its write and publication
+            # finish in the offer's task, so the next routing pass does not wait for this pass's commit
+            reservation = eager_future(self.agents.change(candidate.id, AgentState.RESERVED, call_id=entry.call_id))
+            self._spawn(self._serve(entry, candidate.id, reservation), f"cti:acd-offer-{entry.call_id}")
 
-    async def _serve(self, entry: Entry, agent: Agent, reservation: Awaitable[object] | None = None) -> None:
-        if reservation is not None:  # RESERVED is persisted and published before the offer's own events
-            try:
-                await reservation
-            except IllegalTransition as exc:  # refused after all: route the call again
-                log.warning("reservation failed", call_id=entry.call_id, agent=agent.id, error=str(exc))
-                await self._add_waiting(entry)
-                return
-            except Exception:  # not written or not published; the agent is reserved all the same: go on
-                log.exception("reservation not recorded", call_id=entry.call_id, agent=agent.id)
+    async def _serve(self, entry: Entry, agent_id: str, reservation: Awaitable[AgentStatus]) -> None:
+        try:  # RESERVED is persisted and published before the offer's own events
+            await reservation
+        except IllegalTransition as exc:  # the agent changed state meanwhile (logout, pause...): route it again
+            log.warning("reservation failed", call_id=entry.call_id, agent=agent_id, error=str(exc))
+            await self._add_waiting(entry)
+            return
+        except Exception:  # not written or not published; the agent is reserved all the same: go on
+            log.exception("reservation not recorded", call_id=entry.call_id, agent=agent_id)
+        agent = self.agents.get(agent_id)
         cfg = self.queue_config(entry.waiting.queue)
         started = self._clock.monotonic()
         try:
