@@ -125,7 +125,8 @@ async def rig(
 ) -> AsyncIterator[Rig]:
     """``ami_lag``: the AMI link's bytes reach the daemon that many (real) seconds late, as under load."""
     clock = FastClock(factor)
-    async with Simulator(sim_config(tmp / "rec"), clock=clock) as sim, lagging_proxy(sim.ami_port, ami_lag) as ami_port:
+    async with Simulator(sim_config(tmp / "rec"), clock=clock) as sim, contextlib.AsyncExitStack() as stack:
+        ami_port = await stack.enter_async_context(lagging_proxy(sim.ami_port, ami_lag)) if ami_lag else sim.ami_port
         async with AriLink(AriConfig(url=sim.ari_url), clock) as link, StasisRouter() as router:
             base = AriCallControl(link, clock, router=router)
             link.on_event(base.feed)
@@ -139,7 +140,7 @@ async def rig(
             tracker = Tracker(clock)
             calls = CallService(tracker)
             bus.listeners.append(calls.on_engine_event)
-            ami = AmiClient(AmiConfig(port=ami_port if ami_lag else sim.ami_port), clock)
+            ami = AmiClient(AmiConfig(port=ami_port), clock)
             ami.on_event("*", calls.on_ami_event)
             await ami.start()
             await asyncio.wait_for(ami.connected.wait(), 10)

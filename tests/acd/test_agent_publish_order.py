@@ -65,8 +65,9 @@ async def test_a_failed_write_does_not_block_the_others() -> None:
     reg = AgentRegistry(ManualClock(), bus, FailFirst())
     for agent_id in ("a1", "a2"):
         reg.add(AgentConfig(id=agent_id, device=f"PJSIP/{agent_id}"))
-    results = await asyncio.gather(
-        reg.change("a1", AgentState.READY), reg.change("a2", AgentState.READY), return_exceptions=True
-    )
+    async with asyncio.timeout(5):  # a publication chain left waiting on the failed change would hang here
+        results = await asyncio.gather(
+            reg.change("a1", AgentState.READY), reg.change("a2", AgentState.READY), return_exceptions=True
+        )
     assert isinstance(results[0], OSError) and not isinstance(results[1], BaseException)
     assert [e.subject for e in seen if e.type == "agent.state"] == ["a2"]
