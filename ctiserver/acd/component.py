@@ -41,7 +41,7 @@ def agent_store(ctx: AppContext) -> AgentStateStore:
         return MemoryAgentStore()
     from ctiserver.acd.sql import SqlAgentStore
 
-    return SqlAgentStore(db.sessions)
+    return SqlAgentStore(db.sessions, db.group)
 
 
 def ami_client(ctx: AppContext) -> Any:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ctiserver.acd.agent_state import AgentState, AgentStatus
 from ctiserver.store.base import Base
+from ctiserver.store.group import GroupCommit, resolve
 from ctiserver.store.upsert import upsert
 
 
@@ -44,67 +45,60 @@ class AgentSkillRow(Base):
     level: Mapped[int] = mapped_column(Integer)
 
 
-class SqlAgentStore:
-    """Group commit: changes recorded while a write is in flight are committed together in the next
-    transaction (in the order they were recorded); each ``record`` returns once its own row is committed."""
+_Change = tuple[AgentStatus, AgentStatus, asyncio.Future[None]]  # new, previous, its waiter
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+
+class SqlAgentStore:
+    """Each ``record`` returns once its row is committed. The rows go through the shared group commit
+    (``ctiserver.store.group``): the changes recorded while a transaction is under way are committed together
+    in the next one, in the order they were recorded, with the other stores' rows."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], group: GroupCommit | None = None) -> None:
         self._sessions = sessions
-        self._pending: list[tuple[AgentStatus, AgentStatus, asyncio.Future[None]]] = []
-        self._writer: asyncio.Task[None] | None = None
-        self.transactions = 0
+        self._group = group or GroupCommit(sessions)
+        self._pending: list[_Change] = []
 
     async def record(self, new: AgentStatus, prev: AgentStatus) -> None:
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[None] = loop.create_future()
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((new, prev, done))
-        if self._writer is None or self._writer.done():
-            self._writer = loop.create_task(self._write_pending(), name="cti:acd-agent-states")
+        self._group.wake(self)
         await done
 
-    async def _write_pending(self) -> None:
-        while self._pending:
-            batch, self._pending = self._pending, []
-            try:
-                await self._write([(new, prev) for new, prev, _ in batch])
-            except Exception as exc:
-                for *_, done in batch:
-                    if not done.done():
-                        done.set_exception(exc)
-                continue
-            for *_, done in batch:
-                if not done.done():
-                    done.set_result(None)
+    # ---- the group commit's part ---------------------------------------------------------------------
+    def take(self) -> list[_Change] | None:
+        batch, self._pending = self._pending, []
+        return batch or None
 
-    async def _write(self, changes: list[tuple[AgentStatus, AgentStatus]]) -> None:
-        latest = {new.agent_id: new for new, _ in changes}
-        async with self._sessions() as s, s.begin():
-            events = [
-                {
-                    "agent_id": new.agent_id,
-                    "state": new.state.value,
-                    "prev_state": prev.state.value,
-                    "reason": new.reason,
-                    "at": new.since,
-                    "until": new.until,
-                    "call_id": new.call_id,
-                }
-                for new, prev in changes
-            ]
-            await s.execute(insert(AgentEventRow), events)  # ORM bulk insert: one statement
-            rows = [
-                {
-                    "agent_id": n.agent_id,
-                    "state": n.state.value,
-                    "reason": n.reason,
-                    "since": n.since,
-                    "until": n.until,
-                    "call_id": n.call_id,
-                }
-                for n in latest.values()
-            ]
-            await upsert(s, AgentStateRow, rows)
-        self.transactions += 1
+    def settle(self, batch: list[_Change], error: BaseException | None) -> None:
+        resolve((done for *_, done in batch), error)
+
+    async def write(self, s: AsyncSession, batch: list[_Change]) -> None:
+        latest = {new.agent_id: new for new, _, _ in batch}
+        events = [
+            {
+                "agent_id": new.agent_id,
+                "state": new.state.value,
+                "prev_state": prev.state.value,
+                "reason": new.reason,
+                "at": new.since,
+                "until": new.until,
+                "call_id": new.call_id,
+            }
+            for new, prev, _ in batch
+        ]
+        await s.execute(insert(AgentEventRow), events)  # ORM bulk insert: one statement
+        rows = [
+            {
+                "agent_id": n.agent_id,
+                "state": n.state.value,
+                "reason": n.reason,
+                "since": n.since,
+                "until": n.until,
+                "call_id": n.call_id,
+            }
+            for n in latest.values()
+        ]
+        await upsert(s, AgentStateRow, rows)
 
     async def load(self) -> Mapping[str, AgentStatus]:
         async with self._sessions() as s:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ctiserver.recording.meta import Pause, RecordingMeta, RecState
 from ctiserver.store.base import Base
+from ctiserver.store.group import GroupCommit, resolve
 from ctiserver.store.upsert import upsert
 
 
@@ -68,47 +69,43 @@ def _meta(r: RecordingRow) -> RecordingMeta:
     )
 
 
+_Save = tuple[dict[str, Any], list[asyncio.Future[None]]]  # the row's newest values, who waits for it
+
+
 class SqlRecordingStore:
-    """Saves are group-committed: the saves made while a transaction is in flight go together in the next one
-    (each ``save`` returns once its row is committed). At 100 calls/s one transaction per save (two per call)
-    kept SQLite's single writer connection busy and everything else queued behind it. ``readers`` (SQLite:
-    their own connections, reading beside the writer thanks to WAL) serve the per-call read."""
+    """Each ``save`` returns once its row is committed; the rows go through the shared group commit
+    (``ctiserver.store.group``: with the other stores' rows, at most one transaction per 10 ms under load).
+    ``readers`` (SQLite: their own connections, reading beside the writer thanks to WAL) serve the per-call
+    read."""
 
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
         readers: async_sessionmaker[AsyncSession] | None = None,
+        group: GroupCommit | None = None,
     ) -> None:
         self._sessions = sessions
         self._readers = readers or sessions
-        self._pending: dict[str, tuple[dict[str, Any], list[asyncio.Future[None]]]] = {}
-        self._writer: asyncio.Task[None] | None = None
+        self._group = group or GroupCommit(sessions)
+        self._pending: dict[str, _Save] = {}
 
     async def save(self, meta: RecordingMeta) -> None:
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[None] = loop.create_future()
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         _, waiters = self._pending.get(meta.name, ({}, []))
         self._pending[meta.name] = (_values(meta), [*waiters, done])  # the newest state of a name wins
-        if self._writer is None or self._writer.done():
-            self._writer = loop.create_task(self._write_pending(), name="cti:recording-meta")
+        self._group.wake(self)
         await done
 
-    async def _write_pending(self) -> None:
-        while self._pending:
-            batch, self._pending = self._pending, {}
-            try:
-                async with self._sessions() as s, s.begin():  # upserts, not ORM merge (a read, then a write)
-                    await upsert(s, RecordingRow, [row for row, _ in batch.values()])
-            except Exception as exc:
-                for _, waiters in batch.values():
-                    for w in waiters:
-                        if not w.done():
-                            w.set_exception(exc)
-                continue
-            for _, waiters in batch.values():
-                for w in waiters:
-                    if not w.done():
-                        w.set_result(None)
+    # ---- the group commit's part ---------------------------------------------------------------------
+    def take(self) -> dict[str, _Save] | None:
+        batch, self._pending = self._pending, {}
+        return batch or None
+
+    async def write(self, s: AsyncSession, batch: dict[str, _Save]) -> None:
+        await upsert(s, RecordingRow, [row for row, _ in batch.values()])  # not ORM merge (a read, then a write)
+
+    def settle(self, batch: dict[str, _Save], error: BaseException | None) -> None:
+        resolve((w for _, waiters in batch.values() for w in waiters), error)
 
     async def get(self, name: str) -> RecordingMeta | None:
         async with self._sessions() as s:

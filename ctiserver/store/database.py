@@ -13,6 +13,7 @@ from ctiserver.config import DatabaseConfig
 from ctiserver.logs import get_logger
 from ctiserver.store import migrate
 from ctiserver.store.engine import database_url, is_sqlite, make_engine, session_factory
+from ctiserver.store.group import GroupCommit
 from ctiserver.store.repository import CallRepository
 from ctiserver.store.spool import Spool
 from ctiserver.store.writer import DurableWriter
@@ -21,9 +22,7 @@ log = get_logger(__name__)
 
 
 class Database:
-    def __init__(
-        self, cfg: DatabaseConfig, clock: Clock | None = None, *, retry_interval: float = 2.0
-    ) -> None:
+    def __init__(self, cfg: DatabaseConfig, clock: Clock | None = None, *, retry_interval: float = 2.0) -> None:
         self.config = cfg
         self.url = database_url(cfg)
         self.engine: AsyncEngine = make_engine(cfg)
@@ -36,6 +35,7 @@ class Database:
         if is_sqlite(self.url) and not self.url.endswith(":memory:"):
             self.reader_engine = make_engine(self.url, pool_size=3, max_overflow=0)
             self.readers = session_factory(self.reader_engine)
+        self.group = GroupCommit(self.sessions)  # one transaction for the waited-for rows of several stores
         self.calls = CallRepository(self.sessions)
         self.spool = Spool(Path(cfg.spool_dir) / "calls.jsonl")
         self.writer = DurableWriter(self.calls, self.spool, clock=clock, retry_interval=retry_interval)
