@@ -74,7 +74,7 @@ _Save = tuple[dict[str, Any], list[asyncio.Future[None]]]  # the row's newest va
 
 class SqlRecordingStore:
     """Each ``save`` returns once its row is committed; the rows go through the shared group commit
-    (``ctiserver.store.group``: with the other stores' rows, at most one transaction per 10 ms under load).
+    (``ctiserver.store.group``: with the other stores' rows, at most one transaction per 25 ms under load).
     ``readers`` (SQLite: their own connections, reading beside the writer thanks to WAL) serve the per-call
     read."""
 
