@@ -9,6 +9,7 @@ only narrows, it never decides.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from typing import Generic, TypeVar
 
@@ -55,10 +56,11 @@ class TopicIndex(Generic[S]):
 
 
 class FrameCache:
-    """The JSON frame of an event, serialised once for every session that sends it."""
+    """The JSON frame of an event, serialised once for every session that sends it. An ``OrderedDict``: a plain
+    dict emptied from the front makes ``next(iter(d))`` step over every deleted slot until it is rebuilt."""
 
     def __init__(self, size: int = 4096) -> None:
-        self._frames: dict[str, str] = {}
+        self._frames: OrderedDict[str, str] = OrderedDict()
         self._size = size
 
     def get(self, event_id: str) -> str | None:
@@ -66,5 +68,5 @@ class FrameCache:
 
     def put(self, event_id: str, frame: str) -> None:
         if len(self._frames) >= self._size:
-            del self._frames[next(iter(self._frames))]  # oldest first (dicts keep insertion order)
+            self._frames.popitem(last=False)  # the oldest
         self._frames[event_id] = frame
