@@ -19,22 +19,17 @@ if TYPE_CHECKING:
     from ctiserver.app import AppContext
 
 
-def _store(ctx: AppContext, stack: AsyncExitStack) -> ContactStore:
+def _store(ctx: AppContext) -> ContactStore:
     from ctiserver.store.database import Database
 
     db = ctx.maybe(Database)
     if db is None:
         return MemoryContactStore()
-    from sqlalchemy.engine import make_url
-
     from ctiserver.crm.sql import SqlContactStore
     from ctiserver.crm.sqlite_lookup import SqliteLookup
     if db.reader_engine is None:  # not a SQLite file
         return SqlContactStore(db.sessions)
-    path = make_url(db.url).database
-    fast = SqliteLookup(path) if path and not path.startswith("file:") else None
-    if fast is not None:
-        stack.callback(fast.close)
+    fast = SqliteLookup(db.fast_reads) if db.fast_reads is not None else None
     return SqlContactStore(db.sessions, db.readers, fast)
 
 
@@ -43,7 +38,7 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
     cfg = ctx.config.section("crm", CrmConfig)
     bus = ctx.require(Bus)  # type: ignore[type-abstract]
     async with AsyncExitStack() as stack:
-        store = _store(ctx, stack)
+        store = _store(ctx)
         http = None
         if cfg.http is not None:
             http = await stack.enter_async_context(HttpCrmAdapter(cfg.http, ctx.clock))

@@ -29,7 +29,7 @@ def recording_store(ctx: AppContext) -> RecordingStore:
         return MemoryRecordingStore()
     from ctiserver.recording.sql import SqlRecordingStore
 
-    return SqlRecordingStore(db.sessions, db.readers, db.group)
+    return SqlRecordingStore(db.sessions, db.readers, db.group, db.fast_reads)
 
 
 @asynccontextmanager

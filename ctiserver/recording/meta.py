@@ -91,6 +91,10 @@ class RecordingStore(Protocol):
 
     async def for_call(self, call_id: str) -> Sequence[RecordingMeta]: ...
 
+    async def count_for_call(self, call_id: str) -> int:
+        """How many recordings the call has had (a new one's number follows them)."""
+        ...
+
     async def older_than(self, started_before: float, queue: str | None) -> Sequence[RecordingMeta]:
         """Rows not yet purged that started before the given time, for one queue (None: rows of no queue)."""
         ...
@@ -112,6 +116,9 @@ class MemoryRecordingStore:
 
     async def for_call(self, call_id: str) -> Sequence[RecordingMeta]:
         return sorted((m for m in self.rows.values() if m.call_id == call_id), key=lambda m: m.started_at)
+
+    async def count_for_call(self, call_id: str) -> int:
+        return sum(1 for m in self.rows.values() if m.call_id == call_id)
 
     async def older_than(self, started_before: float, queue: str | None) -> Sequence[RecordingMeta]:
         return [

@@ -78,8 +78,7 @@ class RecordingService:
         if kind not in ("bridge", "channel") or not target_id:
             raise RecordingRefused(f"bad recording target {target!r} (bridge:<id> or channel:<id>)")
         self._counter[call_id] += 1
-        existing = await self.store.for_call(call_id)
-        n = max(self._counter[call_id], len(existing) + 1)
+        n = max(self._counter[call_id], await self.store.count_for_call(call_id) + 1)
         self._counter[call_id] = n
         name = f"{call_id}-{n}"
         await self._control.record(target_id, name, fmt=self.config.format, bridge=kind == "bridge")

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
-from sqlalchemy import JSON, Float, Integer, String, select
+from sqlalchemy import JSON, Float, Integer, String, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ctiserver.recording.meta import Pause, RecordingMeta, RecState
 from ctiserver.store.base import Base
 from ctiserver.store.group import GroupCommit, resolve
+from ctiserver.store.sqlite_reads import SqliteReads
 from ctiserver.store.upsert import upsert
 
 
@@ -69,6 +72,10 @@ def _meta(r: RecordingRow) -> RecordingMeta:
     )
 
 
+def _count(call_id: str, conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT count(*) FROM recordings WHERE call_id = ?", (call_id,)).fetchone()[0])
+
+
 _Save = tuple[dict[str, Any], list[asyncio.Future[None]]]  # the row's newest values, who waits for it
 
 
@@ -83,9 +90,11 @@ class SqlRecordingStore:
         sessions: async_sessionmaker[AsyncSession],
         readers: async_sessionmaker[AsyncSession] | None = None,
         group: GroupCommit | None = None,
+        fast: SqliteReads | None = None,
     ) -> None:
         self._sessions = sessions
         self._readers = readers or sessions
+        self._fast = fast  # SQLite: the per-call count in one thread hop (store/sqlite_reads.py)
         self._group = group or GroupCommit(sessions)
         self._pending: dict[str, _Save] = {}
 
@@ -116,6 +125,13 @@ class SqlRecordingStore:
         async with self._readers() as s:
             q = select(RecordingRow).where(RecordingRow.call_id == call_id).order_by(RecordingRow.started_at)
             return [_meta(r) for r in (await s.execute(q)).scalars()]
+
+    async def count_for_call(self, call_id: str) -> int:
+        if self._fast is not None:
+            return await self._fast.run(partial(_count, call_id))
+        async with self._readers() as s:
+            q = select(func.count()).select_from(RecordingRow).where(RecordingRow.call_id == call_id)
+            return int(await s.scalar(q) or 0)
 
     async def older_than(self, started_before: float, queue: str | None) -> Sequence[RecordingMeta]:
         q = select(RecordingRow).where(

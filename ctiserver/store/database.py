@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ctiserver.clock import Clock
@@ -16,6 +17,7 @@ from ctiserver.store.engine import database_url, is_sqlite, make_engine, session
 from ctiserver.store.group import GroupCommit
 from ctiserver.store.repository import CallRepository
 from ctiserver.store.spool import Spool
+from ctiserver.store.sqlite_reads import SqliteReads
 from ctiserver.store.writer import DurableWriter
 
 log = get_logger(__name__)
@@ -35,6 +37,9 @@ class Database:
         if is_sqlite(self.url) and not self.url.endswith(":memory:"):
             self.reader_engine = make_engine(self.url, pool_size=3, max_overflow=0)
             self.readers = session_factory(self.reader_engine)
+        path = make_url(self.url).database if self.reader_engine is not None else None
+        # the reads every call makes, in one thread hop on plain sqlite3 (see store/sqlite_reads.py)
+        self.fast_reads = SqliteReads(path) if path and not path.startswith("file:") else None
         self.group = GroupCommit(self.sessions)  # one transaction for the waited-for rows of several stores
         self.calls = CallRepository(self.sessions)
         self.spool = Spool(Path(cfg.spool_dir) / "calls.jsonl")
@@ -65,6 +70,8 @@ class Database:
             await self.writer.clock.sleep(self.writer.retry_interval)
 
     async def close(self) -> None:
+        if self.fast_reads is not None:
+            await asyncio.to_thread(self.fast_reads.close)
         await self.engine.dispose()
         if self.reader_engine is not None:
             await self.reader_engine.dispose()

@@ -9,6 +9,7 @@ from ctiserver.recording.purge import DAY, purge
 from ctiserver.recording.sql import SqlRecordingStore
 from ctiserver.store import migrate
 from ctiserver.store.engine import make_engine, session_factory
+from ctiserver.store.sqlite_reads import SqliteReads
 
 
 async def test_metadata_round_trip_and_purge_in_sqlite(tmp_path: Path) -> None:
@@ -46,4 +47,26 @@ async def test_metadata_round_trip_and_purge_in_sqlite(tmp_path: Path) -> None:
         c2 = await store.get("c2-1")
         assert c2 is not None and c2.state is RecState.DONE
     finally:
+        await engine.dispose()
+
+
+async def test_the_count_for_a_new_recording_number_is_the_same_on_both_read_paths(tmp_path: Path) -> None:
+    path = tmp_path / "cti.sqlite"
+    url = f"sqlite+aiosqlite:///{path}"
+    await asyncio.to_thread(migrate.upgrade, url)
+    engine = make_engine(url)
+    reads = SqliteReads(str(path))
+    try:
+        orm = SqlRecordingStore(session_factory(engine))
+        fast = SqlRecordingStore(session_factory(engine), fast=reads)
+        for i, call in enumerate(["c1", "c1", "c2", "c1"]):
+            n = await orm.count_for_call(call) + 1
+            await orm.save(
+                RecordingMeta(f"{call}-{n}", call, "q", "a1", "bridge:b", f"/r/{call}-{n}.wav", "wav", float(i))
+            )
+        for call, count in (("c1", 3), ("c2", 1), ("c3", 0)):
+            assert await orm.count_for_call(call) == count
+            assert await fast.count_for_call(call) == count
+    finally:
+        reads.close()
         await engine.dispose()
