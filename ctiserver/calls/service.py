@@ -19,9 +19,9 @@ from ctiserver.calls.tracker import Tracker
 from ctiserver.events.envelope import DomainEvent
 from ctiserver.logs import get_logger
 from ctiserver.pbx.ami.messages import AmiEvent, AmiEventList
+from ctiserver.store.group import LINGER
 
 log = get_logger(__name__)
-LINGER = 0.05  # seconds a write-behind batch waits for more rows (fewer transactions under load)
 
 
 class Publisher(Protocol):

@@ -16,9 +16,9 @@ from ctiserver.clock import Clock
 from ctiserver.crm.model import Interaction
 from ctiserver.crm.store import ContactStore, merge
 from ctiserver.logs import get_logger
+from ctiserver.store.group import LINGER
 
 log = get_logger(__name__)
-LINGER = 0.05  # seconds a write-behind batch waits for more rows (fewer transactions under load)
 
 
 class InteractionWriter:

@@ -16,9 +16,9 @@ from typing import Protocol
 from ctiserver.events.envelope import DomainEvent
 from ctiserver.events.spool import EventSpool
 from ctiserver.logs import get_logger
+from ctiserver.store.group import LINGER
 
 log = get_logger(__name__)
-LINGER = 0.05  # seconds a write-behind batch waits for more rows (fewer transactions under load)
 
 
 class EventStore(Protocol):
