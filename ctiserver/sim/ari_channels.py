@@ -265,9 +265,10 @@ async def get_var(request: web.Request) -> web.Response:
     var = request.query.get("variable")
     if not var:
         return err(400, "Variable name is required")
-    if var not in ch.variables:
+    value = ch.var(var)
+    if value is None:
         return err(404, "Provided variable was not found")
-    return ok({"value": ch.variables[var]})
+    return ok({"value": value})
 
 
 async def set_var(request: web.Request) -> web.Response:

@@ -87,7 +87,8 @@ class Dialplan:
                 return ch.caller_num
             if name == "CALLERID(name)":
                 return ch.caller_name
-            return ch.variables.get(name, self.engine.config.globals.get(name, ""))
+            value = ch.var(name)
+            return value if value is not None else self.engine.config.globals.get(name, "")
 
         return _VAR.sub(repl, text)
 

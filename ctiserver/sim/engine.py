@@ -20,7 +20,16 @@ from ctiserver.sim.cel import Cel
 from ctiserver.sim.config import SimConfig
 from ctiserver.sim.fmt import chan_headers, channel_json
 from ctiserver.sim.hub import Hub
-from ctiserver.sim.model import CAUSE_TEXT, Bridge, Channel, ChanState, Endpoint, LiveRecording, Playback
+from ctiserver.sim.model import (
+    CAUSE_TEXT,
+    Bridge,
+    Channel,
+    ChanState,
+    Endpoint,
+    LiveRecording,
+    Playback,
+    var_key,
+)
 
 QOS_VARS = (
     (
@@ -233,6 +242,11 @@ class Engine:
             self.device_state(self.endpoint(ch.endpoint))
 
     def set_var(self, ch: Channel, name: str, value: str) -> None:
+        # pbx_builtin_setvar_helper: an existing variable of the same name (inheritance prefix aside) is
+        # replaced; the new one keeps the name as given (``_X`` stays inheritable) and so does the VarSet
+        key = var_key(name)
+        for stored in [v for v in ch.variables if var_key(v) == key]:
+            del ch.variables[stored]
         ch.variables[name] = value
         self.ami_chan("VarSet", ch, [("Variable", name), ("Value", value)], privilege="dialplan,all")
         self.ari_chan("ChannelVarset", ch, pre=[("variable", name), ("value", value)])

@@ -74,6 +74,10 @@ async def _run(engine: Engine, one: Channel) -> None:
     await asyncio.sleep(0)
     if one.hangup_requested:
         return
+    # local_call(): the ;1 half's variables (the originator's, e.g. Originate's Variable headers) are copied
+    # to ;2 as they are, in order, before ;2 runs the dialplan (no VarSet: they are not set, only copied)
+    for name, value in one.variables.items():
+        two.variables.setdefault(name, value)
     engine.dialplan.start(two)
     engine.set_state(one, ChanState.RINGING)
     ringing = one.tags.get("on_ringing")

@@ -117,6 +117,20 @@ class Channel:
     def tech(self) -> str:
         return self.endpoint.split("/", 1)[0]
 
+    def var(self, name: str) -> str | None:
+        """``${NAME}``: as Asterisk (``ast_var_name``), a variable set as ``_NAME`` or ``__NAME`` (inherited by
+        the channels this one dials) is found by its name without the underscores."""
+        key = var_key(name)
+        for stored, value in self.variables.items():
+            if var_key(stored) == key:
+                return value
+        return None
+
+
+def var_key(name: str) -> str:
+    """A variable's name without the inheritance prefix (``__X``, ``_X`` → ``X``)."""
+    return name[2:] if name.startswith("__") else name[1:] if name.startswith("_") else name
+
 
 @dataclass(eq=False)
 class Bridge:

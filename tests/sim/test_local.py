@@ -64,3 +64,58 @@ async def test_ari_originate_local_enters_stasis_on_answer() -> None:
             assert not sim.engine.channels
         finally:
             await ari.close()
+
+
+async def test_originate_variables_with_inheritance_prefix_reach_both_local_halves() -> None:
+    """``Variable: _CTI_ATTEMPT=a1`` (inherited by the channels dialled) is stored and reported as given
+    (``VarSet Variable: _CTI_ATTEMPT``) but ``${CTI_ATTEMPT}`` finds it (``ast_var_name`` drops the
+    underscores); ``local_call()`` copies ``;1``'s variables to ``;2`` before ``;2`` runs the dialplan; ARI
+    ``GET /channels/{id}/variable?variable=CTI_ATTEMPT`` finds it too."""
+    from ctiserver.sim.config import SimConfig, Step
+
+    base = SimConfig()
+    plan = {
+        **base.dialplan,
+        "t-out": {
+            "_X.": (
+                Step(app="Set", data="SEEN2=${CTI_ATTEMPT}/${CTI_CAMPAIGN}"),
+                Step(app="Answer"),
+                Step(app="Wait", data="5"),
+            )
+        },
+        "t-in": {"s": (Step(app="Set", data="SEEN1=${CTI_ATTEMPT}"), Step(app="Wait", data="5"))},
+    }
+    async with Simulator(base.model_copy(update={"dialplan": plan})) as sim:
+        ami = AmiProbe()
+        try:
+            await ami.connect(sim.ami_port)
+            await ami.action(
+                "Originate",
+                [
+                    ("Channel", "Local/123@t-out/n"),
+                    ("Context", "t-in"),
+                    ("Exten", "s"),
+                    ("Priority", "1"),
+                    ("Async", "true"),
+                    ("ChannelId", "a1"),
+                    ("Variable", "_CTI_ATTEMPT=a1"),
+                    ("Variable", "CTI_CAMPAIGN=spring"),
+                ],
+            )
+            set_on_1 = await ami.wait(lambda m: get(m, "Event") == "VarSet" and get(m, "Uniqueid") == "a1")
+            assert (get(set_on_1, "Variable"), get(set_on_1, "Value")) == ("_CTI_ATTEMPT", "a1")
+            seen2 = await ami.wait(lambda m: get(m, "Event") == "VarSet" and get(m, "Variable") == "SEEN2")
+            assert get(seen2, "Uniqueid") == "a1;2" and get(seen2, "Value") == "a1/spring"
+            seen1 = await ami.wait(lambda m: get(m, "Event") == "VarSet" and get(m, "Variable") == "SEEN1")
+            assert get(seen1, "Uniqueid") == "a1" and get(seen1, "Value") == "a1"
+            ari = AriProbe(sim.ari_url)
+            try:
+                status, body = await ari.req("GET", "/channels/a1/variable", variable="CTI_ATTEMPT")
+            finally:
+                await ari.close()
+            assert status == 200 and body == {"value": "a1"}
+            sim.engine.set_var(sim.engine.channels["a1"], "CTI_ATTEMPT", "b2")  # replaces it, prefix aside
+            assert sim.engine.channels["a1"].variables.get("_CTI_ATTEMPT") is None
+            assert sim.engine.channels["a1"].var("CTI_ATTEMPT") == "b2"
+        finally:
+            await ami.close()
