@@ -65,8 +65,12 @@ class AgentDesk:
         return await self.agents.change(agent_id, AgentState.LOGGED_OUT)
 
     async def ready(self, agent_id: str) -> AgentStatus:
+        """Ready now; a busy agent (reserved, ringing, on a call) only drops a pause asked for meanwhile and is
+        ready after the call and its wrap-up — never READY while talking (the router would offer a second call)."""
         self._pending_pause.pop(agent_id, None)
         agent = self.agents.get(agent_id)
+        if agent.state in (AgentState.RESERVED, AgentState.RINGING, AgentState.ON_CALL):
+            return agent.status
         if agent.state is AgentState.WRAP_UP:
             task = self._wrapups.pop(agent_id, None)
             if task is not None:

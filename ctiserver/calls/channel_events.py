@@ -76,10 +76,7 @@ def _bridgeenter(t: Tracker, ev: AmiEvent, at: float) -> None:
     if leg.bridged is None:
         leg.bridged = at
     call = t.call_for_leg(leg)
-    if leg.role is Role.LOCAL:
-        return
-    peers = [x for x in call.party_legs() if bridge in x.bridges and x.state is not LegState.ENDED]
-    if len(peers) >= 2:
+    if _has_conversation(call):  # a Local half entering may join two parties too (see ``_reach``)
         t.set_call_state(call, CallState.CONNECTED, at)
 
 
@@ -95,14 +92,32 @@ def _bridgeleave(t: Tracker, ev: AmiEvent, at: float) -> None:
 
 
 def _has_conversation(call: Call) -> bool:
-    seen: set[str] = set()
-    for leg in call.party_legs():
-        if leg.state is LegState.ENDED:
-            continue
-        if leg.bridges & seen:
+    """Two live parties share a bridge, directly or through Local pairs."""
+    live = [x for x in call.party_legs() if x.state is not LegState.ENDED and x.bridges]
+    for i, leg in enumerate(live):
+        reach = _reach(call, leg.bridges)
+        if any(other.bridges & reach for other in live[i + 1 :]):
             return True
-        seen |= leg.bridges
     return False
+
+
+def _reach(call: Call, bridges: set[str]) -> set[str]:
+    """``bridges`` and every bridge joined to them by a live Local pair: ``;1`` in one bridge and ``;2`` in
+    another carry the audio between them (a dialler call: the callee with ``;2`` in the Dial bridge, ``;1``
+    with the agent)."""
+    pairs: dict[str, set[str]] = {}
+    for x in call.legs.values():
+        if x.role is Role.LOCAL and x.state is not LegState.ENDED:
+            pairs.setdefault(x.channel.rsplit(";", 1)[0], set()).update(x.bridges)
+    reach = set(bridges)
+    grew = True
+    while grew:
+        grew = False
+        for joined in pairs.values():
+            if joined & reach and not joined <= reach:
+                reach |= joined
+                grew = True
+    return reach
 
 
 def _hold(t: Tracker, ev: AmiEvent, at: float) -> None:

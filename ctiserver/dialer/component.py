@@ -1,6 +1,7 @@
 """Dialer component: the ``DialerService`` with its store (SQL when the database runs), AMI lines (Originate
 into the AMD context), the desk (the ACD, or the AMI desk), the ``dialer`` Stasis handler that holds answered
-attempts for the desk, and the automatic call-backs for abandoned inbound calls."""
+attempts for the desk, the attempts' outcomes filed on their calls in the call tracker, and the automatic call-backs
+for abandoned inbound calls."""
 
 from __future__ import annotations
 
@@ -73,6 +74,28 @@ def _hold_answered(ctx: AppContext) -> None:
         router.register("dialer", hold)
 
 
+async def _file_attempts(calls: Any, bus: Bus) -> None:
+    """Each attempt is a call of the tracker (its first leg is the attempt's channel: ChannelId = attempt id);
+    its campaign, contact and outcome go on that call as attached data (``dialer_*``), persisted with it."""
+    sub = bus.subscribe("dialer.attempt")
+    try:
+        async for event in sub:
+            data = event.data
+            for key, value in (
+                ("dialer_campaign", data.get("campaign")),
+                ("dialer_contact", data.get("contact_id")),
+                ("dialer_outcome", data.get("outcome")),
+            ):
+                try:
+                    calls.attach_data(event.subject, key, str(value or ""))
+                except KeyError:  # no channel seen yet (or ever): the tracker holds the fact for a while
+                    pass
+                except Exception:  # one odd attempt must not stop the others being filed
+                    log.exception("attempt not filed on its call", attempt=event.subject)
+    finally:
+        sub.close()
+
+
 @asynccontextmanager
 async def component(ctx: AppContext) -> AsyncIterator[None]:
     cfg = ctx.config.section("dialer", DialerConfig)
@@ -90,6 +113,13 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
     await service.load(cfg.campaigns)
     ctx.provide(service)
     ctx.spawn(service.watch(), name="cti:dialer-campaign-sync")  # CLI changes reach the running daemon
+    calls: Any = None
+    with contextlib.suppress(ImportError):
+        from ctiserver.calls.service import CallService
+
+        calls = ctx.maybe(CallService)
+    if calls is not None:
+        ctx.spawn(_file_attempts(calls, bus), name="cti:dialer-attempt-calls")
     if cfg.abandoned_callbacks.enabled:
         callbacks = AbandonedCallbacks(service, bus, cfg.abandoned_callbacks)
         ctx.provide(callbacks)

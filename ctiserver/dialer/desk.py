@@ -3,13 +3,17 @@ campaign's queue (its requirements plus the campaign's skills).
 
 A live answer is handed to the ACD with ``enqueue(only_agent=<the free agent found>, priority=high)``: the ACD
 rings the agent (``agent.offered`` / ``agent.ringing`` carry the contact's data as attached data — the
-screen-pop), bridges, records per the queue's policy and runs the wrap-up. Only the ACD's public API is used;
-the agent is not held between "found free" and "offered" (the ACD's router does that a moment later).
+screen-pop), bridges, records per the queue's policy and runs the wrap-up. Only the ACD's public API is used.
+An agent found free is *promised* to that live answer until its conversation is over: two live answers within
+the moment before the ACD's router reserves the agent must not both get the same agent (the second would wait,
+past the legal 2 s, for an agent busy with the first while another one idles). ``converse`` returns None when
+the agent never took the call (the customer left first): the runner counts it as abandoned.
 """
 
 from __future__ import annotations
 
 from ctiserver.acd.agent_state import AgentState
+from ctiserver.acd.entries import Outcome as QueueOutcome
 from ctiserver.acd.entries import QueueRequest
 from ctiserver.acd.routing import available, qualifies
 from ctiserver.acd.service import AcdService, UnknownQueue
@@ -25,6 +29,7 @@ _PHASES = {
     AgentState.RINGING: AgentPhase.RESERVED,
 }
 PRIORITY = 100  # outbound live answers before inbound waiting calls: they must be served within 2 s
+PROMISE_GUARD = 30.0  # s: a promise whose conversation never started is dropped after this
 
 
 class AcdDesk:
@@ -32,6 +37,16 @@ class AcdDesk:
         self.acd = acd
         self.clock = clock
         self.poll = poll
+        self._promised: dict[str, float] = {}  # agent → when it was found free for a live answer
+
+    def _is_promised(self, agent: str) -> bool:
+        since = self._promised.get(agent)
+        if since is None:
+            return False
+        if self.clock.monotonic() - since > PROMISE_GUARD:  # a converse that never came: do not leak the agent
+            del self._promised[agent]
+            return False
+        return True
 
     def _requirements(self, campaign: CampaignSettings) -> dict[str, int]:
         try:
@@ -47,6 +62,8 @@ class AcdDesk:
             phase = _PHASES.get(a.state)
             if phase is None or not qualifies(a.skills, self._requirements(campaign)):
                 continue
+            if phase is AgentPhase.READY and self._is_promised(a.id):
+                phase = AgentPhase.RESERVED
             if phase is AgentPhase.READY and not a.registered:
                 continue
             views.append(AgentView(phase, a.status.since, a.status.until or 0.0))
@@ -56,30 +73,41 @@ class AcdDesk:
         req = self._requirements(campaign)
         deadline = self.clock.monotonic() + wait
         while True:
-            free = [a for a in self.acd.agents if available(a) and qualifies(a.skills, req) and agent in (None, a.id)]
+            free = [
+                a
+                for a in self.acd.agents
+                if available(a) and qualifies(a.skills, req) and agent in (None, a.id) and not self._is_promised(a.id)
+            ]
             if free:
-                return min(free, key=lambda a: a.idle_since).id
+                chosen = min(free, key=lambda a: a.idle_since).id
+                self._promised[chosen] = self.clock.monotonic()
+                return chosen
             if self.clock.monotonic() >= deadline:
                 return None
             await self.clock.sleep(self.poll)
 
     async def release(self, agent: str) -> None:
-        return None  # nothing is held (see the module docstring)
+        self._promised.pop(agent, None)
 
     async def converse(
         self, campaign: CampaignSettings, agent: str, contact: Contact, call_id: str, channel: str
-    ) -> float:
+    ) -> float | None:
         started = self.clock.monotonic()
-        result = await self.acd.enqueue(
-            QueueRequest(
-                call_id=call_id,
-                channel_id=channel,
-                queue=campaign.queue,
-                caller_number=contact.number,
-                caller_name=contact.name,
-                priority=PRIORITY,
-                attached={**contact.pop_data(), "dialer_attempt": call_id},
-                only_agent=agent,
+        try:
+            result = await self.acd.enqueue(
+                QueueRequest(
+                    call_id=call_id,
+                    channel_id=channel,
+                    queue=campaign.queue,
+                    caller_number=contact.number,
+                    caller_name=contact.name,
+                    priority=PRIORITY,
+                    attached={**contact.pop_data(), "dialer_attempt": call_id},
+                    only_agent=agent,
+                )
             )
-        )
+        finally:
+            self._promised.pop(agent, None)
+        if result.outcome is not QueueOutcome.ANSWERED:
+            return None
         return max(0.0, self.clock.monotonic() - started - result.waited)

@@ -67,7 +67,8 @@ class Desk(Protocol):
 
     async def converse(
         self, campaign: CampaignSettings, agent: str, contact: Contact, call_id: str, channel: str
-    ) -> float:
+    ) -> float | None:
         """Connect the answered ``channel`` to the reserved ``agent`` (screen-pop with the contact's data),
-        return the talk time in seconds when the conversation is over (wrap-up is the desk's business)."""
+        return the talk time in seconds when the conversation is over (wrap-up is the desk's business), or
+        None when the agent never took the call (the customer left before)."""
         ...

@@ -316,6 +316,13 @@ class CampaignRunner:
             {"campaign": s.name, "agent": reserved, "channel": result.channel, **contact.pop_data()},
         )
         talk = await self.desk.converse(s, reserved, contact, attempt_id, result.channel)
+        if talk is None:  # the agent never took it (the customer left first): a live answer nobody served
+            self.counters["connected"] -= 1
+            self.counters["abandoned"] += 1
+            self.ledger.amend(now)
+            self.stats.amend_live()
+            await self.lines.abandon(result.channel, s.abandon_message)  # if still there: the message
+            return None, replace(result, outcome=Outcome.ABANDONED)
         self.stats.record_talk(talk)
         return reserved, result
 

@@ -69,6 +69,13 @@ class DialStats:
         self.recent_live.append(abandoned)
         self.live_count += 1
 
+    def amend_live(self) -> None:
+        """The latest live answer recorded as served turned out abandoned."""
+        for i in range(len(self.recent_live) - 1, -1, -1):
+            if not self.recent_live[i]:
+                self.recent_live[i] = True
+                return
+
     @property
     def answer_rate(self) -> float:
         return sum(self.outcomes) / len(self.outcomes) if self.outcomes else 0.0
@@ -150,6 +157,14 @@ class AbandonLedger:
         b = self._bucket(now)
         b.live += 1
         b.abandoned += int(abandoned)
+
+    def amend(self, at: float) -> None:
+        """A live answer recorded at ``at`` as served turned out abandoned (the agent never took it)."""
+        for b in reversed(self._buckets):
+            if b.start <= at:
+                if b.start + self.bucket_seconds > at:
+                    b.abandoned = min(b.live, b.abandoned + 1)
+                return
 
     def totals(self, now: float) -> tuple[int, int]:
         self._expire(now)

@@ -181,6 +181,24 @@ async def test_pause_while_busy_applies_after_wrap_up_and_wrap_up_can_be_extende
         assert h.acd.agents.get("a1").status.reason == "lunch"
 
 
+async def test_ready_while_on_a_call_cancels_the_pause_but_keeps_the_call_and_the_wrap_up() -> None:
+    """An agent asks for a break during a call, then changes its mind: still on the call (not READY while
+    talking: the router would offer it a second call), wrap-up after it, then ready."""
+    async with Harness(config()) as h:
+        await h.acd.pause("a2", "break")
+        req = request(h)
+        task = asyncio.create_task(h.acd.enqueue(req))
+        await h.run_until(lambda: h.acd.agents.get("a1").state is AgentState.ON_CALL)
+        await h.acd.pause("a1", "lunch")
+        await h.acd.ready("a1")
+        assert h.acd.agents.get("a1").state is AgentState.ON_CALL
+        h.control.remote_hangup(req.channel_id)
+        await asyncio.wait_for(task, 5)
+        assert h.acd.agents.get("a1").state is AgentState.WRAP_UP
+        await h.advance(6)
+        assert h.acd.agents.get("a1").state is AgentState.READY
+
+
 async def test_state_survives_a_restart() -> None:
     store = MemoryAgentStore()
     async with Harness(config(), store=store) as h:

@@ -141,6 +141,28 @@ def test_local_channels_are_plumbing_not_parties() -> None:
     assert call.legs["l1"].endpoint == "Local/1001@agents"
 
 
+def test_parties_joined_through_a_local_pair_are_connected() -> None:
+    """A dialler call: the callee in the Dial bridge with ``;2``, the agent in another bridge with ``;1``
+    (``/n``: the pair is not optimised away) — the two parties talk, the call is connected."""
+    tr = Tracker()
+    feed(
+        tr,
+        chan("Newchannel", 0, "Local/+4930@ctiserver-dialer-00000001;1", "a1", "a1", "0"),
+        chan("Newchannel", 0, "Local/+4930@ctiserver-dialer-00000001;2", "a1;2", "a1", "4"),
+        chan("Newchannel", 0.1, "PJSIP/+4930-00000002", "p1", "a1", "0"),
+        chan("BridgeEnter", 2.0, "PJSIP/+4930-00000002", "p1", "a1", BridgeUniqueid="dial"),
+        chan("BridgeEnter", 2.0, "Local/+4930@ctiserver-dialer-00000001;2", "a1;2", "a1", BridgeUniqueid="dial"),
+        chan("Newchannel", 4.0, "PJSIP/1001-00000003", "g1", "a1", "0"),
+        chan("BridgeEnter", 5.0, "PJSIP/1001-00000003", "g1", "a1", BridgeUniqueid="acd"),
+    )
+    assert tr.calls["a1"].connected is None  # the agent alone in the ACD's bridge so far
+    feed(tr, chan("BridgeEnter", 5.1, "Local/+4930@ctiserver-dialer-00000001;1", "a1", "a1", BridgeUniqueid="acd"))
+    call = tr.calls["a1"]
+    assert call.state is CallState.CONNECTED and call.connected == pytest.approx(T + 5.1)
+    feed(tr, chan("BridgeLeave", 9.0, "PJSIP/1001-00000003", "g1", "a1", BridgeUniqueid="acd"))
+    assert call.state is not CallState.CONNECTED
+
+
 def test_attended_transfer_marks_the_target_and_the_queue_segment() -> None:
     tr = Tracker()
     feed(

@@ -148,3 +148,26 @@ async def test_no_agent_within_two_seconds_abandons_with_message() -> None:
     assert runner.ledger.totals(clock.now()) == (1, 1)
     [rec] = await store.attempts("c1")
     assert rec.outcome is Outcome.ABANDONED
+
+
+async def test_a_conversation_the_agent_never_took_counts_as_abandoned() -> None:
+    """The desk found an agent, but the agent never took the call (the customer left first): not connected,
+    abandoned in the ledger and the attempt, the message played if the customer is still there."""
+    clock = ManualClock()
+    store, bus = MemoryDialerStore(), InMemoryBus()
+    await store.add_contacts(_contacts(1))
+    lines = FakeLines(clock, default=Behaviour(Outcome.HUMAN, 3.0))
+    desk = FakeDesk.with_agents(clock, 1)
+
+    async def never_taken(*_: object) -> float | None:
+        return None
+
+    desk.converse = never_taken  # type: ignore[method-assign]
+    runner = CampaignRunner(CampaignSettings(name="c1", windows=ALWAYS), store, lines, desk, bus, clock)
+    await runner.dial_contact("k0")
+    await _run_until(clock, lambda: bool(lines.abandoned), limit=30, step=0.25)
+    await runner.close()
+    assert runner.ledger.totals(clock.now()) == (1, 1) and list(runner.stats.recent_live) == [True]
+    assert runner.counters["connected"] == 0 and runner.counters["abandoned"] == 1
+    [rec] = await store.attempts("c1")
+    assert rec.outcome is Outcome.ABANDONED and rec.agent is None

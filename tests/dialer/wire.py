@@ -73,12 +73,12 @@ def window_around_now(tz: str = "Europe/Berlin", hours: int = 2) -> CallingWindo
     return CallingWindows(days={d: (text,) for d in WEEKDAYS})
 
 
-def rendered_dialer_plan() -> dict[str, dict[str, tuple[Step, ...]]]:
+def rendered_dialer_plan(stasis: bool = False) -> dict[str, dict[str, tuple[Step, ...]]]:
     """The dialer's contexts exactly as ``ctiserver dialplan render`` writes them for Asterisk
     (ctiserver-dialer, ctiserver-amd with ``AMD()``, ctiserver-dialer-abandon), parsed into the simulator's
-    dialplan. Two adaptations, because this harness has neither a SIP trunk nor an ARI app: ``Dial`` reaches
-    ``PJSIP/<number>`` instead of ``PJSIP/<number>@trunk``, and ``Stasis`` (which holds the answered call for
-    the dialer on a real PBX) becomes a ``Wait``."""
+    dialplan. Adaptations: there is no SIP trunk, so ``Dial`` reaches ``PJSIP/<number>`` instead of
+    ``PJSIP/<number>@trunk``; and unless ``stasis`` (a harness with the daemon's ARI app), ``Stasis`` (which
+    holds the answered call for the dialer on a real PBX) becomes a ``Wait``."""
     text = render(Config())
     plan: dict[str, dict[str, list[Step]]] = {}
     context, exten = "", ""
@@ -96,7 +96,7 @@ def rendered_dialer_plan() -> dict[str, dict[str, tuple[Step, ...]]]:
         app, data = step.group(2), step.group(3)
         if app == "Dial":
             data = re.sub(r"@[\w-]+,", ",", data)
-        if app == "Stasis":
+        if app == "Stasis" and not stasis:
             app, data = "Wait", "600"
         plan.setdefault(context, {}).setdefault(exten, []).append(Step(app=app, data=data))
     return {c: {e: tuple(steps) for e, steps in extens.items()} for c, extens in plan.items()}

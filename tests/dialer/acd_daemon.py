@@ -1,0 +1,106 @@
+"""The whole daemon (``ctiserver.app.COMPONENTS``: sim → store → events → pbx → control → calls → kpi → crm →
+recording → ivr → acd → dialer → api) with ``dialer.desk: auto`` and the ACD running — the default deployment —
+against the simulator over real sockets (AMI + ARI), on a scaled clock. The simulator runs the dialer's contexts
+as ``ctiserver dialplan render`` writes them, ``Stasis(${CTI_APP},dialer,…)`` included (only the trunk of
+``Dial`` is left out: the callees are the simulator's endpoints)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ctiserver.api.auth import Role, new_token
+from ctiserver.api.component import ApiServer
+from ctiserver.app import COMPONENTS, AppContext, running
+from ctiserver.config import Config
+from ctiserver.sim.config import SimConfig
+from ctiserver.sim.simulator import Simulator
+from tests.dialer.wire import Callee, number, rendered_dialer_plan
+from tests.sim.scaled_clock import ScaledClock
+
+QUEUE = "sales"
+AGENTS = ["1001", "1002", "1003", "1004"]  # german 5: qualified for the campaign's queue
+OUTSIDER = "1005"  # logged in and ready, but french only: never offered a dialler call
+WRAPUP = 2.0
+
+
+def callees(n: int, seed: int = 5) -> dict[str, Callee]:
+    """Per ten callees: seven live humans, one answering machine, one never answering, one unreachable."""
+    rng = random.Random(seed)
+    out = {}
+    for i in range(n):
+        kind = i % 10
+        out[number(i)] = Callee(
+            reachable=kind != 8,
+            answers=kind not in (7, 8),
+            machine=kind == 6,
+            ring=rng.uniform(1.0, 3.0),
+            talk=rng.uniform(4.0, 7.0),
+        )
+    return out
+
+
+def _sim_yaml(tmp: Path) -> Path:
+    base = SimConfig(recordings_dir=str(tmp / "rec"))
+    plan = {**base.dialplan, **rendered_dialer_plan(stasis=True)}
+    conf = base.model_copy(update={"dialplan": plan}).model_dump(mode="json")
+    path = tmp / "sim.yaml"
+    path.write_text(yaml.safe_dump(conf), encoding="utf-8")
+    return path
+
+
+def config(tmp: Path, campaign: dict[str, Any]) -> Config:
+    agents: list[dict[str, Any]] = [
+        {"id": a, "device": f"PJSIP/{a}", "skills": {"german": 5}, "login": True} for a in AGENTS
+    ]
+    agents.append({"id": OUTSIDER, "device": f"PJSIP/{OUTSIDER}", "skills": {"french": 5}, "login": True})
+    (tmp / "ivr").mkdir()
+    return Config.model_validate(
+        {
+            "api": {"host": "127.0.0.1", "port": 0},
+            "database": {"url": f"sqlite+aiosqlite:///{tmp}/cti.sqlite", "spool_dir": str(tmp / "spool")},
+            "data_dir": str(tmp),
+            "simulator": {"enabled": True, "config_file": str(_sim_yaml(tmp))},
+            "ivr": {"scripts_dir": str(tmp / "ivr")},
+            "recording": {"directory": str(tmp / "rec")},
+            "acd": {
+                "skills": ["german", "french"],
+                "agents": agents,
+                "queues": [
+                    {"name": QUEUE, "requirements": {"german": 3}, "wrapup": WRAPUP, "ring_timeout": 10},
+                    {"name": "paris", "requirements": {"french": 3}},
+                ],
+            },
+            "dialer": {
+                "desk": "auto",
+                "lines": {"channel": "Local/{e164}@ctiserver-dialer/n", "amd_wait": 4.0},
+                "campaigns": [campaign],
+            },
+        }
+    )
+
+
+@dataclass
+class Daemon:
+    ctx: AppContext
+    sim: Simulator
+    api: ApiServer
+    clock: ScaledClock
+
+    async def agent_token(self, agent: str) -> str:
+        token, record = new_token(Role.AGENT, agent, f"agent {agent}", self.clock.now())
+        await self.api.auth.store.add(record)
+        return token
+
+
+@asynccontextmanager
+async def daemon(tmp: Path, campaign: dict[str, Any], factor: float) -> AsyncIterator[Daemon]:
+    clock = ScaledClock(factor, start=None)  # calling windows follow the real wall clock
+    async with running(config(tmp, campaign), clock=clock, components=COMPONENTS) as ctx:
+        yield Daemon(ctx, ctx.require(Simulator), ctx.require(ApiServer), clock)
