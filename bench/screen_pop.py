@@ -130,7 +130,7 @@ def _config(args: argparse.Namespace, tmp: Path, agent_ids: list[str], ami_port:
         "database": {"url": f"sqlite+aiosqlite:///{tmp}/db.sqlite", "spool_dir": str(tmp / "spool")},
         "data_dir": str(tmp),
         "log_level": "WARNING",
-        "ivr": {"scripts_dir": str(tmp)},
+        "ivr": {"scripts_dir": str(tmp / "ivr")},  # not tmp: hot reload would walk the recordings every 2 s
         "recording": {"directory": str(tmp / "recordings")},
         "acd": {
             "agents": [{"id": a, "device": f"PJSIP/{a}", "login": True} for a in agent_ids],
@@ -170,7 +170,8 @@ def ringing_channel_id(event: Mapping[str, Any]) -> str:
 async def run(args: argparse.Namespace) -> int:
     setup_logging("WARNING")
     tmp = Path(tempfile.mkdtemp(prefix="cti-pop-bench-"))
-    (tmp / "bench.yaml").write_text(SCRIPT)
+    (tmp / "ivr").mkdir()
+    (tmp / "ivr" / "bench.yaml").write_text(SCRIPT)
     agent_ids = [str(10000 + i) for i in range(args.agents)]
     mp_ctx = mp.get_context("spawn")
     parent, child = mp_ctx.Pipe()

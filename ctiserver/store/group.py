@@ -5,7 +5,8 @@ seconds. Before, each of these stores committed on its own as soon as its previo
 five transactions per call at 100 calls/s, each ~0.8 ms of CPU through SQLAlchemy and aiosqlite, whatever
 the rows. Spaced 25 ms apart the transactions are capped at 40 a second under any load (a change waits 12 ms
 on average for its commit then), and nothing is added when the daemon is quiet: the first write after a pause
-goes at once.
+goes at once, and so does every write of a caller writing one row at a time (the spacing applies only after a
+transaction that carried several rows or during which more arrived).
 
 A store is a ``Part``: it keeps its own pending rows, ``take()`` hands them over (None: nothing), ``write``
 puts them into the shared transaction and ``settle`` tells the waiters how it ended. When the shared
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sized
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -29,7 +30,7 @@ LINGER = 0.1
 
 
 class Part(Protocol):
-    def take(self) -> Any | None: ...
+    def take(self) -> Sized | None: ...
 
     async def write(self, session: AsyncSession, batch: Any) -> None: ...
 
@@ -43,6 +44,7 @@ class GroupCommit:
         self._dirty: dict[int, Part] = {}  # parts with rows pending, in the order they first asked
         self._task: asyncio.Task[None] | None = None
         self._last = -math.inf
+        self._crowded = False  # the last transaction showed concurrent writers
         self.transactions = 0
 
     def wake(self, part: Part) -> None:
@@ -55,14 +57,17 @@ class GroupCommit:
         loop = asyncio.get_running_loop()
         while self._dirty:
             wait = self._last + self.spacing - loop.time()
-            if wait > 0:
+            if wait > 0 and self._crowded:
                 await asyncio.sleep(wait)  # rows recorded meanwhile join this transaction
             parts, self._dirty = list(self._dirty.values()), {}
             work = [(part, batch) for part in parts if (batch := part.take()) is not None]
             self._last = loop.time()
             if work:
+                # several rows at once: others are writing too, space the next transaction; a caller that
+                # writes one row at a time (an agent logging in after another) waits for nobody
+                self._crowded = sum(len(batch) for _, batch in work) > 1
                 await self._commit(work)
-
+                self._crowded = self._crowded or bool(self._dirty)  # rows came in during the transaction
     async def _commit(self, work: list[tuple[Part, Any]]) -> None:
         try:
             await self._transaction(work)

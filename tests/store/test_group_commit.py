@@ -105,3 +105,19 @@ async def test_rows_recorded_during_a_transaction_go_in_the_next(tmp_path: Path,
         assert group.transactions == 2
     finally:
         await engine.dispose()
+
+
+async def test_a_caller_writing_one_row_at_a_time_is_not_spaced(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cti.sqlite'}"
+    await asyncio.to_thread(migrate.upgrade, url)
+    engine = make_engine(url)
+    try:
+        sessions = session_factory(engine)
+        group = GroupCommit(sessions, spacing=60.0)  # spaced, these five would take four minutes
+        agents = SqlAgentStore(sessions, group)
+        async with asyncio.timeout(10):
+            for i in range(5):
+                await agents.record(_status("a1", AgentState.READY, 1.0 + i), _status("a1", AgentState.READY, float(i)))
+        assert group.transactions == 5
+    finally:
+        await engine.dispose()
