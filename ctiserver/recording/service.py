@@ -7,7 +7,7 @@ the bus (``recording.started``/``paused``/``resumed``/``ready``).
 from __future__ import annotations
 
 import contextlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 from ctiserver.clock import Clock
@@ -44,6 +44,7 @@ class RecordingService:
         self._live_by_bridge: dict[str, str] = {}
         # recordings this daemon runs, as last saved: pause/resume/stop read them here, not from the database
         self._live: dict[str, RecordingMeta] = {}
+        self._live_calls: Counter[str] = Counter()  # live recordings per call (a scan of ``_live`` was O(calls))
 
     def path_for(self, name: str) -> str:
         return str(Path(self.config.directory) / f"{name}.{self.config.format}")
@@ -95,15 +96,19 @@ class RecordingService:
     async def _save(self, meta: RecordingMeta) -> None:
         await self.store.save(meta)
         if meta.state in (RecState.RECORDING, RecState.PAUSED):
+            if meta.name not in self._live:
+                self._live_calls[meta.call_id] += 1
             self._live[meta.name] = meta
             return
-        self._live.pop(meta.name, None)
+        if self._live.pop(meta.name, None) is not None:
+            self._live_calls[meta.call_id] -= 1
         # forget the call's bookkeeping once none of its recordings runs here (one entry per call forever
         # otherwise); numbering stays right: ``start`` also counts the call's recordings in the store
         kind, _, target_id = meta.target.partition(":")
         if kind == "bridge" and self._live_by_bridge.get(target_id) == meta.name:
             del self._live_by_bridge[target_id]
-        if not any(m.call_id == meta.call_id for m in self._live.values()):
+        if self._live_calls[meta.call_id] <= 0:
+            del self._live_calls[meta.call_id]
             self._counter.pop(meta.call_id, None)
 
     async def _get(self, name: str) -> RecordingMeta:

@@ -65,7 +65,7 @@ async def test_policy_pause_resume_and_metadata(tmp_path: Path) -> None:
     assert (p.by, p.at, p.resumed_by, p.resumed_at) == ("agent:a1", t0 + 3, "supervisor:s1", t0 + 7)
     assert seen == ["recording.started", "recording.paused", "recording.resumed", "recording.ready"]
     # the finished call's bookkeeping is forgotten (a long-running daemon must not keep one entry per call)
-    assert await svc.by_bridge("b1") is None and "c1" not in svc._counter
+    assert await svc.by_bridge("b1") is None and "c1" not in svc._counter and "c1" not in svc._live_calls
     second = await svc.start("c1", "channel:x", queue="manual", by="api")
     assert second.name == "c1-2"  # still numbered after the first, from the store
 
