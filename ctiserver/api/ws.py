@@ -13,22 +13,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from aiohttp import WSMsgType, web
 
 from ctiserver.api.auth import PRINCIPAL, Principal
 from ctiserver.api.topics import Topic, matches, may_subscribe, parse_topic
-from ctiserver.api.ws_routing import FrameCache, TopicIndex
+from ctiserver.api.ws_frames import Frame, FrameCache, text_frame
+from ctiserver.api.ws_routing import TopicIndex
 from ctiserver.clock import Clock
-from ctiserver.eager import start_eagerly
 from ctiserver.events.bus import Bus, InMemoryBus, Subscription
 from ctiserver.events.envelope import DomainEvent
 from ctiserver.events.log import EventLog
 from ctiserver.logs import get_logger
 
 log = get_logger(__name__)
+WRITE_LIMIT = 64 * 1024  # bytes buffered for a client beyond which its events wait for the pump (flow control)
 
 
 class SubscribeError(Exception):
@@ -38,14 +39,23 @@ class SubscribeError(Exception):
 
 
 class WsSession:
-    def __init__(self, ws: web.WebSocketResponse, principal: Principal, hub: WsHub) -> None:
+    def __init__(
+        self,
+        ws: web.WebSocketResponse,
+        principal: Principal,
+        hub: WsHub,
+        transport: asyncio.BaseTransport | None = None,
+    ) -> None:
         self.ws = ws
         self.principal = principal
         self.hub = hub
         self.topics: set[Topic] = set()
         self.last_sent = 0
         self._lock = asyncio.Lock()
-        self._inflight: asyncio.Future[None] | None = None  # a frame written by ``deliver`` still being sent
+        # the connection's transport: live events are written to it as ready-made frames (ws_frames.py)
+        # (uvloop's transports are not ``asyncio.WriteTransport`` subclasses, hence the cast)
+        self._transport = cast(asyncio.WriteTransport, transport) if transport is not None else None
+        self._held: list[bytes] | None = None  # frames of this loop pass after its first, written together
         self._scanned = 0
         if hub.routed is not None:  # the hub offers this session only the events of its topics
             self.sub: Subscription = Subscription(hub.routed, (), self.wants, hub.queue_size)
@@ -56,31 +66,51 @@ class WsSession:
         return any(matches(t, event, self.hub.call_agents) for t in self.topics)
 
     def deliver(self, event: DomainEvent) -> None:
-        """A live event for this session: written at once when the session is idle (nothing queued, no send or
-        replay under way: order is kept), else queued for the pump."""
-        if self._lock.locked() or self.sub.lagged or not self.sub.queue.empty() or self._inflight is not None:
+        """A live event for this session: written at once when the session is idle (nothing queued, no replay
+        under way: order is kept) and its connection keeps up, else queued for the pump."""
+        if self._lock.locked() or self.sub.lagged or not self.sub.queue.empty() or not self._write(event):
+            self.hub.queued += 1
             self.sub.offer(event)
-            return
-        if event.seq <= self.last_sent:
-            return
-        try:
-            self._inflight = start_eagerly(self.send_event(event))
-        except (ConnectionError, RuntimeError) as exc:  # closing: the session's reader ends it
-            log.debug("websocket send failed", error=str(exc))
-            return
-        if self._inflight is not None:
-            self._inflight.add_done_callback(self._sent)
 
-    def _sent(self, task: asyncio.Future[None]) -> None:
-        self._inflight = None
-        if not task.cancelled() and task.exception() is not None:
-            log.debug("websocket send failed", error=str(task.exception()))
+    def _write(self, event: DomainEvent) -> bool:
+        """Write ``event``'s frame to the transport now. The first frame of a loop pass goes at once (a pop is
+        not delayed); the others of the same pass follow in one ``write`` at the end of it (a call's events to
+        its agent often come in bursts: one ``send`` instead of several). False: the connection is closing or
+        behind (more than ``WRITE_LIMIT`` buffered), the pump sends it with flow control."""
+        transport = self._transport
+        if (
+            transport is None
+            or self.ws.closed  # no data frame may follow a close frame
+            or transport.is_closing()
+            or transport.get_write_buffer_size() > WRITE_LIMIT
+        ):
+            return False
+        if event.seq <= self.last_sent:
+            return True
+        self.last_sent = event.seq
+        wire = self.hub.frame(event).wire
+        if self._held is None:
+            transport.write(wire)
+            self._held = []
+            asyncio.get_running_loop().call_soon(self._flush)
+        else:
+            self._held.append(wire)
+        if event.type == "screen.pop":
+            self.hub.pop_sent(event)
+        return True
+
+    def _flush(self) -> None:
+        held, self._held = self._held, None
+        if held and self._transport is not None and not self.ws.closed and not self._transport.is_closing():
+            self._transport.write(b"".join(held))
 
     async def send_event(self, event: DomainEvent) -> None:
+        """The pump's and the replay's way: through aiohttp, which waits while the connection is behind."""
         if event.seq <= self.last_sent:
             return
+        self._flush()  # frames ``deliver`` holds go first
         self.last_sent = event.seq
-        await self.ws.send_str(self.hub.frame(event))
+        await self.ws.send_str(self.hub.frame(event).payload.decode())
         if event.type == "screen.pop":
             self.hub.pop_sent(event)
 
@@ -95,6 +125,7 @@ class WsSession:
                 raise SubscribeError("forbidden", f"this token may not subscribe to {topic}")
             parsed.append(topic)
         async with self._lock:
+            self._flush()
             cursor = None
             if last_event_id:
                 cursor = await self.hub.log.seq_of(last_event_id)
@@ -143,9 +174,6 @@ class WsSession:
         while True:
             event = await self.sub.get()
             async with self._lock:
-                if self._inflight is not None:  # a frame ``deliver`` wrote is still going out: keep the order
-                    with contextlib.suppress(Exception):
-                        await asyncio.shield(self._inflight)
                 if self.sub.lagged:
                     self.sub.lagged = False
                     while not self.sub.queue.empty():
@@ -174,6 +202,7 @@ class WsHub:
         self.keep_ended = 300.0  # seconds a finished call stays in ``call_agents`` (late events, replays)
         self.index: TopicIndex[WsSession] = TopicIndex()
         self.frames = FrameCache()
+        self.queued = 0  # live events left to the sessions' pumps (a session busy, or its client behind)
         # an in-process-style bus calls listeners for every event, in order: route from one listener instead
         # of one bus subscription (and one topic test) per session
         self.routed = bus if isinstance(bus, InMemoryBus) else None
@@ -186,12 +215,13 @@ class WsHub:
             if session.wants(event):
                 session.deliver(event)
 
-    def frame(self, event: DomainEvent) -> str:
-        text = self.frames.get(event.id)
-        if text is None:
-            text = orjson.dumps({"op": "event", "event": event.to_json()}).decode()
-            self.frames.put(event.id, text)
-        return text
+    def frame(self, event: DomainEvent) -> Frame:
+        frame = self.frames.get(event.id)
+        if frame is None:
+            payload = orjson.dumps({"op": "event", "event": event.to_json()})
+            frame = Frame(payload, text_frame(payload))
+            self.frames.put(event.id, frame)
+        return frame
 
     def _index(self, event: DomainEvent) -> None:
         """Bus listener (runs before subscribers see the event)."""
@@ -217,7 +247,7 @@ class WsHub:
         # cost CPU on every frame (bench/screen_pop.py) and ~100 KB of memory per connection
         ws = web.WebSocketResponse(heartbeat=30.0, max_msg_size=64 * 1024, compress=False)
         await ws.prepare(request)
-        session = WsSession(ws, principal, self)
+        session = WsSession(ws, principal, self, request.transport)
         self.sessions.add(session)
         pump = asyncio.create_task(session.pump(), name="cti:ws-pump")
         try:

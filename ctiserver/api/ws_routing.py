@@ -9,7 +9,6 @@ only narrows, it never decides.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from typing import Generic, TypeVar
 
@@ -53,20 +52,3 @@ class TopicIndex(Generic[S]):
         agents = event_agents(event) or call_agents.get(event.subject) or set()
         topics.extend(Topic("agent", a) for a in agents)
         return topics
-
-
-class FrameCache:
-    """The JSON frame of an event, serialised once for every session that sends it. An ``OrderedDict``: a plain
-    dict emptied from the front makes ``next(iter(d))`` step over every deleted slot until it is rebuilt."""
-
-    def __init__(self, size: int = 4096) -> None:
-        self._frames: OrderedDict[str, str] = OrderedDict()
-        self._size = size
-
-    def get(self, event_id: str) -> str | None:
-        return self._frames.get(event_id)
-
-    def put(self, event_id: str, frame: str) -> None:
-        if len(self._frames) >= self._size:
-            self._frames.popitem(last=False)  # the oldest
-        self._frames[event_id] = frame
