@@ -301,10 +301,12 @@ class Connector:
                 for ch in (talk.caller_channel, talk.agent_channel)
             ]
             ends += [asyncio.create_task(talk.ended.wait()), asyncio.create_task(talk.changed.wait())]
-            await asyncio.wait(ends, return_when=asyncio.FIRST_COMPLETED)
-            talk.agent_left = ends[1].done() and not ends[0].done()
-            for t in ends:
-                t.cancel()
+            try:
+                await asyncio.wait(ends, return_when=asyncio.FIRST_COMPLETED)
+                talk.agent_left = ends[1].done() and not ends[0].done()
+            finally:  # also when cancelled (shutdown with calls in talk): leave no waiter behind
+                for t in ends:
+                    t.cancel()
             if not talk.changed.is_set() or talk.ended.is_set():
                 return
 
@@ -313,11 +315,12 @@ class Connector:
         error that made us ask."""
         waiter = asyncio.create_task(self._control.wait_hangup(channel))
         timer = asyncio.create_task(self._clock.sleep(within))
-        await asyncio.wait({waiter, timer}, return_when=asyncio.FIRST_COMPLETED)
-        gone = waiter.done()
-        waiter.cancel()
-        timer.cancel()
-        return gone
+        try:
+            await asyncio.wait({waiter, timer}, return_when=asyncio.FIRST_COMPLETED)
+            return waiter.done()
+        finally:
+            waiter.cancel()
+            timer.cancel()
 
     async def _free(self, agent: Agent) -> None:
         if agent.state in (AgentState.RESERVED, AgentState.RINGING):
