@@ -162,13 +162,19 @@ async def test_callback_keeps_the_place_and_is_dialled_when_an_agent_frees_up() 
         t2.cancel()
 
 
+async def _a1_on_a_call_asks_for_lunch(h: Harness) -> tuple[QueueRequest, asyncio.Task[Any]]:
+    """a2 on a break, a call to a1, and a1 asks for a break while talking: (the call's request, its task)."""
+    await h.acd.pause("a2", "break")
+    req = request(h)
+    task = asyncio.create_task(h.acd.enqueue(req))
+    await h.run_until(lambda: h.acd.agents.get("a1").state is AgentState.ON_CALL)
+    await h.acd.pause("a1", "lunch")
+    return req, task
+
+
 async def test_pause_while_busy_applies_after_wrap_up_and_wrap_up_can_be_extended() -> None:
     async with Harness(config()) as h:
-        await h.acd.pause("a2", "break")
-        req = request(h)
-        task = asyncio.create_task(h.acd.enqueue(req))
-        await h.run_until(lambda: h.acd.agents.get("a1").state is AgentState.ON_CALL)
-        await h.acd.pause("a1", "lunch")
+        req, task = await _a1_on_a_call_asks_for_lunch(h)
         assert h.acd.agents.get("a1").state is AgentState.ON_CALL
         h.control.remote_hangup(req.channel_id)
         await asyncio.wait_for(task, 5)
@@ -185,11 +191,7 @@ async def test_ready_while_on_a_call_cancels_the_pause_but_keeps_the_call_and_th
     """An agent asks for a break during a call, then changes its mind: still on the call (not READY while
     talking: the router would offer it a second call), wrap-up after it, then ready."""
     async with Harness(config()) as h:
-        await h.acd.pause("a2", "break")
-        req = request(h)
-        task = asyncio.create_task(h.acd.enqueue(req))
-        await h.run_until(lambda: h.acd.agents.get("a1").state is AgentState.ON_CALL)
-        await h.acd.pause("a1", "lunch")
+        req, task = await _a1_on_a_call_asks_for_lunch(h)
         await h.acd.ready("a1")
         assert h.acd.agents.get("a1").state is AgentState.ON_CALL
         h.control.remote_hangup(req.channel_id)
