@@ -68,6 +68,7 @@ class GroupCommit:
                 self._crowded = sum(len(batch) for _, batch in work) > 1
                 await self._commit(work)
                 self._crowded = self._crowded or bool(self._dirty)  # rows came in during the transaction
+
     async def _commit(self, work: list[tuple[Part, Any]]) -> None:
         try:
             await self._transaction(work)
