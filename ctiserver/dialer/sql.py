@@ -6,8 +6,9 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute
 
 from ctiserver.dialer.model import AttemptRecord, Contact, ContactStatus, Outcome
 from ctiserver.dialer.store import GLOBAL
@@ -66,6 +67,23 @@ def _attempt(r: AttemptRow) -> AttemptRecord:
         r.amd_cause,
         r.mode,
     )
+
+
+def _bytewise(column: InstrumentedAttribute[str], dialect: str) -> ColumnElement[str]:
+    """``column`` ordered by code point, as Python sorts: SQLite's default (BINARY) already is; PostgreSQL's
+    default collation follows the locale, ``"C"`` compares bytes (UTF-8 keeps the code points' order)."""
+    return column.collate("C") if dialect == "postgresql" else column.expression
+
+
+async def _page(
+    s: AsyncSession, row: Any, where: list[ColumnElement[bool]], order: list[Any], offset: int, limit: int
+) -> tuple[int, list[Any]]:
+    """(how many rows of ``row``'s table match ``where``, one page of them in ``order``) in one transaction."""
+    total = (await s.execute(select(func.count()).select_from(row).where(*where))).scalar_one()
+    if offset >= total:
+        return total, []
+    q = select(row).where(*where).order_by(*order).offset(offset).limit(limit)
+    return total, list((await s.scalars(q)).all())
 
 
 class SqlDialerStore:
@@ -139,6 +157,28 @@ class SqlDialerStore:
                 select(AttemptRow).where(AttemptRow.campaign == campaign).order_by(AttemptRow.started)
             )
             return [_attempt(r) for r in rows.all()]
+
+    async def contacts_page(
+        self, campaign: str, offset: int, limit: int, status: ContactStatus | None = None
+    ) -> tuple[int, list[Contact]]:
+        where = [ContactRow.campaign == campaign]
+        if status is not None:
+            where.append(ContactRow.status == status.value)
+        async with self._sessions() as s:
+            order = [_bytewise(ContactRow.id, s.get_bind().dialect.name)]
+            total, rows = await _page(s, ContactRow, where, order, offset, limit)
+            return total, [_contact(r) for r in rows]
+
+    async def attempts_page(
+        self, campaign: str, offset: int, limit: int, outcome: Outcome | None = None
+    ) -> tuple[int, list[AttemptRecord]]:
+        where = [AttemptRow.campaign == campaign]
+        if outcome is not None:
+            where.append(AttemptRow.outcome == outcome.value)
+        async with self._sessions() as s:
+            order = [AttemptRow.started.desc(), _bytewise(AttemptRow.id, s.get_bind().dialect.name)]
+            total, rows = await _page(s, AttemptRow, where, order, offset, limit)
+            return total, [_attempt(r) for r in rows]
 
     async def dnc_add(self, numbers: Iterable[str], campaign: str = GLOBAL, reason: str = "") -> int:
         rows = [{"campaign": campaign, "number": n, "reason": reason, "added": time.time()} for n in numbers]

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
-from ctiserver.dialer.model import AttemptRecord, Contact, ContactStatus
+from ctiserver.dialer.model import AttemptRecord, Contact, ContactStatus, Outcome
 
 GLOBAL = ""  # the campaign key of the global do-not-call list
 _DIALLABLE = (ContactStatus.PENDING, ContactStatus.CALLBACK)
@@ -29,6 +29,18 @@ class DialerStore(Protocol):
     async def record_attempt(self, record: AttemptRecord) -> None: ...
 
     async def attempts(self, campaign: str) -> list[AttemptRecord]: ...
+
+    async def contacts_page(
+        self, campaign: str, offset: int, limit: int, status: ContactStatus | None = None
+    ) -> tuple[int, list[Contact]]:
+        """(how many match, one page of them): ordered by id (code-point order), optionally of one status."""
+        ...
+
+    async def attempts_page(
+        self, campaign: str, offset: int, limit: int, outcome: Outcome | None = None
+    ) -> tuple[int, list[AttemptRecord]]:
+        """(how many match, one page of them): newest first (then by id), optionally of one outcome."""
+        ...
 
     async def dnc_add(self, numbers: Iterable[str], campaign: str = GLOBAL, reason: str = "") -> int: ...
 
@@ -86,6 +98,20 @@ class MemoryDialerStore:
 
     async def attempts(self, campaign: str) -> list[AttemptRecord]:
         return [a for a in self._attempts if a.campaign == campaign]
+
+    async def contacts_page(
+        self, campaign: str, offset: int, limit: int, status: ContactStatus | None = None
+    ) -> tuple[int, list[Contact]]:
+        rows = [c for (camp, _), c in self._contacts.items() if camp == campaign and status in (None, c.status)]
+        rows.sort(key=lambda c: c.id)
+        return len(rows), rows[offset : offset + limit]
+
+    async def attempts_page(
+        self, campaign: str, offset: int, limit: int, outcome: Outcome | None = None
+    ) -> tuple[int, list[AttemptRecord]]:
+        rows = [a for a in self._attempts if a.campaign == campaign and outcome in (None, a.outcome)]
+        rows.sort(key=lambda a: (-a.started, a.id))
+        return len(rows), rows[offset : offset + limit]
 
     async def dnc_add(self, numbers: Iterable[str], campaign: str = GLOBAL, reason: str = "") -> int:
         book = self._dnc.setdefault(campaign, {})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Float, Index, Integer, String
+from sqlalchemy import JSON, Float, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ctiserver.store.base import Base
@@ -33,13 +33,16 @@ class ContactRow(Base):
     agent: Mapped[str | None] = mapped_column(String(64))
     priority: Mapped[int] = mapped_column(Integer)
 
-    __table_args__ = (Index("ix_dialer_contacts_due", "campaign", "status", "next_at"),)
+    __table_args__ = (
+        Index("ix_dialer_contacts_due", "campaign", "status", "next_at"),
+        Index("ix_dialer_contacts_status", "campaign", "status", "id"),  # the pages (ids "C"-collated on PostgreSQL)
+    )
 
 
 class AttemptRow(Base):
     __tablename__ = "dialer_attempts"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    campaign: Mapped[str] = mapped_column(String(64), index=True)
+    campaign: Mapped[str] = mapped_column(String(64))
     contact_id: Mapped[str] = mapped_column(String(64))
     number: Mapped[str] = mapped_column(String(32), index=True)
     started: Mapped[float] = mapped_column(Float, index=True)
@@ -50,6 +53,11 @@ class AttemptRow(Base):
     amd_status: Mapped[str | None] = mapped_column(String(16))
     amd_cause: Mapped[str | None] = mapped_column(String(64))
     mode: Mapped[str] = mapped_column(String(16))
+
+    __table_args__ = (  # the pages, newest first (migration dialer_0002)
+        Index("ix_dialer_attempts_page", "campaign", text("started DESC"), "id"),
+        Index("ix_dialer_attempts_outcome", "campaign", "outcome", text("started DESC"), "id"),
+    )
 
 
 class DncRow(Base):

@@ -4,14 +4,17 @@ call-back cancel — with the field named on bad payloads and the roles enforced
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
 
-from ctiserver.dialer.model import AttemptRecord, Outcome
+from ctiserver.dialer.model import AttemptRecord, ContactStatus, Outcome
 from ctiserver.dialer.service import DialerService
 from tests.api.harness import Daemon, daemon
 from tests.api.test_dialer_api import COMPONENTS, call
@@ -133,6 +136,51 @@ async def test_cancel_callback_own_or_supervisor(env: tuple[Daemon, aiohttp.Clie
     assert status == 204
     status, body = await call(http, d, "DELETE", f"{cb}/nope")
     assert (status, body["field"]) == (404, "contact_id")
+
+
+async def test_pages_of_a_large_list_come_from_the_database(
+    env: tuple[Daemon, aiohttp.ClientSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """5,000 contacts imported (CSV, shuffled): page 2 of 1000 is the 1000 ids after the first 1000, the last page
+    is partial, past the end is empty; filters count in the database; the whole list is never loaded."""
+    d, http = env
+    store = d.ctx.require(DialerService).store
+    ids = [f"c{i:05d}" for i in range(5000)]
+    shuffled = random.Random(5).sample(ids, len(ids))
+    csv_text = "id,phone\n" + "".join(f"{cid},+4420794{int(cid[1:]):05d}\n" for cid in shuffled)
+    status, body = await call(http, d, "POST", f"{BASE}/import", data=csv_text)
+    assert (status, body["imported"], body["rejected"]) == (201, 5000, []), body
+    done = [replace(c, status=ContactStatus.DONE) for c in await store.contacts("autumn") if int(c.id[1:]) % 7 == 0]
+    await store.add_contacts(done)
+    now = time.time()
+    for i in range(30):
+        outcome = Outcome.HUMAN if i % 4 == 0 else Outcome.BUSY
+        rec = AttemptRecord(f"a{i:02d}", "autumn", ids[i], "+442079400000", now + i // 3, outcome, now)
+        await store.record_attempt(rec)
+
+    async def whole_list(campaign: str) -> list[Any]:
+        raise AssertionError(f"a page loaded the whole list of {campaign!r}")
+
+    monkeypatch.setattr(store, "contacts", whole_list)
+    monkeypatch.setattr(store, "attempts", whole_list)
+    status, body = await call(http, d, "GET", f"{BASE}/contacts?offset=1000&limit=1000")
+    assert status == 200 and (body["total"], body["offset"], body["limit"]) == (5000, 1000, 1000), body
+    assert [c["id"] for c in body["items"]] == ids[1000:2000]
+    assert body["items"][0]["number"] == "+442079401000" and body["items"][0]["status"] == "pending"
+    status, body = await call(http, d, "GET", f"{BASE}/contacts?offset=4500&limit=1000")
+    assert body["total"] == 5000 and [c["id"] for c in body["items"]] == ids[4500:]
+    status, body = await call(http, d, "GET", f"{BASE}/contacts?offset=5000&limit=1000")
+    assert status == 200 and (body["total"], body["items"]) == (5000, [])
+    done_ids = [cid for cid in ids if int(cid[1:]) % 7 == 0]
+    status, body = await call(http, d, "GET", f"{BASE}/contacts?status=done&offset=500&limit=100")
+    assert body["total"] == len(done_ids) == 715 and [c["id"] for c in body["items"]] == done_ids[500:600]
+    status, body = await call(http, d, "GET", f"{BASE}/contacts?limit=1001")
+    assert (status, body["field"]) == (422, "query.limit")
+    # attempts: newest first, three per second, the id breaking the ties
+    status, body = await call(http, d, "GET", f"{BASE}/attempts?offset=3&limit=4")
+    assert body["total"] == 30 and [a["attempt"] for a in body["items"]] == ["a24", "a25", "a26", "a21"]
+    status, body = await call(http, d, "GET", f"{BASE}/attempts?outcome=human&offset=6")
+    assert body["total"] == 8 and [a["attempt"] for a in body["items"]] == ["a04", "a00"]
 
 
 async def test_delete_campaign_refused_while_running(env: tuple[Daemon, aiohttp.ClientSession]) -> None:

@@ -94,7 +94,7 @@ def _contact(c: Contact) -> ContactOut:
 async def list_campaign_contacts(req: ApiRequest) -> ContactsPage:
     runner = campaign_of(req)
     q: ContactsQuery = req.query
-    total, rows = await dialer_of(req).contacts_page(
+    total, rows = await dialer_of(req).store.contacts_page(
         runner.settings.name, q.offset, q.limit, ContactStatus(q.status) if q.status else None
     )
     return ContactsPage(total=total, offset=q.offset, limit=q.limit, items=[_contact(c) for c in rows])
@@ -118,7 +118,7 @@ def _attempt(a: AttemptRecord) -> AttemptOut:
 async def list_campaign_attempts(req: ApiRequest) -> AttemptsPage:
     runner = campaign_of(req)
     q: AttemptsQuery = req.query
-    total, rows = await dialer_of(req).attempts_page(
+    total, rows = await dialer_of(req).store.attempts_page(
         runner.settings.name, q.offset, q.limit, Outcome(q.outcome) if q.outcome else None
     )
     return AttemptsPage(total=total, offset=q.offset, limit=q.limit, items=[_attempt(a) for a in rows])

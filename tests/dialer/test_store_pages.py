@@ -1,0 +1,136 @@
+"""Contacts and attempts pages from the database: the SQL store (SQLite, PostgreSQL) gives the same pages as the
+in-memory store for the same data — filters, order (ids by code point, attempts newest first with ties broken
+by id), the last partial page, an offset past the end, another campaign's rows left out."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from ctiserver.dialer.model import AttemptRecord, Contact, ContactStatus, Outcome
+from ctiserver.dialer.sql import SqlDialerStore
+from ctiserver.dialer.store import MemoryDialerStore
+from ctiserver.store import migrate
+from ctiserver.store.engine import make_engine, session_factory
+
+# ids whose order differs between code points and a locale's collation (case, punctuation, digits, accents)
+TRICKY = ["a-2", "a1", "A1", "a_1", "B", "b", "k10", "k9", "Z", "é", "e", "f", "a 1", "a.1", "~"]
+STATUSES = [ContactStatus.PENDING, ContactStatus.DONE, ContactStatus.EXHAUSTED, ContactStatus.CALLBACK]
+OUTCOMES = [Outcome.NOANSWER, Outcome.MACHINE, Outcome.BUSY, Outcome.HUMAN]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def sql(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SqlDialerStore]:
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'dialer.sqlite'}"
+    else:  # a database collating as people read (ICU en-US: "a-2 a1 A1 b B é f"), not by code point
+        server = request.getfixturevalue("postgres_server")
+        name = "t_icu_" + uuid.uuid4().hex[:12]
+        server.psql(
+            f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C'"
+            " LOCALE_PROVIDER icu ICU_LOCALE 'en-US'"
+        )
+        url = server.url(name)
+    await asyncio.to_thread(migrate.upgrade, url)
+    engine = make_engine(url)
+    try:
+        yield SqlDialerStore(session_factory(engine))
+    finally:
+        await engine.dispose()
+
+
+def _data(seed: int = 7) -> tuple[list[Contact], list[AttemptRecord]]:
+    rnd = random.Random(seed)
+    ids = TRICKY + [f"k{i}" for i in range(11, 241)]  # no id twice in a campaign
+    rnd.shuffle(ids)
+    contacts = [
+        Contact(
+            cid,
+            camp,
+            f"+4930{1000000 + n}",
+            "Europe/Berlin",
+            name=f"N{n}",
+            fields={"n": str(n)},
+            status=rnd.choice(STATUSES),
+            attempts=n % 4,
+            next_at=float(n),
+        )
+        for n, cid in enumerate(ids)
+        for camp in (("c1", "c2") if n % 5 == 0 else ("c1",))  # some ids in two campaigns
+    ]
+    attempts = [
+        AttemptRecord(
+            f"a{n}",
+            rnd.choice(["c1", "c1", "c1", "c2"]),
+            f"k{n}",
+            f"+4930{1000000 + n}",
+            1000.0 + rnd.randrange(40) * 0.5,  # many ties on `started`: the id breaks them
+            rnd.choice(OUTCOMES),
+            2000.0 + n,
+            mode="predictive",
+        )
+        for n in range(260)
+    ]
+    return contacts, attempts
+
+
+async def _compare(memory: MemoryDialerStore, sql: SqlDialerStore) -> tuple[int, int]:
+    """Every page of every filter alike in both stores; (partial pages, offsets past the end) seen."""
+    windows = [(0, 1000), (0, 10), (10, 10), (240, 10), (230, 50), (7, 3), (245, 1000), (400, 10), (10**6, 5)]
+    partial = past_end = 0
+    for camp in ("c1", "c2", "none"):
+        for status in (None, *STATUSES, ContactStatus.DNC):
+            for offset, limit in windows:
+                want = await memory.contacts_page(camp, offset, limit, status)
+                assert await sql.contacts_page(camp, offset, limit, status) == want, (camp, status, offset, limit)
+                partial += 0 < len(want[1]) < limit
+                past_end += want[0] > 0 and offset >= want[0]
+        for outcome in (None, *OUTCOMES, Outcome.UNKNOWN):
+            for offset, limit in windows:
+                got = await memory.attempts_page(camp, offset, limit, outcome)
+                assert await sql.attempts_page(camp, offset, limit, outcome) == got, (camp, outcome, offset, limit)
+    return partial, past_end
+
+
+async def test_sql_pages_are_the_memory_pages(sql: SqlDialerStore) -> None:
+    memory = MemoryDialerStore()
+    contacts, attempts = _data()
+    for store in (memory, sql):
+        await store.add_contacts(contacts)
+        for rec in attempts:
+            await store.record_attempt(rec)
+    checked_partial, checked_past_end = await _compare(memory, sql)
+    assert checked_partial > 10 and checked_past_end > 10  # the windows did reach the edges
+    # the order is the query's, not an index's: the same pages with the paging indexes gone
+    async with sql._sessions() as s, s.begin():  # the test reaches into its own database
+        for ix in ("ix_dialer_contacts_status", "ix_dialer_attempts_page", "ix_dialer_attempts_outcome"):
+            await s.execute(text(f"DROP INDEX {ix}"))
+    await _compare(memory, sql)
+
+    # the pages themselves (not only "alike"): ids by code point, all of one campaign, every row once
+    total, page = await sql.contacts_page("c1", 0, 1000)
+    assert total == len([c for c in contacts if c.campaign == "c1"]) == len(page)
+    assert [c.id for c in page] == sorted(c.id for c in contacts if c.campaign == "c1")
+    assert page[0] == next(c for c in contacts if c.campaign == "c1" and c.id == page[0].id)  # whole contacts
+    total, done = await sql.contacts_page("c1", 0, 1000, ContactStatus.DONE)
+    assert 0 < total < len(page) and {c.status for c in done} == {ContactStatus.DONE}
+    total, recs = await sql.attempts_page("c1", 0, 1000)
+    mine = [a for a in attempts if a.campaign == "c1"]
+    assert total == len(mine) and recs == sorted(mine, key=lambda a: (-a.started, a.id))
+    assert len({a.started for a in recs}) < len(recs)  # ties were there to break
+    total, machine = await sql.attempts_page("c1", 2, 5, Outcome.MACHINE)
+    assert total == len([a for a in mine if a.outcome is Outcome.MACHINE])
+    assert machine == [a for a in recs if a.outcome is Outcome.MACHINE][2:7]
+
+    # a status change moves the contact between the filtered pages at once
+    first = page[0]
+    await sql.save_contact(replace(first, status=ContactStatus.DNC))
+    total, dnc = await sql.contacts_page("c1", 0, 10, ContactStatus.DNC)
+    assert total == 1 and dnc[0].id == first.id
