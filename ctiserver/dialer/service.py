@@ -12,7 +12,7 @@ from typing import Any
 
 from ctiserver.clock import Clock
 from ctiserver.dialer.campaign_state import CampaignState, IllegalCampaignTransition
-from ctiserver.dialer.model import AttemptRecord, CampaignSettings, Contact, ContactStatus, Outcome
+from ctiserver.dialer.model import CampaignSettings, Contact, ContactStatus, Outcome
 from ctiserver.dialer.numbers import timezone_of, to_e164
 from ctiserver.dialer.ports import Desk, Lines
 from ctiserver.dialer.runner import CampaignRunner
@@ -162,22 +162,6 @@ class DialerService:
         del self.runners[name]
         self._written.pop(name, None)
         await self.store.delete_campaign(name)
-
-    async def contacts_page(
-        self, name: str, offset: int, limit: int, status: ContactStatus | None = None
-    ) -> tuple[int, list[Contact]]:
-        """One page of a campaign's contacts, in a stable order (id), optionally of one status."""
-        rows = [c for c in await self.store.contacts(self.runner(name).settings.name) if status in (None, c.status)]
-        rows.sort(key=lambda c: c.id)
-        return len(rows), rows[offset : offset + limit]
-
-    async def attempts_page(
-        self, name: str, offset: int, limit: int, outcome: Outcome | None = None
-    ) -> tuple[int, list[AttemptRecord]]:
-        """One page of a campaign's attempts (legs), newest first, optionally of one outcome."""
-        rows = [a for a in await self.store.attempts(self.runner(name).settings.name) if outcome in (None, a.outcome)]
-        rows.sort(key=lambda a: (-a.started, a.id))
-        return len(rows), rows[offset : offset + limit]
 
     def stats(self, name: str | None = None) -> list[dict[str, Any]]:
         runners = [self.runner(name)] if name else list(self.runners.values())
