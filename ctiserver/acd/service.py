@@ -24,6 +24,7 @@ from ctiserver.acd.entries import Entry, Outcome, QueueRequest, QueueResult
 from ctiserver.acd.hold import Hold
 from ctiserver.acd.incall import InCall
 from ctiserver.acd.persist import AgentStateStore
+from ctiserver.acd.reservations import Reservations
 from ctiserver.acd.routing import Waiting, assign, available, estimated_wait, qualifies, req_key
 from ctiserver.acd.stats import QueueStats
 from ctiserver.acd.survey import PostCallSurvey
@@ -44,7 +45,7 @@ class UnknownQueue(KeyError):
     pass
 
 
-class AcdService(Callbacks, AgentDesk, Transfers, InCall):
+class AcdService(Callbacks, AgentDesk, Transfers, InCall, Reservations):
     def __init__(
         self,
         config: AcdConfig,
@@ -68,6 +69,7 @@ class AcdService(Callbacks, AgentDesk, Transfers, InCall):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._wrapups: dict[str, asyncio.Task[None]] = {}
         self._pending_pause: dict[str, str] = {}
+        self._held = {}  # agent → the call it is reserved for (``reservations.py``)
         self._recorder = recorder
         self.connector = Connector(control, clock, bus, self.agents, recorder, self._answered, survey)
         self.agents.listeners.append(self._agent_changed)
@@ -139,24 +141,33 @@ class AcdService(Callbacks, AgentDesk, Transfers, InCall):
             queue_entered=mono,
             only=request.only_agent,
         )
+        held = False
         if request.only_agent is not None:
             self.agents.get(request.only_agent)
             waiting.requirements = {}
+            held = self._take_reserved(request.only_agent, request.call_id)  # reserve(agent, call) before
         done: asyncio.Future[QueueResult] = asyncio.get_running_loop().create_future()
         entry = Entry(request, waiting, dict(request.attached), request.channel_id, done)
         self.stats[cfg.name].entered += 1
-        await self._add_waiting(entry)
-        await self._event(
-            "queue.entered",
-            entry.call_id,
-            {
-                "queue": cfg.name,
-                "position": self.position(entry.call_id),
-                "priority": waiting.priority,
-                "channel": request.channel_id,
-                "attached": dict(entry.attached),
-            },
-        )
+        if held:
+            self._start_hold(entry)
+        else:
+            await self._add_waiting(entry)
+        try:
+            await self._event(
+                "queue.entered",
+                entry.call_id,
+                {
+                    "queue": cfg.name,
+                    "position": self.position(entry.call_id),
+                    "priority": waiting.priority,
+                    "channel": request.channel_id,
+                    "attached": dict(entry.attached),
+                },
+            )
+        finally:  # straight to the agent held for it, no routing (even if we are cancelled: never leak it)
+            if held and request.only_agent is not None:
+                self._spawn(self._serve(entry, request.only_agent, None), f"cti:acd-offer-{entry.call_id}")
         watcher = self._spawn(self._watch_caller(entry), f"cti:acd-watch-{entry.call_id}")
         try:
             return await done
@@ -165,6 +176,10 @@ class AcdService(Callbacks, AgentDesk, Transfers, InCall):
 
     async def _add_waiting(self, entry: Entry) -> None:
         self._waiting.add(entry)
+        self._start_hold(entry)
+        self._kick.set()
+
+    def _start_hold(self, entry: Entry) -> None:
         if entry.channel_id is not None and entry.hold_task is None:
             hold = Hold(
                 self._control,
@@ -174,7 +189,6 @@ class AcdService(Callbacks, AgentDesk, Transfers, InCall):
                 self._callback_requested,
             )
             entry.hold_task = self._spawn(hold.run(entry), f"cti:acd-hold-{entry.call_id}")
-        self._kick.set()
 
     async def _watch_caller(self, entry: Entry) -> None:
         """A caller who hangs up while waiting has abandoned (offers in progress handle their own)."""
@@ -314,9 +328,10 @@ class AcdService(Callbacks, AgentDesk, Transfers, InCall):
             reservation = eager_future(self.agents.change(candidate.id, AgentState.RESERVED, call_id=entry.call_id))
             self._spawn(self._serve(entry, candidate.id, reservation), f"cti:acd-offer-{entry.call_id}")
 
-    async def _serve(self, entry: Entry, agent_id: str, reservation: Awaitable[AgentStatus]) -> None:
-        try:  # RESERVED is persisted and published before the offer's own events
-            await reservation
+    async def _serve(self, entry: Entry, agent_id: str, reservation: Awaitable[AgentStatus] | None) -> None:
+        try:  # RESERVED is persisted and published before the offer's own events (None: held already)
+            if reservation is not None:
+                await reservation
         except IllegalTransition as exc:  # the agent changed state meanwhile (logout, pause...): route it again
             log.warning("reservation failed", call_id=entry.call_id, agent=agent_id, error=str(exc))
             await self._add_waiting(entry)

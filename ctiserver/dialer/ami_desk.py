@@ -50,7 +50,9 @@ class AmiDesk:
     def agent_views(self, campaign: CampaignSettings) -> list[AgentView]:
         return [AgentView(s.phase, s.since, s.until) for s in self._seats.values()]
 
-    async def reserve(self, campaign: CampaignSettings, wait: float, agent: str | None = None) -> str | None:
+    async def reserve(
+        self, campaign: CampaignSettings, wait: float, agent: str | None = None, *, call_id: str
+    ) -> str | None:
         deadline = self.clock.monotonic() + wait
         while True:
             ready = [s for s in self._seats.values() if s.phase is AgentPhase.READY and agent in (None, s.id)]

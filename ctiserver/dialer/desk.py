@@ -4,9 +4,13 @@ campaign's queue (its requirements plus the campaign's skills).
 A live answer is handed to the ACD with ``enqueue(only_agent=<the free agent found>, priority=high)``: the ACD
 rings the agent (``agent.offered`` / ``agent.ringing`` carry the contact's data as attached data — the
 screen-pop), bridges, records per the queue's policy and runs the wrap-up. Only the ACD's public API is used.
-An agent found free is *promised* to that live answer until its conversation is over: two live answers within
-the moment before the ACD's router reserves the agent must not both get the same agent (the second would wait,
-past the legal 2 s, for an agent busy with the first while another one idles). ``converse`` returns None when
+An agent found free is *held for that live answer inside the ACD* (``AcdService.reserve(agent, attempt id)``:
+READY → RESERVED with the attempt's id) until the call is handed to it: a second live answer cannot get the same
+agent (it would wait, past the legal 2 s, for an agent busy with the first while another one idles), and an
+inbound call waiting for that agent is not routed to it in the moment before the dialler's entry is (the
+customer would wait on hold). ``enqueue(only_agent=agent)`` of the attempt offers it straight to the held agent;
+``release`` (a call-back or preview whose call was not answered) and a conversation that never started let the
+hold go (``unreserve``), and a hold nobody takes ends after ``PROMISE_GUARD`` s. ``converse`` returns None when
 the agent never took the call (the customer left first): the runner counts it as abandoned.
 """
 
@@ -29,7 +33,7 @@ _PHASES = {
     AgentState.RINGING: AgentPhase.RESERVED,
 }
 PRIORITY = 100  # outbound live answers before inbound waiting calls: they must be served within 2 s
-PROMISE_GUARD = 30.0  # s: a promise whose conversation never started is dropped after this
+PROMISE_GUARD = 30.0  # s: the ACD lets a hold go after this if no call came for it
 
 
 class AcdDesk:
@@ -37,16 +41,7 @@ class AcdDesk:
         self.acd = acd
         self.clock = clock
         self.poll = poll
-        self._promised: dict[str, float] = {}  # agent → when it was found free for a live answer
-
-    def _is_promised(self, agent: str) -> bool:
-        since = self._promised.get(agent)
-        if since is None:
-            return False
-        if self.clock.monotonic() - since > PROMISE_GUARD:  # a converse that never came: do not leak the agent
-            del self._promised[agent]
-            return False
-        return True
+        self._held: dict[str, str] = {}  # agent → the call (attempt id) the ACD holds it for
 
     def _requirements(self, campaign: CampaignSettings) -> dict[str, int]:
         try:
@@ -62,39 +57,37 @@ class AcdDesk:
             phase = _PHASES.get(a.state)
             if phase is None or not qualifies(a.skills, self._requirements(campaign)):
                 continue
-            if phase is AgentPhase.READY and self._is_promised(a.id):
-                phase = AgentPhase.RESERVED
             if phase is AgentPhase.READY and not a.registered:
                 continue
             views.append(AgentView(phase, a.status.since, a.status.until or 0.0))
         return views
 
-    async def reserve(self, campaign: CampaignSettings, wait: float, agent: str | None = None) -> str | None:
+    async def reserve(
+        self, campaign: CampaignSettings, wait: float, agent: str | None = None, *, call_id: str
+    ) -> str | None:
         req = self._requirements(campaign)
         deadline = self.clock.monotonic() + wait
         while True:
-            free = [
-                a
-                for a in self.acd.agents
-                if available(a) and qualifies(a.skills, req) and agent in (None, a.id) and not self._is_promised(a.id)
-            ]
-            if free:
-                chosen = min(free, key=lambda a: a.idle_since).id
-                self._promised[chosen] = self.clock.monotonic()
-                return chosen
+            free = [a for a in self.acd.agents if available(a) and qualifies(a.skills, req) and agent in (None, a.id)]
+            for candidate in sorted(free, key=lambda a: (a.idle_since, a.id)):  # longest idle first
+                if await self.acd.reserve(candidate.id, call_id, guard=PROMISE_GUARD):  # RESERVED in the ACD
+                    self._held[candidate.id] = call_id
+                    return candidate.id
             if self.clock.monotonic() >= deadline:
                 return None
             await self.clock.sleep(self.poll)
 
     async def release(self, agent: str) -> None:
-        self._promised.pop(agent, None)
+        call_id = self._held.pop(agent, None)
+        if call_id is not None:
+            await self.acd.unreserve(agent, call_id)  # only if the ACD still holds it for that call
 
     async def converse(
         self, campaign: CampaignSettings, agent: str, contact: Contact, call_id: str, channel: str
     ) -> float | None:
         started = self.clock.monotonic()
         try:
-            result = await self.acd.enqueue(
+            result = await self.acd.enqueue(  # offered straight to the agent the ACD holds for ``call_id``
                 QueueRequest(
                     call_id=call_id,
                     channel_id=channel,
@@ -107,7 +100,9 @@ class AcdDesk:
                 )
             )
         finally:
-            self._promised.pop(agent, None)
+            if self._held.get(agent) == call_id:
+                del self._held[agent]
+            await self.acd.unreserve(agent, call_id)  # a no-op once the call was handed to the agent
         if result.outcome is not QueueOutcome.ANSWERED:
             return None
         return max(0.0, self.clock.monotonic() - started - result.waited)

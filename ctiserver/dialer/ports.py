@@ -57,8 +57,11 @@ class Desk(Protocol):
         """The campaign's logged-in agents as the pacer sees them (times on the wall clock)."""
         ...
 
-    async def reserve(self, campaign: CampaignSettings, wait: float, agent: str | None = None) -> str | None:
-        """Reserve a ready agent of the campaign (or exactly ``agent``) within ``wait`` s; None if none."""
+    async def reserve(
+        self, campaign: CampaignSettings, wait: float, agent: str | None = None, *, call_id: str
+    ) -> str | None:
+        """Reserve a ready agent of the campaign (or exactly ``agent``) within ``wait`` s for the attempt
+        ``call_id`` (the id ``converse`` will get); None if none."""
         ...
 
     async def release(self, agent: str) -> None:

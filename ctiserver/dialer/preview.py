@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from dataclasses import dataclass, replace
 
 from ctiserver.dialer.model import Contact
@@ -18,6 +19,7 @@ from ctiserver.events import new_event
 class _Shown:
     contact: Contact
     agent: str
+    attempt_id: str  # the agent is held for it (the attempt's id once dialled)
     timer: asyncio.Task[None] | None = None
 
 
@@ -29,13 +31,14 @@ class Previewer:
     async def next(self, agent: str) -> Contact | None:
         """Hold ``agent`` and show them the next due contact (None: nothing due now)."""
         r = self.runner
-        if await r.desk.reserve(r.settings, 0.0, agent) is None:
+        attempt_id = uuid.uuid4().hex
+        if await r.desk.reserve(r.settings, 0.0, agent, call_id=attempt_id) is None:
             raise DialRefused(f"agent {agent} is not ready")
         now = r.clock.now()
         for contact in await r.store.due(r.settings.name, now, 20):
             if contact.id in self._shown or not await r._dialable(contact, now):
                 continue
-            shown = _Shown(contact, agent)
+            shown = _Shown(contact, agent, attempt_id)
             self._shown[contact.id] = shown
             auto = r.settings.preview_auto_dial
             if auto is not None:
@@ -73,7 +76,7 @@ class Previewer:
         if not await r._dialable(fresh, r.clock.now()):  # DNC may have been added while it was shown
             await r.desk.release(agent)
             raise DialRefused(f"contact {contact_id} may not be dialled now")
-        return await r._launch(fresh, agent, reserved=True)
+        return await r._launch(fresh, agent, reserved=True, attempt_id=shown.attempt_id)
 
     async def skip(self, contact_id: str, agent: str, retry_in: float = 3600.0) -> None:
         self._take(contact_id, agent)

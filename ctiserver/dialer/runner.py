@@ -189,10 +189,11 @@ class CampaignRunner:
                 if not await self._dialable(contact, now):
                     continue
                 if contact.agent is not None:  # a personal call-back: only when its agent is free
-                    agent = await self.desk.reserve(self.settings, 0.0, contact.agent)
+                    attempt_id = uuid.uuid4().hex  # the agent is held for this attempt
+                    agent = await self.desk.reserve(self.settings, 0.0, contact.agent, call_id=attempt_id)
                     if agent is None:
                         continue
-                    await self._launch(contact, agent, reserved=True)
+                    await self._launch(contact, agent, reserved=True, attempt_id=attempt_id)
                 else:
                     await self._launch(contact)
                 launched += 1
@@ -238,8 +239,11 @@ class CampaignRunner:
             raise DialRefused(f"contact {contact_id} cannot be dialled now (do-not-call or outside its window)")
         return await self._launch(contact, agent)
 
-    async def _launch(self, contact: Contact, agent: str | None = None, reserved: bool = False) -> str:
-        attempt_id = uuid.uuid4().hex
+    async def _launch(
+        self, contact: Contact, agent: str | None = None, reserved: bool = False, attempt_id: str | None = None
+    ) -> str:
+        """``reserved``: ``agent`` is held for this attempt already (``desk.reserve`` with ``attempt_id``)."""
+        attempt_id = attempt_id or uuid.uuid4().hex
         contact = replace(contact, status=ContactStatus.DIALLING)
         await self.store.save_contact(contact)  # before dialling: a crash never re-dials it blindly
         self.ringing[attempt_id] = self.clock.now()
@@ -296,7 +300,7 @@ class CampaignRunner:
         s = self.settings
         self.waiting_live += 1
         try:
-            reserved = agent if held else await self.desk.reserve(s, s.agent_wait, agent)
+            reserved = agent if held else await self.desk.reserve(s, s.agent_wait, agent, call_id=attempt_id)
         finally:
             self.waiting_live -= 1
         now = self.clock.now()
@@ -310,11 +314,15 @@ class CampaignRunner:
         self.ledger.record(now, False)
         self.stats.record_live(False)
         self.counters["connected"] += 1
-        await self._event(
-            "dialer.connected",
-            attempt_id,
-            {"campaign": s.name, "agent": reserved, "channel": result.channel, **contact.pop_data()},
-        )
+        try:
+            await self._event(
+                "dialer.connected",
+                attempt_id,
+                {"campaign": s.name, "agent": reserved, "channel": result.channel, **contact.pop_data()},
+            )
+        except BaseException:
+            await self.desk.release(reserved)  # the hold must not outlive the attempt
+            raise
         talk = await self.desk.converse(s, reserved, contact, attempt_id, result.channel)
         if talk is None:  # the agent never took it (the customer left first): a live answer nobody served
             self.counters["connected"] -= 1

@@ -85,7 +85,9 @@ class FakeDesk:
     def agent_views(self, campaign: CampaignSettings) -> list[AgentView]:
         return [AgentView(a.phase, a.since, a.until) for a in self.agents]
 
-    async def reserve(self, campaign: CampaignSettings, wait: float, agent: str | None = None) -> str | None:
+    async def reserve(
+        self, campaign: CampaignSettings, wait: float, agent: str | None = None, *, call_id: str = ""
+    ) -> str | None:
         deadline = self.clock.now() + wait
         while True:
             for a in self.agents:
