@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -10,10 +9,8 @@ from pathlib import Path
 import pytest
 
 from ctiserver.dialer.model import AttemptRecord, Contact, ContactStatus, Outcome
-from ctiserver.dialer.sql import SqlDialerStore
 from ctiserver.dialer.store import DialerStore, MemoryDialerStore
-from ctiserver.store import migrate
-from ctiserver.store.engine import make_engine, session_factory
+from tests.dialer.sql_store import migrated_store
 
 
 @pytest.fixture(params=["memory", "sqlite"])
@@ -21,13 +18,8 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     if request.param == "memory":
         yield MemoryDialerStore()
         return
-    url = f"sqlite+aiosqlite:///{tmp_path / 'dialer.sqlite'}"
-    await asyncio.to_thread(migrate.upgrade, url)
-    engine = make_engine(url)
-    try:
-        yield SqlDialerStore(session_factory(engine))
-    finally:
-        await engine.dispose()
+    async with migrated_store(f"sqlite+aiosqlite:///{tmp_path / 'dialer.sqlite'}") as sql:
+        yield sql
 
 
 def _c(i: int, **kw: object) -> Contact:

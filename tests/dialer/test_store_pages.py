@@ -4,7 +4,6 @@ by id), the last partial page, an offset past the end, another campaign's rows l
 
 from __future__ import annotations
 
-import asyncio
 import random
 import uuid
 from collections.abc import AsyncIterator
@@ -17,8 +16,7 @@ from sqlalchemy import text
 from ctiserver.dialer.model import AttemptRecord, Contact, ContactStatus, Outcome
 from ctiserver.dialer.sql import SqlDialerStore
 from ctiserver.dialer.store import MemoryDialerStore
-from ctiserver.store import migrate
-from ctiserver.store.engine import make_engine, session_factory
+from tests.dialer.sql_store import migrated_store
 
 # ids whose order differs between code points and a locale's collation (case, punctuation, digits, accents)
 TRICKY = ["a-2", "a1", "A1", "a_1", "B", "b", "k10", "k9", "Z", "é", "e", "f", "a 1", "a.1", "~"]
@@ -38,12 +36,8 @@ async def sql(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[S
             " LOCALE_PROVIDER icu ICU_LOCALE 'en-US'"
         )
         url = server.url(name)
-    await asyncio.to_thread(migrate.upgrade, url)
-    engine = make_engine(url)
-    try:
-        yield SqlDialerStore(session_factory(engine))
-    finally:
-        await engine.dispose()
+    async with migrated_store(url) as store:
+        yield store
 
 
 def _data(seed: int = 7) -> tuple[list[Contact], list[AttemptRecord]]:
