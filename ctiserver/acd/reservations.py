@@ -37,12 +37,13 @@ class Reservations:
 
     agents: AgentRegistry
     _clock: Clock
-    _pending_pause: dict[str, str]
     _held: dict[str, _Held]
 
     if TYPE_CHECKING:
 
         def _spawn(self, coro: Any, name: str) -> asyncio.Task[Any]: ...
+
+        async def _after_work(self, agent_id: str) -> None: ...
 
     def reserved_for(self, agent_id: str) -> str | None:
         """The call ``agent_id`` is held for by ``reserve`` (None: not held)."""
@@ -85,12 +86,8 @@ class Reservations:
         if self.reserved_for(agent_id) != call_id:
             return False
         self._drop(agent_id)
-        reason = self._pending_pause.pop(agent_id, None)
         try:
-            if reason is not None:
-                await self.agents.change(agent_id, AgentState.NOT_READY, reason=reason)
-            else:
-                await self.agents.change(agent_id, AgentState.READY)
+            await self._after_work(agent_id)  # READY, or the pause asked for meanwhile (acd/desk.py)
         except IllegalTransition:
             return False
         return True
