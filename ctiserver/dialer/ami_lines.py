@@ -47,6 +47,7 @@ class AmiLinesConfig(BaseModel):
     channel: str = "Local/{number}@ctiserver-dialer/n"
     context: str = "ctiserver-amd"
     exten: str = "s"
+    noamd_exten: str = "noamd"  # campaigns with ``amd: false``: straight to the dialer, no AMD() listening first
     amd_wait: float = 6.0  # after the answer, how long to wait for the AMD verdict (then: NOTSURE)
     abandon_context: str = "ctiserver-dialer-abandon"  # plays ${CTI_MESSAGE}, hangs up
     action_timeout: float = 10.0
@@ -94,7 +95,7 @@ class AmiLines:
         headers: list[tuple[str, str]] = [
             ("Channel", target),
             ("Context", self.config.context),
-            ("Exten", self.config.exten),
+            ("Exten", self.config.exten if c.amd else self.config.noamd_exten),
             ("Priority", "1"),
             ("Timeout", str(int(c.ring_timeout * 1000))),
             ("CallerID", f'"{c.caller_name}" <{c.caller_id}>' if c.caller_id else ""),
