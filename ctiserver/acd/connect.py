@@ -32,7 +32,9 @@ log = get_logger(__name__)
 class Recorder(Protocol):
     """The recording service as the ACD sees it (``ctiserver.recording.RecordingService``)."""
 
-    async def bridged(self, call_id: str, bridge_id: str, queue: str, agent_id: str) -> str | None: ...
+    async def bridged(
+        self, call_id: str, bridge_id: str, queue: str, agent_id: str, policy: str | None = None
+    ) -> str | None: ...
 
     async def finished(self, name: str) -> None: ...
 
@@ -228,7 +230,9 @@ class Connector:
             await self._event("agent.answered", entry.call_id, data)
             if self._recorder is not None:
                 try:
-                    recording = await self._recorder.bridged(entry.call_id, bridge, cfg.name, agent.id)
+                    recording = await self._recorder.bridged(
+                        entry.call_id, bridge, cfg.name, agent.id, entry.request.recording
+                    )
                 except ControlError as exc:
                     log.warning("recording did not start", call_id=entry.call_id, error=str(exc))
             await self._until_over(talk)

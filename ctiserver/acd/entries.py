@@ -32,6 +32,9 @@ class QueueRequest:
     priority: int | None = None  # None: the queue's own (e.g. VIP from the CRM lookup raises it)
     attached: Mapping[str, Any] = field(default_factory=dict)
     only_agent: str | None = None  # transfers to one agent
+    # the call's own recording policy instead of the queue's ("always" | "never" | "on_demand"): a dialer
+    # campaign's, whose calls go through the campaign's queue
+    recording: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

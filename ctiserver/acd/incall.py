@@ -50,6 +50,7 @@ class InCall:
                 queue=talk.entry.waiting.queue,
                 agent=talk.agent_id,
                 by=by,
+                policy=talk.entry.request.recording,
             )
             talk.recordings.append(meta.name)
             return dict(meta.to_json())

@@ -4,6 +4,12 @@ A live answer is connected by AMI ``Redirect`` of the customer's channel to ``<a
 (the dialplan rings the agent's phone); the screen-pop is published on the bus as ``agent.ringing`` with the
 contact's data, the conversation ends with the customer's ``Hangup`` event, then the agent wraps up for
 ``wrapup`` seconds. With the ACD running, ``ctiserver.dialer.desk.AcdDesk`` is used instead.
+
+Recording: when the campaign's ``recording`` (or, for ``queue``, the recording policy of the campaign's queue)
+says ``always``, an AMI ``MixMonitor`` starts on the customer's channel before the ``Redirect`` (the audiohook
+stays on the channel through the redirect and ends with it), writing ``<directory>/<attempt>-1.<format>`` like
+the recording service names its files. There is no ARI bridge here, so these files have no recording metadata
+(no pause/resume through the API); the ACD desk records through the recording service.
 """
 
 from __future__ import annotations
@@ -11,14 +17,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ctiserver.clock import Clock
 from ctiserver.dialer.model import CampaignSettings, Contact
 from ctiserver.dialer.pacing import AgentPhase, AgentView
 from ctiserver.events import Bus, new_event
+from ctiserver.logs import get_logger
 from ctiserver.pbx.ami.client import AmiClient
 from ctiserver.pbx.ami.errors import AmiError
 from ctiserver.pbx.ami.messages import AmiEvent
+from ctiserver.recording.config import Policy, RecordingConfig
+
+log = get_logger(__name__)
 
 
 @dataclass
@@ -38,6 +49,7 @@ class AmiDesk:
     agent_context: str = "from-agents"
     wrapup: float = 15.0
     names: dict[str, str] = field(default_factory=dict)  # channel id → name (AmiLines keeps them too)
+    recording: RecordingConfig | None = None  # None: nothing is recorded here
     _seats: dict[str, _Seat] = field(default_factory=dict)
     _gone: dict[str, asyncio.Event] = field(default_factory=dict)
     _free: asyncio.Event = field(default_factory=asyncio.Event)
@@ -100,6 +112,7 @@ class AmiDesk:
         started = self.clock.now()
         seat.phase, seat.since = AgentPhase.TALKING, started
         try:
+            await self._record(campaign, call_id, channel)
             await self.ami.action(
                 "Redirect",
                 [
@@ -121,6 +134,19 @@ class AmiDesk:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         return talk
+
+    async def _record(self, campaign: CampaignSettings, call_id: str, channel: str) -> None:
+        rec = self.recording
+        if rec is None:
+            return
+        override = campaign.recording_policy
+        if (Policy(override) if override is not None else rec.policy(campaign.queue)) is not Policy.ALWAYS:
+            return
+        file = Path(rec.directory) / f"{call_id}-1.{rec.format}"
+        try:
+            await self.ami.action("MixMonitor", [("Channel", self.names.get(channel, channel)), ("File", str(file))])
+        except AmiError as exc:  # the call goes on unrecorded rather than not at all
+            log.warning("recording did not start", call_id=call_id, error=str(exc))
 
     async def _wrap(self, seat: _Seat) -> None:
         await self.clock.sleep(self.wrapup)

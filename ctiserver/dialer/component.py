@@ -51,7 +51,18 @@ def _desk(ctx: AppContext, cfg: DialerConfig, ami: AmiClient, lines: AmiLines, b
         from ctiserver.dialer.desk import AcdDesk
 
         return AcdDesk(acd, ctx.clock)
-    return AmiDesk(ami, ctx.clock, bus, list(cfg.agents), cfg.agent_context, cfg.wrapup, names=lines.names)
+    from ctiserver.recording.config import RecordingConfig
+
+    return AmiDesk(
+        ami,
+        ctx.clock,
+        bus,
+        list(cfg.agents),
+        cfg.agent_context,
+        cfg.wrapup,
+        names=lines.names,
+        recording=ctx.config.section("recording", RecordingConfig),
+    )
 
 
 def _hold_answered(ctx: AppContext) -> None:

@@ -3,7 +3,8 @@ campaign's queue (its requirements plus the campaign's skills).
 
 A live answer is handed to the ACD with ``enqueue(only_agent=<the free agent found>, priority=high)``: the ACD
 rings the agent (``agent.offered`` / ``agent.ringing`` carry the contact's data as attached data — the
-screen-pop), bridges, records per the queue's policy and runs the wrap-up. Only the ACD's public API is used.
+screen-pop), bridges, records per the campaign's ``recording`` (or the queue's policy) and runs the wrap-up.
+Only the ACD's public API is used.
 An agent found free is *held for that live answer inside the ACD* (``AcdService.reserve(agent, attempt id)``:
 READY → RESERVED with the attempt's id) until the call is handed to it: a second live answer cannot get the same
 agent (it would wait, past the legal 2 s, for an agent busy with the first while another one idles), and an
@@ -97,6 +98,7 @@ class AcdDesk:
                     priority=PRIORITY,
                     attached={**contact.pop_data(), "dialer_attempt": call_id},
                     only_agent=agent,
+                    recording=campaign.recording_policy,
                 )
             )
         finally:

@@ -82,7 +82,9 @@ class CampaignSettings(BaseModel):
     amd: bool = True
     machine_message: tuple[str, ...] = ()  # left on answering machines (empty: hang up)
     preview_auto_dial: float | None = None  # preview: dial after N s if the agent did not
-    recording: str = Field("all", pattern=r"^(all|none|on_demand)$")
+    # the campaign's calls: "queue" = the recording policy of the campaign's queue; "all", "none", "on_demand"
+    # (started by the agent/supervisor through the API) override it
+    recording: str = Field("queue", pattern=r"^(queue|all|none|on_demand)$")
     dispositions: tuple[str, ...] = ("sale", "no_interest", "call_back", "do_not_call", "wrong_number")
     max_lines_per_agent: float = Field(8.0, gt=0)
     predictive_min_outcomes: int = Field(60, ge=10)  # progressive until this many dial outcomes are known
@@ -96,6 +98,11 @@ class CampaignSettings(BaseModel):
         if v >= cap:
             raise ValueError(f"abandon_target {v} must be below abandon_cap {cap}")
         return v
+
+    @property
+    def recording_policy(self) -> str | None:
+        """The recording service's policy for this campaign's calls (None: the queue's)."""
+        return {"queue": None, "all": "always", "none": "never"}.get(self.recording, self.recording)
 
     @property
     def abandon_window_seconds(self) -> float:

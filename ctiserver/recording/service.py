@@ -53,11 +53,19 @@ class RecordingService:
         await self._bus.publish(new_event(type_, meta.call_id, meta.to_json(), self._clock.now()))
 
     # ---- the ACD's hook -----------------------------------------------------------------------------------
-    async def bridged(self, call_id: str, bridge_id: str, queue: str, agent_id: str) -> str | None:
-        """A conversation was bridged: record it if the queue's policy says so."""
-        if self.config.policy(queue) is not Policy.ALWAYS:
+    def policy(self, queue: str | None, override: str | None = None) -> Policy:
+        """The call's own policy when it has one (a dialer campaign's), else its queue's."""
+        return Policy(override) if override is not None else self.config.policy(queue)
+
+    async def bridged(
+        self, call_id: str, bridge_id: str, queue: str, agent_id: str, policy: str | None = None
+    ) -> str | None:
+        """A conversation was bridged: record it if its policy (the call's own, else the queue's) says so."""
+        if self.policy(queue, policy) is not Policy.ALWAYS:
             return None
-        meta = await self.start(call_id, f"bridge:{bridge_id}", queue=queue, agent=agent_id, by="policy")
+        meta = await self.start(
+            call_id, f"bridge:{bridge_id}", queue=queue, agent=agent_id, by="policy", policy=policy
+        )
         return meta.name
 
     async def finished(self, name: str) -> None:
@@ -72,9 +80,11 @@ class RecordingService:
         queue: str | None = None,
         agent: str | None = None,
         by: str = "api",
+        policy: str | None = None,
     ) -> RecordingMeta:
-        if self.config.policy(queue) is Policy.NEVER:
-            raise RecordingRefused(f"queue {queue!r} is never recorded")
+        if self.policy(queue, policy) is Policy.NEVER:
+            what = "this call" if policy is not None else f"queue {queue!r}"
+            raise RecordingRefused(f"{what} is never recorded")
         kind, _, target_id = target.partition(":")
         if kind not in ("bridge", "channel") or not target_id:
             raise RecordingRefused(f"bad recording target {target!r} (bridge:<id> or channel:<id>)")

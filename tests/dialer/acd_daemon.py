@@ -55,7 +55,7 @@ def _sim_yaml(tmp: Path) -> Path:
     return path
 
 
-def config(tmp: Path, campaign: dict[str, Any]) -> Config:
+def config(tmp: Path, campaign: dict[str, Any], recording: dict[str, Any] | None = None) -> Config:
     agents: list[dict[str, Any]] = [
         {"id": a, "device": f"PJSIP/{a}", "skills": {"german": 5}, "login": True} for a in AGENTS
     ]
@@ -68,7 +68,7 @@ def config(tmp: Path, campaign: dict[str, Any]) -> Config:
             "data_dir": str(tmp),
             "simulator": {"enabled": True, "config_file": str(_sim_yaml(tmp))},
             "ivr": {"scripts_dir": str(tmp / "ivr")},
-            "recording": {"directory": str(tmp / "rec")},
+            "recording": {"directory": str(tmp / "rec"), **(recording or {})},
             "acd": {
                 "skills": ["german", "french"],
                 "agents": agents,
@@ -100,7 +100,9 @@ class Daemon:
 
 
 @asynccontextmanager
-async def daemon(tmp: Path, campaign: dict[str, Any], factor: float) -> AsyncIterator[Daemon]:
+async def daemon(
+    tmp: Path, campaign: dict[str, Any], factor: float, recording: dict[str, Any] | None = None
+) -> AsyncIterator[Daemon]:
     clock = ScaledClock(factor, start=None)  # calling windows follow the real wall clock
-    async with running(config(tmp, campaign), clock=clock, components=COMPONENTS) as ctx:
+    async with running(config(tmp, campaign, recording), clock=clock, components=COMPONENTS) as ctx:
         yield Daemon(ctx, ctx.require(Simulator), ctx.require(ApiServer), clock)

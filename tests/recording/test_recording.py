@@ -7,7 +7,7 @@ import pytest
 
 from ctiserver.clock import ManualClock
 from ctiserver.events import InMemoryBus
-from ctiserver.recording.config import RecordingConfig
+from ctiserver.recording.config import Policy, RecordingConfig
 from ctiserver.recording.meta import MemoryRecordingStore, RecordingMeta, RecState
 from ctiserver.recording.purge import DAY, purge
 from ctiserver.recording.service import RecordingRefused, RecordingService
@@ -68,6 +68,19 @@ async def test_policy_pause_resume_and_metadata(tmp_path: Path) -> None:
     assert await svc.by_bridge("b1") is None and "c1" not in svc._counter and "c1" not in svc._live_calls
     second = await svc.start("c1", "channel:x", queue="manual", by="api")
     assert second.name == "c1-2"  # still numbered after the first, from the store
+
+
+async def test_a_calls_own_policy_overrides_its_queues(tmp_path: Path) -> None:
+    """A dialer campaign's ``recording`` travels with its calls: it wins over the queue's policy both ways,
+    for the recording at the bridge and for an on-demand start through the API."""
+    svc, _, _, control = service(tmp_path, queues={"secret": {"policy": "never"}})
+    assert await svc.bridged("c1", "b1", "sales", "a1", policy="never") is None
+    with pytest.raises(RecordingRefused, match="this call is never recorded"):
+        await svc.start("c1", "bridge:b1", queue="sales", policy="never")
+    assert await svc.bridged("c2", "b2", "sales", "a1", policy="on_demand") is None
+    name = await svc.bridged("c3", "b3", "secret", "a1", policy="always")
+    assert name == "c3-1" and control.recordings[name] == "recording"
+    assert svc.policy("secret") is Policy.NEVER and svc.policy("secret", "on_demand") is Policy.ON_DEMAND
 
 
 async def test_a_missing_file_marks_the_recording_failed(tmp_path: Path) -> None:

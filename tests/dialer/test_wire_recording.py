@@ -1,0 +1,123 @@
+"""A campaign's ``recording`` setting over the wire (the whole daemon, ACD desk, simulator on real sockets): it
+overrides the recording policy of the campaign's queue for the campaign's calls — ``all`` records them in a
+queue that is never recorded, ``none`` keeps them out of one that always is — and ``queue`` (the default)
+follows the queue. Recordings are read from the bus (``recording.started``) and from the PBX (the simulator's
+recording files)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from ctiserver.dialer.model import Contact, Outcome
+from ctiserver.dialer.service import DialerService
+from ctiserver.events import Bus, DomainEvent
+from tests.dialer.acd_daemon import AGENTS, QUEUE, daemon
+from tests.dialer.wire import number, window_around_now
+
+pytestmark = pytest.mark.slow
+
+N = 4
+
+
+async def _until(cond: Callable[[], bool], limit: float) -> bool:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+@pytest.mark.parametrize(
+    ("campaign_policy", "queue_policy", "recorded"),
+    [("all", "never", True), ("none", "always", False), ("queue", "never", False), ("queue", "always", True)],
+)
+async def test_campaign_recording_overrides_the_queue(
+    tmp_path: Path, campaign_policy: str, queue_policy: str, recorded: bool
+) -> None:
+    campaign = {
+        "name": "rec",
+        "mode": "progressive",
+        "queue": QUEUE,
+        "ring_timeout": 15,
+        "retry": {"max_attempts": 1},
+        "recording": campaign_policy,
+        "windows": window_around_now().model_dump(mode="json"),
+    }
+    queues = {QUEUE: {"policy": queue_policy}}
+    async with daemon(tmp_path, campaign, factor=4.0, recording={"queues": queues}) as d:
+        for a in AGENTS:
+            d.sim.agent(a, answer_after=0.3)
+        for i in range(N):
+            d.sim.agent(number(i), answer_after=0.5, hangup_after=3.0)
+        events: list[DomainEvent] = []
+        bus = d.ctx.require(Bus)  # type: ignore[type-abstract]
+        bus.listeners.append(events.append)  # type: ignore[attr-defined]
+        dialer = d.ctx.require(DialerService)
+        await dialer.add_contacts("rec", [Contact(f"k{i}", "rec", number(i), "Europe/Berlin") for i in range(N)])
+        await dialer.start("rec")
+        runner = dialer.runners["rec"]
+        assert await _until(lambda: runner.state.value == "completed" and not runner._tasks, 60.0), (
+            runner.live_stats()
+        )
+        attempts = await dialer.store.attempts("rec")
+        talked = {a.id for a in attempts if a.outcome is Outcome.HUMAN}
+        assert len(talked) == N, [(a.number, a.outcome) for a in attempts]
+        if recorded:
+            assert await _until(
+                lambda: talked <= {e.data["call_id"] for e in events if e.type == "recording.ready"}, 20.0
+            )
+        else:
+            await asyncio.sleep(1.0)  # a recording would have started with the bridge, long before
+        started = {e.data["call_id"] for e in events if e.type == "recording.started"}
+        files = {p.name.rsplit("-", 1)[0] for p in (tmp_path / "rec").glob("*") if p.is_file()}
+    assert (started == talked) if recorded else not (started & talked)
+    assert (talked <= files) if recorded else not (files & talked)
+
+
+@pytest.mark.parametrize("campaign_policy", ["all", "none"])
+async def test_ami_desk_records_with_mixmonitor(tmp_path: Path, campaign_policy: str) -> None:
+    """AMI-only deployments: the AMI desk starts ``MixMonitor`` on the customer's channel before redirecting it
+    to the agent, with the file named like the recording service's (``<attempt>-1.<format>``)."""
+    from ctiserver.dialer.model import CampaignSettings, ContactStatus, PacingMode, RetryPolicy
+    from ctiserver.pbx.ami.messages import AmiEvent
+    from ctiserver.recording.config import RecordingConfig
+    from tests.dialer.wire import Callee, wire
+
+    callees = {number(i): Callee(reachable=True, answers=True, machine=False, ring=0.5, talk=3.0) for i in range(N)}
+    settings = CampaignSettings(
+        name="mix",
+        mode=PacingMode.PROGRESSIVE,
+        windows=window_around_now(),
+        retry=RetryPolicy(max_attempts=1),
+        recording=campaign_policy,
+    )
+    contacts = [Contact(f"c{i}", "mix", number(i), "Europe/Berlin") for i in range(N)]
+    rec_dir = tmp_path / "rec"
+    events: list[AmiEvent] = []
+    async with wire(settings, contacts, callees, rendered=True) as w:
+        w.desk.recording = RecordingConfig(directory=str(rec_dir))
+        w.ami.on_event("MixMonitorStart", events.append)
+        await w.runner.start()
+        done = (ContactStatus.PENDING, ContactStatus.DIALLING)
+        assert await _until(
+            lambda: w.runner.counters["dialled"] >= N
+            and all(c.status not in done for c in w.store._contacts.values())
+            and not w.runner._tasks,
+            60.0,
+        ), w.runner.live_stats()
+        attempts = await w.store.attempts("mix")
+        stored = dict(w.sim.engine.stored)  # recordings the PBX finished: name → (format, path)
+    talked = {a.id for a in attempts if a.outcome is Outcome.HUMAN}
+    assert len(talked) == N
+    monitored = {e.get("Uniqueid") for e in events}
+    if campaign_policy == "all":
+        assert monitored == talked  # on the attempt's own channel (the Local ;1 that was redirected)
+        assert {Path(path) for _, path in stored.values()} == {rec_dir / f"{a}-1.wav" for a in talked}
+    else:
+        assert not monitored and not stored
