@@ -5,27 +5,17 @@ and answering machines reach agents like people do (the campaign chose so)."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 import pytest
 
 from ctiserver.dialer.model import CampaignSettings, Contact, ContactStatus, Outcome, PacingMode, RetryPolicy
 from ctiserver.pbx.ami.messages import AmiEvent
+from tests.dialer.waits import until
 from tests.dialer.wire import Callee, number, window_around_now, wire
 
 pytestmark = pytest.mark.slow
 
 N = 8
 
-
-async def _until(cond: object, limit: float) -> bool:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if cond():  # type: ignore[operator]
-            return True
-        await asyncio.sleep(0.1)
-    return False
 
 
 @pytest.mark.parametrize("amd", [False, True])
@@ -47,12 +37,12 @@ async def test_campaign_amd_setting_picks_the_dialplan_extension(amd: bool) -> N
         w.ami.on_event("*", events.append)
         await w.runner.start()
         done = (ContactStatus.PENDING, ContactStatus.DIALLING)
-        assert await _until(
+        assert await until(
             lambda: w.runner.counters["dialled"] >= N
             and all(c.status not in done for c in w.store._contacts.values()),
             60.0,
         ), w.runner.live_stats()
-        assert await _until(lambda: not w.runner._tasks, 30.0)
+        assert await until(lambda: not w.runner._tasks, 30.0)
         attempts = await w.store.attempts("noamd")
     assert len(attempts) == N
     for a in attempts:

@@ -7,8 +7,6 @@ recording files)."""
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,20 +15,13 @@ from ctiserver.dialer.model import Contact, Outcome
 from ctiserver.dialer.service import DialerService
 from ctiserver.events import Bus, DomainEvent
 from tests.dialer.acd_daemon import AGENTS, QUEUE, daemon
+from tests.dialer.waits import until
 from tests.dialer.wire import number, window_around_now
 
 pytestmark = pytest.mark.slow
 
 N = 4
 
-
-async def _until(cond: Callable[[], bool], limit: float) -> bool:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        await asyncio.sleep(0.05)
-    return False
 
 
 @pytest.mark.parametrize(
@@ -62,14 +53,14 @@ async def test_campaign_recording_overrides_the_queue(
         await dialer.add_contacts("rec", [Contact(f"k{i}", "rec", number(i), "Europe/Berlin") for i in range(N)])
         await dialer.start("rec")
         runner = dialer.runners["rec"]
-        assert await _until(lambda: runner.state.value == "completed" and not runner._tasks, 60.0), (
+        assert await until(lambda: runner.state.value == "completed" and not runner._tasks, 60.0), (
             runner.live_stats()
         )
         attempts = await dialer.store.attempts("rec")
         talked = {a.id for a in attempts if a.outcome is Outcome.HUMAN}
         assert len(talked) == N, [(a.number, a.outcome) for a in attempts]
         if recorded:
-            assert await _until(
+            assert await until(
                 lambda: talked <= {e.data["call_id"] for e in events if e.type == "recording.ready"}, 20.0
             )
         else:
@@ -105,7 +96,7 @@ async def test_ami_desk_records_with_mixmonitor(tmp_path: Path, campaign_policy:
         w.ami.on_event("MixMonitorStart", events.append)
         await w.runner.start()
         done = (ContactStatus.PENDING, ContactStatus.DIALLING)
-        assert await _until(
+        assert await until(
             lambda: w.runner.counters["dialled"] >= N
             and all(c.status not in done for c in w.store._contacts.values())
             and not w.runner._tasks,
