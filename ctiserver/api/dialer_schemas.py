@@ -171,3 +171,25 @@ class AttemptsPage(BaseModel):
     offset: int
     limit: int
     items: list[AttemptOut]
+
+
+class CallbacksQuery(_In):
+    agent: str | None = Field(
+        None, min_length=1, max_length=64, description="only this agent's personal call-backs (agents: their own)"
+    )
+    campaign: str | None = Field(None, min_length=1, max_length=64, description="only this campaign's")
+    limit: int = Field(200, ge=1, le=1000, description="at most this many, the earliest first")
+
+
+class CallbackItem(CallbackOut):
+    """A pending call-back: a contact of the campaign in status ``callback``."""
+
+    name: str
+    fields: dict[str, str] = Field(description="as scheduled; the agent console keeps its note in 'note'")
+
+
+class CampaignDispositions(BaseModel):
+    campaign: str
+    state: str
+    queue: str
+    dispositions: list[str] = Field(description="what the agent may set in wrap-up ('do_not_call': DNC list)")

@@ -11,6 +11,7 @@ from ctiserver.api.handlers import (  # noqa: E402,F401
     contacts,
     dialer,
     dialer_admin,
+    dialer_desk,
     dialer_dnc,
     ivr_graph,
     lists,

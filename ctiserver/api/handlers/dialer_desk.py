@@ -1,0 +1,89 @@
+"""What the agent console needs of the dialer: each campaign's wrap-up dispositions and the pending call-backs
+(agents: their own personal ones; supervisors: all, or one agent's). Forwards to ``DialerService``."""
+
+from __future__ import annotations
+
+from ctiserver.api.auth import Role
+from ctiserver.api.dialer_schemas import CallbackItem, CallbacksQuery, CampaignDispositions
+from ctiserver.api.errors import forbidden, not_found
+from ctiserver.api.handlers import ROUTER
+from ctiserver.api.handlers.dialer import dialer_of
+from ctiserver.api.handlers.dialer_dnc import AGENTS_TOO
+from ctiserver.api.routing import ApiRequest
+from ctiserver.dialer.model import Contact, ContactStatus
+from ctiserver.dialer.service import DialerService
+
+PAGE = 1000
+
+
+@ROUTER.route(
+    "GET",
+    "/api/dialer/dispositions",
+    roles=AGENTS_TOO,
+    summary="Every campaign's wrap-up dispositions (what the agent console offers for a dialler call)",
+    tag="dialer",
+    response=list[CampaignDispositions],
+)
+async def campaign_dispositions(req: ApiRequest) -> list[CampaignDispositions]:
+    return [
+        CampaignDispositions(
+            campaign=r.settings.name,
+            state=r.state.value,
+            queue=r.settings.queue,
+            dispositions=list(r.settings.dispositions),
+        )
+        for r in dialer_of(req).runners.values()
+    ]
+
+
+@ROUTER.route(
+    "GET",
+    "/api/callbacks",
+    roles=AGENTS_TOO,
+    summary="Pending call-backs across the campaigns, earliest first (agents: only their own personal ones)",
+    tag="dialer",
+    query=CallbacksQuery,
+    response=list[CallbackItem],
+    errors=(404,),
+)
+async def list_callbacks(req: ApiRequest) -> list[CallbackItem]:
+    q: CallbacksQuery = req.query
+    agent = q.agent
+    if req.principal.role is Role.AGENT:
+        own = req.principal.agent
+        if own is None or (agent is not None and agent != own):
+            raise forbidden("an agent may list only its own call-backs")
+        agent = own
+    dialer = dialer_of(req)
+    if q.campaign is not None and q.campaign not in dialer.runners:
+        raise not_found("campaign", "query.campaign")
+    campaigns = [q.campaign] if q.campaign is not None else sorted(dialer.runners)
+    found: list[Contact] = []
+    for campaign in campaigns:
+        found += [c for c in await _pending(dialer, campaign) if agent is None or c.agent == agent]
+    found.sort(key=lambda c: (c.next_at, c.campaign, c.id))
+    return [_item(c) for c in found[: q.limit]]
+
+
+async def _pending(dialer: DialerService, campaign: str) -> list[Contact]:
+    """The campaign's contacts waiting as call-backs, page by page from the store (no whole-list load)."""
+    out: list[Contact] = []
+    offset = 0
+    while True:
+        total, rows = await dialer.store.contacts_page(campaign, offset, PAGE, ContactStatus.CALLBACK)
+        out += rows
+        offset += len(rows)
+        if not rows or offset >= total:
+            return out
+
+
+def _item(c: Contact) -> CallbackItem:
+    return CallbackItem(
+        contact_id=c.id,
+        campaign=c.campaign,
+        number=c.number,
+        at=c.next_at,
+        agent=c.agent,
+        name=c.name,
+        fields=dict(c.fields),
+    )
