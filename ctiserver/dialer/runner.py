@@ -67,6 +67,9 @@ class CampaignRunner:
         self.counters: Counter[str] = Counter()
         self.ringing: dict[str, float] = {}  # attempt id → wall time dialled (not answered yet)
         self.waiting_live = 0
+        # contact id → the agent it is connected to, from the bridge until its attempt is stored (the agent may
+        # set the contact's disposition before the attempt record says who talked to it)
+        self.talking: dict[str, str] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._kick = asyncio.Event()
         self._loop: asyncio.Task[None] | None = None
@@ -292,6 +295,7 @@ class CampaignRunner:
                 await self.desk.release(agent)
             if result is not None:
                 await self._finish(attempt_id, contact, started, result, talk_agent)
+            self.talking.pop(contact.id, None)
 
     async def _live(
         self, attempt_id: str, contact: Contact, result: LineResult, agent: str | None, held: bool = False
@@ -323,6 +327,7 @@ class CampaignRunner:
         except BaseException:
             await self.desk.release(reserved)  # the hold must not outlive the attempt
             raise
+        self.talking[contact.id] = reserved
         talk = await self.desk.converse(s, reserved, contact, attempt_id, result.channel)
         if talk is None:  # the agent never took it (the customer left first): a live answer nobody served
             self.counters["connected"] -= 1

@@ -174,3 +174,27 @@ async def test_agent_schedules_personal_only_and_bad_payloads_name_the_field(
     assert (status, err["field"]) == (404, "name")
     store = d.ctx.require(DialerService).store
     assert [c for c in await store.contacts("spring")] == []  # nothing was scheduled
+
+
+async def test_agent_sets_the_disposition_while_its_attempt_is_not_stored_yet(
+    env: tuple[Daemon, aiohttp.ClientSession],
+) -> None:
+    """In wrap-up the attempt's record may not be written yet: the agent the runner connected the contact to may
+    set its disposition all the same; another agent may not."""
+    d, http = env
+    service = d.ctx.require(DialerService)
+    status, _ = await call(
+        http,
+        d,
+        "POST",
+        "/api/dialer/campaigns/spring/contacts",
+        json={"contacts": [{"number": "+442079460050", "id": "k9"}]},
+    )
+    assert status == 201
+    path = "/api/dialer/campaigns/spring/contacts/k9/disposition"
+    assert (await call(http, d, "POST", path, role="agent", json={"disposition": "do_not_call"}))[0] == 403
+    service.runners["spring"].talking["k9"] = "1001"  # bridged to 1001, the attempt not recorded yet
+    assert (await call(http, d, "POST", path, role="agent2", json={"disposition": "do_not_call"}))[0] == 403
+    assert await service.store.dnc_list("spring") == []
+    assert (await call(http, d, "POST", path, role="agent", json={"disposition": "do_not_call"}))[0] == 204
+    assert await service.store.dnc_list("spring") == ["+442079460050"]

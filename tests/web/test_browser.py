@@ -1,7 +1,8 @@
 """The console in a real browser (headless Debian Chromium via Playwright) against the demo daemon over real
 sockets: the agent signs in, logs in, goes ready, gets the pop while the simulated phone rings, sets a
-disposition in wrap-up; the wallboard shows the call; an invalid IVR edit shows the error and does not reload,
-a valid one does. Screenshots are test artefacts (test-artifacts/); ``CTISERVER_UPDATE_SCREENSHOTS=1`` also
+disposition in wrap-up; a dialler call: the campaign's disposition (do-not-call) and a personal call-back from
+the screen; the wallboard shows the call; an invalid IVR edit shows the error and does not reload, a valid one
+does. Screenshots are test artefacts (test-artifacts/); ``CTISERVER_UPDATE_SCREENSHOTS=1`` also
 refreshes the README's docs/img/."""
 
 from __future__ import annotations
@@ -272,4 +273,79 @@ async def test_click_to_dial_rings_the_agent_then_the_customer(demo: Demo, brows
     await page.locator("#controls:not(.hidden)").wait_for(timeout=WAIT)
     agent = await demo.api("GET", "/agents/1001")
     assert agent["state"] == "on_call" and str(agent["call_id"]).startswith("c2d-")
+    assert page.errors == []
+
+
+async def test_dialler_call_do_not_call_and_personal_callback(demo: Demo, browser: Any) -> None:
+    """A dialler call end to end: a campaign created and started through the API dials a (simulated) customer,
+    the ACD offers the live answer to the browser's agent; in wrap-up the console offers the campaign's outcomes,
+    'do_not_call' puts the number on the campaign's DNC list (and the call record keeps it); then the agent
+    schedules a personal call-back for that customer from the screen: in its list and in the dialer's store."""
+    from ctiserver.dialer.service import DialerService
+
+    number = "+74951234567"
+    await _only_me_ready(demo)
+    page = await open_page(browser, demo, "agent")
+    await page.wait_for_url("**/agent.html", timeout=WAIT)
+    await page.locator("#live-badge.live").wait_for(timeout=WAIT)
+    await page.click("#btn-login")
+    await page.locator("#state-panel:not(.hidden)").wait_for(timeout=WAIT)
+    if await page.locator("#btn-ready").is_enabled():
+        await page.click("#btn-ready")
+    await page.locator("#state.state-ready").wait_for(timeout=WAIT)
+
+    always = {day: ["00:00-23:59:59"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    campaign = {
+        "name": "spring",
+        "queue": "sales",
+        "region": "RU",
+        "windows": {"days": always},
+        "retry": {"max_attempts": 1},
+    }
+    await demo.api("POST", "/dialer/campaigns", "supervisor", campaign)
+    contact = {"number": number, "name": "Ольга Смирнова", "id": "k1", "fields": {"plan": "gold"}}
+    await demo.api("POST", "/dialer/campaigns/spring/contacts", "supervisor", {"contacts": [contact]})
+    await demo.api("POST", "/dialer/campaigns/spring/start", "supervisor")
+
+    await page.locator("#pop:not(.hidden)", has_text="Ольга Смирнова").wait_for(timeout=WAIT)  # the dialler's pop
+    await page.locator("#state.state-on_call").wait_for(timeout=WAIT)
+    await page.keyboard.press("Alt+x")  # the agent ends the conversation
+    await page.locator("#wrapup:not(.hidden)").wait_for(timeout=WAIT)
+    await page.locator("#dispo-campaign:has-text('spring')").wait_for(timeout=WAIT)
+    await page.locator("#dispo-code option[value='do_not_call']").wait_for(state="attached", timeout=WAIT)
+    codes = await page.eval_on_selector_all("#dispo-code option", "os => os.map(o => o.value).filter(Boolean)")
+    assert codes == ["sale", "no_interest", "call_back", "do_not_call", "wrong_number"]  # the campaign's own
+    await page.select_option("#dispo-code", "do_not_call")
+    await page.fill("#dispo-notes", "просит больше не звонить")
+    await page.locator("#dispo-notes").press("Control+Enter")
+    await page.locator("#dispo-saved:has-text('Saved')").wait_for(timeout=WAIT)
+    assert await page.locator(".toast.bad").count() == 0
+    dnc = await demo.api("GET", "/dialer/campaigns/spring/dnc", "supervisor")
+    assert dnc == {"campaign": "spring", "numbers": [number]}
+    call_id = await page.locator("#wrapup").get_attribute("data-call-id")
+    history = await demo.api("GET", "/calls/history?limit=50", "supervisor")
+    mine = [c for c in history if str(c.get("id") or c.get("call_id")) == call_id]
+    assert mine and "do_not_call" in str(mine[0]), history  # the call record keeps the disposition too
+
+    # a personal call-back for the customer just served: number and campaign prefilled
+    assert await page.input_value("#cb-number") == number
+    assert await page.input_value("#cb-campaign") == "spring"
+    assert await page.eval_on_selector_all("#cb-for option", "os => os.map(o => o.value)") == ["me"]
+    when = "2031-05-06T10:30"
+    at = await page.evaluate(f"new Date('{when}').getTime() / 1000")
+    await page.fill("#cb-at", when)
+    await page.fill("#cb-note", "после обеда")
+    await page.click("#cb-form button[type=submit]")
+    await page.locator(".toast:not(.bad)", has_text="Call-back scheduled").wait_for(timeout=WAIT)
+    await page.locator("#callbacks tr", has_text=number).filter(has_text="после обеда").wait_for(timeout=WAIT)
+    assert await page.locator("#callbacks tr").count() == 1  # the API's and the live event's entries are one
+    listed = await demo.api("GET", "/callbacks", "agent")
+    assert [(c["campaign"], c["number"], c["at"], c["agent"], c["fields"]["note"]) for c in listed] == [
+        ("spring", number, at, "1001", "после обеда")
+    ]
+    stored = await demo.ctx.require(DialerService).store.get_contact("spring", listed[0]["contact_id"])
+    assert stored is not None and (stored.status.value, stored.agent, stored.next_at) == ("callback", "1001", at)
+    await page.reload()  # the list comes from the API, not only from the live event
+    await page.locator("#callbacks tr", has_text=number).wait_for(timeout=WAIT)
+    await _shot(page, "agent-dialler-callback.png")
     assert page.errors == []

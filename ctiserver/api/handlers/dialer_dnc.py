@@ -10,6 +10,7 @@ from ctiserver.api.handlers import ROUTER
 from ctiserver.api.handlers.dialer import campaign_of, default_region, dialer_of, e164_or_422
 from ctiserver.api.routing import ApiRequest
 from ctiserver.dialer.model import Contact
+from ctiserver.dialer.runner import CampaignRunner
 from ctiserver.dialer.service import DialerService
 from ctiserver.dialer.store import GLOBAL
 
@@ -127,16 +128,17 @@ async def set_contact_disposition(req: ApiRequest) -> None:
     contact = await dialer.store.get_contact(runner.settings.name, req.path["contact_id"])
     if contact is None:
         raise not_found("contact", "contact_id")
-    if req.principal.role is Role.AGENT and not await _handled_by(dialer, contact, req.principal.agent):
+    if req.principal.role is Role.AGENT and not await _handled_by(dialer, runner, contact, req.principal.agent):
         raise forbidden("an agent may set the disposition only of a contact it talked to")
     await dialer.disposition(runner.settings.name, req.path["contact_id"], body.disposition, req.principal.agent)
 
 
-async def _handled_by(dialer: DialerService, contact: Contact, agent: str | None) -> bool:
-    """The agent's own contact: its personal call-back, or an attempt of it was connected to that agent."""
+async def _handled_by(dialer: DialerService, runner: CampaignRunner, contact: Contact, agent: str | None) -> bool:
+    """The agent's own contact: its personal call-back, or an attempt of it was (or is being) connected to that
+    agent — in wrap-up the attempt's record may not be stored yet."""
     if agent is None:
         return False
-    if contact.agent == agent:
+    if contact.agent == agent or runner.talking.get(contact.id) == agent:
         return True
     attempts = await dialer.store.attempts(contact.campaign)
     return any(a.contact_id == contact.id and a.agent == agent for a in attempts)

@@ -1,7 +1,9 @@
 // The agent page: device login, ready / pause / end wrap-up, the pop while the phone rings, call controls,
-// disposition + notes in wrap-up, click-to-dial, own call-backs, keyboard shortcuts. Live over the WebSocket.
+// disposition + notes in wrap-up (a dialler call: the campaign's dispositions), click-to-dial, own call-backs and
+// scheduling one (callbacks.js), keyboard shortcuts. Live over the WebSocket.
 import { api, list } from "./api.js";
-import { duration, lang, t } from "./i18n.js";
+import { callbackEvent, focusForm, initCallbacks, loadCallbacks, prefill, relabel, setCampaigns } from "./callbacks.js";
+import { duration, t } from "./i18n.js";
 import { Live } from "./live.js";
 import { renderPop } from "./pop.js";
 import { act, el, liveBadge, startPage, toast } from "./shell.js";
@@ -9,19 +11,48 @@ import { act, el, liveBadge, startPage, toast } from "./shell.js";
 const $ = (id) => document.getElementById(id);
 const ACTIVE = new Set(["ringing", "reserved", "on_call"]);
 const state = { agent: null, state: "logged_out", since: Date.now(), reason: "", call: null, held: false,
-  recPaused: false, wrapCall: null, reasons: [], dispositions: [] };
+  recPaused: false, wrapCall: null, reasons: [], dispositions: [], role: "agent", campaigns: [] };
+// call id → what the pop / offer told about the customer: {callId, number, name, campaign, contactId, attempt}
+const CALLS = "ctiserver.agent.calls";
+const calls = new Map(JSON.parse(sessionStorage.getItem(CALLS) || "[]"));
 
 
 async function main(me) {
   state.agent = me.agent || new URLSearchParams(location.search).get("agent");
   if (!state.agent) { toast(t("agent.noAgent"), true); return; }
-  await loadLists();
+  state.role = me.role || "agent";
+  initCallbacks({ agent: state.agent, role: state.role, dial });
+  await Promise.all([loadLists(), loadCampaigns()]);
   await refreshAgent();
   bind();
   new Live({ topics: [`agent:${state.agent}`], onEvent, onState: liveBadge, onSubscribed: refreshAgent }).start();
   setInterval(tick, 1000);
   loadCallbacks();
   setInterval(loadCallbacks, 30000);
+  const last = [...calls.values()].pop();
+  if (last) prefill(last);
+}
+
+// every campaign's dispositions (GET /api/dialer/dispositions); none when the dialer does not run here
+async function loadCampaigns() {
+  const data = await api.get("/dialer/dispositions").catch(() => null);
+  state.campaigns = list(data, "campaigns");
+  setCampaigns(state.campaigns);
+}
+
+// what the pop (ivr.variables = the attached data) or the ACD's offer (attached) says about the customer
+function remember(callId, number, name, attached) {
+  if (!callId) return;
+  const a = attached || {};
+  const prev = calls.get(callId) || {};
+  const dialler = a.campaign && a.contact_id && a.dialer_attempt;
+  const info = { ...prev, callId, number: number || prev.number || a.number || "", name: name || prev.name || a.name || "",
+    ...(dialler ? { campaign: String(a.campaign), contactId: String(a.contact_id), attempt: String(a.dialer_attempt) } : {}) };
+  calls.delete(callId);
+  calls.set(callId, info);
+  while (calls.size > 20) calls.delete(calls.keys().next().value);
+  sessionStorage.setItem(CALLS, JSON.stringify([...calls]));
+  prefill(info);
 }
 
 // a configured code shows its translation when the UI has one, else the label the server gave
@@ -94,6 +125,7 @@ function onEvent(ev) {
   switch (ev.type) {
     case "screen.pop":
       state.call = d.call_id || ev.subject;
+      remember(state.call, d.caller?.e164 || d.caller?.number, d.caller?.name || d.contact?.name, d.ivr?.variables);
       renderPop($("pop"), d);
       if (d.phase === "answered") applyState("on_call", "", ev.time, state.call); else render();
       break;
@@ -102,6 +134,7 @@ function onEvent(ev) {
       break;
     case "agent.offered": case "agent.ringing":
       state.call = d.call_id || ev.subject;
+      remember(state.call, d.caller_number, d.caller_name, d.attached);
       if (ev.type === "agent.ringing") applyState("ringing", "", ev.time, state.call);
       break;
     case "agent.answered":
@@ -116,10 +149,30 @@ function onEvent(ev) {
 }
 
 function showWrapup(callId) {
+  const fresh = $("wrapup").dataset.callId !== callId || $("wrapup").classList.contains("hidden");
   state.wrapCall = callId;
   $("wrapup").classList.remove("hidden");
   $("wrapup").dataset.callId = callId;
-  $("dispo-saved").textContent = "";
+  if (fresh) $("dispo-saved").textContent = "";
+  fillDispositions(calls.get(callId));
+}
+
+// a dialler call offers its campaign's dispositions (do_not_call puts the number on the campaign's DNC list);
+// any other call the configured ones
+async function fillDispositions(info) {
+  const keep = $("dispo-code").value;
+  let codes = state.dispositions;
+  const campaign = info?.campaign;
+  if (campaign) {
+    if (!state.campaigns.some((c) => c.campaign === campaign)) await loadCampaigns();
+    const found = state.campaigns.find((c) => c.campaign === campaign);
+    if (found) codes = found.dispositions.map((code) => ({ code, label: translated("dispo", { code }) }));
+  }
+  $("dispo-campaign").textContent = campaign ? t("agent.dispoCampaign", { campaign }) : "";
+  $("dispo-campaign").classList.toggle("hidden", !campaign);
+  $("dispo-code").replaceChildren(el("option", { value: "" }, t("agent.choose")),
+    ...codes.map((d) => el("option", { value: d.code }, d.label || d.code)));
+  if (codes.some((d) => d.code === keep)) $("dispo-code").value = keep;
 }
 
 async function agentAction(action, body = {}) {
@@ -138,6 +191,16 @@ async function saveDisposition(e) {
   const callId = $("wrapup").dataset.callId;
   const code = $("dispo-code").value;
   if (!callId || !code) { toast(t("agent.chooseDisposition"), true); return; }
+  const info = calls.get(callId);
+  if (info?.campaign && info.contactId) {
+    // a dialler call: first the campaign's outcome for the contact (do_not_call → the campaign's DNC list, at once);
+    // if the API refuses it, nothing else is saved and the agent sees why
+    const path = `/dialer/campaigns/${encodeURIComponent(info.campaign)}/contacts/${encodeURIComponent(info.contactId)}/disposition`;
+    if ((await act(() => api.post(path, { disposition: code }))) === undefined) return;
+  }
+  // every call, a dialler one too: the call record keeps the code and the notes — the customer's history in the
+  // CRM (the next pop shows it), the call history and the KPI reports (FCR, dispositions) read it there, and the
+  // dialer's disposition has no notes. A supervisor expects one place that says what happened on each call.
   const out = await act(() => api.post(`/calls/${encodeURIComponent(callId)}/disposition`,
     { code, notes: $("dispo-notes").value }), t("agent.saved"));
   if (out !== undefined) { $("dispo-saved").textContent = t("agent.saved"); $("dispo-notes").value = ""; }
@@ -147,31 +210,6 @@ async function dial(number) {
   number = String(number || "").trim();
   if (!number) return;
   await act(() => api.post("/calls/dial", { agent: state.agent, number }), t("agent.dialing", { number }));
-}
-
-// call-backs assigned to me: from the API when it has a list, and live from callback.* events
-const callbacks = new Map();
-
-function callbackEvent(ev) {
-  const d = ev.data || {};
-  const id = String(d.id || d.callback_id || ev.subject);
-  if (/\.(done|completed|cancelled|canceled|failed|expired)$/.test(ev.type)) callbacks.delete(id);
-  else callbacks.set(id, { due_at: d.due_at || d.when || ev.time, number: d.number, note: d.note || d.queue || "" });
-  renderCallbacks([]);
-}
-
-async function loadCallbacks() {
-  const data = await api.get(`/callbacks?agent=${encodeURIComponent(state.agent)}`).catch(() => null);
-  renderCallbacks(list(data, "callbacks"));
-}
-
-function renderCallbacks(fromApi) {
-  const items = [...fromApi, ...callbacks.values()].filter((c) => c.number);
-  $("callbacks-empty").classList.toggle("hidden", items.length > 0);
-  $("callbacks").replaceChildren(...items.map((c) => el("tr", {},
-    el("td", {}, c.due_at || c.when ? new Date((c.due_at || c.when) * 1000).toLocaleString(lang) : ""),
-    el("td", {}, c.number || ""), el("td", {}, c.note || c.notes || ""),
-    el("td", {}, el("button", { onclick: () => dial(c.number) }, t("agent.call"))))));
 }
 
 function bind() {
@@ -195,8 +233,14 @@ function bind() {
     if (target) callAction("transfer", { target: kind === "number" ? target : `${kind}:${target}`, kind: "blind" }, t("agent.transferred"));
   });
   $("dispo-form").addEventListener("submit", saveDisposition);
+  $("btn-callback-later").addEventListener("click", () => { prefill(calls.get($("wrapup").dataset.callId)); focusForm(); });
   $("dial-form").addEventListener("submit", (e) => { e.preventDefault(); dial($("dial-number").value); });
-  document.addEventListener("languagechange", () => { loadLists(); render(); });
+  document.addEventListener("languagechange", async () => {
+    await loadLists();
+    if (!$("wrapup").classList.contains("hidden")) fillDispositions(calls.get($("wrapup").dataset.callId));
+    relabel();
+    render();
+  });
   document.addEventListener("keydown", (e) => {
     if (e.ctrlKey && e.key === "Enter" && !$("wrapup").classList.contains("hidden")) { saveDisposition(e); return; }
     if (!e.altKey) return;
