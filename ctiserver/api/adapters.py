@@ -13,6 +13,7 @@ from typing import Any
 from ctiserver.acd.config import AcdConfig
 from ctiserver.api.errors import ApiError, unavailable
 from ctiserver.api.services import Json
+from ctiserver.control import ChannelGone
 
 
 class AcdAgents:
@@ -141,9 +142,15 @@ class AcdCallActions:
         call = self.tracker.call_of(call_id)
         if call is None:
             raise ApiError(404, "not_found", "call not found", "call_id")
-        for leg in list(call.legs.values()):
-            if leg.ended is None:
+        hung_up, gone = 0, None
+        for leg in [leg for leg in call.legs.values() if leg.ended is None]:
+            try:
                 await self.control.hangup(leg.uniqueid)
+                hung_up += 1
+            except ChannelGone as exc:  # gone with a leg hung up before it (a Local pair's halves go together)
+                gone = exc
+        if gone is not None and not hung_up:
+            raise gone  # the call was over already
 
     async def hold(self, call_id: str, on: bool) -> None:
         if self.acd is None or not hasattr(self.acd, "hold"):

@@ -309,7 +309,9 @@ async def test_dialler_call_do_not_call_and_personal_callback(demo: Demo, browse
 
     await page.locator("#pop:not(.hidden)", has_text="Ольга Смирнова").wait_for(timeout=WAIT)  # the dialler's pop
     await page.locator("#state.state-on_call").wait_for(timeout=WAIT)
-    await page.keyboard.press("Alt+x")  # the agent ends the conversation
+    async with page.expect_response(lambda r: r.url.endswith("/hangup"), timeout=WAIT) as hangup:
+        await page.keyboard.press("Alt+x")  # the agent ends the conversation (its Local pair's ;2 goes with ;1)
+    assert (await hangup.value).status == 204
     await page.locator("#wrapup:not(.hidden)").wait_for(timeout=WAIT)
     await page.locator("#dispo-campaign:has-text('spring')").wait_for(timeout=WAIT)
     await page.locator("#dispo-code option[value='do_not_call']").wait_for(state="attached", timeout=WAIT)
