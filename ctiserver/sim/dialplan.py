@@ -178,8 +178,12 @@ class Dialplan:
             engine.set_var(ch, "STASISSTATUS", "FAILED")
             return
         engine.set_var(ch, "STASISSTATUS", "")
+        ch.tags["dialplan_stasis"] = True  # a redirect reports its new location with Stasis (Simulator.redirect)
         engine.stasis_enter(ch, app, tuple(args))
-        await ch.stasis_left.wait()
+        try:
+            await ch.stasis_left.wait()
+        finally:
+            ch.tags.pop("dialplan_stasis", None)
         target = ch.tags.pop("continue", None)
         if target is not None and not ch.hangup_requested:
             raise Goto(*target)

@@ -300,10 +300,14 @@ class Simulator:
     ) -> None:
         """Send ``ch`` to ``context,exten,priority`` (AMI Redirect, BlindTransfer). As in Asterisk, a channel
         interrupted inside a dialplan application reports the new location with the old application and
-        resumes at the next priority when that application returns."""
+        resumes at the next priority when that application returns. A channel in ``Stasis()`` of its dialplan
+        reports the new location with ``Stasis`` too (AMI Newexten, ARI ChannelDialplan to the app), leaves the
+        application (StasisEnd) and runs the new location from ``priority`` itself: app_stasis returns 0 with
+        the async goto still pending, so the PBX loop does not step past it."""
         engine = self.engine
         task = ch.tags.pop("task", None)
         in_app = task is not None and ch.stasis_app is None
+        in_stasis = ch.stasis_app is not None and bool(ch.tags.get("dialplan_stasis"))
         if not keep_hooks:
             engine.drop_hooks(ch)
         ch.context, ch.exten, ch.priority = context, exten, priority
@@ -314,6 +318,8 @@ class Simulator:
                 [("Extension", exten), ("Application", ch.app_name), ("AppData", ch.app_data)],
                 privilege="dialplan,all",
             )
+        elif in_stasis:
+            engine.newexten(ch, ch.app_name, ch.app_data)
         if ch.bridge is not None:
             engine.bridge_leave(ch)
         if ch.stasis_app is not None:

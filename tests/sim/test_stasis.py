@@ -91,6 +91,47 @@ async def test_stasis_without_app_fails(sim: Simulator) -> None:
         await ami.close()
 
 
+async def test_ami_redirect_takes_a_call_out_of_its_dialplan_stasis(sim: Simulator) -> None:
+    """AMI ``Redirect`` of a channel held in ``Stasis()`` of its dialplan (the dialer's answered call, redirected
+    to an agent or to the abandon message): the async goto is reported at once with Stasis as the application
+    (Newexten; ChannelDialplan to the app), the app gets ``StasisEnd``, STASISSTATUS=SUCCESS, and the dialplan
+    runs the new location from the priority given — app_stasis returns 0, nothing steps past priority 1."""
+    ami, ari = AmiProbe(), AriProbe(sim.ari_url)
+    try:
+        await ami.connect(sim.ami_port)
+        await ari.connect()
+        call = sim.place_call(to="100", hangup_after=60)
+        start = await ari.wait("StasisStart")
+        cid, name = start["channel"]["id"], start["channel"]["name"]
+        reply = await ami.action("Redirect", [("Channel", name), ("Context", "from-external"), ("Exten", "601")])
+        assert get(reply, "Response") == "Success"
+        await ari.wait("StasisEnd")
+        await asyncio.wait_for(call.done.wait(), 20)  # 601: Answer, Playback(hello-world), Hangup
+        mine = [m for m in ami.events() if get(m, "Uniqueid") == cid]
+        newexten = [m for m in mine if get(m, "Event") == "Newexten"]
+        steps = [(get(m, "Context"), get(m, "Priority"), get(m, "Application")) for m in newexten]
+        assert steps == [
+            ("from-external", "1", "NoOp"),
+            ("from-external", "2", "Stasis"),
+            ("from-external", "1", "Stasis"),  # exten 601 now, Stasis still running
+            ("from-external", "1", "Answer"),
+            ("from-external", "2", "Playback"),
+            ("from-external", "3", "Hangup"),
+        ]
+        names = [get(m, "Event") for m in mine]
+        goto = next(i for i, m in enumerate(mine) if get(m, "Event") == "Newexten" and get(m, "Exten") == "601")
+        status = [get(m, "Value") for m in mine if get(m, "Variable") == "STASISSTATUS"]
+        assert status == ["", "SUCCESS"] and names[-1] == "Hangup" and goto < names.index("Newstate")
+        app = [e["type"] for e in ari.events if e.get("channel", {}).get("id") == cid]
+        assert app[0] == "StasisStart" and app[-1] == "StasisEnd", app
+        dialplan = [e for e in ari.events if e["type"] == "ChannelDialplan" and e["channel"]["id"] == cid]
+        assert [(e["channel"]["dialplan"]["exten"], e["dialplan_app"]) for e in dialplan] == [("601", "Stasis")]
+        assert not sim.engine.channels
+    finally:
+        await ami.close()
+        await ari.close()
+
+
 async def test_bad_login_refused(sim: Simulator) -> None:
     ami = AmiProbe()
     try:
