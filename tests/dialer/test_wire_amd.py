@@ -1,7 +1,14 @@
 """AMD end to end over the wire, through the dialplan that ``ctiserver dialplan render`` writes for Asterisk:
 ``Originate Local/<number>@ctiserver-dialer/n`` into ``ctiserver-amd,s``; ``;2`` dials the callee, ``;1`` runs
 the simulator's ``AMD()`` once answered. The dialer's verdict must come from the ``AMDSTATUS``/``AMDCAUSE``
-``VarSet`` events of the ``;1`` channel (the attempt's ChannelId), which the test reads off the AMI too."""
+``VarSet`` events of the ``;1`` channel (the attempt's ChannelId), which the test reads off the AMI too.
+
+Then, as on Asterisk, the answered ``;1`` enters ``Stasis(ctiserver,dialer,<attempt>,<status>,<cause>)``: the
+daemon's ARI application (a real events WebSocket to the simulator) gets the ``StasisStart``, its router hands
+it to the dialer's handler, which holds the call until the AMI desk takes it out of Stasis — a live answer by
+``Redirect`` to its agent's extension (bridged with the agent's phone), a machine by ``Redirect`` to
+``ctiserver-dialer-abandon`` where it hears the campaign's machine message. Each leaves the application
+(``StasisEnd``) and nothing is left behind on the PBX."""
 
 from __future__ import annotations
 
@@ -11,14 +18,24 @@ from collections import Counter
 
 import pytest
 
-from ctiserver.dialer.model import CampaignSettings, Contact, ContactStatus, Outcome, PacingMode, RetryPolicy
+from ctiserver.control.router import StasisRouter
+from ctiserver.dialer.model import (
+    AttemptRecord,
+    CampaignSettings,
+    Contact,
+    ContactStatus,
+    Outcome,
+    PacingMode,
+    RetryPolicy,
+)
 from ctiserver.pbx.ami.messages import AmiEvent
 from ctiserver.sim.amd import verdict
-from tests.dialer.wire import Callee, number, window_around_now, wire
+from tests.dialer.wire import Callee, Wire, number, window_around_now, wire
 
 pytestmark = pytest.mark.slow
 
 N = 24
+MACHINE_MESSAGE = "ctiserver/dialer-machine"
 
 
 def _callees() -> dict[str, Callee]:
@@ -55,6 +72,7 @@ async def test_amd_verdicts_come_from_the_rendered_dialplan_over_ami() -> None:
         ring_timeout=15.0,
         retry=RetryPolicy(max_attempts=1),
         caller_id="5550200",
+        machine_message=(f"sound:{MACHINE_MESSAGE}",),
     )
     contacts = [Contact(f"c{i}", "amd", number(i), "Europe/Berlin", name=f"K{i}") for i in range(N)]
     events: list[AmiEvent] = []
@@ -73,6 +91,10 @@ async def test_amd_verdicts_come_from_the_rendered_dialplan_over_ami() -> None:
         ), w.runner.live_stats()
         assert await _until(lambda: not w.runner._tasks, 30.0)  # every attempt has ended
         attempts = await w.store.attempts("amd")
+        # nothing left behind: every call out of Stasis and hung up, every dialer handler of the daemon done
+        assert await _until(lambda: not w.sim.engine.channels, 30.0), list(w.sim.engine.channels.values())
+        assert await _until(lambda: w.ctx.require(StasisRouter).active == 0, 10.0)
+        _check_stasis(w, attempts, events)
     assert len(attempts) == N
     by_uid: dict[str, list[AmiEvent]] = {}
     for ev in events:
@@ -119,3 +141,51 @@ async def test_amd_verdicts_come_from_the_rendered_dialplan_over_ami() -> None:
             assert copied["CTI_AMD_STATUS"] == "HUMAN" and copied["CTI_AMD_CAUSE"] == human_cause
             seen["human"] += 1
     assert seen["machine"] >= 6 and seen["human"] >= 8 and seen["noanswer"] == 3 and seen["hangup"] >= 1
+
+
+def _check_stasis(w: Wire, attempts: list[AttemptRecord], events: list[AmiEvent]) -> None:
+    """Every answer AMD did not see hang up entered Stasis once with the verdict as arguments, reached the
+    daemon's dialer handler, and left the application as its outcome says."""
+    router = w.ctx.require(StasisRouter)
+    assert router._handlers.get("dialer") is not None and router.failures == 0
+    assert {e["channel"]["id"] for e in w.ari} == {i.channel_id for i, _ in w.routed if i.kind == "dialer"}
+    entered = 0
+    for a in attempts:
+        mine = [e for e in events if e.get("Uniqueid") == a.id]
+        starts = [e for e in w.stasis_of(a.id) if e["type"] == "StasisStart"]
+        if a.amd_status in (None, "HANGUP"):  # never answered, or gone during the analysis: no Stasis
+            assert not starts and not any(e.get("Application") == "Stasis" for e in mine), a
+            continue
+        entered += 1
+        # the rendered dialplan entered Stasis after AMD() and the copies of its verdict
+        order = [(e.name, e.get("Variable") or e.get("Application")) for e in mine if e.name in ("VarSet", "Newexten")]
+        assert order.index(("VarSet", "CTI_AMD_CAUSE")) < order.index(("Newexten", "Stasis")), order
+        # ... and the daemon's application got it with the verdict as arguments, routed to the dialer's handler
+        [start] = starts
+        assert start["args"] == ["dialer", a.id, a.amd_status, a.amd_cause], start["args"]
+        assert start["channel"]["dialplan"]["context"] == "ctiserver-amd"
+        [(incoming, handled)] = [(i, h) for i, h in w.routed if i.channel_id == a.id]
+        assert handled and incoming.args == ("dialer", a.id, a.amd_status, a.amd_cause)
+        # it left the application once, before the PBX took it on: to its agent or to the machine message
+        assert [e["type"] for e in w.stasis_of(a.id)] == ["StasisStart", "StasisEnd"]
+        names = [e.name for e in mine]
+        status = [i for i, e in enumerate(mine) if e.name == "VarSet" and e.get("Variable") == "STASISSTATUS"]
+        assert [mine[i].get("Value") for i in status] == ["", "SUCCESS"]  # set as it enters, then as it leaves
+        left = status[-1]
+        steps = [e for e in mine[left:] if e.name == "Newexten"]
+        after = [(e.get("Context"), e.get("Application"), e.get("AppData")) for e in steps]
+        if a.outcome is Outcome.HUMAN:
+            assert a.agent is not None and ("from-agents", "Dial", f"PJSIP/{a.agent},30") in after, after
+            agent_uid = next(
+                e.get("DestUniqueid") for e in mine[left:] if e.name == "DialBegin" and e.get("DestChannel")
+            )
+            bridges = {e.get("BridgeUniqueid") for e in mine[left:] if e.name == "BridgeEnter"}
+            assert any(
+                e.name == "BridgeEnter" and e.get("Uniqueid") == agent_uid and e.get("BridgeUniqueid") in bridges
+                for e in events
+            ), a
+        elif a.outcome is Outcome.MACHINE:
+            assert ("ctiserver-dialer-abandon", "Playback", MACHINE_MESSAGE) in after, after
+            assert "BridgeEnter" not in names[left:]
+        assert names[-1] == "Hangup", names
+    assert entered == sum(1 for a in attempts if a.outcome in (Outcome.HUMAN, Outcome.MACHINE, Outcome.ABANDONED))

@@ -1,6 +1,7 @@
 """End to end over the wire: the campaign runner drives the simulator through AMI (Originate with ChannelId,
 OriginateResponse, VarSet of the AMD verdict, Redirect to the agent, Hangup), with a seeded callee model.
-What the PBX did is read from the simulator's side."""
+Every answered call enters ``Stasis(ctiserver,dialer,…)`` and is held there by the daemon's ARI application
+until the desk redirects or hangs it up. What the PBX did is read from the simulator's side."""
 
 from __future__ import annotations
 
@@ -11,7 +12,15 @@ from collections import Counter
 import pytest
 
 from ctiserver.dialer.campaign_state import CampaignState
-from ctiserver.dialer.model import CampaignSettings, Contact, ContactStatus, Outcome, PacingMode, RetryPolicy
+from ctiserver.dialer.model import (
+    AttemptRecord,
+    CampaignSettings,
+    Contact,
+    ContactStatus,
+    Outcome,
+    PacingMode,
+    RetryPolicy,
+)
 from tests.dialer.wire import Wire, callee_model, number, window_around_now, wire
 
 pytestmark = pytest.mark.slow
@@ -84,7 +93,9 @@ async def test_predictive_campaign_of_500_contacts_with_10_agents() -> None:
         attempts = await w.store.attempts("spring")
         final = await w.store.contacts("spring")
         stats = w.runner.live_stats()
+        assert await _until(lambda: not w.sim.engine.channels, 30.0)  # nothing left behind on the PBX
     assert len(attempts) >= 250, stats
+    _check_stasis(w, attempts)
     dialled = Counter(num for _, num, _ in w.originated)
     # no call outside a callee's window, no DNC number dialled
     assert not any(number(i) in dialled for i in range(0, 70))
@@ -135,6 +146,20 @@ async def test_predictive_campaign_of_500_contacts_with_10_agents() -> None:
     checked = [c for c in tokyo if c.next_at > 0]  # moved to the next opening of their window
     assert len(checked) == stats["counters"]["outside_window"] > 0
     assert all(c.next_at > w.runner.clock.now() for c in checked)
+
+
+def _check_stasis(w: Wire, attempts: list[AttemptRecord]) -> None:
+    """Each answer entered Stasis once with its verdict, was handled by the daemon's dialer handler, and left."""
+    answered = [a for a in attempts if a.outcome in (Outcome.HUMAN, Outcome.MACHINE, Outcome.ABANDONED)]
+    starts = {e["channel"]["id"]: e["args"] for e in w.ari if e["type"] == "StasisStart"}
+    assert len(starts) == sum(e["type"] == "StasisStart" for e in w.ari)
+    assert set(starts) == {a.id for a in answered}
+    ends = Counter(e["channel"]["id"] for e in w.ari if e["type"] == "StasisEnd")
+    assert ends == Counter(set(starts))
+    handled = {i.channel_id for i, started in w.routed if started and i.kind == "dialer"}
+    assert handled == set(starts) and len(w.routed) == len(starts)
+    for a in answered:
+        assert starts[a.id] == ["dialer", a.id, a.amd_status, a.amd_cause]
 
 
 async def test_paused_campaign_dials_nothing_more() -> None:

@@ -1,10 +1,12 @@
-"""Harness for the dialer over the wire: the simulator (AMI on a real socket), a seeded callee model, and the
-runner with ``AmiLines`` + ``AmiDesk``. The simulator is observed from its side (every channel it creates),
-so the assertions check what the PBX really did, not what the dialer believes."""
+"""Harness for the dialer over the wire: the simulator (AMI and ARI on real sockets), a seeded callee model, and
+the daemon's own components for an AMI-desk deployment — its AMI link, its ARI application on the events
+WebSocket with the Stasis router and the dialer's ``dialer`` handler, ``AmiLines`` + ``AmiDesk`` and the
+campaign runner. The answered call enters ``Stasis(ctiserver,dialer,…)`` as on Asterisk. The simulator is
+observed from its side (every channel it creates), so the assertions check what the PBX really did, not what
+the dialer believes."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import random
 import re
@@ -13,19 +15,22 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from ctiserver.app import AppContext, running
 from ctiserver.cli.dialplan import render
-from ctiserver.config import AmiConfig, Config
+from ctiserver.config import Config
+from ctiserver.control.router import Incoming, StasisRouter
 from ctiserver.dialer.ami_desk import AmiDesk
-from ctiserver.dialer.ami_lines import AmiLines, AmiLinesConfig
+from ctiserver.dialer.ami_lines import AmiLines
 from ctiserver.dialer.model import CampaignSettings, Contact
 from ctiserver.dialer.runner import CampaignRunner
+from ctiserver.dialer.service import DialerService
 from ctiserver.dialer.store import MemoryDialerStore
 from ctiserver.dialer.windows import WEEKDAYS, CallingWindows
 from ctiserver.events import InMemoryBus
 from ctiserver.pbx.ami.client import AmiClient
+from ctiserver.pbx.ari.client import AriClient
 from ctiserver.sim import ami_actions
 from ctiserver.sim.config import SimConfig, Step
-from ctiserver.sim.model import ChanState
 from ctiserver.sim.simulator import Simulator
 from tests.sim.scaled_clock import ScaledClock
 
@@ -73,12 +78,12 @@ def window_around_now(tz: str = "Europe/Berlin", hours: int = 2) -> CallingWindo
     return CallingWindows(days={d: (text,) for d in WEEKDAYS})
 
 
-def rendered_dialer_plan(stasis: bool = False) -> dict[str, dict[str, tuple[Step, ...]]]:
+def rendered_dialer_plan(stasis: bool = True) -> dict[str, dict[str, tuple[Step, ...]]]:
     """The dialer's contexts exactly as ``ctiserver dialplan render`` writes them for Asterisk
-    (ctiserver-dialer, ctiserver-amd with ``AMD()``, ctiserver-dialer-abandon), parsed into the simulator's
-    dialplan. Adaptations: there is no SIP trunk, so ``Dial`` reaches ``PJSIP/<number>`` instead of
-    ``PJSIP/<number>@trunk``; and unless ``stasis`` (a harness with the daemon's ARI app), ``Stasis`` (which
-    holds the answered call for the dialer on a real PBX) becomes a ``Wait``."""
+    (ctiserver-dialer, ctiserver-amd with ``AMD()`` and ``Stasis(${CTI_APP},dialer,…)``,
+    ctiserver-dialer-abandon), parsed into the simulator's dialplan. Adaptation: there is no SIP trunk, so
+    ``Dial`` reaches ``PJSIP/<number>`` instead of ``PJSIP/<number>@trunk``. ``stasis=False`` (a harness without
+    the daemon's ARI app) turns ``Stasis`` into a ``Wait`` that holds the answered call as Stasis would."""
     text = render(Config())
     plan: dict[str, dict[str, list[Step]]] = {}
     context, exten = "", ""
@@ -102,24 +107,21 @@ def rendered_dialer_plan(stasis: bool = False) -> dict[str, dict[str, tuple[Step
     return {c: {e: tuple(steps) for e, steps in extens.items()} for c, extens in plan.items()}
 
 
-def sim_config(rendered: bool = False) -> SimConfig:
-    if rendered:
-        base = SimConfig()
-        return base.model_copy(update={"dialplan": {**base.dialplan, **rendered_dialer_plan()}})
-    return _standin_config()
-
-
-def _standin_config() -> SimConfig:
+def sim_config(stasis: bool = True) -> SimConfig:
+    """The simulator's defaults plus the rendered dialer contexts. (``wire(rendered=False)`` originates the
+    callee's ``PJSIP/<number>`` straight into ``ctiserver-amd``, no Local pair, no ``Dial``, and replaces
+    ``AMD()`` by the callee model's stand-in.)"""
     base = SimConfig()
-    plan = dict(base.dialplan)
-    plan["ctiserver-amd"] = {"s": (Step(app="Wait", data="600"), Step(app="Hangup"))}
-    plan["ctiserver-dialer-abandon"] = {"s": (Step(app="Playback", data="beep"), Step(app="Hangup"))}
+    agents = dict(base.dialplan["from-agents"])
+    agents["1010"] = agents["_100X"]  # the tenth agent's phone (the traces' plan has 1001-1009 only)
+    plan = {**base.dialplan, "from-agents": agents, **rendered_dialer_plan(stasis)}
     return base.model_copy(update={"dialplan": plan})
 
 
 @dataclass
 class Wire:
     sim: Simulator
+    ctx: AppContext  # the daemon's components: events, pbx (AMI + ARI), control (Stasis router), dialer
     ami: AmiClient
     lines: AmiLines
     desk: AmiDesk
@@ -129,25 +131,54 @@ class Wire:
     callees: dict[str, Callee]
     originated: list[tuple[float, str, str]] = field(default_factory=list)  # (time, number, channel id)
     events: list[Any] = field(default_factory=list)
+    ari: list[dict[str, Any]] = field(default_factory=list)  # StasisStart/StasisEnd the daemon's app received
+    routed: list[tuple[Incoming, bool]] = field(default_factory=list)  # router dispatches (a handler started?)
 
     def originates_of(self, num: str) -> list[tuple[float, str, str]]:
         return [o for o in self.originated if o[1] == num]
 
+    def stasis_of(self, channel_id: str) -> list[dict[str, Any]]:
+        return [e for e in self.ari if e["channel"]["id"] == channel_id]
 
-async def _amd_standin(sim: Simulator, callees: dict[str, Callee]) -> None:
-    """What the AMD() dialplan does on a real Asterisk: set CTI_AMD_STATUS on the answered channel (a VarSet
-    on AMI). The verdict comes from the callee model."""
-    done: set[str] = set()
-    while True:
-        for ch in list(sim.engine.channels.values()):
-            num = ch.endpoint.partition("/")[2]
-            c = callees.get(num)
-            if c is None or ch.id in done or ch.state != ChanState.UP or ch.hung_up:
-                continue
-            done.add(ch.id)
-            sim.engine.set_var(ch, "CTI_AMD_CAUSE", "TOOLONG-5000" if c.machine else "HUMAN-500-500")
-            sim.engine.set_var(ch, "CTI_AMD_STATUS", "MACHINE" if c.machine else "HUMAN")
-        await asyncio.sleep(0.02)
+
+def _amd_standin(engine: Any, callees: dict[str, Callee]) -> Any:
+    """``AMD()`` for ``rendered=False``: the verdict of the callee model at once (no analysis time), set as
+    app_amd does — ``AMDSTATUS`` then ``AMDCAUSE`` on the channel running it (the callee's, originated)."""
+
+    async def amd(ch: Any, data: str) -> None:
+        c = callees.get(ch.endpoint.partition("/")[2])
+        machine = c is not None and c.machine
+        engine.set_var(ch, "AMDSTATUS", "MACHINE" if machine else "HUMAN")
+        engine.set_var(ch, "AMDCAUSE", "TOOLONG-5000" if machine else "HUMAN-500-500")
+
+    return amd
+
+
+DAEMON = (  # the daemon's own components, in ``ctiserver.app.COMPONENTS`` order, without the database
+    "ctiserver.events.component",
+    "ctiserver.pbx.component",
+    "ctiserver.control.component",
+    "ctiserver.dialer.component",
+)
+
+
+def daemon_config(sim: Simulator, channel: str, wrapup: float, ami_filters: bool) -> Config:
+    """The AMI desk deployment: ``dialer.desk: ami`` with the ten agents, AMI and ARI pointing at the simulator."""
+    ami: dict[str, Any] = {"port": sim.ami_port, "reconnect_min": 0.4, "reconnect_max": 1.2, "action_timeout": 40.0}
+    if not ami_filters:
+        ami["event_filters"] = []
+    return Config.model_validate(
+        {
+            "pbx": {"ami": ami, "ari": {"url": sim.ari_url, "reconnect_min": 0.4, "reconnect_max": 1.2}},
+            "dialer": {
+                "desk": "ami",
+                "agents": AGENTS,
+                "wrapup": wrapup,
+                "lines": {"channel": channel, "amd_wait": 3.0},
+            },
+            "recording": {"default_policy": "never"},
+        }
+    )
 
 
 @asynccontextmanager
@@ -159,13 +190,17 @@ async def wire(
     factor: float = 4.0,
     rendered: bool = False,
     ami_filters: bool = True,
+    stasis: bool = True,
 ) -> AsyncIterator[Wire]:
-    """``rendered=False``: originate ``PJSIP/<number>`` into a stand-in AMD context, the verdict set by the
-    callee model. ``rendered=True``: originate ``Local/<number>@ctiserver-dialer/n`` into the rendered dialplan
-    where the simulator's ``AMD()`` decides (machines declared per callee). ``ami_filters=False``: the AMI link
-    gets every event (a test that reads what the daemon filters out, e.g. Newexten)."""
+    """The daemon (``DAEMON``: its AMI link, its ARI application on the events WebSocket, the Stasis router with
+    the dialer's handler, ``AmiLines`` + ``AmiDesk``) against the simulator, the campaign created in the
+    ``DialerService``. ``rendered=False``: originate ``PJSIP/<number>`` into ``ctiserver-amd``, the verdict given
+    by the callee model. ``rendered=True``: originate ``Local/<number>@ctiserver-dialer/n`` into the rendered
+    dialplan where the simulator's ``AMD()`` decides (machines declared per callee). Either way the answered
+    call enters ``Stasis(ctiserver,dialer,…)`` (``stasis=False``: a ``Wait`` instead). ``ami_filters=False``: the
+    daemon's AMI link gets every event (a test that reads what the daemon filters out, e.g. Newexten)."""
     clock = ScaledClock(factor, start=None)  # calling windows follow the real wall clock
-    async with Simulator(sim_config(rendered), clock=clock) as sim:
+    async with Simulator(sim_config(stasis), clock=clock) as sim:
         for a in AGENTS:
             sim.agent(a, answer_after=0.3)
         for num, c in callees.items():
@@ -190,23 +225,39 @@ async def wire(
             for num, c in callees.items():
                 if c.machine:
                     sim.engine.dialplan.amd.set_answerer(num, "machine")
-        amd = asyncio.create_task(asyncio.sleep(0) if rendered else _amd_standin(sim, callees))
-        cfg = AmiConfig(port=sim.ami_port, reconnect_min=0.4, reconnect_max=1.2, action_timeout=40.0)
-        if not ami_filters:
-            cfg = cfg.model_copy(update={"event_filters": ()})
-        ami = AmiClient(cfg, clock)
-        async with ami:
-            store, bus = MemoryDialerStore(), InMemoryBus()
-            await store.add_contacts(contacts)
-            channel = "Local/{e164}@ctiserver-dialer/n" if rendered else "PJSIP/{e164}"
-            lines = AmiLines(ami, clock, AmiLinesConfig(channel=channel, amd_wait=3.0))
-            desk = AmiDesk(ami, clock, bus, list(AGENTS), wrapup=wrapup, names=lines.names)
-            runner = CampaignRunner(settings, store, lines, desk, bus, clock)
-            w = Wire(sim, ami, lines, desk, runner, store, bus, callees, originated)
-            try:
+        else:
+            sim.engine.dialplan.apps["amd"] = _amd_standin(sim.engine, callees)
+        channel = "Local/{e164}@ctiserver-dialer/n" if rendered else "PJSIP/{e164}"
+        try:
+            async with running(daemon_config(sim, channel, wrapup, ami_filters), clock=clock, components=DAEMON) as ctx:
+                service = ctx.require(DialerService)
+                assert isinstance(service.store, MemoryDialerStore) and isinstance(service.desk, AmiDesk)
+                assert isinstance(service.lines, AmiLines)
+                await service.store.add_contacts(contacts)
+                runner = await service.create(settings)
+                bus = ctx.require(InMemoryBus)
+                lines, desk, store = service.lines, service.desk, service.store
+                w = Wire(sim, ctx, ctx.require(AmiClient), lines, desk, runner, store, bus, callees, originated)
+                _observe_stasis(w)
                 yield w
-            finally:
-                await runner.close()
-                await desk.close()
-                amd.cancel()
-                ami_actions.dial_out = real_dial_out  # type: ignore[assignment]
+        finally:
+            ami_actions.dial_out = real_dial_out  # type: ignore[assignment]
+
+
+def _observe_stasis(w: Wire) -> None:
+    """What the daemon's ARI application receives (StasisStart/StasisEnd) and what its router does with it."""
+
+    def on_raw(event: dict[str, Any]) -> None:
+        if event.get("type") in ("StasisStart", "StasisEnd"):
+            w.ari.append(event)
+
+    w.ctx.require(AriClient).on_raw(on_raw, first=True)
+    router = w.ctx.require(StasisRouter)
+    dispatch = router.dispatch
+
+    def spy(incoming: Incoming) -> Any:
+        task = dispatch(incoming)
+        w.routed.append((incoming, task is not None))
+        return task
+
+    router.dispatch = spy  # type: ignore[method-assign]
