@@ -1,9 +1,13 @@
-"""A ``Desk`` for AMI-only deployments (no ARI control, no ACD): a fixed team of agent phones.
+"""A ``Desk`` for deployments without the ACD: a fixed team of agent phones.
 
+The answered call waits in ``Stasis(ctiserver,dialer,…)``, held by the daemon's ``dialer`` handler (the component).
 A live answer is connected by AMI ``Redirect`` of the customer's channel to ``<agent_context>,<extension>,1``
-(the dialplan rings the agent's phone); the screen-pop is published on the bus as ``agent.ringing`` with the
-contact's data, the conversation ends with the customer's ``Hangup`` event, then the agent wraps up for
-``wrapup`` seconds. With the ACD running, ``ctiserver.dialer.desk.AcdDesk`` is used instead.
+(it leaves Stasis; the dialplan rings the agent's phone); then the screen-pop is published on the bus as
+``agent.ringing`` with the contact's data, the conversation ends with the customer's ``Hangup`` event, and the
+agent wraps up for ``wrapup`` seconds. A ``Redirect`` the PBX refuses (the customer hung up while an agent was
+being found) means the agent never had the call: ``converse`` returns None at once, the agent is ready again and
+the runner counts the live answer as abandoned. With the ACD running, ``ctiserver.dialer.desk.AcdDesk`` is used
+instead.
 
 Recording: when the campaign's ``recording`` (or, for ``queue``, the recording policy of the campaign's queue)
 says ``always``, an AMI ``MixMonitor`` starts on the customer's channel before the ``Redirect`` (the audiohook
@@ -25,7 +29,7 @@ from ctiserver.dialer.pacing import AgentPhase, AgentView
 from ctiserver.events import Bus, new_event
 from ctiserver.logs import get_logger
 from ctiserver.pbx.ami.client import AmiClient
-from ctiserver.pbx.ami.errors import AmiError
+from ctiserver.pbx.ami.errors import AmiActionError, AmiError
 from ctiserver.pbx.ami.messages import AmiEvent
 from ctiserver.recording.config import Policy, RecordingConfig
 
@@ -90,9 +94,47 @@ class AmiDesk:
 
     async def converse(
         self, campaign: CampaignSettings, agent: str, contact: Contact, call_id: str, channel: str
-    ) -> float:
+    ) -> float | None:
         seat = self._seats[agent]
         gone = self._gone.setdefault(channel, asyncio.Event())
+        started = self.clock.now()
+        seat.phase, seat.since = AgentPhase.TALKING, started
+        taken = True
+        try:
+            await self._record(campaign, call_id, channel)
+            await self.ami.action(
+                "Redirect",
+                [
+                    ("Channel", self.names.get(channel, channel)),
+                    ("Context", self.agent_context),
+                    ("Exten", agent),
+                    ("Priority", "1"),
+                ],
+                check=True,
+            )
+            await self._pop(campaign, agent, contact, call_id, channel)
+            await gone.wait()
+        except AmiActionError as exc:  # "Channel specified does not exist": the customer left before (its Hangup
+            taken = False  # went by already, nothing to wait for), or Stasis failed and the dialplan hung up
+            log.info("live answer gone before it reached its agent", call_id=call_id, error=str(exc))
+        except AmiError:  # the link: the Redirect may have run, the call may be with the agent
+            pass
+        finally:
+            self._gone.pop(channel, None)
+            talk = self.clock.now() - started
+            if taken:
+                seat.phase, seat.since = AgentPhase.WRAP_UP, self.clock.now()
+                seat.until = seat.since + self.wrapup
+                task = asyncio.create_task(self._wrap(seat))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            else:  # the agent never had it: ready again at once, no wrap-up
+                seat.phase, seat.since = AgentPhase.READY, self.clock.now()
+                self._free.set()
+        return talk if taken else None
+
+    async def _pop(self, campaign: CampaignSettings, agent: str, contact: Contact, call_id: str, channel: str) -> None:
+        """The screen-pop, once the PBX took the call to the agent's phone."""
         await self.bus.publish(
             new_event(
                 "agent.ringing",
@@ -109,31 +151,6 @@ class AmiDesk:
                 self.clock.now(),
             )
         )
-        started = self.clock.now()
-        seat.phase, seat.since = AgentPhase.TALKING, started
-        try:
-            await self._record(campaign, call_id, channel)
-            await self.ami.action(
-                "Redirect",
-                [
-                    ("Channel", self.names.get(channel, channel)),
-                    ("Context", self.agent_context),
-                    ("Exten", agent),
-                    ("Priority", "1"),
-                ],
-            )
-            await gone.wait()
-        except AmiError:
-            pass
-        finally:
-            self._gone.pop(channel, None)
-            talk = self.clock.now() - started
-            seat.phase, seat.since = AgentPhase.WRAP_UP, self.clock.now()
-            seat.until = seat.since + self.wrapup
-            task = asyncio.create_task(self._wrap(seat))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        return talk
 
     async def _record(self, campaign: CampaignSettings, call_id: str, channel: str) -> None:
         rec = self.recording

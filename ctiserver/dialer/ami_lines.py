@@ -8,6 +8,9 @@ render`` (``Local/<number>@ctiserver-dialer`` → ``ctiserver-amd,s``), with ``C
   MACHINE → machine, HANGUP → no answer.
 * ``channel`` should keep ``/n``: without it Asterisk optimises the Local pair away once ``;1`` is bridged and
   the attempt's channel (our ChannelId) would hang up under the agent's call.
+* The answered call enters ``Stasis(ctiserver,dialer,…)``, which fails while the daemon's ARI application is not
+  connected (the dialplan then hangs up on the customer who just answered): with ``stasis_ready`` given (the
+  component passes the ARI link's state), nothing is dialled while it says False.
 * **Reconciliation**: when the AMI link drops, every attempt whose fate is unknown is frozen; no new call is
   placed (``can_dial`` is False) until, after the reconnect, ``CoreShowChannels`` has told which of them still
   exist. A live one is followed to its end (its answer/AMD/hangup events keep coming); one that is gone ends
@@ -19,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,10 +69,17 @@ class _Pending:
 
 
 class AmiLines:
-    def __init__(self, ami: AmiClient, clock: Clock, config: AmiLinesConfig | None = None) -> None:
+    def __init__(
+        self,
+        ami: AmiClient,
+        clock: Clock,
+        config: AmiLinesConfig | None = None,
+        stasis_ready: Callable[[], bool] | None = None,
+    ) -> None:
         self.ami = ami
         self.clock = clock
         self.config = config or AmiLinesConfig()
+        self.stasis_ready = stasis_ready  # the ARI application that holds answered calls is there (None: not asked)
         self._pending: dict[str, _Pending] = {}  # attempt id (= channel id) → attempt
         self._reconciled = asyncio.Event()
         self._reconciled.set()
@@ -84,7 +94,8 @@ class AmiLines:
 
     # ---- Lines --------------------------------------------------------------------------------------------
     def can_dial(self) -> bool:
-        return self.ami.connected.is_set() and self._reconciled.is_set()
+        ready = self.stasis_ready is None or self.stasis_ready()
+        return ready and self.ami.connected.is_set() and self._reconciled.is_set()
 
     async def place(self, spec: DialSpec) -> LineResult:
         c, contact = spec.campaign, spec.contact

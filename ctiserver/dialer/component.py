@@ -5,8 +5,9 @@ for abandoned inbound calls."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -65,24 +66,27 @@ def _desk(ctx: AppContext, cfg: DialerConfig, ami: AmiClient, lines: AmiLines, b
     )
 
 
-def _hold_answered(ctx: AppContext) -> None:
+def _hold_answered(ctx: AppContext) -> Callable[[], bool] | None:
     """Answered attempts enter ``Stasis(ctiserver,dialer,<attempt>,<amd>,<cause>)``; keep them (instead of the
-    router's hang-up for unknown calls) until the desk bridges them or they hang up."""
+    router's hang-up for unknown calls) until the desk bridges or redirects them or they hang up. Returns whether
+    the ARI application is connected now (``Stasis`` fails without it), or None without call control."""
     try:
         from ctiserver.control import CallControl
         from ctiserver.control.router import Incoming, StasisRouter
     except ImportError:  # pragma: no cover
-        return
+        return None
     router = ctx.maybe(StasisRouter)
     control: Any = ctx.maybe(CallControl)
     if router is None or control is None:
-        return
+        return None
 
     async def hold(incoming: Incoming) -> None:
         await control.wait_hangup(incoming.channel_id)
 
     with contextlib.suppress(ValueError):
         router.register("dialer", hold)
+    connected = getattr(getattr(control, "ari", None), "connected", None)  # AriClient / AriLink: an Event
+    return connected.is_set if isinstance(connected, asyncio.Event) else None
 
 
 async def _file_attempts(calls: Any, bus: Bus) -> None:
@@ -119,7 +123,7 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
         return
     lines = AmiLines(ami, ctx.clock, cfg.lines)
     desk = _desk(ctx, cfg, ami, lines, bus)
-    _hold_answered(ctx)
+    lines.stasis_ready = _hold_answered(ctx)  # no dialling while the app that holds answered calls is away
     service = DialerService(_store(ctx), lines, desk, bus, ctx.clock)
     await service.load(cfg.campaigns)
     ctx.provide(service)
