@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +31,7 @@ from ctiserver.pbx.ami.client import AmiClient
 from ctiserver.pbx.ami.messages import AmiEvent
 from ctiserver.sim.model import ChanState
 from tests.dialer.acd_daemon import AGENTS, OUTSIDER, QUEUE, Daemon, callees, daemon
+from tests.dialer.waits import until
 from tests.dialer.wire import number, window_around_now
 
 pytestmark = pytest.mark.slow
@@ -52,14 +51,6 @@ CAMPAIGN = {
     "abandon_message": [f"sound:{MESSAGE}"],
 }
 
-
-async def _until(cond: Callable[[], bool], limit: float) -> bool:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        await asyncio.sleep(0.05)
-    return False
 
 
 async def _read_ws(ws: aiohttp.ClientWebSocketResponse, into: list[dict[str, Any]]) -> None:
@@ -133,27 +124,27 @@ async def test_live_answers_reach_the_acd_agents_over_ari(tmp_path: Path) -> Non
         runner = dialer.runners["spring"]
 
         # the agents go on a break while dialler calls to live humans ring: those get the message
-        assert await _until(lambda: runner.counters["connected"] >= 6 and _human_ringing(d, dialer), 30.0)
+        assert await until(lambda: runner.counters["connected"] >= 6 and _human_ringing(d, dialer), 30.0)
         for a in AGENTS:
             await acd.pause(a, "break")
-        assert await _until(lambda: runner.counters["abandoned"] >= 1, 20.0), runner.live_stats()
+        assert await until(lambda: runner.counters["abandoned"] >= 1, 20.0), runner.live_stats()
         for a in AGENTS:
             await acd.ready(a)
 
-        assert await _until(lambda: runner.state.value == "completed" and not runner._tasks, 60.0), runner.live_stats()
+        assert await until(lambda: runner.state.value == "completed" and not runner._tasks, 60.0), runner.live_stats()
         attempts = await dialer.store.attempts("spring")
         final = await dialer.store.contacts("spring")
         stats = runner.live_stats()
         ledger = runner.ledger.totals(d.clock.now())
         # the agents come back ready after their last wrap-up; the PBX's side and the recordings settle
-        assert await _until(lambda: all(acd.agents.get(a).state is AgentState.READY for a in AGENTS), 20.0)
-        assert await _until(lambda: all(a.id in tracker.finished for a in attempts), 20.0)
+        assert await until(lambda: all(acd.agents.get(a).state is AgentState.READY for a in AGENTS), 20.0)
+        assert await until(lambda: all(a.id in tracker.finished for a in attempts), 20.0)
         humans = [a for a in attempts if a.outcome is Outcome.HUMAN]
 
         def unrecorded() -> set[str]:
             return {a.id for a in humans} - {e.data["call_id"] for e in bus_events if e.type == "recording.ready"}
 
-        assert await _until(lambda: not unrecorded(), 20.0), [
+        assert await until(lambda: not unrecorded(), 20.0), [
             (e.type, e.subject, e.data)
             for e in bus_events
             if e.subject in unrecorded() or e.data.get("call_id") in unrecorded()

@@ -12,8 +12,6 @@ it to the dialer's handler, which holds the call until the AMI desk takes it out
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections import Counter
 
 import pytest
@@ -30,6 +28,7 @@ from ctiserver.dialer.model import (
 )
 from ctiserver.pbx.ami.messages import AmiEvent
 from ctiserver.sim.amd import verdict
+from tests.dialer.waits import until
 from tests.dialer.wire import Callee, Wire, number, window_around_now, wire
 
 pytestmark = pytest.mark.slow
@@ -54,14 +53,6 @@ def _callees() -> dict[str, Callee]:
     return out
 
 
-async def _until(cond: object, limit: float) -> bool:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if cond():  # type: ignore[operator]
-            return True
-        await asyncio.sleep(0.1)
-    return False
-
 
 async def test_amd_verdicts_come_from_the_rendered_dialplan_over_ami() -> None:
     callees = _callees()
@@ -81,7 +72,7 @@ async def test_amd_verdicts_come_from_the_rendered_dialplan_over_ami() -> None:
         w.ami.on_event("*", events.append)
         await w.runner.start()
         done = (ContactStatus.PENDING, ContactStatus.DIALLING)
-        assert await _until(
+        assert await until(
             lambda: (
                 w.runner.counters["dialled"] >= N
                 and not w.runner.ringing
@@ -89,11 +80,11 @@ async def test_amd_verdicts_come_from_the_rendered_dialplan_over_ami() -> None:
             ),
             90.0,
         ), w.runner.live_stats()
-        assert await _until(lambda: not w.runner._tasks, 30.0)  # every attempt has ended
+        assert await until(lambda: not w.runner._tasks, 30.0)  # every attempt has ended
         attempts = await w.store.attempts("amd")
         # nothing left behind: every call out of Stasis and hung up, every dialer handler of the daemon done
-        assert await _until(lambda: not w.sim.engine.channels, 30.0), list(w.sim.engine.channels.values())
-        assert await _until(lambda: w.ctx.require(StasisRouter).active == 0, 10.0)
+        assert await until(lambda: not w.sim.engine.channels, 30.0), list(w.sim.engine.channels.values())
+        assert await until(lambda: w.ctx.require(StasisRouter).active == 0, 10.0)
         _check_stasis(w, attempts, events)
     assert len(attempts) == N
     by_uid: dict[str, list[AmiEvent]] = {}

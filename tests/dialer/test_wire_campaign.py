@@ -6,7 +6,6 @@ until the desk redirects or hangs it up. What the PBX did is read from the simul
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import Counter
 
 import pytest
@@ -21,6 +20,7 @@ from ctiserver.dialer.model import (
     PacingMode,
     RetryPolicy,
 )
+from tests.dialer.waits import until
 from tests.dialer.wire import Wire, callee_model, number, window_around_now, wire
 
 pytestmark = pytest.mark.slow
@@ -41,14 +41,6 @@ def _settings(mode: PacingMode = PacingMode.PREDICTIVE) -> CampaignSettings:
         predictive_min_live=40,
     )
 
-
-async def _until(cond: object, limit: float) -> bool:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if cond():  # type: ignore[operator]
-            return True
-        await asyncio.sleep(0.1)
-    return False
 
 
 def _settled(w: Wire) -> bool:
@@ -84,16 +76,16 @@ async def test_predictive_campaign_of_500_contacts_with_10_agents() -> None:
         await w.runner.start()
         await w.store.dnc_add(late_dnc, reason="agent disposition: do not call")
         # ~40 s on an idle machine; longer when the machine is loaded (the simulated clock runs on)
-        assert await _until(
+        assert await until(
             lambda: w.runner.counters["dialled"] >= 300 and w.runner.counters["predictive_decisions"] > 20,
             150.0,
         ), w.runner.live_stats()
         await w.runner.pause()
-        assert await _until(lambda: not w.runner._tasks, 30.0)
+        assert await until(lambda: not w.runner._tasks, 30.0)
         attempts = await w.store.attempts("spring")
         final = await w.store.contacts("spring")
         stats = w.runner.live_stats()
-        assert await _until(lambda: not w.sim.engine.channels, 30.0)  # nothing left behind on the PBX
+        assert await until(lambda: not w.sim.engine.channels, 30.0)  # nothing left behind on the PBX
     assert len(attempts) >= 250, stats
     _check_stasis(w, attempts)
     dialled = Counter(num for _, num, _ in w.originated)
@@ -168,14 +160,14 @@ async def test_paused_campaign_dials_nothing_more() -> None:
     contacts = [Contact(f"c{i}", "spring", number(i), "Europe/Berlin") for i in range(n)]
     async with wire(_settings(PacingMode.PROGRESSIVE), contacts, callees) as w:
         await w.runner.start()
-        assert await _until(lambda: len(w.originated) >= 12, 30.0)
+        assert await until(lambda: len(w.originated) >= 12, 30.0)
         await w.runner.pause()
         assert w.runner.state is CampaignState.PAUSED
         launched = w.runner.counters["dialled"]
         await asyncio.sleep(4.0)  # several pacing ticks, agents freeing up meanwhile
         assert len(w.originated) == launched  # what was launched before the pause, nothing after
         await w.runner.resume()
-        assert await _until(lambda: len(w.originated) > launched, 15.0)
+        assert await until(lambda: len(w.originated) > launched, 15.0)
 
 
 async def test_ami_drop_during_dialling_redials_nobody_twice() -> None:
@@ -186,13 +178,13 @@ async def test_ami_drop_during_dialling_redials_nobody_twice() -> None:
     settings = _settings(PacingMode.PROGRESSIVE).model_copy(update={"retry": no_retry})
     async with wire(settings, contacts, callees) as w:
         await w.runner.start()
-        assert await _until(lambda: len(w.runner.ringing) >= 5, 30.0)
+        assert await until(lambda: len(w.runner.ringing) >= 5, 30.0)
         in_flight = set(w.runner.ringing)
         w.sim.drop_connections()
-        assert await _until(lambda: w.lines.reconciliations >= 1 and w.lines.can_dial(), 20.0)
-        assert await _until(lambda: len(w.originated) >= 40, 40.0)
+        assert await until(lambda: w.lines.reconciliations >= 1 and w.lines.can_dial(), 20.0)
+        assert await until(lambda: len(w.originated) >= 40, 40.0)
         await w.runner.pause()
-        await _until(lambda: not w.runner._tasks, 30.0)
+        await until(lambda: not w.runner._tasks, 30.0)
         attempts = await w.store.attempts("spring")
     dialled = Counter(num for _, num, _ in w.originated)
     assert max(dialled.values()) == 1  # max_attempts 1: the PBX saw each number once at most
