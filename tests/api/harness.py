@@ -20,6 +20,15 @@ CTI_COMPONENTS = (
     "ctiserver.crm.component",
     "ctiserver.api.component",
 )
+# the dialer's API against the simulator (no ACD: the AMI desk)
+DIALER_COMPONENTS = (
+    "ctiserver.sim.component",
+    "ctiserver.store.component",
+    "ctiserver.events.component",
+    "ctiserver.pbx.component",
+    "ctiserver.dialer.component",
+    "ctiserver.api.component",
+)
 
 
 @dataclass

@@ -18,17 +18,10 @@ import yaml
 
 from ctiserver.api.handlers import ROUTER
 from ctiserver.dialer.service import DialerService
-from tests.api.harness import Daemon, daemon
+from tests.api.harness import DIALER_COMPONENTS, Daemon, daemon
 from tests.dialer.wire import window_around_now
 
-COMPONENTS = (
-    "ctiserver.sim.component",
-    "ctiserver.store.component",
-    "ctiserver.events.component",
-    "ctiserver.pbx.component",
-    "ctiserver.dialer.component",
-    "ctiserver.api.component",
-)
+COMPONENTS = DIALER_COMPONENTS
 DIALER_EPS = [ep for ep in ROUTER.endpoints if ep.tag == "dialer"]
 CAMPAIGN = {"name": "spring", "mode": "progressive", "region": "GB", "ring_timeout": 20}
 

@@ -14,16 +14,9 @@ import aiohttp
 import pytest
 
 from ctiserver.dialer.service import DialerService
-from tests.api.harness import Daemon, daemon
+from tests.api.harness import DIALER_COMPONENTS, Daemon, daemon
 
-COMPONENTS = (
-    "ctiserver.sim.component",
-    "ctiserver.store.component",
-    "ctiserver.events.component",
-    "ctiserver.pbx.component",
-    "ctiserver.dialer.component",
-    "ctiserver.api.component",
-)
+COMPONENTS = DIALER_COMPONENTS
 SPRING = {"name": "spring", "region": "GB", "ring_timeout": 20}
 AUTUMN = {"name": "autumn", "region": "DE", "queue": "sales", "dispositions": ["sale", "do_not_call", "later"]}
 

@@ -31,6 +31,20 @@ async def _only_me_ready(demo: Demo) -> None:
             await demo.api("POST", f"/agents/{agent_id}/logout", "supervisor", {})
 
 
+async def _ready_agent(demo: Demo, browser: Any) -> Any:
+    """The agent console of 1001, signed in, logged in and ready, the only agent ready in the demo."""
+    await _only_me_ready(demo)
+    page = await open_page(browser, demo, "agent")
+    await page.wait_for_url("**/agent.html", timeout=WAIT)
+    await page.locator("#live-badge.live").wait_for(timeout=WAIT)
+    await page.click("#btn-login")
+    await page.locator("#state-panel:not(.hidden)").wait_for(timeout=WAIT)
+    if await page.locator("#btn-ready").is_enabled():
+        await page.click("#btn-ready")
+    await page.locator("#state.state-ready").wait_for(timeout=WAIT)
+    return page
+
+
 async def _shot(page: Any, name: str) -> None:
     """A test artefact in test-artifacts/; with CTISERVER_UPDATE_SCREENSHOTS=1 also the README's docs/img/."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -256,15 +270,7 @@ async def test_sign_in_by_typing_the_token(demo: Demo, browser: Any) -> None:
 
 
 async def test_click_to_dial_rings_the_agent_then_the_customer(demo: Demo, browser: Any) -> None:
-    await _only_me_ready(demo)
-    page = await open_page(browser, demo, "agent")
-    await page.wait_for_url("**/agent.html", timeout=WAIT)
-    await page.locator("#live-badge.live").wait_for(timeout=WAIT)
-    await page.click("#btn-login")
-    await page.locator("#state-panel:not(.hidden)").wait_for(timeout=WAIT)
-    if await page.locator("#btn-ready").is_enabled():
-        await page.click("#btn-ready")
-    await page.locator("#state.state-ready").wait_for(timeout=WAIT)
+    page = await _ready_agent(demo, browser)
     await page.keyboard.press("Alt+d")  # focus the number
     await page.keyboard.type("+48601234567")
     await page.keyboard.press("Enter")
@@ -284,15 +290,7 @@ async def test_dialler_call_do_not_call_and_personal_callback(demo: Demo, browse
     from ctiserver.dialer.service import DialerService
 
     number = "+74951234567"
-    await _only_me_ready(demo)
-    page = await open_page(browser, demo, "agent")
-    await page.wait_for_url("**/agent.html", timeout=WAIT)
-    await page.locator("#live-badge.live").wait_for(timeout=WAIT)
-    await page.click("#btn-login")
-    await page.locator("#state-panel:not(.hidden)").wait_for(timeout=WAIT)
-    if await page.locator("#btn-ready").is_enabled():
-        await page.click("#btn-ready")
-    await page.locator("#state.state-ready").wait_for(timeout=WAIT)
+    page = await _ready_agent(demo, browser)
 
     always = {day: ["00:00-23:59:59"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
     campaign = {
