@@ -10,7 +10,7 @@ import io
 from aiohttp import BodyPartReader, web
 
 from ctiserver.api.app import LOCATOR, service
-from ctiserver.api.auth import STAFF
+from ctiserver.api.auth import STAFF, Role
 from ctiserver.api.dialer_schemas import (
     CampaignOut,
     CampaignStats,
@@ -19,7 +19,7 @@ from ctiserver.api.dialer_schemas import (
     ImportQuery,
     RejectedRow,
 )
-from ctiserver.api.errors import ApiError, not_found
+from ctiserver.api.errors import ApiError, forbidden, not_found
 from ctiserver.api.handlers import ROUTER
 from ctiserver.api.routing import ApiRequest
 from ctiserver.dialer.campaign_state import IllegalCampaignTransition
@@ -50,6 +50,17 @@ def campaign_out(runner: CampaignRunner) -> CampaignOut:
         settings=runner.settings.model_dump(mode="json"),
         stats=CampaignStats.model_validate(runner.live_stats()),
     )
+
+
+def acting_agent(req: ApiRequest, asked: str | None, refusal: str) -> str | None:
+    """The agent a request is about: an agent token only ever acts for itself (asking for another one is
+    refused with ``refusal``); staff may name any agent, or none."""
+    if req.principal.role is not Role.AGENT:
+        return asked
+    own = req.principal.agent
+    if own is None or (asked is not None and asked != own):
+        raise forbidden(refusal)
+    return own
 
 
 def default_region(req: ApiRequest) -> str:

@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-from ctiserver.api.auth import Role
 from ctiserver.api.dialer_schemas import CallbackItem, CallbacksQuery, CampaignDispositions
-from ctiserver.api.errors import forbidden, not_found
+from ctiserver.api.errors import not_found
 from ctiserver.api.handlers import ROUTER
-from ctiserver.api.handlers.dialer import dialer_of
+from ctiserver.api.handlers.dialer import acting_agent, dialer_of
 from ctiserver.api.handlers.dialer_dnc import AGENTS_TOO
 from ctiserver.api.routing import ApiRequest
 from ctiserver.dialer.model import Contact, ContactStatus
@@ -48,12 +47,7 @@ async def campaign_dispositions(req: ApiRequest) -> list[CampaignDispositions]:
 )
 async def list_callbacks(req: ApiRequest) -> list[CallbackItem]:
     q: CallbacksQuery = req.query
-    agent = q.agent
-    if req.principal.role is Role.AGENT:
-        own = req.principal.agent
-        if own is None or (agent is not None and agent != own):
-            raise forbidden("an agent may list only its own call-backs")
-        agent = own
+    agent = acting_agent(req, q.agent, "an agent may list only its own call-backs")
     dialer = dialer_of(req)
     if q.campaign is not None and q.campaign not in dialer.runners:
         raise not_found("campaign", "query.campaign")

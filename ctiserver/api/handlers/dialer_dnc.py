@@ -7,7 +7,7 @@ from ctiserver.api.auth import STAFF, Role
 from ctiserver.api.dialer_schemas import CallbackIn, CallbackOut, DispositionIn, DncAdded, DncIn, DncOut
 from ctiserver.api.errors import ApiError, forbidden, not_found
 from ctiserver.api.handlers import ROUTER
-from ctiserver.api.handlers.dialer import campaign_of, default_region, dialer_of, e164_or_422
+from ctiserver.api.handlers.dialer import acting_agent, campaign_of, default_region, dialer_of, e164_or_422
 from ctiserver.api.routing import ApiRequest
 from ctiserver.dialer.model import Contact
 from ctiserver.dialer.runner import CampaignRunner
@@ -157,12 +157,7 @@ async def _handled_by(dialer: DialerService, runner: CampaignRunner, contact: Co
 async def schedule_callback(req: ApiRequest) -> CallbackOut:
     runner = campaign_of(req)
     body: CallbackIn = req.body
-    agent = body.agent
-    if req.principal.role is Role.AGENT:
-        own = req.principal.agent
-        if own is None or (agent is not None and agent != own):
-            raise forbidden("an agent may schedule call-backs only for themselves")
-        agent = own
+    agent = acting_agent(req, body.agent, "an agent may schedule call-backs only for themselves")
     number = e164_or_422(body.number, runner.settings.region, "body.number")
     contact = await dialer_of(req).schedule_callback(
         runner.settings.name,
