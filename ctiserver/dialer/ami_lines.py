@@ -115,6 +115,9 @@ class AmiLines:
             ("Variable", f"_CTI_ATTEMPT={spec.attempt_id}"),
             ("Variable", f"CTI_CAMPAIGN={c.name}"),
             ("Variable", f"CTI_CONTACT_ID={contact.id}"),
+            # for the dialplan's own hold and message when Stasis fails (our ARI application is not there)
+            ("Variable", f"CTI_GRACE={c.agent_wait:g}"),
+            ("Variable", f"CTI_MESSAGE={_files(c.abandon_message)}"),
         ]
         try:
             try:
@@ -137,10 +140,9 @@ class AmiLines:
             self._pending.pop(spec.attempt_id, None)
 
     async def abandon(self, channel: str, media: Sequence[str]) -> None:
-        files = "&".join(m.split(":", 1)[-1] for m in media)
         with contextlib.suppress(AmiError):
             await self.ami.action(
-                "Setvar", [("Channel", self._name(channel)), ("Variable", "CTI_MESSAGE"), ("Value", files)]
+                "Setvar", [("Channel", self._name(channel)), ("Variable", "CTI_MESSAGE"), ("Value", _files(media))]
             )
             await self.ami.action(
                 "Redirect",
@@ -301,3 +303,8 @@ class AmiLines:
             self.names[p.spec.attempt_id] = ev.get("Channel") or ""
             if (ev.get("ChannelStateDesc") or "").lower() == "up":
                 self._answered(p, None)
+
+
+def _files(media: Sequence[str]) -> str:
+    """``sound:a/b`` URIs → ``a/b&c/d``, Playback's list (no commas: AMI splits ``Variable`` values on them)."""
+    return "&".join(m.split(":", 1)[-1] for m in media)

@@ -1,5 +1,5 @@
 """A minimal dialplan interpreter: NoOp, Answer, Stasis, Dial, Queue, Playback, Wait, MusicOnHold,
-Goto, Hangup, Set, AMD (``ctiserver.sim.amd``)."""
+Goto, GotoIf, Hangup, Set, AMD (``ctiserver.sim.amd``); ``${VAR}`` and ``$[...]`` (``ctiserver.sim.expr``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from ctiserver.sim import bridging, media
+from ctiserver.sim import bridging, expr, media
 from ctiserver.sim.amd import Amd
 from ctiserver.sim.config import Step
 from ctiserver.sim.dial import dial_event, dial_out, start_far_end
@@ -59,6 +59,7 @@ class Dialplan:
             "wait": self._wait,
             "hangup": self._hangup,
             "goto": self._goto,
+            "gotoif": self._gotoif,
             "musiconhold": self._moh,
         }
         self.amd = Amd(engine)
@@ -90,7 +91,7 @@ class Dialplan:
             value = ch.var(name)
             return value if value is not None else self.engine.config.globals.get(name, "")
 
-        return _VAR.sub(repl, text)
+        return expr.expand(_VAR.sub(repl, text))
 
     def start(self, ch: Channel) -> None:
         ch.tags["task"] = self.engine.spawn(self.run(ch), name=f"sim:dialplan:{ch.name}")
@@ -146,6 +147,15 @@ class Dialplan:
         if len(parts) == 2:
             raise Goto(ch.context, parts[0], int(parts[1]))
         raise Goto(ch.context, ch.exten, int(parts[0]))
+
+    async def _gotoif(self, ch: Channel, data: str) -> None:
+        condition, sep, labels = data.partition("?")
+        if not sep:
+            raise ValueError(f"GotoIf({data}) needs condition?label")
+        on_true, _, on_false = labels.partition(":")
+        target = on_true if expr.truth(condition) else on_false
+        if target:  # the chosen label omitted: on to the next priority
+            await self._goto(ch, target)
 
     async def _wait(self, ch: Channel, data: str) -> None:
         await self.engine.clock.sleep(float(data or 0))
