@@ -9,6 +9,7 @@ script can end cleanly with ``except ChannelGone``.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -70,6 +71,17 @@ class DialRequest:
     originator: str | None = None  # channel id whose linkedid the new leg should share
     app_args: Sequence[str] = ()
     headers: Mapping[str, str] = field(default_factory=dict)  # e.g. auto-answer SIP headers
+
+
+@dataclass(frozen=True, slots=True)
+class StasisPresence:
+    """Whether our Stasis application is on the PBX now (its events WebSocket is up): while it is not,
+    ``Stasis()`` in the dialplan fails (``STASISSTATUS=FAILED``). Provided by the control component."""
+
+    connected: asyncio.Event
+
+    def is_up(self) -> bool:
+        return self.connected.is_set()
 
 
 class CallControl(Protocol):

@@ -11,7 +11,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from ctiserver.control import CallControl, ControlError
+from ctiserver.control import CallControl, ControlError, StasisPresence
 from ctiserver.control.ari import AriCallControl
 from ctiserver.control.ari_link import AriLink
 from ctiserver.control.router import Incoming, StasisRouter
@@ -64,6 +64,7 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
         ctx.provide(control)
         ctx.provide(router)
         ctx.provide(link)
+        ctx.provide(StasisPresence(link.connected))
         try:  # give the events socket a moment, so calls arriving right after start are not refused
             await asyncio.wait_for(link.connected.wait(), 5)
         except TimeoutError:

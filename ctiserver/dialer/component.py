@@ -5,7 +5,6 @@ for abandoned inbound calls."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -71,13 +70,14 @@ def _hold_answered(ctx: AppContext) -> Callable[[], bool] | None:
     router's hang-up for unknown calls) until the desk bridges or redirects them or they hang up. Returns whether
     the ARI application is connected now (``Stasis`` fails without it), or None without call control."""
     try:
-        from ctiserver.control import CallControl
+        from ctiserver.control import CallControl, StasisPresence
         from ctiserver.control.router import Incoming, StasisRouter
     except ImportError:  # pragma: no cover
         return None
     router = ctx.maybe(StasisRouter)
-    control: Any = ctx.maybe(CallControl)
-    if router is None or control is None:
+    control: CallControl | None = ctx.maybe(CallControl)  # type: ignore[type-abstract]
+    presence = ctx.maybe(StasisPresence)
+    if router is None or control is None or presence is None:
         return None
 
     async def hold(incoming: Incoming) -> None:
@@ -85,8 +85,7 @@ def _hold_answered(ctx: AppContext) -> Callable[[], bool] | None:
 
     with contextlib.suppress(ValueError):
         router.register("dialer", hold)
-    connected = getattr(getattr(control, "ari", None), "connected", None)  # AriClient / AriLink: an Event
-    return connected.is_set if isinstance(connected, asyncio.Event) else None
+    return presence.is_up
 
 
 async def _file_attempts(calls: Any, bus: Bus) -> None:
