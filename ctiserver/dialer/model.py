@@ -152,6 +152,10 @@ class AttemptRecord:
     amd_status: str | None = None
     amd_cause: str | None = None
     mode: str = ""
+    # when the line reported the callee answered (after AMD's verdict: what the pacer measures as the answer
+    # delay, ``answered - started``); None when nobody answered
+    answered: float | None = None
+    talk_seconds: float | None = None  # how long the agent talked with the callee (connected calls only)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -167,4 +171,6 @@ class AttemptRecord:
             "amd_status": self.amd_status,
             "amd_cause": self.amd_cause,
             "mode": self.mode,
+            "answered": self.answered,
+            "talk_seconds": self.talk_seconds,
         }

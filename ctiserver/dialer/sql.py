@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, or_, select
+from sqlalchemy import ColumnElement, Integer, cast, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
 
 from ctiserver.dialer.model import AttemptRecord, Contact, ContactStatus, Outcome
-from ctiserver.dialer.store import GLOBAL
+from ctiserver.dialer.store import GLOBAL, LIVE
 from ctiserver.dialer.tables import AttemptRow, CampaignRow, ContactRow, DncRow
 from ctiserver.store.upsert import upsert
 
@@ -66,6 +66,8 @@ def _attempt(r: AttemptRow) -> AttemptRecord:
         r.amd_status,
         r.amd_cause,
         r.mode,
+        r.answered,
+        r.talk_seconds,
     )
 
 
@@ -148,6 +150,8 @@ class SqlDialerStore:
                     amd_status=record.amd_status,
                     amd_cause=record.amd_cause,
                     mode=record.mode,
+                    answered=record.answered,
+                    talk_seconds=record.talk_seconds,
                 )
             )
 
@@ -157,6 +161,49 @@ class SqlDialerStore:
                 select(AttemptRow).where(AttemptRow.campaign == campaign).order_by(AttemptRow.started)
             )
             return [_attempt(r) for r in rows.all()]
+
+    async def attempts_since(
+        self, campaign: str, since: float, *, outcomes: Collection[Outcome] | None = None, limit: int | None = None
+    ) -> list[AttemptRecord]:
+        q = select(AttemptRow).where(AttemptRow.campaign == campaign, AttemptRow.ended >= since)
+        if outcomes is not None:
+            q = q.where(AttemptRow.outcome.in_([o.value for o in outcomes]))
+        async with self._sessions() as s:
+            q = q.order_by(AttemptRow.ended.desc(), _bytewise(AttemptRow.id, s.get_bind().dialect.name))
+            rows = await s.scalars(q if limit is None else q.limit(limit))
+            return [_attempt(r) for r in rows.all()]
+
+    async def live_answer_counts(self, campaign: str, since: float, bucket: float) -> list[tuple[float, int, int]]:
+        async with self._sessions() as s:
+            ratio = AttemptRow.ended / float(bucket)  # ends are after the epoch: truncation = floor
+            slot = func.floor(ratio) if s.get_bind().dialect.name == "postgresql" else cast(ratio, Integer)
+            abandoned = func.sum(cast(AttemptRow.outcome == Outcome.ABANDONED.value, Integer))
+            q = (
+                select(slot.label("slot"), func.count(), abandoned)
+                .where(AttemptRow.campaign == campaign, AttemptRow.ended >= since)
+                .where(AttemptRow.outcome.in_([o.value for o in LIVE]))
+                .group_by("slot")
+                .order_by("slot")
+            )
+            return [(float(n) * bucket, int(live), int(ab or 0)) for n, live, ab in (await s.execute(q)).all()]
+
+    async def contact_attempts(self, campaign: str, contact_id: str) -> list[AttemptRecord]:
+        q = select(AttemptRow).where(AttemptRow.campaign == campaign, AttemptRow.contact_id == contact_id)
+        async with self._sessions() as s:
+            rows = await s.scalars(q.order_by(AttemptRow.started, _bytewise(AttemptRow.id, s.get_bind().dialect.name)))
+            return [_attempt(r) for r in rows.all()]
+
+    async def callbacks(self, campaigns: Collection[str], agent: str | None, limit: int) -> list[Contact]:
+        q = select(ContactRow).where(
+            ContactRow.campaign.in_(list(campaigns)), ContactRow.status == ContactStatus.CALLBACK.value
+        )
+        if agent is not None:
+            q = q.where(ContactRow.agent == agent)
+        async with self._sessions() as s:
+            dialect = s.get_bind().dialect.name
+            order = [ContactRow.next_at, _bytewise(ContactRow.campaign, dialect), _bytewise(ContactRow.id, dialect)]
+            rows = await s.scalars(q.order_by(*order).limit(limit))
+            return [_contact(r) for r in rows.all()]
 
     async def contacts_page(
         self, campaign: str, offset: int, limit: int, status: ContactStatus | None = None

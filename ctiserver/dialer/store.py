@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
@@ -11,6 +11,7 @@ from ctiserver.dialer.model import AttemptRecord, Contact, ContactStatus, Outcom
 
 GLOBAL = ""  # the campaign key of the global do-not-call list
 _DIALLABLE = (ContactStatus.PENDING, ContactStatus.CALLBACK)
+LIVE = (Outcome.HUMAN, Outcome.ABANDONED)  # the outcomes of a live answer (the abandonment ledger's)
 
 
 class DialerStore(Protocol):
@@ -29,6 +30,28 @@ class DialerStore(Protocol):
     async def record_attempt(self, record: AttemptRecord) -> None: ...
 
     async def attempts(self, campaign: str) -> list[AttemptRecord]: ...
+
+    async def attempts_since(
+        self, campaign: str, since: float, *, outcomes: Collection[Outcome] | None = None, limit: int | None = None
+    ) -> list[AttemptRecord]:
+        """The campaign's attempts that ended at or after ``since``, newest first (by end, then id), optionally
+        only of ``outcomes``, at most ``limit``."""
+        ...
+
+    async def live_answer_counts(self, campaign: str, since: float, bucket: float) -> list[tuple[float, int, int]]:
+        """Live answers (``human`` + ``abandoned``) and abandons among them of the attempts that ended at or
+        after ``since``, per ``bucket`` seconds of their end (aligned on the epoch): (bucket start, live,
+        abandoned), oldest first — the abandonment ledger without reading the attempts one by one."""
+        ...
+
+    async def contact_attempts(self, campaign: str, contact_id: str) -> list[AttemptRecord]:
+        """One contact's attempts, oldest first."""
+        ...
+
+    async def callbacks(self, campaigns: Collection[str], agent: str | None, limit: int) -> list[Contact]:
+        """Pending call-backs (contacts in status ``callback``) of ``campaigns``, only ``agent``'s personal ones
+        if given, earliest first (then campaign, then id, by code point), at most ``limit``."""
+        ...
 
     async def contacts_page(
         self, campaign: str, offset: int, limit: int, status: ContactStatus | None = None
@@ -98,6 +121,38 @@ class MemoryDialerStore:
 
     async def attempts(self, campaign: str) -> list[AttemptRecord]:
         return [a for a in self._attempts if a.campaign == campaign]
+
+    async def attempts_since(
+        self, campaign: str, since: float, *, outcomes: Collection[Outcome] | None = None, limit: int | None = None
+    ) -> list[AttemptRecord]:
+        rows = [
+            a
+            for a in self._attempts
+            if a.campaign == campaign and a.ended >= since and (outcomes is None or a.outcome in outcomes)
+        ]
+        rows.sort(key=lambda a: (-a.ended, a.id))
+        return rows if limit is None else rows[:limit]
+
+    async def live_answer_counts(self, campaign: str, since: float, bucket: float) -> list[tuple[float, int, int]]:
+        counts: dict[float, list[int]] = {}
+        for a in await self.attempts_since(campaign, since, outcomes=LIVE):
+            n = counts.setdefault(a.ended - a.ended % bucket, [0, 0])
+            n[0] += 1
+            n[1] += a.outcome is Outcome.ABANDONED
+        return [(start, live, abandoned) for start, (live, abandoned) in sorted(counts.items())]
+
+    async def contact_attempts(self, campaign: str, contact_id: str) -> list[AttemptRecord]:
+        rows = [a for a in self._attempts if a.campaign == campaign and a.contact_id == contact_id]
+        return sorted(rows, key=lambda a: (a.started, a.id))
+
+    async def callbacks(self, campaigns: Collection[str], agent: str | None, limit: int) -> list[Contact]:
+        rows = [
+            c
+            for (camp, _), c in self._contacts.items()
+            if camp in campaigns and c.status is ContactStatus.CALLBACK and agent in (None, c.agent)
+        ]
+        rows.sort(key=lambda c: (c.next_at, c.campaign, c.id))
+        return rows[:limit]
 
     async def contacts_page(
         self, campaign: str, offset: int, limit: int, status: ContactStatus | None = None

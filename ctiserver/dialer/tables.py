@@ -53,10 +53,17 @@ class AttemptRow(Base):
     amd_status: Mapped[str | None] = mapped_column(String(16))
     amd_cause: Mapped[str | None] = mapped_column(String(64))
     mode: Mapped[str] = mapped_column(String(16))
+    answered: Mapped[float | None] = mapped_column(Float)  # migration dialer_0003
+    talk_seconds: Mapped[float | None] = mapped_column(Float)
 
-    __table_args__ = (  # the pages, newest first (migration dialer_0002)
+    __table_args__ = (
+        # the pages, newest first (migration dialer_0002)
         Index("ix_dialer_attempts_page", "campaign", text("started DESC"), "id"),
         Index("ix_dialer_attempts_outcome", "campaign", "outcome", text("started DESC"), "id"),
+        # the history a restarted campaign reloads, the attempts of one contact (migration dialer_0003)
+        Index("ix_dialer_attempts_ended", "campaign", text("ended DESC"), "id"),
+        Index("ix_dialer_attempts_live", "campaign", "outcome", "ended"),
+        Index("ix_dialer_attempts_contact", "campaign", "contact_id", "started", "id"),
     )
 
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
 
 from ctiserver.dialer.sql import SqlDialerStore
 from ctiserver.store import migrate
@@ -19,3 +23,16 @@ async def migrated_store(url: str) -> AsyncIterator[SqlDialerStore]:
         yield SqlDialerStore(session_factory(engine))
     finally:
         await engine.dispose()
+
+
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """``request.param``: "sqlite" (a file in ``tmp_path``) or "postgres": a fresh database collating as people
+    read (ICU en-US: "a-2 a1 A1 b B é f"), not by code point — what the stores' code-point order must not follow."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'dialer.sqlite'}"
+    server = request.getfixturevalue("postgres_server")
+    name = "t_icu_" + uuid.uuid4().hex[:12]
+    server.psql(
+        f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C' LOCALE_PROVIDER icu ICU_LOCALE 'en-US'"
+    )
+    return str(server.url(name))

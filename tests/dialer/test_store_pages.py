@@ -5,7 +5,6 @@ by id), the last partial page, an offset past the end, another campaign's rows l
 from __future__ import annotations
 
 import random
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -16,7 +15,7 @@ from sqlalchemy import text
 from ctiserver.dialer.model import AttemptRecord, Contact, ContactStatus, Outcome
 from ctiserver.dialer.sql import SqlDialerStore
 from ctiserver.dialer.store import MemoryDialerStore
-from tests.dialer.sql_store import migrated_store
+from tests.dialer.sql_store import database_url, migrated_store
 
 # ids whose order differs between code points and a locale's collation (case, punctuation, digits, accents)
 TRICKY = ["a-2", "a1", "A1", "a_1", "B", "b", "k10", "k9", "Z", "é", "e", "f", "a 1", "a.1", "~"]
@@ -26,17 +25,7 @@ OUTCOMES = [Outcome.NOANSWER, Outcome.MACHINE, Outcome.BUSY, Outcome.HUMAN]
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def sql(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SqlDialerStore]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'dialer.sqlite'}"
-    else:  # a database collating as people read (ICU en-US: "a-2 a1 A1 b B é f"), not by code point
-        server = request.getfixturevalue("postgres_server")
-        name = "t_icu_" + uuid.uuid4().hex[:12]
-        server.psql(
-            f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C'"
-            " LOCALE_PROVIDER icu ICU_LOCALE 'en-US'"
-        )
-        url = server.url(name)
-    async with migrated_store(url) as store:
+    async with migrated_store(database_url(request, tmp_path)) as store:
         yield store
 
 
