@@ -19,6 +19,7 @@ from typing import Any
 
 from ctiserver.clock import Clock
 from ctiserver.dialer.campaign_state import CampaignState, advance
+from ctiserver.dialer.history import rebuild_ledger, warm_stats
 from ctiserver.dialer.model import (
     AttemptRecord,
     CampaignSettings,
@@ -94,11 +95,11 @@ class CampaignRunner:
 
     # ---- life cycle ---------------------------------------------------------------------------------------
     async def load_history(self) -> None:
-        """Rebuild the abandonment ledger of the regulatory window from the stored attempts (restart-safe)."""
-        since = self.clock.now() - self.settings.abandon_window_seconds
-        for rec in await self.store.attempts(self.settings.name):
-            if rec.ended >= since and rec.outcome in (Outcome.HUMAN, Outcome.ABANDONED):
-                self.ledger.record(rec.ended, rec.outcome is Outcome.ABANDONED)
+        """Rebuild the abandonment ledger of the regulatory window and warm the pacer's statistics from the
+        stored attempts (restart-safe; ``ctiserver.dialer.history``)."""
+        now = self.clock.now()
+        await rebuild_ledger(self.store, self.settings.name, self.ledger, now)
+        await warm_stats(self.store, self.settings.name, self.stats, now)
 
     async def _set_state(self, dst: CampaignState) -> None:
         self.state = advance(self.settings.name, self.state, dst)
@@ -263,6 +264,8 @@ class CampaignRunner:
         started = self.clock.now()
         result: LineResult | None = LineResult(Outcome.FAILED)
         talk_agent: str | None = None
+        answered: float | None = None  # when the line said the callee answered
+        talk: float | None = None
         try:
             try:
                 result = await self.lines.place(DialSpec(attempt_id, self.settings, contact))
@@ -280,10 +283,12 @@ class CampaignRunner:
             finally:
                 self.ringing.pop(attempt_id, None)
                 if result is not None:
+                    if result.outcome in (Outcome.HUMAN, Outcome.MACHINE):
+                        answered = self.clock.now()
                     self.stats.record_attempt(result.outcome is Outcome.HUMAN, self.clock.now() - started)
                 self._kick.set()
             if result.outcome is Outcome.HUMAN and result.channel is not None:
-                talk_agent, result = await self._live(attempt_id, contact, result, agent, reserved)
+                talk_agent, result, talk = await self._live(attempt_id, contact, result, agent, reserved)
             elif result.outcome is Outcome.MACHINE and result.channel is not None:
                 self.counters["machine"] += 1
                 if self.settings.machine_message:
@@ -294,12 +299,13 @@ class CampaignRunner:
             if reserved and agent is not None and talk_agent is None:
                 await self.desk.release(agent)
             if result is not None:
-                await self._finish(attempt_id, contact, started, result, talk_agent)
+                await self._finish(attempt_id, contact, started, result, talk_agent, answered=answered, talk=talk)
             self.talking.pop(contact.id, None)
 
     async def _live(
         self, attempt_id: str, contact: Contact, result: LineResult, agent: str | None, held: bool = False
-    ) -> tuple[str | None, LineResult]:
+    ) -> tuple[str | None, LineResult, float | None]:
+        """(the agent who talked with the callee, the result, the talk seconds)."""
         assert result.channel is not None
         s = self.settings
         self.waiting_live += 1
@@ -314,7 +320,7 @@ class CampaignRunner:
             self.ledger.record(now, True)
             self.stats.record_live(True)
             await self.lines.abandon(result.channel, s.abandon_message)
-            return None, replace(result, outcome=Outcome.ABANDONED)
+            return None, replace(result, outcome=Outcome.ABANDONED), None
         self.ledger.record(now, False)
         self.stats.record_live(False)
         self.counters["connected"] += 1
@@ -335,12 +341,20 @@ class CampaignRunner:
             self.ledger.amend(now)
             self.stats.amend_live()
             await self.lines.abandon(result.channel, s.abandon_message)  # if still there: the message
-            return None, replace(result, outcome=Outcome.ABANDONED)
+            return None, replace(result, outcome=Outcome.ABANDONED), None
         self.stats.record_talk(talk)
-        return reserved, result
+        return reserved, result, talk
 
     async def _finish(
-        self, attempt_id: str, contact: Contact, started: float, result: LineResult, agent: str | None
+        self,
+        attempt_id: str,
+        contact: Contact,
+        started: float,
+        result: LineResult,
+        agent: str | None,
+        *,
+        answered: float | None = None,
+        talk: float | None = None,
     ) -> None:
         now = self.clock.now()
         record = AttemptRecord(
@@ -356,6 +370,8 @@ class CampaignRunner:
             result.amd_status,
             result.amd_cause,
             self.pacer.name if not isinstance(self.pacer, Predictive) else self.pacer.last_mode,
+            answered,
+            talk,
         )
         attempts = contact.attempts + 1
         delay = self.settings.retry.delay(result.outcome)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -51,6 +52,7 @@ class DialStats:
     """Rolling outcome statistics of one campaign, fed by whoever watches the calls (dialer or simulation)."""
 
     def __init__(self, window: int = 500) -> None:
+        self.window = window
         self.outcomes: deque[bool] = deque(maxlen=window)  # True = live answer
         self.answer_delay = Samples(window)  # dial → answer, live answers
         self.fail_delay = Samples(window)  # dial → end, everything not answered live
@@ -75,6 +77,25 @@ class DialStats:
             if not self.recent_live[i]:
                 self.recent_live[i] = True
                 return
+
+    def warm(
+        self, attempts: Iterable[tuple[bool, float]], live: Iterable[tuple[float | None, float | None, bool]]
+    ) -> None:
+        """Seed the samples from stored history, oldest first (a restarted campaign): ``attempts`` as
+        (answered live, seconds from dial to the line's result) — the outcomes and the no-answer delays;
+        ``live`` as (answer delay, talk seconds, abandoned) per live answer — answer delays, talk times and the
+        rolling abandonment rate (None: not known). ``live_count`` is left alone: the pacer's outer loop reads
+        only live answers seen after the restart as news."""
+        for answered, delay in attempts:
+            self.outcomes.append(answered)
+            if not answered:
+                self.fail_delay.add(delay)
+        for delay_, talk, abandoned in live:
+            if delay_ is not None:
+                self.answer_delay.add(delay_)
+            if talk is not None:
+                self.talk.add(talk)
+            self.recent_live.append(abandoned)
 
     @property
     def answer_rate(self) -> float:
@@ -157,6 +178,17 @@ class AbandonLedger:
         b = self._bucket(now)
         b.live += 1
         b.abandoned += int(abandoned)
+
+    def load(self, counts: Iterable[tuple[float, int, int]], now: float) -> None:
+        """Stored history into a fresh ledger, oldest first: (bucket start, live answers, abandons) per
+        ``bucket_seconds`` (aligned on the epoch, as ``record`` does)."""
+        for start, live, abandoned in counts:
+            if self._buckets and self._buckets[-1].start == start:
+                self._buckets[-1].live += live
+                self._buckets[-1].abandoned += abandoned
+            else:
+                self._buckets.append(_Bucket(start, live, abandoned))
+        self._expire(now)
 
     def amend(self, at: float) -> None:
         """A live answer recorded at ``at`` as served turned out abandoned (the agent never took it)."""
