@@ -164,6 +164,8 @@ class AttemptOut(BaseModel):
     amd_status: str | None
     amd_cause: str | None
     mode: str
+    answered: float | None = Field(None, description="when the callee answered (after AMD's verdict)")
+    talk_seconds: float | None = Field(None, description="how long the agent talked with the callee")
 
 
 class AttemptsPage(BaseModel):

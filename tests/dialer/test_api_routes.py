@@ -202,3 +202,51 @@ async def test_delete_campaign_refused_while_running(env: tuple[Daemon, aiohttp.
     assert (status, body["field"]) == (404, "name")
     await service.sync_once()  # the database agrees: nothing comes back
     assert "autumn" not in service.runners
+
+
+async def test_disposition_and_callbacks_query_the_store_for_what_they_return(
+    env: tuple[Daemon, aiohttp.ClientSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An agent's disposition looks up the attempts of that one contact, ``GET /api/callbacks`` asks the store
+    for the page it returns (filter, order and limit in the query): neither loads a campaign's whole list. The
+    attempts carry when they were answered and how long they talked."""
+    d, http = env
+    store = d.ctx.require(DialerService).store
+    contacts = [{"number": f"+4420794601{i:02d}", "id": f"k{i}"} for i in range(3)]
+    assert (await call(http, d, "POST", f"{BASE}/contacts", json={"contacts": contacts}))[0] == 201
+    now = time.time()
+    talked = AttemptRecord("a1", "autumn", "k1", "+442079460101", now, Outcome.HUMAN, now + 60, agent="1001")
+    await store.record_attempt(replace(talked, answered=now + 5, talk_seconds=50.0))
+    await store.record_attempt(AttemptRecord("a2", "autumn", "k2", "+442079460102", now, Outcome.NOANSWER, now + 25))
+    cb = f"{BASE}/callbacks"
+    mine: list[str] = []
+    for i in range(4):  # 1001's, the earliest last; and the queue's, earlier than all of them
+        status, body = await call(
+            http, d, "POST", cb, role="agent", json={"number": "+442079460110", "at": now + 900 - i}
+        )
+        mine.append(body["contact_id"])
+        assert (await call(http, d, "POST", cb, json={"number": "+442079460120", "at": now + 60 + i}))[0] == 201
+
+    async def whole_list(*args: Any, **kw: Any) -> Any:
+        raise AssertionError(f"a whole list was loaded: {args}")
+
+    asked: list[tuple[Any, ...]] = []
+    callbacks = store.callbacks
+
+    async def spy(campaigns: Any, agent: Any, limit: int) -> Any:
+        asked.append((sorted(campaigns), agent, limit))
+        return await callbacks(campaigns, agent, limit)
+
+    for name in ("attempts", "contacts", "contacts_page"):
+        monkeypatch.setattr(store, name, whole_list)
+    monkeypatch.setattr(store, "callbacks", spy)
+    path = f"{BASE}/contacts/k1/disposition"
+    assert (await call(http, d, "POST", path, role="agent2", json={"disposition": "sale"}))[0] == 403
+    assert (await call(http, d, "POST", path, role="agent", json={"disposition": "sale"}))[0] == 204
+    path = f"{BASE}/contacts/k2/disposition"  # dialled, never talked to 1001
+    assert (await call(http, d, "POST", path, role="agent", json={"disposition": "sale"}))[0] == 403
+    status, body = await call(http, d, "GET", "/api/callbacks?limit=2", role="agent")
+    assert status == 200 and [c["contact_id"] for c in body] == mine[::-1][:2]
+    assert asked == [(["autumn"], "1001", 2)]
+    status, body = await call(http, d, "GET", f"{BASE}/attempts?outcome=human")
+    assert status == 200 and (body["items"][0]["answered"], body["items"][0]["talk_seconds"]) == (now + 5, 50.0)

@@ -9,10 +9,7 @@ from ctiserver.api.handlers import ROUTER
 from ctiserver.api.handlers.dialer import acting_agent, dialer_of
 from ctiserver.api.handlers.dialer_dnc import AGENTS_TOO
 from ctiserver.api.routing import ApiRequest
-from ctiserver.dialer.model import Contact, ContactStatus
-from ctiserver.dialer.service import DialerService
-
-PAGE = 1000
+from ctiserver.dialer.model import Contact
 
 
 @ROUTER.route(
@@ -51,24 +48,8 @@ async def list_callbacks(req: ApiRequest) -> list[CallbackItem]:
     dialer = dialer_of(req)
     if q.campaign is not None and q.campaign not in dialer.runners:
         raise not_found("campaign", "query.campaign")
-    campaigns = [q.campaign] if q.campaign is not None else sorted(dialer.runners)
-    found: list[Contact] = []
-    for campaign in campaigns:
-        found += [c for c in await _pending(dialer, campaign) if agent is None or c.agent == agent]
-    found.sort(key=lambda c: (c.next_at, c.campaign, c.id))
-    return [_item(c) for c in found[: q.limit]]
-
-
-async def _pending(dialer: DialerService, campaign: str) -> list[Contact]:
-    """The campaign's contacts waiting as call-backs, page by page from the store (no whole-list load)."""
-    out: list[Contact] = []
-    offset = 0
-    while True:
-        total, rows = await dialer.store.contacts_page(campaign, offset, PAGE, ContactStatus.CALLBACK)
-        out += rows
-        offset += len(rows)
-        if not rows or offset >= total:
-            return out
+    campaigns = [q.campaign] if q.campaign is not None else list(dialer.runners)
+    return [_item(c) for c in await dialer.store.callbacks(campaigns, agent, q.limit)]
 
 
 def _item(c: Contact) -> CallbackItem:

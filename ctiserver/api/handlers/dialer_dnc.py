@@ -140,8 +140,7 @@ async def _handled_by(dialer: DialerService, runner: CampaignRunner, contact: Co
         return False
     if contact.agent == agent or runner.talking.get(contact.id) == agent:
         return True
-    attempts = await dialer.store.attempts(contact.campaign)
-    return any(a.contact_id == contact.id and a.agent == agent for a in attempts)
+    return any(a.agent == agent for a in await dialer.store.contact_attempts(contact.campaign, contact.id))
 
 
 @ROUTER.route(
