@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from ctiserver.dialer.sql import SqlDialerStore
+from ctiserver.dialer.store import DialerStore, MemoryDialerStore
 from ctiserver.store import migrate
 from ctiserver.store.engine import make_engine, session_factory
 
@@ -23,6 +24,16 @@ async def migrated_store(url: str) -> AsyncIterator[SqlDialerStore]:
         yield SqlDialerStore(session_factory(engine))
     finally:
         await engine.dispose()
+
+
+@asynccontextmanager
+async def memory_or_sqlite(kind: str, tmp_path: Path) -> AsyncIterator[DialerStore]:
+    """``kind`` "memory": a ``MemoryDialerStore``; "sqlite": a ``SqlDialerStore`` on a file in ``tmp_path``."""
+    if kind == "memory":
+        yield MemoryDialerStore()
+        return
+    async with migrated_store(f"sqlite+aiosqlite:///{tmp_path / 'dialer.sqlite'}") as sql:
+        yield sql
 
 
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:

@@ -24,7 +24,7 @@ from ctiserver.dialer.store import DialerStore, MemoryDialerStore
 from ctiserver.dialer.windows import CallingWindows
 from ctiserver.events import InMemoryBus
 from tests.dialer.fakes import Behaviour, FakeDesk, FakeLines
-from tests.dialer.sql_store import migrated_store
+from tests.dialer.sql_store import memory_or_sqlite
 
 ALWAYS = CallingWindows(days={d: ("00:00-23:59",) for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")})
 SETTINGS = CampaignSettings(
@@ -34,11 +34,8 @@ SETTINGS = CampaignSettings(
 
 @pytest.fixture(params=["memory", "sqlite"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[DialerStore]:
-    if request.param == "memory":
-        yield MemoryDialerStore()
-        return
-    async with migrated_store(f"sqlite+aiosqlite:///{tmp_path / 'dialer.sqlite'}") as sql:
-        yield sql
+    async with memory_or_sqlite(request.param, tmp_path) as s:
+        yield s
 
 
 def _script(n: int) -> dict[str, list[Behaviour]]:

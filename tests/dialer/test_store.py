@@ -9,17 +9,14 @@ from pathlib import Path
 import pytest
 
 from ctiserver.dialer.model import AttemptRecord, Contact, ContactStatus, Outcome
-from ctiserver.dialer.store import DialerStore, MemoryDialerStore
-from tests.dialer.sql_store import migrated_store
+from ctiserver.dialer.store import DialerStore
+from tests.dialer.sql_store import memory_or_sqlite
 
 
 @pytest.fixture(params=["memory", "sqlite"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[DialerStore]:
-    if request.param == "memory":
-        yield MemoryDialerStore()
-        return
-    async with migrated_store(f"sqlite+aiosqlite:///{tmp_path / 'dialer.sqlite'}") as sql:
-        yield sql
+    async with memory_or_sqlite(request.param, tmp_path) as s:
+        yield s
 
 
 def _c(i: int, **kw: object) -> Contact:
