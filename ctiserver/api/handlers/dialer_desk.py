@@ -7,7 +7,7 @@ from ctiserver.api.dialer_schemas import CallbackItem, CallbacksQuery, CampaignD
 from ctiserver.api.errors import not_found
 from ctiserver.api.handlers import ROUTER
 from ctiserver.api.handlers.dialer import acting_agent, dialer_of
-from ctiserver.api.handlers.dialer_dnc import AGENTS_TOO
+from ctiserver.api.handlers.dialer_dnc import AGENTS_TOO, callback_out
 from ctiserver.api.routing import ApiRequest
 from ctiserver.dialer.model import Contact
 
@@ -53,12 +53,4 @@ async def list_callbacks(req: ApiRequest) -> list[CallbackItem]:
 
 
 def _item(c: Contact) -> CallbackItem:
-    return CallbackItem(
-        contact_id=c.id,
-        campaign=c.campaign,
-        number=c.number,
-        at=c.next_at,
-        agent=c.agent,
-        name=c.name,
-        fields=dict(c.fields),
-    )
+    return CallbackItem(**callback_out(c).model_dump(), name=c.name, fields=dict(c.fields))

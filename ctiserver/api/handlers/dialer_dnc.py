@@ -167,10 +167,10 @@ async def schedule_callback(req: ApiRequest) -> CallbackOut:
         fields=body.fields,
         source="agent" if req.principal.role is Role.AGENT else "supervisor",
     )
-    return _callback(contact)
+    return callback_out(contact)
 
 
-def _callback(contact: Contact) -> CallbackOut:
+def callback_out(contact: Contact) -> CallbackOut:
     return CallbackOut(
         contact_id=contact.id,
         campaign=contact.campaign,
