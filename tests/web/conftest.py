@@ -102,8 +102,11 @@ async def browser() -> AsyncIterator[Any]:
             await b.close()
 
 
-async def open_page(browser: Any, demo: Demo, role: str, lang: str = "en") -> Any:
+async def open_page(browser: Any, demo: Demo, role: str, lang: str = "en", routes: dict[str, Any] | None = None) -> Any:
+    """A new page signed in as ``role``; ``routes`` (URL glob → Playwright route handler) apply from the start."""
     context = await browser.new_context(viewport={"width": 1360, "height": 900}, locale=lang)
+    for pattern, handler in (routes or {}).items():
+        await context.route(pattern, handler)
     page = await context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))

@@ -7,6 +7,7 @@ refreshes the README's docs/img/."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -154,6 +155,7 @@ async def test_ivr_edit_invalid_is_refused_valid_reloads(demo: Demo, browser: An
     page = await open_page(browser, demo, "admin")
     await page.wait_for_url("**/admin.html", timeout=WAIT)
     await page.select_option("#script-list", "main-en")
+    await _editor_holds(page, before["source"])
     await page.locator("#validity.valid").wait_for(timeout=WAIT)
     await page.locator("#diagram svg").wait_for(timeout=WAIT)  # Mermaid drew the flow
     source = await page.input_value("#source")
@@ -180,6 +182,39 @@ async def test_ivr_edit_invalid_is_refused_valid_reloads(demo: Demo, browser: An
     assert after.get("version") != before.get("version")
     assert "VIP caller?" in after.get("source", "")
     await _shot(page, "ivr-editor.png")
+    assert page.errors == []
+
+
+async def _editor_holds(page: Any, source: str) -> None:
+    await page.wait_for_function("s => document.getElementById('source').value === s", arg=source, timeout=WAIT)
+
+
+async def test_ivr_editor_a_late_answer_does_not_replace_the_chosen_script(demo: Demo, browser: Any) -> None:
+    """The first listed script is opened on load; its answer is held back until the admin has picked main-en and
+    main-en is shown. Released late, it must not overwrite the editor (it did: the CI failure of session 7)."""
+    names = [s if isinstance(s, str) else s["name"] for s in await demo.api("GET", "/ivr/scripts")]
+    first = names[0]
+    assert first != "main-en", names
+    release = asyncio.Event()
+    held: list[Any] = []
+
+    async def hold(route: Any) -> None:
+        held.append(route)
+        await release.wait()
+        await route.continue_()
+
+    page = await open_page(browser, demo, "admin", routes={f"**/ivr/scripts/{first}": hold})
+    await page.wait_for_url("**/admin.html", timeout=WAIT)
+    await page.locator("#script-list option[value='main-en']").wait_for(state="attached", timeout=WAIT)
+    assert held, "the first script's load was not seen"
+    await page.select_option("#script-list", "main-en")
+    main = await demo.api("GET", "/ivr/scripts/main-en")
+    await _editor_holds(page, main["source"])
+    async with page.expect_event("requestfinished", lambda r: r.url.endswith(f"/ivr/scripts/{first}"), timeout=WAIT):
+        release.set()
+    await page.wait_for_timeout(300)  # the late answer's handler has run
+    assert await page.input_value("#source") == main["source"]
+    assert await page.input_value("#script-name") == "main-en"
     assert page.errors == []
 
 

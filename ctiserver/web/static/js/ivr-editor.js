@@ -10,6 +10,7 @@ let lastProblems = [];
 let debounce = null;
 let seq = 0;
 let renderSeq = 0;
+let openSeq = 0;
 
 export async function initEditor() {
   window.mermaid?.initialize({ startOnLoad: false, securityLevel: "strict", flowchart: { htmlLabels: false } });
@@ -29,8 +30,10 @@ async function loadList(select) {
 }
 
 async function open(name) {
+  const mine = ++openSeq;
   const script = await act(() => api.get(`/ivr/scripts/${encodeURIComponent(name)}`));
-  if (!script) return;
+  // the admin picked another script while this one was on its way: a late answer must not overwrite it
+  if (!script || mine !== openSeq) return;
   current = { name, version: script.version ?? null };
   $("script-name").value = name;
   $("source").value = script.source ?? "";
