@@ -6,7 +6,7 @@ for abandoned inbound calls."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +14,7 @@ from ctiserver.dialer.ami_desk import AmiDesk
 from ctiserver.dialer.ami_lines import AmiLines
 from ctiserver.dialer.callbacks import AbandonedCallbacks
 from ctiserver.dialer.config import DialerConfig
+from ctiserver.dialer.held import HeldCalls
 from ctiserver.dialer.ports import Desk
 from ctiserver.dialer.service import DialerService
 from ctiserver.dialer.store import DialerStore, MemoryDialerStore
@@ -39,7 +40,9 @@ def _store(ctx: AppContext) -> DialerStore:
     return SqlDialerStore(db.sessions)
 
 
-def _desk(ctx: AppContext, cfg: DialerConfig, ami: AmiClient, lines: AmiLines, bus: Bus) -> Desk:
+def _desk(
+    ctx: AppContext, cfg: DialerConfig, ami: AmiClient, lines: AmiLines, bus: Bus, held: HeldCalls | None
+) -> Desk:
     acd: Any = None
     with contextlib.suppress(ImportError):
         from ctiserver.acd.service import AcdService
@@ -50,7 +53,7 @@ def _desk(ctx: AppContext, cfg: DialerConfig, ami: AmiClient, lines: AmiLines, b
             raise RuntimeError("dialer.desk is 'acd' but the ACD is not running")
         from ctiserver.dialer.desk import AcdDesk
 
-        return AcdDesk(acd, ctx.clock)
+        return AcdDesk(acd, ctx.clock, held=held)
     from ctiserver.recording.config import RecordingConfig
 
     return AmiDesk(
@@ -65,10 +68,11 @@ def _desk(ctx: AppContext, cfg: DialerConfig, ami: AmiClient, lines: AmiLines, b
     )
 
 
-def _hold_answered(ctx: AppContext) -> Callable[[], bool] | None:
+def _hold_answered(ctx: AppContext) -> HeldCalls | None:
     """Answered attempts enter ``Stasis(ctiserver,dialer,<attempt>,<amd>,<cause>)``; keep them (instead of the
-    router's hang-up for unknown calls) until the desk bridges or redirects them or they hang up. Returns whether
-    the ARI application is connected now (``Stasis`` fails without it), or None without call control."""
+    router's hang-up for unknown calls) until the desk bridges or redirects them or they hang up. Returns the
+    calls held now and whether the ARI application is connected (``Stasis`` fails without it), or None without
+    call control."""
     try:
         from ctiserver.control import CallControl, StasisPresence
         from ctiserver.control.router import Incoming, StasisRouter
@@ -80,12 +84,18 @@ def _hold_answered(ctx: AppContext) -> Callable[[], bool] | None:
     if router is None or control is None or presence is None:
         return None
 
+    held = HeldCalls(ctx.clock, presence.is_up)
+
     async def hold(incoming: Incoming) -> None:
-        await control.wait_hangup(incoming.channel_id)
+        held.hold(incoming.channel_id)
+        try:
+            await control.wait_hangup(incoming.channel_id)
+        finally:
+            held.release(incoming.channel_id)
 
     with contextlib.suppress(ValueError):
         router.register("dialer", hold)
-    return presence.is_up
+    return held
 
 
 async def _file_attempts(calls: Any, bus: Bus) -> None:
@@ -121,8 +131,10 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
         yield
         return
     lines = AmiLines(ami, ctx.clock, cfg.lines)
-    desk = _desk(ctx, cfg, ami, lines, bus)
-    lines.stasis_ready = _hold_answered(ctx)  # no dialling while the app that holds answered calls is away
+    held = _hold_answered(ctx)
+    if held is not None:
+        lines.stasis_ready = held.app_up  # no dialling while the app that holds answered calls is away
+    desk = _desk(ctx, cfg, ami, lines, bus, held)
     service = DialerService(_store(ctx), lines, desk, bus, ctx.clock)
     await service.load(cfg.campaigns)
     ctx.provide(service)

@@ -12,7 +12,9 @@ inbound call waiting for that agent is not routed to it in the moment before the
 customer would wait on hold). ``enqueue(only_agent=agent)`` of the attempt offers it straight to the held agent;
 ``release`` (a call-back or preview whose call was not answered) and a conversation that never started let the
 hold go (``unreserve``), and a hold nobody takes ends after ``PROMISE_GUARD`` s. ``converse`` returns None when
-the agent never took the call (the customer left first): the runner counts it as abandoned.
+the agent never took the call (the customer left first), or when the call is not in our Stasis application (it
+failed while the ARI application was away: ``HeldCalls``), which the ACD could not bridge: the runner counts it as
+abandoned.
 """
 
 from __future__ import annotations
@@ -23,8 +25,12 @@ from ctiserver.acd.entries import QueueRequest
 from ctiserver.acd.routing import available, qualifies
 from ctiserver.acd.service import AcdService, UnknownQueue
 from ctiserver.clock import Clock
+from ctiserver.dialer.held import HeldCalls
 from ctiserver.dialer.model import CampaignSettings, Contact
 from ctiserver.dialer.pacing import AgentPhase, AgentView
+from ctiserver.logs import get_logger
+
+log = get_logger(__name__)
 
 _PHASES = {
     AgentState.READY: AgentPhase.READY,
@@ -38,10 +44,11 @@ PROMISE_GUARD = 30.0  # s: the ACD lets a hold go after this if no call came for
 
 
 class AcdDesk:
-    def __init__(self, acd: AcdService, clock: Clock, poll: float = 0.1) -> None:
+    def __init__(self, acd: AcdService, clock: Clock, poll: float = 0.1, held: HeldCalls | None = None) -> None:
         self.acd = acd
         self.clock = clock
         self.poll = poll
+        self.held = held  # answered attempts in our Stasis app (None: not asked, as without call control)
         self._held: dict[str, str] = {}  # agent → the call (attempt id) the ACD holds it for
 
     def _requirements(self, campaign: CampaignSettings) -> dict[str, int]:
@@ -88,6 +95,10 @@ class AcdDesk:
     ) -> float | None:
         started = self.clock.monotonic()
         try:
+            if self.held is not None and not await self.held.wait(channel):
+                # not in our Stasis app (it failed: the ARI application is away): the ACD cannot bridge it
+                log.warning("answered attempt not in Stasis: not offered to the ACD", attempt=call_id, agent=agent)
+                return None
             result = await self.acd.enqueue(  # offered straight to the agent the ACD holds for ``call_id``
                 QueueRequest(
                     call_id=call_id,
