@@ -17,7 +17,7 @@ from ctiserver.acd.observer_actions import AppQueueAgents
 from ctiserver.acd.persist import AgentStateStore, MemoryAgentStore
 from ctiserver.acd.service import AcdService
 from ctiserver.acd.survey import PostCallSurvey
-from ctiserver.control import CallControl
+from ctiserver.control import CallControl, StasisPresence
 from ctiserver.events import Bus
 from ctiserver.logs import get_logger
 from ctiserver.pbx.ami.messages import AmiEvent
@@ -131,8 +131,18 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
     async with contextlib.AsyncExitStack() as stack:
         if control is not None:
             control = with_progress(ctx, control)
+            presence = ctx.maybe(StasisPresence)
             acd = await stack.enter_async_context(
-                AcdService(cfg, control, ctx.clock, bus, store, recorder(ctx), post_call_survey(ctx, cfg))
+                AcdService(
+                    cfg,
+                    control,
+                    ctx.clock,
+                    bus,
+                    store,
+                    recorder(ctx),
+                    post_call_survey(ctx, cfg),
+                    control_up=presence.is_up if presence is not None else None,
+                )
             )
             ctx.provide(acd)
             target = AcdQueueTarget(acd, control)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from ctiserver.acd.agent_state import AgentState, AgentStatus, IllegalTransition
@@ -55,9 +55,13 @@ class AcdService(Callbacks, AgentDesk, Transfers, InCall, Reservations):
         store: AgentStateStore,
         recorder: Recorder | None = None,
         survey: PostCallSurvey | None = None,
+        control_up: Callable[[], bool] | None = None,
     ) -> None:
         self.config = config
         self._control = control
+        # the ARI events socket is connected: without it an offer is blind (the agent's answer, the caller's
+        # hang-up are not seen) and an agent would be set not ready for the PBX link's fault; routing waits
+        self._control_up = control_up or (lambda: True)
         self._clock = clock
         self._bus = bus
         self._store = store
@@ -313,8 +317,8 @@ class AcdService(Callbacks, AgentDesk, Transfers, InCall, Reservations):
 
     async def _route_once(self) -> None:
         index = self.agents.index
-        if not self._waiting or not index.free:
-            return  # O(1): nobody waits, or nobody is free
+        if not self._waiting or not index.free or not self._control_up():
+            return  # O(1): nobody waits, or nobody is free, or the PBX link is away (the ticker retries)
         calls, now = [e.waiting for e in self._waiting.values()], self._clock.monotonic()
         aging = self.config.aging_per_minute
         pairs = assign(calls, index.free, now, aging, index.qualified, all_free=True, presorted=index.presorted)

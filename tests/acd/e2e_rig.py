@@ -121,13 +121,20 @@ async def ivr_service(tmp: Path, control: CallControl, clock: FastClock, bus: In
 
 @contextlib.asynccontextmanager
 async def rig(
-    tmp: Path, factor: float = 6.0, acd: AcdConfig | None = None, survey: bool = False, ami_lag: float = 0.0
+    tmp: Path,
+    factor: float = 6.0,
+    acd: AcdConfig | None = None,
+    survey: bool = False,
+    ami_lag: float = 0.0,
+    ari_reconnect: float = 0.5,
 ) -> AsyncIterator[Rig]:
-    """``ami_lag``: the AMI link's bytes reach the daemon that many (real) seconds late, as under load."""
+    """``ami_lag``: the AMI link's bytes reach the daemon that many (real) seconds late, as under load;
+    ``ari_reconnect``: the ARI events socket's reconnect delay (s)."""
     clock = FastClock(factor)
     async with Simulator(sim_config(tmp / "rec"), clock=clock) as sim, contextlib.AsyncExitStack() as stack:
         ami_port = await stack.enter_async_context(lagging_proxy(sim.ami_port, ami_lag)) if ami_lag else sim.ami_port
-        async with AriLink(AriConfig(url=sim.ari_url), clock) as link, StasisRouter() as router:
+        ari = AriConfig(url=sim.ari_url, reconnect_min=ari_reconnect, reconnect_max=ari_reconnect)
+        async with AriLink(ari, clock) as link, StasisRouter() as router:
             base = AriCallControl(link, clock, router=router)
             link.on_event(base.feed)
             ari_events: list[Mapping[str, Any]] = []
@@ -154,7 +161,14 @@ async def rig(
             ivr = await ivr_service(tmp, control, clock, bus) if survey else None
             post_call = IvrPostCallSurvey(ivr, control) if ivr is not None else None
             async with AcdService(
-                acd or acd_config(), control, clock, bus, MemoryAgentStore(), rec, post_call
+                acd or acd_config(),
+                control,
+                clock,
+                bus,
+                MemoryAgentStore(),
+                rec,
+                post_call,
+                control_up=link.connected.is_set,  # as the component: StasisPresence
             ) as service:
                 target = AcdQueueTarget(service, control)
                 watch_devices(
