@@ -218,6 +218,44 @@ async def test_ivr_editor_a_late_answer_does_not_replace_the_chosen_script(demo:
     assert page.errors == []
 
 
+async def test_agent_state_from_a_late_snapshot_does_not_replace_a_live_change(demo: Demo, browser: Any) -> None:
+    """Once the live socket is subscribed the page asks for the agent's state; the answer is taken from the server
+    (ready) but held back while the supervisor pauses the agent (the live event shows it), then delivered late:
+    the older snapshot must not put the page back to ready."""
+    page = await _ready_agent(demo, browser)
+    release = asyncio.Event()
+    held: list[Any] = []
+    gets = 0
+
+    async def stale(route: Any) -> None:
+        nonlocal gets
+        gets += route.request.method == "GET"
+        if gets != 2:  # the page's first question (at load) passes; the one after the subscription is held
+            await route.continue_()
+            return
+        answer = await route.fetch()  # the state now: ready
+        held.append(route)
+        await release.wait()
+        await route.fulfill(response=answer)
+
+    await page.context.route("**/api/agents/1001", stale)
+    await page.reload()  # subscribes again, then asks for the state
+    await page.locator("#state.state-ready").wait_for(timeout=WAIT)
+    for _ in range(200):
+        if held:
+            break
+        await page.wait_for_timeout(50)
+    assert held, "the state request after the subscription was not seen"
+    await demo.api("POST", "/agents/1001/pause", "supervisor", {"reason": "break"})
+    await page.locator("#state.state-not_ready").wait_for(timeout=WAIT)  # live
+    async with page.expect_event("requestfinished", lambda r: r.url.endswith("/api/agents/1001"), timeout=WAIT):
+        release.set()
+    await page.wait_for_timeout(300)
+    assert await page.locator("#state.state-not_ready").count() == 1
+    await demo.api("POST", "/agents/1001/ready", "supervisor", {})
+    assert page.errors == []
+
+
 async def test_language_switch_and_browser_default(demo: Demo, browser: Any) -> None:
     page = await open_page(browser, demo, "agent", lang="pl-PL")
     await page.wait_for_url("**/agent.html", timeout=WAIT)

@@ -11,7 +11,7 @@ import { act, el, liveBadge, startPage, toast } from "./shell.js";
 const $ = (id) => document.getElementById(id);
 const ACTIVE = new Set(["ringing", "reserved", "on_call"]);
 const state = { agent: null, state: "logged_out", since: Date.now(), reason: "", call: null, held: false,
-  recPaused: false, wrapCall: null, reasons: [], dispositions: [], role: "agent", campaigns: [] };
+  recPaused: false, wrapCall: null, reasons: [], dispositions: [], role: "agent", campaigns: [], changes: 0 };
 // call id → what the pop / offer told about the customer: {callId, number, name, campaign, contactId, attempt}
 const CALLS = "ctiserver.agent.calls";
 const calls = new Map(JSON.parse(sessionStorage.getItem(CALLS) || "[]"));
@@ -78,12 +78,15 @@ async function loadLists() {
 }
 
 async function refreshAgent() {
+  const changes = state.changes;
   const a = await api.get(`/agents/${encodeURIComponent(state.agent)}`).catch(() => null);
   if (a) $("device").textContent = a.device || `PJSIP/${state.agent}`;
-  if (a) applyState(a.state || "logged_out", a.reason || "", a.since ?? a.state_since, a.call_id);
+  // a state that came live (or from an action) while this answer was on its way is newer: keep it
+  if (a && changes === state.changes) applyState(a.state || "logged_out", a.reason || "", a.since ?? a.state_since, a.call_id);
 }
 
 function applyState(next, reason = "", since = null, callId = undefined) {
+  state.changes += 1;
   const prev = state.state;
   state.state = next;
   state.reason = reason || "";
