@@ -22,10 +22,15 @@ function soon() {
 const num = (...xs) => xs.find((x) => x !== undefined && x !== null);
 const agentId = (a) => String(a.id ?? a.agent ?? a.agent_id ?? "");
 
+let asked = 0;  // refreshes overlap (live events, the 5-s timer): an older answer landing late is dropped
+let shown = 0;
 async function refresh() {
+  const mine = ++asked;
   const [q, a, c] = await Promise.all([
     api.get("/queues").catch(() => null), api.get("/agents").catch(() => null), api.get("/calls").catch(() => null),
   ]);
+  if (mine < shown) return;
+  shown = mine;
   if (q) renderQueues(list(q, "queues"));
   if (a) { agents = list(a, "agents"); renderAgents(); }
   if (c) { calls = list(c, "calls"); renderCalls(); }
