@@ -138,9 +138,11 @@ class Connector:
             await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
             if caller_gone is not None and caller_gone.done() and not dial.done():
                 dial.cancel()
-                with contextlib.suppress(BaseException):
-                    leg = await dial
-                    await self._hangup(leg)
+                # asyncio.wait, not ``await dial`` under suppress(BaseException): that would swallow a
+                # cancellation of this task too (and the ACD's shutdown would wait for it for ever)
+                await asyncio.wait({dial})
+                if not dial.cancelled() and dial.exception() is None:
+                    await self._hangup(dial.result())
                 await self._free(agent)
                 return OfferResult.CALLER_GONE
             try:
@@ -199,8 +201,7 @@ class Connector:
     ) -> OfferResult:
         if entry.hold_task is not None:
             entry.hold_task.cancel()
-            with contextlib.suppress(BaseException):
-                await entry.hold_task
+            await asyncio.wait({entry.hold_task})  # its end, whatever it was; our own cancellation propagates
             entry.hold_task = None
         if not entry.is_callback:  # a waiting caller hears music (and maybe an announcement): stop them
             for stop in (self._control.stop_playback, self._control.stop_moh):

@@ -23,6 +23,7 @@ from ctiserver.control import (
 class Device:
     answer_after: float | None = 1.0  # None: never answers
     fail: str | None = None  # "busy" / "unavailable"
+    drop_after: float = 0.0  # a dial cancelled while ringing takes this long to clean up (ARI's DELETE)
 
 
 @dataclass
@@ -150,6 +151,8 @@ class FakeControl:
             await self.clock.sleep(dev.answer_after)
         except asyncio.CancelledError:
             ch.gone.set()
+            if dev.drop_after:
+                await asyncio.shield(self.clock.sleep(dev.drop_after))
             raise
         self.log.append(("answered", cid))
         return cid

@@ -117,6 +117,26 @@ async def test_caller_abandons_while_waiting_and_while_agent_rings() -> None:
         assert h.acd.stats["sales"].abandoned == 2 and h.acd.stats["sales"].answered == 0
 
 
+async def test_an_offer_cancelled_while_the_agent_leg_is_being_dropped_ends_cancelled() -> None:
+    """The caller hangs up while the agent's phone rings: the offer cancels the agent leg's dial, whose clean-up
+    (ARI's DELETE) takes a while. The ACD shutting down meanwhile cancels the offer: it must end cancelled, not
+    swallow the cancellation and carry on (a shutdown that waits for it then waits for ever)."""
+    async with Harness(config()) as h:
+        await h.acd.pause("a2", "break")
+        h.control.devices["PJSIP/1001"] = Device(answer_after=None, drop_after=5.0)
+        req = request(h)
+        call = asyncio.create_task(h.acd.enqueue(req))
+        await h.run_until(lambda: h.acd.agents.get("a1").state is AgentState.RINGING)
+        [offer] = [t for t in asyncio.all_tasks() if t.get_name() == f"cti:acd-offer-{req.call_id}"]
+        h.control.remote_hangup(req.channel_id)
+        await h.advance(1.0)  # the dial's clean-up is under way
+        assert not offer.done()
+        offer.cancel()
+        await h.advance(6.0)  # the clean-up ends
+        assert offer.done() and offer.cancelled()
+        call.cancel()
+
+
 async def test_max_wait_exit_and_overflow() -> None:
     # the max wait counts from the first queue; the queue the call is in decides it
     cfg = config(tech={"max_wait": 30}, max_wait=300, overflow={"after": 10, "queue": "tech"})
