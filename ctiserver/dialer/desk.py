@@ -44,11 +44,13 @@ PROMISE_GUARD = 30.0  # s: the ACD lets a hold go after this if no call came for
 
 
 class AcdDesk:
-    def __init__(self, acd: AcdService, clock: Clock, poll: float = 0.1, held: HeldCalls | None = None) -> None:
+    def __init__(
+        self, acd: AcdService, clock: Clock, poll: float = 0.1, in_stasis: HeldCalls | None = None
+    ) -> None:
         self.acd = acd
         self.clock = clock
         self.poll = poll
-        self.held = held  # answered attempts in our Stasis app (None: not asked, as without call control)
+        self.in_stasis = in_stasis  # answered attempts in our Stasis app (None: not asked: no call control)
         self._held: dict[str, str] = {}  # agent → the call (attempt id) the ACD holds it for
 
     def _requirements(self, campaign: CampaignSettings) -> dict[str, int]:
@@ -95,7 +97,7 @@ class AcdDesk:
     ) -> float | None:
         started = self.clock.monotonic()
         try:
-            if self.held is not None and not await self.held.wait(channel):
+            if self.in_stasis is not None and not await self.in_stasis.wait(channel):
                 # not in our Stasis app (it failed: the ARI application is away): the ACD cannot bridge it
                 log.warning("answered attempt not in Stasis: not offered to the ACD", attempt=call_id, agent=agent)
                 return None
