@@ -32,8 +32,9 @@ async def _only_me_ready(demo: Demo) -> None:
             await demo.api("POST", f"/agents/{agent_id}/logout", "supervisor", {})
 
 
-async def _ready_agent(demo: Demo, browser: Any) -> Any:
-    """The agent console of 1001, signed in, logged in and ready, the only agent ready in the demo."""
+async def _ready_agent(demo: Demo, browser: Any, shortcut: bool = False) -> Any:
+    """The agent console of 1001, signed in, logged in and ready, the only agent ready in the demo
+    (``shortcut``: made ready with the keyboard, Alt+R, instead of the button)."""
     await _only_me_ready(demo)
     page = await open_page(browser, demo, "agent")
     await page.wait_for_url("**/agent.html", timeout=WAIT)
@@ -41,7 +42,7 @@ async def _ready_agent(demo: Demo, browser: Any) -> Any:
     await page.click("#btn-login")
     await page.locator("#state-panel:not(.hidden)").wait_for(timeout=WAIT)
     if await page.locator("#btn-ready").is_enabled():
-        await page.click("#btn-ready")
+        await (page.keyboard.press("Alt+r") if shortcut else page.click("#btn-ready"))
     await page.locator("#state.state-ready").wait_for(timeout=WAIT)
     return page
 
@@ -57,15 +58,7 @@ async def _shot(page: Any, name: str) -> None:
 
 
 async def test_agent_gets_the_pop_and_sets_a_disposition(demo: Demo, browser: Any) -> None:
-    await _only_me_ready(demo)
-    page = await open_page(browser, demo, "agent")
-    await page.wait_for_url("**/agent.html", timeout=WAIT)
-    await page.locator("#live-badge.live").wait_for(timeout=WAIT)
-    await page.click("#btn-login")
-    await page.locator("#state-panel:not(.hidden)").wait_for(timeout=WAIT)
-    if await page.locator("#btn-ready").is_enabled():
-        await page.keyboard.press("Alt+r")
-    await page.locator("#state.state-ready").wait_for(timeout=WAIT)
+    page = await _ready_agent(demo, browser, shortcut=True)
 
     demo.sim.place_call(
         from_number="+79161234567", from_name="Иван Петров", to="100", dtmf=[(4.0, "1")], hangup_after=30.0
