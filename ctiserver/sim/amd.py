@@ -70,7 +70,8 @@ class Amd:
 
     async def run(self, ch: Channel, data: str) -> None:
         engine = self.engine
-        resource = self._callee(ch).endpoint.partition("/")[2].split("@", 1)[0]
+        callee = self._callee(ch)
+        resource = callee.tags.get("dialled") or callee.endpoint.partition("/")[2].split("@", 1)[0]
         status, cause, seconds = verdict(self.answerers.get(resource, "human"), data)
 
         def gone(_: Channel) -> None:  # no more frames: app_amd reports HANGUP as it returns

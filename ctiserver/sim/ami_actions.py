@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from ctiserver.sim import bridging, media
 from ctiserver.sim.ami_filter import parse as parse_filter
 from ctiserver.sim.dial import dial_event, dial_out, start_far_end
+from ctiserver.sim.dial_app import dial_status
 from ctiserver.sim.engine import AllocationFailed
 from ctiserver.sim.fmt import bridge_headers, chan_headers
 from ctiserver.sim.model import Channel, ChanState
@@ -237,16 +238,34 @@ async def _originate(
     if is_async:
         s.respond(aid, "Success", "Originate successfully queued")
 
+    def failed(reason: int) -> None:
+        if is_async:
+            response(False, None, reason)
+        else:
+            s.respond(aid, "Error", "Originate failed")
+
+    def gone(c: Channel) -> None:
+        """The channel ended before answering (a busy / refused callee; for a Local channel, ;2 gave up):
+        pbx_outgoing_attempt's dial saw only the hang-up, whose cause does not reach the reason — 0."""
+        if answered.done():
+            return
+        answered.set_result(False)
+        dial_event(engine, "DialEnd", c, dialstring, status=dial_status(c.hangup_cause))
+
+    remove = engine.on_hangup(ch, gone)
+
     async def outcome() -> None:
         try:
-            await engine.wait_for(answered, timeout)
+            up = await engine.wait_for(answered, timeout)
         except TimeoutError:
+            remove()
             dial_event(engine, "DialEnd", ch, dialstring, status="NOANSWER")
             engine.hangup(ch, 19, request=False)
-            if is_async:
-                response(False, None, 3)
-            else:
-                s.respond(aid, "Error", "Originate failed")
+            failed(3)
+            return
+        remove()
+        if not up:  # answered after the Hangup event (which carries the cause), as Asterisk does
+            failed(0)
             return
         if is_async:
             response(True, ch, 4)

@@ -36,6 +36,24 @@ class EndpointConfig(_M):
     hangup_after: float | None = None  # seconds of talk after which the endpoint sends BYE
 
 
+class FarEndConfig(_M):
+    """A party at the carrier, reached through a trunk (``Dial(PJSIP/<number>@trunk)``)."""
+
+    answer_after: float | None = 3.0  # None: rings until the call is given up
+    hangup_after: float | None = None  # seconds of talk after which the party hangs up
+    reject: int | None = Field(None, ge=400, le=699)  # a SIP final response instead of ringing (486 busy, 404 …)
+    reject_after: float = 0.3
+
+
+class TrunkConfig(_M):
+    """A SIP trunk endpoint (pjsip.conf ``[trunk]``): calls out through it reach ``FarEnd`` parties; a number
+    the simulator does not know gets ``default`` (out of the box the carrier's 404 Not Found)."""
+
+    name: str = "trunk"
+    context: str = "from-external"
+    default: FarEndConfig = FarEndConfig(reject=404)
+
+
 class QueueConfig(_M):
     name: str
     strategy: str = Field("ringall", pattern="^(ringall|rrmemory|leastrecent)$")
@@ -143,6 +161,7 @@ class SimConfig(_M):
     ari_port: int = 0
     globals: dict[str, str] = Field(default_factory=lambda: {"CTI_APP": "ctiserver"})
     endpoints: tuple[EndpointConfig, ...] = Field(default_factory=_default_endpoints)
+    trunks: tuple[TrunkConfig, ...] = (TrunkConfig(),)
     dialplan: dict[str, dict[str, tuple[Step, ...]]] = Field(default_factory=_default_dialplan)
     queues: tuple[QueueConfig, ...] = (
         QueueConfig(name="support", strategy="ringall", timeout=15, retry=2),

@@ -39,12 +39,13 @@ def dial_out(
         )
         engine.newexten(ch, *app)
         return ch
-    ep = engine.endpoints.get(endpoint)
+    trunk = engine.trunks.split(endpoint)  # PJSIP/<number>@trunk: the channel is the trunk's
+    ep = engine.endpoints.get(trunk[0] if trunk else endpoint)
     if ep is None or not ep.registered:
         raise AllocationFailed(endpoint)
     own = (ep.callerid_name, ep.callerid_num)
     ch = engine.new_channel(
-        endpoint,
+        ep.name,
         context=context or ep.context,
         exten="s",
         state=ChanState.DOWN,
@@ -52,6 +53,8 @@ def dial_out(
         linkedid=linkedid,
         channel_id=channel_id,
     )
+    if trunk:
+        ch.tags["dialled"] = trunk[1]
     ch.exten = exten
     engine.newexten(ch, *app)
     engine.set_connected(ch, *connected) if connected != ("", "") else None
@@ -98,6 +101,12 @@ def start_far_end(engine: Engine, ch: Channel, *, on_ringing: object = None) -> 
 
         local.start(engine, ch)
         return
+    if "dialled" in ch.tags:
+        from ctiserver.sim import trunk
+
+        party = engine.trunks.party(ch.endpoint, ch.tags["dialled"])
+        ch.tags["far_end"] = trunk.start(engine, ch, party)
+        return
     ep = engine.endpoints[ch.endpoint]
     answer_after = ep.answer_sampler() if ep.answer_sampler is not None else ep.answer_after
     ch.tags["far_end"] = engine.spawn(
@@ -124,17 +133,20 @@ async def _far_end(
     answer(engine, ch)
 
 
-def answer(engine: Engine, ch: Channel) -> None:
-    """The far end answers (200 OK); it hangs up after its endpoint's ``hangup_after`` seconds of talk."""
+def answer(engine: Engine, ch: Channel, hangup_after: float | None = None) -> None:
+    """The far end answers (200 OK); it hangs up after ``hangup_after`` (default: its endpoint's) seconds of
+    talk."""
     if ch.state == ChanState.UP or ch.hung_up:
         return
     engine.set_state(ch, ChanState.UP)
     cb = ch.tags.get("on_answer")
     if callable(cb):
         cb(ch)
-    ep = engine.endpoints.get(ch.endpoint)
-    if ep is not None and ep.hangup_after is not None:
-        engine.spawn(_bye_after(engine, ch, ep.hangup_after), name=f"sim:bye:{ch.name}")
+    if hangup_after is None and "dialled" not in ch.tags:
+        ep = engine.endpoints.get(ch.endpoint)
+        hangup_after = ep.hangup_after if ep is not None else None
+    if hangup_after is not None:
+        engine.spawn(_bye_after(engine, ch, hangup_after), name=f"sim:bye:{ch.name}")
 
 
 async def _bye_after(engine: Engine, ch: Channel, seconds: float) -> None:

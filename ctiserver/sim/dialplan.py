@@ -8,16 +8,14 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from ctiserver.sim import bridging, expr, media
+from ctiserver.sim import dial_app, expr, media
 from ctiserver.sim.amd import Amd
 from ctiserver.sim.config import Step
-from ctiserver.sim.dial import dial_event, dial_out, start_far_end
 from ctiserver.sim.model import Channel, ChanState
 
 if TYPE_CHECKING:
     from ctiserver.sim.engine import Engine
 
-APPDIAL = ("AppDial", "(Outgoing Line)")
 _VAR = re.compile(r"\$\{([^}]+)\}")
 _PATTERN_CHARS = {"X": "[0-9]", "Z": "[1-9]", "N": "[2-9]", ".": ".+", "!": ".*"}
 
@@ -121,7 +119,7 @@ class Dialplan:
                     return
                 ch.priority += 1
             if not ch.hangup_requested:
-                engine.hangup(ch, 16, request=False)
+                engine.hangup(ch, ch.tags.get("hangupcause", 16), request=False)
         except asyncio.CancelledError:
             pass
 
@@ -138,6 +136,8 @@ class Dialplan:
         self.engine.set_state(ch, ChanState.UP)
 
     async def _hangup(self, ch: Channel, data: str) -> None:
+        if data.strip().isdigit():  # Hangup(<cause>); without one, the cause the channel has (e.g. from Dial)
+            ch.tags["hangupcause"] = int(data)
         raise HangupApp
 
     async def _goto(self, ch: Channel, data: str) -> None:
@@ -199,71 +199,4 @@ class Dialplan:
             raise Goto(*target)
 
     async def _dial(self, ch: Channel, data: str) -> None:
-        engine = self.engine
-        parts = data.split(",")
-        targets = [t for t in parts[0].split("&") if t]
-        timeout = float(parts[1]) if len(parts) > 1 and parts[1] else None
-        outs: list[tuple[Channel, str]] = []
-        for target in targets:
-            try:
-                out = dial_out(
-                    engine,
-                    target,
-                    connected=(ch.caller_name, ch.caller_num),
-                    linkedid=ch.linkedid,
-                    exten=ch.exten,
-                    app=APPDIAL,
-                )
-            except Exception:
-                continue
-            dialstring = target.split("/", 1)[-1]
-            outs.append((out, dialstring))
-            dial_event(engine, "DialBegin", out, dialstring, caller=ch)
-        if not outs:
-            engine.set_var(ch, "DIALSTATUS", "CHANUNAVAIL")
-            return
-        answered: asyncio.Future[Channel] = asyncio.get_running_loop().create_future()
-
-        def on_ringing(out: Channel) -> None:
-            dial_event(engine, "DialState", out, "", caller=ch, status="RINGING")
-
-        def on_answer(out: Channel) -> None:
-            if not answered.done():
-                answered.set_result(out)
-
-        for out, _ in outs:
-            out.tags["on_ringing"] = on_ringing
-            out.tags["on_answer"] = on_answer
-            start_far_end(engine, out)
-
-        def caller_gone(_: Channel) -> None:
-            for out, _ds in outs:
-                if not out.hung_up and out.bridge is None:
-                    dial_event(engine, "DialEnd", out, "", caller=ch, status="CANCEL")
-                    engine.hangup(out, 0, request=False)
-
-        remove = engine.on_hangup(ch, caller_gone)
-        try:
-            winner = await engine.wait_for(answered, timeout)
-        except TimeoutError:
-            remove()
-            for out, _ds in outs:
-                dial_event(engine, "DialEnd", out, "", caller=ch, status="NOANSWER")
-                engine.hangup(out, 19, request=False)
-            engine.set_var(ch, "DIALSTATUS", "NOANSWER")
-            return
-        remove()
-        for out, _ds in outs:
-            if out is not winner:
-                dial_event(engine, "DialEnd", out, "", caller=ch, status="CANCEL")
-                engine.hangup(out, 26, request=False)
-        engine.set_state(ch, ChanState.UP)
-        winner.exten = ""
-        dial_event(engine, "DialEnd", winner, "", caller=ch, status="ANSWER")
-        engine.newexten(winner, *APPDIAL)
-        engine.set_var(ch, "DIALSTATUS", "ANSWER")
-        ch.tags["dial_bridge"] = winner.tags["dial_bridge"] = True
-        br = bridging.create(engine, bridge_type="mixing", bridge_class="basic")
-        bridging.enter(engine, br, winner)
-        bridging.enter(engine, br, ch)
-        await ch.done.wait()
+        await dial_app.dial(self.engine, ch, data)

@@ -104,6 +104,11 @@ class Engine:
                 answer_after=ep.answer_after,
                 hangup_after=ep.hangup_after,
             )
+        from ctiserver.sim.trunk import Trunks
+
+        self.trunks = Trunks(config.trunks)
+        for t in config.trunks:
+            self.endpoints[f"PJSIP/{t.name}"] = Endpoint(resource=t.name, context=t.context, registered=True)
         for ep_obj in self.endpoints.values():
             ep_obj.last_device_state = ep_obj.device_state()
 

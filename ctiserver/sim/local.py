@@ -58,8 +58,9 @@ def allocate(
     )
     two.tags["dnid"] = exten
     one.tags["local_peer"], two.tags["local_peer"] = two, one
-    engine.on_hangup(one, lambda _: engine.hangup(two, 16, dissolve=True))
-    engine.on_hangup(two, lambda _: engine.hangup(one, 16, dissolve=True))
+    # ast_unreal_hangup: the other half is hung up with the cause of the half that went
+    engine.on_hangup(one, lambda _: engine.hangup(two, one.hangup_cause or 16, dissolve=True))
+    engine.on_hangup(two, lambda _: engine.hangup(one, two.hangup_cause or 16, dissolve=True))
     return one
 
 

@@ -21,7 +21,7 @@ from ctiserver.clock import Clock, SystemClock
 from ctiserver.sim import dial
 from ctiserver.sim.ami_server import AmiServer
 from ctiserver.sim.ari_server import AriWs, build_app
-from ctiserver.sim.config import SimConfig
+from ctiserver.sim.config import FarEndConfig, SimConfig
 from ctiserver.sim.engine import Engine
 from ctiserver.sim.hub import Hub
 from ctiserver.sim.model import Channel, ChanState, Endpoint
@@ -258,6 +258,20 @@ class Simulator:
         ep.answer_after, ep.hangup_after = answer_after, hangup_after
         self.set_registered(ep, registered)
         return AgentHandle(self, ep)
+
+    def customer(
+        self,
+        number: str,
+        answer_after: float | None = 3.0,
+        hangup_after: float | None = None,
+        reject: int | None = None,
+    ) -> None:
+        """A party at the carrier, reached by ``Dial(PJSIP/<number>@trunk)``: answers after ``answer_after``
+        seconds of ringing (None: rings until given up), hangs up after ``hangup_after`` seconds of talk, or
+        refuses the call with the SIP status ``reject`` (486 busy, 404 not found, 480, 503 …)."""
+        self.engine.trunks.parties[number] = FarEndConfig(
+            answer_after=answer_after, hangup_after=hangup_after, reject=reject
+        )
 
     def set_registered(self, ep: Endpoint, registered: bool) -> None:
         if ep.registered == registered:

@@ -32,7 +32,7 @@ from ctiserver.pbx.ami.messages import AmiEvent
 from ctiserver.sim.model import ChanState
 from tests.dialer.acd_daemon import AGENTS, OUTSIDER, QUEUE, Daemon, callees, daemon
 from tests.dialer.waits import until
-from tests.dialer.wire import number, window_around_now
+from tests.dialer.wire import at_the_carrier, number, window_around_now
 
 pytestmark = pytest.mark.slow
 
@@ -72,7 +72,7 @@ def _human_ringing(d: Daemon, w: DialerService) -> bool:
             continue
         num = ch.name.split("/", 1)[1].split("@", 1)[0]
         c = model.get(num)
-        callee_up = any(x.state is ChanState.UP for x in d.sim.engine.channels.values() if x.endpoint == f"PJSIP/{num}")
+        callee_up = any(x.state is ChanState.UP for x in d.sim.engine.channels.values() if x.tags.get("dialled") == num)
         if c is not None and c.answers and not c.machine and not callee_up:
             return True
     return False
@@ -88,15 +88,7 @@ async def test_live_answers_reach_the_acd_agents_over_ari(tmp_path: Path) -> Non
     async with daemon(tmp_path, campaign, factor=6.0) as d, aiohttp.ClientSession() as http:
         for a in (*AGENTS, OUTSIDER):
             d.sim.agent(a, answer_after=0.4)
-        for num, c in model.items():
-            d.sim.agent(
-                num,
-                answer_after=c.ring if c.answers else None,
-                registered=c.reachable,
-                hangup_after=c.talk if not c.machine else 20.0,
-            )
-            if c.machine:
-                d.sim.engine.dialplan.amd.set_answerer(num, "machine")
+        at_the_carrier(d.sim, model)
         # the PBX's side, unfiltered (the daemon's own AMI link filters Newexten out)
         pbx: list[AmiEvent] = []
         spy = AmiClient(AmiConfig(port=d.sim.ami_port, event_filters=()), d.clock)
@@ -167,17 +159,18 @@ def _check(
     bus_events: list[DomainEvent],
     tracker: Tracker,
 ) -> None:
-    # ---- nothing dialled twice, no DNC number dialled: what the PBX created for the callees
+    # ---- nothing dialled twice, no DNC number dialled: what the PBX dialled through the trunk (the unreachable
+    # numbers too: the carrier refuses them)
     dialled = Counter(
-        e.get("Channel", "").split("/", 1)[1].rsplit("-", 1)[0]
+        (e.get("DialString") or "").removesuffix("@trunk")
         for e in pbx
-        if e.name == "Newchannel" and (e.get("Channel") or "").startswith("PJSIP/+4930")
+        if e.name == "DialBegin" and (e.get("DestChannel") or "").startswith("PJSIP/trunk-")
     )
     assert max(dialled.values()) == 1
     assert not set(dialled) & set(DNC_GLOBAL + DNC_CAMPAIGN)
     assert {c.number for c in final if c.status is ContactStatus.DNC} == set(DNC_GLOBAL + DNC_CAMPAIGN)
+    assert set(dialled) == set(model) - set(DNC_GLOBAL + DNC_CAMPAIGN)
     reachable = {n for n, c in model.items() if c.reachable} - set(DNC_GLOBAL + DNC_CAMPAIGN)
-    assert set(dialled) == reachable
     assert len(attempts) == N - 4 and len({a.number for a in attempts}) == N - 4
     outcomes = Counter(a.outcome for a in attempts)
     assert outcomes[Outcome.UNKNOWN] == 0 and outcomes[Outcome.MACHINE] == sum(
@@ -258,9 +251,10 @@ def _check(
         assert leg is not None and leg.uniqueid == a.id and leg.channel.startswith(f"Local/{a.number}@")
         assert call.data.get("dialer_outcome") == a.outcome.value, (a, call.data)
         assert call.data.get("dialer_campaign") == "spring" and call.data.get("dialer_contact") == a.contact_id
-        callee = [x for x in call.legs.values() if x.channel.startswith(f"PJSIP/{a.number}-")]
+        callee = [x for x in call.legs.values() if x.channel.startswith("PJSIP/trunk-")]
         agents = [x for x in call.legs.values() if x.channel.startswith("PJSIP/100")]
-        assert len(callee) == (1 if model[a.number].reachable else 0), call.snapshot()
+        assert len(callee) == 1, call.snapshot()
+        assert (a.outcome is Outcome.FAILED) == (not model[a.number].reachable), a  # 404 Not Found
         answered = a.outcome in (Outcome.HUMAN, Outcome.ABANDONED, Outcome.MACHINE)
         assert all((x.answered is not None) == answered and x.role is LegRole.OUTBOUND for x in callee), call.snapshot()
         if a.outcome is Outcome.HUMAN:

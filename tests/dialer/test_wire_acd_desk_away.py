@@ -46,7 +46,7 @@ async def test_answers_while_the_ari_app_is_away_hear_the_message_and_no_agent_i
         for a in AGENTS:
             d.sim.agent(a, answer_after=0.4)
         for i in range(n):
-            d.sim.agent(number(i), answer_after=3.0, hangup_after=5.0)
+            d.sim.customer(number(i), answer_after=3.0, hangup_after=5.0)
         pbx: list[AmiEvent] = []
         spy = AmiClient(AmiConfig(port=d.sim.ami_port, event_filters=()), d.clock)
         spy.on_event("*", pbx.append)

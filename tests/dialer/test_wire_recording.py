@@ -45,7 +45,7 @@ async def test_campaign_recording_overrides_the_queue(
         for a in AGENTS:
             d.sim.agent(a, answer_after=0.3)
         for i in range(N):
-            d.sim.agent(number(i), answer_after=0.5, hangup_after=3.0)
+            d.sim.customer(number(i), answer_after=0.5, hangup_after=3.0)
         events: list[DomainEvent] = []
         bus = d.ctx.require(Bus)  # type: ignore[type-abstract]
         bus.listeners.append(events.append)  # type: ignore[attr-defined]

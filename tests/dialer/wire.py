@@ -48,6 +48,18 @@ class Callee:
     machine: bool
     ring: float
     talk: float
+    busy: bool = False  # the carrier answers 486 Busy Here (only behind the trunk: ``rendered=True``)
+
+
+def at_the_carrier(sim: Simulator, callees: dict[str, Callee]) -> None:
+    """The callees as parties behind the simulator's trunk (``Dial(PJSIP/<number>@trunk)``): an unreachable
+    number gets 404 Not Found, a busy one 486 Busy Here; machines are told to the simulator's ``AMD()``."""
+    for num, c in callees.items():
+        reject = 404 if not c.reachable else 486 if c.busy else None
+        talk = c.talk if not c.machine else 20.0
+        sim.customer(num, answer_after=c.ring if c.answers else None, hangup_after=talk, reject=reject)
+        if c.machine:
+            sim.engine.dialplan.amd.set_answerer(num, "machine")
 
 
 def callee_model(
@@ -81,13 +93,14 @@ def window_around_now(tz: str = "Europe/Berlin", hours: int = 2) -> CallingWindo
 def rendered_dialer_plan(stasis: bool = True) -> dict[str, dict[str, tuple[Step, ...]]]:
     """The dialer's contexts exactly as ``ctiserver dialplan render`` writes them for Asterisk
     (ctiserver-dialer, ctiserver-amd with ``AMD()`` and ``Stasis(${CTI_APP},dialer,…)``,
-    ctiserver-dialer-abandon), parsed into the simulator's dialplan. Adaptation: there is no SIP trunk, so
-    ``Dial`` reaches ``PJSIP/<number>`` instead of ``PJSIP/<number>@trunk``. ``stasis=False`` (a harness without
-    the daemon's ARI app) turns ``Stasis`` into a ``Wait`` that holds the answered call as Stasis would."""
+    ctiserver-dialer-abandon; ctiserver-outbound, where call-backs and transfers to numbers go), parsed into the
+    simulator's dialplan; ``Dial(PJSIP/<number>@trunk)`` reaches the parties behind the simulator's trunk
+    (``at_the_carrier``). ``stasis=False`` (a harness without the daemon's ARI app) turns ``Stasis`` into a
+    ``Wait`` that holds the answered call as Stasis would."""
     text = render(Config())
     plan: dict[str, dict[str, list[Step]]] = {}
     context, exten = "", ""
-    wanted = ("ctiserver-dialer", "ctiserver-amd", "ctiserver-dialer-abandon")
+    wanted = ("ctiserver-dialer", "ctiserver-amd", "ctiserver-dialer-abandon", "ctiserver-outbound")
     for raw in text.splitlines():
         line = raw.split(";", 1)[0].strip()
         head = re.fullmatch(r"\[([^\]]+)\]", line)
@@ -99,8 +112,6 @@ def rendered_dialer_plan(stasis: bool = True) -> dict[str, dict[str, tuple[Step,
             continue
         exten = step.group(1) or exten
         app, data = step.group(2), step.group(3)
-        if app == "Dial":
-            data = re.sub(r"@[\w-]+,", ",", data)
         if app == "Stasis" and not stasis:
             app, data = "Wait", "600"
         plan.setdefault(context, {}).setdefault(exten, []).append(Step(app=app, data=data))
@@ -203,7 +214,9 @@ async def wire(
     async with Simulator(sim_config(stasis), clock=clock) as sim:
         for a in AGENTS:
             sim.agent(a, answer_after=0.3)
-        for num, c in callees.items():
+        if rendered:
+            at_the_carrier(sim, callees)
+        for num, c in callees.items() if not rendered else ():
             sim.agent(
                 num,
                 answer_after=c.ring if c.answers else None,
@@ -215,17 +228,13 @@ async def wire(
 
         def spy(engine: Any, endpoint: str, **kw: Any) -> Any:
             """Every Originate the PBX received for a callee, placed or refused (unreachable)."""
-            num = endpoint.partition("/")[2]
+            num = endpoint.partition("/")[2].partition("@")[0]
             if num in callees:
                 originated.append((clock.now(), num, kw.get("channel_id") or ""))
             return real_dial_out(engine, endpoint, **kw)
 
         ami_actions.dial_out = spy  # type: ignore[assignment]
-        if rendered:
-            for num, c in callees.items():
-                if c.machine:
-                    sim.engine.dialplan.amd.set_answerer(num, "machine")
-        else:
+        if not rendered:
             sim.engine.dialplan.apps["amd"] = _amd_standin(sim.engine, callees)
         channel = "Local/{e164}@ctiserver-dialer/n" if rendered else "PJSIP/{e164}"
         try:
