@@ -2,7 +2,11 @@
 render`` (``Local/<number>@ctiserver-dialer`` → ``ctiserver-amd,s``), with ``ChannelId`` = the attempt id.
 
 * The fate comes from ``OriginateResponse`` (Reason 4 answered, 5 busy, 3/1 no answer, 8 congestion, 0 failed)
-  matched by Uniqueid (= our ChannelId) or, on failure, by the channel string.
+  matched by Uniqueid (= our ChannelId) or, on failure, by the channel string. With a Local channel a busy or
+  refused callee gives Reason 0 (pbx_outgoing_attempt sees only ``;1`` hang up: the ``;2`` half's ``Dial``
+  copied the callee's cause to ``;2``, whose hang-up passes it to ``;1``), so a failure is told by the cause of
+  ``;1``'s ``Hangup``, which comes first: 17 busy, 16/18/19 no answer (``Dial``'s own timeout, no answer),
+  anything else failed (1 unallocated number, 34 congestion, 21 rejected …).
 * The AMD result comes from the ``VarSet`` events of ``AMDSTATUS``/``AMDCAUSE`` that ``AMD()`` sets on the
   answered ``;1`` channel (and of their copies ``CTI_AMD_STATUS``/``CTI_AMD_CAUSE``): HUMAN / NOTSURE → live,
   MACHINE → machine, HANGUP → no answer.
@@ -42,6 +46,7 @@ _AMD_VARS = ("AMDSTATUS", "AMDCAUSE", "CTI_AMD_STATUS", "CTI_AMD_CAUSE")
 _CAUSE_WAIT = 0.5  # s: AMDCAUSE follows AMDSTATUS in the same burst of events
 
 REASONS = {4: Outcome.HUMAN, 5: Outcome.BUSY, 3: Outcome.NOANSWER, 1: Outcome.NOANSWER, 8: Outcome.FAILED}
+CAUSES = {17: Outcome.BUSY, 16: Outcome.NOANSWER, 18: Outcome.NOANSWER, 19: Outcome.NOANSWER}
 
 
 class AmiLinesConfig(BaseModel):
@@ -66,6 +71,7 @@ class _Pending:
     amd_status: str | None = None
     amd_cause: str | None = None
     unknown: bool = False  # the link dropped: fate to be reconciled
+    cause: int = 0  # of the channel's Hangup before an answer (the OriginateResponse follows)
 
 
 class AmiLines:
@@ -186,6 +192,8 @@ class AmiLines:
             self._answered(p, event)
             return
         outcome = REASONS.get(reason, Outcome.FAILED)
+        if reason == 0 and p.cause:
+            outcome = CAUSES.get(p.cause, Outcome.FAILED)
         p.done.set_result(LineResult(Outcome.FAILED if outcome is Outcome.HUMAN else outcome))
 
     def _answered(self, p: _Pending, event: AmiEvent | None) -> None:
@@ -250,7 +258,11 @@ class AmiLines:
             p.done.set_result(LineResult(Outcome.NOANSWER, None, p.amd_status, "HANGUP"))
         elif p.unknown:
             p.done.set_result(LineResult(Outcome.NOANSWER))
-        # otherwise OriginateResponse follows with the reason
+        else:  # OriginateResponse follows with the reason, which may not say why (see the module's doc)
+            try:
+                p.cause = int(event.get("Cause") or "0")
+            except ValueError:
+                p.cause = 0
 
     # ---- link loss and reconciliation ------------------------------------------------------------------
     def _on_disconnect(self) -> None:
