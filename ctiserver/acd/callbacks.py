@@ -85,6 +85,12 @@ class Callbacks:
             {"queue": cfg.name, "number": number, "position": self.position(call_id)},
         )
 
+    async def _callback_later(self, entry: Entry, delay: float) -> None:
+        """A customer who did not answer is dialled again after ``delay`` s, keeping the place (its sequence
+        number: ahead of the calls that came after it)."""
+        await self._clock.sleep(delay)
+        await self._add_waiting(entry)
+
     async def _callback_requested(self, entry: Entry) -> bool:
         if entry.call_id not in self._waiting:  # an agent's phone is ringing for this call already
             return False

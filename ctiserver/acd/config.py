@@ -73,6 +73,9 @@ class CallbackOption(_Model):
     digit: str = Field("1", pattern=r"^[0-9*#]$")
     endpoint: str = "Local/{number}@ctiserver-outbound"  # where the call-back is dialled
     attempts: int = Field(3, ge=1, description="dial attempts before the call-back is given up")
+    retry_after: float = Field(
+        120.0, ge=0, description="seconds before a customer who did not answer (busy, no answer) is dialled again"
+    )
     offer_media: tuple[str, ...] = ("sound:queue-callback-offer",)
     confirm_media: tuple[str, ...] = ("sound:queue-callback-confirmed",)
 

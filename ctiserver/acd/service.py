@@ -382,12 +382,13 @@ class AcdService(Callbacks, AgentDesk, Transfers, InCall, Reservations):
             await self._end_talk(agent, cfg, None)
             entry.callback_attempts += 1
             if entry.callback_attempts < cfg.callback.attempts:  # try again later, keeping the place
+                delay = cfg.callback.retry_after
                 await self._event(
                     "callback.retry",
                     entry.call_id,
-                    {"queue": cfg.name, "attempt": entry.callback_attempts},
+                    {"queue": cfg.name, "attempt": entry.callback_attempts, "retry_in": delay},
                 )
-                await self._add_waiting(entry)
+                self._spawn(self._callback_later(entry, delay), f"cti:acd-callback-{entry.call_id}")
                 return
             self.stats[cfg.name].callbacks_failed += 1
             if not entry.done.done():

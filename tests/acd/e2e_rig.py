@@ -36,9 +36,18 @@ from ctiserver.pbx.ami.client import AmiClient
 from ctiserver.recording.config import RecordingConfig
 from ctiserver.recording.meta import MemoryRecordingStore
 from ctiserver.recording.service import RecordingService
-from ctiserver.sim.config import EndpointConfig, SimConfig, Step, _default_dialplan, _default_endpoints
+from ctiserver.sim.config import (
+    EndpointConfig,
+    FarEndConfig,
+    SimConfig,
+    Step,
+    TrunkConfig,
+    _default_dialplan,
+    _default_endpoints,
+)
 from ctiserver.sim.simulator import Simulator
 from tests.acd.clocks import FastClock
+from tests.dialer.wire import rendered_dialer_plan
 from tests.lag_proxy import lagging_proxy
 
 JUNIORS = [str(n) for n in range(2001, 2013)]  # billing 3
@@ -51,11 +60,15 @@ def sim_config(recordings: Path) -> SimConfig:
     agents = tuple(
         EndpointConfig(name=n, callerid_name=f"Agent {n}", callerid_num=n) for n in JUNIORS + SPECIALISTS
     )
-    customer = EndpointConfig(name="customer", callerid_num="5550999", answer_after=0.5, hangup_after=30.0)
     dialplan = _default_dialplan()
     dialplan["from-external"]["101"] = (Step(app="Stasis", data="${CTI_APP},did,101"), Step(app="Hangup"))
+    # call-backs go out as on Asterisk: Local/<number>@ctiserver-outbound (rendered), Dial(PJSIP/<number>@trunk);
+    # at the carrier every customer answers after 0.5 s and talks for up to 30 s (``sim.customer`` overrides)
+    dialplan["ctiserver-outbound"] = rendered_dialer_plan()["ctiserver-outbound"]
+    carrier = TrunkConfig(default=FarEndConfig(answer_after=0.5, hangup_after=30.0))
     return SimConfig(
-        endpoints=_default_endpoints() + agents + (customer,),
+        endpoints=_default_endpoints() + agents,
+        trunks=(carrier,),
         dialplan=dialplan,
         recordings_dir=str(recordings),
     )
@@ -74,7 +87,7 @@ def acd_config(**over: Any) -> AcdConfig:
             "strategy": "least_skilled",
             "wrapup": 1.5,
             "ring_timeout": 8,
-            "callback": {"enabled": True, "endpoint": "PJSIP/customer", "offer_media": []},
+            "callback": {"enabled": True, "endpoint": "Local/{number}@ctiserver-outbound", "offer_media": []},
         },
         {
             "name": "hard",

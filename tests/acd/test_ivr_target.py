@@ -74,8 +74,11 @@ async def test_callback_whose_customer_never_answers_is_retried_then_given_up() 
         h.control.devices["PJSIP/5550199@trunk"] = Device(fail="busy")
         target = AcdQueueTarget(h.acd, h.control)
         await target.request_callback(CallbackRequest("cb-2", "5550199", "sales", h.clock.now()))
-        await h.run_until(lambda: h.acd.stats["sales"].callbacks_failed == 1, limit=120)
+        await h.run_until(lambda: h.acd.stats["sales"].callbacks_failed == 1, limit=600)
         assert [e.data["attempt"] for e in h.of("callback.retry")] == [1, 2]
+        # dialled again only after ``retry_after`` (120 s), not at once: a busy customer is busy for a while
+        dialing = [e.time for e in h.of("callback.dialing")]
+        assert len(dialing) == 3 and all(b - a >= 120 for a, b in zip(dialing, dialing[1:], strict=False))
         assert len(h.of("callback.failed")) == 3
         assert len([d for d in h.control.dials if d.endpoint == "PJSIP/5550199@trunk"]) == 3
         assert h.acd.stats["sales"].callbacks_connected == 0
