@@ -143,6 +143,42 @@ async def test_wallboard_lists_idle_configured_queues(demo: Demo, browser: Any) 
     assert page.errors == []
 
 
+async def test_wallboard_drops_a_refresh_answer_older_than_the_one_shown(demo: Demo, browser: Any) -> None:
+    """Refreshes overlap (live events, the 5-s timer): one is held back with the agents as they were (1002
+    ready) while a newer one shows 1002 paused; the older answer, delivered last, must not put 1002 back to
+    ready on the wallboard."""
+    page = await open_page(browser, demo, "supervisor")
+    await page.wait_for_url("**/wallboard.html", timeout=WAIT)
+    await page.locator("#live-badge.live").wait_for(timeout=WAIT)
+    await page.locator(".agent.ready[data-agent='1002']").wait_for(timeout=WAIT)
+    release = asyncio.Event()
+    held: list[Any] = []
+
+    async def hold_one(route: Any) -> None:
+        if held or route.request.method != "GET":
+            await route.continue_()
+            return
+        answer = await route.fetch()  # the agents now: 1002 ready
+        held.append(route)
+        await release.wait()
+        await route.fulfill(response=answer)
+
+    await page.context.route("**/api/agents", hold_one)
+    for _ in range(200):  # the next refresh (the 5-s timer) is held
+        if held:
+            break
+        await page.wait_for_timeout(50)
+    assert held, "no refresh of the agents was seen"
+    await demo.api("POST", "/agents/1002/pause", "supervisor", {"reason": "break"})
+    await page.locator(".agent.not_ready[data-agent='1002']").wait_for(timeout=WAIT)  # a newer refresh
+    async with page.expect_event("requestfinished", lambda r: r.url.endswith("/api/agents"), timeout=WAIT):
+        release.set()
+    await page.wait_for_timeout(300)
+    assert await page.locator(".agent.not_ready[data-agent='1002']").count() == 1
+    await demo.api("POST", "/agents/1002/ready", "supervisor", {})
+    assert page.errors == []
+
+
 async def test_ivr_edit_invalid_is_refused_valid_reloads(demo: Demo, browser: Any) -> None:
     before = await demo.api("GET", "/ivr/scripts/main-en")
     page = await open_page(browser, demo, "admin")
