@@ -120,7 +120,7 @@ class PageQuery(_In):
 
 # the values of ctiserver.dialer.model.ContactStatus / Outcome, inline (query parameters cannot $ref a schema)
 ContactStatusName = Literal["pending", "dialling", "done", "exhausted", "dnc", "callback"]
-OutcomeName = Literal["human", "abandoned", "machine", "busy", "noanswer", "failed", "unknown"]
+OutcomeName = Literal["human", "abandoned", "machine", "busy", "noanswer", "failed", "invalid", "unknown"]
 
 
 class ContactsQuery(PageQuery):

@@ -6,7 +6,8 @@ render`` (``Local/<number>@ctiserver-dialer`` → ``ctiserver-amd,s``), with ``C
   refused callee gives Reason 0 (pbx_outgoing_attempt sees only ``;1`` hang up: the ``;2`` half's ``Dial``
   copied the callee's cause to ``;2``, whose hang-up passes it to ``;1``), so a failure is told by the cause of
   ``;1``'s ``Hangup``, which comes first: 17 busy, 16/18/19 no answer (``Dial``'s own timeout, no answer),
-  anything else failed (1 unallocated number, 34 congestion, 21 rejected …).
+  1/22/28 invalid (the number does not exist: never retried), anything else failed (34 congestion, 21
+  rejected …).
 * The AMD result comes from the ``VarSet`` events of ``AMDSTATUS``/``AMDCAUSE`` that ``AMD()`` sets on the
   answered ``;1`` channel (and of their copies ``CTI_AMD_STATUS``/``CTI_AMD_CAUSE``): HUMAN / NOTSURE → live,
   MACHINE → machine, HANGUP → no answer.
@@ -46,7 +47,15 @@ _AMD_VARS = ("AMDSTATUS", "AMDCAUSE", "CTI_AMD_STATUS", "CTI_AMD_CAUSE")
 _CAUSE_WAIT = 0.5  # s: AMDCAUSE follows AMDSTATUS in the same burst of events
 
 REASONS = {4: Outcome.HUMAN, 5: Outcome.BUSY, 3: Outcome.NOANSWER, 1: Outcome.NOANSWER, 8: Outcome.FAILED}
-CAUSES = {17: Outcome.BUSY, 16: Outcome.NOANSWER, 18: Outcome.NOANSWER, 19: Outcome.NOANSWER}
+CAUSES = {
+    17: Outcome.BUSY,
+    16: Outcome.NOANSWER,
+    18: Outcome.NOANSWER,
+    19: Outcome.NOANSWER,
+    1: Outcome.INVALID,  # unallocated number (SIP 404 / 604)
+    22: Outcome.INVALID,  # number changed (410)
+    28: Outcome.INVALID,  # invalid number format (484)
+}
 
 
 class AmiLinesConfig(BaseModel):

@@ -26,7 +26,8 @@ class Outcome(StrEnum):
     MACHINE = "machine"  # answering machine (AMD)
     BUSY = "busy"
     NOANSWER = "noanswer"
-    FAILED = "failed"  # congestion, unreachable, bad number, originate refused
+    FAILED = "failed"  # congestion, unreachable, rejected, originate refused
+    INVALID = "invalid"  # the number does not exist (404 / unallocated, changed, malformed): never retried
     UNKNOWN = "unknown"  # fate unknown after a link loss, reconciled before any re-dial
 
 

@@ -254,7 +254,7 @@ def _check(
         callee = [x for x in call.legs.values() if x.channel.startswith("PJSIP/trunk-")]
         agents = [x for x in call.legs.values() if x.channel.startswith("PJSIP/100")]
         assert len(callee) == 1, call.snapshot()
-        assert (a.outcome is Outcome.FAILED) == (not model[a.number].reachable), a  # 404 Not Found
+        assert (a.outcome is Outcome.INVALID) == (not model[a.number].reachable), a  # 404 Not Found
         answered = a.outcome in (Outcome.HUMAN, Outcome.ABANDONED, Outcome.MACHINE)
         assert all((x.answered is not None) == answered and x.role is LegRole.OUTBOUND for x in callee), call.snapshot()
         if a.outcome is Outcome.HUMAN:

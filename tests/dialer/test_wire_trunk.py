@@ -4,7 +4,8 @@
 On Asterisk a busy or refused callee does not show in the ``OriginateResponse`` of a Local channel (Reason 0,
 as for any failure: pbx_outgoing_attempt sees only ``;1`` hang up); the callee's cause does, carried by
 ``Dial`` to ``;2`` and by the Local pair to ``;1``'s ``Hangup``. So 486 Busy Here must come out as a busy
-attempt, retried after the campaign's busy delay, and 404 Not Found as a failed one — not both as "failed"."""
+attempt, retried after the campaign's busy delay, and 404 Not Found as an invalid number, never retried — not
+both as "failed"."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ CALLEES = {
     SILENT: Callee(reachable=True, answers=False, machine=False, ring=0.0, talk=0.0),
     HUMAN: Callee(reachable=True, answers=True, machine=False, ring=1.0, talk=3.0),
 }
-RETRY = RetryPolicy(max_attempts=2, busy=6.0, failed=3600.0, noanswer=3600.0, abandoned=3600.0)
+RETRY = RetryPolicy(max_attempts=2, busy=6.0, failed=1.0, noanswer=3600.0, abandoned=3600.0)
 
 
 async def test_busy_and_not_found_at_the_carrier_are_told_apart() -> None:
@@ -52,13 +53,13 @@ async def test_busy_and_not_found_at_the_carrier_are_told_apart() -> None:
     for a in sorted(attempts, key=lambda a: a.started):
         by_number.setdefault(a.number, []).append(a.outcome)
     assert by_number[BUSY] == [Outcome.BUSY, Outcome.BUSY]
-    assert by_number[NOT_FOUND] == [Outcome.FAILED]
+    assert by_number[NOT_FOUND] == [Outcome.INVALID]
     assert by_number[SILENT] == [Outcome.NOANSWER]
     assert by_number[HUMAN][0] in (Outcome.HUMAN, Outcome.ABANDONED)
     busy = sorted((a for a in attempts if a.number == BUSY), key=lambda a: a.started)
     assert busy[1].started - busy[0].ended >= RETRY.busy - 0.5  # the busy delay, not the failed one
     assert contacts_after[BUSY].attempts == 2 and contacts_after[BUSY].status is not ContactStatus.PENDING
-    assert contacts_after[NOT_FOUND].next_at - busy[0].ended > 1000  # the failed delay
+    assert contacts_after[NOT_FOUND].status is ContactStatus.EXHAUSTED  # a number that does not exist: no retry
     # the PBX's side: the callee's channel is the trunk's, the carrier's answer in its cause and TechCause
     first = busy[0].id
     trunk_legs = [
