@@ -143,6 +143,42 @@ async def test_wallboard_lists_idle_configured_queues(demo: Demo, browser: Any) 
     assert page.errors == []
 
 
+async def _hold_one_answer(page: Any, pattern: str, *, after: int = 0, reload: bool = False) -> asyncio.Event:
+    """Hold back the answer to the GET of ``pattern`` that comes after the first ``after`` ones: it is fetched
+    from the server at once (the state then) and delivered only once the returned event is set (``_deliver``).
+    ``reload``: reload the page once the route is in place. Returns when the answer is held."""
+    release = asyncio.Event()
+    held: list[Any] = []
+    gets = 0
+
+    async def hold(route: Any) -> None:
+        nonlocal gets
+        gets += route.request.method == "GET"
+        if held or route.request.method != "GET" or gets <= after:
+            await route.continue_()
+            return
+        answer = await route.fetch()
+        held.append(route)
+        await release.wait()
+        await route.fulfill(response=answer)
+
+    await page.context.route(pattern, hold)
+    if reload:
+        await page.reload()
+    for _ in range(200):
+        if held:
+            return release
+        await page.wait_for_timeout(50)
+    raise AssertionError(f"no request for {pattern} was held")
+
+
+async def _deliver(page: Any, release: asyncio.Event, path: str) -> None:
+    """Let the held answer go, and give the page a moment to (not) apply it."""
+    async with page.expect_event("requestfinished", lambda r: r.url.endswith(path), timeout=WAIT):
+        release.set()
+    await page.wait_for_timeout(300)
+
+
 async def test_wallboard_drops_a_refresh_answer_older_than_the_one_shown(demo: Demo, browser: Any) -> None:
     """Refreshes overlap (live events, the 5-s timer): one is held back with the agents as they were (1002
     ready) while a newer one shows 1002 paused; the older answer, delivered last, must not put 1002 back to
@@ -151,29 +187,10 @@ async def test_wallboard_drops_a_refresh_answer_older_than_the_one_shown(demo: D
     await page.wait_for_url("**/wallboard.html", timeout=WAIT)
     await page.locator("#live-badge.live").wait_for(timeout=WAIT)
     await page.locator(".agent.ready[data-agent='1002']").wait_for(timeout=WAIT)
-    release = asyncio.Event()
-    held: list[Any] = []
-
-    async def hold_one(route: Any) -> None:
-        if held or route.request.method != "GET":
-            await route.continue_()
-            return
-        answer = await route.fetch()  # the agents now: 1002 ready
-        held.append(route)
-        await release.wait()
-        await route.fulfill(response=answer)
-
-    await page.context.route("**/api/agents", hold_one)
-    for _ in range(200):  # the next refresh (the 5-s timer) is held
-        if held:
-            break
-        await page.wait_for_timeout(50)
-    assert held, "no refresh of the agents was seen"
+    release = await _hold_one_answer(page, "**/api/agents")  # the next refresh (the 5-s timer): 1002 ready
     await demo.api("POST", "/agents/1002/pause", "supervisor", {"reason": "break"})
     await page.locator(".agent.not_ready[data-agent='1002']").wait_for(timeout=WAIT)  # a newer refresh
-    async with page.expect_event("requestfinished", lambda r: r.url.endswith("/api/agents"), timeout=WAIT):
-        release.set()
-    await page.wait_for_timeout(300)
+    await _deliver(page, release, "/api/agents")
     assert await page.locator(".agent.not_ready[data-agent='1002']").count() == 1
     await demo.api("POST", "/agents/1002/ready", "supervisor", {})
     assert page.errors == []
@@ -252,34 +269,12 @@ async def test_agent_state_from_a_late_snapshot_does_not_replace_a_live_change(d
     (ready) but held back while the supervisor pauses the agent (the live event shows it), then delivered late:
     the older snapshot must not put the page back to ready."""
     page = await _ready_agent(demo, browser)
-    release = asyncio.Event()
-    held: list[Any] = []
-    gets = 0
-
-    async def stale(route: Any) -> None:
-        nonlocal gets
-        gets += route.request.method == "GET"
-        if gets != 2:  # the page's first question (at load) passes; the one after the subscription is held
-            await route.continue_()
-            return
-        answer = await route.fetch()  # the state now: ready
-        held.append(route)
-        await release.wait()
-        await route.fulfill(response=answer)
-
-    await page.context.route("**/api/agents/1001", stale)
-    await page.reload()  # subscribes again, then asks for the state
+    # the page's first question (at load) passes; the one after the subscription is held
+    release = await _hold_one_answer(page, "**/api/agents/1001", after=1, reload=True)
     await page.locator("#state.state-ready").wait_for(timeout=WAIT)
-    for _ in range(200):
-        if held:
-            break
-        await page.wait_for_timeout(50)
-    assert held, "the state request after the subscription was not seen"
     await demo.api("POST", "/agents/1001/pause", "supervisor", {"reason": "break"})
     await page.locator("#state.state-not_ready").wait_for(timeout=WAIT)  # live
-    async with page.expect_event("requestfinished", lambda r: r.url.endswith("/api/agents/1001"), timeout=WAIT):
-        release.set()
-    await page.wait_for_timeout(300)
+    await _deliver(page, release, "/api/agents/1001")
     assert await page.locator("#state.state-not_ready").count() == 1
     await demo.api("POST", "/agents/1001/ready", "supervisor", {})
     assert page.errors == []
