@@ -52,9 +52,11 @@ def _settled(w: Wire) -> bool:
 
 async def test_predictive_campaign_of_500_contacts_with_10_agents() -> None:
     """Runs 40 s of wall time (160 s of simulated time), pauses, lets the calls in flight end, then checks
-    everything the PBX was asked to do."""
+    everything the PBX was asked to do. The production path: ``Local/<number>@ctiserver-dialer/n`` into the
+    rendered dialplan, ``Dial(PJSIP/<number>@trunk)`` to the callees at the carrier (some busy, some numbers that
+    do not exist), the simulator's ``AMD()``, ``Stasis``."""
     n = 500
-    callees = callee_model(n)
+    callees = callee_model(n, p_busy=0.1)
     contacts = [
         Contact(f"c{i}", "spring", number(i), "Europe/Berlin", name=f"Kunde {i}", fields={"offer": f"O-{i % 7}"})
         for i in range(n)
@@ -64,7 +66,7 @@ async def test_predictive_campaign_of_500_contacts_with_10_agents() -> None:
     for i in range(0, 30):
         contacts[i] = Contact(f"c{i}", "spring", number(i), "Asia/Tokyo", name=f"Kunde {i}")
     late_dnc = [number(i) for i in range(70, 80)]
-    async with wire(_settings(), contacts, callees) as w:
+    async with wire(_settings(), contacts, callees, rendered=True) as w:
         for i in range(70, 80):
             contacts[i] = Contact(
                 f"c{i}", "spring", number(i), "Europe/Berlin", priority=5, next_at=w.runner.clock.now() + 20.0
@@ -105,11 +107,15 @@ async def test_predictive_campaign_of_500_contacts_with_10_agents() -> None:
         if len(recs) == 2:
             assert recs[0].outcome is not Outcome.HUMAN
             assert recs[1].started >= recs[0].ended + 1.0 - 0.05
-    # the callee model came through: machines detected, unreachable failed, humans talked
+    # the callee model came through: machines detected, numbers that do not exist invalid (not retried), busy
+    # ones busy, humans talked
     outcomes = Counter(a.outcome for a in attempts)
-    assert outcomes[Outcome.MACHINE] > 0 and outcomes[Outcome.FAILED] > 0 and outcomes[Outcome.NOANSWER] > 0
+    assert outcomes[Outcome.MACHINE] > 0 and outcomes[Outcome.NOANSWER] > 0
+    assert outcomes[Outcome.INVALID] > 0 and outcomes[Outcome.BUSY] > 0
     for a in attempts:
         c = callees[a.number]
+        assert (a.outcome is Outcome.INVALID) == (not c.reachable)
+        assert (a.outcome is Outcome.BUSY) == c.busy
         if a.outcome is Outcome.MACHINE:
             assert c.machine
         if a.outcome in (Outcome.HUMAN, Outcome.ABANDONED):

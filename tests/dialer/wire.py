@@ -63,20 +63,28 @@ def at_the_carrier(sim: Simulator, callees: dict[str, Callee]) -> None:
 
 
 def callee_model(
-    n: int, seed: int = 7, p_answer: float = 0.5, p_machine: float = 0.2, p_unreachable: float = 0.25
+    n: int,
+    seed: int = 7,
+    p_answer: float = 0.5,
+    p_machine: float = 0.2,
+    p_unreachable: float = 0.25,
+    p_busy: float = 0.0,
 ) -> dict[str, Callee]:
     """Answer probability, ring time, 20 % answering machines, talk time; of the others some are unreachable
-    (the originate fails at once) and the rest ring until the ring timeout."""
+    (the originate fails at once; behind the trunk: 404), ``p_busy`` of the reachable ones busy (486, behind
+    the trunk), and the rest ring until the ring timeout."""
     rng = random.Random(seed)
     out = {}
     for i in range(n):
         answers = rng.random() < p_answer
+        reachable = answers or rng.random() > p_unreachable / (1 - p_answer)
         out[number(i)] = Callee(
-            reachable=answers or rng.random() > p_unreachable / (1 - p_answer),
+            reachable=reachable,
             answers=answers,
             machine=answers and rng.random() < p_machine,
             ring=rng.uniform(1.0, 6.0),
             talk=rng.uniform(4.0, 8.0),
+            busy=p_busy > 0 and reachable and not answers and rng.random() < p_busy / (1 - p_answer),
         )
     return out
 
