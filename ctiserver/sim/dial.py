@@ -110,13 +110,14 @@ def start_far_end(engine: Engine, ch: Channel, *, on_ringing: object = None) -> 
     ep = engine.endpoints[ch.endpoint]
     answer_after = ep.answer_sampler() if ep.answer_sampler is not None else ep.answer_after
     ch.tags["far_end"] = engine.spawn(
-        _far_end(engine, ch, answer_after, ep.hangup_after), name=f"sim:far:{ch.name}"
+        far_end(engine, ch, answer_after, ep.hangup_after), name=f"sim:far:{ch.name}"
     )
 
 
-async def _far_end(
+async def far_end(
     engine: Engine, ch: Channel, answer_after: float | None, hangup_after: float | None
 ) -> None:
+    """The phone rings, answers after ``answer_after`` s (None: never by itself), talks ``hangup_after`` s."""
     await asyncio.sleep(0)
     if ch.hung_up or ch.hangup_requested:
         return
@@ -130,7 +131,7 @@ async def _far_end(
     await engine.clock.sleep(answer_after)
     if ch.hung_up or ch.hangup_requested:
         return
-    answer(engine, ch)
+    answer(engine, ch, hangup_after)
 
 
 def answer(engine: Engine, ch: Channel, hangup_after: float | None = None) -> None:
@@ -142,7 +143,7 @@ def answer(engine: Engine, ch: Channel, hangup_after: float | None = None) -> No
     cb = ch.tags.get("on_answer")
     if callable(cb):
         cb(ch)
-    if hangup_after is None and "dialled" not in ch.tags:
+    if hangup_after is None:
         ep = engine.endpoints.get(ch.endpoint)
         hangup_after = ep.hangup_after if ep is not None else None
     if hangup_after is not None:

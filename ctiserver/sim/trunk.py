@@ -14,7 +14,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from ctiserver.sim.config import FarEndConfig, TrunkConfig
-from ctiserver.sim.model import Channel, ChanState
+from ctiserver.sim.model import Channel
 
 if TYPE_CHECKING:
     from ctiserver.sim.engine import Engine
@@ -75,27 +75,14 @@ def start(engine: Engine, ch: Channel, party: FarEndConfig) -> asyncio.Task[None
 
 
 async def _run(engine: Engine, ch: Channel, party: FarEndConfig) -> None:
-    from ctiserver.sim.dial import answer
+    from ctiserver.sim.dial import far_end
 
-    await asyncio.sleep(0)
-    if ch.hung_up or ch.hangup_requested:
+    if party.reject is None:
+        await far_end(engine, ch, party.answer_after, party.hangup_after)
         return
-    if party.reject is not None:
-        await engine.clock.sleep(party.reject_after)
-        if not (ch.hung_up or ch.hangup_requested):
-            refuse(engine, ch, party.reject)
-        return
-    engine.set_state(ch, ChanState.RINGING)
-    ringing = ch.tags.get("on_ringing")
-    if callable(ringing):
-        ringing(ch)
-    ch.ringing_since = engine.clock.now()
-    if party.answer_after is None:
-        return
-    await engine.clock.sleep(party.answer_after)
-    if ch.hung_up or ch.hangup_requested:
-        return
-    answer(engine, ch, party.hangup_after)
+    await engine.clock.sleep(party.reject_after)
+    if not (ch.hung_up or ch.hangup_requested):
+        refuse(engine, ch, party.reject)
 
 
 def refuse(engine: Engine, ch: Channel, status: int) -> None:
