@@ -58,6 +58,14 @@ CAUSES = {
 }
 
 
+def _code(event: AmiEvent, header: str) -> int:
+    """A numeric header (``Reason``, ``Cause``); 0 when absent or malformed."""
+    try:
+        return int(event.get(header) or "0")
+    except ValueError:
+        return 0
+
+
 class AmiLinesConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -193,10 +201,7 @@ class AmiLines:
         p = self._find(event)
         if p is None or p.done.done():
             return
-        try:
-            reason = int(event.get("Reason") or "0")
-        except ValueError:
-            reason = 0
+        reason = _code(event, "Reason")
         if (event.get("Response") or "") == "Success" and reason == 4:
             self._answered(p, event)
             return
@@ -268,10 +273,7 @@ class AmiLines:
         elif p.unknown:
             p.done.set_result(LineResult(Outcome.NOANSWER))
         else:  # OriginateResponse follows with the reason, which may not say why (see the module's doc)
-            try:
-                p.cause = int(event.get("Cause") or "0")
-            except ValueError:
-                p.cause = 0
+            p.cause = _code(event, "Cause")
 
     # ---- link loss and reconciliation ------------------------------------------------------------------
     def _on_disconnect(self) -> None:

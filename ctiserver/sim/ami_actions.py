@@ -264,7 +264,7 @@ async def _originate(
             failed(3)
             return
         remove()
-        if not up:  # answered after the Hangup event (which carries the cause), as Asterisk does
+        if not up:  # the response comes after the Hangup event (which carries the cause), as on Asterisk
             failed(0)
             return
         if is_async:
