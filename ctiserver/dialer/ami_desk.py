@@ -114,7 +114,7 @@ class AmiDesk:
             )
             await self._pop(campaign, agent, contact, call_id, channel)
             await gone.wait()
-        except AmiActionError as exc:  # "Channel specified does not exist": the customer left before (its Hangup
+        except AmiActionError as exc:  # "Channel does not exist: <name>": the customer left before (its Hangup
             taken = False  # went by already, nothing to wait for), or Stasis failed and the dialplan hung up
             log.info("live answer gone before it reached its agent", call_id=call_id, error=str(exc))
         except AmiError:  # the link: the Redirect may have run, the call may be with the agent

@@ -191,14 +191,17 @@ async def _originate(
         return
 
     def response(ok: bool, ch: Channel | None, reason: int) -> None:
+        """manager.c ``fast_originate``: ActionID only if one was given; Application/Data for an application,
+        else Context/Exten; on failure (no channel comes back from ``pbx_outgoing_attempt``) the requested
+        channel string and the ChannelId asked for, or ``<unknown>``."""
+        where = [("Application", app), ("Data", app_data)] if app else [("Context", context), ("Exten", exten)]
         body = [
-            ("ActionID", aid or ""),
+            *([("ActionID", aid)] if aid else []),
             ("Response", "Success" if ok else "Failure"),
             ("Channel", ch.name if ch else target),
-            ("Context", context),
-            ("Exten", exten),
+            *where,
             ("Reason", str(reason)),
-            ("Uniqueid", ch.id if ch else "<unknown>"),
+            ("Uniqueid", ch.id if ch else (msg.get("channelid") or "<unknown>")),
             ("CallerIDNum", cid[1] or "<unknown>"),
             ("CallerIDName", cid[0] or "<unknown>"),
         ]
@@ -295,14 +298,26 @@ async def _stasis_only(s: AmiSession, ch: Channel, app: str, args: tuple[str, ..
 
 @action("Redirect")
 async def _redirect(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[tuple[str, str]]) -> None:
-    ch = find_channel(s, msg.get("channel", ""))
+    """manager.c ``action_redirect``: the headers are checked first (all four are required), then the channel."""
+    name, priority = msg.get("channel", ""), msg.get("priority", "")
+    for header, value in (("Channel", name), ("Context", msg.get("context")), ("Exten", msg.get("exten"))):
+        if not value:
+            s.respond(aid, "Error", f"{header} not specified")
+            return
+    if not priority:
+        s.respond(aid, "Error", "Priority not specified")
+        return
+    if not priority.strip().isdigit() or int(priority) < 1:  # labels are not modelled
+        s.respond(aid, "Error", "Priority is invalid")
+        return
+    ch = find_channel(s, name)
     if ch is None:
-        s.respond(aid, "Error", "Channel specified does not exist")
+        s.respond(aid, "Error", f"Channel does not exist: {name}")
         return
-    if not msg.get("exten") or not msg.get("context"):
-        s.respond(aid, "Error", "Context not specified" if not msg.get("context") else "Exten not specified")
+    if ch.hangup_requested:
+        s.respond(aid, "Error", "Redirect failed, channel not up.")
         return
-    s.sim.redirect(ch, msg["context"], msg["exten"], int(msg.get("priority", "1") or 1))
+    s.sim.redirect(ch, msg["context"], msg["exten"], int(priority))
     s.respond(aid, "Success", "Redirect successful")
 
 

@@ -418,8 +418,8 @@ class Engine:
         app = ch.stasis_app
         if app is None:
             return
-        self.set_var(ch, "STASISSTATUS", "SUCCESS")
         self.ari_chan("StasisEnd", ch)
+        self.set_var(ch, "STASISSTATUS", "SUCCESS")  # app_stasis sets it once stasis_app_exec returned (trace 02)
         ch.stasis_app = None
         if not ch.tags.get("originated"):
             ch.subscribed.discard(app)

@@ -312,12 +312,14 @@ class Simulator:
     def redirect(
         self, ch: Channel, context: str, exten: str, priority: int = 1, keep_hooks: bool = True
     ) -> None:
-        """Send ``ch`` to ``context,exten,priority`` (AMI Redirect, BlindTransfer). As in Asterisk, a channel
-        interrupted inside a dialplan application reports the new location with the old application and
-        resumes at the next priority when that application returns. A channel in ``Stasis()`` of its dialplan
-        reports the new location with ``Stasis`` too (AMI Newexten, ARI ChannelDialplan to the app), leaves the
-        application (StasisEnd) and runs the new location from ``priority`` itself: app_stasis returns 0 with
-        the async goto still pending, so the PBX loop does not step past it."""
+        """Send ``ch`` to ``context,exten,priority`` (AMI Redirect, BlindTransfer) as ``ast_async_goto`` does:
+        ``ast_explicit_goto`` moves the channel without publishing a snapshot, so the new location shows only
+        when one is published — by the bridge a bridged channel leaves (a ``Newexten`` with the old application
+        before ``BridgeLeave``, trace 07), else by the next application the PBX runs. A channel interrupted
+        inside a dialplan application resumes at the next priority when that application returns; one in
+        ``Stasis()`` of its dialplan leaves it (StasisEnd, then STASISSTATUS=SUCCESS) and runs the new location
+        from ``priority`` itself: app_stasis returns 0 with the async goto still pending, so the PBX loop does not
+        step past it."""
         engine = self.engine
         task = ch.tags.pop("task", None)
         in_app = task is not None and ch.stasis_app is None
@@ -325,16 +327,9 @@ class Simulator:
         if not keep_hooks:
             engine.drop_hooks(ch)
         ch.context, ch.exten, ch.priority = context, exten, priority
-        if in_app:
-            engine.ami_chan(
-                "Newexten",
-                ch,
-                [("Extension", exten), ("Application", ch.app_name), ("AppData", ch.app_data)],
-                privilege="dialplan,all",
-            )
-        elif in_stasis:
-            engine.newexten(ch, ch.app_name, ch.app_data)
         if ch.bridge is not None:
+            if in_app or in_stasis:  # the snapshot leaving the bridge publishes (ast_channel_internal_bridge_set)
+                engine.newexten(ch, ch.app_name, ch.app_data)
             engine.bridge_leave(ch)
         if ch.stasis_app is not None:
             engine.stasis_exit(ch)

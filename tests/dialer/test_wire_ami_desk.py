@@ -6,7 +6,7 @@ simulator): the dialplan holds the answer in ``Stasis(ctiserver,dialer,…)``, s
   wait for an agent (``CTI_GRACE``, set at the Originate), where the AMI desk's ``Redirect`` takes it to a free
   agent; with no agent free it hears the campaign's message (``CTI_MESSAGE``, set at the Originate) and counts
   as abandoned;
-* a live answer gone before the desk's ``Redirect`` (the PBX answers ``Channel specified does not exist``) is not
+* a live answer gone before the desk's ``Redirect`` (the PBX answers ``Channel does not exist: <name>``) is not
   waited for: its ``Hangup`` went by already."""
 
 from __future__ import annotations

@@ -92,9 +92,10 @@ async def test_stasis_without_app_fails(sim: Simulator) -> None:
 
 
 async def test_ami_redirect_takes_a_call_out_of_its_dialplan_stasis(sim: Simulator) -> None:
-    """AMI ``Redirect`` of a channel held in ``Stasis()`` of its dialplan (the dialer's answered call, redirected
-    to an agent or to the abandon message): the async goto is reported at once with Stasis as the application
-    (Newexten; ChannelDialplan to the app), the app gets ``StasisEnd``, STASISSTATUS=SUCCESS, and the dialplan
+    """AMI ``Redirect`` of a channel held in ``Stasis()`` of its dialplan and in no bridge (the dialer's answered
+    call, redirected to an agent or to the abandon message): ``ast_explicit_goto`` publishes no snapshot, so no
+    Newexten / ChannelDialplan shows the new location while Stasis runs; the app gets ``StasisEnd``, then
+    STASISSTATUS=SUCCESS (app_stasis sets it once ``stasis_app_exec`` returned, as in trace 02), and the dialplan
     runs the new location from the priority given — app_stasis returns 0, nothing steps past priority 1."""
     ami, ari = AmiProbe(), AriProbe(sim.ari_url)
     try:
@@ -103,7 +104,12 @@ async def test_ami_redirect_takes_a_call_out_of_its_dialplan_stasis(sim: Simulat
         call = sim.place_call(to="100", hangup_after=60)
         start = await ari.wait("StasisStart")
         cid, name = start["channel"]["id"], start["channel"]["name"]
-        reply = await ami.action("Redirect", [("Channel", name), ("Context", "from-external"), ("Exten", "601")])
+        target = [("Channel", name), ("Context", "from-external"), ("Exten", "601")]
+        refused = await ami.action("Redirect", target)  # Priority is required (manager.c action_redirect)
+        assert get(refused, "Response") == "Error" and get(refused, "Message") == "Priority not specified"
+        gone = await ami.action("Redirect", [("Channel", "PJSIP/none-00000099"), *target[1:], ("Priority", "1")])
+        assert get(gone, "Message") == "Channel does not exist: PJSIP/none-00000099"
+        reply = await ami.action("Redirect", [*target, ("Priority", "1")])
         assert get(reply, "Response") == "Success"
         await ari.wait("StasisEnd")
         await asyncio.wait_for(call.done.wait(), 20)  # 601: Answer, Playback(hello-world), Hangup
@@ -113,8 +119,7 @@ async def test_ami_redirect_takes_a_call_out_of_its_dialplan_stasis(sim: Simulat
         assert steps == [
             ("from-external", "1", "NoOp"),
             ("from-external", "2", "Stasis"),
-            ("from-external", "1", "Stasis"),  # exten 601 now, Stasis still running
-            ("from-external", "1", "Answer"),
+            ("from-external", "1", "Answer"),  # exten 601: the first snapshot after the goto
             ("from-external", "2", "Playback"),
             ("from-external", "3", "Hangup"),
         ]
@@ -123,7 +128,46 @@ async def test_ami_redirect_takes_a_call_out_of_its_dialplan_stasis(sim: Simulat
         status = [get(m, "Value") for m in mine if get(m, "Variable") == "STASISSTATUS"]
         assert status == ["", "SUCCESS"] and names[-1] == "Hangup" and goto < names.index("Newstate")
         app = [e["type"] for e in ari.events if e.get("channel", {}).get("id") == cid]
-        assert app[0] == "StasisStart" and app[-1] == "StasisEnd", app
+        assert app[0] == "StasisStart" and app[-2:] == ["StasisEnd", "ChannelVarset"], app
+        assert ari.events[-1]["variable"] == "STASISSTATUS" and ari.events[-1]["value"] == "SUCCESS"
+        assert "ChannelDialplan" not in app
+        assert not sim.engine.channels
+    finally:
+        await ami.close()
+        await ari.close()
+
+
+async def test_ami_redirect_of_a_bridged_stasis_channel_shows_the_goto_as_it_leaves_the_bridge(
+    sim: Simulator,
+) -> None:
+    """The same ``Redirect`` while the channel is in an ARI bridge: leaving the bridge publishes its snapshot
+    (``ast_channel_internal_bridge_set``), so the new exten shows with Stasis still the application — AMI
+    ``Newexten`` and ARI ``ChannelDialplan`` — before ``BridgeLeave`` (as in trace 07's blind transfer), then
+    ``StasisEnd`` and the new location's applications."""
+    ami, ari = AmiProbe(), AriProbe(sim.ari_url)
+    try:
+        await ami.connect(sim.ami_port)
+        await ari.connect()
+        call = sim.place_call(to="100", hangup_after=60)
+        start = await ari.wait("StasisStart")
+        cid, name = start["channel"]["id"], start["channel"]["name"]
+        assert (await ari.req("POST", f"/channels/{cid}/answer"))[0] == 204
+        status, bridge = await ari.req("POST", "/bridges", type="mixing")
+        assert status == 200
+        assert (await ari.req("POST", f"/bridges/{bridge['id']}/addChannel", channel=cid))[0] == 204
+        await ami.wait_event("BridgeEnter", Uniqueid=cid)
+        reply = await ami.action(
+            "Redirect", [("Channel", name), ("Context", "from-external"), ("Exten", "601"), ("Priority", "1")]
+        )
+        assert get(reply, "Response") == "Success"
+        await ari.wait("StasisEnd")
+        await asyncio.wait_for(call.done.wait(), 20)
+        mine = [m for m in ami.events() if get(m, "Uniqueid") == cid]
+        names = [get(m, "Event") for m in mine]
+        goto = next(i for i, m in enumerate(mine) if get(m, "Event") == "Newexten" and get(m, "Exten") == "601")
+        assert get(mine[goto], "Application") == "Stasis" and goto < names.index("BridgeLeave")
+        apps = [get(m, "Application") for m in mine[goto + 1 :] if get(m, "Event") == "Newexten"]
+        assert apps == ["Answer", "Playback", "Hangup"]
         dialplan = [e for e in ari.events if e["type"] == "ChannelDialplan" and e["channel"]["id"] == cid]
         assert [(e["channel"]["dialplan"]["exten"], e["dialplan_app"]) for e in dialplan] == [("601", "Stasis")]
         assert not sim.engine.channels

@@ -61,6 +61,9 @@ async def test_the_carrier_refuses(reject: int, cause: str, dial_end: str, dials
         finally:
             await ami.close()
     assert (get(response, "Response"), get(response, "Reason")) == ("Failure", "0")
+    # fast_originate: no channel comes back on failure — the requested channel and the ChannelId asked for
+    assert (get(response, "Channel"), get(response, "Uniqueid")) == ("Local/4930100@t-out/n", "att-1")
+    assert (get(response, "Application"), get(response, "Data"), get(response, "Context")) == ("Wait", "5", None)
     [begin] = _of(events, "DialBegin", DialString="4930100@trunk")
     trunk = get(begin, "DestUniqueid")
     assert (get(begin, "DestChannel") or "").startswith("PJSIP/trunk-") and get(begin, "Uniqueid") == "att-1;2"
