@@ -17,6 +17,7 @@ class _In(BaseModel):
 class CampaignStats(BaseModel):
     campaign: str
     state: str
+    halted: str | None = None  # why the campaign paused itself: the PBX refused its calls (its message)
     mode: str
     pacing: str
     ringing: int

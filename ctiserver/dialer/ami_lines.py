@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ctiserver.clock import Clock
 from ctiserver.dialer.model import Outcome
-from ctiserver.dialer.ports import DialSpec, LineResult, NotPlaced
+from ctiserver.dialer.ports import DialRejected, DialSpec, LineResult, NotPlaced
 from ctiserver.logs import get_logger
 from ctiserver.pbx.ami.client import AmiClient
 from ctiserver.pbx.ami.errors import AmiError, AmiLinkLost, AmiNotConnected
@@ -126,10 +126,11 @@ class AmiLines:
         loop = asyncio.get_running_loop()
         p = _Pending(spec, target, loop.create_future())
         self._pending[spec.attempt_id] = p
+        exten = self.config.exten if c.amd else self.config.noamd_exten
         headers: list[tuple[str, str]] = [
             ("Channel", target),
             ("Context", self.config.context),
-            ("Exten", self.config.exten if c.amd else self.config.noamd_exten),
+            ("Exten", exten),
             ("Priority", "1"),
             ("Timeout", str(int(c.ring_timeout * 1000))),
             ("CallerID", f'"{c.caller_name}" <{c.caller_id}>' if c.caller_id else ""),
@@ -156,8 +157,11 @@ class AmiLines:
                 self._reconciled.clear()
                 self._spawn_reconcile()
                 return await p.done
-            if isinstance(response, AmiEventList) or not response.ok:
+            if isinstance(response, AmiEventList):
                 return LineResult(Outcome.FAILED)
+            if not response.ok:  # refused before anything was queued: no channel, no OriginateResponse
+                where = f"{self.config.context},{exten},1"
+                raise DialRejected(f"the PBX refused the Originate of {target} into {where}: {response.message}")
             return await p.done
         finally:
             self._pending.pop(spec.attempt_id, None)

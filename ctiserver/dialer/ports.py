@@ -21,6 +21,13 @@ class NotPlaced(Exception):
     """The call was certainly not placed (link down before sending): no attempt, the contact stays due."""
 
 
+class DialRejected(NotPlaced):
+    """The PBX refused to place the call (AMI ``Response: Error`` to the Originate: "Extension does not exist."
+    when the rendered dialplan is not loaded, "Invalid channel", "Permission denied"): a configuration fault
+    every next call would meet too. No attempt, the contact stays due, and the campaign pauses with the PBX's
+    message until someone resumes it."""
+
+
 @dataclass(frozen=True, slots=True)
 class DialSpec:
     attempt_id: str

@@ -36,7 +36,7 @@ from ctiserver.dialer.pacing import (
     Preview,
     Progressive,
 )
-from ctiserver.dialer.ports import Desk, DialSpec, LineResult, Lines, NotPlaced
+from ctiserver.dialer.ports import Desk, DialRejected, DialSpec, LineResult, Lines, NotPlaced
 from ctiserver.dialer.stats import AbandonLedger, DialStats
 from ctiserver.dialer.store import DialerStore
 from ctiserver.events import Bus, new_event
@@ -62,6 +62,7 @@ class CampaignRunner:
         self.bus = bus
         self.clock = clock
         self.state = CampaignState.DRAFT
+        self.halted: str | None = None  # why the campaign paused itself (the PBX refused its calls)
         self.stats = DialStats()
         self.ledger = AbandonLedger(settings.abandon_cap, settings.abandon_window_seconds)
         self.pacer: Pacer = self._make_pacer()
@@ -101,9 +102,18 @@ class CampaignRunner:
         await rebuild_ledger(self.store, self.settings.name, self.ledger, now)
         await warm_stats(self.store, self.settings.name, self.stats, now)
 
-    async def _set_state(self, dst: CampaignState) -> None:
+    async def _set_state(self, dst: CampaignState, reason: str | None = None) -> None:
         self.state = advance(self.settings.name, self.state, dst)
-        await self._event("campaign.state", self.settings.name, {"campaign": self.settings.name, "state": dst.value})
+        self.halted = reason
+        data = {"campaign": self.settings.name, "state": dst.value, **({"reason": reason} if reason else {})}
+        await self._event("campaign.state", self.settings.name, data)
+
+    async def _halt(self, reason: str) -> None:
+        """The PBX refused a call for a reason every next call would meet (``DialRejected``): pause, say why."""
+        if self.state is not CampaignState.RUNNING:
+            return  # calls launched together are refused together: one pause, one message
+        log.error("campaign paused: the PBX refuses its calls", campaign=self.settings.name, reason=reason)
+        await self._set_state(CampaignState.PAUSED, reason)
 
     async def start(self) -> None:
         await self._set_state(CampaignState.RUNNING)
@@ -269,10 +279,12 @@ class CampaignRunner:
         try:
             try:
                 result = await self.lines.place(DialSpec(attempt_id, self.settings, contact))
-            except NotPlaced:
+            except NotPlaced as exc:
                 result = None  # certainly not dialled: no attempt, the contact stays due
                 self.counters["not_placed"] += 1
                 await self.store.save_contact(replace(contact, status=ContactStatus.PENDING))
+                if isinstance(exc, DialRejected):
+                    await self._halt(str(exc))
                 return
             except asyncio.CancelledError:
                 result = LineResult(Outcome.NOANSWER)  # stopped while ringing
@@ -398,6 +410,7 @@ class CampaignRunner:
         return {
             "campaign": self.settings.name,
             "state": self.state.value,
+            "halted": self.halted,
             "mode": self.settings.mode.value,
             "pacing": getattr(self.pacer, "last_mode", self.pacer.name),
             "ringing": len(self.ringing),

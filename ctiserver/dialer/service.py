@@ -87,6 +87,10 @@ class DialerService:
                 runner = await self._add(CampaignSettings.model_validate(raw), persist=False)
                 self._written[name] = CampaignState.DRAFT.value
                 changed.append(f"{name}: added")
+            if state == self._written.get(name) and runner.halted and runner.state.value != state:
+                await self._persist(runner)  # it paused itself (the PBX refuses its calls): so it stays after a restart
+                changed.append(f"{name}: {runner.state.value} ({runner.halted})")
+                continue
             if state == self._written.get(name) or state == runner.state.value:
                 self._written[name] = state
                 continue

@@ -189,6 +189,14 @@ async def _originate(
     if not target or (not exten and not app):
         s.respond(aid, "Error", "Channel not specified" if not target else "Exten not specified")
         return
+    if "/" not in target:
+        s.respond(aid, "Error", "Invalid channel")
+        return
+    if not app and msg.get("priority"):  # action_originate checks early that the extension exists (if asked
+        steps = engine.dialplan.find(context, exten)  # with a priority), before anything is queued
+        if steps is None or not 1 <= priority <= len(steps):
+            s.respond(aid, "Error", "Extension does not exist.")
+            return
 
     def response(ok: bool, ch: Channel | None, reason: int) -> None:
         """manager.c ``fast_originate``: ActionID only if one was given; Application/Data for an application,

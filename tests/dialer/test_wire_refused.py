@@ -1,0 +1,65 @@
+"""An Originate the PBX refuses, over the wire: the admin has not loaded the rendered dialplan, so Asterisk
+answers ``Response: Error`` / ``Message: Extension does not exist.`` (manager.c ``action_originate`` checks the
+extension before it queues anything: no channel, no ``OriginateResponse``). Every next call would be refused
+the same way, so the campaign must not store "failed" attempts and burn its list through the retries: no
+attempt, every contact still due, the campaign paused with the PBX's message (live stats, the
+``campaign.state`` event, the stored state). Resumed once the dialplan is there, it dials them all."""
+
+from __future__ import annotations
+
+import pytest
+
+from ctiserver.dialer.campaign_state import CampaignState
+from ctiserver.dialer.model import CampaignSettings, Contact, ContactStatus, Outcome, PacingMode, RetryPolicy
+from ctiserver.dialer.service import DialerService
+from ctiserver.events import DomainEvent
+from tests.dialer.waits import until
+from tests.dialer.wire import Callee, number, window_around_now, wire
+
+pytestmark = pytest.mark.slow
+
+N = 4
+CALLEES = {number(i): Callee(reachable=True, answers=True, machine=False, ring=0.5, talk=3.0) for i in range(N)}
+
+
+async def test_a_dialplan_the_pbx_lacks_pauses_the_campaign_and_burns_no_contact() -> None:
+    settings = CampaignSettings(
+        name="nodp",
+        mode=PacingMode.PROGRESSIVE,
+        windows=window_around_now(),
+        ring_timeout=15.0,
+        retry=RetryPolicy(max_attempts=2, failed=1.0),
+    )
+    contacts = [Contact(f"c{i}", "nodp", num, "Europe/Berlin") for i, num in enumerate(CALLEES)]
+    events: list[DomainEvent] = []
+    async with wire(settings, contacts, CALLEES, rendered=True) as w:
+        w.bus.listeners.append(events.append)
+        plan = w.sim.engine.config.dialplan
+        amd = plan.pop("ctiserver-amd")  # `dialplan reload` never ran on this PBX
+        service = w.ctx.require(DialerService)
+        await service.start("nodp")
+        assert await until(lambda: w.runner.state is CampaignState.PAUSED and not w.runner._tasks, 20.0), (
+            w.runner.live_stats()
+        )
+        halted = w.runner.live_stats()["halted"]
+        assert "Extension does not exist." in halted and "ctiserver-amd,s,1" in halted, halted
+        assert not w.originated  # nothing reached a channel driver
+        assert await w.store.attempts("nodp") == []
+        stored = await w.store.contacts("nodp")
+        assert [(c.status, c.attempts) for c in stored] == [(ContactStatus.PENDING, 0)] * N
+        paused = [e.data for e in events if e.type == "campaign.state" and e.data["state"] == "paused"]
+        assert len(paused) == 1 and paused[0]["reason"] == halted  # calls refused together: one pause
+        await service.sync_once()
+        assert [state for name, _, state in await w.store.campaigns() if name == "nodp"] == ["paused"]
+
+        plan["ctiserver-amd"] = amd  # the admin loads the dialplan and resumes
+        await service.start("nodp")
+        assert w.runner.live_stats()["halted"] is None
+        assert await until(
+            lambda: all(c.status is not ContactStatus.PENDING for c in w.store._contacts.values())
+            and not w.runner._tasks,
+            60.0,
+        ), w.runner.live_stats()
+        attempts = await w.store.attempts("nodp")
+    assert sorted(a.number for a in attempts) == sorted(CALLEES)  # each dialled once, now
+    assert all(a.outcome in (Outcome.HUMAN, Outcome.ABANDONED) for a in attempts)
