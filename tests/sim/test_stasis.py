@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -91,6 +92,15 @@ async def test_stasis_without_app_fails(sim: Simulator) -> None:
         await ami.close()
 
 
+async def _a_call_in_stasis(sim: Simulator, ami: AmiProbe, ari: AriProbe) -> tuple[Any, str, str]:
+    """Both probes connected, a call from the carrier held in ``Stasis()``: (the call, its id, its name)."""
+    await ami.connect(sim.ami_port)
+    await ari.connect()
+    call = sim.place_call(to="100", hangup_after=60)
+    start = await ari.wait("StasisStart")
+    return call, start["channel"]["id"], start["channel"]["name"]
+
+
 async def test_ami_redirect_takes_a_call_out_of_its_dialplan_stasis(sim: Simulator) -> None:
     """AMI ``Redirect`` of a channel held in ``Stasis()`` of its dialplan and in no bridge (the dialer's answered
     call, redirected to an agent or to the abandon message): ``ast_explicit_goto`` publishes no snapshot, so no
@@ -99,11 +109,7 @@ async def test_ami_redirect_takes_a_call_out_of_its_dialplan_stasis(sim: Simulat
     runs the new location from the priority given — app_stasis returns 0, nothing steps past priority 1."""
     ami, ari = AmiProbe(), AriProbe(sim.ari_url)
     try:
-        await ami.connect(sim.ami_port)
-        await ari.connect()
-        call = sim.place_call(to="100", hangup_after=60)
-        start = await ari.wait("StasisStart")
-        cid, name = start["channel"]["id"], start["channel"]["name"]
+        call, cid, name = await _a_call_in_stasis(sim, ami, ari)
         target = [("Channel", name), ("Context", "from-external"), ("Exten", "601")]
         refused = await ami.action("Redirect", target)  # Priority is required (manager.c action_redirect)
         assert get(refused, "Response") == "Error" and get(refused, "Message") == "Priority not specified"
@@ -146,11 +152,7 @@ async def test_ami_redirect_of_a_bridged_stasis_channel_shows_the_goto_as_it_lea
     ``StasisEnd`` and the new location's applications."""
     ami, ari = AmiProbe(), AriProbe(sim.ari_url)
     try:
-        await ami.connect(sim.ami_port)
-        await ari.connect()
-        call = sim.place_call(to="100", hangup_after=60)
-        start = await ari.wait("StasisStart")
-        cid, name = start["channel"]["id"], start["channel"]["name"]
+        call, cid, name = await _a_call_in_stasis(sim, ami, ari)
         assert (await ari.req("POST", f"/channels/{cid}/answer"))[0] == 204
         status, bridge = await ari.req("POST", "/bridges", type="mixing")
         assert status == 200
