@@ -160,6 +160,8 @@ class AmiLines:
             if isinstance(response, AmiEventList):
                 return LineResult(Outcome.FAILED)
             if not response.ok:  # refused before anything was queued: no channel, no OriginateResponse
+                if response.message == "Originate failed":  # async: Asterisk could not start the originate
+                    raise NotPlaced(response.message)  # thread (memory, threads) — passing, not the set-up's fault
                 where = f"{self.config.context},{exten},1"
                 raise DialRejected(f"the PBX refused the Originate of {target} into {where}: {response.message}")
             return await p.done

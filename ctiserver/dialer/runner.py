@@ -285,6 +285,8 @@ class CampaignRunner:
                 await self.store.save_contact(replace(contact, status=ContactStatus.PENDING))
                 if isinstance(exc, DialRejected):
                     await self._halt(str(exc))
+                else:
+                    log.warning("call not placed", campaign=self.settings.name, contact=contact.id, reason=str(exc))
                 return
             except asyncio.CancelledError:
                 result = LineResult(Outcome.NOANSWER)  # stopped while ringing

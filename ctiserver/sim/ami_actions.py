@@ -197,6 +197,10 @@ async def _originate(
         if steps is None or not 1 <= priority <= len(steps):
             s.respond(aid, "Error", "Extension does not exist.")
             return
+    if s.sim.originate_failures > 0:  # the originate thread (async) or the call (sync) could not be started
+        s.sim.originate_failures -= 1
+        s.respond(aid, "Error", "Originate failed")
+        return
 
     def response(ok: bool, ch: Channel | None, reason: int) -> None:
         """manager.c ``fast_originate``: ActionID only if one was given; Application/Data for an application,

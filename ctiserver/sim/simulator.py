@@ -95,6 +95,7 @@ class Simulator:
         self.ari_ws: set[AriWs] = set()
         self.custom_states: dict[str, str] = {}
         self.slow_responses = 0.0
+        self.originate_failures = 0  # fault: the next N Originates cannot start (manager.c: "Originate failed")
         self.booting = False
         self._runner: web.AppRunner | None = None
         self.ami_port = 0

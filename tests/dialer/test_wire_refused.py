@@ -63,3 +63,29 @@ async def test_a_dialplan_the_pbx_lacks_pauses_the_campaign_and_burns_no_contact
         attempts = await w.store.attempts("nodp")
     assert sorted(a.number for a in attempts) == sorted(CALLEES)  # each dialled once, now
     assert all(a.outcome in (Outcome.HUMAN, Outcome.ABANDONED) for a in attempts)
+
+
+async def test_an_originate_asterisk_could_not_start_is_tried_again_without_pausing() -> None:
+    """``Originate failed`` (async: Asterisk could not start the originate's thread) is passing, not the set-up:
+    no attempt, no pause; the contacts are dialled once the PBX takes Originates again."""
+    settings = CampaignSettings(
+        name="busypbx",
+        mode=PacingMode.PROGRESSIVE,
+        windows=window_around_now(),
+        ring_timeout=15.0,
+        retry=RetryPolicy(max_attempts=1),
+    )
+    contacts = [Contact(f"c{i}", "busypbx", num, "Europe/Berlin") for i, num in enumerate(CALLEES)]
+    async with wire(settings, contacts, CALLEES, rendered=True) as w:
+        w.sim.originate_failures = 3
+        await w.runner.start()
+        assert await until(
+            lambda: all(c.status is not ContactStatus.PENDING for c in w.store._contacts.values())
+            and not w.runner._tasks,
+            60.0,
+        ), w.runner.live_stats()
+        stats = w.runner.live_stats()
+        attempts = await w.store.attempts("busypbx")
+    assert w.sim.originate_failures == 0 and stats["counters"]["not_placed"] == 3
+    assert stats["halted"] is None and stats["state"] in ("running", "completed")
+    assert sorted(a.number for a in attempts) == sorted(CALLEES)  # max_attempts 1: the refusals cost none
