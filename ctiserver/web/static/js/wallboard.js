@@ -1,6 +1,8 @@
 // Supervisor wallboard: per queue waiting / longest wait / SL today and last 15 min / ASA / abandon %, agents by
-// state with time in state, the calls now, and SL + volume by interval today. Live: any event refreshes.
+// state with time in state, the calls now, the dialler's campaigns (campaigns.js), and SL + volume by interval
+// today. Live: any event refreshes.
 import { api, list } from "./api.js";
+import { fetchCampaigns, initCampaigns, renderCampaigns } from "./campaigns.js";
 import { barChart, lineChart } from "./charts.js";
 import { duration, percent, t } from "./i18n.js";
 import { Live } from "./live.js";
@@ -26,14 +28,16 @@ let asked = 0;  // refreshes overlap (live events, the 5-s timer): an older answ
 let shown = 0;
 async function refresh() {
   const mine = ++asked;
-  const [q, a, c] = await Promise.all([
+  const [q, a, c, d] = await Promise.all([
     api.get("/queues").catch(() => null), api.get("/agents").catch(() => null), api.get("/calls").catch(() => null),
+    fetchCampaigns(),
   ]);
   if (mine < shown) return;
   shown = mine;
   if (q) renderQueues(list(q, "queues"));
   if (a) { agents = list(a, "agents"); renderAgents(); }
   if (c) { calls = list(c, "calls"); renderCalls(); }
+  renderCampaigns(d);
 }
 
 function tile(key, value, cls = "") {
@@ -141,6 +145,7 @@ async function intervalsFromHistory(since, step = 1800, slSeconds = 20) {
 // start (at the end: every helper above is initialised)
 const me = await startPage("wallboard.html");
 if (me) {
+  initCampaigns({ role: me.role, onChange: refresh });
   await refresh();
   new Live({ topics: ["all"], onEvent: soon, onState: liveBadge, onSubscribed: soon }).start();
   setInterval(refresh, 5000);
