@@ -281,6 +281,7 @@ class CampaignRunner:
                 result = await self.lines.place(DialSpec(attempt_id, self.settings, contact))
             except NotPlaced as exc:
                 result = None  # certainly not dialled: no attempt, the contact stays due
+                self.counters["dialled"] -= 1
                 self.counters["not_placed"] += 1
                 await self.store.save_contact(replace(contact, status=ContactStatus.PENDING))
                 if isinstance(exc, DialRejected):

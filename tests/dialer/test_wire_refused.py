@@ -44,6 +44,7 @@ async def test_a_dialplan_the_pbx_lacks_pauses_the_campaign_and_burns_no_contact
         halted = w.runner.live_stats()["halted"]
         assert "Extension does not exist." in halted and "ctiserver-amd,s,1" in halted, halted
         assert not w.originated  # nothing reached a channel driver
+        assert w.runner.counters["dialled"] == 0 and w.runner.counters["not_placed"] >= 1
         assert await w.store.attempts("nodp") == []
         stored = await w.store.contacts("nodp")
         assert [(c.status, c.attempts) for c in stored] == [(ContactStatus.PENDING, 0)] * N
