@@ -73,7 +73,13 @@ def dial_event(
     caller: Channel | None = None,
     status: str | None = None,
 ) -> None:
-    """DialBegin/DialState/DialEnd on AMI and the matching ARI ``Dial`` event."""
+    """DialBegin/DialState/DialEnd on AMI and the matching ARI ``Dial`` event — none for a Local channel whose
+    ``local_call`` fails (dial.c publishes nothing when ``ast_call`` fails)."""
+    if peer.tech == "Local":
+        from ctiserver.sim import local
+
+        if local.call_fails(engine, peer):
+            return
     body = (chan_headers(caller) if caller else []) + chan_headers(peer, "Dest")
     if name == "DialBegin":
         body.append(("DialString", dialstring))

@@ -1,6 +1,9 @@
 """Local channels: ``Local/<exten>@<context>`` allocates the pair ``…-0000000a;1`` (the dialled side,
 returned to the originator) and ``…;2`` (runs the dialplan at exten@context). ``;1`` rings at once and is
-answered when ``;2`` is answered; hanging up either half hangs up the other."""
+answered when ``;2`` is answered; hanging up either half hangs up the other. The allocation never looks at the
+dialplan; calling does (core_local.c ``local_call``): for an extension that does not exist the call fails
+before anything rings — no Dial events (dial.c publishes none when ``ast_call`` fails), both halves gone with
+no cause set (0)."""
 
 from __future__ import annotations
 
@@ -59,9 +62,21 @@ def allocate(
     two.tags["dnid"] = exten
     one.tags["local_peer"], two.tags["local_peer"] = two, one
     # ast_unreal_hangup: the other half is hung up with the cause of the half that went
-    engine.on_hangup(one, lambda _: engine.hangup(two, one.hangup_cause or 16, dissolve=True))
-    engine.on_hangup(two, lambda _: engine.hangup(one, two.hangup_cause or 16, dissolve=True))
+    engine.on_hangup(one, lambda _: engine.hangup(two, _passed(one), dissolve=True))
+    engine.on_hangup(two, lambda _: engine.hangup(one, _passed(two), dissolve=True))
     return one
+
+
+def _passed(half: Channel) -> int:
+    return half.hangup_cause if half.tags.get("call_failed") else (half.hangup_cause or 16)
+
+
+def call_fails(engine: Engine, ch: Channel) -> bool:
+    """``ch`` is a Local ``;1`` whose call fails (or failed) in ``local_call``: no such extension/context."""
+    if ch.tags.get("call_failed"):
+        return True
+    two = ch.tags.get("local_peer") if ch.tech == "Local" and ch.name.endswith(";1") else None
+    return isinstance(two, Channel) and not two.tags.get("ran") and engine.dialplan.find(two.context, two.exten) is None
 
 
 def start(engine: Engine, one: Channel) -> None:
@@ -75,6 +90,11 @@ async def _run(engine: Engine, one: Channel) -> None:
     await asyncio.sleep(0)
     if one.hangup_requested:
         return
+    if call_fails(engine, one):  # "No such extension/context … while calling Local channel"
+        one.tags["call_failed"] = two.tags["call_failed"] = True
+        engine.hangup(one, 0, request=False)
+        return
+    two.tags["ran"] = True
     # local_call(): the ;1 half's variables (the originator's, e.g. Originate's Variable headers) are copied
     # to ;2 as they are, in order, before ;2 runs the dialplan (no VarSet: they are not set, only copied)
     for name, value in one.variables.items():

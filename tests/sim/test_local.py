@@ -119,3 +119,44 @@ async def test_originate_variables_with_inheritance_prefix_reach_both_local_halv
             assert sim.engine.channels["a1"].var("CTI_ATTEMPT") == "b2"
         finally:
             await ami.close()
+
+
+async def test_a_local_channel_to_an_extension_that_does_not_exist_fails_before_ringing() -> None:
+    """core_local.c ``local_call``: allocation never looks at the dialplan, the call does — "No such
+    extension/context". ARI originate still answers 200 with the channel; then both halves go with cause 0, no
+    Dial event, no ringing, no StasisStart. AMI Originate: ``OriginateResponse`` Failure, Reason 0 (dial.c
+    publishes no Dial when ``ast_call`` fails)."""
+    async with Simulator() as sim:
+        ami, ari = AmiProbe(), AriProbe(sim.ari_url)
+        try:
+            await ami.connect(sim.ami_port)
+            await ari.connect()
+            status, ch = await ari.req("POST", "/channels", endpoint="Local/4930123@no-such-context", app="ctiserver")
+            assert status == 200 and ch["name"].endswith(";1")
+            gone = await ari.wait("ChannelDestroyed")
+            assert (gone["channel"]["id"], gone["cause"], gone["cause_txt"]) == (ch["id"], 0, "Unknown")
+            mine = [e["type"] for e in ari.events if e.get("channel", e.get("peer", {})).get("id") == ch["id"]]
+            assert mine == ["ChannelDestroyed"], mine
+            assert not [e for e in ari.events if e["type"] in ("Dial", "StasisStart", "ChannelStateChange")]
+
+            await ami.action(
+                "Originate",
+                [
+                    ("Channel", "Local/4930123@no-such-context/n"),
+                    ("Context", "from-external"),
+                    ("Exten", "601"),
+                    ("Priority", "1"),
+                    ("Async", "true"),
+                    ("ChannelId", "att-9"),
+                ],
+            )
+            done = await ami.wait_event("OriginateResponse")
+            assert (get(done, "Response"), get(done, "Reason"), get(done, "Uniqueid")) == ("Failure", "0", "att-9")
+            hangups = [m for m in ami.events("Hangup") if (get(m, "Uniqueid") or "").startswith("att-9")]
+            assert sorted((get(m, "Uniqueid"), get(m, "Cause")) for m in hangups) == [("att-9", "0"), ("att-9;2", "0")]
+            assert not [m for m in ami.events() if get(m, "Event") in ("DialBegin", "DialEnd", "Newstate")]
+            await asyncio.sleep(0.1)
+            assert not sim.engine.channels
+        finally:
+            await ami.close()
+            await ari.close()
