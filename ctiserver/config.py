@@ -80,6 +80,8 @@ class PbxConfig(_Section):
     name: str = "default"
     ami: AmiConfig = AmiConfig()
     ari: AriConfig = AriConfig()
+    # s between checks that the PBX has the contexts `ctiserver dialplan render` writes (0: never check)
+    dialplan_check: float = Field(60.0, ge=0.0)
 
 
 class ApiConfig(_Section):

@@ -90,6 +90,11 @@ def _wire_metrics(ctx: AppContext, metrics: Metrics, hub: WsHub, event_log: Even
         link = _link(ctx, name)
         if link is not None:
             metrics.check(name, link)
+    from ctiserver.pbx.dialplan_check import DialplanCheck
+
+    dialplan = ctx.maybe(DialplanCheck)
+    if dialplan is not None:
+        metrics.check("dialplan", lambda: dialplan.ok)
 
 
 def _link(ctx: AppContext, name: str) -> Any:

@@ -1,5 +1,6 @@
 """The PBX component for the composition root: one ``PbxNode`` (AMI + ARI) from ``config.pbx``, provided as
-``PbxNode``, ``AmiClient`` and ``AriClient`` for the components after it."""
+``PbxNode``, ``AmiClient`` and ``AriClient`` for the components after it; and ``DialplanCheck``, which asks the
+PBX whether the rendered dialplan is loaded (``pbx.dialplan_check`` s apart)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from ctiserver.pbx.ami.client import AmiClient
 from ctiserver.pbx.ari.client import AriClient
+from ctiserver.pbx.dialplan_check import DialplanCheck, contexts_of
 from ctiserver.pbx.node import PbxNode
 
 if TYPE_CHECKING:
@@ -21,4 +23,9 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
         ctx.provide(node)
         ctx.provide(node.ami, as_type=AmiClient)
         ctx.provide(node.ari, as_type=AriClient)
+        interval = ctx.config.pbx.dialplan_check
+        if interval > 0:
+            check = DialplanCheck(node.ami, await contexts_of(ctx.config), ctx.clock, interval)
+            ctx.provide(check)
+            ctx.spawn(check.run(), name="cti:dialplan-check")
         yield
