@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ctiserver.acd.agents import InvalidRequest
@@ -30,6 +30,8 @@ class Callbacks:
     _seq: itertools.count[int]
     _waiting: WaitingCalls
     stats: dict[str, QueueStats]
+    # set by the component from ``DialplanCheck.lacks``: the PBX lacks the context an endpoint dials into
+    context_missing: Callable[[str], bool] | None = None
 
     if TYPE_CHECKING:
 
@@ -84,6 +86,15 @@ class Callbacks:
             call_id,
             {"queue": cfg.name, "number": number, "position": self.position(call_id)},
         )
+
+    def _on_hold(self, entry: Entry) -> bool:
+        """A call-back is not offered while the PBX lacks the context its endpoint dials into (``Local/{number}@
+        ctiserver-outbound`` before the rendered dialplan is loaded): an agent would answer for a customer
+        Asterisk cannot call, and the call-back would spend its attempts on it. It keeps its place; once the
+        check sees the context, routing offers it."""
+        if not entry.is_callback or self.context_missing is None:
+            return False
+        return self.context_missing(self.queue_config(entry.waiting.queue).callback.endpoint)
 
     async def _callback_later(self, entry: Entry, delay: float) -> None:
         """A customer who did not answer is dialled again after ``delay`` s, keeping the place (its sequence

@@ -145,6 +145,10 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
                 )
             )
             ctx.provide(acd)
+            from ctiserver.pbx.dialplan_check import DialplanCheck
+
+            dialplan = ctx.maybe(DialplanCheck)
+            acd.context_missing = dialplan.lacks if dialplan is not None else None
             target = AcdQueueTarget(acd, control)
             stack.push_async_callback(target.close)
             ctx.provide(target)

@@ -319,7 +319,7 @@ class AcdService(Callbacks, AgentDesk, Transfers, InCall, Reservations):
         index = self.agents.index
         if not self._waiting or not index.free or not self._control_up():
             return  # O(1): nobody waits, or nobody is free, or the PBX link is away (the ticker retries)
-        calls, now = [e.waiting for e in self._waiting.values()], self._clock.monotonic()
+        calls, now = [e.waiting for e in self._waiting.values() if not self._on_hold(e)], self._clock.monotonic()
         aging = self.config.aging_per_minute
         pairs = assign(calls, index.free, now, aging, index.qualified, all_free=True, presorted=index.presorted)
         for waiting, candidate in pairs:

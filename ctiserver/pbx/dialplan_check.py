@@ -56,6 +56,12 @@ class DialplanCheck:
     def ok(self) -> bool:
         return self.report.ok
 
+    def lacks(self, endpoint: str) -> bool:
+        """``Local/<exten>@<context>[/n]`` into a context the PBX was found to lack (other endpoints: False)."""
+        if not endpoint.startswith("Local/") or "@" not in endpoint:
+            return False
+        return endpoint.split("@", 1)[1].split("/", 1)[0] in self.report.missing
+
     async def check_once(self) -> DialplanReport:
         missing: list[str] = []
         error: str | None = None
