@@ -103,6 +103,7 @@ class AmiLines:
         self.clock = clock
         self.config = config or AmiLinesConfig()
         self.stasis_ready = stasis_ready  # the ARI application that holds answered calls is there (None: not asked)
+        self.context_missing: Callable[[str], bool] | None = None  # DialplanCheck.lacks, set by the component
         self._pending: dict[str, _Pending] = {}  # attempt id (= channel id) → attempt
         self._reconciled = asyncio.Event()
         self._reconciled.set()
@@ -118,7 +119,14 @@ class AmiLines:
     # ---- Lines --------------------------------------------------------------------------------------------
     def can_dial(self) -> bool:
         ready = self.stasis_ready is None or self.stasis_ready()
-        return ready and self.ami.connected.is_set() and self._reconciled.is_set()
+        return ready and self.ami.connected.is_set() and self._reconciled.is_set() and not self._dialplan_missing()
+
+    def _dialplan_missing(self) -> bool:
+        """The PBX lacks a context the attempt runs through (``DialplanCheck.lacks``): the Local channel would
+        fail in ``local_call`` with no cause — no answer to learn from, an attempt spent. Nothing is dialled."""
+        c, lacks = self.config, self.context_missing
+        where = (c.channel, f"Local/s@{c.context}", f"Local/s@{c.abandon_context}")
+        return lacks is not None and any(lacks(endpoint) for endpoint in where)
 
     async def place(self, spec: DialSpec) -> LineResult:
         c, contact = spec.campaign, spec.contact

@@ -134,6 +134,10 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
     held = _hold_answered(ctx)
     if held is not None:
         lines.stasis_ready = held.app_up  # no dialling while the app that holds answered calls is away
+    from ctiserver.pbx.dialplan_check import DialplanCheck
+
+    dialplan = ctx.maybe(DialplanCheck)
+    lines.context_missing = dialplan.lacks if dialplan is not None else None  # nothing dialled through a hole
     desk = _desk(ctx, cfg, ami, lines, bus, held)
     service = DialerService(_store(ctx), lines, desk, bus, ctx.clock)
     await service.load(cfg.campaigns)

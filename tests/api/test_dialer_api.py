@@ -291,6 +291,8 @@ def _sim_yaml(path: Path) -> Path:
         ],
         "dialplan": {
             "ctiserver-amd": {"s": [{"app": "Wait", "data": "60"}, {"app": "Hangup"}]},
+            # the message an abandoned answer hears: without it the daemon's dialplan check lets nothing be dialled
+            "ctiserver-dialer-abandon": {"s": [{"app": "Playback", "data": "${CTI_MESSAGE}"}, {"app": "Hangup"}]},
             "from-agents": {"_100X": [{"app": "Dial", "data": "PJSIP/${EXTEN},30"}, {"app": "Hangup"}]},
         },
     }

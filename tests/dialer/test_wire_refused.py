@@ -7,12 +7,15 @@ attempt, every contact still due, the campaign paused with the PBX's message (li
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from ctiserver.dialer.campaign_state import CampaignState
 from ctiserver.dialer.model import CampaignSettings, Contact, ContactStatus, Outcome, PacingMode, RetryPolicy
 from ctiserver.dialer.service import DialerService
 from ctiserver.events import DomainEvent
+from ctiserver.pbx.dialplan_check import DialplanCheck
 from tests.dialer.waits import until
 from tests.dialer.wire import Callee, number, window_around_now, wire
 
@@ -90,3 +93,37 @@ async def test_an_originate_asterisk_could_not_start_is_tried_again_without_paus
     assert w.sim.originate_failures == 0 and stats["counters"]["not_placed"] == 3
     assert stats["halted"] is None and stats["state"] in ("running", "completed")
     assert sorted(a.number for a in attempts) == sorted(CALLEES)  # max_attempts 1: the refusals cost none
+
+
+async def test_nothing_is_dialled_through_a_context_the_pbx_lacks() -> None:
+    """``ctiserver-dialer`` (where the Local channel rings the customer) is not loaded, ``ctiserver-amd`` is:
+    Asterisk takes the Originate, then ``local_call`` fails with no cause — an attempt spent on nothing. With the
+    daemon's dialplan check (AMI ``ShowDialPlan``) saying so, the lines dial nothing; after the reload, all."""
+    settings = CampaignSettings(
+        name="hole",
+        mode=PacingMode.PROGRESSIVE,
+        windows=window_around_now(),
+        ring_timeout=15.0,
+        retry=RetryPolicy(max_attempts=1),
+    )
+    contacts = [Contact(f"c{i}", "hole", num, "Europe/Berlin") for i, num in enumerate(CALLEES)]
+    async with wire(settings, contacts, CALLEES, rendered=True) as w:
+        plan = w.sim.engine.config.dialplan
+        ringing = plan.pop("ctiserver-dialer")
+        check = w.ctx.require(DialplanCheck)
+        assert "ctiserver-dialer" in (await check.check_once()).missing
+        await w.runner.start()
+        await asyncio.sleep(2.0)  # ~8 s of campaign time: several pacing ticks
+        assert not w.lines.can_dial() and w.runner.counters["dialled"] == 0
+        assert await w.store.attempts("hole") == [] and not w.originated
+
+        plan["ctiserver-dialer"] = ringing  # `dialplan reload`
+        await check.check_once()
+        assert await until(
+            lambda: all(c.status is not ContactStatus.PENDING for c in w.store._contacts.values())
+            and not w.runner._tasks,
+            60.0,
+        ), w.runner.live_stats()
+        attempts = await w.store.attempts("hole")
+    assert sorted(a.number for a in attempts) == sorted(CALLEES)
+    assert all(a.outcome in (Outcome.HUMAN, Outcome.ABANDONED) for a in attempts)
