@@ -17,7 +17,7 @@ from ctiserver.dialer.service import DialerService
 from ctiserver.events import DomainEvent
 from ctiserver.pbx.dialplan_check import DialplanCheck
 from tests.dialer.waits import until
-from tests.dialer.wire import Callee, number, window_around_now, wire
+from tests.dialer.wire import Callee, Wire, number, window_around_now, wire
 
 pytestmark = pytest.mark.slow
 
@@ -25,15 +25,22 @@ N = 4
 CALLEES = {number(i): Callee(reachable=True, answers=True, machine=False, ring=0.5, talk=3.0) for i in range(N)}
 
 
-async def test_a_dialplan_the_pbx_lacks_pauses_the_campaign_and_burns_no_contact() -> None:
+def _campaign(name: str, retry: RetryPolicy) -> tuple[CampaignSettings, list[Contact]]:
     settings = CampaignSettings(
-        name="nodp",
-        mode=PacingMode.PROGRESSIVE,
-        windows=window_around_now(),
-        ring_timeout=15.0,
-        retry=RetryPolicy(max_attempts=2, failed=1.0),
+        name=name, mode=PacingMode.PROGRESSIVE, windows=window_around_now(), ring_timeout=15.0, retry=retry
     )
-    contacts = [Contact(f"c{i}", "nodp", num, "Europe/Berlin") for i, num in enumerate(CALLEES)]
+    return settings, [Contact(f"c{i}", name, num, "Europe/Berlin") for i, num in enumerate(CALLEES)]
+
+
+async def _all_dialled(w: Wire) -> bool:
+    return await until(
+        lambda: all(c.status is not ContactStatus.PENDING for c in w.store._contacts.values()) and not w.runner._tasks,
+        60.0,
+    )
+
+
+async def test_a_dialplan_the_pbx_lacks_pauses_the_campaign_and_burns_no_contact() -> None:
+    settings, contacts = _campaign("nodp", RetryPolicy(max_attempts=2, failed=1.0))
     events: list[DomainEvent] = []
     async with wire(settings, contacts, CALLEES, rendered=True) as w:
         w.bus.listeners.append(events.append)
@@ -59,11 +66,7 @@ async def test_a_dialplan_the_pbx_lacks_pauses_the_campaign_and_burns_no_contact
         plan["ctiserver-amd"] = amd  # the admin loads the dialplan and resumes
         await service.start("nodp")
         assert w.runner.live_stats()["halted"] is None
-        assert await until(
-            lambda: all(c.status is not ContactStatus.PENDING for c in w.store._contacts.values())
-            and not w.runner._tasks,
-            60.0,
-        ), w.runner.live_stats()
+        assert await _all_dialled(w), w.runner.live_stats()
         attempts = await w.store.attempts("nodp")
     assert sorted(a.number for a in attempts) == sorted(CALLEES)  # each dialled once, now
     assert all(a.outcome in (Outcome.HUMAN, Outcome.ABANDONED) for a in attempts)
@@ -72,22 +75,11 @@ async def test_a_dialplan_the_pbx_lacks_pauses_the_campaign_and_burns_no_contact
 async def test_an_originate_asterisk_could_not_start_is_tried_again_without_pausing() -> None:
     """``Originate failed`` (async: Asterisk could not start the originate's thread) is passing, not the set-up:
     no attempt, no pause; the contacts are dialled once the PBX takes Originates again."""
-    settings = CampaignSettings(
-        name="busypbx",
-        mode=PacingMode.PROGRESSIVE,
-        windows=window_around_now(),
-        ring_timeout=15.0,
-        retry=RetryPolicy(max_attempts=1),
-    )
-    contacts = [Contact(f"c{i}", "busypbx", num, "Europe/Berlin") for i, num in enumerate(CALLEES)]
+    settings, contacts = _campaign("busypbx", RetryPolicy(max_attempts=1))
     async with wire(settings, contacts, CALLEES, rendered=True) as w:
         w.sim.originate_failures = 3
         await w.runner.start()
-        assert await until(
-            lambda: all(c.status is not ContactStatus.PENDING for c in w.store._contacts.values())
-            and not w.runner._tasks,
-            60.0,
-        ), w.runner.live_stats()
+        assert await _all_dialled(w), w.runner.live_stats()
         stats = w.runner.live_stats()
         attempts = await w.store.attempts("busypbx")
     assert w.sim.originate_failures == 0 and stats["counters"]["not_placed"] == 3
@@ -99,14 +91,7 @@ async def test_nothing_is_dialled_through_a_context_the_pbx_lacks() -> None:
     """``ctiserver-dialer`` (where the Local channel rings the customer) is not loaded, ``ctiserver-amd`` is:
     Asterisk takes the Originate, then ``local_call`` fails with no cause — an attempt spent on nothing. With the
     daemon's dialplan check (AMI ``ShowDialPlan``) saying so, the lines dial nothing; after the reload, all."""
-    settings = CampaignSettings(
-        name="hole",
-        mode=PacingMode.PROGRESSIVE,
-        windows=window_around_now(),
-        ring_timeout=15.0,
-        retry=RetryPolicy(max_attempts=1),
-    )
-    contacts = [Contact(f"c{i}", "hole", num, "Europe/Berlin") for i, num in enumerate(CALLEES)]
+    settings, contacts = _campaign("hole", RetryPolicy(max_attempts=1))
     async with wire(settings, contacts, CALLEES, rendered=True) as w:
         plan = w.sim.engine.config.dialplan
         ringing = plan.pop("ctiserver-dialer")
@@ -119,11 +104,7 @@ async def test_nothing_is_dialled_through_a_context_the_pbx_lacks() -> None:
 
         plan["ctiserver-dialer"] = ringing  # `dialplan reload`
         await check.check_once()
-        assert await until(
-            lambda: all(c.status is not ContactStatus.PENDING for c in w.store._contacts.values())
-            and not w.runner._tasks,
-            60.0,
-        ), w.runner.live_stats()
+        assert await _all_dialled(w), w.runner.live_stats()
         attempts = await w.store.attempts("hole")
     assert sorted(a.number for a in attempts) == sorted(CALLEES)
     assert all(a.outcome in (Outcome.HUMAN, Outcome.ABANDONED) for a in attempts)
