@@ -10,7 +10,6 @@ then every ``interval`` s (a reload is seen): AMI ``ShowDialPlan Context=<name>`
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 from dataclasses import dataclass
 
@@ -98,8 +97,10 @@ class DialplanCheck:
     async def run(self) -> None:
         while True:
             await self.ami.connected.wait()
-            with contextlib.suppress(AmiError):
-                await self.check_once()
+            try:
+                await self.check_once()  # link trouble is kept in the report; anything else must not end the loop
+            except Exception:
+                log.exception("dialplan check failed")
             await self.clock.sleep(self.interval)
 
 
