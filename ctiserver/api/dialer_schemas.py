@@ -14,10 +14,18 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Waiting(BaseModel):
+    """Why a running campaign dials nothing now; it dials again by itself once this clears."""
+
+    code: Literal["ami_down", "reconciling", "ari_away", "dialplan_missing"]
+    detail: str = ""  # dialplan_missing: the contexts the PBX lacks, comma-separated
+
+
 class CampaignStats(BaseModel):
     campaign: str
     state: str
     halted: str | None = None  # why the campaign paused itself: the PBX refused its calls (its message)
+    waiting: Waiting | None = None  # why a running campaign dials nothing now (link, dialplan…)
     mode: str
     pacing: str
     ringing: int

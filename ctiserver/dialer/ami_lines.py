@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ctiserver.clock import Clock
 from ctiserver.dialer.model import Outcome
-from ctiserver.dialer.ports import DialRejected, DialSpec, LineResult, NotPlaced
+from ctiserver.dialer.ports import Blocked, DialRejected, DialSpec, LineResult, NotPlaced
 from ctiserver.logs import get_logger
 from ctiserver.pbx.ami.client import AmiClient
 from ctiserver.pbx.ami.errors import AmiError, AmiLinkLost, AmiNotConnected
@@ -117,16 +117,28 @@ class AmiLines:
         ami.on_reconnect(self._on_reconnect)
 
     # ---- Lines --------------------------------------------------------------------------------------------
-    def can_dial(self) -> bool:
-        ready = self.stasis_ready is None or self.stasis_ready()
-        return ready and self.ami.connected.is_set() and self._reconciled.is_set() and not self._dialplan_missing()
+    def blocked(self) -> Blocked | None:
+        if not self.ami.connected.is_set():
+            return Blocked("ami_down")
+        if not self._reconciled.is_set():
+            return Blocked("reconciling")
+        if self.stasis_ready is not None and not self.stasis_ready():
+            return Blocked("ari_away")
+        if missing := self._dialplan_missing():
+            return Blocked("dialplan_missing", ",".join(missing))
+        return None
 
-    def _dialplan_missing(self) -> bool:
-        """The PBX lacks a context the attempt runs through (``DialplanCheck.lacks``): the Local channel would
-        fail in ``local_call`` with no cause — no answer to learn from, an attempt spent. Nothing is dialled."""
+    def can_dial(self) -> bool:
+        return self.blocked() is None
+
+    def _dialplan_missing(self) -> list[str]:
+        """The contexts an attempt runs through that the PBX lacks (``DialplanCheck.lacks``): the Local channel
+        would fail in ``local_call`` with no cause — no answer to learn from, an attempt spent. Nothing is dialled."""
         c, lacks = self.config, self.context_missing
+        if lacks is None:
+            return []
         where = (c.channel, f"Local/s@{c.context}", f"Local/s@{c.abandon_context}")
-        return lacks is not None and any(lacks(endpoint) for endpoint in where)
+        return [endpoint.split("@", 1)[1].split("/", 1)[0] for endpoint in where if lacks(endpoint)]
 
     async def place(self, spec: DialSpec) -> LineResult:
         c, contact = spec.campaign, spec.contact

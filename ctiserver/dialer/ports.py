@@ -29,6 +29,17 @@ class DialRejected(NotPlaced):
 
 
 @dataclass(frozen=True, slots=True)
+class Blocked:
+    """Why the lines dial nothing now (shown on the wallboard; the campaign stays ``running`` and dials again by
+    itself once it clears): ``ami_down`` (no AMI link), ``reconciling`` (after a reconnect, calls of unknown fate
+    are being looked for), ``ari_away`` (the ARI application that holds answered calls is not connected),
+    ``dialplan_missing`` (``detail``: the rendered contexts the PBX lacks, comma-separated)."""
+
+    code: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class DialSpec:
     attempt_id: str
     campaign: CampaignSettings
@@ -46,8 +57,8 @@ class LineResult:
 
 
 class Lines(Protocol):
-    def can_dial(self) -> bool:
-        """False while the link to the PBX is down or attempts of unknown fate are being reconciled."""
+    def blocked(self) -> Blocked | None:
+        """Why nothing can be dialled now (link down, attempts of unknown fate being reconciled, …); None: dial."""
         ...
 
     async def place(self, spec: DialSpec) -> LineResult: ...

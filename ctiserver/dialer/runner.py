@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import uuid
 from collections import Counter
-from dataclasses import replace
+from dataclasses import asdict, replace
 from typing import Any
 
 from ctiserver.clock import Clock
@@ -185,7 +185,7 @@ class CampaignRunner:
 
     async def pace_once(self) -> int:
         async with self._gate:
-            if not self.lines.can_dial():
+            if self.lines.blocked() is not None:
                 return 0
             snap = self.snapshot()
             if isinstance(self.pacer, Predictive):
@@ -410,10 +410,12 @@ class CampaignRunner:
     def live_stats(self) -> dict[str, Any]:
         now = self.clock.now()
         live, abandoned = self.ledger.totals(now)
+        blocked = self.lines.blocked() if self.state is CampaignState.RUNNING else None
         return {
             "campaign": self.settings.name,
             "state": self.state.value,
             "halted": self.halted,
+            "waiting": asdict(blocked) if blocked else None,  # why a running campaign dials nothing now
             "mode": self.settings.mode.value,
             "pacing": getattr(self.pacer, "last_mode", self.pacer.name),
             "ringing": len(self.ringing),

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from ctiserver.clock import Clock
 from ctiserver.dialer.model import CampaignSettings, Contact, Outcome
 from ctiserver.dialer.pacing import AgentPhase, AgentView
-from ctiserver.dialer.ports import DialSpec, LineResult
+from ctiserver.dialer.ports import Blocked, DialSpec, LineResult
 
 
 @dataclass
@@ -35,8 +35,8 @@ class FakeLines:
         self.hung_up: list[str] = []
         self._count: dict[str, int] = {}
 
-    def can_dial(self) -> bool:
-        return True
+    def blocked(self) -> Blocked | None:
+        return None
 
     async def place(self, spec: DialSpec) -> LineResult:
         number = spec.contact.number

@@ -51,7 +51,7 @@ async def test_answers_while_the_ari_app_is_away_are_held_by_the_dialplan_then_s
         # the daemon's events WebSocket goes away while they ring: the PBX has no ctiserver application any more
         await w.ctx.require(AriClient).close()
         assert await until(lambda: "ctiserver" not in w.sim.hub.connected_apps(), 5.0)
-        assert not w.lines.can_dial()
+        assert w.runner.live_stats()["waiting"] == {"code": "ari_away", "detail": ""}
         # four agents are taken meanwhile (held for calls of their own): four answers will find nobody
         taken = {await w.desk.reserve(settings, 0.0, call_id=f"other-{i}") for i in range(4)}
         assert None not in taken and len(taken) == 4

@@ -187,6 +187,8 @@ async def test_ami_drop_during_dialling_redials_nobody_twice() -> None:
         assert await until(lambda: len(w.runner.ringing) >= 5, 30.0)
         in_flight = set(w.runner.ringing)
         w.sim.drop_connections()
+        assert await until(lambda: w.lines.blocked() is not None, 5.0)
+        assert (blocked := w.lines.blocked()) is None or blocked.code in ("ami_down", "reconciling"), blocked
         assert await until(lambda: w.lines.reconciliations >= 1 and w.lines.can_dial(), 20.0)
         assert await until(lambda: len(w.originated) >= 40, 40.0)
         await w.runner.pause()

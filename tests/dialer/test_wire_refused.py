@@ -100,10 +100,12 @@ async def test_nothing_is_dialled_through_a_context_the_pbx_lacks() -> None:
         await w.runner.start()
         await asyncio.sleep(2.0)  # ~8 s of campaign time: several pacing ticks
         assert not w.lines.can_dial() and w.runner.counters["dialled"] == 0
+        assert w.runner.live_stats()["waiting"] == {"code": "dialplan_missing", "detail": "ctiserver-dialer"}
         assert await w.store.attempts("hole") == [] and not w.originated
 
         plan["ctiserver-dialer"] = ringing  # `dialplan reload`
         await check.check_once()
+        assert w.runner.live_stats()["waiting"] is None
         assert await _all_dialled(w), w.runner.live_stats()
         attempts = await w.store.attempts("hole")
     assert sorted(a.number for a in attempts) == sorted(CALLEES)

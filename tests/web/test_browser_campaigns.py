@@ -2,7 +2,8 @@
 daemon: a campaign created through the API shows as a draft; Start / Pause from the card drive the dialer's state
 machine (the API agrees); a button that a change elsewhere made illegal gets the API's 409 as a toast and the page
 goes on; the labels follow the language; when the PBX refuses the campaign's Originates (the rendered AMD context
-is missing) the campaign pauses itself and the row shows the PBX's message. An agent's wallboard has no card."""
+is missing) the campaign pauses itself and the row shows the PBX's message; while the dialplan check finds the
+dialler's context missing, a running campaign's row says why it dials nothing. An agent's wallboard has no card."""
 
 from __future__ import annotations
 
@@ -47,6 +48,7 @@ async def _hold_campaign_lists(page: Any) -> asyncio.Event:
 
 
 async def test_wallboard_campaigns_start_pause_and_the_pbx_refusing(demo: Demo, browser: Any) -> None:
+    from ctiserver.pbx.dialplan_check import DialplanCheck
     from ctiserver.sim.simulator import Simulator
 
     name = "autumn"
@@ -125,6 +127,27 @@ async def test_wallboard_campaigns_start_pause_and_the_pbx_refusing(demo: Demo, 
         assert await row.locator(".c-dialled").inner_text() == str(stats["counters"].get("dialled", 0))
     finally:
         plan["ctiserver-amd"] = amd
+
+    # resumed while the dialplan check finds the dialler's Local context missing: running, dialling nothing, and
+    # the row says why — until the context is back
+    check = demo.ctx.require(DialplanCheck)
+    dialer = plan.pop("ctiserver-dialer")
+    try:
+        assert "ctiserver-dialer" in (await check.check_once()).missing
+        await row.locator("button[data-action='start']").click()
+        waiting = row.locator("tr.waiting td.c-waiting", has_text="ctiserver-dialer")
+        await waiting.wait_for(timeout=WAIT)
+        text = await waiting.inner_text()
+        assert text.startswith("Не набирает:") and "dialplan reload" in text, text
+        assert await row.get_attribute("data-state") == "running"
+        assert await row.locator("tr.halted").count() == 0
+        stats = await demo.api("GET", f"/dialer/campaigns/{name}/stats", "supervisor")
+        assert stats["waiting"] == {"code": "dialplan_missing", "detail": "ctiserver-dialer"}, stats
+        assert stats["counters"].get("dialled", 0) == 0
+    finally:
+        plan["ctiserver-dialer"] = dialer
+    assert (await check.check_once()).ok
+    await row.locator("tr.waiting").wait_for(state="detached", timeout=WAIT)
     assert page.errors == []
 
 

@@ -1,7 +1,8 @@
 // The wallboard's "Campaigns" card: every dialler campaign (GET /api/dialer/campaigns) with its state, pacing, lines
 // ringing, answer rate, abandonment over its window against the cap, counters, and the Start / Pause / Stop buttons
 // the state allows (POST /api/dialer/campaigns/{name}/start|pause|stop; a 409 is a toast). A campaign the PBX
-// paused (its Originates refused: stats.halted) shows the PBX's message. Agents get 403: the card stays hidden.
+// paused (its Originates refused: stats.halted) shows the PBX's message; a running one that dials nothing now
+// (stats.waiting: no AMI link, a dialplan context missing…) says why. Agents get 403: the card stays hidden.
 import { api, list } from "./api.js";
 import { lang, t } from "./i18n.js";
 import { act, el } from "./shell.js";
@@ -75,6 +76,11 @@ function campaign(c) {
   if (typeof s.halted === "string" && s.halted) {
     rows.push(el("tr", { class: "halted" }, el("td", { class: "c-halted bad", colspan: COLUMNS },
       el("strong", {}, t("wb.campHalted")), " ", s.halted)));
+  }
+  if (s.waiting && typeof s.waiting.code === "string") {
+    const why = t(`wb.campWait.${s.waiting.code}`, { detail: s.waiting.detail || "" });
+    rows.push(el("tr", { class: "waiting" }, el("td", { class: "c-waiting", colspan: COLUMNS },
+      el("strong", {}, t("wb.campWaiting")), " ", why.startsWith("wb.") ? s.waiting.code : why)));
   }
   return el("tbody", { "data-campaign": c.name, "data-state": state }, rows);
 }
