@@ -83,6 +83,8 @@ def demo_config(data_dir: Path, port: int, *, traffic: bool = True, rate: float 
     if rate is not None:
         sim["traffic"]["rate_per_s"] = rate
     sim["recordings_dir"] = str(data_dir / "recordings")
+    # the simulated PBX runs the dialplan `ctiserver dialplan render` writes for this configuration, as Asterisk would
+    sim["dialplan_files"] = [str(data_dir / "extensions_ctiserver.conf")]
     (data_dir / "simulator.yaml").write_text(yaml.safe_dump(sim, allow_unicode=True), encoding="utf-8")
     data["data_dir"] = str(data_dir)
     data["database"] = {
@@ -99,7 +101,11 @@ def demo_config(data_dir: Path, port: int, *, traffic: bool = True, rate: float 
     data.setdefault("ivr", {})["scripts_dir"] = str(demo_scripts(data_dir))
     path = data_dir / "ctiserver.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return load_config(path)
+    config = load_config(path)
+    from ctiserver.cli.dialplan import render
+
+    (data_dir / "extensions_ctiserver.conf").write_text(render(config), encoding="utf-8")
+    return config
 
 
 def contacts() -> list[dict[str, Any]]:

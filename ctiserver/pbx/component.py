@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from ctiserver.pbx.ami.client import AmiClient
 from ctiserver.pbx.ari.client import AriClient
-from ctiserver.pbx.dialplan_check import DialplanCheck, contexts_of
+from ctiserver.pbx.dialplan_check import DialplanCheck, rendered_of
 from ctiserver.pbx.node import PbxNode
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
         ctx.provide(node.ari, as_type=AriClient)
         interval = ctx.config.pbx.dialplan_check
         if interval > 0:
-            check = DialplanCheck(node.ami, await contexts_of(ctx.config), ctx.clock, interval)
+            check = DialplanCheck(node.ami, await rendered_of(ctx.config), ctx.clock, interval)
             ctx.provide(check)
             ctx.spawn(check.run(), name="cti:dialplan-check")
         yield

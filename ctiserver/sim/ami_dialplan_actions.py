@@ -23,7 +23,7 @@ async def _show(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[tup
         s.respond(aid, "Error", f"Did not find context {want_ctx}")
         return
     items = [
-        (ctx, exten, prio, step.app, step.data)
+        (ctx, exten, prio, step)
         for ctx in contexts
         for exten, steps in plan[ctx].items()
         if not want_exten or exten == want_exten
@@ -37,9 +37,10 @@ async def _show(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[tup
         s.respond(aid, "Error", "No dialplan found")
         return
     s.respond(aid, "Success", "DialPlan statistics will follow", [("EventList", "start")])
-    for ctx, exten, prio, app, data in items:
-        body = [("Context", ctx), ("Extension", exten), ("Priority", str(prio)), ("Application", app)]
-        _list_event(s, "ListDialplan", aid, [*body, ("AppData", data), ("Registrar", "pbx_config")])
+    for ctx, exten, prio, step in items:
+        label = [("ExtensionLabel", step.label)] if step.label else []
+        body = [("Context", ctx), ("Extension", exten), *label, ("Priority", str(prio)), ("Application", step.app)]
+        _list_event(s, "ListDialplan", aid, [*body, ("AppData", step.data), ("Registrar", "pbx_config")])
     extens = {(c, e) for c, e, *_ in items}
     _list_event(
         s,

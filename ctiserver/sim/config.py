@@ -66,6 +66,7 @@ class QueueConfig(_M):
 class Step(_M):
     app: str
     data: str = ""
+    label: str | None = None  # ``same => n(label),…``: a Goto/GotoIf target by name
 
 
 class ScriptedCall(_M):
@@ -163,6 +164,9 @@ class SimConfig(_M):
     endpoints: tuple[EndpointConfig, ...] = Field(default_factory=_default_endpoints)
     trunks: tuple[TrunkConfig, ...] = (TrunkConfig(),)
     dialplan: dict[str, dict[str, tuple[Step, ...]]] = Field(default_factory=_default_dialplan)
+    # extensions.conf files (e.g. `ctiserver dialplan render`'s) read as Asterisk's pbx_config reads them; their
+    # extensions go over those of `dialplan` (relative paths: from the simulator's YAML file)
+    dialplan_files: tuple[str, ...] = ()
     queues: tuple[QueueConfig, ...] = (
         QueueConfig(name="support", strategy="ringall", timeout=15, retry=2),
         QueueConfig(name="load", strategy="rrmemory", timeout=10, retry=1),
@@ -190,7 +194,36 @@ def load_sim_config(path: str | Path | None = None, overrides: dict[str, Any] | 
         data = loaded
     data.update(overrides or {})
     try:
-        return SimConfig.model_validate(data)
+        config = SimConfig.model_validate(data)
     except ValidationError as exc:
         parts = [f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()]
         raise SimConfigError(f"{path or 'simulator config'}: {'; '.join(parts)}") from exc
+    if not config.dialplan_files:
+        return config
+    base = Path(path).parent if path is not None else Path.cwd()
+    plan = {ctx: dict(extens) for ctx, extens in config.dialplan.items()}
+    for name in config.dialplan_files:
+        for ctx, extens in read_extensions_conf(base / name).items():
+            plan.setdefault(ctx, {}).update(extens)
+    return config.model_copy(update={"dialplan": plan})
+
+
+def read_extensions_conf(path: Path) -> dict[str, dict[str, tuple[Step, ...]]]:
+    """An extensions.conf as the simulator's dialplan: each extension's priorities must run 1, 2, 3… (the
+    simulator steps through them in order), as `ctiserver dialplan render` writes them."""
+    from ctiserver.pbx.extensions_conf import parse
+
+    try:
+        conf = parse(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SimConfigError(f"{path}: {exc.strerror}") from exc
+    if conf.warnings:
+        raise SimConfigError(f"{path}: {'; '.join(conf.warnings)}")
+    plan: dict[str, dict[str, tuple[Step, ...]]] = {}
+    for ctx, extens in conf.contexts.items():
+        for exten in extens:
+            prios = conf.priorities(ctx, exten)
+            if [p.number for p in prios] != list(range(1, len(prios) + 1)):
+                raise SimConfigError(f"{path}:{prios[0].line}: {exten}@{ctx}: priorities must be 1, 2, 3…")
+            plan.setdefault(ctx, {})[exten] = tuple(Step(app=p.app, data=p.data, label=p.label) for p in prios)
+    return plan

@@ -141,12 +141,22 @@ class Dialplan:
         raise HangupApp
 
     async def _goto(self, ch: Channel, data: str) -> None:
-        parts = data.split(",")
+        parts = [p.strip() for p in data.split(",")]
+        context, exten = ch.context, ch.exten
         if len(parts) == 3:
-            raise Goto(parts[0], parts[1], int(parts[2]))
-        if len(parts) == 2:
-            raise Goto(ch.context, parts[0], int(parts[1]))
-        raise Goto(ch.context, ch.exten, int(parts[0]))
+            context, exten = parts[0], parts[1]
+        elif len(parts) == 2:
+            exten = parts[0]
+        raise Goto(context, exten, self._priority(context, exten, parts[-1]))
+
+    def _priority(self, context: str, exten: str, priority: str) -> int:
+        """A number, or a label of the target extension (``n(label)`` in extensions.conf)."""
+        if priority.isdigit():
+            return int(priority)
+        for number, step in enumerate(self.find(context, exten) or (), start=1):
+            if step.label == priority:
+                return number
+        raise ValueError(f"Goto: no label {priority!r} in {exten}@{context}")
 
     async def _gotoif(self, ch: Channel, data: str) -> None:
         condition, sep, labels = data.partition("?")

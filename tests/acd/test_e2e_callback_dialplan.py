@@ -15,6 +15,7 @@ from ctiserver.config import AmiConfig
 from ctiserver.ivr.ports import CallbackRequest
 from ctiserver.pbx.ami.client import AmiClient
 from ctiserver.pbx.dialplan_check import DialplanCheck
+from ctiserver.pbx.extensions_conf import parse
 from tests.acd.clocks import wait_for
 from tests.acd.e2e_rig import JUNIORS, SPECIALISTS, rig
 
@@ -29,7 +30,7 @@ async def test_call_backs_wait_while_the_outbound_context_is_missing(tmp_path: P
         outbound = r.sim.engine.config.dialplan.pop("ctiserver-outbound")  # not loaded on this PBX
         async with AmiClient(AmiConfig(port=r.sim.ami_port), r.clock) as ami:
             await asyncio.wait_for(ami.connected.wait(), 10)
-            check = DialplanCheck(ami, ("ctiserver-outbound",), r.clock)
+            check = DialplanCheck(ami, parse("[ctiserver-outbound]"), r.clock)  # the context, no extensions
             assert (await check.check_once()).missing == ("ctiserver-outbound",)
             r.acd.context_missing = check.lacks  # as the ACD component wires it
             target = AcdQueueTarget(r.acd, r.control)

@@ -1,22 +1,24 @@
-"""The demo simulator's copy of the dialler's and the outbound contexts must stay what ``ctiserver dialplan
-render`` writes for Asterisk (the demo runs campaigns and call-backs through them, out through the simulator's
-trunk)."""
+"""The demo's simulated PBX runs exactly the dialplan ``ctiserver dialplan render`` writes for the demo's
+configuration (its DIDs, the agents' context, the outbound, dialler, AMD and supervisor contexts), read as
+Asterisk's pbx_config reads it — so the daemon's dialplan check finds nothing missing or stale in the demo."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
-import ctiserver.web
-from ctiserver.sim.config import SimConfig
-from tests.dialer.wire import rendered_dialer_plan
-
-DEMO = Path(ctiserver.web.__file__).parent / "demo" / "simulator.yaml"
+from ctiserver.cli.demo import demo_config
+from ctiserver.cli.dialplan import render
+from ctiserver.pbx.extensions_conf import parse
+from ctiserver.sim.config import load_sim_config
 
 
-def test_demo_dialler_contexts_are_the_rendered_ones() -> None:
-    demo = SimConfig.model_validate(yaml.safe_load(DEMO.read_text(encoding="utf-8"))).dialplan
-    rendered = rendered_dialer_plan(stasis=True)
-    for context in ("ctiserver-dialer", "ctiserver-amd", "ctiserver-dialer-abandon", "ctiserver-outbound"):
-        assert demo[context] == rendered[context], context
+def test_the_demo_simulator_runs_the_rendered_dialplan(tmp_path: Path) -> None:
+    config = demo_config(tmp_path, 0)
+    sim = load_sim_config(tmp_path / "simulator.yaml").dialplan
+    rendered = parse(render(config))
+    assert rendered.warnings == [] and "ctiserver-dialer" in rendered.contexts and "from-external" in rendered.contexts
+    for context, extens in rendered.contexts.items():
+        for exten in extens:
+            want = [(p.app, p.data, p.label) for p in rendered.priorities(context, exten)]
+            assert [(s.app, s.data, s.label) for s in sim[context][exten]] == want, (context, exten)
+    assert sim["ctiserver-spy"]["_X."][6].label == "whisper"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from ctiserver.dialer.windows import WEEKDAYS, CallingWindows
 from ctiserver.events import InMemoryBus
 from ctiserver.pbx.ami.client import AmiClient
 from ctiserver.pbx.ari.client import AriClient
+from ctiserver.pbx.extensions_conf import Priority, parse
 from ctiserver.sim import ami_actions
 from ctiserver.sim.config import SimConfig, Step
 from ctiserver.sim.simulator import Simulator
@@ -105,25 +105,15 @@ def rendered_dialer_plan(stasis: bool = True) -> dict[str, dict[str, tuple[Step,
     simulator's dialplan; ``Dial(PJSIP/<number>@trunk)`` reaches the parties behind the simulator's trunk
     (``at_the_carrier``). ``stasis=False`` (a harness without the daemon's ARI app) turns ``Stasis`` into a
     ``Wait`` that holds the answered call as Stasis would."""
-    text = render(Config())
-    plan: dict[str, dict[str, list[Step]]] = {}
-    context, exten = "", ""
+    conf = parse(render(Config()))
     wanted = ("ctiserver-dialer", "ctiserver-amd", "ctiserver-dialer-abandon", "ctiserver-outbound")
-    for raw in text.splitlines():
-        line = raw.split(";", 1)[0].strip()
-        head = re.fullmatch(r"\[([^\]]+)\]", line)
-        if head:
-            context = head.group(1)
-            continue
-        step = re.fullmatch(r"(?:exten => ([^,]+)|same => ),?(?:1|n),(\w+)\((.*)\)", line)
-        if context not in wanted or not step:
-            continue
-        exten = step.group(1) or exten
-        app, data = step.group(2), step.group(3)
-        if app == "Stasis" and not stasis:
-            app, data = "Wait", "600"
-        plan.setdefault(context, {}).setdefault(exten, []).append(Step(app=app, data=data))
-    return {c: {e: tuple(steps) for e, steps in extens.items()} for c, extens in plan.items()}
+
+    def step(p: Priority) -> Step:
+        if p.app == "Stasis" and not stasis:
+            return Step(app="Wait", data="600")
+        return Step(app=p.app, data=p.data, label=p.label)
+
+    return {c: {e: tuple(step(p) for p in conf.priorities(c, e)) for e in conf.contexts[c]} for c in wanted}
 
 
 def sim_config(stasis: bool = True) -> SimConfig:

@@ -1,7 +1,8 @@
 """The daemon asks the PBX whether the dialplan ``ctiserver dialplan render`` writes is loaded — AMI
 ``ShowDialPlan`` per rendered context, over the wire against the simulator (which answers as pbx.c's
-``manager_show_dialplan``): a missing context is reported (``/health`` ``checks.dialplan`` false, an error log
-with the fix) until a reload brings it."""
+``manager_show_dialplan``): a missing context, or one whose loaded priorities differ from the render (a DID
+added, AMD settings changed without a new render and reload), is reported (``/health`` ``checks.dialplan``
+false, an error log with the fix) until a reload brings it; the simulator runs the rendered file itself."""
 
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ import yaml
 
 from ctiserver.api.component import ApiServer
 from ctiserver.app import COMPONENTS, running
+from ctiserver.cli.dialplan import render
 from ctiserver.config import Config
 from ctiserver.pbx.ami.client import AmiClient
-from ctiserver.pbx.dialplan_check import DialplanCheck, contexts_of, rendered_contexts
-from ctiserver.sim.config import SimConfig, Step
+from ctiserver.pbx.dialplan_check import DialplanCheck, rendered_of
+from ctiserver.sim.config import SimConfig, Step, read_extensions_conf
 from ctiserver.sim.simulator import Simulator
 from tests.sim.probes import AmiProbe, get
 
@@ -44,28 +46,45 @@ async def test_show_dialplan_lists_priorities_and_refuses_a_missing_context() ->
             await ami.close()
 
 
-async def test_a_context_the_pbx_lacks_is_reported_until_it_is_loaded() -> None:
+async def test_a_missing_or_stale_context_is_reported_until_it_is_loaded(tmp_path: Path) -> None:
     config = Config()
-    contexts = await contexts_of(config)
-    assert {"ctiserver-outbound", "ctiserver-dialer", "ctiserver-amd", "from-external"} <= set(contexts)
-    assert "globals" not in contexts
-    base = SimConfig()
-    plan = {c: base.dialplan.get(c, {"s": (Step(app="NoOp"),)}) for c in contexts if c != "ctiserver-amd"}
-    async with Simulator(base.model_copy(update={"dialplan": plan})) as sim:
+    rendered = await rendered_of(config)
+    assert {"ctiserver-outbound", "ctiserver-dialer", "ctiserver-amd", "from-external"} <= set(rendered.contexts)
+    assert "globals" not in rendered.contexts
+    (tmp_path / "extensions_ctiserver.conf").write_text(render(config), encoding="utf-8")
+    loaded = read_extensions_conf(tmp_path / "extensions_ctiserver.conf")  # what `dialplan reload` loads
+    amd = loaded.pop("ctiserver-amd")
+    async with Simulator(SimConfig(dialplan=loaded)) as sim:
         ami = AmiClient(config.pbx.ami.model_copy(update={"port": sim.ami_port}), sim.clock)
         async with ami:
-            check = DialplanCheck(ami, contexts, sim.clock)
+            check = DialplanCheck(ami, rendered, sim.clock)
             assert check.ok  # nothing known yet: no alarm
             await ami.connected.wait()
             report = await check.check_once()
-            assert report.missing == ("ctiserver-amd",) and not check.ok and report.error is None
-            sim.engine.config.dialplan["ctiserver-amd"] = {"s": (Step(app="AMD"),)}  # `dialplan reload`
+            assert report.missing == ("ctiserver-amd",) and report.stale == () and not check.ok
+            assert report.error is None
+            plan = sim.engine.config.dialplan
+            plan["ctiserver-amd"] = amd  # `dialplan reload`
             assert (await check.check_once()).missing == () and check.ok
 
-
-def test_rendered_contexts_reads_the_headers() -> None:
-    text = "[globals]\nX = 1\n\n[from-external]\nexten => 100,1,NoOp()\n[ctiserver-amd] ; AMD\n[from-external]\n"
-    assert rendered_contexts(text) == ("from-external", "ctiserver-amd")
+            # the configuration changed, the file was not rendered again: AMD settings differ, a DID is gone;
+            # the admin's own extension in our context is no difference
+            steps = list(amd["s"])
+            steps[1] = Step(app="AMD", data="3000,1500,800,5000,100,50,2,256,5000")
+            plan["ctiserver-amd"] = {**amd, "s": tuple(steps)}
+            outbound = plan["from-external"]
+            plan["from-external"] = {"999": (Step(app="Hangup"),), **{e: v for e, v in outbound.items() if e != "101"}}
+            report = await check.check_once()
+            assert not check.ok and report.missing == ()
+            assert report.stale == (
+                "from-external 101,1: not loaded (NoOp(DID 101 from ${CALLERID(all)}) rendered)",
+                "from-external 101,2: not loaded (Stasis(${CTI_APP},did,101) rendered)",
+                "from-external 101,3: not loaded (Hangup() rendered)",
+                "ctiserver-amd s,2: AMD(3000,1500,800,5000,100,50,2,256,5000) loaded,"
+                " AMD(2500,1500,800,5000,100,50,2,256,5000) rendered",
+            ), report.stale
+            plan["ctiserver-amd"], plan["from-external"] = amd, outbound
+            assert (await check.check_once()).stale == () and check.ok
 
 
 async def test_the_daemon_reports_a_missing_dialplan_on_health(tmp_path: Path) -> None:
@@ -98,3 +117,44 @@ async def test_the_daemon_reports_a_missing_dialplan_on_health(tmp_path: Path) -
         async with aiohttp.ClientSession() as http, http.get(ctx.require(ApiServer).url + "/health") as resp:
             body = await resp.json()
     assert body["status"] == "degraded" and body["checks"]["dialplan"] is False and body["checks"]["ami"] is True
+
+
+async def _health(config: Config) -> tuple[dict[str, object], DialplanCheck]:
+    async with running(config, components=COMPONENTS) as ctx:
+        check = ctx.require(DialplanCheck)
+        for _ in range(100):
+            if check.report.checked_at is not None:
+                break
+            await asyncio.sleep(0.1)
+        async with aiohttp.ClientSession() as http, http.get(ctx.require(ApiServer).url + "/health") as resp:
+            return await resp.json(), check
+
+
+async def test_the_daemon_finds_its_rendered_dialplan_current_and_a_new_did_stale(tmp_path: Path) -> None:
+    """The simulated PBX loads the file ``ctiserver dialplan render`` wrote (as Asterisk would after ``dialplan
+    reload``): the check finds nothing to report. Then DID 102 is added to the configuration and the daemon
+    restarted without a new render: ``/health`` is degraded and the report names the extensions not loaded."""
+    (tmp_path / "ivr").mkdir()
+    base = {
+        "api": {"host": "127.0.0.1", "port": 0},
+        "database": {"url": f"sqlite+aiosqlite:///{tmp_path}/cti.sqlite", "spool_dir": str(tmp_path / "spool")},
+        "data_dir": str(tmp_path),
+        "simulator": {"enabled": True, "config_file": str(tmp_path / "sim.yaml")},
+        "ivr": {"scripts_dir": str(tmp_path / "ivr")},
+        "pbx": {"dialplan_check": 0.2},
+        "dialplan": {"dids": [{"number": "100"}, {"number": "101"}]},
+    }
+    config = Config.model_validate(base)
+    (tmp_path / "extensions_ctiserver.conf").write_text(render(config), encoding="utf-8")
+    sim = {"dialplan": {}, "dialplan_files": ["extensions_ctiserver.conf"]}
+    (tmp_path / "sim.yaml").write_text(yaml.safe_dump(sim), encoding="utf-8")
+    body, check = await _health(config)
+    assert check.report.stale == () and check.report.missing == () and check.report.error is None
+    assert body["status"] == "ok" and body["checks"]["dialplan"] is True, body
+
+    dids = [*base["dialplan"]["dids"], {"number": "102"}]  # type: ignore[index]
+    body, check = await _health(Config.model_validate({**base, "dialplan": {"dids": dids}}))
+    assert body["status"] == "degraded" and body["checks"]["dialplan"] is False, body
+    assert check.report.missing == () and len(check.report.stale) == 4, check.report.stale
+    assert check.report.stale[0].startswith("from-external 102,1: not loaded (NoOp(DID 102")
+    assert check.report.stale[3] == "from-agents 102,1: not loaded (Goto(from-external,102,1) rendered)"
