@@ -5,6 +5,7 @@ PBX whether the rendered dialplan is loaded (``pbx.dialplan_check`` s apart)."""
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
@@ -25,7 +26,8 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
         ctx.provide(node.ari, as_type=AriClient)
         interval = ctx.config.pbx.dialplan_check
         if interval > 0:
-            check = DialplanCheck(node.ami, await rendered_of(ctx.config), ctx.clock, interval)
+            render = functools.partial(rendered_of, ctx.config)  # anew each round: IVR scripts hot-reload their DIDs
+            check = DialplanCheck(node.ami, await render(), ctx.clock, interval, render)
             ctx.provide(check)
             ctx.spawn(check.run(), name="cti:dialplan-check")
         yield

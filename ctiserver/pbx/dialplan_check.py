@@ -14,6 +14,7 @@ logged once as an error with the fix, and ``ok`` (``/health`` ``checks.dialplan`
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from ctiserver.clock import Clock
@@ -65,13 +66,24 @@ class DialplanReport:
 
 
 class DialplanCheck:
-    def __init__(self, ami: AmiClient, rendered: ExtensionsConf, clock: Clock, interval: float = 60.0) -> None:
+    def __init__(
+        self,
+        ami: AmiClient,
+        rendered: ExtensionsConf,
+        clock: Clock,
+        interval: float = 60.0,
+        render: Callable[[], Awaitable[ExtensionsConf]] | None = None,
+    ) -> None:
         self.ami = ami
-        self.rendered = rendered
-        self.contexts = tuple(rendered.contexts)
         self.clock = clock
         self.interval = interval
+        self.render = render  # renders anew before each round: an IVR script's new DID is seen without a restart
         self.report = DialplanReport()
+        self.use(rendered)
+
+    def use(self, rendered: ExtensionsConf) -> None:
+        self.rendered = rendered
+        self.contexts = tuple(rendered.contexts)
 
     @property
     def ok(self) -> bool:
@@ -125,10 +137,19 @@ class DialplanCheck:
         if new.error and new.error != old.error:
             log.warning("cannot check the PBX's dialplan", error=new.error)
 
+    async def _render(self) -> None:
+        if self.render is None:
+            return
+        try:
+            self.use(await self.render())
+        except Exception as exc:  # e.g. a template edited badly: compare with the last good rendering
+            log.warning("cannot render the dialplan: checking against the last rendering", error=str(exc))
+
     async def run(self) -> None:
         while True:
             await self.ami.connected.wait()
             try:
+                await self._render()
                 await self.check_once()  # link trouble is kept in the report; anything else must not end the loop
             except Exception:
                 log.exception("dialplan check failed")

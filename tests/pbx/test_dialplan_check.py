@@ -119,7 +119,9 @@ async def test_the_daemon_reports_a_missing_dialplan_on_health(tmp_path: Path) -
     assert body["status"] == "degraded" and body["checks"]["dialplan"] is False and body["checks"]["ami"] is True
 
 
-async def _health(config: Config) -> tuple[dict[str, object], DialplanCheck]:
+async def _health(config: Config, then: Path | None = None) -> tuple[dict[str, object], DialplanCheck]:
+    """``/health`` once the check has run; ``then``: an IVR script with DID 105 written after that, and the
+    check waited for until it has seen it (it renders anew each round)."""
     async with running(config, components=COMPONENTS) as ctx:
         check = ctx.require(DialplanCheck)
         for _ in range(100):
@@ -127,13 +129,21 @@ async def _health(config: Config) -> tuple[dict[str, object], DialplanCheck]:
                 break
             await asyncio.sleep(0.1)
         async with aiohttp.ClientSession() as http, http.get(ctx.require(ApiServer).url + "/health") as resp:
-            return await resp.json(), check
+            body = await resp.json()
+        if then is not None:
+            await asyncio.to_thread(then.write_text, 'script: sales\ndids: ["105"]\n', encoding="utf-8")
+            for _ in range(100):
+                if any(" 105," in line for line in check.report.stale):
+                    break
+                await asyncio.sleep(0.1)
+        return body, check
 
 
 async def test_the_daemon_finds_its_rendered_dialplan_current_and_a_new_did_stale(tmp_path: Path) -> None:
     """The simulated PBX loads the file ``ctiserver dialplan render`` wrote (as Asterisk would after ``dialplan
     reload``): the check finds nothing to report. Then DID 102 is added to the configuration and the daemon
-    restarted without a new render: ``/health`` is degraded and the report names the extensions not loaded."""
+    restarted without a new render: ``/health`` is degraded and the report names the extensions not loaded. An
+    IVR script that brings a DID while the daemon runs is seen at the next round."""
     (tmp_path / "ivr").mkdir()
     base = {
         "api": {"host": "127.0.0.1", "port": 0},
@@ -148,9 +158,11 @@ async def test_the_daemon_finds_its_rendered_dialplan_current_and_a_new_did_stal
     (tmp_path / "extensions_ctiserver.conf").write_text(render(config), encoding="utf-8")
     sim = {"dialplan": {}, "dialplan_files": ["extensions_ctiserver.conf"]}
     (tmp_path / "sim.yaml").write_text(yaml.safe_dump(sim), encoding="utf-8")
-    body, check = await _health(config)
-    assert check.report.stale == () and check.report.missing == () and check.report.error is None
+    body, check = await _health(config, then=tmp_path / "ivr" / "sales.yaml")
     assert body["status"] == "ok" and body["checks"]["dialplan"] is True, body
+    # a script with a new DID, hot-reloaded by the IVR, no new render: the check renders anew and sees it
+    assert check.report.stale[0].startswith("from-external 105,1: not loaded"), check.report.stale
+    (tmp_path / "ivr" / "sales.yaml").unlink()
 
     dids = [*base["dialplan"]["dids"], {"number": "102"}]  # type: ignore[index]
     body, check = await _health(Config.model_validate({**base, "dialplan": {"dids": dids}}))
