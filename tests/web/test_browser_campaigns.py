@@ -166,8 +166,8 @@ async def test_an_agent_on_the_wallboard_gets_no_campaigns_card(demo: Demo, brow
     assert await page.locator("#campaigns-card").is_hidden()
     assert asked == []
     assert await page.locator(".toast.bad").count() == 0
-    # nothing logged by the card (the wallboard's KPI report refused to an agent is a failed load, not the card's)
-    assert all(m.startswith("Failed to load resource") for m in console), console
+    # nothing asked that an agent may not have: no refused request in the console (the KPI report included)
+    assert console == []
     assert page.errors == []
 
 

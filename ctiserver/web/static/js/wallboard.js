@@ -108,7 +108,8 @@ async function charts() {
   const start = new Date();
   start.setHours(0, 0, 0, 0);
   const since = Math.floor(start.getTime() / 1000);
-  const report = await api.get(`/reports/kpi?from=${since}&to=${Math.floor(Date.now() / 1000) + 1}&interval=30m`).catch(() => null);
+  const staff = me.role !== "agent";  // the KPI report is for supervisors and admins: an agent's page does not ask
+  const report = staff ? await api.get(`/reports/kpi?from=${since}&to=${Math.floor(Date.now() / 1000) + 1}&interval=30m`).catch(() => null) : null;
   let rows = list(report, "intervals");
   if (!rows.length) rows = await intervalsFromHistory(since);
   const labels = rows.map((r) => new Date(num(r.start, r.since, 0) * 1000).toTimeString().slice(0, 5));
