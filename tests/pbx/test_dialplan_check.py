@@ -95,28 +95,23 @@ async def test_the_daemon_reports_a_missing_dialplan_on_health(tmp_path: Path) -
     (tmp_path / "sim.yaml").write_text(
         yaml.safe_dump(sim_conf.model_copy(update={"dialplan": plan}).model_dump(mode="json")), encoding="utf-8"
     )
-    (tmp_path / "ivr").mkdir()
-    config = Config.model_validate(
-        {
-            "api": {"host": "127.0.0.1", "port": 0},
-            "database": {"url": f"sqlite+aiosqlite:///{tmp_path}/cti.sqlite", "spool_dir": str(tmp_path / "spool")},
-            "data_dir": str(tmp_path),
-            "simulator": {"enabled": True, "config_file": str(tmp_path / "sim.yaml")},
-            "ivr": {"scripts_dir": str(tmp_path / "ivr")},
-            "pbx": {"dialplan_check": 0.2},
-        }
-    )
-    async with running(config, components=COMPONENTS) as ctx:
-        check = ctx.require(DialplanCheck)
-        assert "ctiserver-outbound" in check.contexts
-        for _ in range(100):
-            if check.report.checked_at is not None:
-                break
-            await asyncio.sleep(0.1)
-        assert "ctiserver-outbound" in check.report.missing
-        async with aiohttp.ClientSession() as http, http.get(ctx.require(ApiServer).url + "/health") as resp:
-            body = await resp.json()
+    body, check = await _health(_daemon(tmp_path))
+    assert "ctiserver-outbound" in check.contexts and "ctiserver-outbound" in check.report.missing
     assert body["status"] == "degraded" and body["checks"]["dialplan"] is False and body["checks"]["ami"] is True
+
+
+def _daemon(tmp_path: Path, **more: object) -> Config:
+    """The whole daemon on SQLite in ``tmp_path`` with the simulator of ``tmp_path/sim.yaml``, checking every 0.2 s."""
+    (tmp_path / "ivr").mkdir(exist_ok=True)
+    base = {
+        "api": {"host": "127.0.0.1", "port": 0},
+        "database": {"url": f"sqlite+aiosqlite:///{tmp_path}/cti.sqlite", "spool_dir": str(tmp_path / "spool")},
+        "data_dir": str(tmp_path),
+        "simulator": {"enabled": True, "config_file": str(tmp_path / "sim.yaml")},
+        "ivr": {"scripts_dir": str(tmp_path / "ivr")},
+        "pbx": {"dialplan_check": 0.2},
+    }
+    return Config.model_validate({**base, **more})
 
 
 async def _health(config: Config, then: Path | None = None) -> tuple[dict[str, object], DialplanCheck]:
@@ -144,17 +139,8 @@ async def test_the_daemon_finds_its_rendered_dialplan_current_and_a_new_did_stal
     reload``): the check finds nothing to report. Then DID 102 is added to the configuration and the daemon
     restarted without a new render: ``/health`` is degraded and the report names the extensions not loaded. An
     IVR script that brings a DID while the daemon runs is seen at the next round."""
-    (tmp_path / "ivr").mkdir()
-    base = {
-        "api": {"host": "127.0.0.1", "port": 0},
-        "database": {"url": f"sqlite+aiosqlite:///{tmp_path}/cti.sqlite", "spool_dir": str(tmp_path / "spool")},
-        "data_dir": str(tmp_path),
-        "simulator": {"enabled": True, "config_file": str(tmp_path / "sim.yaml")},
-        "ivr": {"scripts_dir": str(tmp_path / "ivr")},
-        "pbx": {"dialplan_check": 0.2},
-        "dialplan": {"dids": [{"number": "100"}, {"number": "101"}]},
-    }
-    config = Config.model_validate(base)
+    dids = [{"number": "100"}, {"number": "101"}]
+    config = _daemon(tmp_path, dialplan={"dids": dids})
     (tmp_path / "extensions_ctiserver.conf").write_text(render(config), encoding="utf-8")
     sim = {"dialplan": {}, "dialplan_files": ["extensions_ctiserver.conf"]}
     (tmp_path / "sim.yaml").write_text(yaml.safe_dump(sim), encoding="utf-8")
@@ -164,8 +150,7 @@ async def test_the_daemon_finds_its_rendered_dialplan_current_and_a_new_did_stal
     assert check.report.stale[0].startswith("from-external 105,1: not loaded"), check.report.stale
     (tmp_path / "ivr" / "sales.yaml").unlink()
 
-    dids = [*base["dialplan"]["dids"], {"number": "102"}]  # type: ignore[index]
-    body, check = await _health(Config.model_validate({**base, "dialplan": {"dids": dids}}))
+    body, check = await _health(_daemon(tmp_path, dialplan={"dids": [*dids, {"number": "102"}]}))
     assert body["status"] == "degraded" and body["checks"]["dialplan"] is False, body
     assert check.report.missing == () and len(check.report.stale) == 4, check.report.stale
     assert check.report.stale[0].startswith("from-external 102,1: not loaded (NoOp(DID 102")
