@@ -8,12 +8,14 @@ import uuid
 
 from aiohttp import web
 
-from ctiserver.sim import media
+from ctiserver.sim import local, media
 from ctiserver.sim.ari_server import SIM_KEY, err, ok, params
 from ctiserver.sim.dial import dial_event, dial_out, start_far_end
 from ctiserver.sim.engine import AllocationFailed, Engine
 from ctiserver.sim.fmt import channel_json
 from ctiserver.sim.model import Channel, ChanState
+
+MAX_PUBLIC_UNIQUEID = 149  # include/asterisk/channel.h AST_MAX_PUBLIC_UNIQUEID
 
 REASONS = {
     "normal": 16,
@@ -57,6 +59,12 @@ async def get_channel(request: web.Request) -> web.Response:
 async def originate(request: web.Request) -> web.Response:
     engine = _engine(request)
     p = await params(request)
+    # POST /channels/{channelId} (originateWithId) takes the id from the path; otherChannelId names the Local
+    # peer ;2 (res/ari/resource_channels.c ari_channels_handle_originate_with_id: assignedids.uniqueid2)
+    channel_id = str(request.match_info.get("id") or p.get("channelId") or "") or None
+    other_id = str(p.get("otherChannelId") or "") or None
+    if any(len(i) > MAX_PUBLIC_UNIQUEID for i in (channel_id, other_id) if i):
+        return err(400, f"Uniqueid length exceeds maximum of {MAX_PUBLIC_UNIQUEID}")
     endpoint = p.get("endpoint")
     if not endpoint:
         return err(400, "Endpoint must be specified")
@@ -70,8 +78,8 @@ async def originate(request: web.Request) -> web.Response:
         timeout = float(p.get("timeout", 30))
     except (TypeError, ValueError):
         return err(400, "timeout: invalid value")
-    channel_id = p.get("channelId")
-    if channel_id and channel_id in engine.channels:
+    peer_id = local.peer_id(channel_id, other_id) if str(endpoint).startswith("Local/") else None
+    if channel_id in engine.channels or peer_id in engine.channels:
         return err(409, "Channel with given unique ID already exists")
     originator = engine.channels.get(str(p.get("originator", ""))) if p.get("originator") else None
     caller = _parse_callerid(str(p["callerId"])) if p.get("callerId") else None
@@ -84,12 +92,21 @@ async def originate(request: web.Request) -> web.Response:
             connected=connected,
             linkedid=originator.linkedid if originator else None,
             channel_id=channel_id,
+            other_id=other_id,
         )
     except AllocationFailed:
         return web.json_response({"error": "Allocation failed"}, status=500)
     ch.tags["originated"] = True
     if app:
         ch.subscribed.add(str(app))
+        # resource_channels.c ari_channels_handle_originate_with_id: "Subscribe to the Local channel peer also"
+        # (core_local.c ast_local_get_peer). The app then gets ;2's channel-topic events (ChannelDialplan,
+        # ChannelVarset, ChannelStateChange, Dial, ChannelHangupRequest, ChannelDestroyed…) but no
+        # ChannelCreated (subscribed after the allocation) and no StasisStart (;2 runs the dialplan).
+        # POST /channels/create subscribes only the channel (ast_ari_channels_create): not done there.
+        peer = ch.tags.get("local_peer")
+        if isinstance(peer, Channel):
+            peer.subscribed.add(str(app))
     variables = p.get("variables") or {}
     if isinstance(variables, dict):
         for k, v in variables.items():
@@ -308,6 +325,7 @@ def routes(r: web.UrlDispatcher) -> None:
     r.add_get("/ari/channels", list_channels)
     r.add_post("/ari/channels", originate)
     r.add_get("/ari/channels/{id}", get_channel)
+    r.add_post("/ari/channels/{id}", originate)  # originateWithId (after ari_extra's /channels/create)
     r.add_delete("/ari/channels/{id}", hangup)
     r.add_post("/ari/channels/{id}/answer", answer)
     r.add_post("/ari/channels/{id}/ring", ring)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from ctiserver.sim import local
 from ctiserver.sim.ari_channels import _engine, _in_stasis, _originated, _parse_callerid
 from ctiserver.sim.ari_server import SIM_KEY, err, ok, params
 from ctiserver.sim.dial import dial_event, dial_out
@@ -23,8 +24,10 @@ async def create(request: web.Request) -> web.Response:
     endpoint, app = p.get("endpoint"), p.get("app")
     if not endpoint or not app:
         return err(400, "Endpoint and app must be specified")
-    channel_id = p.get("channelId")
-    if channel_id and channel_id in engine.channels:
+    channel_id = str(p.get("channelId") or "") or None
+    other_id = str(p.get("otherChannelId") or "") or None  # the Local peer ;2 (core_unreal.c)
+    peer_id = local.peer_id(channel_id, other_id) if str(endpoint).startswith("Local/") else None
+    if channel_id in engine.channels or peer_id in engine.channels:
         return err(409, "Channel with given unique ID already exists")
     originator = engine.channels.get(str(p.get("originator", ""))) if p.get("originator") else None
     caller = _parse_callerid(str(p["callerId"])) if p.get("callerId") else None
@@ -35,7 +38,8 @@ async def create(request: web.Request) -> web.Response:
             caller=caller,
             connected=(originator.caller_name, originator.caller_num) if originator else ("", ""),
             linkedid=originator.linkedid if originator else None,
-            channel_id=str(channel_id) if channel_id else None,
+            channel_id=channel_id,
+            other_id=other_id,
         )
     except AllocationFailed:
         return web.json_response({"error": "Allocation failed"}, status=500)
@@ -44,7 +48,7 @@ async def create(request: web.Request) -> web.Response:
         str(app),
         tuple(str(p.get("appArgs", "")).split(",")) if p.get("appArgs") else (),
     )
-    ch.subscribed.add(str(app))
+    ch.subscribed.add(str(app))  # ast_ari_channels_create subscribes the channel only, not its Local peer
     return ok(channel_json(ch))
 
 

@@ -46,7 +46,13 @@ def create(
 
 
 def _apps(br: Bridge, ch: Channel) -> set[str]:
-    return br.subscribed | ch.subscribed
+    """ChannelEnteredBridge/ChannelLeftBridge go out on the bridge's topic only (main/stasis_bridges.c
+    ast_bridge_publish_enter/leave), and an app subscribed to a channel forwards only that channel's topics
+    (res/stasis/app.c forwards_create_channel): the apps subscribed to the bridge get them, plus the app the
+    channel is in (res/stasis/control.c control_add_channel_to_bridge: app_subscribe_bridge "to receive the
+    ChannelEnteredBridge message") — not an app that merely subscribed to the channel (an originated Local ;2
+    in its Dial bridge)."""
+    return br.subscribed | ({ch.stasis_app} if ch.stasis_app else set())
 
 
 def enter(engine: Engine, br: Bridge, ch: Channel) -> None:

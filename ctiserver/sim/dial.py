@@ -27,6 +27,7 @@ def dial_out(
     context: str | None = None,
     channel_id: str | None = None,
     app: tuple[str, str] = DIAL_APP,
+    other_id: str | None = None,
 ) -> Channel:
     """Allocate the outgoing channel (Down). Raises AllocationFailed when the endpoint cannot be reached."""
     from ctiserver.sim.engine import AllocationFailed
@@ -35,7 +36,13 @@ def dial_out(
         from ctiserver.sim import local
 
         ch = local.allocate(
-            engine, endpoint, caller=caller, connected=connected, linkedid=linkedid, channel_id=channel_id
+            engine,
+            endpoint,
+            caller=caller,
+            connected=connected,
+            linkedid=linkedid,
+            channel_id=channel_id,
+            other_id=other_id,
         )
         engine.newexten(ch, *app)
         return ch

@@ -22,6 +22,15 @@ def parse(endpoint: str) -> tuple[str, str]:
     return exten, context or "default"
 
 
+def peer_id(channel_id: str | None, other_id: str | None) -> str | None:
+    """The uniqueid of ``;2`` (core_unreal.c ``ast_unreal_new_channels``): assigned ids apply only when the
+    first one is given — ``otherChannelId`` (assignedids->uniqueid2) if given, else ``<channelId>;2``;
+    without a ``channelId`` both halves get generated ids of their own and ``otherChannelId`` is ignored."""
+    if not channel_id:
+        return None
+    return other_id or f"{channel_id};2"
+
+
 def allocate(
     engine: Engine,
     endpoint: str,
@@ -30,6 +39,7 @@ def allocate(
     connected: tuple[str, str],
     linkedid: str | None,
     channel_id: str | None,
+    other_id: str | None = None,
 ) -> Channel:
     exten, context = parse(endpoint)
     if not exten:
@@ -56,7 +66,7 @@ def allocate(
         caller=connected if connected != ("", "") else cid,
         connected=cid,
         linkedid=one.linkedid,
-        channel_id=f"{channel_id};2" if channel_id else None,
+        channel_id=peer_id(channel_id, other_id),
         name=f"{base};2",
     )
     two.tags["dnid"] = exten

@@ -133,10 +133,13 @@ async def test_a_local_channel_to_an_extension_that_does_not_exist_fails_before_
             await ari.connect()
             status, ch = await ari.req("POST", "/channels", endpoint="Local/4930123@no-such-context", app="ctiserver")
             assert status == 200 and ch["name"].endswith(";1")
-            gone = await ari.wait("ChannelDestroyed")
+            gone = await ari.wait("ChannelDestroyed", pred=lambda e: e["channel"]["id"] == ch["id"])
             assert (gone["channel"]["id"], gone["cause"], gone["cause_txt"]) == (ch["id"], 0, "Unknown")
             mine = [e["type"] for e in ari.events if e.get("channel", e.get("peer", {})).get("id") == ch["id"]]
             assert mine == ["ChannelDestroyed"], mine
+            # the app is subscribed to the Local peer too (resource_channels.c): ;2, which never ran, just goes
+            peer = [e for e in ari.events if e.get("channel", {}).get("name") == ch["name"][:-1] + "2"]
+            assert [(e["type"], e["cause"]) for e in peer] == [("ChannelDestroyed", 0)]
             assert not [e for e in ari.events if e["type"] in ("Dial", "StasisStart", "ChannelStateChange")]
 
             await ami.action(
