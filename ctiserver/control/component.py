@@ -16,7 +16,8 @@ from ctiserver.control.ari import AriCallControl
 from ctiserver.control.ari_link import AriLink
 from ctiserver.control.router import Incoming, StasisRouter
 from ctiserver.logs import get_logger
-from ctiserver.pbx.ari.client import AriClient
+from ctiserver.pbx.ari.client import AriClient, AriResync
+from ctiserver.pbx.ari.resources import Channel, build
 
 if TYPE_CHECKING:
     from ctiserver.app import AppContext
@@ -47,17 +48,18 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
 
             async def resynced(state: Any) -> None:
                 if state.connection > 1:
-                    await control.resync({c.id for c in state.channels}, state.app_channel_ids)
+                    await control.resync({c.id for c in state.channels}, {c.id for c in state.in_stasis})
 
             shared.on_resync(resynced)
         else:
             link.on_event(control.feed)
 
             async def reconnected() -> None:
-                channels = await link.request("GET", "/channels") or []
-                ids = {str(c.get("id")) for c in channels}
+                channels = [build(Channel, c) for c in await link.request("GET", "/channels") or []]
                 app = await link.request("GET", f"/applications/{ari_config.app}") or {}
-                await control.resync(ids, {str(c) for c in app.get("channel_ids", ())})
+                subscribed = frozenset(str(c) for c in app.get("channel_ids", ()))
+                state = AriResync(0, tuple(channels), subscribed, ari_config.app)
+                await control.resync({c.id for c in channels}, {c.id for c in state.in_stasis})
 
             link.on_reconnect(reconnected)
         ctx.provide(control, as_type=CallControl)

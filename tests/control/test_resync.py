@@ -12,7 +12,9 @@ from ctiserver.config import Config
 from ctiserver.control import ChannelGone
 from ctiserver.control.ari import AriCallControl
 from ctiserver.control.router import Incoming, StasisRouter
+from ctiserver.sim.config import Step
 from ctiserver.sim.simulator import Simulator
+from tests.waiting import until
 
 
 @pytest.mark.parametrize(
@@ -62,3 +64,36 @@ async def test_missed_events_are_recovered_at_reconnect(components: tuple[str, .
             ws.abort()
         call.hangup()  # while we are deaf again
         await asyncio.wait_for(gone.wait(), 20)
+
+
+@pytest.mark.parametrize("endpoint", ["PJSIP/1001", "Local/4930100@ctiserver-outbound"])
+async def test_a_leg_still_ringing_at_reconnect_is_not_taken_as_answered(endpoint: str) -> None:
+    """Asterisk lists an originated leg among the application's channels (``GET /applications``) from the
+    Originate on — still ringing, and for a Local channel both halves. Only a channel that runs ``Stasis`` of our
+    app is in it: a dial that rings across a reconnect stays pending, and ends as the callee decides."""
+    from ctiserver.cli.dialplan import render
+    from ctiserver.control import DialFailed, DialRequest
+    from ctiserver.pbx.extensions_conf import parse
+
+    outbound = parse(render(Config())).contexts["ctiserver-outbound"]
+    config = Config.model_validate({"simulator": {"enabled": True}, "pbx": {"ari": {"reconnect_min": 0.2}}})
+    async with running(config, components=("ctiserver.sim.component", "ctiserver.control.component")) as ctx:
+        sim = ctx.require(Simulator)
+        sim.engine.config.dialplan["ctiserver-outbound"] = {  # the rendered context, out through the sim's trunk
+            e: tuple(Step(app=p.app, data=p.data) for p in prios) for e, prios in outbound.items()
+        }
+        sim.agent("1001", answer_after=None)  # rings until the dial's own timeout
+        sim.customer("4930100", answer_after=None)
+        control = ctx.require(AriCallControl)
+        await asyncio.wait_for(control.ari.connected.wait(), 30)  # type: ignore[attr-defined]
+        resyncs = control.ari.connections  # type: ignore[attr-defined]
+        dial = asyncio.create_task(control.dial(DialRequest(endpoint, timeout=4)))
+        await asyncio.sleep(1.0)  # ringing
+        for ws in list(sim.ari_ws):
+            ws.abort()
+        await until(lambda: control.ari.connections > resyncs)  # type: ignore[attr-defined]
+        await asyncio.sleep(0.5)  # the resync ran
+        assert not dial.done(), dial  # before: resolved as answered, a leg nobody picked up
+        with pytest.raises(DialFailed) as failed:
+            await asyncio.wait_for(dial, 20)
+        assert failed.value.reason in ("noanswer", "failed"), failed.value

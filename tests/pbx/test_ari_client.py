@@ -88,8 +88,9 @@ async def test_rest_calls_and_errors(server: AriTestServer) -> None:
 
 
 async def test_websocket_dropped_reconnects_reregisters_and_resyncs(server: AriTestServer) -> None:
-    server.channels = {"c1": channel("c1"), "c2": channel("c2", name="PJSIP/1001-00000002")}
-    server.app_channels = {"c1"}
+    ringing = {**channel("c3", name="PJSIP/1003-00000003", state="Ringing"), "dialplan": {"app_name": ""}}
+    server.channels = {"c1": channel("c1"), "c2": channel("c2", name="PJSIP/1001-00000002"), "c3": ringing}
+    server.app_channels = {"c1", "c3"}  # c3: a leg we originated, still ringing — subscribed, not in Stasis
     resyncs: list[AriResync] = []
     async with AriClient(config(server.url)) as client:
         client.on_resync(resyncs.append)
@@ -100,7 +101,7 @@ async def test_websocket_dropped_reconnects_reregisters_and_resyncs(server: AriT
         await server.wait_connects(2)
         await until(lambda: len(resyncs) == 2)
         assert server.ws_connects[1]["app"] == "ctiserver"  # the app is registered again
-        assert resyncs[1].connection == 2 and {c.id for c in resyncs[1].channels} == {"c1", "c2"}
+        assert resyncs[1].connection == 2 and {c.id for c in resyncs[1].channels} == {"c1", "c2", "c3"}
         assert [c.id for c in resyncs[1].in_stasis] == ["c1"]  # the call in Stasis is not forgotten
         await server.send({"type": "StasisEnd", "channel": channel("c1")})
         await until(lambda: got == ["StasisEnd"])

@@ -49,11 +49,21 @@ class AriResync:
 
     connection: int  # 1 for the first connection, 2 after the first reconnect...
     channels: tuple[Channel, ...]  # every live channel
-    app_channel_ids: frozenset[str]  # the ones subscribed to our application (in Stasis)
+    # the ones subscribed to our application (GET /applications): in its Stasis, but also every leg it originated
+    # from the Originate on — still ringing, and for a Local channel both halves (resource_channels.c)
+    app_channel_ids: frozenset[str]
+    app: str = ""  # our application's name
 
     @property
     def in_stasis(self) -> tuple[Channel, ...]:
-        return tuple(c for c in self.channels if c.id in self.app_channel_ids)
+        """The channels that run ``Stasis(<our app>,…)`` now (the snapshot's application): a subscribed leg that
+        still rings is not in it."""
+        return tuple(c for c in self.channels if c.id in self.app_channel_ids and _runs_stasis(c, self.app))
+
+
+def _runs_stasis(channel: Channel, app: str) -> bool:
+    plan = channel.dialplan
+    return plan.app_name.lower() == "stasis" and (not app or plan.app_data.split(",", 1)[0] == app)
 
 
 ResyncCallback = Callable[[AriResync], Awaitable[None] | None]
@@ -338,7 +348,7 @@ class AriClient(AriRest):
                 delay = min(delay * 2, self.config.reconnect_max)
                 if self.connections != connection or not self.connected.is_set():
                     return  # a newer connection does its own resync
-        resync = AriResync(connection, tuple(channels), app_ids)
+        resync = AriResync(connection, tuple(channels), app_ids, self.config.app)
         for cb in list(self._on_resync):
             try:
                 result = cb(resync)
