@@ -40,6 +40,11 @@ def _of(ari: AriProbe, cid: str) -> list[dict[str, Any]]:
     return out
 
 
+async def _originate(ari: AriProbe, path: str = "/channels", **params: str) -> tuple[int, Any]:
+    """ARI originate of the call-back number's Local channel into our app."""
+    return await ari.req("POST", path, endpoint="Local/4930100@ctiserver-outbound", app="ctiserver", **params)
+
+
 async def _gone(sim: Simulator) -> None:
     for _ in range(200):
         if not sim.engine.channels:
@@ -54,14 +59,7 @@ async def test_the_app_hears_the_local_peer_of_a_channel_it_originated() -> None
         ari = AriProbe(sim.ari_url)
         try:
             await ari.connect()
-            status, one = await ari.req(
-                "POST",
-                "/channels",
-                endpoint="Local/4930100@ctiserver-outbound",
-                app="ctiserver",
-                appArgs="callback,7",
-                channelId="cb-1",
-            )
+            status, one = await _originate(ari, appArgs="callback,7", channelId="cb-1")
             assert status == 200 and one["id"] == "cb-1" and one["name"].endswith(";1")
             two_name = one["name"][:-1] + "2"
             start = await ari.wait("StasisStart")
@@ -107,9 +105,7 @@ async def test_the_app_is_subscribed_to_the_peer_before_it_rings() -> None:
         ari = AriProbe(sim.ari_url)
         try:
             await ari.connect()
-            status, one = await ari.req(
-                "POST", "/channels", endpoint="Local/4930100@ctiserver-outbound", app="ctiserver"
-            )
+            status, one = await _originate(ari)
             assert status == 200
             two = next(c for c in sim.engine.channels.values() if c.name == one["name"][:-1] + "2")
             assert two.id != one["id"] and not two.id.endswith(";2")  # no channelId: ids of their own
@@ -129,32 +125,18 @@ async def test_other_channel_id_names_the_local_peer() -> None:
         try:
             await ari.connect()
             # POST /channels/{channelId} (originateWithId) with otherChannelId
-            status, one = await ari.req(
-                "POST",
-                "/channels/cb-2",
-                endpoint="Local/4930100@ctiserver-outbound",
-                app="ctiserver",
-                otherChannelId="cb-2-peer",
-            )
+            status, one = await _originate(ari, "/channels/cb-2", otherChannelId="cb-2-peer")
             assert status == 200 and one["id"] == "cb-2"
             await ari.wait("Dial", pred=lambda e: (e.get("caller") or {}).get("id") == "cb-2-peer")
             two = sim.engine.channels["cb-2-peer"]
             assert two.name == one["name"][:-1] + "2" and two.linkedid == "cb-2"
             # either id in use: 409, nothing allocated
             for ids in ({"channelId": "cb-2"}, {"channelId": "cb-3", "otherChannelId": "cb-2-peer"}):
-                status, body = await ari.req(
-                    "POST", "/channels", endpoint="Local/4930100@ctiserver-outbound", app="ctiserver", **ids
-                )
+                status, body = await _originate(ari, **ids)
                 assert status == 409 and body["message"] == "Channel with given unique ID already exists"
             assert len(sim.engine.channels) == 3  # cb-2, cb-2-peer and the callee ringing
             # otherChannelId alone is ignored (assigned ids apply only when the first one is given)
-            status, lone = await ari.req(
-                "POST",
-                "/channels",
-                endpoint="Local/4930100@ctiserver-outbound",
-                app="ctiserver",
-                otherChannelId="lonely",
-            )
+            status, lone = await _originate(ari, otherChannelId="lonely")
             assert status == 200 and "lonely" not in sim.engine.channels
             # too long an id: 400
             status, body = await ari.req(
