@@ -139,14 +139,7 @@ async def test_other_channel_id_names_the_local_peer() -> None:
             status, lone = await _originate(ari, otherChannelId="lonely")
             assert status == 200 and "lonely" not in sim.engine.channels
             # too long an id: 400
-            status, body = await ari.req(
-                "POST",
-                "/channels",
-                endpoint="Local/1@ctiserver-outbound",
-                app="ctiserver",
-                channelId="x",
-                otherChannelId="y" * 150,
-            )
+            status, body = await _originate(ari, channelId="x", otherChannelId="y" * 150)
             assert status == 400 and body["message"] == "Uniqueid length exceeds maximum of 149"
             for cid in ("cb-2", lone["id"]):
                 assert (await ari.req("DELETE", f"/channels/{cid}"))[0] == 204
