@@ -43,23 +43,25 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
                 await control.hangup(incoming.channel_id)
 
         router.unrouted = unrouted
+        async def resync(state: AriResync) -> None:
+            await control.resync({c.id for c in state.channels}, {c.id for c in state.in_stasis})
+
         if shared is not None:
             shared.on_raw(control.feed)
 
-            async def resynced(state: Any) -> None:
+            async def resynced(state: AriResync) -> None:
                 if state.connection > 1:
-                    await control.resync({c.id for c in state.channels}, {c.id for c in state.in_stasis})
+                    await resync(state)
 
             shared.on_resync(resynced)
         else:
             link.on_event(control.feed)
 
-            async def reconnected() -> None:
-                channels = [build(Channel, c) for c in await link.request("GET", "/channels") or []]
+            async def reconnected() -> None:  # the small AriLink asks what the PBX client's resync would give
+                channels = tuple(build(Channel, c) for c in await link.request("GET", "/channels") or [])
                 app = await link.request("GET", f"/applications/{ari_config.app}") or {}
                 subscribed = frozenset(str(c) for c in app.get("channel_ids", ()))
-                state = AriResync(0, tuple(channels), subscribed, ari_config.app)
-                await control.resync({c.id for c in channels}, {c.id for c in state.in_stasis})
+                await resync(AriResync(link.connections, channels, subscribed, ari_config.app))
 
             link.on_reconnect(reconnected)
         ctx.provide(control, as_type=CallControl)

@@ -40,6 +40,7 @@ from ctiserver.logs import get_logger
 from ctiserver.pbx.ami.client import AmiClient
 from ctiserver.pbx.ami.errors import AmiError, AmiLinkLost, AmiNotConnected
 from ctiserver.pbx.ami.messages import AmiEvent, AmiEventList
+from ctiserver.pbx.dialplan_check import local_context
 
 log = get_logger(__name__)
 
@@ -138,7 +139,7 @@ class AmiLines:
         if lacks is None:
             return []
         where = (c.channel, f"Local/s@{c.context}", f"Local/s@{c.abandon_context}")
-        return [endpoint.split("@", 1)[1].split("/", 1)[0] for endpoint in where if lacks(endpoint)]
+        return [str(local_context(endpoint)) for endpoint in where if lacks(endpoint)]
 
     async def place(self, spec: DialSpec) -> LineResult:
         c, contact = spec.campaign, spec.contact

@@ -65,6 +65,13 @@ class DialplanReport:
         return not self.missing and not self.stale
 
 
+def local_context(endpoint: str) -> str | None:
+    """``Local/<exten>@<context>[/n]`` → ``<context>``; any other endpoint → None."""
+    if not endpoint.startswith("Local/") or "@" not in endpoint:
+        return None
+    return endpoint.split("@", 1)[1].split("/", 1)[0]
+
+
 class DialplanCheck:
     def __init__(
         self,
@@ -78,12 +85,12 @@ class DialplanCheck:
         self.clock = clock
         self.interval = interval
         self.render = render  # renders anew before each round: an IVR script's new DID is seen without a restart
-        self.report = DialplanReport()
-        self.use(rendered)
-
-    def use(self, rendered: ExtensionsConf) -> None:
         self.rendered = rendered
-        self.contexts = tuple(rendered.contexts)
+        self.report = DialplanReport()
+
+    @property
+    def contexts(self) -> tuple[str, ...]:
+        return tuple(self.rendered.contexts)
 
     @property
     def ok(self) -> bool:
@@ -91,9 +98,7 @@ class DialplanCheck:
 
     def lacks(self, endpoint: str) -> bool:
         """``Local/<exten>@<context>[/n]`` into a context the PBX was found to lack (other endpoints: False)."""
-        if not endpoint.startswith("Local/") or "@" not in endpoint:
-            return False
-        return endpoint.split("@", 1)[1].split("/", 1)[0] in self.report.missing
+        return local_context(endpoint) in self.report.missing
 
     async def check_once(self) -> DialplanReport:
         missing: list[str] = []
@@ -141,7 +146,7 @@ class DialplanCheck:
         if self.render is None:
             return
         try:
-            self.use(await self.render())
+            self.rendered = await self.render()
         except Exception as exc:  # e.g. a template edited badly: compare with the last good rendering
             log.warning("cannot render the dialplan: checking against the last rendering", error=str(exc))
 
