@@ -65,7 +65,8 @@ class Amd(_Model):
     enabled: bool = True
     initial_silence: int = Field(2500, ge=100)
     greeting: int = Field(1500, ge=100)
-    after_greeting_silence: int = Field(800, ge=100)
+    # the law's two seconds for an agent run from the end of the greeting; AMD says HUMAN this much later
+    after_greeting_silence: int = Field(800, ge=100, le=1500)
     total_analysis_time: int = Field(5000, ge=500)
     minimum_word_length: int = Field(100, ge=10)
     between_words_silence: int = Field(50, ge=10)

@@ -34,6 +34,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from ctiserver.clock import Clock
+from ctiserver.dialer.greeting import greeting_ended
 from ctiserver.dialer.model import Outcome
 from ctiserver.dialer.ports import Blocked, DialRejected, DialSpec, LineResult, NotPlaced
 from ctiserver.logs import get_logger
@@ -85,6 +86,7 @@ class _Pending:
     target: str
     done: asyncio.Future[LineResult]
     answered: asyncio.Event = field(default_factory=asyncio.Event)
+    answered_at: float = 0.0
     amd: asyncio.Future[tuple[str, str]] | None = None
     amd_status: str | None = None
     amd_cause: str | None = None
@@ -99,10 +101,12 @@ class AmiLines:
         clock: Clock,
         config: AmiLinesConfig | None = None,
         stasis_ready: Callable[[], bool] | None = None,
+        after_greeting: float = 0.8,
     ) -> None:
         self.ami = ami
         self.clock = clock
         self.config = config or AmiLinesConfig()
+        self.after_greeting = after_greeting  # s: AMD()'s afterGreetingSilence in the rendered dialplan
         self.stasis_ready = stasis_ready  # the ARI application that holds answered calls is there (None: not asked)
         self.context_missing: Callable[[str], bool] | None = None  # DialplanCheck.lacks, set by the component
         self._pending: dict[str, _Pending] = {}  # attempt id (= channel id) → attempt
@@ -241,6 +245,7 @@ class AmiLines:
         if p.answered.is_set():
             return
         p.answered.set()
+        p.answered_at = self.clock.now()
         if event is not None and event.get("Channel"):
             self.names[p.spec.attempt_id] = event.get("Channel") or ""
         if p.amd_status is not None:
@@ -262,7 +267,8 @@ class AmiLines:
             p.done.set_result(LineResult(Outcome.NOANSWER, None, status, p.amd_cause or "HANGUP"))
             return
         outcome = Outcome.MACHINE if status == "MACHINE" else Outcome.HUMAN
-        p.done.set_result(LineResult(outcome, p.spec.attempt_id, status, p.amd_cause or None))
+        greeting = greeting_ended(p.amd_cause, self.clock.now(), p.answered_at, self.after_greeting)
+        p.done.set_result(LineResult(outcome, p.spec.attempt_id, status, p.amd_cause or None, greeting))
 
     def _on_varset(self, event: AmiEvent) -> None:
         """app_amd sets AMDSTATUS then AMDCAUSE on the channel running AMD() (the originated ``;1``, whose

@@ -130,7 +130,10 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
             log.warning("dialer disabled: it needs the event bus and an AMI link")
         yield
         return
-    lines = AmiLines(ami, ctx.clock, cfg.lines)
+    from ctiserver.cli.dialplan import DialplanConfig
+
+    amd = ctx.config.section("dialplan", DialplanConfig).amd  # what the rendered AMD() listens for
+    lines = AmiLines(ami, ctx.clock, cfg.lines, after_greeting=amd.after_greeting_silence / 1000.0)
     held = _hold_answered(ctx)
     if held is not None:
         lines.stasis_ready = held.app_up  # no dialling while the app that holds answered calls is away

@@ -79,7 +79,8 @@ class CampaignSettings(BaseModel):
     abandon_window: str = Field("30d", pattern=r"^(30d|24h)$")
     abandon_target: float = Field(0.027, gt=0.0, lt=0.2)
     abandon_message: tuple[str, ...] = ("sound:ctiserver/dialer-sorry",)
-    agent_wait: float = Field(2.0, gt=0.0, le=2.0)  # the law: a message within 2 s if no agent
+    # the law: an agent, or else the message, within 2 s of the end of the callee's greeting (greeting.py)
+    agent_wait: float = Field(2.0, gt=0.0, le=2.0)
     amd: bool = True
     machine_message: tuple[str, ...] = ()  # left on answering machines (empty: hang up)
     preview_auto_dial: float | None = None  # preview: dial after N s if the agent did not

@@ -85,7 +85,7 @@ class PredictiveSettings:
     min_answers: int = 10  # fewer measured answer delays than this → progressive
     min_talks: int = 10  # fewer finished talks: talking agents count as not free within the horizon
     min_live: int = 0  # extra floor of live answers in the window; the ledger's headroom is the real gate
-    grace: float = 2.0  # a live answer may wait this long for an agent (the law: message within 2 s)
+    grace: float = 2.0  # a live answer may wait this long for an agent after the greeting (the law: 2 s)
     max_ratio: float = 8.0  # never more calls in flight than this × agents logged in
     soft_headroom: float = 4.0  # below this many abandons of ledger headroom, θ is scaled down towards 0
 
@@ -155,7 +155,7 @@ class Predictive:
         stats = self.stats
         # when would a call dialled now be answered? a few quantiles of the measured answer delays; for each,
         # the agents free by then (+ grace) against the other calls answered by then
-        grace = self.settings.grace
+        grace = max(0.0, self.settings.grace - stats.grace_used.mean(0.0))
         times = [stats.answer_delay.quantile(q, 5.0) for q in _QUANTILES]
         base = -snap.waiting_live
         busy: list[AgentView] = []

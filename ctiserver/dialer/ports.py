@@ -54,6 +54,9 @@ class LineResult:
     channel: str | None = None
     amd_status: str | None = None
     amd_cause: str | None = None
+    # when the callee's greeting ended (clock time; ``greeting.py``): the two seconds for an agent run from there.
+    # None: the Lines cannot tell — they run from when the answer reaches the runner.
+    greeting_end: float | None = None
 
 
 class Lines(Protocol):

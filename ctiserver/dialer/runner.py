@@ -87,6 +87,7 @@ class CampaignRunner:
             self.stats,
             self.ledger,
             PredictiveSettings(
+                grace=s.agent_wait,
                 min_outcomes=s.predictive_min_outcomes,
                 min_live=s.predictive_min_live,
                 target=s.abandon_target,
@@ -323,9 +324,13 @@ class CampaignRunner:
         """(the agent who talked with the callee, the result, the talk seconds)."""
         assert result.channel is not None
         s = self.settings
+        # the law's two seconds run from the end of the callee's greeting (``greeting.py``), not from here
+        since = self.clock.now() - result.greeting_end if result.greeting_end is not None else 0.0
+        wait = max(0.0, s.agent_wait - since)
+        self.stats.record_grace_used(since)
         self.waiting_live += 1
         try:
-            reserved = agent if held else await self.desk.reserve(s, s.agent_wait, agent, call_id=attempt_id)
+            reserved = agent if held else await self.desk.reserve(s, wait, agent, call_id=attempt_id)
         finally:
             self.waiting_live -= 1
         now = self.clock.now()

@@ -57,6 +57,9 @@ class DialStats:
         self.answer_delay = Samples(window)  # dial → answer, live answers
         self.fail_delay = Samples(window)  # dial → end, everything not answered live
         self.talk = Samples(window)
+        # of the wait for an agent, how much was gone when a live answer reached the dialer (with AMD: the
+        # silence after the greeting that made it say HUMAN — the law's two seconds run from the greeting)
+        self.grace_used = Samples(window)
         self.recent_live: deque[bool] = deque(maxlen=400)  # True = abandoned, one per live answer
         self.live_count = 0
 
@@ -66,6 +69,9 @@ class DialStats:
 
     def record_talk(self, seconds: float) -> None:
         self.talk.add(seconds)
+
+    def record_grace_used(self, seconds: float) -> None:
+        self.grace_used.add(seconds)
 
     def record_live(self, abandoned: bool) -> None:
         self.recent_live.append(abandoned)

@@ -73,6 +73,20 @@ def test_predictive_dials_ahead_for_agents_about_to_free() -> None:
     assert pacer.decide(busy, now) < n
 
 
+def test_predictive_takes_the_grace_already_used_off_the_wait_it_counts_on() -> None:
+    """With AMD, a live answer reaches the dialer ~0.8 s after the greeting ended (the silence that made AMD say
+    HUMAN): of the two seconds for an agent only the rest is left, and the forecast counts on that."""
+    now = 1000.0
+    agents = _agents(wrap_left=(7.5, 9.5, 11.5), talking=5, now=now)
+    decided = []
+    for used in (0.0, 0.8):
+        stats = _trained_stats()
+        for _ in range(50):
+            stats.record_grace_used(used)
+        decided.append(Predictive(stats, _ledger_with_headroom(now)).decide(PacingSnapshot(now, agents, []), now))
+    assert decided[0] > decided[1]
+
+
 def test_predictive_stops_when_the_window_has_no_headroom() -> None:
     now = 1000.0
     ledger = AbandonLedger(cap=0.03)

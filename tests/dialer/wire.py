@@ -98,14 +98,16 @@ def window_around_now(tz: str = "Europe/Berlin", hours: int = 2) -> CallingWindo
     return CallingWindows(days={d: (text,) for d in WEEKDAYS})
 
 
-def rendered_dialer_plan(stasis: bool = True) -> dict[str, dict[str, tuple[Step, ...]]]:
+def rendered_dialer_plan(
+    stasis: bool = True, dialplan: dict[str, Any] | None = None
+) -> dict[str, dict[str, tuple[Step, ...]]]:
     """The dialer's contexts exactly as ``ctiserver dialplan render`` writes them for Asterisk
     (ctiserver-dialer, ctiserver-amd with ``AMD()`` and ``Stasis(${CTI_APP},dialer,…)``,
     ctiserver-dialer-abandon; ctiserver-outbound, where call-backs and transfers to numbers go), parsed into the
     simulator's dialplan; ``Dial(PJSIP/<number>@trunk)`` reaches the parties behind the simulator's trunk
     (``at_the_carrier``). ``stasis=False`` (a harness without the daemon's ARI app) turns ``Stasis`` into a
-    ``Wait`` that holds the answered call as Stasis would."""
-    conf = parse(render(Config()))
+    ``Wait`` that holds the answered call as Stasis would. ``dialplan``: the daemon's ``dialplan:`` section."""
+    conf = parse(render(Config.model_validate({"dialplan": dialplan or {}})))
     wanted = ("ctiserver-dialer", "ctiserver-amd", "ctiserver-dialer-abandon", "ctiserver-outbound")
 
     def step(p: Priority) -> Step:
@@ -116,14 +118,14 @@ def rendered_dialer_plan(stasis: bool = True) -> dict[str, dict[str, tuple[Step,
     return {c: {e: tuple(step(p) for p in conf.priorities(c, e)) for e in conf.contexts[c]} for c in wanted}
 
 
-def sim_config(stasis: bool = True) -> SimConfig:
+def sim_config(stasis: bool = True, dialplan: dict[str, Any] | None = None) -> SimConfig:
     """The simulator's defaults plus the rendered dialer contexts. (``wire(rendered=False)`` originates the
     callee's ``PJSIP/<number>`` straight into ``ctiserver-amd``, no Local pair, no ``Dial``, and replaces
     ``AMD()`` by the callee model's stand-in.)"""
     base = SimConfig()
     agents = dict(base.dialplan["from-agents"])
     agents["1010"] = agents["_100X"]  # the tenth agent's phone (the traces' plan has 1001-1009 only)
-    plan = {**base.dialplan, "from-agents": agents, **rendered_dialer_plan(stasis)}
+    plan = {**base.dialplan, "from-agents": agents, **rendered_dialer_plan(stasis, dialplan)}
     return base.model_copy(update={"dialplan": plan})
 
 
@@ -171,7 +173,9 @@ DAEMON = (  # the daemon's own components, in ``ctiserver.app.COMPONENTS`` order
 )
 
 
-def daemon_config(sim: Simulator, channel: str, wrapup: float, ami_filters: bool) -> Config:
+def daemon_config(
+    sim: Simulator, channel: str, wrapup: float, ami_filters: bool, dialplan: dict[str, Any] | None = None
+) -> Config:
     """The AMI desk deployment: ``dialer.desk: ami`` with the ten agents, AMI and ARI pointing at the simulator."""
     ami: dict[str, Any] = {"port": sim.ami_port, "reconnect_min": 0.4, "reconnect_max": 1.2, "action_timeout": 40.0}
     if not ami_filters:
@@ -186,6 +190,7 @@ def daemon_config(sim: Simulator, channel: str, wrapup: float, ami_filters: bool
                 "lines": {"channel": channel, "amd_wait": 3.0},
             },
             "recording": {"default_policy": "never"},
+            "dialplan": dialplan or {},
         }
     )
 
@@ -200,6 +205,7 @@ async def wire(
     rendered: bool = False,
     ami_filters: bool = True,
     stasis: bool = True,
+    dialplan: dict[str, Any] | None = None,
 ) -> AsyncIterator[Wire]:
     """The daemon (``DAEMON``: its AMI link, its ARI application on the events WebSocket, the Stasis router with
     the dialer's handler, ``AmiLines`` + ``AmiDesk``) against the simulator, the campaign created in the
@@ -207,9 +213,10 @@ async def wire(
     by the callee model. ``rendered=True``: originate ``Local/<number>@ctiserver-dialer/n`` into the rendered
     dialplan where the simulator's ``AMD()`` decides (machines declared per callee). Either way the answered
     call enters ``Stasis(ctiserver,dialer,…)`` (``stasis=False``: a ``Wait`` instead). ``ami_filters=False``: the
-    daemon's AMI link gets every event (a test that reads what the daemon filters out, e.g. Newexten)."""
+    daemon's AMI link gets every event (a test that reads what the daemon filters out, e.g. Newexten).
+    ``dialplan``: the ``dialplan:`` section both the simulator's rendered contexts and the daemon follow."""
     clock = ScaledClock(factor, start=None)  # calling windows follow the real wall clock
-    async with Simulator(sim_config(stasis), clock=clock) as sim:
+    async with Simulator(sim_config(stasis, dialplan), clock=clock) as sim:
         for a in AGENTS:
             sim.agent(a, answer_after=0.3)
         if rendered:
@@ -236,7 +243,8 @@ async def wire(
             sim.engine.dialplan.apps["amd"] = _amd_standin(sim.engine, callees)
         channel = "Local/{e164}@ctiserver-dialer/n" if rendered else "PJSIP/{e164}"
         try:
-            async with running(daemon_config(sim, channel, wrapup, ami_filters), clock=clock, components=DAEMON) as ctx:
+            config = daemon_config(sim, channel, wrapup, ami_filters, dialplan)
+            async with running(config, clock=clock, components=DAEMON) as ctx:
                 service = ctx.require(DialerService)
                 assert isinstance(service.store, MemoryDialerStore) and isinstance(service.desk, AmiDesk)
                 assert isinstance(service.lines, AmiLines)
