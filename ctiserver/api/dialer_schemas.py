@@ -175,6 +175,12 @@ class AttemptOut(BaseModel):
     mode: str
     answered: float | None = Field(None, description="when the callee answered (after AMD's verdict)")
     talk_seconds: float | None = Field(None, description="how long the agent talked with the callee")
+    connected: float | None = Field(None, description="when the agent's phone answered (connected calls)")
+    late: bool = Field(
+        False,
+        description="the agent's phone answered more than the two seconds after the callee's greeting: "
+        "served, but an abandoned call in the abandonment rate (as the law counts it)",
+    )
 
 
 class AttemptsPage(BaseModel):

@@ -4,10 +4,11 @@ The answered call waits in ``Stasis(ctiserver,dialer,…)``, held by the daemon'
 A live answer is connected by AMI ``Redirect`` of the customer's channel to ``<agent_context>,<extension>,1``
 (it leaves Stasis; the dialplan rings the agent's phone); then the screen-pop is published on the bus as
 ``agent.ringing`` with the contact's data, the conversation ends with the customer's ``Hangup`` event, and the
-agent wraps up for ``wrapup`` seconds. A ``Redirect`` the PBX refuses (the customer hung up while an agent was
-being found) means the agent never had the call: ``converse`` returns None at once, the agent is ready again and
-the runner counts the live answer as abandoned. With the ACD running, ``ctiserver.dialer.desk.AcdDesk`` is used
-instead.
+agent wraps up for ``wrapup`` seconds. When the agent's phone answered is the customer's channel's
+``DialEnd`` with ``DialStatus: ANSWER`` (the dialplan's ``Dial`` runs on it). A ``Redirect`` the PBX refuses
+(the customer hung up while an agent was being found) means the agent never had the call: ``converse`` returns
+None at once, the agent is ready again and the runner counts the live answer as abandoned. With the ACD
+running, ``ctiserver.dialer.desk.AcdDesk`` is used instead.
 
 Recording: when the campaign's ``recording`` (or, for ``queue``, the recording policy of the campaign's queue)
 says ``always``, an AMI ``MixMonitor`` starts on the customer's channel before the ``Redirect`` (the audiohook
@@ -26,6 +27,7 @@ from pathlib import Path
 from ctiserver.clock import Clock
 from ctiserver.dialer.model import CampaignSettings, Contact
 from ctiserver.dialer.pacing import AgentPhase, AgentView
+from ctiserver.dialer.ports import Conversation
 from ctiserver.events import Bus, new_event
 from ctiserver.logs import get_logger
 from ctiserver.pbx.ami.client import AmiClient
@@ -56,12 +58,14 @@ class AmiDesk:
     recording: RecordingConfig | None = None  # None: nothing is recorded here
     _seats: dict[str, _Seat] = field(default_factory=dict)
     _gone: dict[str, asyncio.Event] = field(default_factory=dict)
+    _connected: dict[str, float | None] = field(default_factory=dict)  # channel id → when its agent answered
     _free: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self._seats = {a: _Seat(a, since=self.clock.now()) for a in self.agents}
         self.ami.on_event("Hangup", self._on_hangup)
+        self.ami.on_event("DialEnd", self._on_dial_end)
 
     def agent_views(self, campaign: CampaignSettings) -> list[AgentView]:
         return [AgentView(s.phase, s.since, s.until) for s in self._seats.values()]
@@ -94,9 +98,10 @@ class AmiDesk:
 
     async def converse(
         self, campaign: CampaignSettings, agent: str, contact: Contact, call_id: str, channel: str
-    ) -> float | None:
+    ) -> Conversation | None:
         seat = self._seats[agent]
         gone = self._gone.setdefault(channel, asyncio.Event())
+        self._connected[channel] = None
         started = self.clock.now()
         seat.phase, seat.since = AgentPhase.TALKING, started
         taken = True
@@ -121,6 +126,7 @@ class AmiDesk:
             pass
         finally:
             self._gone.pop(channel, None)
+            connected = self._connected.pop(channel, None)
             talk = self.clock.now() - started
             if taken:
                 seat.phase, seat.since = AgentPhase.WRAP_UP, self.clock.now()
@@ -131,7 +137,7 @@ class AmiDesk:
             else:  # the agent never had it: ready again at once, no wrap-up
                 seat.phase, seat.since = AgentPhase.READY, self.clock.now()
                 self._free.set()
-        return talk if taken else None
+        return Conversation(talk, connected) if taken else None
 
     async def _pop(self, campaign: CampaignSettings, agent: str, contact: Contact, call_id: str, channel: str) -> None:
         """The screen-pop, once the PBX took the call to the agent's phone."""
@@ -169,6 +175,11 @@ class AmiDesk:
         await self.clock.sleep(self.wrapup)
         seat.phase, seat.since = AgentPhase.READY, self.clock.now()
         self._free.set()
+
+    def _on_dial_end(self, event: AmiEvent) -> None:
+        channel = event.get("Uniqueid") or ""
+        if channel in self._connected and event.get("DialStatus") == "ANSWER":
+            self._connected[channel] = self.clock.now()
 
     def _on_hangup(self, event: AmiEvent) -> None:
         gone = self._gone.get(event.get("Uniqueid") or "")

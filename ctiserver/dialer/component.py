@@ -53,7 +53,7 @@ def _desk(
             raise RuntimeError("dialer.desk is 'acd' but the ACD is not running")
         from ctiserver.dialer.desk import AcdDesk
 
-        return AcdDesk(acd, ctx.clock, in_stasis=held)
+        return AcdDesk(acd, ctx.clock, in_stasis=held, bus=bus)
     from ctiserver.recording.config import RecordingConfig
 
     return AmiDesk(

@@ -14,10 +14,13 @@ customer would wait on hold). ``enqueue(only_agent=agent)`` of the attempt offer
 hold go (``unreserve``), and a hold nobody takes ends after ``PROMISE_GUARD`` s. ``converse`` returns None when
 the agent never took the call (the customer left first), or when the call is not in our Stasis application (it
 failed while the ARI application was away: ``HeldCalls``), which the ACD could not bridge: the runner counts it as
-abandoned.
+abandoned. The conversation says when the agent's phone answered (the ACD's ``agent.answered``, when a bus is
+given): a phone that rings instead of answering at once may connect the callee past the law's two seconds.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from ctiserver.acd.agent_state import AgentState
 from ctiserver.acd.entries import Outcome as QueueOutcome
@@ -28,6 +31,8 @@ from ctiserver.clock import Clock
 from ctiserver.dialer.held import HeldCalls
 from ctiserver.dialer.model import CampaignSettings, Contact
 from ctiserver.dialer.pacing import AgentPhase, AgentView
+from ctiserver.dialer.ports import Conversation
+from ctiserver.events import Bus, DomainEvent
 from ctiserver.logs import get_logger
 
 log = get_logger(__name__)
@@ -45,9 +50,15 @@ PROMISE_GUARD = 30.0  # s: the ACD lets a hold go after this if no call came for
 
 class AcdDesk:
     def __init__(
-        self, acd: AcdService, clock: Clock, poll: float = 0.1, in_stasis: HeldCalls | None = None
+        self,
+        acd: AcdService,
+        clock: Clock,
+        poll: float = 0.1,
+        in_stasis: HeldCalls | None = None,
+        bus: Bus | None = None,
     ) -> None:
         self.acd = acd
+        self.bus = bus  # the ACD's agent.answered: when the agent's phone answered (None: not told)
         self.clock = clock
         self.poll = poll
         self.in_stasis = in_stasis  # answered attempts in our Stasis app (None: not asked: no call control)
@@ -94,8 +105,9 @@ class AcdDesk:
 
     async def converse(
         self, campaign: CampaignSettings, agent: str, contact: Contact, call_id: str, channel: str
-    ) -> float | None:
+    ) -> Conversation | None:
         started = self.clock.monotonic()
+        answered = None if self.bus is None else self.bus.subscribe("agent.answered", predicate=_of(call_id))
         try:
             if self.in_stasis is not None and not await self.in_stasis.wait(channel):
                 # not in our Stasis app (it failed: the ARI application is away): the ACD cannot bridge it
@@ -118,6 +130,13 @@ class AcdDesk:
             if self._held.get(agent) == call_id:
                 del self._held[agent]
             await self.acd.unreserve(agent, call_id)  # a no-op once the call was handed to the agent
+            if answered is not None:
+                answered.close()
         if result.outcome is not QueueOutcome.ANSWERED:
             return None
-        return max(0.0, self.clock.monotonic() - started - result.waited)
+        connected = answered.queue.get_nowait().time if answered is not None and answered.queue.qsize() else None
+        return Conversation(max(0.0, self.clock.monotonic() - started - result.waited), connected)
+
+
+def _of(call_id: str) -> Callable[[DomainEvent], bool]:
+    return lambda event: event.subject == call_id

@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from ctiserver.dialer.model import AttemptRecord, Outcome
+from ctiserver.dialer.model import AttemptRecord
 from ctiserver.dialer.stats import AbandonLedger, DialStats
 from ctiserver.dialer.store import LIVE, DialerStore
 
@@ -33,7 +33,7 @@ async def warm_stats(
     live = await store.attempts_since(campaign, since, outcomes=LIVE, limit=stats.window)
     stats.warm(
         [(r.outcome in LIVE, _result_delay(r)) for r in reversed(recent)],
-        [(_answer_delay(r), r.talk_seconds, r.outcome is Outcome.ABANDONED) for r in reversed(live)],
+        [(_answer_delay(r), r.talk_seconds, r.abandoned) for r in reversed(live)],
     )
     return len(recent)
 

@@ -158,6 +158,14 @@ class AttemptRecord:
     # delay, ``answered - started``); None when nobody answered
     answered: float | None = None
     talk_seconds: float | None = None  # how long the agent talked with the callee (connected calls only)
+    connected: float | None = None  # when the agent's phone answered (connected calls; None: not told)
+    # connected past the two seconds after the greeting (the agent's phone rang): served, but the law's abandoned
+    late: bool = False
+
+    @property
+    def abandoned(self) -> bool:
+        """An abandoned call as the law counts it: nobody took it, or an agent took it too late."""
+        return self.outcome is Outcome.ABANDONED or self.late
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -175,4 +183,6 @@ class AttemptRecord:
             "mode": self.mode,
             "answered": self.answered,
             "talk_seconds": self.talk_seconds,
+            "connected": self.connected,
+            "late": self.late,
         }

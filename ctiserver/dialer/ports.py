@@ -59,6 +59,17 @@ class LineResult:
     greeting_end: float | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """A live answer an agent took: ``talk`` seconds with the callee; ``connected``, when the agent's phone
+    answered (clock time) — the law counts the call as abandoned if that was more than the two seconds after the
+    callee's greeting (a phone that rings instead of answering at once); None: the desk cannot tell."""
+
+    talk: float
+    connected: float | None = None
+    late: bool = False  # the runner's verdict: connected past the two seconds (an abandoned call in the ledger)
+
+
 class Lines(Protocol):
     def blocked(self) -> Blocked | None:
         """Why nothing can be dialled now (link down, attempts of unknown fate being reconciled, …); None: dial."""
@@ -91,8 +102,8 @@ class Desk(Protocol):
 
     async def converse(
         self, campaign: CampaignSettings, agent: str, contact: Contact, call_id: str, channel: str
-    ) -> float | None:
+    ) -> Conversation | None:
         """Connect the answered ``channel`` to the reserved ``agent`` (screen-pop with the contact's data),
-        return the talk time in seconds when the conversation is over (wrap-up is the desk's business), or
-        None when the agent never took the call (the customer left before)."""
+        return the conversation when it is over (wrap-up is the desk's business), or None when the agent never
+        took the call (the customer left before)."""
         ...

@@ -36,7 +36,7 @@ from ctiserver.dialer.pacing import (
     Preview,
     Progressive,
 )
-from ctiserver.dialer.ports import Desk, DialRejected, DialSpec, LineResult, Lines, NotPlaced
+from ctiserver.dialer.ports import Conversation, Desk, DialRejected, DialSpec, LineResult, Lines, NotPlaced
 from ctiserver.dialer.stats import AbandonLedger, DialStats
 from ctiserver.dialer.store import DialerStore
 from ctiserver.events import Bus, new_event
@@ -276,7 +276,7 @@ class CampaignRunner:
         result: LineResult | None = LineResult(Outcome.FAILED)
         talk_agent: str | None = None
         answered: float | None = None  # when the line said the callee answered
-        talk: float | None = None
+        talk: Conversation | None = None
         try:
             try:
                 result = await self.lines.place(DialSpec(attempt_id, self.settings, contact))
@@ -320,13 +320,14 @@ class CampaignRunner:
 
     async def _live(
         self, attempt_id: str, contact: Contact, result: LineResult, agent: str | None, held: bool = False
-    ) -> tuple[str | None, LineResult, float | None]:
-        """(the agent who talked with the callee, the result, the talk seconds)."""
+    ) -> tuple[str | None, LineResult, Conversation | None]:
+        """(the agent who talked with the callee, the result, the conversation)."""
         assert result.channel is not None
         s = self.settings
         # the law's two seconds run from the end of the callee's greeting (``greeting.py``), not from here
         since = self.clock.now() - result.greeting_end if result.greeting_end is not None else 0.0
         wait = max(0.0, s.agent_wait - since)
+        deadline = self.clock.now() + wait
         self.stats.record_grace_used(since)
         self.waiting_live += 1
         try:
@@ -362,7 +363,21 @@ class CampaignRunner:
             self.stats.amend_live()
             await self.lines.abandon(result.channel, s.abandon_message)  # if still there: the message
             return None, replace(result, outcome=Outcome.ABANDONED), None
-        self.stats.record_talk(talk)
+        self.stats.record_talk(talk.talk)
+        connected = talk.connected
+        if not held and connected is not None and connected > deadline:
+            # served, but the agent's phone answered past the two seconds (it rang): the law's abandoned call
+            self.counters["late"] += 1
+            self.ledger.amend(now)
+            self.stats.amend_live()
+            talk = replace(talk, late=True)
+            log.warning(
+                "live answer reached its agent late: counted as abandoned (give dialler agents auto-answer)",
+                campaign=s.name,
+                attempt=attempt_id,
+                agent=reserved,
+                after_greeting=round(connected - deadline + s.agent_wait, 2),
+            )
         return reserved, result, talk
 
     async def _finish(
@@ -374,7 +389,7 @@ class CampaignRunner:
         agent: str | None,
         *,
         answered: float | None = None,
-        talk: float | None = None,
+        talk: Conversation | None = None,
     ) -> None:
         now = self.clock.now()
         record = AttemptRecord(
@@ -391,7 +406,9 @@ class CampaignRunner:
             result.amd_cause,
             self.pacer.name if not isinstance(self.pacer, Predictive) else self.pacer.last_mode,
             answered,
-            talk,
+            talk.talk if talk is not None else None,
+            talk.connected if talk is not None else None,
+            talk is not None and talk.late,
         )
         attempts = contact.attempts + 1
         delay = self.settings.retry.delay(result.outcome)

@@ -68,6 +68,8 @@ def _attempt(r: AttemptRow) -> AttemptRecord:
         r.mode,
         r.answered,
         r.talk_seconds,
+        r.connected,
+        bool(r.late),
     )
 
 
@@ -152,6 +154,8 @@ class SqlDialerStore:
                     mode=record.mode,
                     answered=record.answered,
                     talk_seconds=record.talk_seconds,
+                    connected=record.connected,
+                    late=record.late,
                 )
             )
 
@@ -177,7 +181,8 @@ class SqlDialerStore:
         async with self._sessions() as s:
             ratio = AttemptRow.ended / float(bucket)  # ends are after the epoch: truncation = floor
             slot = func.floor(ratio) if s.get_bind().dialect.name == "postgresql" else cast(ratio, Integer)
-            abandoned = func.sum(cast(AttemptRow.outcome == Outcome.ABANDONED.value, Integer))
+            # the law's abandoned calls: nobody took them, or an agent too late (``late``)
+            abandoned = func.sum(cast(or_(AttemptRow.outcome == Outcome.ABANDONED.value, AttemptRow.late), Integer))
             q = (
                 select(slot.label("slot"), func.count(), abandoned)
                 .where(AttemptRow.campaign == campaign, AttemptRow.ended >= since)

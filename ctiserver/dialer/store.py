@@ -138,7 +138,7 @@ class MemoryDialerStore:
         for a in await self.attempts_since(campaign, since, outcomes=LIVE):
             n = counts.setdefault(a.ended - a.ended % bucket, [0, 0])
             n[0] += 1
-            n[1] += a.outcome is Outcome.ABANDONED
+            n[1] += a.abandoned
         return [(start, live, abandoned) for start, (live, abandoned) in sorted(counts.items())]
 
     async def contact_attempts(self, campaign: str, contact_id: str) -> list[AttemptRecord]:

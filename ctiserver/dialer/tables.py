@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Float, Index, Integer, String, text
+from sqlalchemy import JSON, Boolean, Float, Index, Integer, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ctiserver.store.base import Base
@@ -55,6 +55,8 @@ class AttemptRow(Base):
     mode: Mapped[str] = mapped_column(String(16))
     answered: Mapped[float | None] = mapped_column(Float)  # migration dialer_0003
     talk_seconds: Mapped[float | None] = mapped_column(Float)
+    connected: Mapped[float | None] = mapped_column(Float)  # migration dialer_0004
+    late: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __table_args__ = (
         # the pages, newest first (migration dialer_0002)
@@ -62,7 +64,7 @@ class AttemptRow(Base):
         Index("ix_dialer_attempts_outcome", "campaign", "outcome", text("started DESC"), "id"),
         # the history a restarted campaign reloads, the attempts of one contact (migration dialer_0003)
         Index("ix_dialer_attempts_ended", "campaign", text("ended DESC"), "id"),
-        Index("ix_dialer_attempts_live", "campaign", "outcome", "ended"),
+        Index("ix_dialer_attempts_live", "campaign", "outcome", "ended", "late"),  # late: dialer_0004
         Index("ix_dialer_attempts_contact", "campaign", "contact_id", "started", "id"),
     )
 

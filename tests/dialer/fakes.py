@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from ctiserver.clock import Clock
 from ctiserver.dialer.model import CampaignSettings, Contact, Outcome
 from ctiserver.dialer.pacing import AgentPhase, AgentView
-from ctiserver.dialer.ports import Blocked, DialSpec, LineResult
+from ctiserver.dialer.ports import Blocked, Conversation, DialSpec, LineResult
 
 
 @dataclass
@@ -105,16 +105,17 @@ class FakeDesk:
 
     async def converse(
         self, campaign: CampaignSettings, agent: str, contact: Contact, call_id: str, channel: str
-    ) -> float:
+    ) -> Conversation:
         a = next(x for x in self.agents if x.id == agent)
         self.pops.append((agent, contact.pop_data()))
+        connected = self.clock.now()
         a.phase, a.since = AgentPhase.TALKING, self.clock.now()
         await self.clock.sleep(self.talk)
         a.phase, a.since, a.until = AgentPhase.WRAP_UP, self.clock.now(), self.clock.now() + self.wrap
         task = asyncio.create_task(self._wrap(a))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        return self.talk
+        return Conversation(self.talk, connected)
 
     async def _wrap(self, a: _Agent) -> None:
         await self.clock.sleep(self.wrap)

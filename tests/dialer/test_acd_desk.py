@@ -26,21 +26,23 @@ CONTACT = Contact("k1", "spring", "+49301000001", "Europe/Berlin", name="Frau We
 
 async def test_acd_desk_reserves_and_connects_with_the_contact_popped() -> None:
     async with Harness(CONFIG) as h:
-        desk = AcdDesk(h.acd, h.clock)
+        desk = AcdDesk(h.acd, h.clock, bus=h.bus)
         assert [v.phase for v in desk.agent_views(CAMPAIGN)] == [AgentPhase.READY]  # a2 lacks the skill
         agent = await desk.reserve(CAMPAIGN, 2.0, call_id="att-1")
         assert agent == "a1"
         customer = h.control.caller("+49301000001")
         talk = asyncio.create_task(desk.converse(CAMPAIGN, agent, CONTACT, "att-1", customer))
         await h.run_until(lambda: h.acd.agents.get("a1").state is AgentState.ON_CALL)
+        on_call = h.acd.agents.get("a1").status.since
         ring = h.of("agent.ringing")[0]
         assert ring.data["agent"] == "a1" and ring.data["attached"]["contact_id"] == "k1"
         assert ring.data["attached"]["fields"] == {"plan": "gold"} and ring.data["caller_name"] == "Frau Weber"
         assert [v.phase for v in desk.agent_views(CAMPAIGN)] == [AgentPhase.TALKING]
         await h.advance(30.0)
         h.control.remote_hangup(customer)
-        seconds = await asyncio.wait_for(talk, 5)
-        assert 25.0 <= seconds <= 35.0
+        conversation = await asyncio.wait_for(talk, 5)
+        assert conversation is not None and 25.0 <= conversation.talk <= 35.0
+        assert conversation.connected == on_call  # when the agent's phone answered (the ACD's agent.answered)
         assert [v.phase for v in desk.agent_views(CAMPAIGN)] == [AgentPhase.WRAP_UP]
         # nobody free now: within the wait, no agent
         waiter = asyncio.create_task(desk.reserve(CAMPAIGN, 2.0, call_id="att-9"))

@@ -1,5 +1,6 @@
-"""The dialer's migration branch: dialer_0003 on a database at dialer_0002 that holds attempts already — the rows
-stay, the new columns are empty for them, the new queries and indexes work; and back down to dialer_0002."""
+"""The dialer's migration branch: dialer_0003 and dialer_0004 on a database at dialer_0002 that holds attempts
+already — the rows stay, the new columns are empty (``late`` false) for them, the new queries and indexes work;
+and back down to dialer_0002."""
 
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ async def _shape(url: str) -> tuple[set[str], set[str], int]:
         await engine.dispose()
 
 
-async def test_dialer_0003_upgrades_a_database_with_attempts_and_back(db_url: str) -> None:
+async def test_dialer_0003_0004_upgrade_a_database_with_attempts_and_back(db_url: str) -> None:
     await asyncio.to_thread(migrate.upgrade, db_url, "dialer_0002")
     engine = make_engine(db_url)
     try:
@@ -72,15 +73,15 @@ async def test_dialer_0003_upgrades_a_database_with_attempts_and_back(db_url: st
         assert "answered" not in cols and not NEW_INDEXES & indexes
 
         await asyncio.to_thread(migrate.upgrade, db_url)
-        assert "dialer_0003" in await asyncio.to_thread(migrate.current, db_url)
+        assert "dialer_0004" in await asyncio.to_thread(migrate.current, db_url)
         cols, indexes, rows = await _shape(db_url)
-        assert {"answered", "talk_seconds"} <= cols and NEW_INDEXES <= indexes and rows == 3
+        assert {"answered", "talk_seconds", "connected", "late"} <= cols and NEW_INDEXES <= indexes and rows == 3
         store = SqlDialerStore(session_factory(engine))
         old = await store.attempts("c1")
-        assert [(a.id, a.outcome, a.answered, a.talk_seconds) for a in old] == [
-            ("a1", Outcome.HUMAN, None, None),
-            ("a2", Outcome.NOANSWER, None, None),
-            ("a3", Outcome.ABANDONED, None, None),
+        assert [(a.id, a.outcome, a.answered, a.talk_seconds, a.connected, a.late) for a in old] == [
+            ("a1", Outcome.HUMAN, None, None, None, False),
+            ("a2", Outcome.NOANSWER, None, None, None, False),
+            ("a3", Outcome.ABANDONED, None, None, None, False),
         ]
         assert [a.id for a in await store.attempts_since("c1", 150.0)] == ["a3", "a1"]
         assert [a.id for a in await store.contact_attempts("c1", "k1")] == ["a1", "a3"]
@@ -90,10 +91,18 @@ async def test_dialer_0003_upgrades_a_database_with_attempts_and_back(db_url: st
         )
         await store.record_attempt(new)
         assert await store.attempts_since("c1", 350.0) == [new]
+        # served, but its agent's phone answered past the two seconds: the law's abandoned call, in the ledger
+        late = AttemptRecord(
+            "a5", "c1", "k4", "+4930101", 300.0, Outcome.HUMAN, 410.0, answered=305.0, talk_seconds=80.0,
+            connected=308.5, late=True,
+        )  # fmt: skip
+        await store.record_attempt(late)
+        assert await store.attempts_since("c1", 405.0) == [late]
+        assert await store.live_answer_counts("c1", 0.0, 3600.0) == [(0.0, 4, 2)]
     finally:
         await engine.dispose()
 
     await asyncio.to_thread(migrate.downgrade, db_url, "dialer_0002")
     cols, indexes, rows = await _shape(db_url)
-    assert "answered" not in cols and "talk_seconds" not in cols and not NEW_INDEXES & indexes and rows == 4
+    assert not {"answered", "talk_seconds", "connected", "late"} & cols and not NEW_INDEXES & indexes and rows == 5
     assert {"ix_dialer_attempts_page", "ix_dialer_attempts_outcome"} <= indexes  # dialer_0002's stay

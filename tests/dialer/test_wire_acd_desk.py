@@ -183,7 +183,13 @@ def _check(
     assert all(model[a.number].answers and not model[a.number].machine for a in live)
     assert len(live) == sum(c.answers and not c.machine for n, c in model.items() if n in reachable)
     assert abandoned and len(humans) >= 25, outcomes
-    assert ledger == (len(live), len(abandoned)) and stats["counters"]["abandoned"] == len(abandoned)
+    # every connected call says when its agent's phone answered; one that answered past the two seconds after
+    # the greeting (the ring and the ARI round trips, scaled ×6 on a loaded machine) is the law's abandoned call
+    assert all(a.connected is not None and a.answered is not None and a.connected >= a.answered for a in humans)
+    late = [a for a in humans if a.late]
+    assert all(a.connected is not None and a.answered is not None and a.connected - a.answered > 1.2 for a in late)
+    assert ledger == (len(live), len(abandoned) + len(late)) and stats["counters"]["abandoned"] == len(abandoned)
+    assert stats["counters"].get("late", 0) == len(late)
     bridges: dict[str, set[str]] = {}
     for e in pbx:
         if e.name == "BridgeEnter":

@@ -1,0 +1,50 @@
+"""A live answer whose agent's phone rings instead of answering at once, over the wire (the AMI desk: the
+customer's channel is redirected to the agent's extension, whose ``Dial`` rings the phone).
+
+The law counts a call as abandoned unless it is connected to an agent within two seconds of the callee's
+greeting. An agent found at once but whose phone answers three seconds later connects the callee too late:
+the call is served (the agent talks with the callee) but counts as abandoned in the abandonment ledger, and
+the attempt says so (``late``, with ``connected`` — when the agent's phone answered, told by the customer's
+channel's ``DialEnd`` with ``DialStatus: ANSWER``). A phone that answers at once (auto-answer) is in time."""
+
+from __future__ import annotations
+
+import pytest
+
+from ctiserver.dialer.model import CampaignSettings, Contact, Outcome, PacingMode, RetryPolicy
+from tests.dialer.waits import until
+from tests.dialer.wire import AGENTS, Callee, number, window_around_now, wire
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize(("agent_answers_after", "late"), [(3.0, True), (0.1, False)])
+async def test_an_agent_phone_that_rings_past_the_two_seconds_makes_an_abandoned_call(
+    agent_answers_after: float, late: bool
+) -> None:
+    callees = {number(0): Callee(reachable=True, answers=True, machine=False, ring=1.0, talk=8.0)}
+    contact = Contact("c0", "ring", number(0), "Europe/Berlin")
+    settings = CampaignSettings(
+        name="ring",
+        mode=PacingMode.PROGRESSIVE,
+        windows=window_around_now(),
+        ring_timeout=20.0,
+        retry=RetryPolicy(max_attempts=1),
+    )
+    async with wire(settings, [contact], callees, factor=1.0, rendered=True) as w:
+        for a in AGENTS:
+            w.sim.agent(a, answer_after=agent_answers_after)
+        await w.runner.start()
+        assert await until(lambda: w.runner.counters["dialled"] == 1 and not w.runner._tasks, 30.0)
+        attempts = await w.store.attempts("ring")
+        ledger = w.runner.ledger.totals(w.runner.clock.now())
+        counters = dict(w.runner.counters)
+    [attempt] = attempts
+    assert attempt.outcome is Outcome.HUMAN and attempt.agent in AGENTS  # served either way
+    assert attempt.talk_seconds is not None and attempt.talk_seconds > 0
+    assert attempt.answered is not None and attempt.connected is not None
+    # the simulator's AMD says HUMAN 0.8 s after the greeting: 1.2 s left for the agent's phone
+    assert (attempt.connected - attempt.answered > 1.2) is late
+    assert attempt.late is late
+    assert ledger == (1, 1 if late else 0)
+    assert (counters["connected"], counters.get("abandoned", 0), counters.get("late", 0)) == (1, 0, int(late))
