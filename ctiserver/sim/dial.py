@@ -122,6 +122,8 @@ def start_far_end(engine: Engine, ch: Channel, *, on_ringing: object = None) -> 
         return
     ep = engine.endpoints[ch.endpoint]
     answer_after = ep.answer_sampler() if ep.answer_sampler is not None else ep.answer_after
+    if ep.auto_answer and asks_auto_answer(ch):
+        answer_after = 0.0
     ch.tags["far_end"] = engine.spawn(
         far_end(engine, ch, answer_after, ep.hangup_after), name=f"sim:far:{ch.name}"
     )
@@ -167,3 +169,21 @@ async def _bye_after(engine: Engine, ch: Channel, seconds: float) -> None:
     await engine.clock.sleep(seconds)
     if not ch.hung_up and not ch.hangup_requested:
         engine.hangup(ch)
+
+
+_AUTO_ANSWER = (("call-info", "answer-after="), ("alert-info", "autoanswer"), ("alert-info", "intercom"))
+
+
+def asks_auto_answer(ch: Channel) -> bool:
+    """The INVITE asks the phone to answer by itself: a ``PJSIP_HEADER(add,Call-Info)`` channel variable with
+    ``answer-after=``, or ``PJSIP_HEADER(add,Alert-Info)`` naming auto-answer (``info=alert-autoanswer``, "Auto
+    Answer") or intercom — what the ACD adds for an agent with ``auto_answer`` (``acd.auto_answer_header``).
+    Softphones and desk phones with auto-answer enabled honour it; the endpoint's ring delay then does not apply."""
+    for name, value in ch.variables.items():
+        key = name.replace(" ", "").lower()
+        if key.startswith("pjsip_header(add,") and key.endswith(")"):
+            header = key[len("pjsip_header(add,") : -1]
+            text = value.lower().replace("-", "").replace(" ", "") if header == "alert-info" else value.lower()
+            if any(header == h and token in text for h, token in _AUTO_ANSWER):
+                return True
+    return False

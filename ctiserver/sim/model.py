@@ -164,6 +164,8 @@ class Endpoint:
     answer_after: float | None = 1.0
     hangup_after: float | None = None
     answer_sampler: Any = None  # () -> float: a fresh ring delay per call (traffic generator)
+    # the phone's auto-answer is on: an INVITE that asks for it (``asks_auto_answer``) is answered at once
+    auto_answer: bool = True
     channels: set[str] = field(default_factory=set)
     last_device_state: str = "UNAVAILABLE"
 

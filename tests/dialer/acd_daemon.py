@@ -55,9 +55,13 @@ def _sim_yaml(tmp: Path) -> Path:
     return path
 
 
-def config(tmp: Path, campaign: dict[str, Any], recording: dict[str, Any] | None = None) -> Config:
+def config(
+    tmp: Path, campaign: dict[str, Any], recording: dict[str, Any] | None = None, auto_answer: bool = False
+) -> Config:
+    """``auto_answer``: the campaign's agents have it, and their queue asks their phones for it (Call-Info)."""
     agents: list[dict[str, Any]] = [
-        {"id": a, "device": f"PJSIP/{a}", "skills": {"german": 5}, "login": True} for a in AGENTS
+        {"id": a, "device": f"PJSIP/{a}", "skills": {"german": 5}, "login": True, "auto_answer": auto_answer}
+        for a in AGENTS
     ]
     agents.append({"id": OUTSIDER, "device": f"PJSIP/{OUTSIDER}", "skills": {"french": 5}, "login": True})
     (tmp / "ivr").mkdir()
@@ -73,7 +77,13 @@ def config(tmp: Path, campaign: dict[str, Any], recording: dict[str, Any] | None
                 "skills": ["german", "french"],
                 "agents": agents,
                 "queues": [
-                    {"name": QUEUE, "requirements": {"german": 3}, "wrapup": WRAPUP, "ring_timeout": 10},
+                    {
+                        "name": QUEUE,
+                        "requirements": {"german": 3},
+                        "wrapup": WRAPUP,
+                        "ring_timeout": 10,
+                        "auto_answer_header": "Call-Info=answer-after=0" if auto_answer else None,
+                    },
                     {"name": "paris", "requirements": {"french": 3}},
                 ],
             },
@@ -101,8 +111,12 @@ class Daemon:
 
 @asynccontextmanager
 async def daemon(
-    tmp: Path, campaign: dict[str, Any], factor: float, recording: dict[str, Any] | None = None
+    tmp: Path,
+    campaign: dict[str, Any],
+    factor: float,
+    recording: dict[str, Any] | None = None,
+    auto_answer: bool = False,
 ) -> AsyncIterator[Daemon]:
     clock = ScaledClock(factor, start=None)  # calling windows follow the real wall clock
-    async with running(config(tmp, campaign, recording), clock=clock, components=COMPONENTS) as ctx:
+    async with running(config(tmp, campaign, recording, auto_answer), clock=clock, components=COMPONENTS) as ctx:
         yield Daemon(ctx, ctx.require(Simulator), ctx.require(ApiServer), clock)

@@ -5,15 +5,23 @@ The law counts a call as abandoned unless it is connected to an agent within two
 greeting. An agent found at once but whose phone answers three seconds later connects the callee too late:
 the call is served (the agent talks with the callee) but counts as abandoned in the abandonment ledger, and
 the attempt says so (``late``, with ``connected`` — when the agent's phone answered, told by the customer's
-channel's ``DialEnd`` with ``DialStatus: ANSWER``). A phone that answers at once (auto-answer) is in time."""
+channel's ``DialEnd`` with ``DialStatus: ANSWER``). A phone that answers at once (auto-answer) is in time.
+
+The same through the ACD (the default deployment, the whole daemon): the agent's phone rings three seconds; with
+``auto_answer`` on the agents and ``auto_answer_header`` on their queue the ACD's INVITE asks the phone to
+answer by itself (``Call-Info: answer-after=0``), the simulated phone does, and the call is in time."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
 from ctiserver.dialer.model import CampaignSettings, Contact, Outcome, PacingMode, RetryPolicy
+from ctiserver.dialer.service import DialerService
+from tests.dialer import acd_daemon
 from tests.dialer.waits import until
-from tests.dialer.wire import AGENTS, Callee, number, window_around_now, wire
+from tests.dialer.wire import AGENTS, Callee, at_the_carrier, number, window_around_now, wire
 
 pytestmark = pytest.mark.slow
 
@@ -48,3 +56,32 @@ async def test_an_agent_phone_that_rings_past_the_two_seconds_makes_an_abandoned
     assert attempt.late is late
     assert ledger == (1, 1 if late else 0)
     assert (counters["connected"], counters.get("abandoned", 0), counters.get("late", 0)) == (1, 0, int(late))
+
+
+@pytest.mark.parametrize("auto_answer", [False, True])
+async def test_through_the_acd_auto_answer_brings_the_agent_in_time(tmp_path: Path, auto_answer: bool) -> None:
+    callee = {number(0): Callee(reachable=True, answers=True, machine=False, ring=1.0, talk=8.0)}
+    campaign = {
+        "name": "ring",
+        "mode": "progressive",
+        "queue": acd_daemon.QUEUE,
+        "ring_timeout": 20,
+        "retry": {"max_attempts": 1},
+        "windows": window_around_now().model_dump(mode="json"),
+    }
+    async with acd_daemon.daemon(tmp_path, campaign, factor=1.0, auto_answer=auto_answer) as d:
+        for a in (*acd_daemon.AGENTS, acd_daemon.OUTSIDER):
+            d.sim.agent(a, answer_after=3.0)  # the phones ring three seconds unless asked to answer by themselves
+        at_the_carrier(d.sim, callee)
+        dialer = d.ctx.require(DialerService)
+        await dialer.add_contacts("ring", [Contact("c0", "ring", number(0), "Europe/Berlin")])
+        await dialer.start("ring")
+        runner = dialer.runners["ring"]
+        assert await until(lambda: runner.counters["dialled"] == 1 and not runner._tasks, 30.0), runner.live_stats()
+        [attempt] = await dialer.store.attempts("ring")
+        ledger = runner.ledger.totals(d.clock.now())
+    assert attempt.outcome is Outcome.HUMAN and attempt.agent in acd_daemon.AGENTS  # served either way
+    assert attempt.answered is not None and attempt.connected is not None
+    assert attempt.late is not auto_answer
+    assert (attempt.connected - attempt.answered < 1.2) is auto_answer
+    assert ledger == (1, 0 if auto_answer else 1)
