@@ -12,25 +12,17 @@ from __future__ import annotations
 import pytest
 
 from ctiserver.dialer.greeting import greeting_ended
-from ctiserver.dialer.model import CampaignSettings, Contact, Outcome, PacingMode, RetryPolicy
+from ctiserver.dialer.model import Outcome
 from ctiserver.pbx.ami.messages import AmiEvent
 from tests.dialer.waits import until
-from tests.dialer.wire import AGENTS, Callee, number, window_around_now, wire
+from tests.dialer.wire import AGENTS, one_live_answer, wire
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.mark.parametrize(("after_ms", "outcome"), [(1500, Outcome.ABANDONED), (300, Outcome.HUMAN)])
 async def test_the_wait_for_an_agent_counts_from_the_end_of_the_greeting(after_ms: int, outcome: Outcome) -> None:
-    callees = {number(0): Callee(reachable=True, answers=True, machine=False, ring=1.0, talk=8.0)}
-    contact = Contact("c0", "hello", number(0), "Europe/Berlin")
-    settings = CampaignSettings(
-        name="hello",
-        mode=PacingMode.PROGRESSIVE,
-        windows=window_around_now(),
-        ring_timeout=20.0,
-        retry=RetryPolicy(max_attempts=1),
-    )
+    callees, contact, settings = one_live_answer("hello")
     dialplan = {"amd": {"after_greeting_silence": after_ms}}
     verdicts: list[tuple[float, str]] = []
     async with wire(settings, [contact], callees, factor=1.0, rendered=True, dialplan=dialplan) as w:

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from ctiserver.dialer.model import CampaignSettings, Contact, Outcome, PacingMode, RetryPolicy
+from ctiserver.dialer.model import Outcome
 from ctiserver.dialer.service import DialerService
 from tests.dialer import acd_daemon
 from tests.dialer.waits import until
-from tests.dialer.wire import AGENTS, Callee, at_the_carrier, number, window_around_now, wire
+from tests.dialer.wire import AGENTS, at_the_carrier, one_live_answer, window_around_now, wire
 
 pytestmark = pytest.mark.slow
 
@@ -30,15 +30,7 @@ pytestmark = pytest.mark.slow
 async def test_an_agent_phone_that_rings_past_the_two_seconds_makes_an_abandoned_call(
     agent_answers_after: float, late: bool
 ) -> None:
-    callees = {number(0): Callee(reachable=True, answers=True, machine=False, ring=1.0, talk=8.0)}
-    contact = Contact("c0", "ring", number(0), "Europe/Berlin")
-    settings = CampaignSettings(
-        name="ring",
-        mode=PacingMode.PROGRESSIVE,
-        windows=window_around_now(),
-        ring_timeout=20.0,
-        retry=RetryPolicy(max_attempts=1),
-    )
+    callees, contact, settings = one_live_answer("ring")
     async with wire(settings, [contact], callees, factor=1.0, rendered=True) as w:
         for a in AGENTS:
             w.sim.agent(a, answer_after=agent_answers_after)
@@ -60,7 +52,7 @@ async def test_an_agent_phone_that_rings_past_the_two_seconds_makes_an_abandoned
 
 @pytest.mark.parametrize("auto_answer", [False, True])
 async def test_through_the_acd_auto_answer_brings_the_agent_in_time(tmp_path: Path, auto_answer: bool) -> None:
-    callee = {number(0): Callee(reachable=True, answers=True, machine=False, ring=1.0, talk=8.0)}
+    callee, contact, _ = one_live_answer("ring")
     campaign = {
         "name": "ring",
         "mode": "progressive",
@@ -74,7 +66,7 @@ async def test_through_the_acd_auto_answer_brings_the_agent_in_time(tmp_path: Pa
             d.sim.agent(a, answer_after=3.0)  # the phones ring three seconds unless asked to answer by themselves
         at_the_carrier(d.sim, callee)
         dialer = d.ctx.require(DialerService)
-        await dialer.add_contacts("ring", [Contact("c0", "ring", number(0), "Europe/Berlin")])
+        await dialer.add_contacts("ring", [contact])
         await dialer.start("ring")
         runner = dialer.runners["ring"]
         assert await until(lambda: runner.counters["dialled"] == 1 and not runner._tasks, 30.0), runner.live_stats()

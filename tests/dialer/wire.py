@@ -20,7 +20,7 @@ from ctiserver.config import Config
 from ctiserver.control.router import Incoming, StasisRouter
 from ctiserver.dialer.ami_desk import AmiDesk
 from ctiserver.dialer.ami_lines import AmiLines
-from ctiserver.dialer.model import CampaignSettings, Contact
+from ctiserver.dialer.model import CampaignSettings, Contact, PacingMode, RetryPolicy
 from ctiserver.dialer.runner import CampaignRunner
 from ctiserver.dialer.service import DialerService
 from ctiserver.dialer.store import MemoryDialerStore
@@ -87,6 +87,21 @@ def callee_model(
             busy=p_busy > 0 and reachable and not answers and rng.random() < p_busy / (1 - p_answer),
         )
     return out
+
+
+def one_live_answer(campaign: str) -> tuple[dict[str, Callee], Contact, CampaignSettings]:
+    """One contact who answers in person after a second's ring and talks eight seconds, in a progressive
+    campaign (one attempt) open now: the callee model, the contact, the campaign."""
+    callees = {number(0): Callee(reachable=True, answers=True, machine=False, ring=1.0, talk=8.0)}
+    contact = Contact("c0", campaign, number(0), "Europe/Berlin")
+    settings = CampaignSettings(
+        name=campaign,
+        mode=PacingMode.PROGRESSIVE,
+        windows=window_around_now(),
+        ring_timeout=20.0,
+        retry=RetryPolicy(max_attempts=1),
+    )
+    return callees, contact, settings
 
 
 def window_around_now(tz: str = "Europe/Berlin", hours: int = 2) -> CallingWindows:
