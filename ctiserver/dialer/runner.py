@@ -276,7 +276,7 @@ class CampaignRunner:
         result: LineResult | None = LineResult(Outcome.FAILED)
         talk_agent: str | None = None
         answered: float | None = None  # when the line said the callee answered
-        talk: Conversation | None = None
+        conv: Conversation | None = None
         try:
             try:
                 result = await self.lines.place(DialSpec(attempt_id, self.settings, contact))
@@ -304,7 +304,7 @@ class CampaignRunner:
                     self.stats.record_attempt(result.outcome is Outcome.HUMAN, self.clock.now() - started)
                 self._kick.set()
             if result.outcome is Outcome.HUMAN and result.channel is not None:
-                talk_agent, result, talk = await self._live(attempt_id, contact, result, agent, reserved)
+                talk_agent, result, conv = await self._live(attempt_id, contact, result, agent, reserved)
             elif result.outcome is Outcome.MACHINE and result.channel is not None:
                 self.counters["machine"] += 1
                 if self.settings.machine_message:
@@ -315,7 +315,7 @@ class CampaignRunner:
             if reserved and agent is not None and talk_agent is None:
                 await self.desk.release(agent)
             if result is not None:
-                await self._finish(attempt_id, contact, started, result, talk_agent, answered=answered, talk=talk)
+                await self._finish(attempt_id, contact, started, result, talk_agent, answered=answered, conv=conv)
             self.talking.pop(contact.id, None)
 
     async def _live(
@@ -355,22 +355,22 @@ class CampaignRunner:
             await self.desk.release(reserved)  # the hold must not outlive the attempt
             raise
         self.talking[contact.id] = reserved
-        talk = await self.desk.converse(s, reserved, contact, attempt_id, result.channel)
-        if talk is None:  # the agent never took it (the customer left first): a live answer nobody served
+        conv = await self.desk.converse(s, reserved, contact, attempt_id, result.channel)
+        if conv is None:  # the agent never took it (the customer left first): a live answer nobody served
             self.counters["connected"] -= 1
             self.counters["abandoned"] += 1
             self.ledger.amend(now)
             self.stats.amend_live()
             await self.lines.abandon(result.channel, s.abandon_message)  # if still there: the message
             return None, replace(result, outcome=Outcome.ABANDONED), None
-        self.stats.record_talk(talk.talk)
-        connected = talk.connected
+        self.stats.record_talk(conv.talk)
+        connected = conv.connected
         if not held and connected is not None and connected > deadline:
             # served, but the agent's phone answered past the two seconds (it rang): the law's abandoned call
             self.counters["late"] += 1
             self.ledger.amend(now)
             self.stats.amend_live()
-            talk = replace(talk, late=True)
+            conv = replace(conv, late=True)
             log.warning(
                 "live answer reached its agent late: counted as abandoned (give dialler agents auto-answer)",
                 campaign=s.name,
@@ -378,7 +378,7 @@ class CampaignRunner:
                 agent=reserved,
                 after_greeting=round(connected - deadline + s.agent_wait, 2),
             )
-        return reserved, result, talk
+        return reserved, result, conv
 
     async def _finish(
         self,
@@ -389,7 +389,7 @@ class CampaignRunner:
         agent: str | None,
         *,
         answered: float | None = None,
-        talk: Conversation | None = None,
+        conv: Conversation | None = None,
     ) -> None:
         now = self.clock.now()
         record = AttemptRecord(
@@ -406,9 +406,9 @@ class CampaignRunner:
             result.amd_cause,
             self.pacer.name if not isinstance(self.pacer, Predictive) else self.pacer.last_mode,
             answered,
-            talk.talk if talk is not None else None,
-            talk.connected if talk is not None else None,
-            talk is not None and talk.late,
+            conv.talk if conv is not None else None,
+            conv.connected if conv is not None else None,
+            conv is not None and conv.late,
         )
         attempts = contact.attempts + 1
         delay = self.settings.retry.delay(result.outcome)
