@@ -325,10 +325,11 @@ class CampaignRunner:
         assert result.channel is not None
         s = self.settings
         # the law's two seconds run from the end of the callee's greeting (``greeting.py``), not from here
-        since = self.clock.now() - result.greeting_end if result.greeting_end is not None else 0.0
-        wait = max(0.0, s.agent_wait - since)
-        deadline = self.clock.now() + wait
-        self.stats.record_grace_used(since)
+        start = self.clock.now()
+        greeting = result.greeting_end if result.greeting_end is not None else start
+        deadline = greeting + s.agent_wait  # an agent's phone must have answered by then
+        wait = max(0.0, deadline - start)
+        self.stats.record_grace_used(start - greeting)
         self.waiting_live += 1
         try:
             reserved = agent if held else await self.desk.reserve(s, wait, agent, call_id=attempt_id)
