@@ -316,11 +316,15 @@ class Simulator:
         """Send ``ch`` to ``context,exten,priority`` (AMI Redirect, BlindTransfer) as ``ast_async_goto`` does:
         ``ast_explicit_goto`` moves the channel without publishing a snapshot, so the new location shows only
         when one is published — by the bridge a bridged channel leaves (a ``Newexten`` with the old application
-        before ``BridgeLeave``, trace 07), else by the next application the PBX runs. A channel interrupted
-        inside a dialplan application resumes at the next priority when that application returns; one in
-        ``Stasis()`` of its dialplan leaves it (StasisEnd, then STASISSTATUS=SUCCESS) and runs the new location
-        from ``priority`` itself: app_stasis returns 0 with the async goto still pending, so the PBX loop does not
-        step past it."""
+        before ``BridgeLeave``, trace 07), else by the next application the PBX runs. A bridged channel
+        interrupted inside a dialplan application (``Queue``/``Dial``) resumes at the next priority when that
+        application returns (trace 07: BlindTransfer to ``1002,1`` runs ``1002,2``). One that is not bridged
+        (``Wait``, ``Playback``, ``AMD`` …) runs ``priority`` itself: ``ast_async_goto`` adds one for a channel
+        in the PBX loop (AST_FLAG_IN_AUTOLOOP), ``ast_explicit_goto`` takes it off again, the application
+        returns -1 on the soft hang-up and ``__ast_pbx_run`` clears AST_SOFTHANGUP_ASYNCGOTO and spawns the
+        location set, without stepping. One in ``Stasis()`` of its dialplan leaves it (StasisEnd, then
+        STASISSTATUS=SUCCESS) and runs the new location from ``priority`` itself too: app_stasis returns 0 with
+        the async goto still pending, so the PBX loop does not step past it."""
         engine = self.engine
         task = ch.tags.pop("task", None)
         in_app = task is not None and ch.stasis_app is None
@@ -328,13 +332,14 @@ class Simulator:
         if not keep_hooks:
             engine.drop_hooks(ch)
         ch.context, ch.exten, ch.priority = context, exten, priority
+        bridged = ch.bridge is not None
         if ch.bridge is not None:
             if in_app or in_stasis:  # the snapshot leaving the bridge publishes (ast_channel_internal_bridge_set)
                 engine.newexten(ch, ch.app_name, ch.app_data)
             engine.bridge_leave(ch)
         if ch.stasis_app is not None:
             engine.stasis_exit(ch)
-        if in_app:
+        if in_app and bridged:
             ch.priority += 1
         if task is not None and task is not asyncio.current_task():
             task.cancel()

@@ -143,6 +143,30 @@ async def test_ami_redirect_takes_a_call_out_of_its_dialplan_stasis(sim: Simulat
         await ari.close()
 
 
+async def test_ami_redirect_of_a_channel_in_a_dialplan_application_runs_the_priority_given(sim: Simulator) -> None:
+    """AMI ``Redirect`` of a channel in ``Wait()`` (no bridge, no Stasis) to ``601,1`` runs ``601,1`` itself:
+    ``ast_async_goto`` adds one for a channel in the PBX loop, ``ast_explicit_goto`` takes it off again, and
+    ``__ast_pbx_run`` clears the async goto and spawns that priority without stepping. (Only a bridged channel
+    whose ``Queue``/``Dial`` returns steps past it — trace 07.)"""
+    ami = AmiProbe()
+    try:
+        await ami.connect(sim.ami_port)
+        call = sim.place_call(to="607", hangup_after=60)  # 607: Answer, Wait(60), Hangup
+        wait = await ami.wait_event("Newexten", Application="Wait")
+        cid, name = get(wait, "Uniqueid"), get(wait, "Channel")
+        target = [("Channel", name), ("Context", "from-external"), ("Exten", "601"), ("Priority", "1")]
+        assert get(await ami.action("Redirect", target), "Response") == "Success"
+        await asyncio.wait_for(call.done.wait(), 20)  # 601: Answer, Playback(hello-world), Hangup
+        steps = [
+            (get(m, "Exten"), get(m, "Priority"), get(m, "Application"))
+            for m in ami.events()
+            if get(m, "Uniqueid") == cid and get(m, "Event") == "Newexten"
+        ]
+        assert steps[-3:] == [("601", "1", "Answer"), ("601", "2", "Playback"), ("601", "3", "Hangup")], steps
+    finally:
+        await ami.close()
+
+
 async def test_ami_redirect_of_a_bridged_stasis_channel_shows_the_goto_as_it_leaves_the_bridge(
     sim: Simulator,
 ) -> None:
