@@ -5,9 +5,14 @@ A live answer is connected by AMI ``Redirect`` of the customer's channel to ``<a
 (it leaves Stasis; the dialplan rings the agent's phone); then the screen-pop is published on the bus as
 ``agent.ringing`` with the contact's data, the conversation ends with the customer's ``Hangup`` event, and the
 agent wraps up for ``wrapup`` seconds. When the agent's phone answered is the customer's channel's
-``DialEnd`` with ``DialStatus: ANSWER`` (the dialplan's ``Dial`` runs on it). A ``Redirect`` the PBX refuses
-(the customer hung up while an agent was being found) means the agent never had the call: ``converse`` returns
-None at once, the agent is ready again and the runner counts the live answer as abandoned. With the ACD
+``DialEnd`` with ``DialStatus: ANSWER`` (the dialplan's ``Dial`` runs on it). The agent never had the call —
+``converse`` returns None, and the runner counts the live answer as abandoned and redirects the customer, if
+still there, to the message — when the PBX refuses the ``Redirect`` (the customer hung up while an agent was
+being found; the agent is ready again at once), when every ``Dial`` begun on the customer's channel ended
+without ``ANSWER`` (the phone rang out, was busy or unreachable: the seat rests for ``wrapup`` seconds before it
+is offered again; ``CANCEL``, the customer hanging up while it rang, frees it at once), or when the customer's
+channel hangs up before any phone answered (also when the agent context never reached a phone: an
+unregistered endpoint fails in ``ast_request`` and app_dial publishes no ``DialBegin``). With the ACD
 running, ``ctiserver.dialer.desk.AcdDesk`` is used instead.
 
 Recording: when the campaign's ``recording`` (or, for ``queue``, the recording policy of the campaign's queue)
@@ -46,6 +51,20 @@ class _Seat:
     until: float = 0.0
 
 
+FAILED = frozenset({"NOANSWER", "BUSY", "CHANUNAVAIL", "CONGESTION"})  # the phone's fault, not the customer's
+
+
+@dataclass
+class _Call:
+    """A customer's channel on its way to an agent's phone, as its ``Dial`` events tell it."""
+
+    ended: asyncio.Event = field(default_factory=asyncio.Event)  # hung up, or every Dial ended unanswered
+    ringing: int = 0  # Dials begun and not yet ended
+    began: bool = False
+    connected: float | None = None  # when the agent's phone answered
+    status: str = ""  # the last DialEnd's DialStatus
+
+
 @dataclass
 class AmiDesk:
     ami: AmiClient
@@ -57,14 +76,14 @@ class AmiDesk:
     names: dict[str, str] = field(default_factory=dict)  # channel id → name (AmiLines keeps them too)
     recording: RecordingConfig | None = None  # None: nothing is recorded here
     _seats: dict[str, _Seat] = field(default_factory=dict)
-    _gone: dict[str, asyncio.Event] = field(default_factory=dict)
-    _connected: dict[str, float | None] = field(default_factory=dict)  # channel id → when its agent answered
+    _calls: dict[str, _Call] = field(default_factory=dict)  # customer channel id → its way to the agent
     _free: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self._seats = {a: _Seat(a, since=self.clock.now()) for a in self.agents}
         self.ami.on_event("Hangup", self._on_hangup)
+        self.ami.on_event("DialBegin", self._on_dial_begin)
         self.ami.on_event("DialEnd", self._on_dial_end)
 
     def agent_views(self, campaign: CampaignSettings) -> list[AgentView]:
@@ -100,11 +119,10 @@ class AmiDesk:
         self, campaign: CampaignSettings, agent: str, contact: Contact, call_id: str, channel: str
     ) -> Conversation | None:
         seat = self._seats[agent]
-        gone = self._gone.setdefault(channel, asyncio.Event())
-        self._connected[channel] = None
+        call = self._calls[channel] = _Call()
         started = self.clock.now()
         seat.phase, seat.since = AgentPhase.TALKING, started
-        taken = True
+        taken, rest = True, True
         try:
             await self._record(campaign, call_id, channel)
             await self.ami.action(
@@ -118,17 +136,25 @@ class AmiDesk:
                 check=True,
             )
             await self._pop(campaign, agent, contact, call_id, channel)
-            await gone.wait()
+            await call.ended.wait()
+            if call.connected is None:  # no phone answered: the customer waited in silence and got nobody
+                taken = False
+                rest = call.status in FAILED or not call.began
+                log.warning(
+                    "agent's phone did not take the live answer",
+                    call_id=call_id,
+                    agent=agent,
+                    dial_status=call.status or "none",
+                )
         except AmiActionError as exc:  # "Channel does not exist: <name>": the customer left before (its Hangup
-            taken = False  # went by already, nothing to wait for), or Stasis failed and the dialplan hung up
+            taken, rest = False, False  # went by already), or Stasis failed and the dialplan hung up
             log.info("live answer gone before it reached its agent", call_id=call_id, error=str(exc))
         except AmiError:  # the link: the Redirect may have run, the call may be with the agent
             pass
         finally:
-            self._gone.pop(channel, None)
-            connected = self._connected.pop(channel, None)
+            self._calls.pop(channel, None)
             talk = self.clock.now() - started
-            if taken:
+            if taken or rest:  # after a call, or a phone that failed: wrap-up before the next one
                 seat.phase, seat.since = AgentPhase.WRAP_UP, self.clock.now()
                 seat.until = seat.since + self.wrapup
                 task = asyncio.create_task(self._wrap(seat))
@@ -137,7 +163,7 @@ class AmiDesk:
             else:  # the agent never had it: ready again at once, no wrap-up
                 seat.phase, seat.since = AgentPhase.READY, self.clock.now()
                 self._free.set()
-        return Conversation(talk, connected) if taken else None
+        return Conversation(talk, call.connected) if taken else None
 
     async def _pop(self, campaign: CampaignSettings, agent: str, contact: Contact, call_id: str, channel: str) -> None:
         """The screen-pop, once the PBX took the call to the agent's phone."""
@@ -176,15 +202,27 @@ class AmiDesk:
         seat.phase, seat.since = AgentPhase.READY, self.clock.now()
         self._free.set()
 
+    def _on_dial_begin(self, event: AmiEvent) -> None:
+        call = self._calls.get(event.get("Uniqueid") or "")
+        if call is not None:
+            call.ringing += 1
+            call.began = True
+
     def _on_dial_end(self, event: AmiEvent) -> None:
-        channel = event.get("Uniqueid") or ""
-        if channel in self._connected and event.get("DialStatus") == "ANSWER":
-            self._connected[channel] = self.clock.now()
+        call = self._calls.get(event.get("Uniqueid") or "")
+        if call is None:
+            return
+        call.ringing = max(0, call.ringing - 1)
+        call.status = event.get("DialStatus") or ""
+        if call.status == "ANSWER":
+            call.connected = self.clock.now()
+        elif call.ringing == 0 and call.connected is None:  # every phone the agent context rang gave up
+            call.ended.set()
 
     def _on_hangup(self, event: AmiEvent) -> None:
-        gone = self._gone.get(event.get("Uniqueid") or "")
-        if gone is not None:
-            gone.set()
+        call = self._calls.get(event.get("Uniqueid") or "")
+        if call is not None:
+            call.ended.set()
 
     async def close(self) -> None:
         for t in list(self._tasks):

@@ -357,7 +357,7 @@ class CampaignRunner:
             raise
         self.talking[contact.id] = reserved
         conv = await self.desk.converse(s, reserved, contact, attempt_id, result.channel)
-        if conv is None:  # the agent never took it (the customer left first): a live answer nobody served
+        if conv is None:  # the agent never took it (the customer left first, the phone did not answer): abandoned
             self.counters["connected"] -= 1
             self.counters["abandoned"] += 1
             self.ledger.amend(now)

@@ -69,4 +69,5 @@ async def test_configured_campaign_dials_through_the_daemon(tmp_path: Path) -> N
         stats = service.stats("spring")[0]
     assert attempt.outcome is Outcome.HUMAN and attempt.agent == "1001" and attempt.amd_status == "NOTSURE"
     assert stats["counters"]["connected"] == 1
+    assert attempt.connected is not None and attempt.talk_seconds is not None  # the agent's phone answered
     assert type(service.store).__name__ == "SqlDialerStore"

@@ -9,7 +9,10 @@ channel's ``DialEnd`` with ``DialStatus: ANSWER``). A phone that answers at once
 
 The same through the ACD (the default deployment, the whole daemon): the agent's phone rings three seconds; with
 ``auto_answer`` on the agents and ``auto_answer_header`` on their queue the ACD's INVITE asks the phone to
-answer by itself (``Call-Info: answer-after=0``), the simulated phone does, and the call is in time."""
+answer by itself (``Call-Info: answer-after=0``), the simulated phone does, and the call is in time.
+
+A phone that never answers (it rings out, or it is not registered, so ``Dial`` reaches nothing) never connects
+the callee at all: the attempt is abandoned, and the seat rests before it is offered again."""
 
 from __future__ import annotations
 
@@ -18,7 +21,9 @@ from pathlib import Path
 import pytest
 
 from ctiserver.dialer.model import Outcome
+from ctiserver.dialer.pacing import AgentPhase
 from ctiserver.dialer.service import DialerService
+from ctiserver.sim.config import Step
 from tests.dialer import acd_daemon
 from tests.dialer.waits import until
 from tests.dialer.wire import AGENTS, at_the_carrier, one_live_answer, window_around_now, wire
@@ -48,6 +53,27 @@ async def test_an_agent_phone_that_rings_past_the_two_seconds_makes_an_abandoned
     assert attempt.late is late
     assert ledger == (1, 1 if late else 0)
     assert (counters["connected"], counters.get("abandoned", 0), counters.get("late", 0)) == (1, 0, int(late))
+
+
+@pytest.mark.parametrize("phone", ["rings out", "unregistered"])
+async def test_an_agent_phone_that_never_answers_makes_an_abandoned_call(phone: str) -> None:
+    callees, contact, settings = one_live_answer("ring")
+    async with wire(settings, [contact], callees, wrapup=60.0, factor=1.0, rendered=True) as w:
+        plan = w.sim.engine.config.dialplan["from-agents"]
+        plan["_100X"] = (Step(app="Dial", data="PJSIP/${EXTEN},3"), Step(app="Hangup"))  # rings 3 s, gives up
+        for a in AGENTS:
+            w.sim.agent(a, answer_after=None, registered=phone == "unregistered")
+        await w.runner.start()
+        assert await until(lambda: w.runner.counters["dialled"] == 1 and not w.runner._tasks, 30.0)
+        attempts = await w.store.attempts("ring")
+        ledger = w.runner.ledger.totals(w.runner.clock.now())
+        counters = dict(w.runner.counters)
+        phases = sorted(s.phase for s in w.desk._seats.values())
+    [attempt] = attempts
+    assert attempt.outcome is Outcome.ABANDONED and attempt.agent is None and attempt.connected is None
+    assert ledger == (1, 1)
+    assert (counters["connected"], counters["abandoned"]) == (0, 1)
+    assert phases.count(AgentPhase.WRAP_UP) == 1 and phases.count(AgentPhase.READY) == len(AGENTS) - 1
 
 
 @pytest.mark.parametrize("auto_answer", [False, True])
