@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ctiserver.clock import Clock
 from ctiserver.dialer.greeting import greeting_ended
-from ctiserver.dialer.model import Outcome
+from ctiserver.dialer.model import CampaignSettings, Outcome
 from ctiserver.dialer.ports import Blocked, DialRejected, DialSpec, LineResult, NotPlaced
 from ctiserver.logs import get_logger
 from ctiserver.pbx.ami.client import AmiClient
@@ -164,8 +164,9 @@ class AmiLines:
             ("Variable", f"_CTI_ATTEMPT={spec.attempt_id}"),
             ("Variable", f"CTI_CAMPAIGN={c.name}"),
             ("Variable", f"CTI_CONTACT_ID={contact.id}"),
-            # for the dialplan's own hold and message when Stasis fails (our ARI application is not there)
-            ("Variable", f"CTI_GRACE={c.agent_wait:g}"),
+            # for the dialplan's own hold and message when Stasis fails (our ARI application is not there): what
+            # is left of the two seconds once AMD() said HUMAN, after ``after_greeting`` s of silence (greeting.py)
+            ("Variable", f"CTI_GRACE={self._grace(c):g}"),
             ("Variable", f"CTI_MESSAGE={_files(c.abandon_message)}"),
         ]
         try:
@@ -192,6 +193,13 @@ class AmiLines:
             return await p.done
         finally:
             self._pending.pop(spec.attempt_id, None)
+
+    def _grace(self, c: CampaignSettings) -> float:
+        """The dialplan's hold of an answer when Stasis fails (``nostasis``: ``Wait(${CTI_GRACE})`` from the
+        verdict): without AMD the whole wait for an agent; with it, the wait less the after-greeting silence
+        AMD() listened to before saying HUMAN (the silence reported is at least that, so the hold never ends
+        past the two seconds by more than AMD's 20-ms frame)."""
+        return round(max(0.0, c.agent_wait - self.after_greeting) if c.amd else c.agent_wait, 3)
 
     async def abandon(self, channel: str, media: Sequence[str]) -> None:
         with contextlib.suppress(AmiError):

@@ -78,7 +78,8 @@ async def test_answers_while_the_ari_app_is_away_are_held_by_the_dialplan_then_s
         # AppData is after substitution, $[...] included (pbx_substitute_variables): the condition came out true
         failed = steps.index(("ctiserver-amd", "GotoIf", "1?ctiserver-dialer-abandon,nostasis,1"))
         # held in silence for the campaign's wait for an agent (CTI_GRACE, set at the Originate)
-        assert steps[failed + 2] == ("ctiserver-dialer-abandon", "Wait", "2"), steps
+        # (less the 0.8 s of after-greeting silence AMD() listened to before its HUMAN)
+        assert steps[failed + 2] == ("ctiserver-dialer-abandon", "Wait", "1.2"), steps
         if a.outcome is Outcome.HUMAN:  # taken out of the hold by the desk's Redirect to its agent
             assert ("from-agents", "Dial", f"PJSIP/{a.agent},30") in steps and message not in steps, steps
         else:  # nobody: the campaign's message (CTI_MESSAGE, set at the Originate), then the end

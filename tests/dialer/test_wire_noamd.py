@@ -49,6 +49,9 @@ async def test_campaign_amd_setting_picks_the_dialplan_extension(amd: bool) -> N
         mine = [e for e in events if e.get("Uniqueid") == a.id]
         apps = [(e.get("Context"), e.get("Extension"), e.get("Application")) for e in mine if e.name == "Newexten"]
         ran_amd = any(app == "AMD" for _, _, app in apps)
+        # the dialplan's own hold if Stasis fails: the two seconds, less AMD()'s 0.8 s of after-greeting silence
+        grace = [e.get("Value") for e in mine if e.name == "VarSet" and e.get("Variable") == "CTI_GRACE"]
+        assert grace == ["1.2" if amd else "2"], grace
         if amd:
             assert ran_amd and all(exten == "s" for ctx, exten, _ in apps if ctx == "ctiserver-amd")
             expected = Outcome.MACHINE if callees[a.number].machine else Outcome.HUMAN
