@@ -129,7 +129,11 @@ async def _originated(
     app: object,
     args: tuple[str, ...],
     p: dict[str, object],
+    *,
+    in_stasis: bool = False,
 ) -> None:
+    """Ring ``ch`` until it answers (or ``ring_timeout``); then it enters ``app`` (an originate into Stasis),
+    stays where it is (``in_stasis``: a created channel, in the app since its creation), or runs the dialplan."""
     answered: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
     ch.tags["on_ringing"] = lambda c: dial_event(engine, "DialState", c, dialstring, status="RINGING")
 
@@ -147,6 +151,9 @@ async def _originated(
         engine.hangup(ch, 19, request=False)
         return
     dial_event(engine, "DialEnd", ch, dialstring, status="ANSWER")
+    if in_stasis:
+        await ch.done.wait()
+        return
     if app:
         engine.set_var(ch, "STASISSTATUS", "")
         ch.app_name, ch.app_data = "Stasis", ",".join([str(app), *args])

@@ -18,7 +18,9 @@ from ctiserver.sim.fmt import channel_json
 
 
 async def create(request: web.Request) -> web.Response:
-    """``POST /channels/create``: allocate the channel (Down) in the app; ``/dial`` rings it."""
+    """``POST /channels/create``: allocate the channel (Down); it enters the app at once — ``StasisStart``, state
+    Down (resource_channels.c: ``ari_channel_thread`` runs ``Stasis`` on it as soon as it is created, and hangs
+    it up when it leaves); ``/dial`` rings it, and its answer is a ``ChannelStateChange`` to Up in the app."""
     engine = _engine(request)
     p = await params(request)
     endpoint, app = p.get("endpoint"), p.get("app")
@@ -44,12 +46,14 @@ async def create(request: web.Request) -> web.Response:
     except AllocationFailed:
         return web.json_response({"error": "Allocation failed"}, status=500)
     ch.tags["originated"] = True
-    ch.tags["pending_app"] = (
-        str(app),
-        tuple(str(p.get("appArgs", "")).split(",")) if p.get("appArgs") else (),
-    )
+    ch.tags["undialled"] = True
     ch.subscribed.add(str(app))  # ast_ari_channels_create subscribes the channel only, not its Local peer
-    return ok(channel_json(ch))
+    body = channel_json(ch)  # the response shows it as created, before Stasis runs on it
+    args = tuple(str(p.get("appArgs", "")).split(",")) if p.get("appArgs") else ()
+    engine.set_var(ch, "STASISSTATUS", "")
+    ch.app_name, ch.app_data = "Stasis", ",".join([str(app), *args])
+    engine.stasis_enter(ch, str(app), args)
+    return ok(body)
 
 
 async def dial(request: web.Request) -> web.Response:
@@ -57,16 +61,14 @@ async def dial(request: web.Request) -> web.Response:
     ch = engine.channels.get(request.match_info["id"])
     if ch is None:
         return err(404, "Channel not found")
-    pending = ch.tags.pop("pending_app", None)
-    if pending is None:
+    if not ch.tags.pop("undialled", False):
         return err(409, "Channel cannot be dialed")
     p = await params(request)
     dialstring = ch.endpoint.split("/", 1)[-1]
     dial_event(engine, "DialBegin", ch, dialstring)
     timeout = float(p.get("timeout", 0) or 0)
-    app, args = pending
     ch.tags["task"] = engine.spawn(
-        _originated(engine, ch, dialstring, timeout, app, args, {}), name=f"sim:ari-dial:{ch.name}"
+        _originated(engine, ch, dialstring, timeout, None, (), {}, in_stasis=True), name=f"sim:ari-dial:{ch.name}"
     )
     return ok()
 

@@ -232,6 +232,9 @@ async def test_create_then_dial_and_hold(sim: Simulator) -> None:
             channelId="agent-1",
         )
         assert status == 200 and ch["id"] == "agent-1" and ch["state"] == "Down"
+        # in the app at once, before any dial (resource_channels.c ari_channel_thread)
+        start = await ari.wait("StasisStart", pred=lambda e: e["channel"]["id"] == "agent-1")
+        assert start["args"] == ["agent", "x"] and start["channel"]["state"] == "Down"
         assert (
             await ari.req(
                 "POST", "/channels/create", endpoint="PJSIP/1001", app="ctiserver", channelId="agent-1"
@@ -240,8 +243,10 @@ async def test_create_then_dial_and_hold(sim: Simulator) -> None:
         assert (await ari.req("POST", "/channels/agent-1/dial", timeout=10))[0] == 204
         ringing = await ari.wait("Dial", pred=lambda e: e["dialstatus"] == "RINGING")
         assert ringing["peer"]["id"] == "agent-1"
-        start = await ari.wait("StasisStart", pred=lambda e: e["channel"]["id"] == "agent-1")
-        assert start["args"] == ["agent", "x"] and start["channel"]["state"] == "Up"
+        await ari.wait(  # the answer, seen in the app
+            "ChannelStateChange", pred=lambda e: e["channel"]["id"] == "agent-1" and e["channel"]["state"] == "Up"
+        )
+        assert [e["type"] for e in ari.events].count("StasisStart") == 1  # the answer is no second entry
         assert (await ari.req("POST", "/channels/agent-1/hold"))[0] == 204
         await ari.wait("ChannelHold")
         await ami.wait_event("Hold", Uniqueid="agent-1")
