@@ -12,7 +12,13 @@ being found; the agent is ready again at once), when every ``Dial`` begun on the
 without ``ANSWER`` (the phone rang out, was busy or unreachable: the seat rests for ``wrapup`` seconds before it
 is offered again; ``CANCEL``, the customer hanging up while it rang, frees it at once), or when the customer's
 channel hangs up before any phone answered (also when the agent context never reached a phone: an
-unregistered endpoint fails in ``ast_request`` and app_dial publishes no ``DialBegin``). With the ACD
+unregistered endpoint fails in ``ast_request`` and app_dial publishes no ``DialBegin``).
+
+A phone the PBX cannot reach is offered nothing: ``devices.DeviceWatch`` follows the seats' devices
+(``device``, ``PJSIP/{agent}`` by default) through ``DeviceStateChange`` and ``DeviceStateList``; a seat whose
+device is ``UNAVAILABLE`` is neither reserved nor shown to the pacer, and a phone that failed as an absent one
+does (``CHANUNAVAIL``, or no ``Dial`` at all) counts as unreachable until the PBX says it is back. A phone that
+rang out or was busy rests its seat ``wrapup`` s, doubling with each failure in a row up to ``MAX_REST``. With the ACD
 running, ``ctiserver.dialer.desk.AcdDesk`` is used instead.
 
 Recording: when the campaign's ``recording`` (or, for ``queue``, the recording policy of the campaign's queue)
@@ -30,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ctiserver.clock import Clock
+from ctiserver.dialer.devices import DeviceWatch
 from ctiserver.dialer.model import CampaignSettings, Contact
 from ctiserver.dialer.pacing import AgentPhase, AgentView
 from ctiserver.dialer.ports import Conversation
@@ -49,9 +56,12 @@ class _Seat:
     phase: AgentPhase = AgentPhase.READY
     since: float = 0.0
     until: float = 0.0
+    device: str = ""
+    failures: int = 0  # the phone's failures in a row
 
 
 FAILED = frozenset({"NOANSWER", "BUSY", "CHANUNAVAIL", "CONGESTION"})  # the phone's fault, not the customer's
+MAX_REST = 300.0  # s: the longest rest of a seat whose phone keeps failing
 
 
 @dataclass
@@ -75,26 +85,38 @@ class AmiDesk:
     wrapup: float = 15.0
     names: dict[str, str] = field(default_factory=dict)  # channel id → name (AmiLines keeps them too)
     recording: RecordingConfig | None = None  # None: nothing is recorded here
+    device: str = "PJSIP/{agent}"  # the phone the agent context rings for an agent
     _seats: dict[str, _Seat] = field(default_factory=dict)
     _calls: dict[str, _Call] = field(default_factory=dict)  # customer channel id → its way to the agent
     _free: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
-        self._seats = {a: _Seat(a, since=self.clock.now()) for a in self.agents}
+        self._seats = {a: _Seat(a, since=self.clock.now(), device=self.device.format(agent=a)) for a in self.agents}
+        self.devices = DeviceWatch(
+            self.ami, frozenset(s.device for s in self._seats.values()), on_up=lambda _: self._free.set()
+        )
         self.ami.on_event("Hangup", self._on_hangup)
         self.ami.on_event("DialBegin", self._on_dial_begin)
         self.ami.on_event("DialEnd", self._on_dial_end)
 
     def agent_views(self, campaign: CampaignSettings) -> list[AgentView]:
-        return [AgentView(s.phase, s.since, s.until) for s in self._seats.values()]
+        return [AgentView(s.phase, s.since, s.until) for s in self._seats.values() if self._offered(s)]
+
+    def _offered(self, seat: _Seat) -> bool:
+        """Busy seats always count; a ready one only if its phone can be reached."""
+        return seat.phase is not AgentPhase.READY or self.devices.up(seat.device)
 
     async def reserve(
         self, campaign: CampaignSettings, wait: float, agent: str | None = None, *, call_id: str
     ) -> str | None:
         deadline = self.clock.monotonic() + wait
         while True:
-            ready = [s for s in self._seats.values() if s.phase is AgentPhase.READY and agent in (None, s.id)]
+            ready = [
+                s
+                for s in self._seats.values()
+                if s.phase is AgentPhase.READY and agent in (None, s.id) and self.devices.up(s.device)
+            ]
             if ready:
                 seat = min(ready, key=lambda s: s.since)  # longest idle first
                 seat.phase, seat.since = AgentPhase.RESERVED, self.clock.now()
@@ -140,6 +162,8 @@ class AmiDesk:
             if call.connected is None:  # no phone answered: the customer waited in silence and got nobody
                 taken = False
                 rest = call.status in FAILED or not call.began
+                if call.status == "CHANUNAVAIL" or not call.began:  # not there: until the PBX says it is back
+                    self.devices.mark_down(seat.device)
                 log.warning(
                     "agent's phone did not take the live answer",
                     call_id=call_id,
@@ -155,8 +179,10 @@ class AmiDesk:
             self._calls.pop(channel, None)
             talk = self.clock.now() - started
             if taken or rest:  # after a call, or a phone that failed: wrap-up before the next one
+                seat.failures = 0 if taken else seat.failures + 1
+                pause = min(MAX_REST, self.wrapup * 2 ** max(0, seat.failures - 1))
                 seat.phase, seat.since = AgentPhase.WRAP_UP, self.clock.now()
-                seat.until = seat.since + self.wrapup
+                seat.until = seat.since + pause
                 task = asyncio.create_task(self._wrap(seat))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
@@ -198,7 +224,7 @@ class AmiDesk:
             log.warning("recording did not start", call_id=call_id, error=str(exc))
 
     async def _wrap(self, seat: _Seat) -> None:
-        await self.clock.sleep(self.wrapup)
+        await self.clock.sleep(max(0.0, seat.until - seat.since))
         seat.phase, seat.since = AgentPhase.READY, self.clock.now()
         self._free.set()
 

@@ -65,6 +65,7 @@ def _desk(
         cfg.wrapup,
         names=lines.names,
         recording=ctx.config.section("recording", RecordingConfig),
+        device=cfg.agent_device,
     )
 
 

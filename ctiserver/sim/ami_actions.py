@@ -106,6 +106,16 @@ async def _core_show(s: AmiSession, aid: str | None, msg: dict[str, str], h: lis
     )
 
 
+@action("DeviceStateList")
+async def _device_states(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[tuple[str, str]]) -> None:
+    """res_manager_devicestate: the device state cache, one ``DeviceStateChange`` each (the endpoints')."""
+    s.respond(aid, "Success", "Device State Changes will follow", [("EventList", "start")])
+    eps = [ep for ep in s.sim.engine.endpoints.values() if ep.tech == "PJSIP"]
+    for ep in eps:
+        _list_event(s, "DeviceStateChange", aid, [("Device", ep.name), ("State", ep.device_state())])
+    _list_event(s, "DeviceStateListComplete", aid, [("EventList", "Complete"), ("ListItems", str(len(eps)))])
+
+
 @action("Hangup")
 async def _hangup(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[tuple[str, str]]) -> None:
     target = msg.get("channel", "")

@@ -62,7 +62,9 @@ async def test_an_agent_phone_that_never_answers_makes_an_abandoned_call(phone: 
         plan = w.sim.engine.config.dialplan["from-agents"]
         plan["_100X"] = (Step(app="Dial", data="PJSIP/${EXTEN},3"), Step(app="Hangup"))  # rings 3 s, gives up
         for a in AGENTS:
-            w.sim.agent(a, answer_after=None, registered=phone == "unregistered")
+            w.sim.agent(a, answer_after=None)
+            if phone == "unregistered":  # gone without the PBX publishing it (the desk has no state to go by)
+                w.sim.engine.endpoint(f"PJSIP/{a}").registered = False
         await w.runner.start()
         assert await until(lambda: w.runner.counters["dialled"] == 1 and not w.runner._tasks, 30.0)
         attempts = await w.store.attempts("ring")
@@ -74,6 +76,8 @@ async def test_an_agent_phone_that_never_answers_makes_an_abandoned_call(phone: 
     assert ledger == (1, 1)
     assert (counters["connected"], counters["abandoned"]) == (0, 1)
     assert phases.count(AgentPhase.WRAP_UP) == 1 and phases.count(AgentPhase.READY) == len(AGENTS) - 1
+    # a phone not there (no Dial at all) is offered nothing more until the PBX says it is back
+    assert len([a for a in AGENTS if not w.desk.devices.up(f"PJSIP/{a}")]) == (phone == "unregistered")
 
 
 @pytest.mark.parametrize("auto_answer", [False, True])
