@@ -9,17 +9,18 @@ agent wraps up for ``wrapup`` seconds. When the agent's phone answered is the cu
 ``converse`` returns None, and the runner counts the live answer as abandoned and redirects the customer, if
 still there, to the message — when the PBX refuses the ``Redirect`` (the customer hung up while an agent was
 being found; the agent is ready again at once), when every ``Dial`` begun on the customer's channel ended
-without ``ANSWER`` (the phone rang out, was busy or unreachable: the seat rests for ``wrapup`` seconds before it
-is offered again; ``CANCEL``, the customer hanging up while it rang, frees it at once), or when the customer's
+without ``ANSWER`` (the phone rang out, was busy or unreachable: the seat rests before it is offered again, see
+below; ``CANCEL``, the customer hanging up while it rang, frees it at once), or when the customer's
 channel hangs up before any phone answered (also when the agent context never reached a phone: an
 unregistered endpoint fails in ``ast_request`` and app_dial publishes no ``DialBegin``).
 
 A phone the PBX cannot reach is offered nothing: ``devices.DeviceWatch`` follows the seats' devices
 (``device``, ``PJSIP/{agent}`` by default) through ``DeviceStateChange`` and ``DeviceStateList``; a seat whose
-device is ``UNAVAILABLE`` is neither reserved nor shown to the pacer, and a phone that failed as an absent one
-does (``CHANUNAVAIL``, or no ``Dial`` at all) counts as unreachable until the PBX says it is back. A phone that
-rang out or was busy rests its seat ``wrapup`` s, doubling with each failure in a row up to ``MAX_REST``. With the ACD
-running, ``ctiserver.dialer.desk.AcdDesk`` is used instead.
+device is ``UNAVAILABLE`` is neither reserved nor shown to the pacer until the PBX says it is back. A phone
+that failed anyway (rang out, busy, unreachable) rests its seat ``wrapup`` s, doubling with each failure in a
+row up to ``MAX_REST`` — not "out until further notice": the PBX sends no event for a device whose state does
+not change, so a seat taken out on a guess might never come back. With the ACD running,
+``ctiserver.dialer.desk.AcdDesk`` is used instead.
 
 Recording: when the campaign's ``recording`` (or, for ``queue``, the recording policy of the campaign's queue)
 says ``always``, an AMI ``MixMonitor`` starts on the customer's channel before the ``Redirect`` (the audiohook
@@ -162,8 +163,6 @@ class AmiDesk:
             if call.connected is None:  # no phone answered: the customer waited in silence and got nobody
                 taken = False
                 rest = call.status in FAILED or not call.began
-                if call.status == "CHANUNAVAIL" or not call.began:  # not there: until the PBX says it is back
-                    self.devices.mark_down(seat.device)
                 log.warning(
                     "agent's phone did not take the live answer",
                     call_id=call_id,

@@ -5,7 +5,7 @@ Asterisk publishes a device's state on every change as AMI ``DeviceStateChange``
 every (re)connect ``DeviceStateList`` (res_manager_devicestate, Asterisk 13+) lists the states known then, as
 ``DeviceStateChange`` events followed by ``DeviceStateListComplete``, so a phone that unregistered while the
 link was down is known too. A device never heard of counts as reachable (an older PBX, a device outside the
-cache): the desk then learns it from the first call its phone fails (``mark_down``), until the PBX says otherwise.
+cache); the desk rests a seat whose phone fails all the same.
 """
 
 from __future__ import annotations
@@ -36,11 +36,6 @@ class DeviceWatch:
 
     def up(self, device: str) -> bool:
         return device not in self._down
-
-    def mark_down(self, device: str) -> None:
-        """A call to it failed as a phone that is not there does (``CHANUNAVAIL``, nothing dialled)."""
-        if device in self.devices:
-            self._down.add(device)
 
     async def refresh(self) -> None:
         try:

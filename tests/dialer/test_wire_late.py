@@ -76,8 +76,6 @@ async def test_an_agent_phone_that_never_answers_makes_an_abandoned_call(phone: 
     assert ledger == (1, 1)
     assert (counters["connected"], counters["abandoned"]) == (0, 1)
     assert phases.count(AgentPhase.WRAP_UP) == 1 and phases.count(AgentPhase.READY) == len(AGENTS) - 1
-    # a phone not there (no Dial at all) is offered nothing more until the PBX says it is back
-    assert len([a for a in AGENTS if not w.desk.devices.up(f"PJSIP/{a}")]) == (phone == "unregistered")
 
 
 @pytest.mark.parametrize("auto_answer", [False, True])
