@@ -7,8 +7,10 @@ the dialer believes."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import random
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -231,6 +233,36 @@ async def wire(
     daemon's AMI link gets every event (a test that reads what the daemon filters out, e.g. Newexten).
     ``dialplan``: the ``dialplan:`` section both the simulator's rendered contexts and the daemon follow."""
     clock = ScaledClock(factor, start=None)  # calling windows follow the real wall clock
+    watchdog = asyncio.create_task(_dump_tasks_after(100.0), name="test:wire-watchdog")
+    try:
+        async with _wired(settings, contacts, callees, wrapup, clock, rendered, ami_filters, stasis, dialplan) as w:
+            yield w
+    finally:
+        watchdog.cancel()
+
+
+async def _dump_tasks_after(seconds: float) -> None:
+    """A wire test still running near pytest's 120-s timeout prints where every task waits (the timeout's own
+    report shows only the idle event loop): for the rare hang of these tests, the next time it happens."""
+    await asyncio.sleep(seconds)
+    print(f"wire test still running after {seconds:.0f} s; the tasks:", flush=True)
+    for task in asyncio.all_tasks():
+        print(f"--- {task.get_name()}", flush=True)
+        task.print_stack(limit=12, file=sys.stdout)
+
+
+@asynccontextmanager
+async def _wired(
+    settings: CampaignSettings,
+    contacts: list[Contact],
+    callees: dict[str, Callee],
+    wrapup: float,
+    clock: ScaledClock,
+    rendered: bool,
+    ami_filters: bool,
+    stasis: bool,
+    dialplan: dict[str, Any] | None,
+) -> AsyncIterator[Wire]:
     async with Simulator(sim_config(stasis, dialplan), clock=clock) as sim:
         for a in AGENTS:
             sim.agent(a, answer_after=0.3)
