@@ -182,7 +182,7 @@ class AmiDesk:
                 pause = min(MAX_REST, self.wrapup * 2 ** max(0, seat.failures - 1))
                 seat.phase, seat.since = AgentPhase.WRAP_UP, self.clock.now()
                 seat.until = seat.since + pause
-                task = asyncio.create_task(self._wrap(seat))
+                task = asyncio.create_task(self._wrap(seat, pause))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
             else:  # the agent never had it: ready again at once, no wrap-up
@@ -222,8 +222,8 @@ class AmiDesk:
         except AmiError as exc:  # the call goes on unrecorded rather than not at all
             log.warning("recording did not start", call_id=call_id, error=str(exc))
 
-    async def _wrap(self, seat: _Seat) -> None:
-        await self.clock.sleep(max(0.0, seat.until - seat.since))
+    async def _wrap(self, seat: _Seat, pause: float) -> None:
+        await self.clock.sleep(pause)
         seat.phase, seat.since = AgentPhase.READY, self.clock.now()
         self._free.set()
 

@@ -155,9 +155,7 @@ async def _originated(
         await ch.done.wait()
         return
     if app:
-        engine.set_var(ch, "STASISSTATUS", "")
-        ch.app_name, ch.app_data = "Stasis", ",".join([str(app), *args])
-        engine.stasis_enter(ch, str(app), args)
+        enter_app(engine, ch, str(app), args)
         await ch.done.wait()
         return
     ch.context = str(p.get("context") or "default")
@@ -165,6 +163,14 @@ async def _originated(
     ch.priority = int(str(p.get("priority") or 1))
     ch.tags.pop("task", None)
     engine.dialplan.start(ch)
+
+
+def enter_app(engine: Engine, ch: Channel, app: str, args: tuple[str, ...]) -> None:
+    """An ARI-made channel runs ``Stasis(app,args)`` with no dialplan around it (originate into an app,
+    ``/channels/create``)."""
+    engine.set_var(ch, "STASISSTATUS", "")
+    ch.app_name, ch.app_data = "Stasis", ",".join([app, *args])
+    engine.stasis_enter(ch, app, args)
 
 
 def _in_stasis(request: web.Request) -> tuple[Channel | None, web.Response | None]:

@@ -10,7 +10,7 @@ from pathlib import Path
 from aiohttp import web
 
 from ctiserver.sim import local
-from ctiserver.sim.ari_channels import _engine, _in_stasis, _originated, _parse_callerid
+from ctiserver.sim.ari_channels import _engine, _in_stasis, _originated, _parse_callerid, enter_app
 from ctiserver.sim.ari_server import SIM_KEY, err, ok, params
 from ctiserver.sim.dial import dial_event, dial_out
 from ctiserver.sim.engine import AllocationFailed
@@ -50,9 +50,7 @@ async def create(request: web.Request) -> web.Response:
     ch.subscribed.add(str(app))  # ast_ari_channels_create subscribes the channel only, not its Local peer
     body = channel_json(ch)  # the response shows it as created, before Stasis runs on it
     args = tuple(str(p.get("appArgs", "")).split(",")) if p.get("appArgs") else ()
-    engine.set_var(ch, "STASISSTATUS", "")
-    ch.app_name, ch.app_data = "Stasis", ",".join([str(app), *args])
-    engine.stasis_enter(ch, str(app), args)
+    enter_app(engine, ch, str(app), args)
     return ok(body)
 
 
