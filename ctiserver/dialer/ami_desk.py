@@ -3,7 +3,8 @@
 The answered call waits in ``Stasis(ctiserver,dialer,…)``, held by the daemon's ``dialer`` handler (the component).
 A live answer is connected by AMI ``Redirect`` of the customer's channel to ``<agent_context>,<extension>,1``
 (it leaves Stasis; the dialplan rings the agent's phone); then the screen-pop is published on the bus as
-``agent.ringing`` with the contact's data, the conversation ends with the customer's ``Hangup`` event, and the
+``agent.ringing`` with the contact's data, and as ``agent.answered`` when the phone answers (the screen-pop's two
+phases, as the ACD publishes them); the conversation ends with the customer's ``Hangup`` event, and the
 agent wraps up for ``wrapup`` seconds. When the agent's phone answered is the customer's channel's
 ``DialEnd`` with ``DialStatus: ANSWER`` (the dialplan's ``Dial`` runs on it). The agent never had the call —
 ``converse`` returns None, and the runner counts the live answer as abandoned and redirects the customer, if
@@ -70,6 +71,7 @@ class _Call:
     """A customer's channel on its way to an agent's phone, as its ``Dial`` events tell it."""
 
     ended: asyncio.Event = field(default_factory=asyncio.Event)  # hung up, or every Dial ended unanswered
+    moved: asyncio.Event = field(default_factory=asyncio.Event)  # a phone answered, or ``ended``
     ringing: int = 0  # Dials begun and not yet ended
     began: bool = False
     connected: float | None = None  # when the agent's phone answered
@@ -158,7 +160,10 @@ class AmiDesk:
                 ],
                 check=True,
             )
-            await self._pop(campaign, agent, contact, call_id, channel)
+            await self._publish("agent.ringing", campaign, agent, contact, call_id, channel)
+            await call.moved.wait()
+            if call.connected is not None:  # the screen-pop's "answered" phase, as the ACD's
+                await self._publish("agent.answered", campaign, agent, contact, call_id, channel)
             await call.ended.wait()
             if call.connected is None:  # no phone answered: the customer waited in silence and got nobody
                 taken = False
@@ -190,11 +195,14 @@ class AmiDesk:
                 self._free.set()
         return Conversation(talk, call.connected) if taken else None
 
-    async def _pop(self, campaign: CampaignSettings, agent: str, contact: Contact, call_id: str, channel: str) -> None:
-        """The screen-pop, once the PBX took the call to the agent's phone."""
+    async def _publish(
+        self, kind: str, campaign: CampaignSettings, agent: str, contact: Contact, call_id: str, channel: str
+    ) -> None:
+        """The screen-pop: ``agent.ringing`` once the PBX took the call to the agent's phone, ``agent.answered``
+        when that phone answered."""
         await self.bus.publish(
             new_event(
-                "agent.ringing",
+                kind,
                 call_id,
                 {
                     "agent": agent,
@@ -241,13 +249,16 @@ class AmiDesk:
         call.status = event.get("DialStatus") or ""
         if call.status == "ANSWER":
             call.connected = self.clock.now()
+            call.moved.set()
         elif call.ringing == 0 and call.connected is None:  # every phone the agent context rang gave up
             call.ended.set()
+            call.moved.set()
 
     def _on_hangup(self, event: AmiEvent) -> None:
         call = self._calls.get(event.get("Uniqueid") or "")
         if call is not None:
             call.ended.set()
+            call.moved.set()
 
     async def close(self) -> None:
         for t in list(self._tasks):

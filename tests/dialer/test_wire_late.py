@@ -23,6 +23,7 @@ import pytest
 from ctiserver.dialer.model import Outcome
 from ctiserver.dialer.pacing import AgentPhase
 from ctiserver.dialer.service import DialerService
+from ctiserver.events import DomainEvent
 from ctiserver.sim.config import Step
 from tests.dialer import acd_daemon
 from tests.dialer.waits import until
@@ -39,12 +40,18 @@ async def test_an_agent_phone_that_rings_past_the_two_seconds_makes_an_abandoned
     async with wire(settings, [contact], callees, factor=1.0, rendered=True) as w:
         for a in AGENTS:
             w.sim.agent(a, answer_after=agent_answers_after)
+        events: list[DomainEvent] = []
+        w.bus.listeners.append(events.append)
         await w.runner.start()
         assert await until(lambda: w.runner.counters["dialled"] == 1 and not w.runner._tasks, 30.0)
         attempts = await w.store.attempts("ring")
         ledger = w.runner.ledger.totals(w.runner.clock.now())
         counters = dict(w.runner.counters)
     [attempt] = attempts
+    # the screen-pop's two phases, as through the ACD: the phone rang, then it answered (when DialEnd said so)
+    pops = [(e.type, e.subject, e.data["agent"], e.time) for e in events if e.type.startswith("agent.")]
+    assert [p[:3] for p in pops] == [(t, attempt.id, attempt.agent) for t in ("agent.ringing", "agent.answered")]
+    assert pops[1][3] - pops[0][3] >= agent_answers_after - 0.05
     assert attempt.outcome is Outcome.HUMAN and attempt.agent in AGENTS  # served either way
     assert attempt.talk_seconds is not None and attempt.talk_seconds > 0
     assert attempt.answered is not None and attempt.connected is not None
@@ -65,6 +72,8 @@ async def test_an_agent_phone_that_never_answers_makes_an_abandoned_call(phone: 
             w.sim.agent(a, answer_after=None)
             if phone == "unregistered":  # gone without the PBX publishing it (the desk has no state to go by)
                 w.sim.engine.endpoint(f"PJSIP/{a}").registered = False
+        events: list[DomainEvent] = []
+        w.bus.listeners.append(events.append)
         await w.runner.start()
         assert await until(lambda: w.runner.counters["dialled"] == 1 and not w.runner._tasks, 30.0)
         attempts = await w.store.attempts("ring")
@@ -72,6 +81,7 @@ async def test_an_agent_phone_that_never_answers_makes_an_abandoned_call(phone: 
         counters = dict(w.runner.counters)
         phases = sorted(s.phase for s in w.desk._seats.values())
     [attempt] = attempts
+    assert [e.type for e in events if e.type.startswith("agent.")] == ["agent.ringing"]  # never "answered"
     assert attempt.outcome is Outcome.ABANDONED and attempt.agent is None and attempt.connected is None
     assert ledger == (1, 1)
     assert (counters["connected"], counters["abandoned"]) == (0, 1)
