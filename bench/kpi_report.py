@@ -1,11 +1,15 @@
 """Bench: historical KPI report on 1,000,000 synthetic calls in PostgreSQL.
 
     .venv/bin/python bench/kpi_report.py [--calls 1000000] [--days 10] [--queues 8] [--db URL] [--repeat 5]
+                                         [--legacy-keys]
 
 Without ``--db`` a throw-away PostgreSQL cluster is started (the test-suite's ``tests/servers/postgres.py``).
 Builds the schema with the project's migrations, loads ``calls`` + ``queue_segments`` with COPY, ANALYZE,
 then times the day-by-interval (30 min) report per queue — ``ctiserver.kpi.historical.queue_report`` for one
-day, all queues — and, for reference, the whole range by day. Target: the day report < 1 s.
+day, all queues — and, for reference, the whole range by day. Target: the day report < 1 s. Then the day's
+call-level summary as ``GET /api/reports/summary`` computes it (FCR judged once, ``queue_summary`` and
+``call_summary``), twice: with the rows' ``caller_key`` as the daemon writes it, and with it NULL (rows written
+before migration core_0003: every number is parsed at report time) — or only the latter with ``--legacy-keys``.
 """
 
 from __future__ import annotations
@@ -19,11 +23,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import text
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ctiserver.kpi.historical import queue_report  # noqa: E402
+from ctiserver.kpi.summary import call_summary, judge_contacts, queue_summary  # noqa: E402
 from ctiserver.store import migrate  # noqa: E402
+from ctiserver.store.caller_key import caller_key  # noqa: E402
 from ctiserver.store.engine import make_engine, session_factory  # noqa: E402
 
 T0 = 1_795_305_600.0  # 2026-11-22 00:00 UTC
@@ -121,6 +129,7 @@ CALL_COLS = [
     "direction",
     "caller_num",
     "caller_name",
+    "caller_key",
     "self_service",
     "disposition",
     "hold_seconds",
@@ -158,6 +167,9 @@ async def load(url: str, n: int, days: int, queues: int) -> None:
 
     t = time.perf_counter()
     calls, segs = synth(n, days, queues)
+    key_at = CALL_COLS.index("caller_key")
+    # as the daemon writes them (``CallRepository``, region US)
+    calls = [(*c[:key_at], caller_key(c[key_at - 2]), *c[key_at:]) for c in calls]
     print(f"generated   {n:,} calls in {time.perf_counter() - t:.1f} s")
     t = time.perf_counter()
     conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
@@ -171,7 +183,7 @@ async def load(url: str, n: int, days: int, queues: int) -> None:
     print(f"loaded      {n:,} calls + segments (COPY) in {time.perf_counter() - t:.1f} s")
 
 
-async def timed(url: str, repeat: int, days: int) -> None:
+async def timed(url: str, repeat: int, days: int, legacy_only: bool = False) -> None:
     engine = make_engine(url)
     try:
         sessions = session_factory(engine)
@@ -197,6 +209,23 @@ async def timed(url: str, repeat: int, days: int) -> None:
             f"range report {len(rows)} rows (queue × day) over {sum(r.kpis.offered for r in rows):,} calls: "
             f"{took * 1000:.0f} ms"
         )
+        for legacy in (False, True) if not legacy_only else (True,):
+            if legacy:
+                async with sessions() as s, s.begin():
+                    await s.execute(text("UPDATE calls SET caller_key = NULL"))
+            runs, judged = [], {}
+            for _ in range(repeat):
+                async with sessions() as s:
+                    t = time.perf_counter()
+                    judged = await judge_contacts(s, day, day + DAY, now=day + 3 * DAY)
+                    await queue_summary(s, day, day + DAY, judged=judged)
+                    await call_summary(s, day, day + DAY, judged=judged)
+                    runs.append(time.perf_counter() - t)
+            print(
+                f"day summary ({'caller_key NULL, numbers parsed' if legacy else 'stored caller_key'}) "
+                f"{len(judged):,} calls judged: best {min(runs) * 1000:.0f} ms, "
+                f"median {statistics.median(runs) * 1000:.0f} ms"
+            )
     finally:
         await engine.dispose()
 
@@ -207,6 +236,7 @@ def main() -> int:
     ap.add_argument("--days", type=int, default=10)
     ap.add_argument("--queues", type=int, default=8)
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--legacy-keys", action="store_true", help="time the summary on NULL caller_key only")
     ap.add_argument("--db", help="postgresql+asyncpg://... (default: a throw-away local cluster)")
     args = ap.parse_args()
     server = None
@@ -222,7 +252,7 @@ def main() -> int:
     try:
         migrate.upgrade(url)
         asyncio.run(load(url, args.calls, args.days, args.queues))
-        asyncio.run(timed(url, args.repeat, args.days))
+        asyncio.run(timed(url, args.repeat, args.days, args.legacy_keys))
     finally:
         if server is not None:
             server.cleanup()

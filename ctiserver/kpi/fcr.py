@@ -9,39 +9,15 @@
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TypeVar
 
-_DIGITS = re.compile(r"\D")
+from ctiserver.store.caller_key import normalise_number
+
 K = TypeVar("K")
-
-
-def normalise_number(number: str | None, region: str = "US") -> str | None:
-    """E.164 when the number parses; otherwise its digits (internal test numbers); None when anonymous."""
-    if not number:
-        return None
-    return _normalised(number, region)
-
-
-@lru_cache(maxsize=200_000)  # ~50 µs per phonenumbers parse: reports over the same callers reuse it
-def _normalised(number: str, region: str) -> str | None:
-    if number.lower() in ("anonymous", "unknown", "<unknown>", "restricted"):
-        return None
-    try:
-        from ctiserver.crm.phone import normalise
-    except ImportError:  # pragma: no cover - crm is part of the same package
-        normalise = None  # type: ignore[assignment]
-    if normalise is not None:
-        e164 = normalise(number, region)
-        if e164:
-            return e164
-    digits = _DIGITS.sub("", number)
-    return digits or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,10 +42,22 @@ def repeat_judgements(
     """``contacts`` are (key, caller number, time), including those up to ``end + window`` so repeats after
     the period are seen. Returns, for each judged contact (in [start, end), with a known number, whose window
     has elapsed by ``now`` or that has already repeated), whether it was resolved at first contact."""
+    keyed = ((key, normalise_number(number, region), at) for key, number, at in contacts)
+    return judge_keyed(keyed, window=window, start=start, end=end, now=now)
+
+
+def judge_keyed(
+    contacts: Iterable[tuple[K, str | None, float]],
+    *,
+    window: float = 86_400.0,
+    start: float | None = None,
+    end: float | None = None,
+    now: float | None = None,
+) -> dict[K, bool]:
+    """``repeat_judgements`` on numbers already normalised (None or "": no number to compare)."""
     by_number: dict[str, list[tuple[float, K]]] = defaultdict(list)
-    for key, number, at in contacts:
-        norm = normalise_number(number, region)
-        if norm is not None:
+    for key, norm, at in contacts:
+        if norm:
             by_number[norm].append((at, key))
     out: dict[K, bool] = {}
     for entries in by_number.values():

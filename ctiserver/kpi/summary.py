@@ -12,10 +12,12 @@ from typing import Any
 
 from sqlalchemy import String, and_, case, cast, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from ctiserver.kpi.fcr import fcr_disposition, fcr_disposition_counted, fcr_of, repeat_judgements
+from ctiserver.kpi.fcr import fcr_disposition, fcr_disposition_counted, fcr_of, judge_keyed
 from ctiserver.kpi.formulas import calls_per_agent_per_day
 from ctiserver.kpi.historical import _bucket_expr, agent_report
+from ctiserver.store.caller_key import normalise_number
 from ctiserver.store.models import CallRow, QueueSegmentRow
 
 C = CallRow
@@ -31,18 +33,51 @@ async def judge_contacts(
     now: float | None = None,
     region: str = "US",
 ) -> dict[str, bool]:
-    """Call id → resolved at first contact, for the judged inbound calls started in [start, end)."""
-    rows = (
-        await session.execute(
-            select(C.call_id, C.caller_num, C.started).where(
-                C.started >= start, C.started < end + fcr_window, C.direction == "in"
-            )
+    """Call id → resolved at first contact, for the judged inbound calls started in [start, end).
+
+    Calls carry their caller's normalised number (``caller_key``, written with the row): the database finds each
+    call's next contact from the same key (``ix_calls_caller_key_started``). Rows from before that column
+    (``caller_key`` NULL) are normalised here, in ``region``, as they always were."""
+    inbound = and_(C.started >= start, C.started < end + fcr_window, C.direction == "in")
+    if await session.scalar(select(exists().where(inbound, C.caller_key.is_(None)))):
+        rows = (await session.execute(select(C.call_id, C.caller_key, C.caller_num, C.started).where(inbound))).all()
+        contacts = [(str(r[0]), r[1], r[2], float(r[3])) for r in rows]
+        return await asyncio.to_thread(  # CPU-bound (number parsing): off the event loop
+            partial(_judge_legacy, window=fcr_window, start=start, end=end, now=now, region=region), contacts
         )
-    ).all()
-    contacts = [(str(r[0]), r[1], float(r[2])) for r in rows]
-    return await asyncio.to_thread(  # CPU-bound (number parsing): off the event loop
-        partial(repeat_judgements, window=fcr_window, start=start, end=end, now=now, region=region), contacts
+    later = aliased(C)
+    following = (  # the first later inbound contact from the same number within the window
+        select(func.min(later.started))
+        .where(
+            later.caller_key == C.caller_key,
+            later.started > C.started,
+            later.started <= C.started + fcr_window,
+            later.direction == "in",
+        )
+        .scalar_subquery()
     )
+    judged = select(C.call_id, C.started, following).where(
+        C.started >= start, C.started < end, C.direction == "in", C.caller_key != ""
+    )
+    out: dict[str, bool] = {}
+    for call_id, at, nxt in (await session.execute(judged)).all():
+        repeated = nxt is not None and (now is None or float(nxt) <= now)
+        if repeated or now is None or float(at) + fcr_window <= now:  # else it may still repeat: not judged
+            out[str(call_id)] = not repeated
+    return out
+
+
+def _judge_legacy(
+    contacts: list[tuple[str, str | None, str | None, float]],
+    *,
+    window: float,
+    start: float,
+    end: float,
+    now: float | None,
+    region: str,
+) -> dict[str, bool]:
+    keyed = ((cid, key if key is not None else normalise_number(num, region), at) for cid, key, num, at in contacts)
+    return judge_keyed(keyed, window=window, start=start, end=end, now=now)
 
 
 async def call_summary(

@@ -18,7 +18,7 @@ log = get_logger(__name__)
 
 @asynccontextmanager
 async def component(ctx: AppContext) -> AsyncIterator[None]:
-    db = Database(ctx.config.database, ctx.clock)
+    db = Database(ctx.config.database, ctx.clock, region=ctx.config.default_region)
     await db.try_migrate()  # an unreachable DB at start must not stop the daemon: facts are spooled
     ctx.provide(db)
     ctx.spawn(db.maintain(), name="cti:store-spool")

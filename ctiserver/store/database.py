@@ -24,7 +24,9 @@ log = get_logger(__name__)
 
 
 class Database:
-    def __init__(self, cfg: DatabaseConfig, clock: Clock | None = None, *, retry_interval: float = 2.0) -> None:
+    def __init__(
+        self, cfg: DatabaseConfig, clock: Clock | None = None, *, retry_interval: float = 2.0, region: str = "US"
+    ) -> None:
         self.config = cfg
         self.url = database_url(cfg)
         self.engine: AsyncEngine = make_engine(cfg)
@@ -41,7 +43,7 @@ class Database:
         # the reads every call makes, in one thread hop on plain sqlite3 (see store/sqlite_reads.py)
         self.fast_reads = SqliteReads(path) if path and not path.startswith("file:") else None
         self.group = GroupCommit(self.sessions)  # one transaction for the waited-for rows of several stores
-        self.calls = CallRepository(self.sessions)
+        self.calls = CallRepository(self.sessions, region)  # national caller numbers are read in it
         self.spool = Spool(Path(cfg.spool_dir) / "calls.jsonl")
         self.writer = DurableWriter(self.calls, self.spool, clock=clock, retry_interval=retry_interval)
 

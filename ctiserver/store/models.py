@@ -16,6 +16,7 @@ from ctiserver.store.base import Base
 
 class CallRow(Base):
     __tablename__ = "calls"
+    __table_args__ = (Index("ix_calls_caller_key_started", "caller_key", "started"),)
 
     call_id: Mapped[str] = mapped_column(String(80), primary_key=True)
     state: Mapped[str] = mapped_column(String(16))
@@ -27,6 +28,9 @@ class CallRow(Base):
     direction: Mapped[str | None] = mapped_column(String(8))
     caller_num: Mapped[str] = mapped_column(String(64), default="", index=True)
     caller_name: Mapped[str] = mapped_column(String(128), default="")
+    # the caller's number normalised as it was written (E.164, else its digits; "" when anonymous), for
+    # repeat-based FCR without parsing every number at report time; NULL on rows from before core_0003
+    caller_key: Mapped[str | None] = mapped_column(String(64))
     self_service: Mapped[str | None] = mapped_column(String(64))
     disposition: Mapped[str | None] = mapped_column(String(64))
     hold_seconds: Mapped[float] = mapped_column(Float, default=0.0)

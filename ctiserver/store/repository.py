@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ctiserver.store.caller_key import caller_key
 from ctiserver.store.models import CallRow, LegRow, QueueSegmentRow
 from ctiserver.store.upsert import upsert
 
@@ -97,7 +98,8 @@ def segment_rows(call: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def call_row(call: dict[str, Any]) -> dict[str, Any]:
+def call_row(call: dict[str, Any], region: str = "US") -> dict[str, Any]:
+    """``region``: the daemon's ``default_region``, which national caller numbers are read in."""
     return {
         "call_id": call["call_id"],
         "state": call.get("state") or "ended",
@@ -109,6 +111,7 @@ def call_row(call: dict[str, Any]) -> dict[str, Any]:
         "direction": call.get("direction"),
         "caller_num": call.get("caller_num") or "",
         "caller_name": call.get("caller_name") or "",
+        "caller_key": caller_key(call.get("caller_num"), region),
         "self_service": call.get("self_service"),
         "disposition": call.get("disposition"),
         "hold_seconds": float(call.get("hold_seconds") or 0.0),
@@ -124,8 +127,9 @@ def call_row(call: dict[str, Any]) -> dict[str, Any]:
 class CallRepository:
     """Applies facts: ``{"kind": "call", "data": <call snapshot>}`` or ``{"kind": "leg", "data": <leg>}``."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], region: str = "US") -> None:
         self.sessions = sessions
+        self.region = region
 
     async def apply(self, facts: Sequence[dict[str, Any]]) -> None:
         """One transaction, one statement per table: the newest row per key wins (facts are in order)."""
@@ -138,7 +142,7 @@ class CallRepository:
                 row = leg_row(str(data.get("call_id") or data["linkedid"]), data)
                 legs[row["uniqueid"]] = row
             elif kind == "call":
-                calls[data["call_id"]] = call_row(data)
+                calls[data["call_id"]] = call_row(data, self.region)
                 for leg in data.get("legs") or []:
                     row = leg_row(data["call_id"], leg)
                     legs[row["uniqueid"]] = row
@@ -156,7 +160,7 @@ class CallRepository:
         if kind == "leg":
             await upsert(session, LegRow, [leg_row(str(data.get("call_id") or data["linkedid"]), data)])
         elif kind == "call":
-            await upsert(session, CallRow, [call_row(data)])
+            await upsert(session, CallRow, [call_row(data, self.region)])
             legs = [leg_row(data["call_id"], leg) for leg in data.get("legs") or []]
             await upsert(session, LegRow, legs)
             await upsert(session, QueueSegmentRow, segment_rows(data))

@@ -168,3 +168,61 @@ async def test_queue_summary_by_hand(db_url: str) -> None:
     early = {r["queue"]: r for r in too_early}
     assert (early["support"]["fcr_repeat_contacts"], early["support"]["fcr_repeat"]) == (1, 0.0)
     assert early["sales"]["fcr_repeat_contacts"] == 0 and early["sales"]["fcr_repeat"] is None
+
+
+# Berlin callers written in every form a trunk sends: national, international with 00, E.164 (region DE)
+BERLIN = [
+    call("b1", T0 + 1 * H, "030 1234567"),
+    call("b2", T0 + 2 * H, "+49301234567"),  # repeats b1
+    call("b3", T0 + 3 * H, "0049 30 7654321"),
+    call("b4", T0 + 3 * H, "+49307654321"),  # at the same second as b3: neither repeats the other
+    call("b5", T0 + 4 * H, "anonymous"),
+    call("b6", T0 + 5 * H, "0301112223"),
+    call("b7", T0 + 30 * H, "+49301112223"),  # 25 h later: b6 was resolved
+    call("b8", T0 + 6 * H, "+49309998887", direction="out"),
+    call("b9", T0 + 7 * H, "+49309998887"),  # an outbound call to the number before does not count
+    call("b10", T0 + 20 * H, "+49305550000"),
+    call("b11", T0 + 40 * H, "030 5550000"),  # 20 h later: b10 was not resolved
+]
+
+
+async def test_fcr_from_stored_caller_keys_matches_numbers_read_at_report_time(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Calls are written with their number normalised (``calls.caller_key``, in the daemon's region) and the
+    database finds each call's next contact; rows from before that column are read as before. Both give the
+    same judgements, on both databases — and the stored keys are not parsed again."""
+    from sqlalchemy import update
+
+    from ctiserver.kpi import summary
+    from ctiserver.store.models import CallRow
+
+    await asyncio.to_thread(migrate.upgrade, db_url)
+    engine = make_engine(db_url)
+    try:
+        await CallRepository(session_factory(engine), region="DE").apply([{"kind": "call", "data": c} for c in BERLIN])
+        with monkeypatch.context() as m:
+            m.setattr(summary, "normalise_number", None)  # the stored keys need no parsing
+            async with session_factory(engine)() as s:
+                keyed = await summary.judge_contacts(s, T0, T0 + 24 * H, now=T0 + 72 * H, region="US")
+                early = await summary.judge_contacts(s, T0, T0 + 24 * H, now=T0 + 30 * H, region="US")
+                keys = dict((await s.execute(select_keys())).all())
+        async with session_factory(engine)() as s, s.begin():  # as written before core_0003
+            await s.execute(update(CallRow).values(caller_key=None))
+        async with session_factory(engine)() as s:
+            legacy = await summary.judge_contacts(s, T0, T0 + 24 * H, now=T0 + 72 * H, region="DE")
+    finally:
+        await engine.dispose()
+    assert keys["b1"] == keys["b2"] == "+49301234567" and keys["b5"] == ""
+    assert keyed == {"b1": False, "b2": True, "b3": True, "b4": True, "b6": True, "b9": True, "b10": False}
+    assert legacy == keyed
+    # at 30 h, the windows of b9 (to 31 h) and b10 (to 44 h) are still open: not judged yet
+    assert early == {"b1": False, "b2": True, "b3": True, "b4": True, "b6": True}
+
+
+def select_keys() -> Any:
+    from sqlalchemy import select
+
+    from ctiserver.store.models import CallRow
+
+    return select(CallRow.call_id, CallRow.caller_key)
