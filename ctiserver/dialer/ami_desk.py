@@ -77,6 +77,14 @@ class _Call:
     connected: float | None = None  # when the agent's phone answered
     status: str = ""  # the last DialEnd's DialStatus
 
+    def answer(self, at: float) -> None:
+        self.connected = at
+        self.moved.set()
+
+    def end(self) -> None:
+        self.ended.set()
+        self.moved.set()
+
 
 @dataclass
 class AmiDesk:
@@ -248,17 +256,14 @@ class AmiDesk:
         call.ringing = max(0, call.ringing - 1)
         call.status = event.get("DialStatus") or ""
         if call.status == "ANSWER":
-            call.connected = self.clock.now()
-            call.moved.set()
+            call.answer(self.clock.now())
         elif call.ringing == 0 and call.connected is None:  # every phone the agent context rang gave up
-            call.ended.set()
-            call.moved.set()
+            call.end()
 
     def _on_hangup(self, event: AmiEvent) -> None:
         call = self._calls.get(event.get("Uniqueid") or "")
         if call is not None:
-            call.ended.set()
-            call.moved.set()
+            call.end()
 
     async def close(self) -> None:
         for t in list(self._tasks):

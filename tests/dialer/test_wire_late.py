@@ -20,16 +20,26 @@ from pathlib import Path
 
 import pytest
 
-from ctiserver.dialer.model import Outcome
+from ctiserver.dialer.model import AttemptRecord, Outcome
 from ctiserver.dialer.pacing import AgentPhase
 from ctiserver.dialer.service import DialerService
 from ctiserver.events import DomainEvent
 from ctiserver.sim.config import Step
 from tests.dialer import acd_daemon
 from tests.dialer.waits import until
-from tests.dialer.wire import AGENTS, at_the_carrier, one_live_answer, window_around_now, wire
+from tests.dialer.wire import AGENTS, Wire, at_the_carrier, one_live_answer, window_around_now, wire
 
 pytestmark = pytest.mark.slow
+
+
+async def _dial_the_one(w: Wire) -> tuple[list[DomainEvent], AttemptRecord, tuple[int, int], dict[str, int]]:
+    """Run the one-contact campaign to its end: (the bus's events, the attempt, the ledger, the counters)."""
+    events: list[DomainEvent] = []
+    w.bus.listeners.append(events.append)
+    await w.runner.start()
+    assert await until(lambda: w.runner.counters["dialled"] == 1 and not w.runner._tasks, 30.0)
+    [attempt] = await w.store.attempts("ring")
+    return events, attempt, w.runner.ledger.totals(w.runner.clock.now()), dict(w.runner.counters)
 
 
 @pytest.mark.parametrize(("agent_answers_after", "late"), [(3.0, True), (0.1, False)])
@@ -40,14 +50,7 @@ async def test_an_agent_phone_that_rings_past_the_two_seconds_makes_an_abandoned
     async with wire(settings, [contact], callees, factor=1.0, rendered=True) as w:
         for a in AGENTS:
             w.sim.agent(a, answer_after=agent_answers_after)
-        events: list[DomainEvent] = []
-        w.bus.listeners.append(events.append)
-        await w.runner.start()
-        assert await until(lambda: w.runner.counters["dialled"] == 1 and not w.runner._tasks, 30.0)
-        attempts = await w.store.attempts("ring")
-        ledger = w.runner.ledger.totals(w.runner.clock.now())
-        counters = dict(w.runner.counters)
-    [attempt] = attempts
+        events, attempt, ledger, counters = await _dial_the_one(w)
     # the screen-pop's two phases, as through the ACD: the phone rang, then it answered (when DialEnd said so)
     pops = [(e.type, e.subject, e.data["agent"], e.time) for e in events if e.type.startswith("agent.")]
     assert [p[:3] for p in pops] == [(t, attempt.id, attempt.agent) for t in ("agent.ringing", "agent.answered")]
@@ -72,15 +75,8 @@ async def test_an_agent_phone_that_never_answers_makes_an_abandoned_call(phone: 
             w.sim.agent(a, answer_after=None)
             if phone == "unregistered":  # gone without the PBX publishing it (the desk has no state to go by)
                 w.sim.engine.endpoint(f"PJSIP/{a}").registered = False
-        events: list[DomainEvent] = []
-        w.bus.listeners.append(events.append)
-        await w.runner.start()
-        assert await until(lambda: w.runner.counters["dialled"] == 1 and not w.runner._tasks, 30.0)
-        attempts = await w.store.attempts("ring")
-        ledger = w.runner.ledger.totals(w.runner.clock.now())
-        counters = dict(w.runner.counters)
+        events, attempt, ledger, counters = await _dial_the_one(w)
         phases = sorted(s.phase for s in w.desk._seats.values())
-    [attempt] = attempts
     assert [e.type for e in events if e.type.startswith("agent.")] == ["agent.ringing"]  # never "answered"
     assert attempt.outcome is Outcome.ABANDONED and attempt.agent is None and attempt.connected is None
     assert ledger == (1, 1)
