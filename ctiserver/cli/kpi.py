@@ -152,7 +152,7 @@ class Progress:
             self.stream.flush()
 
 
-async def build_summary(url: str, args: argparse.Namespace, kpi_cfg: Any) -> dict[str, Any]:
+async def build_summary(url: str, args: argparse.Namespace, kpi_cfg: Any, region: str) -> dict[str, Any]:
     import time
 
     from ctiserver.kpi.summary import call_summary
@@ -167,6 +167,7 @@ async def build_summary(url: str, args: argparse.Namespace, kpi_cfg: Any) -> dic
                 args.end,
                 fcr_window=kpi_cfg.fcr_window_hours * 3600,
                 now=time.time(),
+                region=region,  # the daemon's: rows from before calls.caller_key are read as it would
                 resolved=kpi_cfg.fcr_resolved_dispositions,
             )
     finally:
@@ -238,9 +239,9 @@ def _report(args: argparse.Namespace) -> int:
         return 2
     try:
         rows = asyncio.run(build_report(url, args, kpi_cfg))
-        summary = (
-            asyncio.run(build_summary(url, args, kpi_cfg)) if args.by == "queue" and not args.queue else None
-        )
+        summary = None
+        if args.by == "queue" and not args.queue:
+            summary = asyncio.run(build_summary(url, args, kpi_cfg, config.default_region))
     except Exception as exc:  # one clear line instead of a traceback (DB down, no tables yet...)
         print(
             f"ctiserver kpi report: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}", file=sys.stderr

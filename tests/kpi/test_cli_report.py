@@ -239,3 +239,54 @@ def test_report_uses_each_queues_own_sl_settings(loaded_db: str, tmp_path: Path)
     calls = track_files([TRACES / "13-load-queue" / "ami.raw"]).all_calls()
     want = kpis_by_queue(calls, SlPolicy(seconds=1))["load"]["service_level"]
     assert 0 < want < 1 and row["service_level"] == pytest.approx(want)
+
+
+def test_summary_reads_old_rows_in_the_configured_region(tmp_path: Path) -> None:
+    """Rows written before ``calls.caller_key`` are normalised at report time in ``default_region``: a Berlin
+    caller in national form and in E.164 is one caller (a repeat) in DE, two callers in the US."""
+    from sqlalchemy import update
+
+    from ctiserver.store.models import CallRow
+    from tests.kpi.test_summary import call
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cti.sqlite'}"
+    assert cli("db", "upgrade", "--db", url).returncode == 0
+    t0 = 1_736_500_000.0  # 2025-01-10: every FCR window long closed
+
+    async def write() -> None:
+        engine = make_engine(url)
+        try:
+            calls = [call("b1", t0, "030 1234567"), call("b2", t0 + 3600, "+49 30 1234567")]
+            await CallRepository(session_factory(engine), region="DE").apply(
+                [{"kind": "call", "data": c} for c in calls]
+            )
+            async with session_factory(engine)() as s, s.begin():  # as written before core_0003
+                await s.execute(update(CallRow).values(caller_key=None))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(write())
+    summaries = {}
+    for region in ("DE", "US"):
+        cfg = tmp_path / f"{region}.yaml"
+        cfg.write_text(f"default_region: {region}\n")
+        r = cli(
+            "kpi",
+            "report",
+            "--config",
+            str(cfg),
+            "--db",
+            url,
+            "--from",
+            "2025-01-10",
+            "--to",
+            "2025-01-11",
+            "--interval",
+            "all",
+            "--format",
+            "json",
+        )
+        assert r.returncode == 0, r.stderr
+        summaries[region] = json.loads(r.stdout)["summary"]
+    assert summaries["DE"]["fcr_repeat_contacts"] == 2 and summaries["DE"]["fcr_repeat"] == 0.5
+    assert summaries["US"]["fcr_repeat_contacts"] == 2 and summaries["US"]["fcr_repeat"] == 1.0
