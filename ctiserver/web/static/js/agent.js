@@ -143,7 +143,7 @@ function onEvent(ev) {
     case "agent.answered":
       applyState("on_call", "", ev.time, d.call_id || ev.subject);
       break;
-    case "call.ended": case "agent.released":
+    case "call.ended":
       if ((d.call_id || ev.subject) === state.call) { state.wrapCall = state.call; state.held = false; state.recPaused = false; }
       break;
     default:
