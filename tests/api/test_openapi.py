@@ -75,7 +75,9 @@ async def test_schemathesis_finds_no_server_error(tmp_path: Path) -> None:
         )
         out, _ = await asyncio.wait_for(proc.communicate(), 240)
         text = out.decode(errors="replace")
-        assert proc.returncode == 0, text[-6000:]
+        # on failure show the run's ERRORS / FAILURES sections (with their causes), not only the summary
+        found = [i for i in (text.find("= ERRORS ="), text.find("= FAILURES =")) if i >= 0]
+        assert proc.returncode == 0, text[max(0, min(found) - 80) :][:12000] if found else text[-6000:]
         assert "Rate limited" not in text and "Authentication failed" not in text, text[-3000:]
         tested = re.search(r"Tested: (\d+)", text)
         assert tested is not None and int(tested.group(1)) >= 15, text[-3000:]
