@@ -339,12 +339,10 @@ class CampaignRunner:
         self.counters["live"] += 1
         if reserved is None:
             self.counters["abandoned"] += 1
-            self.ledger.record(now, True)
-            self.stats.record_live(True)
+            self._count_live(now, abandoned=True)
             await self.lines.abandon(result.channel, s.abandon_message)
             return None, replace(result, outcome=Outcome.ABANDONED), None
-        self.ledger.record(now, False)
-        self.stats.record_live(False)
+        self._count_live(now, abandoned=False)
         self.counters["connected"] += 1
         try:
             await self._event(
@@ -360,8 +358,7 @@ class CampaignRunner:
         if conv is None:  # the agent never took it (the customer left first, the phone did not answer): abandoned
             self.counters["connected"] -= 1
             self.counters["abandoned"] += 1
-            self.ledger.amend(now)
-            self.stats.amend_live()
+            self._amend(now)
             await self.lines.abandon(result.channel, s.abandon_message)  # if still there: the message
             return None, replace(result, outcome=Outcome.ABANDONED), None
         self.stats.record_talk(conv.talk)
@@ -369,8 +366,7 @@ class CampaignRunner:
         if not held and connected is not None and connected > deadline:
             # served, but the agent's phone answered past the two seconds (it rang): the law's abandoned call
             self.counters["late"] += 1
-            self.ledger.amend(now)
-            self.stats.amend_live()
+            self._amend(now)
             conv = replace(conv, late=True)
             log.warning(
                 "live answer reached its agent late: counted as abandoned (give dialler agents auto-answer)",
@@ -426,6 +422,16 @@ class CampaignRunner:
         self.counters[f"outcome_{result.outcome.value}"] += 1
         await self._event("dialer.attempt", attempt_id, record.to_json())
         self._kick.set()
+
+    def _count_live(self, at: float, *, abandoned: bool) -> None:
+        """A live answer, served or abandoned: the cap's ledger and the pacer's statistics both count it."""
+        self.ledger.record(at, abandoned)
+        self.stats.record_live(abandoned)
+
+    def _amend(self, at: float) -> None:
+        """The live answer counted served at ``at`` was abandoned after all (never taken, or taken late)."""
+        self.ledger.amend(at)
+        self.stats.amend_live()
 
     async def _event(self, type_: str, subject: str, data: dict[str, Any]) -> None:
         await self.bus.publish(new_event(type_, subject, data, self.clock.now()))
