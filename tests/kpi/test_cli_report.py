@@ -211,27 +211,18 @@ def test_erlang_from_history(loaded_db: str) -> None:
     )
 
 
+def _json_report(cfg: Path, db: str, start: str, end: str) -> Any:
+    """``ctiserver kpi report`` over the whole period, as JSON, with the configuration file ``cfg``."""
+    r = cli("kpi", "report", "--config", str(cfg), "--db", db, "--from", start, "--to", end, "--interval", "all",
+            "--format", "json")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
 def test_report_uses_each_queues_own_sl_settings(loaded_db: str, tmp_path: Path) -> None:
     cfg = tmp_path / "ctiserver.yaml"
     cfg.write_text("kpi:\n  sl_seconds: 20\n  queues:\n    load:\n      sl_seconds: 1\n")
-    r = cli(
-        "kpi",
-        "report",
-        "--config",
-        str(cfg),
-        "--db",
-        loaded_db,
-        "--from",
-        "2026-11-22",
-        "--to",
-        "2026-11-23",
-        "--interval",
-        "all",
-        "--format",
-        "json",
-    )
-    assert r.returncode == 0, r.stderr
-    [row] = json.loads(r.stdout)["rows"]
+    [row] = _json_report(cfg, loaded_db, "2026-11-22", "2026-11-23")["rows"]
     assert row["sl_seconds"] == 1
     from ctiserver.kpi.formulas import SlPolicy
     from ctiserver.kpi.replay import kpis_by_queue
@@ -270,23 +261,6 @@ def test_summary_reads_old_rows_in_the_configured_region(tmp_path: Path) -> None
     for region in ("DE", "US"):
         cfg = tmp_path / f"{region}.yaml"
         cfg.write_text(f"default_region: {region}\n")
-        r = cli(
-            "kpi",
-            "report",
-            "--config",
-            str(cfg),
-            "--db",
-            url,
-            "--from",
-            "2025-01-10",
-            "--to",
-            "2025-01-11",
-            "--interval",
-            "all",
-            "--format",
-            "json",
-        )
-        assert r.returncode == 0, r.stderr
-        summaries[region] = json.loads(r.stdout)["summary"]
+        summaries[region] = _json_report(cfg, url, "2025-01-10", "2025-01-11")["summary"]
     assert summaries["DE"]["fcr_repeat_contacts"] == 2 and summaries["DE"]["fcr_repeat"] == 0.5
     assert summaries["US"]["fcr_repeat_contacts"] == 2 and summaries["US"]["fcr_repeat"] == 1.0
