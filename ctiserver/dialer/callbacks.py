@@ -70,7 +70,9 @@ class AbandonedCallbacks:
             if number:
                 self._numbers.setdefault(call_id, number)
         elif event.type == "queue.left" and data.get("outcome") == "abandoned":
-            await self._abandoned(call_id, str(data.get("queue") or ""), float(data.get("waited") or 0.0))
+            # the ACD says ``waited``; the call tracker (app_queue's QueueCallerAbandon) says ``wait_seconds``
+            waited = data.get("waited", data.get("wait_seconds"))
+            await self._abandoned(call_id, str(data.get("queue") or ""), float(waited or 0.0))
         if len(self._numbers) > 50_000:
             self._numbers.clear()
 

@@ -63,6 +63,37 @@ async def test_abandoned_inbound_call_is_called_back_once_and_tracked() -> None:
     assert contact.status is ContactStatus.DONE
 
 
+@pytest.mark.parametrize("min_wait, expected", [(3.0, 1), (10.0, 0)])
+async def test_an_app_queue_caller_who_abandoned_is_called_back_from_the_trackers_events(
+    min_wait: float, expected: int
+) -> None:
+    """app_queue deployments: the call tracker's ``queue.left`` (here from a real Asterisk 22's
+    ``QueueCallerAbandon``, ``HoldTime: 4``) says ``wait_seconds``, the ACD's says ``waited``; both count. The
+    trace's caller 5550100 is not a dialable number: it is replaced by one."""
+    from ctiserver.calls.replay import read_capture
+    from ctiserver.calls.tracker import Tracker
+    from ctiserver.pbx.ami.codec import AmiDecoder
+    from ctiserver.pbx.ami.messages import AmiEvent
+    from tests.conftest import TRACES
+
+    raw = read_capture(TRACES / "05-queue-abandoned" / "ami.raw")
+    raw = raw.replace(b"CallerIDNum: 5550100", f"CallerIDNum: {E164}".encode())
+    clock = ManualClock()
+    service, _lines, _desk, bus = await _service(clock)
+    cb = AbandonedCallbacks(service, bus, AbandonedCallbackConfig(delay=30.0, min_wait=min_wait))
+    tracker, left = Tracker(clock), []
+    try:
+        for msg in AmiDecoder().feed(raw):
+            for ev in tracker.feed(msg) if isinstance(msg, AmiEvent) else []:
+                left += [ev.data] if ev.type == "queue.left" else []
+                await cb.handle(ev)
+    finally:
+        await service.close()
+    [data] = left  # the tracker's wait runs from the channel's QueueCallerJoin: a little over HoldTime
+    assert data["outcome"] == "abandoned" and 4.0 <= data["wait_seconds"] < 6.0
+    assert cb.scheduled == expected
+
+
 async def test_caller_who_calls_again_is_not_called_back() -> None:
     clock = ManualClock()
     service, lines, _desk, bus = await _service(clock)
