@@ -170,7 +170,7 @@ def _ring_no_answer(t: Tracker, ev: AmiEvent, at: float) -> None:
     found = _segment(t, ev, at)
     if found is not None:
         t.emit(
-            "agent.ringing",
+            "agent.no_answer",  # the member's phone rang out: not a ring (agent.ringing would pop a screen)
             ev.get("MemberName") or "",
             {
                 "call_id": found[0].call_id,

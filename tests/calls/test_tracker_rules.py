@@ -457,3 +457,26 @@ def test_a_call_left_with_only_ended_legs_after_a_relink_ends() -> None:
     )
     assert tr.finished["l1"].end_reason == "merged" and "l1" not in tr.calls
     assert set(tr.calls["a"].legs) == {"a", "b"}
+
+
+def test_a_member_phone_that_rang_out_is_agent_no_answer_not_a_ring() -> None:
+    """app_queue's ``AgentRingNoAnswer`` comes when the member's phone stops ringing: published as
+    ``agent.no_answer``. As ``agent.ringing`` (up to session 14) it popped a "ringing" screen and set the agent's
+    console to ringing after the phone had stopped."""
+    tr = Tracker()
+    member = {"Queue": "support", "MemberName": "Agent 1001", "Interface": "PJSIP/1001", "DestUniqueid": "a"}
+    out = [
+        e
+        for x in (
+            chan("Newchannel", 0, "PJSIP/caller-1", "c", "c", "4"),
+            chan("QueueCallerJoin", 0.5, "PJSIP/caller-1", "c", "c", Queue="support", Position="1"),
+            chan("AgentCalled", 1, "PJSIP/caller-1", "c", "c", **member),
+            chan("AgentRingNoAnswer", 16, "PJSIP/caller-1", "c", "c", RingTime="15", **member),
+        )
+        for e in tr.feed(x)
+    ]
+    assert "agent.ringing" not in [e.type for e in out]
+    [rang_out] = [e for e in out if e.type == "agent.no_answer"]
+    assert rang_out.data == {
+        "call_id": "c", "queue": "support", "agent": "Agent 1001", "result": "no_answer", "ring_seconds": 15
+    }  # fmt: skip
