@@ -11,11 +11,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+END_OF_DAY = dt.time.max  # a window ending "24:00": open to midnight (the day's last minute included)
+
+
 def _parse_range(text: str) -> tuple[dt.time, dt.time]:
     try:
         start_s, end_s = text.split("-")
         start = dt.time.fromisoformat(start_s.strip())
-        end = dt.time.fromisoformat(end_s.strip())
+        end = END_OF_DAY if end_s.strip() == "24:00" else dt.time.fromisoformat(end_s.strip())
     except ValueError as exc:
         raise ValueError(f"calling window {text!r}: expected HH:MM-HH:MM") from exc
     if end <= start:
@@ -67,7 +70,7 @@ class CallingWindows(BaseModel):
         t = local.time().replace(tzinfo=None)
         for r in self.days.get(WEEKDAYS[local.weekday()], ()):
             start, end = _parse_range(r)
-            if start <= t < end:
+            if start <= t and (t < end or end == END_OF_DAY):
                 return True
         return False
 

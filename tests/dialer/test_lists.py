@@ -43,6 +43,19 @@ def test_windows_in_callee_local_time() -> None:
         CallingWindows(days={"funday": ("09:00-10:00",)})
 
 
+def test_a_window_may_run_to_midnight() -> None:
+    """"24:00" ends a window at midnight: the day's last minute is inside it ("23:59" ends before 23:59:xx)."""
+    last_minute = FRI_0800_UTC + 14 * 3600 + 59 * 60 + 30  # Friday 22:59:30 UTC = 23:59:30 Berlin
+    late = CallingWindows(days={"fri": ("20:00-24:00",)})
+    assert late.is_open("Europe/Berlin", last_minute)
+    assert not late.is_open("Europe/Berlin", last_minute + 60)  # Saturday 00:00:30
+    assert not CallingWindows(days={"fri": ("20:00-23:59",)}).is_open("Europe/Berlin", last_minute)
+    assert late.next_open("Europe/Berlin", FRI_0800_UTC) == FRI_0800_UTC + 11 * 3600  # 20:00 Berlin
+    for bad in ("24:00-24:00", "20:00-24:30", "24:00-23:00"):
+        with pytest.raises(ValueError):
+            CallingWindows(days={"fri": (bad,)})
+
+
 def test_settings_enforce_the_law() -> None:
     with pytest.raises(ValueError):
         CampaignSettings(name="x", ring_timeout=10)  # at least 15 s of ringing

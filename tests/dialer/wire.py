@@ -110,7 +110,9 @@ def window_around_now(tz: str = "Europe/Berlin", hours: int = 2) -> CallingWindo
     """Open every day for ``hours`` either side of the current time in ``tz`` (clamped to the day)."""
     local = dt.datetime.now(dt.UTC).astimezone(__import__("zoneinfo").ZoneInfo(tz))
     minutes = local.hour * 60 + local.minute
-    lo, hi = max(0, minutes - hours * 60), min(23 * 60 + 59, minutes + hours * 60)
+    # clamped to the day: to "24:00" (midnight), not "23:59", whose end excludes 23:59:xx — a run in Berlin's last
+    # minute of the day dialled nothing and waited out its timeout (CI, session 15)
+    lo, hi = max(0, minutes - hours * 60), min(24 * 60, minutes + hours * 60)
     text = f"{lo // 60:02d}:{lo % 60:02d}-{hi // 60:02d}:{hi % 60:02d}"
     return CallingWindows(days={d: (text,) for d in WEEKDAYS})
 
