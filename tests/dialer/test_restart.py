@@ -26,7 +26,7 @@ from ctiserver.events import InMemoryBus
 from tests.dialer.fakes import Behaviour, FakeDesk, FakeLines
 from tests.dialer.sql_store import memory_or_sqlite
 
-ALWAYS = CallingWindows(days={d: ("00:00-23:59",) for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")})
+ALWAYS = CallingWindows(days={d: ("00:00-24:00",) for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")})
 SETTINGS = CampaignSettings(
     name="c1", mode=PacingMode.PREDICTIVE, windows=ALWAYS, retry=RetryPolicy(max_attempts=1), agent_wait=2.0
 )

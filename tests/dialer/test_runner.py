@@ -23,7 +23,7 @@ from ctiserver.dialer.windows import CallingWindows
 from ctiserver.events import InMemoryBus
 from tests.dialer.fakes import Behaviour, FakeDesk, FakeLines
 
-ALWAYS = CallingWindows(days={d: ("00:00-23:59",) for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")})
+ALWAYS = CallingWindows(days={d: ("00:00-24:00",) for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")})
 # the manual clock starts on Friday 2027-01-15 08:00 UTC: 09:00 in Berlin, 03:00 in New York
 
 

@@ -13,7 +13,7 @@ from ctiserver.dialer.windows import CallingWindows
 from ctiserver.events import InMemoryBus
 from tests.dialer.fakes import Behaviour, FakeDesk, FakeLines
 
-ALWAYS = CallingWindows(days={d: ("00:00-23:59",) for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")})
+ALWAYS = CallingWindows(days={d: ("00:00-24:00",) for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")})
 
 
 async def test_talking_holds_the_agent_from_the_bridge_until_the_attempt_is_stored() -> None:
