@@ -17,6 +17,7 @@ from ctiserver.calls.emitter import SOURCE
 from ctiserver.calls.facts import NotTrackedYet
 from ctiserver.calls.tracker import Tracker
 from ctiserver.events.envelope import DomainEvent
+from ctiserver.events.queue_left import queue_wait
 from ctiserver.logs import get_logger
 from ctiserver.pbx.ami.messages import AmiEvent, AmiEventList
 from ctiserver.store.group import LINGER
@@ -78,12 +79,11 @@ class CallService:
                     event.subject, str(data.get("queue")), int(data.get("position") or 0), at=event.time
                 )
             elif event.type == "queue.left":
-                waited = data.get("waited")
                 self.tracker.queue_left(
                     event.subject,
                     str(data.get("queue")),
                     str(data.get("outcome")),
-                    waited=None if waited is None else float(waited),
+                    waited=queue_wait(data),
                     agent=data.get("agent"),
                     at=event.time,
                 )

@@ -20,6 +20,7 @@ from ctiserver.dialer.model import ContactStatus
 from ctiserver.dialer.numbers import BadNumber, to_e164
 from ctiserver.dialer.service import DialerService
 from ctiserver.events import Bus, DomainEvent, new_event
+from ctiserver.events.queue_left import queue_wait
 from ctiserver.logs import get_logger
 
 log = get_logger(__name__)
@@ -70,9 +71,7 @@ class AbandonedCallbacks:
             if number:
                 self._numbers.setdefault(call_id, number)
         elif event.type == "queue.left" and data.get("outcome") == "abandoned":
-            # the ACD says ``waited``; the call tracker (app_queue's QueueCallerAbandon) says ``wait_seconds``
-            waited = data.get("waited", data.get("wait_seconds"))
-            await self._abandoned(call_id, str(data.get("queue") or ""), float(waited or 0.0))
+            await self._abandoned(call_id, str(data.get("queue") or ""), queue_wait(data) or 0.0)
         if len(self._numbers) > 50_000:
             self._numbers.clear()
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from ctiserver.clock import Clock, SystemClock
 from ctiserver.events.envelope import DomainEvent
+from ctiserver.events.queue_left import queue_wait
 from ctiserver.kpi.agent_time import AgentTime
 from ctiserver.kpi.formulas import QueueKpis, QueueSums, SegmentFact, SlPolicy, kpis_of, occupancy
 
@@ -110,9 +111,7 @@ class LiveKpis:
         queue = str(data.get("queue"))
         w = self._waiting.get(queue)
         since = w.since.pop(call_id, None) if w is not None else None
-        wait = data.get("wait_seconds")
-        if wait is None:
-            wait = data.get("waited")
+        wait = queue_wait(data)
         if wait is None:
             wait = at - since if since is not None else 0.0
         raw = str(data.get("outcome") or "closed")
