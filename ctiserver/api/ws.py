@@ -27,6 +27,7 @@ from ctiserver.events.bus import Bus, InMemoryBus, Subscription
 from ctiserver.events.envelope import DomainEvent
 from ctiserver.events.log import EventLog
 from ctiserver.logs import get_logger
+from ctiserver.tasks import cancel_and_wait
 
 log = get_logger(__name__)
 WRITE_LIMIT = 64 * 1024  # bytes buffered for a client beyond which its events wait for the pump (flow control)
@@ -261,11 +262,11 @@ class WsHub:
                     continue
                 await self._on_frame(session, msg.data)
         finally:
-            pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pump
-            session.close()
-            self.sessions.discard(session)
+            try:
+                await cancel_and_wait(pump)
+            finally:
+                session.close()
+                self.sessions.discard(session)
         return ws
 
     async def _on_frame(self, session: WsSession, text: str) -> None:

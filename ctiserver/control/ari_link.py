@@ -18,6 +18,7 @@ import aiohttp
 from ctiserver.clock import Clock
 from ctiserver.config import AriConfig
 from ctiserver.logs import get_logger
+from ctiserver.tasks import cancel_and_wait
 
 log = get_logger(__name__)
 
@@ -61,12 +62,11 @@ class AriLink:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
-        if self._session is not None:
-            await self._session.close()
+        try:
+            await cancel_and_wait(self._reader)
+        finally:
+            if self._session is not None:
+                await self._session.close()
 
     def _url(self, path: str) -> str:
         return self.config.url.rstrip("/") + path

@@ -41,6 +41,7 @@ from ctiserver.dialer.stats import AbandonLedger, DialStats
 from ctiserver.dialer.store import DialerStore
 from ctiserver.events import Bus, new_event
 from ctiserver.logs import get_logger
+from ctiserver.tasks import cancel_and_wait
 
 log = get_logger(__name__)
 
@@ -137,14 +138,13 @@ class CampaignRunner:
                 task.cancel()
 
     async def close(self) -> None:
-        if self._loop is not None:
-            self._loop.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop
-        tasks = list(self._tasks.values())
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        try:
+            await cancel_and_wait(self._loop)
+        finally:
+            tasks = list(self._tasks.values())
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     def kick(self) -> None:
         self._kick.set()

@@ -7,7 +7,6 @@ idempotency key."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import random
 from collections.abc import Iterable
@@ -22,6 +21,7 @@ from ctiserver.events.log import EventLog
 from ctiserver.events.outbox import OutboxItem, OutboxStore, Status, WebhookSubscription
 from ctiserver.events.signing import EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
 from ctiserver.logs import get_logger
+from ctiserver.tasks import cancel_and_wait
 
 log = get_logger(__name__)
 
@@ -148,10 +148,7 @@ class WebhookDispatcher:
         try:
             await asyncio.wait({woke, slept}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for t in (woke, slept):
-                t.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await t
+            await cancel_and_wait(woke, slept)
         self._wake.clear()
 
     async def _deliver_one(self, item: OutboxItem, sem: asyncio.Semaphore) -> None:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ctiserver.kpi.config import KpiConfig
 from ctiserver.kpi.live import LiveKpis
 from ctiserver.logs import get_logger
+from ctiserver.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
     from ctiserver.app import AppContext
@@ -60,9 +60,8 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        if sub is not None:
-            sub.close()
+        try:
+            await cancel_and_wait(task)
+        finally:
+            if sub is not None:
+                sub.close()
