@@ -39,6 +39,14 @@ class Recorder(Protocol):
     async def finished(self, name: str) -> None: ...
 
 
+class ConsultEnd(StrEnum):
+    """How a consultation (attended transfer) ended without a request: who hung up."""
+
+    CALLER_LEFT = "caller_hung_up"  # the held caller: the consultation ends with the call
+    AGENT_LEFT = "agent_hung_up"  # the transferring agent: the caller goes to the consulted party
+    TARGET_LEFT = "target_hung_up"  # the consulted party: the caller comes back to the agent
+
+
 class OfferResult(StrEnum):
     TALKED = "talked"
     MISSED = "missed"  # RONA
@@ -63,6 +71,7 @@ class Talk:
     result: OfferResult = OfferResult.TALKED
     changed: asyncio.Event = field(default_factory=asyncio.Event)  # channels swapped (attended transfer)
     consult: tuple[str, str | None] | None = None  # (channel, agent id) being consulted
+    consult_dial: asyncio.Task[None] | None = None  # the consulted party is being rung
     recordings: list[str] = field(default_factory=list)  # started on demand during the talk
     agent_left: bool = False  # the agent's leg hung up first (the caller may take the post-call survey)
 
@@ -77,6 +86,7 @@ class Connector:
         recorder: Recorder | None,
         on_answered: Callable[[Entry, Agent], Awaitable[None]],
         survey: PostCallSurvey | None = None,
+        on_consult_end: Callable[[Talk, ConsultEnd], Awaitable[None]] | None = None,
     ) -> None:
         self._control = control
         self._clock = clock
@@ -85,6 +95,7 @@ class Connector:
         self._recorder = recorder
         self._on_answered = on_answered
         self._survey = survey
+        self._on_consult_end = on_consult_end
         self._surveys: set[asyncio.Task[None]] = set()
         self.talks: dict[str, Talk] = {}  # call id → live conversation
 
@@ -297,22 +308,51 @@ class Connector:
         await asyncio.gather(*self._surveys, return_exceptions=True)
 
     async def _until_over(self, talk: Talk) -> None:
-        """Until the caller or the agent hangs up, or a transfer ends the talk; an attended transfer swaps
-        the agent's channel and the watch goes on with the new one."""
+        """Until the caller or the agent hangs up, or a transfer ends the talk. During a consultation the
+        consulted leg is watched too, and a hang-up settles it as a PBX's attended transfer does: the agent's
+        completes the transfer, the consulted party's brings the caller back. An attended transfer swaps the
+        agent's channel and the watch goes on with the new one."""
         while True:
             talk.changed.clear()
-            ends: list[asyncio.Task[Any]] = [
-                asyncio.create_task(self._control.wait_hangup(ch))
-                for ch in (talk.caller_channel, talk.agent_channel)
+            consult = talk.consult[0] if talk.consult is not None else None
+            watched = [talk.caller_channel, talk.agent_channel] + ([consult] if consult is not None else [])
+            hangups: list[asyncio.Task[Any]] = [asyncio.create_task(self._control.wait_hangup(ch)) for ch in watched]
+            signals: list[asyncio.Task[Any]] = [
+                asyncio.create_task(talk.ended.wait()),
+                asyncio.create_task(talk.changed.wait()),
             ]
-            ends += [asyncio.create_task(talk.ended.wait()), asyncio.create_task(talk.changed.wait())]
             try:
-                await asyncio.wait(ends, return_when=asyncio.FIRST_COMPLETED)
-                talk.agent_left = ends[1].done() and not ends[0].done()
+                await asyncio.wait(hangups + signals, return_when=asyncio.FIRST_COMPLETED)
+                caller_left, agent_left = hangups[0].done(), hangups[1].done()
+                target_left = consult is not None and hangups[2].done()
+                talk.agent_left = agent_left and not caller_left
             finally:  # also when cancelled (shutdown with calls in talk): leave no waiter behind
-                for t in ends:
+                for t in hangups + signals:
                     t.cancel()
-            if not talk.changed.is_set() or talk.ended.is_set():
+            if talk.ended.is_set():
+                return
+            still = consult is not None and talk.consult is not None and talk.consult[0] == consult
+            if still and (caller_left or agent_left or target_left):
+                how = (
+                    ConsultEnd.CALLER_LEFT
+                    if caller_left
+                    else ConsultEnd.AGENT_LEFT
+                    if agent_left
+                    else ConsultEnd.TARGET_LEFT
+                )
+                if self._on_consult_end is None:
+                    return
+                try:
+                    await self._on_consult_end(talk, how)
+                except ControlError as exc:  # e.g. the caller left as the agent did: nothing to hand on
+                    log.warning("consultation not settled", call_id=talk.entry.call_id, how=how, error=str(exc))
+                    return
+                if how is ConsultEnd.CALLER_LEFT:
+                    return
+                continue
+            if talk.changed.is_set():  # a consultation began or ended, a transfer completed: watch anew
+                continue
+            if caller_left or agent_left:
                 return
 
     async def _gone(self, channel: str, within: float) -> bool:

@@ -75,7 +75,9 @@ class AcdService(Callbacks, AgentDesk, Transfers, InCall, Reservations):
         self._pending_pause: dict[str, str] = {}
         self._held = {}  # agent → the call it is reserved for (``reservations.py``)
         self._recorder = recorder
-        self.connector = Connector(control, clock, bus, self.agents, recorder, self._answered, survey)
+        self.connector = Connector(
+            control, clock, bus, self.agents, recorder, self._answered, survey, on_consult_end=self._consult_over
+        )
         self.agents.listeners.append(self._agent_changed)
 
     # ---- life cycle -------------------------------------------------------------------------------------

@@ -136,6 +136,14 @@ class AcdCallActions:
             raise unavailable("acd")
         await self.acd.transfer(call_id, target, kind)
 
+    async def settle_transfer(self, call_id: str, complete: bool) -> None:
+        if self.acd is None:
+            raise unavailable("acd")
+        if complete:
+            await self.acd.complete_transfer(call_id)
+        else:
+            await self.acd.cancel_transfer(call_id)
+
     async def hangup(self, call_id: str) -> None:
         if self.control is None or self.tracker is None:
             raise unavailable("call control")

@@ -33,6 +33,9 @@ class CallActions(Protocol):
 
     async def transfer(self, call_id: str, target: str, kind: str) -> None: ...
 
+    async def settle_transfer(self, call_id: str, complete: bool) -> None:
+        """Complete (or cancel) the attended transfer in progress."""
+
     async def hangup(self, call_id: str) -> None: ...
 
     async def hold(self, call_id: str, on: bool) -> None: ...

@@ -41,7 +41,8 @@ def may_subscribe(principal: Principal, topic: Topic) -> bool:
 
 def event_agents(event: DomainEvent) -> set[str]:
     data = event.data
-    agents = {str(a) for a in (data.get("agent"), data.get("agent_id"), data.get("from_agent")) if a}
+    keys = ("agent", "agent_id", "from_agent", "to_agent")  # a transfer concerns both of its agents
+    agents = {str(data[k]) for k in keys if data.get(k)}
     if event.type.startswith("agent.") and event.subject and not agents:
         agents.add(event.subject)
     return agents

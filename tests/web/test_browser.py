@@ -379,6 +379,38 @@ async def test_click_to_dial_rings_the_agent_then_the_customer(demo: Demo, brows
     assert page.errors == []
 
 
+
+async def test_consult_then_complete_the_transfer(demo: Demo, browser: Any) -> None:
+    """Attended transfer from the console: the caller holds while 1002 rings, "Complete transfer" only once
+    1002 answered; completing hands the caller to 1002 and puts the browser's agent in wrap-up."""
+    page = await _ready_agent(demo, browser)
+    demo.sim.place_call(from_number="+48601234567", to="100", dtmf=[(4.0, "1")], hangup_after=120.0)
+    await page.locator("#state.state-on_call").wait_for(timeout=WAIT)
+    await page.locator("#controls:not(.hidden)").wait_for(timeout=WAIT)
+    phone2 = demo.sim.agent("1002", answer_after=None)  # answered below, by hand
+    await demo.api("POST", "/agents/1002/login", "supervisor", {})
+    if (await demo.api("GET", "/agents/1002"))["state"] != "ready":
+        await demo.api("POST", "/agents/1002/ready", "supervisor", {})
+    await page.select_option("#transfer-kind", "agent")
+    await page.fill("#transfer-target", "1002")
+    await page.click("#btn-consult")
+    await page.locator("#consult:not(.hidden)", has_text="agent:1002").wait_for(timeout=WAIT)
+    assert await page.locator("#btn-consult-complete").is_disabled()  # 1002 still rings
+    deadline = asyncio.get_running_loop().time() + WAIT / 1000
+    while not phone2.ringing():
+        assert asyncio.get_running_loop().time() < deadline, "1002's phone never rang"
+        await asyncio.sleep(0.05)
+    assert phone2.answer()
+    await page.locator("#btn-consult-complete:enabled").wait_for(timeout=WAIT)
+    await _shot(page, "agent-consult.png")
+    await page.click("#btn-consult-complete")
+    await page.locator("#wrapup:not(.hidden)").wait_for(timeout=WAIT)
+    call_id = await page.locator("#wrapup").get_attribute("data-call-id")
+    second = await demo.api("GET", "/agents/1002")
+    assert second["state"] == "on_call" and second["call_id"] == call_id
+    assert await page.locator(".toast.bad").count() == 0
+    assert page.errors == []
+
 async def test_dialler_call_do_not_call_and_personal_callback(demo: Demo, browser: Any) -> None:
     """A dialler call end to end: a campaign created and started through the API dials a (simulated) customer,
     the ACD offers the live answer to the browser's agent; in wrap-up the console offers the campaign's outcomes,

@@ -134,6 +134,32 @@ async def transfer_call(req: ApiRequest) -> None:
 
 @ROUTER.route(
     "POST",
+    "/api/calls/{call_id}/transfer/complete",
+    roles=CONTROL,
+    summary="Complete an attended transfer: the caller goes to the consulted party, the agent leaves",
+    tag="calls",
+    errors=(409, 502),
+)
+async def complete_transfer(req: ApiRequest) -> None:
+    _call(req)
+    await service(req, CallActions, "call control").settle_transfer(req.path["call_id"], complete=True)
+
+
+@ROUTER.route(
+    "POST",
+    "/api/calls/{call_id}/transfer/cancel",
+    roles=CONTROL,
+    summary="Cancel an attended transfer: drop (or stop ringing) the consulted party, take the caller back",
+    tag="calls",
+    errors=(409, 502),
+)
+async def cancel_transfer(req: ApiRequest) -> None:
+    _call(req)
+    await service(req, CallActions, "call control").settle_transfer(req.path["call_id"], complete=False)
+
+
+@ROUTER.route(
+    "POST",
     "/api/calls/{call_id}/hangup",
     roles=CONTROL,
     summary="Hang up a call",

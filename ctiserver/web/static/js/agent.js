@@ -11,7 +11,7 @@ import { act, el, liveBadge, startPage, toast } from "./shell.js";
 const $ = (id) => document.getElementById(id);
 const ACTIVE = new Set(["ringing", "reserved", "on_call"]);
 const state = { agent: null, state: "logged_out", since: Date.now(), reason: "", call: null, held: false,
-  recPaused: false, wrapCall: null, reasons: [], dispositions: [], role: "agent", campaigns: [], changes: 0 };
+  recPaused: false, consult: null, wrapCall: null, reasons: [], dispositions: [], role: "agent", campaigns: [], changes: 0 };
 // call id → what the pop / offer told about the customer: {callId, number, name, campaign, contactId, attempt}
 const CALLS = "ctiserver.agent.calls";
 const calls = new Map(JSON.parse(sessionStorage.getItem(CALLS) || "[]"));
@@ -113,6 +113,12 @@ function render() {
   $("controls").classList.toggle("hidden", !onCall);
   $("btn-hold").querySelector("span").textContent = t(state.held ? "agent.resume" : "agent.hold");
   $("btn-rec").querySelector("span").textContent = t(state.recPaused ? "agent.recResume" : "agent.recPause");
+  if (!onCall) state.consult = null;
+  const c = state.consult;
+  $("consult").classList.toggle("hidden", !c);
+  $("btn-consult").disabled = Boolean(c);
+  $("btn-consult-complete").disabled = !c?.answered;
+  if (c) $("consult-status").textContent = t(c.answered ? "agent.consulting" : "agent.consultRinging", { target: c.target });
   $("idle-card").classList.toggle("hidden", !$("pop").classList.contains("hidden"));
   tick();
 }
@@ -142,6 +148,14 @@ function onEvent(ev) {
       break;
     case "agent.answered":
       applyState("on_call", "", ev.time, d.call_id || ev.subject);
+      break;
+    case "call.transferred": case "call.transfer_cancelled":
+      // the consultation is over (completed, cancelled, or a hang-up of the consulted party)
+      if ((d.call_id || ev.subject) === state.call && state.consult) {
+        if (ev.type === "call.transfer_cancelled" && d.reason?.endsWith("hung_up")) toast(t(`agent.consultEnded.${d.reason}`), true);
+        state.consult = null;
+        render();
+      }
       break;
     case "call.ended":
       if ((d.call_id || ev.subject) === state.call) { state.wrapCall = state.call; state.held = false; state.recPaused = false; }
@@ -209,6 +223,26 @@ async function saveDisposition(e) {
   if (out !== undefined) { $("dispo-saved").textContent = t("agent.saved"); $("dispo-notes").value = ""; }
 }
 
+function transferTarget() {
+  const value = $("transfer-target").value.trim();
+  const kind = $("transfer-kind").value;
+  return !value ? "" : kind === "number" ? value : `${kind}:${value}`;
+}
+
+// attended transfer: the caller holds while the target rings; the request answers when the target answers
+// (or fails: not ready, unreachable, cancelled), then the agent completes it or goes back to the caller
+async function consult() {
+  const target = transferTarget();
+  if (!target || !state.call || state.consult) return;
+  const mine = { target, answered: false };
+  state.consult = mine;
+  render();
+  const out = await callAction("transfer", { target, kind: "attended" });
+  if (state.consult !== mine) return;  // over meanwhile (cancelled, the call ended)
+  if (out === undefined) state.consult = null; else mine.answered = true;
+  render();
+}
+
 async function dial(number) {
   number = String(number || "").trim();
   if (!number) return;
@@ -231,9 +265,15 @@ function bind() {
   });
   $("transfer-form").addEventListener("submit", (e) => {
     e.preventDefault();
-    const target = $("transfer-target").value.trim();
-    const kind = $("transfer-kind").value;
-    if (target) callAction("transfer", { target: kind === "number" ? target : `${kind}:${target}`, kind: "blind" }, t("agent.transferred"));
+    const target = transferTarget();
+    if (target) callAction("transfer", { target, kind: "blind" }, t("agent.transferred"));
+  });
+  $("btn-consult").addEventListener("click", consult);
+  $("btn-consult-complete").addEventListener("click", async () => {
+    if ((await callAction("transfer/complete")) !== undefined) { state.consult = null; render(); }
+  });
+  $("btn-consult-cancel").addEventListener("click", async () => {
+    if ((await callAction("transfer/cancel")) !== undefined) { state.consult = null; render(); }
   });
   $("dispo-form").addEventListener("submit", saveDisposition);
   $("btn-callback-later").addEventListener("click", () => { prefill(calls.get($("wrapup").dataset.callId)); focusForm(); });
