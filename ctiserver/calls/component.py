@@ -72,7 +72,7 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
     else:
         log.warning("no AMI client: the call tracker only records facts reported by the engine")
     bus = bus_of(ctx)
-    sub = bus.subscribe("queue.entered", "queue.left") if bus is not None else None
+    sub = bus.subscribe("queue.entered", "queue.left", "agent.state") if bus is not None else None
     if sub is not None:
         ctx.spawn(service.engine_events_loop(sub), name="cti:calls-acd-queues")
     ctx.provide(service)

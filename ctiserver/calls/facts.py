@@ -82,9 +82,15 @@ class EngineFacts:
     def set_disposition(self, call_id: str, disposition: str) -> list[DomainEvent]:
         return self._update(call_id, "disposition", disposition)
 
-    def add_wrapup(self, call_id: str, seconds: float) -> list[DomainEvent]:
+    def add_wrapup(self, call_id: str, seconds: float, agent: str | None = None) -> list[DomainEvent]:
+        """``agent``'s wrap-up after ``call_id`` (``calls/wrapups.py``); the ``call.updated`` says what was
+        ``added`` and by whom, and the total."""
         call = self._fact_call(call_id)
-        return self._update(call_id, "wrapup_seconds", call.wrapup_seconds + max(0.0, seconds))
+        added = max(0.0, seconds)
+        call.wrapup_seconds += added
+        change = {"change": "wrapup_seconds", "wrapup_seconds": call.wrapup_seconds, "added": added}
+        self._updated(call, change | {"agent": agent})
+        return self._ems.take()
 
     def attach_data(self, call_id: str, key: str, value: str) -> list[DomainEvent]:
         call = self._held_call(call_id, lambda c: self._attach(c, key, value))

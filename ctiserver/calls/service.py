@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from ctiserver.calls.emitter import SOURCE
 from ctiserver.calls.facts import NotTrackedYet
 from ctiserver.calls.tracker import Tracker
+from ctiserver.calls.wrapups import WrapUps
 from ctiserver.events.envelope import DomainEvent
 from ctiserver.events.queue_left import queue_wait
 from ctiserver.logs import get_logger
@@ -60,6 +61,7 @@ class CallService:
         self.idle = asyncio.Event()
         self.idle.set()
         self._pending = 0  # batches queued and not yet fully handled by their pump
+        self.wrapups = WrapUps()
         # late facts on ended calls (wrap-up, disposition...), whoever reported them: persist the snapshot
         tracker.late_fact_sink = self._late_fact
 
@@ -69,10 +71,14 @@ class CallService:
         self._facts.put_nowait([fact])
 
     def on_engine_event(self, event: DomainEvent) -> None:
-        """The ACD's own ``queue.entered``/``queue.left`` (Stasis calls) become queue segments of the call."""
+        """The ACD's own ``queue.entered``/``queue.left`` (Stasis calls) become queue segments of the call;
+        an agent leaving wrap-up (``agent.state``) adds the wrap-up to its call."""
         if event.source == SOURCE:
             return  # ours (app_queue, observed from AMI)
         data = event.data
+        if event.type == "agent.state":
+            self._agent_state(event)
+            return
         try:
             if event.type == "queue.entered":
                 self.tracker.queue_entered(
@@ -91,6 +97,17 @@ class CallService:
             pass  # held until AMI shows the call (the ARI and AMI links race)
         except KeyError:
             log.warning("queue event for a call the tracker does not know", extra={"call_id": event.subject})
+
+    def _agent_state(self, event: DomainEvent) -> None:
+        call_id = event.data.get("call_id")
+        state = str(event.data.get("state"))
+        ended = self.wrapups.on_state(event.subject, state, str(call_id) if call_id else None, event.time)
+        if ended is None:
+            return
+        try:
+            self.add_wrapup(ended.call_id, ended.seconds, ended.agent)
+        except KeyError:  # e.g. a wrap-up resumed after a restart, for a call before it
+            log.info("wrap-up of a call the tracker does not know", extra={"call_id": ended.call_id})
 
     async def engine_events_loop(self, sub: Any) -> None:
         while True:
@@ -141,8 +158,8 @@ class CallService:
     def attach_data(self, call_id: str, key: str, value: str) -> list[DomainEvent]:
         return self._enqueue(self.tracker.attach_data(call_id, key, value))
 
-    def add_wrapup(self, call_id: str, seconds: float) -> list[DomainEvent]:
-        return self._enqueue(self.tracker.add_wrapup(call_id, seconds))
+    def add_wrapup(self, call_id: str, seconds: float, agent: str | None = None) -> list[DomainEvent]:
+        return self._enqueue(self.tracker.add_wrapup(call_id, seconds, agent))
 
     def add_recording(self, key: str, recording_id: str) -> list[DomainEvent]:
         return self._enqueue(self.tracker.add_recording(key, recording_id))

@@ -1,4 +1,5 @@
-"""KPI component: live KPIs fed from the bus (``queue.entered``, ``queue.left``, ``call.ended``). Provides
+"""KPI component: live KPIs fed from the bus (``queue.entered``, ``queue.left``, ``call.ended``, a late wrap-up's
+``call.updated``, ``agent.state``). Provides
 ``LiveKpis`` for the API/web layer."""
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
 log = get_logger(__name__)
 
-TOPICS = ("queue.entered", "queue.left", "call.ended", "agent.state")
+TOPICS = ("queue.entered", "queue.left", "call.ended", "call.updated", "agent.state")
 
 
 async def consume(live: LiveKpis, sub: Any) -> None:

@@ -34,7 +34,7 @@ class SegmentFact:
     ended: float | None = None  # when the segment's outcome was known (for live windows)
     # "full": the whole segment (history, replay); live windows split it in two: "queue" when the caller
     # leaves the queue (offered/answered/abandoned/waits, at answer time) and "handle" when the call ends
-    # (talk/hold/wrap-up of an answered segment, for AHT)
+    # (talk/hold/wrap-up of an answered segment, for AHT); "wrap": a wrap-up that ended after its call did
     kind: str = "full"
 
     @classmethod
@@ -76,6 +76,9 @@ class QueueSums:
     handled: int = 0  # answered segments whose handle time is known
 
     def add(self, f: SegmentFact, policy: SlPolicy, sign: int = 1) -> None:
+        if f.kind == "wrap":  # handle time of a call already counted as handled
+            self.wrap += sign * f.wrap
+            return
         if f.kind != "queue" and f.outcome == "answered":
             self.handled += sign
             self.talk += sign * f.talk

@@ -102,6 +102,8 @@ class LiveKpis:
             self.queue_left(event.subject, data, event.time)
         elif event.type == "call.ended":
             self.add_call(data, now=event.time)
+        elif event.type == "call.updated" and data.get("change") == "wrapup_seconds" and data.get("call"):
+            self.add_late_wrap(data["call"], float(data.get("added") or 0.0), data.get("agent"), event.time)
         elif event.type == "agent.state" and data.get("state"):
             self.agent_time.on_state(event.subject, str(data["state"]), event.time)
 
@@ -148,6 +150,16 @@ class LiveKpis:
             self.add_segment(replace(full, kind="handle", ended=at), at)
         for seg in segs:
             self._waiting.get(str(seg["queue"]), Waiting({})).since.pop(str(call.get("call_id")), None)
+
+    def add_late_wrap(self, call: Mapping[str, Any], seconds: float, agent: Any, at: float) -> None:
+        """A wrap-up that ended after its call (``call.updated`` on the ended call): more handle time for the
+        queue of the call's last answered segment and for the agent (the call was counted as handled)."""
+        seg = next((s for s in reversed(call.get("queues") or []) if s.get("outcome") == "answered"), None)
+        if seg is None or seconds <= 0:
+            return
+        who = str(agent or seg.get("agent") or "") or None
+        fact = SegmentFact(str(seg["queue"]), at, "answered", 0.0, wrap=seconds, agent=who, ended=at, kind="wrap")
+        self.add_segment(fact, at)
 
     def add_segment(self, fact: SegmentFact, now: float) -> None:
         policy = self.policy_for(fact.queue)
