@@ -115,9 +115,9 @@ def _agent_called(t: Tracker, ev: AmiEvent, at: float) -> None:
     dest = t.legs.get(ev.get("DestUniqueid") or "")
     if dest is not None:
         dest.queue, dest.agent = seg.queue, agent
-    t.emit(
+    t.emit(  # subject: the call, as every publisher's agent.* (the agent is in the data)
         "agent.offered",
-        agent,
+        call.call_id,
         {
             "call_id": call.call_id,
             "queue": seg.queue,
@@ -142,7 +142,7 @@ def _agent_connect(t: Tracker, ev: AmiEvent, at: float) -> None:
     _left(t, call, seg, at)
     t.emit(
         "agent.answered",
-        seg.agent or "",
+        call.call_id,
         {
             "call_id": call.call_id,
             "queue": seg.queue,
@@ -171,7 +171,7 @@ def _ring_no_answer(t: Tracker, ev: AmiEvent, at: float) -> None:
     if found is not None:
         t.emit(
             "agent.no_answer",  # the member's phone rang out: not a ring (agent.ringing would pop a screen)
-            ev.get("MemberName") or "",
+            found[0].call_id,
             {
                 "call_id": found[0].call_id,
                 "queue": found[1].queue,

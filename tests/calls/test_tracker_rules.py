@@ -477,6 +477,10 @@ def test_a_member_phone_that_rang_out_is_agent_no_answer_not_a_ring() -> None:
     ]
     assert "agent.ringing" not in [e.type for e in out]
     [rang_out] = [e for e in out if e.type == "agent.no_answer"]
+    # every agent.* event is about a call: its subject is the call id (webhook order, call:<id> topics)
+    assert [(e.type, e.subject) for e in out if e.type.startswith("agent.")] == [
+        ("agent.offered", "c"), ("agent.no_answer", "c")
+    ]  # fmt: skip
     assert rang_out.data == {
         "call_id": "c", "queue": "support", "agent": "Agent 1001", "result": "no_answer", "ring_seconds": 15
     }  # fmt: skip
