@@ -132,30 +132,27 @@ async def transfer_call(req: ApiRequest) -> None:
     await service(req, CallActions, "call control").transfer(req.path["call_id"], body.target, body.kind)
 
 
-@ROUTER.route(
-    "POST",
-    "/api/calls/{call_id}/transfer/complete",
-    roles=CONTROL,
-    summary="Complete an attended transfer: the caller goes to the consulted party, the agent leaves",
-    tag="calls",
-    errors=(409, 502),
-)
-async def complete_transfer(req: ApiRequest) -> None:
-    _call(req)
-    await service(req, CallActions, "call control").settle_transfer(req.path["call_id"], complete=True)
+SETTLE = {
+    "complete": "Complete an attended transfer: the caller goes to the consulted party, the agent leaves",
+    "cancel": "Cancel an attended transfer: drop (or stop ringing) the consulted party, take the caller back",
+}
 
 
-@ROUTER.route(
-    "POST",
-    "/api/calls/{call_id}/transfer/cancel",
-    roles=CONTROL,
-    summary="Cancel an attended transfer: drop (or stop ringing) the consulted party, take the caller back",
-    tag="calls",
-    errors=(409, 502),
-)
-async def cancel_transfer(req: ApiRequest) -> None:
-    _call(req)
-    await service(req, CallActions, "call control").settle_transfer(req.path["call_id"], complete=False)
+def _settle(action: str) -> Any:
+    async def handler(req: ApiRequest) -> None:
+        _call(req)
+        actions = service(req, CallActions, "call control")
+        await actions.settle_transfer(req.path["call_id"], complete=action == "complete")
+
+    handler.__name__ = f"{action}_transfer"
+    return handler
+
+
+for _action, _summary in SETTLE.items():
+    ROUTER.route(
+        "POST", f"/api/calls/{{call_id}}/transfer/{_action}", roles=CONTROL, summary=_summary, tag="calls",
+        errors=(409, 502),
+    )(_settle(_action))
 
 
 @ROUTER.route(
