@@ -106,12 +106,28 @@ class AcdCallActions:
     offered to one agent. Hold is not offered by those areas yet: 503."""
 
     def __init__(
-        self, acd: Any | None, control: Any | None, tracker: Any | None, recordings: Any | None = None
+        self,
+        acd: Any | None,
+        control: Any | None,
+        tracker: Any | None,
+        recordings: Any | None = None,
+        pbx_transfers: Any | None = None,
     ) -> None:
         self.acd = acd
         self.control = control
         self.tracker = tracker
         self.recordings = recordings
+        self.pbx_transfers = pbx_transfers  # ``calls.ami_transfer.AmiTransfers``: calls the ACD does not hold
+
+    def _transfers(self, call_id: str) -> Any:
+        """Who transfers ``call_id``: the ACD when it holds the conversation, else Asterisk over AMI."""
+        if self.acd is not None and call_id in self.acd.connector.talks:
+            return self.acd
+        if self.pbx_transfers is not None and self.pbx_transfers.knows(call_id):
+            return self.pbx_transfers
+        if self.acd is None:
+            raise unavailable("transfers")
+        return self.acd  # which refuses: not a conversation of the ACD
 
     async def click_to_dial(self, agent: str, number: str, caller_id: str | None) -> str:
         """Ring the agent, then dial the customer: the ACD's call-back, offered to this agent only, in the
@@ -132,17 +148,16 @@ class AcdCallActions:
         return call_id
 
     async def transfer(self, call_id: str, target: str, kind: str) -> None:
-        if self.acd is None:
-            raise unavailable("acd")
-        await self.acd.transfer(call_id, target, kind)
+        await self._transfers(call_id).transfer(call_id, target, kind)
 
     async def settle_transfer(self, call_id: str, complete: bool) -> None:
-        if self.acd is None:
-            raise unavailable("acd")
-        if complete:
-            await self.acd.complete_transfer(call_id)
+        who = self._transfers(call_id)
+        if self.pbx_transfers is not None and who is self.pbx_transfers:
+            await self.pbx_transfers.settle(call_id, complete)
+        elif complete:
+            await who.complete_transfer(call_id)
         else:
-            await self.acd.cancel_transfer(call_id)
+            await who.cancel_transfer(call_id)
 
     async def hangup(self, call_id: str) -> None:
         if self.control is None or self.tracker is None:

@@ -135,14 +135,29 @@ def provide_adapters(ctx: AppContext) -> None:
     provide_observed(ctx)  # app_queue agents (acd.observer): /api/observer/agents and /api/agents
     if tracker is not None:
         ctx.provide(adapters.TrackerCalls(tracker, acd), as_type=CallsService)
-    if acd is not None or control is not None:
+    transfers = _pbx_transfers(ctx, tracker)
+    if acd is not None or control is not None or transfers is not None:
         recordings = _maybe(ctx, "ctiserver.recording.service", "RecordingService")
-        ctx.provide(adapters.AcdCallActions(acd, control, tracker, recordings), as_type=CallActions)
+        actions = adapters.AcdCallActions(acd, control, tracker, recordings, transfers)
+        ctx.provide(actions, as_type=CallActions)
     if live is not None:
         ctx.provide(adapters.LiveQueues(live), as_type=QueuesService)
     _provide_reports(ctx)
     _provide_lists(ctx)
     # IvrScripts: the IVR component provides its own admin view (ctiserver/ivr/admin.py), when it runs
+
+
+def _pbx_transfers(ctx: AppContext, tracker: Any) -> Any:
+    """Transfers of calls the ACD does not hold (app_queue calls), through Asterisk over AMI."""
+    from ctiserver.acd.component import ami_client
+    from ctiserver.acd.config import AcdConfig
+    from ctiserver.calls.ami_transfer import AmiTransfers
+
+    ami = ami_client(ctx)
+    if tracker is None or ami is None:
+        return None
+    acd = ctx.config.section("acd", AcdConfig)
+    return AmiTransfers(ami, tracker, acd.transfer_context, {a.id: a.device for a in acd.agents})
 
 
 def _provide_reports(ctx: AppContext) -> None:

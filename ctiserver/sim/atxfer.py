@@ -2,7 +2,9 @@
 Asterisk 22: the reply is "Atxfer successfully queued"; the transferee waits on hold; the transferer talks
 to the target through a ``Local/<exten>@<context>`` pair; when the transferer hangs up, the transferee is
 bridged with the target and ``AttendedTransfer`` (Result: Success) is raised; app_queue records
-ATTENDEDTRANSFER."""
+ATTENDEDTRANSFER. When the target (the Local channel) hangs up first, the transferer is bridged with the
+transferee again and ``AttendedTransfer`` says ``Result: Fail`` / ``DestType: Fail`` (bridge_basic.c's
+TRANSFER_REBRIDGE). Header order as stasis_bridges.c's ``attended_transfer_to_ami``."""
 
 from __future__ import annotations
 
@@ -54,25 +56,29 @@ def attended_transfer(engine: Engine, transferer: Channel, exten: str, context: 
             bridging.enter(engine, second, one)
             bridging.enter(engine, second, transferer)
 
-    def complete(_: Channel) -> None:
-        if target.hung_up or target.bridge is not second:
-            engine.hangup(target, 16, dissolve=True)
-            return
+    def event(result: str, dest: list[tuple[str, str]]) -> None:
         engine.hub.ami(
             "AttendedTransfer",
             "call,all",
             [
-                ("Result", "Success"),
+                ("Result", result),
                 *chan_headers(transferer, "OrigTransferer"),
                 *bridge_headers(first, prefix="Orig"),
                 *chan_headers(transferer, "SecondTransferer"),
                 *bridge_headers(second, prefix="Second"),
-                ("DestType", "Bridge"),
-                ("DestBridgeUniqueid", first.id),
                 *chan_headers(transferee, "Transferee"),
                 *chan_headers(target, "TransferTarget"),
+                ("IsExternal", "No"),
+                *dest,
             ],
         )
+
+    def complete(_: Channel) -> None:
+        remove_rebridge()
+        if target.hung_up or target.bridge is not second:
+            engine.hangup(target, 16, dissolve=True)
+            return
+        event("Success", [("DestType", "Bridge"), ("DestBridgeUniqueid", first.id)])
         second.destroyed = True  # moving the target must not hang it up
         bridging.leave(engine, target)
         media.moh_stop(engine, transferee)
@@ -84,6 +90,23 @@ def attended_transfer(engine: Engine, transferer: Channel, exten: str, context: 
             second.destroyed = False
         bridging.destroy(engine, second)
 
+    def rebridge(_: Channel) -> None:
+        """The target hung up (or never answered) while the transferer consulted: back to the transferee."""
+        remove_complete()
+        if transferer.hung_up or transferee.hung_up or first.id not in engine.bridges:
+            return
+        event("Fail", [("DestType", "Fail")])
+        transferer.tags.pop("transfer", None)  # the agent's call goes on: app_queue will not say ATTENDEDTRANSFER
+        transferer.tags.pop("transfer_kind", None)
+        if transferer.bridge is second:
+            second.destroyed = True
+            bridging.leave(engine, transferer)
+            second.destroyed = False
+        bridging.destroy(engine, second)
+        media.moh_stop(engine, transferee)
+        bridging.enter(engine, first, transferer)
+
     target.tags["on_answer"] = on_answer
-    engine.on_hangup(transferer, complete)
+    remove_complete = engine.on_hangup(transferer, complete)
+    remove_rebridge = engine.on_hangup(target, rebridge)
     start_far_end(engine, target)

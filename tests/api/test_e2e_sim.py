@@ -139,11 +139,13 @@ async def test_pop_while_ringing_transfer_and_replay(tmp_path: Path) -> None:
         await d.ctx.require(AcdService).pause("1001", "break")
         log = d.ctx.require(EventLog)
         topic = Topic("agent", "1001")
-        await wait_for(
-            lambda: any(
-                e.type == "agent.state" and e.data.get("reason") == "break" for e in log._ring if e.seq > last["seq"]
+        def settled() -> bool:  # the pause, and the wrap-up it ended filed on the call (call.updated)
+            later = [e for e in log._ring if e.seq > last["seq"]]
+            return any(e.type == "agent.state" and e.data.get("reason") == "break" for e in later) and any(
+                e.type == "call.updated" and e.data.get("change") == "wrapup_seconds" for e in later
             )
-        )
+
+        await wait_for(settled)
         missed = [e.id for e in await log.replay(last["seq"]) if matches(topic, e, d.api.hub.call_agents)]
         assert missed
         ws1b = await http.ws_connect(
