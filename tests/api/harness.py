@@ -3,6 +3,7 @@ API bound to a free loopback port, with one token per role."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -43,6 +44,12 @@ class Daemon:
 
     def auth(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+    async def post(self, http: Any, path: str, body: Any = None, role: str = "agent") -> tuple[int, Any]:
+        """POST JSON to ``path`` (``/api/...``) as ``role``: (status, the JSON answer or None when empty)."""
+        async with http.post(self.url + path, headers=self.auth(role), json=body or {}) as resp:
+            text = await resp.text()
+            return resp.status, json.loads(text) if text else None
 
     async def token(self, role: Role, agent: str | None = None) -> str:
         token, record = new_token(role, agent, f"test {role.value}", self.ctx.clock.now())

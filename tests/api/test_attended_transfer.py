@@ -45,10 +45,7 @@ class Rig:
     call_id: str
 
     async def post(self, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
-        url = self.d.url + f"/api/calls/{self.call_id}{path}"
-        async with self.http.post(url, headers=self.d.auth("agent"), json=body or {}) as resp:
-            text = await resp.text()
-            return resp.status, json.loads(text) if text else None
+        return await self.d.post(self.http, f"/api/calls/{self.call_id}{path}", body)
 
     def with_caller(self) -> list[str]:
         """The endpoints bridged with the caller on the PBX (empty: the caller is held outside the bridge)."""

@@ -48,10 +48,7 @@ class Rig:
     call_id: str
 
     async def post(self, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
-        url = self.d.url + f"/api/calls/{self.call_id}{path}"
-        async with self.http.post(url, headers=self.d.auth("agent"), json=body or {}) as resp:
-            text = await resp.text()
-            return resp.status, (await resp.json()) if text else None
+        return await self.d.post(self.http, f"/api/calls/{self.call_id}{path}", body)
 
     @property
     def caller(self) -> Channel:
