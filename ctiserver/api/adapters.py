@@ -117,7 +117,7 @@ class AcdCallActions:
         self.control = control
         self.tracker = tracker
         self.recordings = recordings
-        self.pbx_transfers = pbx_transfers  # ``calls.ami_transfer.AmiTransfers``: calls the ACD does not hold
+        self.pbx_transfers = pbx_transfers  # ``acd.ami_transfer.AmiTransfers``: calls the ACD does not hold
 
     def _transfers(self, call_id: str) -> Any:
         """Who transfers ``call_id``: the ACD when it holds the conversation, else Asterisk over AMI."""

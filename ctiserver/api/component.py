@@ -149,9 +149,9 @@ def provide_adapters(ctx: AppContext) -> None:
 
 def _pbx_transfers(ctx: AppContext, tracker: Any) -> Any:
     """Transfers of calls the ACD does not hold (app_queue calls), through Asterisk over AMI."""
+    from ctiserver.acd.ami_transfer import AmiTransfers
     from ctiserver.acd.component import ami_client
     from ctiserver.acd.config import AcdConfig
-    from ctiserver.calls.ami_transfer import AmiTransfers
 
     ami = ami_client(ctx)
     if tracker is None or ami is None:

@@ -59,7 +59,6 @@ DOMAIN_STATUS: dict[str, tuple[int, str]] = {
     "ScriptError": (422, "invalid_script"),
     "ScriptInvalid": (422, "invalid_script"),
     "InvalidRequest": (409, "invalid_request"),
-    "TransferRefused": (409, "invalid_request"),
     "PbxRefused": (502, "pbx_error"),
     "UnknownAgent": (404, "not_found"),
     "UnknownQueue": (404, "not_found"),

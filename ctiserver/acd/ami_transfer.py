@@ -18,13 +18,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from ctiserver.acd.agents import InvalidRequest
+from ctiserver.acd.transfer import parse_target
 from ctiserver.calls.model import Leg, Role
 from ctiserver.calls.tracker import Tracker
 from ctiserver.pbx.ami.errors import AmiError
-
-
-class TransferRefused(ValueError):
-    """Not possible for this call (no agent leg, a queue target, no consultation...): HTTP 409."""
 
 
 class PbxRefused(RuntimeError):
@@ -47,19 +45,16 @@ class AmiTransfers:
         return self.tracker.call_of(call_id) is not None
 
     def _exten(self, target: str) -> str:
-        kind, sep, value = target.partition(":")
-        if not sep:
-            if target.lstrip("+").replace("*", "").replace("#", "").isdigit():
-                return target
-        elif kind == "agent" and value:
-            device = self.devices.get(value, value)
-            exten = device.rpartition("/")[2]
-            if exten.isdigit():
-                return exten
-            raise TransferRefused(f"agent {value!r} has no extension to transfer to (device {device!r})")
-        elif kind == "queue":
-            raise TransferRefused("an app_queue call is transferred to a number; use the number of the queue")
-        raise TransferRefused(f"bad transfer target {target!r}: agent:<id> or a number")
+        kind, value = parse_target(target)
+        if kind == "queue":
+            raise InvalidRequest("an app_queue call is transferred to a number; use the number of the queue")
+        if kind == "number":
+            return value
+        device = self.devices.get(value, value)
+        exten = device.rpartition("/")[2]
+        if not exten.isdigit():
+            raise InvalidRequest(f"agent {value!r} has no extension to transfer to (device {device!r})")
+        return exten
 
     def _legs(self, call_id: str) -> list[Leg]:
         call = self.tracker.call_of(call_id)
@@ -76,7 +71,7 @@ class AmiTransfers:
             if leg.role is Role.AGENT and leg.answered is not None and not leg.channel.startswith("Local/")
         ]
         if not legs:
-            raise TransferRefused(f"call {call_id} has no answered agent leg to transfer from")
+            raise InvalidRequest(f"call {call_id} has no answered agent leg to transfer from")
         return legs[0]
 
     async def _act(self, name: str, headers: list[tuple[str, str]]) -> None:
@@ -90,19 +85,19 @@ class AmiTransfers:
         agent = self._agent_leg(call_id)
         action = {"blind": "BlindTransfer", "attended": "Atxfer"}.get(kind)
         if action is None:
-            raise TransferRefused(f"transfer kind must be blind or attended, not {kind!r}")
+            raise InvalidRequest(f"transfer kind must be blind or attended, not {kind!r}")
         await self._act(action, [("Channel", agent.channel), ("Exten", exten), ("Context", self.context)])
 
     async def settle(self, call_id: str, complete: bool) -> None:
         agent = self._agent_leg(call_id)
         if complete:
             if self._consulted(call_id) is None:
-                raise TransferRefused("no consultation in progress")
+                raise InvalidRequest("no consultation in progress")
             await self._act("Hangup", [("Channel", agent.channel)])
             return
         local = self._consulted(call_id)
         if local is None:
-            raise TransferRefused("no consultation in progress")
+            raise InvalidRequest("no consultation in progress")
         await self._act("Hangup", [("Channel", local.channel)])
 
     def _consulted(self, call_id: str) -> Leg | None:
