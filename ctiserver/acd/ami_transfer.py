@@ -89,23 +89,18 @@ class AmiTransfers:
         await self._act(action, [("Channel", agent.channel), ("Exten", exten), ("Context", self.context)])
 
     async def settle(self, call_id: str, complete: bool) -> None:
+        """Complete: the transferer (the agent) hangs up. Cancel: the consulted Local channel does."""
         agent = self._agent_leg(call_id)
-        if complete:
-            if self._consulted(call_id) is None:
-                raise InvalidRequest("no consultation in progress")
-            await self._act("Hangup", [("Channel", agent.channel)])
-            return
         local = self._consulted(call_id)
         if local is None:
             raise InvalidRequest("no consultation in progress")
-        await self._act("Hangup", [("Channel", local.channel)])
+        await self._act("Hangup", [("Channel", (agent if complete else local).channel)])
 
     def _consulted(self, call_id: str) -> Leg | None:
         """The Local channel the agent consults through (``Local/<exten>@<context>-…;1``), newest first."""
-        prefix = "Local/"
         found = [
             leg
             for leg in self._legs(call_id)
-            if leg.channel.startswith(prefix) and f"@{self.context}-" in leg.channel and leg.channel.endswith(";1")
+            if leg.channel.startswith("Local/") and f"@{self.context}-" in leg.channel and leg.channel.endswith(";1")
         ]
         return found[-1] if found else None
