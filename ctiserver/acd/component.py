@@ -17,6 +17,7 @@ from ctiserver.acd.observer_actions import AppQueueAgents
 from ctiserver.acd.persist import AgentStateStore, MemoryAgentStore
 from ctiserver.acd.service import AcdService
 from ctiserver.acd.survey import PostCallSurvey
+from ctiserver.calls.tracker import Tracker
 from ctiserver.control import CallControl, StasisPresence
 from ctiserver.events import Bus
 from ctiserver.logs import get_logger
@@ -156,8 +157,11 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
                 watch_devices(ami, acd)
         else:
             log.warning("no call control: the ACD routes no calls (observer mode only)")
+        ids = {a.device: a.id for a in cfg.agents}
+        tracker = ctx.maybe(Tracker)
+        if tracker is not None:
+            tracker.name_agents(ids)  # app_queue members are these agents in the calls' facts too
         if cfg.observer and ami is not None:
-            ids = {a.device: a.id for a in cfg.agents}
             observer = QueueObserver(ctx.clock, bus, store, agent_ids=ids)
             ami.on_event("*", observer.feed)
             ctx.provide(observer)

@@ -276,16 +276,8 @@ class QueueObserver:
         q = self._queue(event)
         q.answered += 1
         q.hold_times.append(float(event.get("HoldTime") or 0))
-        self._emit(
-            "agent.answered",
-            call_id,
-            {
-                **self._caller(event),
-                "agent": agent.id,
-                "agent_channel": event.get("DestChannel"),
-                "observed": True,
-            },
-        )
+        # no agent.answered here: the call tracker publishes the one for AgentConnect (same agent id, with
+        # the call's wait and legs); two would pop two screens and tell every consumer twice
 
     def _agent_complete(self, event: AmiEvent) -> None:
         agent = self._agent(event)

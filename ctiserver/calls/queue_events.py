@@ -26,6 +26,13 @@ def _int(value: str | None, default: int = 0) -> int:
         return default
 
 
+def member_agent(t: Tracker, ev: AmiEvent) -> str:
+    """The agent of an app_queue member event: the id configured for its device, else MemberName, else the
+    interface."""
+    interface = ev.get("Interface") or ""
+    return t.agent_ids.get(interface.lower()) or ev.get("MemberName") or interface
+
+
 def _segment(t: Tracker, ev: AmiEvent, at: float) -> tuple[Call, QueueSegment] | None:
     leg = t.leg_for(ev, at)
     if leg is None:
@@ -110,7 +117,7 @@ def _agent_called(t: Tracker, ev: AmiEvent, at: float) -> None:
     if found is None:
         return
     call, seg = found
-    agent = ev.get("MemberName") or ev.get("Interface") or ""
+    agent = member_agent(t, ev)
     seg.offered_agents.append(agent)
     dest = t.legs.get(ev.get("DestUniqueid") or "")
     if dest is not None:
@@ -137,18 +144,24 @@ def _agent_connect(t: Tracker, ev: AmiEvent, at: float) -> None:
     seg.left = seg.left or at
     seg.answered = at
     seg.outcome = "answered"
-    seg.agent = ev.get("MemberName") or ev.get("Interface")
+    seg.agent = member_agent(t, ev)
     seg.agent_uniqueid = ev.get("DestUniqueid")
     _left(t, call, seg, at)
-    t.emit(
+    t.emit(  # the one agent.answered of an app_queue call (the queue observer publishes none)
         "agent.answered",
         call.call_id,
         {
             "call_id": call.call_id,
             "queue": seg.queue,
             "agent": seg.agent,
+            "interface": ev.get("Interface"),
             "leg": seg.agent_uniqueid,
+            "agent_channel": ev.get("DestChannel"),
+            "channel": ev.get("Channel"),
+            "caller_number": ev.get("CallerIDNum"),
+            "caller_name": ev.get("CallerIDName"),
             "wait_seconds": seg.wait_seconds(),
+            "observed": True,
         },
         at,
     )
@@ -175,7 +188,7 @@ def _ring_no_answer(t: Tracker, ev: AmiEvent, at: float) -> None:
             {
                 "call_id": found[0].call_id,
                 "queue": found[1].queue,
-                "agent": ev.get("MemberName"),
+                "agent": member_agent(t, ev),
                 "result": "no_answer",
                 "ring_seconds": _int(ev.get("RingTime")),
             },

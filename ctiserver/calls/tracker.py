@@ -16,7 +16,7 @@ own ACD/IVR (Stasis calls) come in through the methods of ``facts.EngineFacts``.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ctiserver.calls import channel_events, pbx_events, queue_events
@@ -41,6 +41,7 @@ Handler = Callable[["Tracker", AmiEvent, float], None]
 class Tracker(EngineFacts):
     def __init__(self, clock: Clock | None = None, *, keep_finished: int = 10_000) -> None:
         self.clock = clock or SystemClock()
+        self.agent_ids: dict[str, str] = {}  # app_queue member interface (lower case) → agent id: name_agents
         self.calls: dict[str, Call] = {}  # live calls by call id
         self.legs: dict[str, Leg] = {}  # live legs by uniqueid
         self.leg_call: dict[str, str] = {}  # uniqueid → call id
@@ -54,6 +55,12 @@ class Tracker(EngineFacts):
         self._uptime: float | None = None
         self._uptime_at: float | None = None
         self._hangup_initiator: dict[str, str] = {}  # call id → channel of the first HangupRequest
+
+    def name_agents(self, ids: Mapping[str, str]) -> None:
+        """app_queue members by device → the agent id configured for it (``acd.agents[]``), so that their
+        calls name the same agent as ``agent.state``, the API and the KPIs, whatever ``MemberName`` queues.conf
+        or ``QueueAdd`` gave it (a member with no configured agent keeps its ``MemberName``)."""
+        self.agent_ids.update((k.lower(), v) for k, v in ids.items())
 
     # ---------------------------------------------------------------- entry points
     def feed(self, event: AmiEvent) -> list[DomainEvent]:
