@@ -24,18 +24,20 @@ not change, so a seat taken out on a guess might never come back. With the ACD r
 ``ctiserver.dialer.desk.AcdDesk`` is used instead.
 
 Recording: when the campaign's ``recording`` (or, for ``queue``, the recording policy of the campaign's queue)
-says ``always``, an AMI ``MixMonitor`` starts on the customer's channel before the ``Redirect`` (the audiohook
-stays on the channel through the redirect and ends with it), writing ``<directory>/<attempt>-1.<format>`` like
-the recording service names its files. There is no ARI bridge here, so these files have no recording metadata
-(no pause/resume through the API); the ACD desk records through the recording service.
+says ``always``, the recording service starts a ``MixMonitor`` recording on the customer's channel before the
+``Redirect`` (the audiohook stays on the channel through the redirect and ends with it; target
+``mixmonitor:<channel name>``), ``<directory>/<attempt>-1.<format>``, with the same metadata, events
+(``recording.started`` … ``recording.ready``), pause/resume (by call id through the API) and retention as the ACD
+desk's bridge recordings; it is stopped (the file's facts read) once the customer hung up.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Any, Protocol
 
 from ctiserver.clock import Clock
 from ctiserver.dialer.devices import DeviceWatch
@@ -47,7 +49,7 @@ from ctiserver.logs import get_logger
 from ctiserver.pbx.ami.client import AmiClient
 from ctiserver.pbx.ami.errors import AmiActionError, AmiError
 from ctiserver.pbx.ami.messages import AmiEvent
-from ctiserver.recording.config import Policy, RecordingConfig
+from ctiserver.recording.config import Policy
 
 log = get_logger(__name__)
 
@@ -86,6 +88,18 @@ class _Call:
         self.moved.set()
 
 
+class Recorder(Protocol):
+    """The recording service (``ctiserver.recording.service.RecordingService``), as far as the desk uses it."""
+
+    def policy(self, queue: str | None, override: str | None = None) -> Policy: ...
+
+    async def start(
+        self, call_id: str, target: str, *, queue: str | None, agent: str | None, by: str, policy: str | None
+    ) -> Any: ...
+
+    async def finished(self, name: str) -> None: ...
+
+
 @dataclass
 class AmiDesk:
     ami: AmiClient
@@ -95,7 +109,7 @@ class AmiDesk:
     agent_context: str = "from-agents"
     wrapup: float = 15.0
     names: dict[str, str] = field(default_factory=dict)  # channel id → name (AmiLines keeps them too)
-    recording: RecordingConfig | None = None  # None: nothing is recorded here
+    recorder: Recorder | None = None  # None: nothing is recorded here
     device: str = "PJSIP/{agent}"  # the phone the agent context rings for an agent
     _seats: dict[str, _Seat] = field(default_factory=dict)
     _calls: dict[str, _Call] = field(default_factory=dict)  # customer channel id → its way to the agent
@@ -156,8 +170,9 @@ class AmiDesk:
         started = self.clock.now()
         seat.phase, seat.since = AgentPhase.TALKING, started
         taken, rest = True, True
+        recording: str | None = None
         try:
-            await self._record(campaign, call_id, channel)
+            recording = await self._record(campaign, agent, call_id, channel)
             await self.ami.action(
                 "Redirect",
                 [
@@ -189,15 +204,15 @@ class AmiDesk:
             pass
         finally:
             self._calls.pop(channel, None)
+            if recording is not None and self.recorder is not None:  # its file is read in the background
+                self._spawn(self.recorder.finished(recording))
             talk = self.clock.now() - started
             if taken or rest:  # after a call, or a phone that failed: wrap-up before the next one
                 seat.failures = 0 if taken else seat.failures + 1
                 pause = min(MAX_REST, self.wrapup * 2 ** max(0, seat.failures - 1))
                 seat.phase, seat.since = AgentPhase.WRAP_UP, self.clock.now()
                 seat.until = seat.since + pause
-                task = asyncio.create_task(self._wrap(seat, pause))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                self._spawn(self._wrap(seat, pause))
             else:  # the agent never had it: ready again at once, no wrap-up
                 seat.phase, seat.since = AgentPhase.READY, self.clock.now()
                 self._free.set()
@@ -225,18 +240,29 @@ class AmiDesk:
             )
         )
 
-    async def _record(self, campaign: CampaignSettings, call_id: str, channel: str) -> None:
-        rec = self.recording
-        if rec is None:
-            return
-        override = campaign.recording_policy
-        if (Policy(override) if override is not None else rec.policy(campaign.queue)) is not Policy.ALWAYS:
-            return
-        file = Path(rec.directory) / f"{call_id}-1.{rec.format}"
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _record(self, campaign: CampaignSettings, agent: str, call_id: str, channel: str) -> str | None:
+        """Start the call's recording if its policy says ``always``; its name, or None."""
+        rec, override = self.recorder, campaign.recording_policy
+        if rec is None or rec.policy(campaign.queue, override) is not Policy.ALWAYS:
+            return None
         try:
-            await self.ami.action("MixMonitor", [("Channel", self.names.get(channel, channel)), ("File", str(file))])
-        except AmiError as exc:  # the call goes on unrecorded rather than not at all
+            meta = await rec.start(
+                call_id,
+                f"mixmonitor:{self.names.get(channel, channel)}",
+                queue=campaign.queue,
+                agent=agent,
+                by="policy",
+                policy=override,
+            )
+        except Exception as exc:  # whatever failed, the call goes on unrecorded rather than not at all
             log.warning("recording did not start", call_id=call_id, error=str(exc))
+            return None
+        return str(meta.name)
 
     async def _wrap(self, seat: _Seat, pause: float) -> None:
         await self.clock.sleep(pause)

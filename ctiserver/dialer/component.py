@@ -54,7 +54,7 @@ def _desk(
         from ctiserver.dialer.desk import AcdDesk
 
         return AcdDesk(acd, ctx.clock, in_stasis=held, bus=bus)
-    from ctiserver.recording.config import RecordingConfig
+    from ctiserver.recording.service import RecordingService
 
     return AmiDesk(
         ami,
@@ -64,7 +64,7 @@ def _desk(
         cfg.agent_context,
         cfg.wrapup,
         names=lines.names,
-        recording=ctx.config.section("recording", RecordingConfig),
+        recorder=ctx.maybe(RecordingService),
         device=cfg.agent_device,
     )
 

@@ -1,4 +1,5 @@
-"""Recording component: ``RecordingService`` (SQL metadata when the store runs) for the ACD and the API."""
+"""Recording component: ``RecordingService`` (SQL metadata when the store runs; ``MixMonitor`` over the AMI link for
+channels outside Stasis) for the ACD, the dialler's AMI desk and the API."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from ctiserver.events import Bus
 from ctiserver.logs import get_logger
 from ctiserver.recording.config import RecordingConfig
 from ctiserver.recording.meta import MemoryRecordingStore, RecordingStore
+from ctiserver.recording.mixmonitor import MixMonitorRecorder
 from ctiserver.recording.service import RecordingService
 
 if TYPE_CHECKING:
@@ -32,6 +34,14 @@ def recording_store(ctx: AppContext) -> RecordingStore:
     return SqlRecordingStore(db.sessions, db.readers, db.group, db.fast_reads)
 
 
+def _mixmonitor(ctx: AppContext) -> MixMonitorRecorder | None:
+    """Recordings of channels outside Stasis (app_queue calls, the AMI desk's) need the AMI link."""
+    from ctiserver.pbx.ami.client import AmiClient
+
+    ami = ctx.maybe(AmiClient)
+    return MixMonitorRecorder(ami) if ami is not None else None
+
+
 @asynccontextmanager
 async def component(ctx: AppContext) -> AsyncIterator[None]:
     cfg = ctx.config.section("recording", RecordingConfig)
@@ -41,7 +51,7 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
         log.warning("recording disabled: no call control or bus")
         yield
         return
-    service = RecordingService(cfg, control, ctx.clock, bus, recording_store(ctx))
+    service = RecordingService(cfg, control, ctx.clock, bus, recording_store(ctx), _mixmonitor(ctx))
     ctx.provide(service)
     try:
         from ctiserver.api.services import RecordingFiles

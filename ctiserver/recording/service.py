@@ -17,6 +17,7 @@ from ctiserver.logs import get_logger
 from ctiserver.recording.config import Policy, RecordingConfig
 from ctiserver.recording.files import file_facts
 from ctiserver.recording.meta import Pause, RecordingMeta, RecordingStore, RecState
+from ctiserver.recording.mixmonitor import MixMonitorRecorder
 
 log = get_logger(__name__)
 
@@ -33,10 +34,17 @@ class RecordingRefused(ValueError):
 
 class RecordingService:
     def __init__(
-        self, config: RecordingConfig, control: CallControl, clock: Clock, bus: Bus, store: RecordingStore
+        self,
+        config: RecordingConfig,
+        control: CallControl,
+        clock: Clock,
+        bus: Bus,
+        store: RecordingStore,
+        mixmonitor: MixMonitorRecorder | None = None,
     ) -> None:
         self.config = config
         self._control = control
+        self._mixmonitor = mixmonitor  # channels outside our Stasis app ("mixmonitor:<channel name>" targets)
         self._clock = clock
         self._bus = bus
         self.store = store
@@ -86,13 +94,18 @@ class RecordingService:
             what = "this call" if policy is not None else f"queue {queue!r}"
             raise RecordingRefused(f"{what} is never recorded")
         kind, _, target_id = target.partition(":")
-        if kind not in ("bridge", "channel") or not target_id:
-            raise RecordingRefused(f"bad recording target {target!r} (bridge:<id> or channel:<id>)")
+        if kind not in ("bridge", "channel", "mixmonitor") or not target_id:
+            raise RecordingRefused(
+                f"bad recording target {target!r} (bridge:<id>, channel:<id> or mixmonitor:<channel name>)"
+            )
         self._counter[call_id] += 1
         n = max(self._counter[call_id], await self.store.count_for_call(call_id) + 1)
         self._counter[call_id] = n
         name = f"{call_id}-{n}"
-        await self._control.record(target_id, name, fmt=self.config.format, bridge=kind == "bridge")
+        if kind == "mixmonitor":
+            await self._mix(name).start(target_id, self.path_for(name))
+        else:
+            await self._control.record(target_id, name, fmt=self.config.format, bridge=kind == "bridge")
         meta = RecordingMeta(
             name, call_id, queue, agent, target, self.path_for(name), self.config.format, self._clock.now()
         )
@@ -121,6 +134,20 @@ class RecordingService:
             del self._live_calls[meta.call_id]
             self._counter.pop(meta.call_id, None)
 
+    def _mix(self, name: str) -> MixMonitorRecorder:
+        if self._mixmonitor is None:
+            raise RecordingRefused(f"recording {name}: MixMonitor needs the AMI link, which is not configured")
+        return self._mixmonitor
+
+    async def _pause(self, meta: RecordingMeta, on: bool) -> None:
+        kind, _, target_id = meta.target.partition(":")
+        if kind == "mixmonitor":
+            await self._mix(meta.name).mute(target_id, on)
+        elif on:
+            await self._control.pause_recording(meta.name)
+        else:
+            await self._control.resume_recording(meta.name)
+
     async def _get(self, name: str) -> RecordingMeta:
         meta = self._live.get(name) or await self.store.get(name)
         if meta is None:
@@ -131,7 +158,7 @@ class RecordingService:
         meta = await self._get(name)
         if meta.state is not RecState.RECORDING:
             raise RecordingRefused(f"recording {name} is {meta.state.value}, not recording")
-        await self._control.pause_recording(name)
+        await self._pause(meta, True)
         meta = meta.with_(state=RecState.PAUSED, pauses=(*meta.pauses, Pause(by, self._clock.now())))
         await self._save(meta)
         await self._publish("recording.paused", meta)
@@ -141,7 +168,7 @@ class RecordingService:
         meta = await self._get(name)
         if meta.state is not RecState.PAUSED:
             raise RecordingRefused(f"recording {name} is {meta.state.value}, not paused")
-        await self._control.resume_recording(name)
+        await self._pause(meta, False)
         last = meta.pauses[-1]
         pauses = (*meta.pauses[:-1], Pause(last.by, last.at, self._clock.now(), by))
         meta = meta.with_(state=RecState.RECORDING, pauses=pauses)
@@ -153,8 +180,12 @@ class RecordingService:
         meta = await self._get(name)
         if meta.state in (RecState.DONE, RecState.FAILED, RecState.PURGED):
             return meta
-        with contextlib.suppress(ControlError):  # the bridge may already be gone (that ends it too)
-            await self._control.stop_recording(name)
+        with contextlib.suppress(ControlError):  # the bridge (channel) may already be gone: that ends it too
+            kind, _, target_id = meta.target.partition(":")
+            if kind == "mixmonitor":
+                await self._mix(name).stop(target_id)
+            else:
+                await self._control.stop_recording(name)
         now = self._clock.now()
         pauses = meta.pauses
         if pauses and pauses[-1].resumed_at is None:

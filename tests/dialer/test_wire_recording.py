@@ -75,11 +75,13 @@ async def test_campaign_recording_overrides_the_queue(
 
 @pytest.mark.parametrize("campaign_policy", ["all", "none"])
 async def test_ami_desk_records_with_mixmonitor(tmp_path: Path, campaign_policy: str) -> None:
-    """AMI-only deployments: the AMI desk starts ``MixMonitor`` on the customer's channel before redirecting it
-    to the agent, with the file named like the recording service's (``<attempt>-1.<format>``)."""
+    """AMI-only deployments: the recording service starts ``MixMonitor`` on the customer's channel before the
+    desk redirects it to the agent (file ``<attempt>-1.<format>``, as the recording service names them), with
+    the same metadata and events as a bridge recording: ``recording.started``, then ``recording.ready`` with the
+    file's facts once the customer hung up."""
     from ctiserver.dialer.model import CampaignSettings, ContactStatus, PacingMode, RetryPolicy
     from ctiserver.pbx.ami.messages import AmiEvent
-    from ctiserver.recording.config import RecordingConfig
+    from tests.dialer.wire import AGENTS as SEATS
     from tests.dialer.wire import Callee, wire
 
     callees = {number(i): Callee(reachable=True, answers=True, machine=False, ring=0.5, talk=3.0) for i in range(N)}
@@ -93,8 +95,10 @@ async def test_ami_desk_records_with_mixmonitor(tmp_path: Path, campaign_policy:
     contacts = [Contact(f"c{i}", "mix", number(i), "Europe/Berlin") for i in range(N)]
     rec_dir = tmp_path / "rec"
     events: list[AmiEvent] = []
-    async with wire(settings, contacts, callees, rendered=True) as w:
-        w.desk.recording = RecordingConfig(directory=str(rec_dir))
+    recording = {"directory": str(rec_dir), "default_policy": "never"}
+    async with wire(settings, contacts, callees, rendered=True, recording=recording) as w:
+        published: list[DomainEvent] = []
+        w.bus.listeners.append(published.append)  # type: ignore[attr-defined]
         w.ami.on_event("MixMonitorStart", events.append)
         await w.runner.start()
         done = (ContactStatus.PENDING, ContactStatus.DIALLING)
@@ -105,12 +109,63 @@ async def test_ami_desk_records_with_mixmonitor(tmp_path: Path, campaign_policy:
             60.0,
         ), w.runner.live_stats()
         attempts = await w.store.attempts("mix")
+        talked = {a.id for a in attempts if a.outcome is Outcome.HUMAN}
+        if campaign_policy == "all":
+            assert await until(lambda: len([e for e in published if e.type == "recording.ready"]) >= N, 20.0)
+        else:
+            await asyncio.sleep(0.5)
         stored = dict(w.sim.engine.stored)  # recordings the PBX finished: name → (format, path)
-    talked = {a.id for a in attempts if a.outcome is Outcome.HUMAN}
     assert len(talked) == N
     monitored = {e.get("Uniqueid") for e in events}
+    ready = {e.subject: e.data for e in published if e.type == "recording.ready"}
     if campaign_policy == "all":
         assert monitored == talked  # on the attempt's own channel (the Local ;1 that was redirected)
         assert {Path(path) for _, path in stored.values()} == {rec_dir / f"{a}-1.wav" for a in talked}
+        assert set(ready) == talked == {e.subject for e in published if e.type == "recording.started"}
+        for call_id, meta in ready.items():
+            assert meta["name"] == f"{call_id}-1" and meta["state"] == "done", meta
+            assert meta["target"].startswith("mixmonitor:Local/") and meta["agent"] in SEATS
+            assert meta["size"] > 44 and 1.0 < meta["duration"] < 3.0, meta  # 3 s of talk less AMD: a real WAV
     else:
-        assert not monitored and not stored
+        assert not monitored and not stored and not ready
+
+
+async def test_ami_desk_recording_paused_for_a_card_number(tmp_path: Path) -> None:
+    """Pause / resume of an AMI desk recording (the card number): ``MixMonitorMute`` on the customer's
+    channel, both directions; the pause is in the recording's metadata."""
+    from ctiserver.dialer.model import CampaignSettings, PacingMode, RetryPolicy
+    from ctiserver.pbx.ami.messages import AmiEvent
+    from ctiserver.recording.service import RecordingService
+    from tests.dialer.wire import Callee, wire
+
+    callees = {number(0): Callee(reachable=True, answers=True, machine=False, ring=0.5, talk=6.0)}
+    settings = CampaignSettings(
+        name="mix",
+        mode=PacingMode.PROGRESSIVE,
+        windows=window_around_now(),
+        retry=RetryPolicy(max_attempts=1),
+        recording="all",
+    )
+    recording = {"directory": str(tmp_path / "rec"), "default_policy": "never"}
+    async with wire(settings, [Contact("c0", "mix", number(0), "Europe/Berlin")], callees, recording=recording) as w:
+        published: list[DomainEvent] = []
+        w.bus.listeners.append(published.append)  # type: ignore[attr-defined]
+        mutes: list[AmiEvent] = []
+        w.ami.on_event("MixMonitorMute", mutes.append)
+        rec = w.ctx.require(RecordingService)
+        await w.runner.start()
+        assert await until(lambda: any(e.type == "recording.started" for e in published), 30.0)
+        name = next(e.data["name"] for e in published if e.type == "recording.started")
+        paused = await rec.pause(name, "agent")
+        assert paused.state.value == "paused"
+        await w.ctx.clock.sleep(1.0)
+        resumed = await rec.resume(name, "agent")
+        assert resumed.state.value == "recording"
+        assert await until(lambda: any(e.type == "recording.ready" for e in published), 30.0)
+        assert await until(lambda: len(mutes) == 2, 5.0)
+    assert [(m.get("State"), m.get("Direction")) for m in mutes] == [("1", "both"), ("0", "both")]
+    ready = next(e.data for e in published if e.type == "recording.ready")
+    assert ready["state"] == "done" and len(ready["pauses"]) == 1, ready
+    pause = ready["pauses"][0]
+    assert pause["by"] == "agent" and pause["resumed_by"] == "agent"
+    assert 0.9 <= pause["resumed_at"] - pause["at"] < 2.0

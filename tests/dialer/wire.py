@@ -188,12 +188,18 @@ DAEMON = (  # the daemon's own components, in ``ctiserver.app.COMPONENTS`` order
     "ctiserver.events.component",
     "ctiserver.pbx.component",
     "ctiserver.control.component",
+    "ctiserver.recording.component",
     "ctiserver.dialer.component",
 )
 
 
 def daemon_config(
-    sim: Simulator, channel: str, wrapup: float, ami_filters: bool, dialplan: dict[str, Any] | None = None
+    sim: Simulator,
+    channel: str,
+    wrapup: float,
+    ami_filters: bool,
+    dialplan: dict[str, Any] | None = None,
+    recording: dict[str, Any] | None = None,
 ) -> Config:
     """The AMI desk deployment: ``dialer.desk: ami`` with the ten agents, AMI and ARI pointing at the simulator."""
     ami: dict[str, Any] = {"port": sim.ami_port, "reconnect_min": 0.4, "reconnect_max": 1.2, "action_timeout": 40.0}
@@ -208,7 +214,7 @@ def daemon_config(
                 "wrapup": wrapup,
                 "lines": {"channel": channel, "amd_wait": 3.0},
             },
-            "recording": {"default_policy": "never"},
+            "recording": recording or {"default_policy": "never"},
             "dialplan": dialplan or {},
         }
     )
@@ -225,6 +231,7 @@ async def wire(
     ami_filters: bool = True,
     stasis: bool = True,
     dialplan: dict[str, Any] | None = None,
+    recording: dict[str, Any] | None = None,
 ) -> AsyncIterator[Wire]:
     """The daemon (``DAEMON``: its AMI link, its ARI application on the events WebSocket, the Stasis router with
     the dialer's handler, ``AmiLines`` + ``AmiDesk``) against the simulator, the campaign created in the
@@ -233,11 +240,14 @@ async def wire(
     dialplan where the simulator's ``AMD()`` decides (machines declared per callee). Either way the answered
     call enters ``Stasis(ctiserver,dialer,…)`` (``stasis=False``: a ``Wait`` instead). ``ami_filters=False``: the
     daemon's AMI link gets every event (a test that reads what the daemon filters out, e.g. Newexten).
-    ``dialplan``: the ``dialplan:`` section both the simulator's rendered contexts and the daemon follow."""
+    ``dialplan``: the ``dialplan:`` section both the simulator's rendered contexts and the daemon follow;
+    ``recording``: the daemon's ``recording:`` section (default: nothing recorded)."""
     clock = ScaledClock(factor, start=None)  # calling windows follow the real wall clock
     watchdog = asyncio.create_task(_dump_tasks_after(100.0), name="test:wire-watchdog")
     try:
-        async with _wired(settings, contacts, callees, wrapup, clock, rendered, ami_filters, stasis, dialplan) as w:
+        async with _wired(
+            settings, contacts, callees, wrapup, clock, rendered, ami_filters, stasis, dialplan, recording
+        ) as w:
             yield w
     finally:
         watchdog.cancel()
@@ -264,6 +274,7 @@ async def _wired(
     ami_filters: bool,
     stasis: bool,
     dialplan: dict[str, Any] | None,
+    recording: dict[str, Any] | None,
 ) -> AsyncIterator[Wire]:
     async with Simulator(sim_config(stasis, dialplan), clock=clock) as sim:
         for a in AGENTS:
@@ -292,7 +303,7 @@ async def _wired(
             sim.engine.dialplan.apps["amd"] = _amd_standin(sim.engine, callees)
         channel = "Local/{e164}@ctiserver-dialer/n" if rendered else "PJSIP/{e164}"
         try:
-            config = daemon_config(sim, channel, wrapup, ami_filters, dialplan)
+            config = daemon_config(sim, channel, wrapup, ami_filters, dialplan, recording)
             async with running(config, clock=clock, components=DAEMON) as ctx:
                 service = ctx.require(DialerService)
                 assert isinstance(service.store, MemoryDialerStore) and isinstance(service.desk, AmiDesk)

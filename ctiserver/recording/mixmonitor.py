@@ -1,0 +1,52 @@
+"""Recording a channel that is not in our Stasis app, by AMI ``MixMonitor``: app_queue calls (observer mode) and
+the AMI desk's dialler calls, which leave Stasis by ``Redirect`` and meet their agent in the dialplan. ARI can
+record only a channel or bridge of its own application, so these are recorded by the channel's audiohook instead
+(it stays with the channel through redirects and bridges and ends with it; the PBX then closes the file).
+
+The recording service keeps one set of metadata, events and rules for both kinds; this only speaks AMI:
+
+* start: ``MixMonitor Channel=<name> File=<directory>/<recording>.<format>`` (the same file name as an ARI
+  recording: ``<call id>-<n>.<format>``);
+* pause / resume: ``MixMonitorMute Direction=both State=1`` / ``0``. Asterisk writes silence while muted, so the
+  file keeps the call's timeline (an ARI pause leaves the paused audio out instead);
+* stop: ``StopMixMonitor``. A channel already gone has stopped its recording itself: ``ChannelGone``.
+
+Action and parameter names: Asterisk 22's ``app_mixmonitor`` manager documentation (MixMonitor, MixMonitorMute,
+StopMixMonitor).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from ctiserver.control import ChannelGone, ControlError
+from ctiserver.pbx.ami.errors import AmiActionError, AmiError
+
+
+class AmiActions(Protocol):
+    async def action(self, name: str, headers: Any = (), *, check: bool = False) -> Any: ...
+
+
+class MixMonitorRecorder:
+    def __init__(self, ami: AmiActions) -> None:
+        self.ami = ami
+
+    async def start(self, channel: str, path: str) -> None:
+        await self._do("MixMonitor", channel, [("File", path)])
+
+    async def mute(self, channel: str, on: bool) -> None:
+        await self._do("MixMonitorMute", channel, [("Direction", "both"), ("State", "1" if on else "0")])
+
+    async def stop(self, channel: str) -> None:
+        await self._do("StopMixMonitor", channel, [])
+
+    async def _do(self, action: str, channel: str, headers: list[tuple[str, str]]) -> None:
+        try:
+            await self.ami.action(action, [("Channel", channel), *headers], check=True)
+        except AmiActionError as exc:
+            message = (exc.response.message or "").lower()
+            if "no such channel" in message or "does not exist" in message:
+                raise ChannelGone(channel) from exc
+            raise ControlError(str(exc)) from exc
+        except AmiError as exc:  # the link: the PBX may or may not have done it
+            raise ControlError(str(exc)) from exc
