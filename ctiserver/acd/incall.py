@@ -54,16 +54,4 @@ class InCall:
             )
             talk.recordings.append(meta.name)
             return dict(meta.to_json())
-        live = [m for m in await rec.store.for_call(call_id) if m.state.value in ("recording", "paused")]
-        if not live:
-            raise InvalidRequest(f"call {call_id} has no live recording")
-        name = live[-1].name
-        if action == "pause":
-            meta = await rec.pause(name, by)
-        elif action == "resume":
-            meta = await rec.resume(name, by)
-        elif action == "stop":
-            meta = await rec.stop(name)
-        else:
-            raise InvalidRequest(f"unknown recording action {action!r}")
-        return dict(meta.to_json())
+        return dict((await rec.on_call(call_id, action, by)).to_json())

@@ -102,7 +102,8 @@ class TrackerCalls:
 
 class AcdCallActions:
     """``CallActions``: transfers through the ACD, hang-up through call control on the call's legs, recording
-    control through the recording service on the ACD's bridge of the call, click-to-dial as an ACD call-back
+    control through the recording service on the ACD's bridge of the call (else on a channel of it, by
+    ``MixMonitor``), click-to-dial as an ACD call-back
     offered to one agent. Hold is not offered by those areas yet: 503."""
 
     def __init__(
@@ -110,13 +111,13 @@ class AcdCallActions:
         acd: Any | None,
         control: Any | None,
         tracker: Any | None,
-        recordings: Any | None = None,
+        pbx_recordings: Any | None = None,
         pbx_transfers: Any | None = None,
     ) -> None:
         self.acd = acd
         self.control = control
         self.tracker = tracker
-        self.recordings = recordings
+        self.pbx_recordings = pbx_recordings  # ``acd.ami_recording.PbxRecordings``: calls the ACD does not hold
         self.pbx_transfers = pbx_transfers  # ``acd.ami_transfer.AmiTransfers``: calls the ACD does not hold
 
     def _transfers(self, call_id: str) -> Any:
@@ -181,7 +182,12 @@ class AcdCallActions:
         await self.acd.hold(call_id, on)
 
     async def recording(self, call_id: str, action: str) -> Json:
-        if self.acd is None or not hasattr(self.acd, "recording_action"):
+        """The ACD records its conversations' bridges; any other call (the dialler's AMI desk, app_queue) is
+        recorded with ``MixMonitor`` on its channel."""
+        held = self.acd is not None and call_id in self.acd.connector.talks
+        if self.pbx_recordings is not None and not held:
+            return dict(await self.pbx_recordings.action(call_id, action))
+        if self.acd is None:
             raise unavailable("recording control by call id")
         return dict(await self.acd.recording_action(call_id, action))
 

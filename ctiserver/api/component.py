@@ -137,14 +137,25 @@ def provide_adapters(ctx: AppContext) -> None:
         ctx.provide(adapters.TrackerCalls(tracker, acd), as_type=CallsService)
     transfers = _pbx_transfers(ctx, tracker)
     if acd is not None or control is not None or transfers is not None:
-        recordings = _maybe(ctx, "ctiserver.recording.service", "RecordingService")
-        actions = adapters.AcdCallActions(acd, control, tracker, recordings, transfers)
+        actions = adapters.AcdCallActions(acd, control, tracker, _pbx_recordings(ctx, tracker), transfers)
         ctx.provide(actions, as_type=CallActions)
     if live is not None:
         ctx.provide(adapters.LiveQueues(live), as_type=QueuesService)
     _provide_reports(ctx)
     _provide_lists(ctx)
     # IvrScripts: the IVR component provides its own admin view (ctiserver/ivr/admin.py), when it runs
+
+
+def _pbx_recordings(ctx: AppContext, tracker: Any) -> Any:
+    """Recording control of calls the ACD does not hold (the dialler's AMI desk, app_queue), by MixMonitor."""
+    from ctiserver.acd.ami_recording import PbxRecordings
+
+    recordings = _maybe(ctx, "ctiserver.recording.service", "RecordingService")
+    if recordings is None:
+        return None
+    dialer = _maybe(ctx, "ctiserver.dialer.service", "DialerService")
+    desk = getattr(getattr(dialer, "desk", None), "start_recording", None)
+    return PbxRecordings(recordings, tracker, desk)
 
 
 def _pbx_transfers(ctx: AppContext, tracker: Any) -> Any:

@@ -28,7 +28,8 @@ says ``always``, the recording service starts a ``MixMonitor`` recording on the 
 ``Redirect`` (the audiohook stays on the channel through the redirect and ends with it; target
 ``mixmonitor:<channel name>``), ``<directory>/<attempt>-1.<format>``, with the same metadata, events
 (``recording.started`` … ``recording.ready``), pause/resume (by call id through the API) and retention as the ACD
-desk's bridge recordings; it is stopped (the file's facts read) once the customer hung up.
+desk's bridge recordings; it ends with the customer's channel (the service reads the file's facts then). A
+recording can also be started on demand (``start_recording``: ``POST /api/calls/{attempt}/recording``).
 """
 
 from __future__ import annotations
@@ -97,7 +98,12 @@ class Recorder(Protocol):
         self, call_id: str, target: str, *, queue: str | None, agent: str | None, by: str, policy: str | None
     ) -> Any: ...
 
-    async def finished(self, name: str) -> None: ...
+
+@dataclass
+class _Talk:
+    campaign: CampaignSettings
+    agent: str
+    channel: str  # the customer's channel id
 
 
 @dataclass
@@ -113,6 +119,7 @@ class AmiDesk:
     device: str = "PJSIP/{agent}"  # the phone the agent context rings for an agent
     _seats: dict[str, _Seat] = field(default_factory=dict)
     _calls: dict[str, _Call] = field(default_factory=dict)  # customer channel id → its way to the agent
+    _talks: dict[str, _Talk] = field(default_factory=dict)  # conversations by call (attempt) id
     _free: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
@@ -170,9 +177,10 @@ class AmiDesk:
         started = self.clock.now()
         seat.phase, seat.since = AgentPhase.TALKING, started
         taken, rest = True, True
-        recording: str | None = None
+        self._talks[call_id] = _Talk(campaign, agent, channel)
         try:
-            recording = await self._record(campaign, agent, call_id, channel)
+            if self._policy(campaign) is Policy.ALWAYS:
+                await self._record(call_id)
             await self.ami.action(
                 "Redirect",
                 [
@@ -204,8 +212,7 @@ class AmiDesk:
             pass
         finally:
             self._calls.pop(channel, None)
-            if recording is not None and self.recorder is not None:  # its file is read in the background
-                self._spawn(self.recorder.finished(recording))
+            self._talks.pop(call_id, None)  # its recordings end with the customer's channel
             talk = self.clock.now() - started
             if taken or rest:  # after a call, or a phone that failed: wrap-up before the next one
                 seat.failures = 0 if taken else seat.failures + 1
@@ -245,24 +252,30 @@ class AmiDesk:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _record(self, campaign: CampaignSettings, agent: str, call_id: str, channel: str) -> str | None:
-        """Start the call's recording if its policy says ``always``; its name, or None."""
-        rec, override = self.recorder, campaign.recording_policy
-        if rec is None or rec.policy(campaign.queue, override) is not Policy.ALWAYS:
-            return None
+    def _policy(self, campaign: CampaignSettings) -> Policy | None:
+        return None if self.recorder is None else self.recorder.policy(campaign.queue, campaign.recording_policy)
+
+    async def _record(self, call_id: str) -> None:
+        """Start the recording the call's policy asks for, before the agent has it."""
         try:
-            meta = await rec.start(
-                call_id,
-                f"mixmonitor:{self.names.get(channel, channel)}",
-                queue=campaign.queue,
-                agent=agent,
-                by="policy",
-                policy=override,
-            )
+            await self.start_recording(call_id, "policy")
         except Exception as exc:  # whatever failed, the call goes on unrecorded rather than not at all
             log.warning("recording did not start", call_id=call_id, error=str(exc))
+
+    async def start_recording(self, call_id: str, by: str) -> Any:
+        """Record a conversation of this desk (on demand, or by policy): ``MixMonitor`` on the customer's channel,
+        under the campaign's recording policy (``never`` refuses). None: not a conversation of this desk."""
+        talk = self._talks.get(call_id)
+        if talk is None or self.recorder is None:
             return None
-        return str(meta.name)
+        return await self.recorder.start(
+            call_id,
+            f"mixmonitor:{self.names.get(talk.channel, talk.channel)}",
+            queue=talk.campaign.queue,
+            agent=talk.agent,
+            by=by,
+            policy=talk.campaign.recording_policy,
+        )
 
     async def _wrap(self, seat: _Seat, pause: float) -> None:
         await self.clock.sleep(pause)

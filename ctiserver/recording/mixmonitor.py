@@ -10,6 +10,8 @@ The recording service keeps one set of metadata, events and rules for both kinds
 * pause / resume: ``MixMonitorMute Direction=both State=1`` / ``0``. Asterisk writes silence while muted, so the
   file keeps the call's timeline (an ARI pause leaves the paused audio out instead);
 * stop: ``StopMixMonitor``. A channel already gone has stopped its recording itself: ``ChannelGone``.
+* end: the audiohook ends with its channel, so the channel's AMI ``Hangup`` tells ``gone(<recording>)`` (the
+  recording service then reads the file's facts and publishes ``recording.ready``) — whoever started it.
 
 Action and parameter names: Asterisk 22's ``app_mixmonitor`` manager documentation (MixMonitor, MixMonitorMute,
 StopMixMonitor).
@@ -17,22 +19,34 @@ StopMixMonitor).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from ctiserver.control import ChannelGone, ControlError
 from ctiserver.pbx.ami.errors import AmiActionError, AmiError
+from ctiserver.pbx.ami.messages import AmiEvent
 
 
-class AmiActions(Protocol):
+class AmiLink(Protocol):
     async def action(self, name: str, headers: Any = (), *, check: bool = False) -> Any: ...
+
+    def on_event(self, name: str, callback: Callable[[AmiEvent], None]) -> Any: ...
 
 
 class MixMonitorRecorder:
-    def __init__(self, ami: AmiActions) -> None:
+    def __init__(self, ami: AmiLink) -> None:
         self.ami = ami
+        self.gone: Callable[[str], None] = lambda name: None  # a recording's channel hung up: it has ended
+        self._on: dict[str, list[str]] = {}  # channel name → the recordings running on it
+        ami.on_event("Hangup", self._hangup)
 
-    async def start(self, channel: str, path: str) -> None:
+    async def start(self, channel: str, path: str, name: str) -> None:
         await self._do("MixMonitor", channel, [("File", path)])
+        self._on.setdefault(channel, []).append(name)
+
+    def _hangup(self, event: AmiEvent) -> None:
+        for name in self._on.pop(event.get("Channel") or "", ()):
+            self.gone(name)
 
     async def mute(self, channel: str, on: bool) -> None:
         await self._do("MixMonitorMute", channel, [("Direction", "both"), ("State", "1" if on else "0")])

@@ -6,6 +6,7 @@ the bus (``recording.started``/``paused``/``resumed``/``ready``).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -45,6 +46,9 @@ class RecordingService:
         self.config = config
         self._control = control
         self._mixmonitor = mixmonitor  # channels outside our Stasis app ("mixmonitor:<channel name>" targets)
+        self._ending: set[asyncio.Task[RecordingMeta]] = set()
+        if mixmonitor is not None:
+            mixmonitor.gone = self._channel_gone
         self._clock = clock
         self._bus = bus
         self.store = store
@@ -103,7 +107,7 @@ class RecordingService:
         self._counter[call_id] = n
         name = f"{call_id}-{n}"
         if kind == "mixmonitor":
-            await self._mix(name).start(target_id, self.path_for(name))
+            await self._mix(name).start(target_id, self.path_for(name), name)
         else:
             await self._control.record(target_id, name, fmt=self.config.format, bridge=kind == "bridge")
         meta = RecordingMeta(
@@ -133,6 +137,12 @@ class RecordingService:
         if self._live_calls[meta.call_id] <= 0:
             del self._live_calls[meta.call_id]
             self._counter.pop(meta.call_id, None)
+
+    def _channel_gone(self, name: str) -> None:
+        """A MixMonitor recording ended with its channel: read its file (in the background)."""
+        task = asyncio.get_running_loop().create_task(self.stop(name), name=f"cti:recording-end:{name}")
+        self._ending.add(task)
+        task.add_done_callback(self._ending.discard)
 
     def _mix(self, name: str) -> MixMonitorRecorder:
         if self._mixmonitor is None:
@@ -223,6 +233,20 @@ class RecordingService:
             await self._clock.sleep(pause)
             waited += pause
             pause = min(1.0, pause * 2)
+
+    async def on_call(self, call_id: str, action: str, by: str) -> RecordingMeta:
+        """``pause``, ``resume`` or ``stop`` the call's live recording (its latest, if several)."""
+        live = [m for m in await self.store.for_call(call_id) if m.state in (RecState.RECORDING, RecState.PAUSED)]
+        if not live:
+            raise RecordingRefused(f"call {call_id} has no live recording")
+        name = live[-1].name
+        if action == "pause":
+            return await self.pause(name, by)
+        if action == "resume":
+            return await self.resume(name, by)
+        if action == "stop":
+            return await self.stop(name)
+        raise RecordingRefused(f"unknown recording action {action!r}")
 
     async def recording_meta(self, name: str) -> dict[str, object] | None:
         """For the API's download: the row plus the file's content type (None for unknown or purged)."""

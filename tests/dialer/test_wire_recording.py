@@ -16,6 +16,7 @@ from ctiserver.dialer.service import DialerService
 from ctiserver.events import Bus, DomainEvent
 from tests.dialer.acd_daemon import AGENTS, QUEUE, daemon
 from tests.dialer.waits import until
+from tests.dialer.wire import AGENTS as SEATS
 from tests.dialer.wire import number, window_around_now
 
 pytestmark = pytest.mark.slow
@@ -81,7 +82,6 @@ async def test_ami_desk_records_with_mixmonitor(tmp_path: Path, campaign_policy:
     file's facts once the customer hung up."""
     from ctiserver.dialer.model import CampaignSettings, ContactStatus, PacingMode, RetryPolicy
     from ctiserver.pbx.ami.messages import AmiEvent
-    from tests.dialer.wire import AGENTS as SEATS
     from tests.dialer.wire import Callee, wire
 
     callees = {number(i): Callee(reachable=True, answers=True, machine=False, ring=0.5, talk=3.0) for i in range(N)}
@@ -130,12 +130,14 @@ async def test_ami_desk_records_with_mixmonitor(tmp_path: Path, campaign_policy:
         assert not monitored and not stored and not ready
 
 
-async def test_ami_desk_recording_paused_for_a_card_number(tmp_path: Path) -> None:
-    """Pause / resume of an AMI desk recording (the card number): ``MixMonitorMute`` on the customer's
-    channel, both directions; the pause is in the recording's metadata."""
+async def test_ami_desk_recording_on_demand_paused_for_a_card_number(tmp_path: Path) -> None:
+    """A campaign recorded on demand: the agent starts the recording by call (attempt) id, as
+    ``POST /api/calls/{id}/recording`` does (``PbxRecordings`` as the API component wires it, with the AMI desk),
+    then pauses and resumes it for a card number: ``MixMonitorMute`` on the customer's channel, both
+    directions; the pause is in the recording's metadata, which is ready once the customer hung up."""
+    from ctiserver.api.component import _pbx_recordings
     from ctiserver.dialer.model import CampaignSettings, PacingMode, RetryPolicy
     from ctiserver.pbx.ami.messages import AmiEvent
-    from ctiserver.recording.service import RecordingService
     from tests.dialer.wire import Callee, wire
 
     callees = {number(0): Callee(reachable=True, answers=True, machine=False, ring=0.5, talk=6.0)}
@@ -144,7 +146,7 @@ async def test_ami_desk_recording_paused_for_a_card_number(tmp_path: Path) -> No
         mode=PacingMode.PROGRESSIVE,
         windows=window_around_now(),
         retry=RetryPolicy(max_attempts=1),
-        recording="all",
+        recording="on_demand",
     )
     recording = {"directory": str(tmp_path / "rec"), "default_policy": "never"}
     async with wire(settings, [Contact("c0", "mix", number(0), "Europe/Berlin")], callees, recording=recording) as w:
@@ -152,20 +154,22 @@ async def test_ami_desk_recording_paused_for_a_card_number(tmp_path: Path) -> No
         w.bus.listeners.append(published.append)  # type: ignore[attr-defined]
         mutes: list[AmiEvent] = []
         w.ami.on_event("MixMonitorMute", mutes.append)
-        rec = w.ctx.require(RecordingService)
+        recordings = _pbx_recordings(w.ctx, None)
         await w.runner.start()
-        assert await until(lambda: any(e.type == "recording.started" for e in published), 30.0)
-        name = next(e.data["name"] for e in published if e.type == "recording.started")
-        paused = await rec.pause(name, "agent")
-        assert paused.state.value == "paused"
+        assert await until(lambda: any(e.type == "agent.answered" for e in published), 30.0)
+        call_id = next(e.subject for e in published if e.type == "agent.answered")
+        await asyncio.sleep(0.3)
+        assert not any(e.type == "recording.started" for e in published)  # on demand: nothing by itself
+        started = await recordings.action(call_id, "start", "agent")
+        assert started["state"] == "recording" and started["agent"] in SEATS
+        assert (await recordings.action(call_id, "pause", "agent"))["state"] == "paused"
         await w.ctx.clock.sleep(1.0)
-        resumed = await rec.resume(name, "agent")
-        assert resumed.state.value == "recording"
+        assert (await recordings.action(call_id, "resume", "agent"))["state"] == "recording"
         assert await until(lambda: any(e.type == "recording.ready" for e in published), 30.0)
         assert await until(lambda: len(mutes) == 2, 5.0)
     assert [(m.get("State"), m.get("Direction")) for m in mutes] == [("1", "both"), ("0", "both")]
     ready = next(e.data for e in published if e.type == "recording.ready")
-    assert ready["state"] == "done" and len(ready["pauses"]) == 1, ready
+    assert ready["name"] == started["name"] == f"{call_id}-1" and ready["state"] == "done", ready
     pause = ready["pauses"][0]
-    assert pause["by"] == "agent" and pause["resumed_by"] == "agent"
+    assert len(ready["pauses"]) == 1 and pause["by"] == "agent" and pause["resumed_by"] == "agent"
     assert 0.9 <= pause["resumed_at"] - pause["at"] < 2.0

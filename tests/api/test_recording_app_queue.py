@@ -1,0 +1,88 @@
+"""Recording control by call id for an app_queue call (observer mode: the engine's ACD does not hold it) through
+the same REST route as the ACD's calls: ``MixMonitor`` on the caller's channel, paused and resumed with
+``MixMonitorMute`` (card numbers), ended by the caller's hang-up — with the same metadata and events as a
+bridge recording, the queue's policy applied (``never`` refuses), and the file downloadable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from ctiserver.events.log import EventLog
+from ctiserver.sim.simulator import Simulator
+from tests.api.harness import daemon
+from tests.servers.redis import wait_for
+
+COMPONENTS = (
+    "ctiserver.sim.component",
+    "ctiserver.store.component",
+    "ctiserver.events.component",
+    "ctiserver.pbx.component",
+    "ctiserver.control.component",
+    "ctiserver.calls.component",
+    "ctiserver.recording.component",
+    "ctiserver.acd.component",
+    "ctiserver.api.component",
+)
+
+
+def _config(tmp_path: Path, policy: str) -> dict[str, Any]:
+    return {
+        "simulator": {"enabled": True},
+        "acd": {"observer": True, "agents": [{"id": "1001", "device": "PJSIP/1001"}]},
+        "recording": {
+            "directory": str(tmp_path / "rec"),
+            "default_policy": "always",
+            "queues": {"support": {"policy": policy}},
+        },
+    }
+
+
+async def _answered_call(d: Any, http: aiohttp.ClientSession, talk: float) -> tuple[Any, str]:
+    sim = d.ctx.require(Simulator)
+    sim.agent("1001", answer_after=0.2)
+    async with http.post(
+        d.url + "/api/observer/agents/1001/login", headers=d.auth("agent"), json={"queues": ["support"]}
+    ) as resp:
+        assert resp.status == 200, await resp.text()
+    call = sim.place_call(from_number="5550123", to="200", hangup_after=talk)
+    log = d.ctx.require(EventLog)
+    await wait_for(lambda: any(e.type == "agent.answered" for e in log._ring))
+    assert call.channel is not None
+    return call, call.channel.linkedid
+
+
+async def test_record_pause_resume_an_app_queue_call(tmp_path: Path) -> None:
+    async with daemon(tmp_path, COMPONENTS, **_config(tmp_path, "on_demand")) as d, aiohttp.ClientSession() as http:
+        call, call_id = await _answered_call(d, http, talk=2.5)
+        path = f"/api/calls/{call_id}/recording"
+        status, body = await d.post(http, path, {"action": "pause"}, "agent")
+        assert status == 409 and "no live recording" in body["message"]
+        status, meta = await d.post(http, path, {"action": "start"}, "agent")
+        assert status == 200, meta
+        assert meta["target"] == f"mixmonitor:{call.channel.name}" and meta["state"] == "recording"
+        assert meta["queue"] == "support" and meta["agent"] == "1001"
+        assert call.channel.mixmonitor is not None  # the PBX records the caller's channel
+        status, paused = await d.post(http, path, {"action": "pause"}, "agent")
+        assert status == 200 and paused["state"] == "paused"
+        assert call.channel.mixmonitor.muted
+        status, resumed = await d.post(http, path, {"action": "resume"}, "agent")
+        assert status == 200 and resumed["state"] == "recording" and not call.channel.mixmonitor.muted
+        log = d.ctx.require(EventLog)
+        await call.done.wait()
+        await wait_for(lambda: any(e.type == "recording.ready" for e in log._ring), limit=10.0)
+        ready = next(dict(e.data) for e in log._ring if e.type == "recording.ready")
+        assert ready["name"] == meta["name"] and ready["state"] == "done" and ready["size"] > 44
+        assert [p["by"] for p in ready["pauses"]] == ["api"]
+        async with http.get(d.url + f"/api/recordings/{meta['name']}", headers=d.auth("supervisor")) as resp:
+            assert resp.status == 200 and len(await resp.read()) == ready["size"]
+
+
+async def test_a_queue_never_recorded_refuses(tmp_path: Path) -> None:
+    async with daemon(tmp_path, COMPONENTS, **_config(tmp_path, "never")) as d, aiohttp.ClientSession() as http:
+        call, call_id = await _answered_call(d, http, talk=30.0)
+        status, body = await d.post(http, f"/api/calls/{call_id}/recording", {"action": "start"}, "agent")
+        assert status == 409 and "never recorded" in body["message"], body
+        assert call.channel.mixmonitor is None
