@@ -7,6 +7,9 @@ their recordings have the same metadata, events, policies, retention and access 
   campaign's policy (``DeskRecording``); any other live call the tracker knows on its first live party leg (the
   caller of an app_queue call), under the policy of the queue it was last in (``never`` refuses: 409);
 * ``pause`` / ``resume`` / ``stop``: the call's live recording, whoever started it.
+
+With ``recording.app_queue`` on (observer mode), ``follow`` also records every app_queue call whose queue's
+policy is ``always`` when an agent answers it (the call tracker's ``agent.answered`` for ``AgentConnect``).
 """
 
 from __future__ import annotations
@@ -18,6 +21,11 @@ from ctiserver.acd.agents import InvalidRequest
 from ctiserver.calls.call_state import CallState
 from ctiserver.calls.model import Role
 from ctiserver.calls.tracker import Tracker
+from ctiserver.events import DomainEvent
+from ctiserver.logs import get_logger
+from ctiserver.recording.config import Policy
+
+log = get_logger(__name__)
 
 # the AMI desk's ``start_recording(call_id, by)``: the recording, or None when the call is not its conversation
 DeskRecording = Callable[[str, str], Awaitable[Any]]
@@ -31,6 +39,12 @@ class Recordings(Protocol):
     ) -> Any: ...
 
     async def on_call(self, call_id: str, action: str, by: str) -> Any: ...
+
+    def policy(self, queue: str | None, override: str | None = None) -> Policy: ...
+
+
+class Events(Protocol):
+    async def get(self) -> DomainEvent: ...
 
 
 class PbxRecordings:
@@ -46,6 +60,19 @@ class PbxRecordings:
         if meta is None:
             meta = await self._start_on_leg(call_id, by)
         return dict(meta.to_json())
+
+    async def follow(self, answers: Events) -> None:
+        """Record the app_queue calls whose queue always records, as their agents answer (``agent.answered``
+        events of the call tracker: ``observed``)."""
+        while True:
+            event = await answers.get()
+            queue = str(event.data.get("queue") or "")
+            if not event.data.get("observed") or self.recordings.policy(queue) is not Policy.ALWAYS:
+                continue
+            try:
+                await self._start_on_leg(event.subject, "policy")
+            except Exception as exc:  # whatever failed, the call goes on unrecorded rather than not at all
+                log.warning("recording did not start", call_id=event.subject, error=str(exc))
 
     async def _start_on_leg(self, call_id: str, by: str) -> Any:
         call = self.tracker.call_of(call_id) if self.tracker is not None else None

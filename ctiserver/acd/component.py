@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, cast
 
+from ctiserver.acd.ami_recording import PbxRecordings
 from ctiserver.acd.config import AcdConfig
 from ctiserver.acd.ivr_target import AcdQueueTarget
 from ctiserver.acd.observer import QueueObserver
@@ -168,4 +169,9 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
             ctx.provide(AppQueueAgents(ami, cfg.pause_reasons))
             ctx.spawn(observer.run(), name="cti:acd-observer")
             ctx.spawn(observer.wrapup_loop(), name="cti:acd-observer-wrapup")
+            rec = recorder(ctx)
+            if rec is not None and rec.config.app_queue:  # app_queue calls recorded by their queue's policy
+                answers = bus.subscribe("agent.answered")
+                stack.callback(answers.close)
+                ctx.spawn(PbxRecordings(rec, tracker).follow(answers), name="cti:acd-observer-recording")
         yield

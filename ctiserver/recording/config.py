@@ -28,6 +28,11 @@ class RecordingConfig(BaseModel):
     default_policy: Policy = Policy.ALWAYS
     retention_days: float = Field(90.0, gt=0)
     queues: dict[str, QueuePolicy] = {}
+    app_queue: bool = Field(
+        False,
+        description="observer mode: record app_queue calls by their queue's policy (MixMonitor on the caller's "
+        "channel when an agent answers); off: on demand only (queues.conf may record them itself)",
+    )
     wait_for_file: float = Field(
         5.0, ge=0, description="seconds to wait for the file after the recording ends"
     )

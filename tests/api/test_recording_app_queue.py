@@ -5,10 +5,12 @@ bridge recording, the queue's policy applied (``never`` refuses), and the file d
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from ctiserver.events.log import EventLog
 from ctiserver.sim.simulator import Simulator
@@ -28,7 +30,7 @@ COMPONENTS = (
 )
 
 
-def _config(tmp_path: Path, policy: str) -> dict[str, Any]:
+def _config(tmp_path: Path, policy: str, app_queue: bool = False) -> dict[str, Any]:
     return {
         "simulator": {"enabled": True},
         "acd": {"observer": True, "agents": [{"id": "1001", "device": "PJSIP/1001"}]},
@@ -36,6 +38,7 @@ def _config(tmp_path: Path, policy: str) -> dict[str, Any]:
             "directory": str(tmp_path / "rec"),
             "default_policy": "always",
             "queues": {"support": {"policy": policy}},
+            "app_queue": app_queue,
         },
     }
 
@@ -86,3 +89,26 @@ async def test_a_queue_never_recorded_refuses(tmp_path: Path) -> None:
         status, body = await d.post(http, f"/api/calls/{call_id}/recording", {"action": "start"}, "agent")
         assert status == 409 and "never recorded" in body["message"], body
         assert call.channel.mixmonitor is None
+
+
+@pytest.mark.parametrize("app_queue", [False, True])
+async def test_queue_policy_records_app_queue_calls_when_asked(tmp_path: Path, app_queue: bool) -> None:
+    """``recording.app_queue``: an app_queue call whose queue always records is recorded when the agent answers
+    (off, the default: queues.conf may record them itself, and nothing starts)."""
+    cfg = _config(tmp_path, "always", app_queue=app_queue)
+    async with daemon(tmp_path, COMPONENTS, **cfg) as d, aiohttp.ClientSession() as http:
+        call, call_id = await _answered_call(d, http, talk=1.5)
+        log = d.ctx.require(EventLog)
+        await call.done.wait()
+        if app_queue:
+            await wait_for(lambda: any(e.type == "recording.ready" for e in log._ring), limit=10.0)
+        else:
+            await asyncio.sleep(0.5)
+        started = [dict(e.data) for e in log._ring if e.type == "recording.started"]
+        ready = [dict(e.data) for e in log._ring if e.type == "recording.ready"]
+    if not app_queue:
+        assert not started and not ready
+        return
+    assert [r["call_id"] for r in started] == [call_id]
+    assert started[0]["target"] == f"mixmonitor:{call.channel.name}" and started[0]["agent"] == "1001"
+    assert ready[0]["state"] == "done" and 0.5 < ready[0]["duration"] < 1.6, ready
