@@ -10,19 +10,9 @@ from typing import Any
 import aiohttp
 
 from ctiserver.events.log import EventLog
-from ctiserver.sim.simulator import Simulator
+from tests.api.app_queue import COMPONENTS, answered_call
 from tests.api.harness import daemon
 from tests.servers.redis import wait_for
-
-COMPONENTS = (
-    "ctiserver.sim.component",
-    "ctiserver.store.component",
-    "ctiserver.events.component",
-    "ctiserver.pbx.component",
-    "ctiserver.calls.component",
-    "ctiserver.acd.component",
-    "ctiserver.api.component",
-)
 
 
 async def test_one_answer_per_agent_connect_under_the_agent_id(tmp_path: Path) -> None:
@@ -34,17 +24,9 @@ async def test_one_answer_per_agent_connect_under_the_agent_id(tmp_path: Path) -
         },
     }
     async with daemon(tmp_path, COMPONENTS, **extra) as d, aiohttp.ClientSession() as http:
-        sim = d.ctx.require(Simulator)
-        sim.agent("1001", answer_after=0.2)
-        async with http.post(
-            d.url + "/api/observer/agents/1001/login", headers=d.auth("agent"), json={"queues": ["support"]}
-        ) as resp:
-            assert resp.status == 200, await resp.text()
-        call = sim.place_call(from_number="5550123", to="200", hangup_after=1.0)
+        call, call_id = await answered_call(d, http, talk=1.0)
         log = d.ctx.require(EventLog)
         await call.done.wait()
-        assert call.channel is not None
-        call_id = call.channel.linkedid
         await wait_for(lambda: any(e.type == "call.ended" for e in log._ring))
         events = [e for e in log._ring if e.subject == call_id and e.type.startswith("agent.")]
         by_type = {t: [dict(e.data) for e in events if e.type == t] for t in {e.type for e in events}}

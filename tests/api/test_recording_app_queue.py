@@ -13,21 +13,9 @@ import aiohttp
 import pytest
 
 from ctiserver.events.log import EventLog
-from ctiserver.sim.simulator import Simulator
+from tests.api.app_queue import COMPONENTS, answered_call
 from tests.api.harness import daemon
 from tests.servers.redis import wait_for
-
-COMPONENTS = (
-    "ctiserver.sim.component",
-    "ctiserver.store.component",
-    "ctiserver.events.component",
-    "ctiserver.pbx.component",
-    "ctiserver.control.component",
-    "ctiserver.calls.component",
-    "ctiserver.recording.component",
-    "ctiserver.acd.component",
-    "ctiserver.api.component",
-)
 
 
 def _config(tmp_path: Path, policy: str, app_queue: bool = False) -> dict[str, Any]:
@@ -43,23 +31,9 @@ def _config(tmp_path: Path, policy: str, app_queue: bool = False) -> dict[str, A
     }
 
 
-async def _answered_call(d: Any, http: aiohttp.ClientSession, talk: float) -> tuple[Any, str]:
-    sim = d.ctx.require(Simulator)
-    sim.agent("1001", answer_after=0.2)
-    async with http.post(
-        d.url + "/api/observer/agents/1001/login", headers=d.auth("agent"), json={"queues": ["support"]}
-    ) as resp:
-        assert resp.status == 200, await resp.text()
-    call = sim.place_call(from_number="5550123", to="200", hangup_after=talk)
-    log = d.ctx.require(EventLog)
-    await wait_for(lambda: any(e.type == "agent.answered" for e in log._ring))
-    assert call.channel is not None
-    return call, call.channel.linkedid
-
-
 async def test_record_pause_resume_an_app_queue_call(tmp_path: Path) -> None:
     async with daemon(tmp_path, COMPONENTS, **_config(tmp_path, "on_demand")) as d, aiohttp.ClientSession() as http:
-        call, call_id = await _answered_call(d, http, talk=2.5)
+        call, call_id = await answered_call(d, http, talk=2.5)
         path = f"/api/calls/{call_id}/recording"
         status, body = await d.post(http, path, {"action": "pause"}, "agent")
         assert status == 409 and "no live recording" in body["message"]
@@ -85,7 +59,7 @@ async def test_record_pause_resume_an_app_queue_call(tmp_path: Path) -> None:
 
 async def test_a_queue_never_recorded_refuses(tmp_path: Path) -> None:
     async with daemon(tmp_path, COMPONENTS, **_config(tmp_path, "never")) as d, aiohttp.ClientSession() as http:
-        call, call_id = await _answered_call(d, http, talk=30.0)
+        call, call_id = await answered_call(d, http, talk=30.0)
         status, body = await d.post(http, f"/api/calls/{call_id}/recording", {"action": "start"}, "agent")
         assert status == 409 and "never recorded" in body["message"], body
         assert call.channel.mixmonitor is None
@@ -97,7 +71,7 @@ async def test_queue_policy_records_app_queue_calls_when_asked(tmp_path: Path, a
     (off, the default: queues.conf may record them itself, and nothing starts)."""
     cfg = _config(tmp_path, "always", app_queue=app_queue)
     async with daemon(tmp_path, COMPONENTS, **cfg) as d, aiohttp.ClientSession() as http:
-        call, call_id = await _answered_call(d, http, talk=1.5)
+        call, call_id = await answered_call(d, http, talk=1.5)
         log = d.ctx.require(EventLog)
         await call.done.wait()
         if app_queue:
