@@ -59,4 +59,7 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
         ctx.provide(service, as_type=RecordingFiles)
     except ImportError:  # pragma: no cover - the API is optional
         pass
-    yield
+    try:
+        yield
+    finally:
+        await service.close()

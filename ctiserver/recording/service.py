@@ -144,6 +144,12 @@ class RecordingService:
         self._ending.add(task)
         task.add_done_callback(self._ending.discard)
 
+    async def close(self) -> None:
+        """Let the recordings that ended with their channel finish reading their files (bounded by
+        ``wait_for_file``), so that none is left ``recording`` by a shutdown."""
+        if self._ending:
+            await asyncio.wait(set(self._ending), timeout=self.config.wait_for_file + 1.0)
+
     def _mix(self, name: str) -> MixMonitorRecorder:
         if self._mixmonitor is None:
             raise RecordingRefused(f"recording {name}: MixMonitor needs the AMI link, which is not configured")
