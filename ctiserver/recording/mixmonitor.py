@@ -44,15 +44,15 @@ class MixMonitorRecorder:
         await self._do("MixMonitor", channel, [("File", path)])
         self._on.setdefault(channel, []).append(name)
 
-    def _hangup(self, event: AmiEvent) -> None:
-        for name in self._on.pop(event.get("Channel") or "", ()):
-            self.gone(name)
-
     async def mute(self, channel: str, on: bool) -> None:
         await self._do("MixMonitorMute", channel, [("Direction", "both"), ("State", "1" if on else "0")])
 
     async def stop(self, channel: str) -> None:
         await self._do("StopMixMonitor", channel, [])
+
+    def _hangup(self, event: AmiEvent) -> None:
+        for name in self._on.pop(event.get("Channel") or "", ()):
+            self.gone(name)
 
     async def _do(self, action: str, channel: str, headers: list[tuple[str, str]]) -> None:
         try:

@@ -108,7 +108,7 @@ class RecordingService:
         name = f"{call_id}-{n}"
         if kind == "mixmonitor":
             await self._mix(name).start(target_id, self.path_for(name), name)
-        else:
+        else:  # ARI: a bridge or a channel of our Stasis app
             await self._control.record(target_id, name, fmt=self.config.format, bridge=kind == "bridge")
         meta = RecordingMeta(
             name, call_id, queue, agent, target, self.path_for(name), self.config.format, self._clock.now()
@@ -155,10 +155,15 @@ class RecordingService:
             raise RecordingRefused(f"recording {name}: MixMonitor needs the AMI link, which is not configured")
         return self._mixmonitor
 
-    async def _pause(self, meta: RecordingMeta, on: bool) -> None:
+    @staticmethod
+    def _mix_channel(meta: RecordingMeta) -> str | None:
+        """The channel a MixMonitor recording runs on; None for an ARI recording."""
         kind, _, target_id = meta.target.partition(":")
-        if kind == "mixmonitor":
-            await self._mix(meta.name).mute(target_id, on)
+        return target_id if kind == "mixmonitor" else None
+
+    async def _pause(self, meta: RecordingMeta, on: bool) -> None:
+        if (channel := self._mix_channel(meta)) is not None:
+            await self._mix(meta.name).mute(channel, on)
         elif on:
             await self._control.pause_recording(meta.name)
         else:
@@ -197,9 +202,8 @@ class RecordingService:
         if meta.state in (RecState.DONE, RecState.FAILED, RecState.PURGED):
             return meta
         with contextlib.suppress(ControlError):  # the bridge (channel) may already be gone: that ends it too
-            kind, _, target_id = meta.target.partition(":")
-            if kind == "mixmonitor":
-                await self._mix(name).stop(target_id)
+            if (channel := self._mix_channel(meta)) is not None:
+                await self._mix(name).stop(channel)
             else:
                 await self._control.stop_recording(name)
         now = self._clock.now()

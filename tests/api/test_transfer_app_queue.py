@@ -17,18 +17,10 @@ import aiohttp
 from ctiserver.events.log import EventLog
 from ctiserver.sim.model import Channel
 from ctiserver.sim.simulator import AgentHandle, CallHandle, Simulator
+from tests.api.app_queue import COMPONENTS, answered_call
 from tests.api.harness import Daemon, daemon
 from tests.servers.redis import wait_for
 
-COMPONENTS = (
-    "ctiserver.sim.component",
-    "ctiserver.store.component",
-    "ctiserver.events.component",
-    "ctiserver.pbx.component",
-    "ctiserver.calls.component",
-    "ctiserver.acd.component",
-    "ctiserver.api.component",
-)
 EXTRA: dict[str, Any] = {
     "simulator": {"enabled": True},
     "acd": {
@@ -68,16 +60,10 @@ class Rig:
 async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
     async with daemon(tmp_path, COMPONENTS, **EXTRA) as d, aiohttp.ClientSession() as http:
         sim = d.ctx.require(Simulator)
-        sim.agent("1001", answer_after=0.2)
         phone2 = sim.agent("1002", answer_after=None)
-        async with http.post(
-            d.url + "/api/observer/agents/1001/login", headers=d.auth("agent"), json={"queues": ["support"]}
-        ) as resp:
-            assert resp.status == 200, await resp.text()
-        call = sim.place_call(from_number="5550123", to="200", hangup_after=600.0)
-        r = Rig(d, http, sim, phone2, call, "")
-        await wait_for(lambda: call.channel is not None and r.with_caller() == ["PJSIP/1001"])
-        r.call_id = r.caller.linkedid
+        call, call_id = await answered_call(d, http, talk=600.0)
+        r = Rig(d, http, sim, phone2, call, call_id)
+        await wait_for(lambda: r.with_caller() == ["PJSIP/1001"])
         yield r
 
 
