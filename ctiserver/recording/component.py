@@ -3,6 +3,8 @@ channels outside Stasis) for the ACD, the dialler's AMI desk and the API."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
@@ -59,7 +61,23 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
         ctx.provide(service, as_type=RecordingFiles)
     except ImportError:  # pragma: no cover - the API is optional
         pass
+    recovery = asyncio.create_task(_recover(service, ctx), name="cti:recording-recover")
     try:
         yield
     finally:
+        recovery.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await recovery
         await service.close()
+
+
+async def _recover(service: RecordingService, ctx: AppContext) -> None:
+    """Recordings an earlier run left running (``RecordingService.recover``), in the background: the links may
+    not be up yet."""
+    from ctiserver.control import StasisPresence
+
+    presence = ctx.maybe(StasisPresence)
+    try:
+        await service.recover(presence.connected if presence is not None else None)
+    except Exception as exc:  # a store or PBX failure: the rows stay as they are until the next start
+        log.warning("recordings left by an earlier run not taken over", error=str(exc))

@@ -103,6 +103,10 @@ class RecordingStore(Protocol):
         """Queues that have rows."""
         ...
 
+    async def live(self) -> Sequence[RecordingMeta]:
+        """Rows still ``recording`` or ``paused`` (a daemon that stopped left them so)."""
+        ...
+
 
 class MemoryRecordingStore:
     def __init__(self) -> None:
@@ -129,3 +133,6 @@ class MemoryRecordingStore:
 
     async def queues(self) -> Sequence[str | None]:
         return sorted({m.queue for m in self.rows.values()}, key=lambda q: q or "")
+
+    async def live(self) -> Sequence[RecordingMeta]:
+        return [m for m in self.rows.values() if m.state in (RecState.RECORDING, RecState.PAUSED)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import Counter, defaultdict
+from functools import partial
 from pathlib import Path
 
 from ctiserver.clock import Clock
@@ -46,7 +47,9 @@ class RecordingService:
         self.config = config
         self._control = control
         self._mixmonitor = mixmonitor  # channels outside our Stasis app ("mixmonitor:<channel name>" targets)
-        self._ending: set[asyncio.Task[RecordingMeta]] = set()
+        # one stop per recording, however many ask (the API, the call's end, the channel's hang-up): each waits
+        # for the same one, so the file is read and ``recording.ready`` published once
+        self._stopping: dict[str, asyncio.Task[RecordingMeta]] = {}
         if mixmonitor is not None:
             mixmonitor.gone = self._channel_gone
         self._clock = clock
@@ -123,9 +126,7 @@ class RecordingService:
     async def _save(self, meta: RecordingMeta) -> None:
         await self.store.save(meta)
         if meta.state in (RecState.RECORDING, RecState.PAUSED):
-            if meta.name not in self._live:
-                self._live_calls[meta.call_id] += 1
-            self._live[meta.name] = meta
+            self._remember(meta)
             return
         if self._live.pop(meta.name, None) is not None:
             self._live_calls[meta.call_id] -= 1
@@ -138,17 +139,45 @@ class RecordingService:
             del self._live_calls[meta.call_id]
             self._counter.pop(meta.call_id, None)
 
+    def _remember(self, meta: RecordingMeta) -> None:
+        if meta.name not in self._live:
+            self._live_calls[meta.call_id] += 1
+        self._live[meta.name] = meta
+
     def _channel_gone(self, name: str) -> None:
         """A MixMonitor recording ended with its channel: read its file (in the background)."""
-        task = asyncio.get_running_loop().create_task(self.stop(name), name=f"cti:recording-end:{name}")
-        self._ending.add(task)
-        task.add_done_callback(self._ending.discard)
+        self._stop_task(name)
 
     async def close(self) -> None:
-        """Let the recordings that ended with their channel finish reading their files (bounded by
-        ``wait_for_file``), so that none is left ``recording`` by a shutdown."""
-        if self._ending:
-            await asyncio.wait(set(self._ending), timeout=self.config.wait_for_file + 1.0)
+        """Let the recordings being stopped (those that ended with their channel above all) finish reading their
+        files (bounded by ``wait_for_file``), so that none is left ``recording`` by a shutdown."""
+        if self._stopping:
+            await asyncio.wait(set(self._stopping.values()), timeout=self.config.wait_for_file + 1.0)
+
+    async def recover(self, control_up: asyncio.Event | None = None) -> int:
+        """Take over the recordings an earlier run of the daemon left ``recording`` or ``paused`` (a restart,
+        a crash); returns how many. A MixMonitor recording goes on with its channel and ends at its hang-up
+        (now, if the channel hung up meanwhile: ``resync``). An ARI recording is stopped, once our Stasis app
+        is back on the PBX: the restarted ACD no longer holds its call (the agent resumes in wrap-up), and
+        nothing else would ever stop it — a bridge recording would otherwise run on, and stay out of the
+        retention purge, for ever. Either way its file is read and ``recording.ready`` published."""
+        left = [m for m in await self.store.live() if m.name not in self._live]
+        mixed = False
+        for meta in left:
+            self._remember(meta)
+            channel = self._mix_channel(meta)
+            if channel is not None and self._mixmonitor is not None:
+                self._mixmonitor.track(channel, meta.name)
+                mixed = True
+        if left:
+            log.warning("recordings left running by an earlier run taken over", count=len(left))
+        if mixed and self._mixmonitor is not None:
+            await self._mixmonitor.resync()
+        ari = [m for m in left if self._mix_channel(m) is None or self._mixmonitor is None]
+        if ari and control_up is not None:
+            await control_up.wait()
+        await asyncio.gather(*(self.stop(m.name) for m in ari))
+        return len(left)
 
     def _mix(self, name: str) -> MixMonitorRecorder:
         if self._mixmonitor is None:
@@ -175,8 +204,13 @@ class RecordingService:
             raise UnknownRecording(name)
         return meta
 
+    async def _running(self, name: str) -> RecordingMeta:
+        if name in self._stopping:
+            raise RecordingRefused(f"recording {name} is stopping")
+        return await self._get(name)
+
     async def pause(self, name: str, by: str) -> RecordingMeta:
-        meta = await self._get(name)
+        meta = await self._running(name)
         if meta.state is not RecState.RECORDING:
             raise RecordingRefused(f"recording {name} is {meta.state.value}, not recording")
         await self._pause(meta, True)
@@ -186,7 +220,7 @@ class RecordingService:
         return meta
 
     async def resume(self, name: str, by: str) -> RecordingMeta:
-        meta = await self._get(name)
+        meta = await self._running(name)
         if meta.state is not RecState.PAUSED:
             raise RecordingRefused(f"recording {name} is {meta.state.value}, not paused")
         await self._pause(meta, False)
@@ -198,12 +232,32 @@ class RecordingService:
         return meta
 
     async def stop(self, name: str) -> RecordingMeta:
+        """Stop the recording and read its file; a second request while that runs waits for the same end. The
+        stop runs on if the one who asked is cancelled (the file is read all the same)."""
+        return await asyncio.shield(self._stop_task(name))
+
+    def _stop_task(self, name: str) -> asyncio.Task[RecordingMeta]:
+        task = self._stopping.get(name)
+        if task is None:
+            task = asyncio.get_running_loop().create_task(self._stop(name), name=f"cti:recording-stop:{name}")
+            self._stopping[name] = task
+            task.add_done_callback(partial(self._stopped, name))
+        return task
+
+    def _stopped(self, name: str, task: asyncio.Task[RecordingMeta]) -> None:
+        if self._stopping.get(name) is task:
+            del self._stopping[name]
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.warning("recording not stopped", recording=name, error=str(exc))
+
+    async def _stop(self, name: str) -> RecordingMeta:
         meta = await self._get(name)
         if meta.state in (RecState.DONE, RecState.FAILED, RecState.PURGED):
             return meta
         with contextlib.suppress(ControlError):  # the bridge (channel) may already be gone: that ends it too
             if (channel := self._mix_channel(meta)) is not None:
-                await self._mix(name).stop(channel)
+                if self._mixmonitor is not None:  # without the AMI link (a restart without it): the file alone
+                    await self._mixmonitor.stop(channel)
             else:
                 await self._control.stop_recording(name)
         now = self._clock.now()

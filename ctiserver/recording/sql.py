@@ -145,3 +145,9 @@ class SqlRecordingStore:
         async with self._sessions() as s:
             rows = (await s.execute(select(RecordingRow.queue).distinct())).scalars().all()
         return sorted(rows, key=lambda q: q or "")
+
+    async def live(self) -> Sequence[RecordingMeta]:
+        running = (RecState.RECORDING.value, RecState.PAUSED.value)
+        async with self._sessions() as s:
+            q = select(RecordingRow).where(RecordingRow.state.in_(running)).order_by(RecordingRow.started_at)
+            return [_meta(r) for r in (await s.execute(q)).scalars()]

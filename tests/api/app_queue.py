@@ -23,10 +23,13 @@ COMPONENTS = (
 )
 
 
-async def answered_call(d: Daemon, http: aiohttp.ClientSession, talk: float) -> tuple[CallHandle, str]:
+async def answered_call(
+    d: Daemon, http: aiohttp.ClientSession, talk: float, sim: Simulator | None = None
+) -> tuple[CallHandle, str]:
     """Agent 1001 (phone answering after 0.2 s) logs in to app_queue ``support`` through the API; a caller
-    dialling 200 reaches it and hangs up after ``talk`` s. Returns once the agent answered: the call and its id."""
-    sim = d.ctx.require(Simulator)
+    dialling 200 reaches it and hangs up after ``talk`` s. Returns once the agent answered: the call and its id.
+    ``sim``: a simulator of its own (the daemon's simulator component otherwise)."""
+    sim = sim or d.ctx.require(Simulator)
     sim.agent("1001", answer_after=0.2)
     async with http.post(
         d.url + "/api/observer/agents/1001/login", headers=d.auth("agent"), json={"queues": ["support"]}

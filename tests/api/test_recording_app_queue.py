@@ -86,3 +86,20 @@ async def test_queue_policy_records_app_queue_calls_when_asked(tmp_path: Path, a
     assert [r["call_id"] for r in started] == [call_id]
     assert started[0]["target"] == f"mixmonitor:{call.channel.name}" and started[0]["agent"] == "1001"
     assert ready[0]["state"] == "done" and 0.5 < ready[0]["duration"] < 1.6, ready
+
+
+async def test_a_stop_request_and_the_hang_up_at_once_end_the_recording_once(tmp_path: Path) -> None:
+    """Both end the same recording: one file read, one ``recording.ready`` (each consumer — CRM, webhooks — saw
+    two before), and the request answers with that end."""
+    async with daemon(tmp_path, COMPONENTS, **_config(tmp_path, "on_demand")) as d, aiohttp.ClientSession() as http:
+        call, call_id = await answered_call(d, http, talk=60.0)
+        path = f"/api/calls/{call_id}/recording"
+        status, meta = await d.post(http, path, {"action": "start"}, "agent")
+        assert status == 200, meta
+        stop = asyncio.create_task(d.post(http, path, {"action": "stop"}, "agent"))
+        call.hangup()
+        status, stopped = await stop
+        assert status == 200 and stopped["state"] == "done", stopped
+        await asyncio.sleep(1.0)  # a second end would be published by now
+        log = d.ctx.require(EventLog)
+        assert [dict(e.data)["name"] for e in log._ring if e.type == "recording.ready"] == [meta["name"]]

@@ -1,0 +1,128 @@
+"""Recordings whose end the daemon did not see: a caller's ``Hangup`` sent while the AMI link was down, and the
+recordings a stopped daemon left running on the PBX. Each ends (file read, ``recording.ready``, downloadable)
+instead of staying ``recording`` for ever — out of reach of the retention purge — and a bridge recording left
+behind is stopped on the PBX. The restart tests keep one simulator across two runs of the daemon on the same
+database."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from ctiserver.events.log import EventLog
+from ctiserver.recording.service import RecordingService
+from ctiserver.sim.config import SimConfig
+from ctiserver.sim.simulator import Simulator
+from tests.api.app_queue import COMPONENTS, answered_call
+from tests.api.harness import Daemon, daemon
+from tests.api.recording_crash_daemon import COMPONENTS as CHILD_COMPONENTS
+from tests.api.recording_crash_daemon import config as child_config
+from tests.servers.redis import wait_for
+
+NO_SIM = tuple(c for c in COMPONENTS if c != "ctiserver.sim.component")
+CHILD = Path(__file__).with_name("recording_crash_daemon.py")
+
+
+def _observer(tmp_path: Path) -> dict[str, Any]:
+    return {
+        "acd": {"observer": True, "agents": [{"id": "1001", "device": "PJSIP/1001"}]},
+        "recording": {"directory": str(tmp_path / "rec"), "default_policy": "on_demand"},
+    }
+
+
+def _pbx(sim: Simulator) -> dict[str, Any]:
+    c = sim.config
+    return {
+        "ami": {"host": c.host, "port": sim.ami_port, "username": c.ami_user, "secret": c.ami_secret},
+        "ari": {"url": sim.ari_url, "username": c.ari_user, "password": c.ari_password},
+    }
+
+
+def _events(d: Daemon, type_: str) -> list[dict[str, Any]]:
+    return [dict(e.data) for e in d.ctx.require(EventLog)._ring if e.type == type_]
+
+
+async def test_a_hangup_missed_while_the_ami_link_was_down_ends_the_recording(tmp_path: Path) -> None:
+    cfg = {**_observer(tmp_path), "simulator": {"enabled": True}}
+    async with daemon(tmp_path, COMPONENTS, **cfg) as d, aiohttp.ClientSession() as http:
+        sim = d.ctx.require(Simulator)
+        call, call_id = await answered_call(d, http, talk=60.0)
+        status, meta = await d.post(http, f"/api/calls/{call_id}/recording", {"action": "start"}, "agent")
+        assert status == 200, meta
+        sim.drop_connections()
+        call.hangup()  # its Hangup reaches nobody
+        await call.done.wait()
+        await wait_for(lambda: bool(_events(d, "recording.ready")), limit=15.0)  # CoreShowChannels after login
+        [ready] = _events(d, "recording.ready")
+        assert ready["name"] == meta["name"] and ready["state"] == "done" and ready["size"] > 44
+
+
+@pytest.mark.parametrize("hung_up_meanwhile", [True, False])
+async def test_a_restarted_daemon_ends_the_mixmonitor_recordings_an_earlier_run_left(
+    tmp_path: Path, hung_up_meanwhile: bool
+) -> None:
+    async with Simulator(SimConfig()) as sim:
+        cfg = {**_observer(tmp_path), "pbx": _pbx(sim)}
+        async with daemon(tmp_path, NO_SIM, **cfg) as d, aiohttp.ClientSession() as http:
+            call, call_id = await answered_call(d, http, talk=60.0, sim=sim)
+            status, meta = await d.post(http, f"/api/calls/{call_id}/recording", {"action": "start"}, "agent")
+            assert status == 200, meta
+        assert call.channel is not None and call.channel.mixmonitor is not None  # recording on without us
+        if hung_up_meanwhile:
+            call.hangup()
+            await call.done.wait()
+        async with daemon(tmp_path, NO_SIM, **cfg) as d, aiohttp.ClientSession() as http:
+            service = d.ctx.require(RecordingService)
+            if not hung_up_meanwhile:  # taken over, and followed to the caller's hang-up
+                await wait_for(lambda: meta["name"] in service._live, limit=10.0)
+                assert not _events(d, "recording.ready")
+                call.hangup()
+            await wait_for(lambda: bool(_events(d, "recording.ready")), limit=15.0)
+            [ready] = _events(d, "recording.ready")
+            assert ready["name"] == meta["name"] and ready["state"] == "done" and ready["size"] > 44
+            assert ready["call_id"] == call_id and ready["agent"] == "1001"
+            url = d.url + f"/api/recordings/{meta['name']}"
+            async with http.get(url, headers=d.auth("supervisor")) as resp:
+                assert resp.status == 200 and len(await resp.read()) == ready["size"]
+
+
+async def _line(proc: asyncio.subprocess.Process, prefix: str) -> str:
+    assert proc.stdout is not None
+    async with asyncio.timeout(60):
+        while not (line := (await proc.stdout.readline()).decode()).startswith(prefix):
+            assert line, "the child daemon exited"
+    return line[len(prefix) :].strip()
+
+
+async def test_a_daemon_killed_mid_call_leaves_a_bridge_recording_its_successor_stops(tmp_path: Path) -> None:
+    """SIGKILL (a graceful stop hangs its calls up and ends their recordings itself): the PBX keeps the call in
+    Stasis and records on; the next run stops the recording it can no longer end with the call."""
+    async with Simulator(SimConfig(recordings_dir=str(tmp_path / "rec"))) as sim:
+        sim.agent("1001", answer_after=0.2)
+        args = (str(tmp_path), str(sim.ami_port), sim.ari_url)
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, str(CHILD), *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
+        )
+        try:
+            await _line(proc, "READY")
+            sim.place_call(from_number="5550123", to="100", hangup_after=60.0)
+            name = await _line(proc, "STARTED ")
+            proc.send_signal(signal.SIGKILL)
+            await proc.wait()
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+        assert name in sim.engine.recordings  # the PBX records on without the daemon
+        async with daemon(tmp_path, CHILD_COMPONENTS, **child_config(tmp_path, sim.ami_port, sim.ari_url)) as d:
+            await wait_for(lambda: bool(_events(d, "recording.ready")), limit=15.0)
+            [ready] = _events(d, "recording.ready")
+            assert ready["name"] == name and ready["state"] == "done" and ready["size"] > 44
+            assert ready["queue"] == "support" and ready["agent"] == "1001"
+            assert name not in sim.engine.recordings  # stopped on the PBX
