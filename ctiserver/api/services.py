@@ -49,6 +49,10 @@ class RecordingFiles(Protocol):
         """``{"name", "call_id", "agent", "path", "content_type", ...}`` or None."""
         ...
 
+    async def call_recordings(self, call_id: str) -> Sequence[Json]:
+        """The call's recordings, oldest first, as ``recording_meta`` gives them (purged ones included)."""
+        ...
+
 
 @runtime_checkable
 class AgentsService(Protocol):

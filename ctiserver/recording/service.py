@@ -317,6 +317,14 @@ class RecordingService:
         meta = await self.store.get(name)
         if meta is None or meta.state is RecState.PURGED:
             return None
+        return self._with_type(meta)
+
+    async def call_recordings(self, call_id: str) -> list[dict[str, object]]:
+        """For the API: the call's recordings as they are now (the live ones as this daemon last saved them)."""
+        return [self._with_type(self._live.get(m.name, m)) for m in await self.store.for_call(call_id)]
+
+    @staticmethod
+    def _with_type(meta: RecordingMeta) -> dict[str, object]:
         return {**meta.to_json(), "content_type": CONTENT_TYPES.get(meta.format, "application/octet-stream")}
 
     async def by_bridge(self, bridge_id: str) -> RecordingMeta | None:

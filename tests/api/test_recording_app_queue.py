@@ -103,3 +103,27 @@ async def test_a_stop_request_and_the_hang_up_at_once_end_the_recording_once(tmp
         await asyncio.sleep(1.0)  # a second end would be published by now
         log = d.ctx.require(EventLog)
         assert [dict(e.data)["name"] for e in log._ring if e.type == "recording.ready"] == [meta["name"]]
+
+
+async def test_a_calls_recordings_show_their_state_to_its_agent_only(tmp_path: Path) -> None:
+    async with daemon(tmp_path, COMPONENTS, **_config(tmp_path, "on_demand")) as d, aiohttp.ClientSession() as http:
+        call, call_id = await answered_call(d, http, talk=60.0)
+
+        async def listed(role: str) -> list[dict[str, Any]]:
+            url = d.url + f"/api/calls/{call_id}/recordings"
+            async with http.get(url, headers=d.auth(role)) as resp:
+                assert resp.status == 200, await resp.text()
+                return list(await resp.json())
+
+        assert await listed("agent") == []
+        path = f"/api/calls/{call_id}/recording"
+        status, meta = await d.post(http, path, {"action": "start"}, "agent")
+        assert status == 200, meta
+        await d.post(http, path, {"action": "pause"}, "agent")
+        [mine] = await listed("agent")
+        assert mine["name"] == meta["name"] and mine["state"] == "paused" and mine["agent"] == "1001"
+        assert [r["state"] for r in await listed("supervisor")] == ["paused"]
+        assert await listed("agent2") == []  # another agent's conversation
+        call.hangup()
+        await wait_for(lambda: any(e.type == "recording.ready" for e in d.ctx.require(EventLog)._ring), limit=10.0)
+        assert [r["state"] for r in await listed("agent")] == ["done"]

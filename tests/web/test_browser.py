@@ -79,7 +79,11 @@ async def test_agent_gets_the_pop_and_sets_a_disposition(demo: Demo, browser: An
     await page.locator("#btn-hold:has-text('Resume')").wait_for(timeout=WAIT)
     await page.keyboard.press("Alt+h")
     await page.locator("#btn-hold:has-text('Hold')").wait_for(timeout=WAIT)
+    # the queue records every call: the button follows the recording (events; GET /api/calls/{id}/recordings)
+    await page.locator("#btn-rec:has-text('Pause recording')").wait_for(timeout=WAIT)
     await page.keyboard.press("Alt+m")  # pause the recording
+    await page.locator("#btn-rec:has-text('Resume recording')").wait_for(timeout=WAIT)
+    await page.reload()  # a page opened mid-call knows the recording is paused
     await page.locator("#btn-rec:has-text('Resume recording')").wait_for(timeout=WAIT)
     assert await page.locator(".toast.bad").count() == 0
     await page.keyboard.press("Alt+x")  # hang up

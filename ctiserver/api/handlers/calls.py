@@ -200,6 +200,21 @@ async def recording_control(req: ApiRequest) -> dict[str, Any]:
 
 @ROUTER.route(
     "GET",
+    "/api/calls/{call_id}/recordings",
+    roles=CONTROL,
+    summary="A call's recordings and their state (an agent: those of its own conversations)",
+    tag="recordings",
+    response=JsonList,
+)
+async def call_recordings(req: ApiRequest) -> JsonList:
+    found = await service(req, RecordingFiles, "recordings").call_recordings(req.path["call_id"])
+    if req.principal.is_agent():
+        found = [m for m in found if str(m.get("agent") or "") == req.principal.agent]
+    return [dict(m) for m in found]
+
+
+@ROUTER.route(
+    "GET",
     "/api/recordings/{name}",
     roles=CONTROL,
     summary="Download a recording (supervisor/admin; the handling agent if auth.agent_recordings)",

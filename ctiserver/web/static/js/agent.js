@@ -11,7 +11,7 @@ import { act, el, liveBadge, startPage, toast } from "./shell.js";
 const $ = (id) => document.getElementById(id);
 const ACTIVE = new Set(["ringing", "reserved", "on_call"]);
 const state = { agent: null, state: "logged_out", since: Date.now(), reason: "", call: null, held: false,
-  recPaused: false, consult: null, wrapCall: null, reasons: [], dispositions: [], role: "agent", campaigns: [], changes: 0 };
+  rec: "none", recChanges: 0, consult: null, wrapCall: null, reasons: [], dispositions: [], role: "agent", campaigns: [], changes: 0 };
 // call id → what the pop / offer told about the customer: {callId, number, name, campaign, contactId, attempt}
 const CALLS = "ctiserver.agent.calls";
 const calls = new Map(JSON.parse(sessionStorage.getItem(CALLS) || "[]"));
@@ -83,6 +83,7 @@ async function refreshAgent() {
   if (a) $("device").textContent = a.device || `PJSIP/${state.agent}`;
   // a state that came live (or from an action) while this answer was on its way is newer: keep it
   if (a && changes === state.changes) applyState(a.state || "logged_out", a.reason || "", a.since ?? a.state_since, a.call_id);
+  if (state.state === "on_call" && state.call) loadRecording(state.call);
 }
 
 function applyState(next, reason = "", since = null, callId = undefined) {
@@ -91,11 +92,34 @@ function applyState(next, reason = "", since = null, callId = undefined) {
   state.state = next;
   state.reason = reason || "";
   state.since = since ? since * 1000 : Date.now();
-  if (callId !== undefined) state.call = callId || state.call;
+  if (callId !== undefined) setCall(callId || state.call);
   if (next === "wrap_up" && (state.call || state.wrapCall)) showWrapup(state.call || state.wrapCall);
   if (prev === "wrap_up" && next !== "wrap_up") $("wrapup").classList.add("hidden");
   if (!ACTIVE.has(next) && next !== "wrap_up") { state.call = null; $("controls").classList.add("hidden"); }
   render();
+}
+
+// the current call; another call starts with no recording known (its events or GET …/recordings tell)
+function setCall(callId) {
+  if (callId !== state.call) { setRec("none"); state.held = false; }
+  state.call = callId;
+}
+
+// recording: none → the button starts one; recording → pauses it (card numbers); paused → resumes it
+const REC_LABEL = { none: "agent.recStart", recording: "agent.recPause", paused: "agent.recResume" };
+const REC_ACTION = { none: "start", recording: "pause", paused: "resume" };
+const recState = (meta) => (meta?.state === "recording" || meta?.state === "paused" ? meta.state : "none");
+function setRec(rec) { state.rec = rec; state.recChanges += 1; }
+
+// what runs on the call now (a page opened mid-call, a recording the queue's policy started on answer); an event
+// or an action that came while the answer was on its way is newer: it wins
+async function loadRecording(callId) {
+  const changes = state.recChanges;
+  const found = await api.get(`/calls/${encodeURIComponent(callId)}/recordings`).catch(() => null);
+  if (found && state.call === callId && changes === state.recChanges) {
+    setRec(recState(list(found, "recordings").at(-1)));
+    render();
+  }
 }
 
 function render() {
@@ -112,7 +136,7 @@ function render() {
   const onCall = state.state === "on_call" && state.call;
   $("controls").classList.toggle("hidden", !onCall);
   $("btn-hold").querySelector("span").textContent = t(state.held ? "agent.resume" : "agent.hold");
-  $("btn-rec").querySelector("span").textContent = t(state.recPaused ? "agent.recResume" : "agent.recPause");
+  $("btn-rec").querySelector("span").textContent = t(REC_LABEL[state.rec]);
   if (!onCall) state.consult = null;
   const c = state.consult;
   $("consult").classList.toggle("hidden", !c);
@@ -133,7 +157,7 @@ function onEvent(ev) {
   const d = ev.data || {};
   switch (ev.type) {
     case "screen.pop":
-      state.call = d.call_id || ev.subject;
+      setCall(d.call_id || ev.subject);
       remember(state.call, d.caller?.e164 || d.caller?.number, d.caller?.name || d.contact?.name, d.ivr?.variables);
       renderPop($("pop"), d);
       if (d.phase === "answered") applyState("on_call", "", ev.time, state.call); else render();
@@ -142,12 +166,16 @@ function onEvent(ev) {
       applyState(d.state || d.to, d.reason, ev.time, d.call_id);
       break;
     case "agent.offered": case "agent.ringing":
-      state.call = d.call_id || ev.subject;
+      setCall(d.call_id || ev.subject);
       remember(state.call, d.caller_number, d.caller_name, d.attached);
       if (ev.type === "agent.ringing") applyState("ringing", "", ev.time, state.call);
       break;
     case "agent.answered":
       applyState("on_call", "", ev.time, d.call_id || ev.subject);
+      loadRecording(state.call);
+      break;
+    case "recording.started": case "recording.paused": case "recording.resumed": case "recording.ready":
+      if ((d.call_id || ev.subject) === state.call) { setRec(recState(d)); render(); }
       break;
     case "call.transferred": case "call.transfer_cancelled":
       // the consultation is over (completed, cancelled, or a hang-up of the consulted party)
@@ -158,7 +186,7 @@ function onEvent(ev) {
       }
       break;
     case "call.ended":
-      if ((d.call_id || ev.subject) === state.call) { state.wrapCall = state.call; state.held = false; state.recPaused = false; }
+      if ((d.call_id || ev.subject) === state.call) { state.wrapCall = state.call; state.held = false; setRec("none"); }
       break;
     default:
       if (ev.type.startsWith("callback.")) callbackEvent(ev);
@@ -260,8 +288,8 @@ function bind() {
     if ((await callAction("hold", { on: !state.held })) !== undefined) { state.held = !state.held; render(); }
   });
   $("btn-rec").addEventListener("click", async () => {
-    const action = state.recPaused ? "resume" : "pause";
-    if ((await callAction("recording", { action })) !== undefined) { state.recPaused = !state.recPaused; render(); }
+    const out = await callAction("recording", { action: REC_ACTION[state.rec] });
+    if (out !== undefined) { setRec(recState(out)); render(); }
   });
   $("transfer-form").addEventListener("submit", (e) => {
     e.preventDefault();
