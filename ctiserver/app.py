@@ -58,6 +58,7 @@ class AppContext:
         self.clock = clock
         self.tasks = tasks
         self.stopping = asyncio.Event()
+        self.started = asyncio.Event()  # every component is in (work that needs the others waits for it)
         self._services: dict[type[Any], Any] = {}
 
     def provide(self, service: Any, as_type: type[Any] | None = None) -> None:
@@ -112,6 +113,7 @@ async def running(
             async with contextlib.AsyncExitStack() as stack:
                 for factory in _load_components(components):
                     await stack.enter_async_context(factory(ctx))
+                ctx.started.set()
                 yield ctx
         finally:
             ctx.stopping.set()

@@ -27,6 +27,7 @@ from ctiserver.control import (
 from ctiserver.control.ari_state import ChannelState, ChannelTable, DialError, PendingDial
 from ctiserver.control.router import StasisRouter
 from ctiserver.logs import get_logger
+from ctiserver.pbx.ari.resources import Channel
 
 T = TypeVar("T")
 log = get_logger(__name__)
@@ -90,6 +91,33 @@ class AriCallControl:
         log.info(
             "call control resynced", channels=len(self.table.channels), playbacks=len(self.table.playbacks)
         )
+
+    # ---- calls an earlier run left in our app (control/orphans.py) ------------------------------------------
+    def holds(self, channel_id: str) -> bool:
+        """Whether this run knows the channel (it entered our app, or is a leg we are dialling, since we started)."""
+        return channel_id in self.table.channels or channel_id in self.table.dials
+
+    def reroute(self, channel: Channel, args: tuple[str, ...]) -> None:
+        """Route a channel already in our app as if it entered it now with ``args``."""
+        c = channel
+        self.feed(
+            {
+                "type": "StasisStart",
+                "args": list(args),
+                "channel": {
+                    "id": c.id,
+                    "name": c.name,
+                    "state": c.state,
+                    "language": c.language,
+                    "caller": {"name": c.caller.name, "number": c.caller.number},
+                    "dialplan": {"context": c.dialplan.context, "exten": c.dialplan.exten},
+                },
+            }
+        )
+
+    async def rest(self, method: str, path: str) -> Any:
+        """A bare ARI request (errors: ``ControlError``)."""
+        return await self._call(method, path)
 
     # ---- helpers ----------------------------------------------------------------------------------------
     def _live(self, channel_id: str) -> ChannelState:

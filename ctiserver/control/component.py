@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ctiserver.control import CallControl, ControlError, StasisPresence
 from ctiserver.control.ari import AriCallControl
 from ctiserver.control.ari_link import AriLink
+from ctiserver.control.orphans import Orphans
 from ctiserver.control.router import Incoming, StasisRouter
 from ctiserver.logs import get_logger
 from ctiserver.pbx.ari.client import AriClient, AriResync
@@ -43,11 +44,16 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
                 await control.hangup(incoming.channel_id)
 
         router.unrouted = unrouted
+        orphans = Orphans(control)
+        stack.push_async_callback(orphans.close)
+        orphans.sweep_after(ctx.started, link.connected)  # an earlier run's calls, once our handlers are in
+
         async def resync(state: AriResync) -> None:
             await control.resync({c.id for c in state.channels}, {c.id for c in state.in_stasis})
 
         if shared is not None:
             shared.on_raw(control.feed)
+            shared.on_raw(orphans.feed)
 
             async def resynced(state: AriResync) -> None:
                 if state.connection > 1:
@@ -56,6 +62,7 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
             shared.on_resync(resynced)
         else:
             link.on_event(control.feed)
+            link.on_event(orphans.feed)
 
             async def reconnected() -> None:  # the small AriLink asks what the PBX client's resync would give
                 channels = tuple(build(Channel, c) for c in await link.request("GET", "/channels") or [])

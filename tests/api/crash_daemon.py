@@ -1,4 +1,4 @@
-"""The whole daemon against a simulator of the parent test's (``test_recording_recovery.py``), run as a child
+"""The whole daemon against a simulator of the parent test's (``test_restart_recovery.py``), run as a child
 process to be killed with SIGKILL mid-call: it prints ``STARTED <recording>`` once the queue's policy recording
 of the first call is saved, then runs until killed."""
 

@@ -1,8 +1,9 @@
-"""Recordings whose end the daemon did not see: a caller's ``Hangup`` sent while the AMI link was down, and the
-recordings a stopped daemon left running on the PBX. Each ends (file read, ``recording.ready``, downloadable)
-instead of staying ``recording`` for ever — out of reach of the retention purge — and a bridge recording left
-behind is stopped on the PBX. The restart tests keep one simulator across two runs of the daemon on the same
-database."""
+"""What the daemon did not see end: a caller's ``Hangup`` sent while the AMI link was down, and what a stopped or
+killed daemon left on the PBX — recordings still running, calls still in our Stasis application. Each recording
+ends (file read, ``recording.ready``, downloadable) instead of staying ``recording`` for ever, out of reach of the
+retention purge; a bridge recording left behind is stopped on the PBX; a conversation goes on and is cleaned up
+when a party hangs up; a caller left waiting is served again. The restart tests keep one simulator across two
+runs of the daemon on the same database (the killed one is a child process: ``crash_daemon.py``)."""
 
 from __future__ import annotations
 
@@ -20,13 +21,13 @@ from ctiserver.recording.service import RecordingService
 from ctiserver.sim.config import SimConfig
 from ctiserver.sim.simulator import Simulator
 from tests.api.app_queue import COMPONENTS, answered_call
+from tests.api.crash_daemon import COMPONENTS as CHILD_COMPONENTS
+from tests.api.crash_daemon import config as child_config
 from tests.api.harness import Daemon, daemon
-from tests.api.recording_crash_daemon import COMPONENTS as CHILD_COMPONENTS
-from tests.api.recording_crash_daemon import config as child_config
 from tests.servers.redis import wait_for
 
 NO_SIM = tuple(c for c in COMPONENTS if c != "ctiserver.sim.component")
-CHILD = Path(__file__).with_name("recording_crash_daemon.py")
+CHILD = Path(__file__).with_name("crash_daemon.py")
 
 
 def _observer(tmp_path: Path) -> dict[str, Any]:
@@ -100,9 +101,12 @@ async def _line(proc: asyncio.subprocess.Process, prefix: str) -> str:
     return line[len(prefix) :].strip()
 
 
-async def test_a_daemon_killed_mid_call_leaves_a_bridge_recording_its_successor_stops(tmp_path: Path) -> None:
-    """SIGKILL (a graceful stop hangs its calls up and ends their recordings itself): the PBX keeps the call in
-    Stasis and records on; the next run stops the recording it can no longer end with the call."""
+async def test_a_daemon_killed_mid_call_leaves_calls_its_successor_takes_care_of(tmp_path: Path) -> None:
+    """SIGKILL (a graceful stop hangs its calls up and ends their recordings itself): the PBX keeps the calls in
+    Stasis and the bridge recording running. The next run stops the recording it can no longer end with the call
+    (``RecordingService.recover``); the conversation goes on, and when the caller hangs up, the agent's leg is
+    hung up and the bridge destroyed; a caller waiting alone in the queue is routed again into the IVR
+    (``control/orphans.py``)."""
     async with Simulator(SimConfig(recordings_dir=str(tmp_path / "rec"))) as sim:
         sim.agent("1001", answer_after=0.2)
         args = (str(tmp_path), str(sim.ami_port), sim.ari_url)
@@ -111,8 +115,11 @@ async def test_a_daemon_killed_mid_call_leaves_a_bridge_recording_its_successor_
         )
         try:
             await _line(proc, "READY")
-            sim.place_call(from_number="5550123", to="100", hangup_after=60.0)
+            talk = sim.place_call(from_number="5550123", to="100", hangup_after=600.0)
             name = await _line(proc, "STARTED ")
+            waiting = sim.place_call(from_number="5550124", to="100", hangup_after=600.0)
+            await wait_for(lambda: waiting.channel is not None and waiting.channel.stasis_app is not None)
+            await asyncio.sleep(0.5)  # through the IVR into the queue: nobody free
             proc.send_signal(signal.SIGKILL)
             await proc.wait()
         finally:
@@ -120,9 +127,19 @@ async def test_a_daemon_killed_mid_call_leaves_a_bridge_recording_its_successor_
                 proc.kill()
                 await proc.wait()
         assert name in sim.engine.recordings  # the PBX records on without the daemon
+        assert talk.channel is not None and talk.channel.bridge is not None
+        bridge = talk.channel.bridge
+        [agent_leg] = [c for c in bridge.channels if c is not talk.channel]
         async with daemon(tmp_path, CHILD_COMPONENTS, **child_config(tmp_path, sim.ami_port, sim.ari_url)) as d:
             await wait_for(lambda: bool(_events(d, "recording.ready")), limit=15.0)
             [ready] = _events(d, "recording.ready")
             assert ready["name"] == name and ready["state"] == "done" and ready["size"] > 44
             assert ready["queue"] == "support" and ready["agent"] == "1001"
             assert name not in sim.engine.recordings  # stopped on the PBX
+            log = d.ctx.require(EventLog)
+            await wait_for(lambda: any(e.type == "ivr.step" for e in log._ring), limit=15.0)
+            assert not waiting.done.is_set()  # served again, not hung up
+            assert not talk.done.is_set() and not agent_leg.hung_up  # the conversation goes on
+            talk.hangup()
+            await wait_for(lambda: agent_leg.hung_up, limit=10.0)
+            await wait_for(lambda: bridge.id not in sim.engine.bridges, limit=10.0)
