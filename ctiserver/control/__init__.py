@@ -150,6 +150,10 @@ class CallControl(Protocol):
 
     async def stop_recording(self, name: str) -> None: ...
 
+    async def recording_live(self, name: str) -> bool:
+        """Whether the PBX still records ``name`` (False once it ended, whoever ended it)."""
+        ...
+
     async def hangup(self, channel_id: str, reason: str = "normal") -> None: ...
 
     async def wait_hangup(self, channel_id: str) -> None:

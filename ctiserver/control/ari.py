@@ -361,6 +361,15 @@ class AriCallControl:
     async def stop_recording(self, name: str) -> None:
         await self._call("POST", f"/recordings/live/{name}/stop")
 
+    async def recording_live(self, name: str) -> bool:
+        try:
+            await self.ari.request("GET", f"/recordings/live/{name}")
+        except Exception as exc:
+            if _status(exc) == 404:
+                return False
+            raise ControlError(str(exc)) from None
+        return True
+
     async def hangup(self, channel_id: str, reason: str = "normal") -> None:
         self._live(channel_id)
         await self._call("DELETE", f"/channels/{channel_id}", channel_id, reason=reason)

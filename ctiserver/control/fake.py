@@ -256,6 +256,9 @@ class FakeControl:
         self._record("stop_recording", None, name=name)
         self.recordings[name] = "done"
 
+    async def recording_live(self, name: str) -> bool:
+        return self.recordings.get(name) in ("recording", "paused")
+
     async def hangup(self, channel_id: str, reason: str = "normal") -> None:
         self._record("hangup", channel_id, reason=reason)
         ch = self._live(channel_id)

@@ -23,6 +23,7 @@ from ctiserver.recording.mixmonitor import MixMonitorRecorder
 
 log = get_logger(__name__)
 
+FOLLOW = 2.0  # s between looks at an ARI recording an earlier run left (``recover``)
 CONTENT_TYPES = {"wav": "audio/wav", "wav49": "audio/wav", "gsm": "audio/gsm", "ulaw": "audio/basic"}
 
 
@@ -157,10 +158,11 @@ class RecordingService:
     async def recover(self, control_up: asyncio.Event | None = None) -> int:
         """Take over the recordings an earlier run of the daemon left ``recording`` or ``paused`` (a restart,
         a crash); returns how many. A MixMonitor recording goes on with its channel and ends at its hang-up
-        (now, if the channel hung up meanwhile: ``resync``). An ARI recording is stopped, once our Stasis app
-        is back on the PBX: the restarted ACD no longer holds its call (the agent resumes in wrap-up), and
-        nothing else would ever stop it — a bridge recording would otherwise run on, and stay out of the
-        retention purge, for ever. Either way its file is read and ``recording.ready`` published."""
+        (now, if the channel hung up meanwhile: ``resync``). An ARI recording goes on while the PBX records
+        it — the conversation of a killed daemon goes on (``control/orphans.py``), and its bridge is destroyed
+        when a party hangs up, which ends the recording — and is looked at every ``FOLLOW`` s once our Stasis
+        app is back on the PBX. Either way, once it ended its file is read and ``recording.ready`` published;
+        before, such a row stayed ``recording`` for ever, out of the retention purge's reach."""
         left = [m for m in await self.store.live() if m.name not in self._live]
         mixed = False
         for meta in left:
@@ -173,11 +175,25 @@ class RecordingService:
             log.warning("recordings left running by an earlier run taken over", count=len(left))
         if mixed and self._mixmonitor is not None:
             await self._mixmonitor.resync()
-        ari = [m for m in left if self._mix_channel(m) is None or self._mixmonitor is None]
+        ari = [m for m in left if self._mix_channel(m) is None]
+        ended = [m for m in left if self._mix_channel(m) is not None and self._mixmonitor is None]
+        await asyncio.gather(*(self.stop(m.name) for m in ended))  # no AMI link to follow them: the file
         if ari and control_up is not None:
             await control_up.wait()
-        await asyncio.gather(*(self.stop(m.name) for m in ari))
+        await asyncio.gather(*(self._follow(m.name, control_up) for m in ari))
         return len(left)
+
+    async def _follow(self, name: str, control_up: asyncio.Event | None) -> None:
+        """Until the PBX no longer records ``name`` (or it was stopped here meanwhile); then stop it here."""
+        while name in self._live and name not in self._stopping:
+            try:
+                if not await self._control.recording_live(name):
+                    break
+            except ControlError:  # the link: look again
+                if control_up is not None:
+                    await control_up.wait()
+            await self._clock.sleep(FOLLOW)
+        await self.stop(name)
 
     def _mix(self, name: str) -> MixMonitorRecorder:
         if self._mixmonitor is None:

@@ -103,10 +103,10 @@ async def _line(proc: asyncio.subprocess.Process, prefix: str) -> str:
 
 async def test_a_daemon_killed_mid_call_leaves_calls_its_successor_takes_care_of(tmp_path: Path) -> None:
     """SIGKILL (a graceful stop hangs its calls up and ends their recordings itself): the PBX keeps the calls in
-    Stasis and the bridge recording running. The next run stops the recording it can no longer end with the call
-    (``RecordingService.recover``); the conversation goes on, and when the caller hangs up, the agent's leg is
-    hung up and the bridge destroyed; a caller waiting alone in the queue is routed again into the IVR
-    (``control/orphans.py``)."""
+    Stasis and the bridge recording running. In the next run the conversation goes on, recorded; when the caller
+    hangs up, the agent's leg is hung up and the bridge destroyed (``control/orphans.py``), which ends the
+    recording: its file is read and ``recording.ready`` published (``RecordingService.recover``). A caller
+    waiting alone in the queue is routed again into the IVR."""
     async with Simulator(SimConfig(recordings_dir=str(tmp_path / "rec"))) as sim:
         sim.agent("1001", answer_after=0.2)
         args = (str(tmp_path), str(sim.ami_port), sim.ari_url)
@@ -131,15 +131,18 @@ async def test_a_daemon_killed_mid_call_leaves_calls_its_successor_takes_care_of
         bridge = talk.channel.bridge
         [agent_leg] = [c for c in bridge.channels if c is not talk.channel]
         async with daemon(tmp_path, CHILD_COMPONENTS, **child_config(tmp_path, sim.ami_port, sim.ari_url)) as d:
+            log = d.ctx.require(EventLog)
+            await wait_for(lambda: any(e.type == "ivr.step" for e in log._ring), limit=15.0)
+            assert not waiting.done.is_set()  # served again, not hung up
+            service = d.ctx.require(RecordingService)
+            await wait_for(lambda: name in service._live, limit=10.0)  # taken over
+            await asyncio.sleep(2.5)  # more than one look at the PBX's live recording
+            assert not talk.done.is_set() and not agent_leg.hung_up  # the conversation goes on…
+            assert name in sim.engine.recordings and not _events(d, "recording.ready")  # …recorded
+            talk.hangup()
+            await wait_for(lambda: agent_leg.hung_up, limit=10.0)
+            await wait_for(lambda: bridge.id not in sim.engine.bridges, limit=10.0)
             await wait_for(lambda: bool(_events(d, "recording.ready")), limit=15.0)
             [ready] = _events(d, "recording.ready")
             assert ready["name"] == name and ready["state"] == "done" and ready["size"] > 44
             assert ready["queue"] == "support" and ready["agent"] == "1001"
-            assert name not in sim.engine.recordings  # stopped on the PBX
-            log = d.ctx.require(EventLog)
-            await wait_for(lambda: any(e.type == "ivr.step" for e in log._ring), limit=15.0)
-            assert not waiting.done.is_set()  # served again, not hung up
-            assert not talk.done.is_set() and not agent_leg.hung_up  # the conversation goes on
-            talk.hangup()
-            await wait_for(lambda: agent_leg.hung_up, limit=10.0)
-            await wait_for(lambda: bridge.id not in sim.engine.bridges, limit=10.0)
