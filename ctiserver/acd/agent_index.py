@@ -3,7 +3,7 @@
 With 2,000 logged-in agents, scanning every agent on each routing round (after nearly every event) and on
 each caller's announcement was a measurable share of the daemon's CPU. ``AgentIndex`` keeps:
 
-* the *free* agents (``routing.available``: ready and registered), updated by ``AgentRegistry`` on every state
+* the *free* agents (``routing.available``: ready, registered, phone free), updated by ``AgentRegistry`` on every state
   change, registration change and restore, so a round touches only free agents;
 * the logged-in agents (for the "staffed" count of the EWT);
 * per requirement set, the ids of the agents qualified for it (all agents, any state), recomputed only after a
@@ -93,7 +93,7 @@ class AgentIndex:
     # ---- reads ---------------------------------------------------------------------------------------
     @property
     def free(self) -> Collection[Agent]:
-        """The agents routing may offer a call to now (ready and registered)."""
+        """The agents routing may offer a call to now (ready, registered, phone free)."""
         return self._free.values()
 
     def presorted(self, strategy: Strategy) -> Sequence[Agent] | None:

@@ -35,6 +35,7 @@ class Agent:
     auto_answer: bool = False
     status: AgentStatus = field(default_factory=lambda: AgentStatus(""))
     registered: bool = True
+    phone_busy: bool = False  # the PBX says the phone is on a call (one the ACD did not give it, when ready)
     idle_since: float = 0.0  # monotonic
     calls_today: int = 0
     busy_seconds: float = 0.0
@@ -64,6 +65,7 @@ class Agent:
             "device": self.device,
             "skills": dict(self.skills),
             "registered": self.registered,
+            "phone_busy": self.phone_busy,
             "calls_today": self.calls_today,
             "occupancy": round(self.occupancy, 4),
         }
@@ -111,7 +113,7 @@ class AgentRegistry:
 
     @property
     def free(self) -> Collection[Agent]:
-        """The agents routing may offer a call to now (ready and registered), kept incrementally."""
+        """The agents routing may offer a call to now (ready, registered, phone free), kept incrementally."""
         return self.index.free
 
     def get(self, agent_id: str) -> Agent:
@@ -171,12 +173,17 @@ class AgentRegistry:
                 await res
         return new
 
-    async def set_registered(self, agent_id: str, registered: bool) -> None:
+    async def set_registered(self, agent_id: str, registered: bool, phone_busy: bool | None = None) -> None:
+        """The phone's state from the PBX: reachable or not, and (when given) on a call or not."""
         agent = self.get(agent_id)
-        if agent.registered == registered:
+        busy = agent.phone_busy if phone_busy is None else phone_busy
+        if agent.registered == registered and agent.phone_busy == busy:
             return
-        agent.registered = registered
+        reach = agent.registered != registered
+        agent.registered, agent.phone_busy = registered, busy
         self.index.update(agent)
+        if not reach and agent.state is not AgentState.READY:
+            return  # the phone of an agent on our call, in wrap-up, paused: a flag for routing, not news
         await self.publish(agent)
         for listener in self.listeners:
             res = listener(agent, agent.status)

@@ -110,12 +110,14 @@ class AgentDesk:
             )
         return reason
 
-    async def device_state(self, device: str, registered: bool) -> None:
-        """Endpoint/contact/device state from the PBX: an unregistered device makes its agent unavailable."""
+    async def device_state(self, device: str, registered: bool, busy: bool | None = None) -> None:
+        """Endpoint/contact/device state from the PBX: an unregistered device makes its agent unavailable, and
+        so does a phone on a call (``busy``: a call the agent took or made past the ACD — a ready agent's phone
+        is not rung twice, as app_queue's ``ringinuse=no``)."""
         agent = self.agents.by_device(device)
         if agent is not None:
-            await self.agents.set_registered(agent.id, registered)
-            if registered:
+            await self.agents.set_registered(agent.id, registered, busy)
+            if registered and not agent.phone_busy:
                 self._kick.set()
 
     async def set_skills(self, agent_id: str, skills: Mapping[str, int]) -> None:

@@ -28,6 +28,8 @@ class Candidate(Protocol):
     @property
     def registered(self) -> bool: ...
     @property
+    def phone_busy(self) -> bool: ...
+    @property
     def idle_since(self) -> float: ...  # monotonic time the agent last became ready
     @property
     def calls_today(self) -> int: ...
@@ -80,7 +82,7 @@ def qualifies(skills: Mapping[str, int], requirements: Mapping[str, int]) -> boo
 
 
 def available(agent: Candidate) -> bool:
-    return agent.state is AgentState.READY and agent.registered
+    return agent.state is AgentState.READY and agent.registered and not agent.phone_busy
 
 
 def _skill_score(agent: Candidate, requirements: Mapping[str, int]) -> int:

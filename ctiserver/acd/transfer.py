@@ -25,6 +25,7 @@ from ctiserver.acd.agents import Agent, AgentRegistry, InvalidRequest
 from ctiserver.acd.config import AcdConfig
 from ctiserver.acd.connect import Connector, ConsultEnd, OfferResult, Talk
 from ctiserver.acd.dialing import dial_agent
+from ctiserver.acd.routing import available
 from ctiserver.clock import Clock
 from ctiserver.control import CallControl, ControlError, DialRequest
 
@@ -96,8 +97,8 @@ class Transfers:
         agent = None
         if what == "agent":
             agent = self.agents.get(value)
-            if agent.state is not AgentState.READY or not agent.registered:
-                raise InvalidRequest(f"agent {value} is not ready")
+            if not available(agent):
+                raise InvalidRequest(f"agent {value} is not ready (or the phone is on another call)")
             await self.agents.change(agent.id, AgentState.RESERVED, call_id=call_id)
         await self._event("call.transfer_started", call_id, data)
         dial = asyncio.ensure_future(self._consult(talk, agent, value))

@@ -14,6 +14,7 @@ class A:
     skills: Mapping[str, int]
     state: AgentState = AgentState.READY
     registered: bool = True
+    phone_busy: bool = False
     idle_since: float = 0.0
     calls_today: int = 0
     occupancy: float = 0.0
@@ -123,6 +124,7 @@ def test_unavailable_agents_are_never_chosen_and_excluded_ones_skipped() -> None
         A("a2", JUNIOR, registered=False),
         A("a3", JUNIOR, state=AgentState.WRAP_UP),
         A("a4", JUNIOR, state=AgentState.NOT_READY),
+        A("a6", JUNIOR, phone_busy=True),  # its phone is on a call past the ACD
         A("a5", JUNIOR, idle_since=9),
     ]
     [(_, agent)] = assign([call], agents, 0.0, 0.0)
