@@ -44,6 +44,10 @@ def _status(exc: BaseException) -> int | None:
     return status if isinstance(status, int) else None
 
 
+def _channel_id(event: Mapping[str, Any]) -> str:
+    return str((event.get("channel") or {}).get("id") or "")
+
+
 class AriCallControl:
     def __init__(
         self, ari: AriRequester, clock: Clock, *, app: str = "ctiserver", router: StasisRouter | None = None
@@ -60,14 +64,19 @@ class AriCallControl:
     def feed(self, event: Mapping[str, Any]) -> None:
         """Take one ARI event (in wire order)."""
         incoming = self.table.feed(event)
+        if event.get("type") == "StasisStart" and (ch := self.table.channels.get(_channel_id(event))) is not None:
+            ch.connection = int(getattr(self.ari, "connections", 0))
         if incoming is not None and self.router is not None:
             self.router.dispatch(incoming)
 
-    async def resync(self, live: Collection[str], in_app: Collection[str]) -> None:
-        """After the events socket came back: channels that left our app meanwhile are gone, legs we were
-        dialling that answered meanwhile are ours, playbacks that ended meanwhile are finished."""
-        for cid in list(self.table.channels):
-            if cid not in in_app:
+    async def resync(self, live: Collection[str], in_app: Collection[str], connection: int = 0) -> None:
+        """After the events socket came back (``connection``: its number): channels that left our app meanwhile
+        are gone, legs we were dialling that answered meanwhile are ours, playbacks that ended meanwhile are
+        finished. A channel that entered our app on this connection is not judged by the snapshot: it may have
+        come after it (its own events tell when it goes) — a caller arriving during the resync was taken for
+        gone, and the ACD dropped its offer and the call."""
+        for cid, ch in list(self.table.channels.items()):
+            if cid not in in_app and not (connection and ch.connection >= connection):
                 self.table.mark_gone(cid)
         for cid, dial in list(self.table.dials.items()):
             if cid in in_app:

@@ -23,6 +23,7 @@ class ChannelState:
     gone: asyncio.Event = field(default_factory=asyncio.Event)
     cause: int | None = None
     state: str = ""
+    connection: int = 0  # the events connection its StasisStart came on (``AriCallControl.resync``)
 
     def poke(self) -> None:
         self.changed.set()

@@ -49,7 +49,7 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
         orphans.sweep_after(ctx.started, link.connected)  # an earlier run's calls, once our handlers are in
 
         async def resync(state: AriResync) -> None:
-            await control.resync({c.id for c in state.channels}, {c.id for c in state.in_stasis})
+            await control.resync({c.id for c in state.channels}, {c.id for c in state.in_stasis}, state.connection)
 
         if shared is not None:
             shared.on_raw(control.feed)

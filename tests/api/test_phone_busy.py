@@ -12,6 +12,7 @@ import aiohttp
 
 from ctiserver.acd.service import AcdService
 from ctiserver.app import COMPONENTS
+from ctiserver.control import StasisPresence
 from ctiserver.events.log import EventLog
 from ctiserver.sim.simulator import Simulator
 from tests.api.crash_daemon import QUEUE_100
@@ -62,6 +63,7 @@ async def test_an_agent_on_a_call_past_the_acd_is_offered_nothing(tmp_path: Path
         direct.hangup()  # its DeviceStateChange NOT_INUSE reaches nobody
         await direct.done.wait()
         await wait_for(lambda: not acd.agents.get("1002").phone_busy, limit=15.0)  # DeviceStateList
+        await wait_for(d.ctx.require(StasisPresence).is_up, limit=15.0)  # the ARI app is back too (Stasis)
         second = sim.place_call(from_number="5550124", to="100", hangup_after=60.0)
         await wait_for(lambda: len(_answered_by(d)) == 2, limit=15.0)
         assert _answered_by(d) == ["1001", "1002"]

@@ -8,6 +8,7 @@ import asyncio
 import pytest
 
 from ctiserver.app import running
+from ctiserver.clock import SystemClock
 from ctiserver.config import Config
 from ctiserver.control import ChannelGone
 from ctiserver.control.ari import AriCallControl
@@ -97,3 +98,25 @@ async def test_a_leg_still_ringing_at_reconnect_is_not_taken_as_answered(endpoin
         with pytest.raises(DialFailed) as failed:
             await asyncio.wait_for(dial, 20)
         assert failed.value.reason in ("noanswer", "failed"), failed.value
+
+
+async def test_a_channel_that_entered_on_the_new_connection_is_not_judged_by_the_snapshot() -> None:
+    """The resync's snapshot (GET /channels, /applications) is taken after the socket came back; a caller whose
+    StasisStart comes over the new socket after it is not in it, and was marked gone (the ACD then dropped its
+    offer and the call: ``tests/api/test_phone_busy.py`` caught it)."""
+
+    class Ari:
+        connections = 1
+
+        async def request(self, *args: object, **kwargs: object) -> None:
+            return None
+
+    ari = Ari()
+    control = AriCallControl(ari, SystemClock())
+    control.feed({"type": "StasisStart", "channel": {"id": "before"}, "args": ["did"]})
+    ari.connections = 2  # the socket came back
+    control.feed({"type": "StasisStart", "channel": {"id": "after"}, "args": ["did"]})
+    before, after = control.table.channels["before"], control.table.channels["after"]
+    await control.resync(live=set(), in_app=set(), connection=2)  # neither is in the snapshot
+    assert before.gone.is_set()  # left while we were deaf
+    assert not after.gone.is_set() and "after" in control.table.channels  # came after the snapshot
