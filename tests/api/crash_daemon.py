@@ -11,22 +11,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from ctiserver.app import COMPONENTS as APP_COMPONENTS
 from ctiserver.events.log import EventLog
 from ctiserver.sim.config import SimConfig
 from tests.api.harness import daemon
 from tests.servers.redis import wait_for
 
-COMPONENTS = (
-    "ctiserver.store.component",
-    "ctiserver.events.component",
-    "ctiserver.pbx.component",
-    "ctiserver.control.component",
-    "ctiserver.calls.component",
-    "ctiserver.recording.component",
-    "ctiserver.ivr.component",
-    "ctiserver.acd.component",
-    "ctiserver.api.component",
-)
+COMPONENTS = tuple(c for c in APP_COMPONENTS if c != "ctiserver.sim.component")  # the whole daemon, our PBX
 QUEUE_100 = """script: to-support
 dids: ["100"]
 nodes:
