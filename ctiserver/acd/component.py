@@ -22,16 +22,13 @@ from ctiserver.calls.tracker import Tracker
 from ctiserver.control import CallControl, StasisPresence
 from ctiserver.events import Bus
 from ctiserver.logs import get_logger
-from ctiserver.pbx.ami.errors import AmiError
-from ctiserver.pbx.ami.messages import AmiEvent
+from ctiserver.pbx.device_states import DOWN, ON_A_CALL, follow
 
 if TYPE_CHECKING:
     from ctiserver.app import AppContext
 
 log = get_logger(__name__)
 
-UNAVAILABLE = {"UNAVAILABLE", "INVALID"}
-ON_A_CALL = {"INUSE", "BUSY", "RINGING", "RINGINUSE", "ONHOLD"}  # ast_devstate_str() of a phone with a call
 
 
 def agent_store(ctx: AppContext) -> AgentStateStore:
@@ -108,34 +105,21 @@ def post_call_survey(ctx: AppContext, cfg: AcdConfig) -> PostCallSurvey | None:
 
 
 def watch_devices(ami: Any, acd: AcdService) -> None:
-    """``DeviceStateChange`` → agent (un)available: ``UNAVAILABLE`` when a phone unregisters; on a call
-    (``INUSE``, ``BUSY``, ``RINGING``, ``RINGINUSE``, ``ONHOLD``) when the agent's phone took or made a call past
-    the ACD — a ready agent is then offered nothing until it is ``NOT_INUSE`` again. After every AMI login
-    ``DeviceStateList`` gives the states the link missed (a phone that hung up during an outage would stay
-    "busy" otherwise)."""
+    """Device states (``pbx/device_states.py``, listed again after every AMI login) → agent (un)available:
+    ``UNAVAILABLE`` when a phone unregisters; on a call (``INUSE``, ``BUSY``, ``RINGING``, ``RINGINUSE``,
+    ``ONHOLD``) when the agent's phone took or made a call past the ACD — a ready agent is then offered nothing
+    until it is ``NOT_INUSE`` again."""
     tasks: set[asyncio.Task[None]] = set()
 
-    def on_device(event: AmiEvent) -> None:
-        device, state = event.get("Device") or "", (event.get("State") or "").upper()
+    def on_device(device: str, state: str) -> None:
         if acd.agents.by_device(device) is None:
             return
-        busy = state in ON_A_CALL
-        task = asyncio.get_running_loop().create_task(acd.device_state(device, state not in UNAVAILABLE, busy))
+        change = acd.device_state(device, state not in DOWN, state in ON_A_CALL)
+        task = asyncio.get_running_loop().create_task(change)
         tasks.add(task)
         task.add_done_callback(tasks.discard)
 
-    async def relisted() -> None:
-        try:
-            result = await ami.action("DeviceStateList", [])
-        except AmiError as exc:  # the link went again: the next login asks again
-            log.warning("device states not listed after the AMI login", error=str(exc))
-            return
-        for event in getattr(result, "events", ()):
-            if event.name == "DeviceStateChange":
-                on_device(event)
-
-    ami.on_event("DeviceStateChange", on_device)
-    ami.on_reconnect(relisted)
+    follow(ami, on_device)
 
 
 @asynccontextmanager

@@ -27,7 +27,6 @@ from ctiserver.control import (
 from ctiserver.control.ari_state import ChannelState, ChannelTable, DialError, PendingDial
 from ctiserver.control.router import StasisRouter
 from ctiserver.logs import get_logger
-from ctiserver.pbx.ari.resources import Channel
 
 T = TypeVar("T")
 log = get_logger(__name__)
@@ -106,23 +105,9 @@ class AriCallControl:
         """Whether this run knows the channel (it entered our app, or is a leg we are dialling, since we started)."""
         return channel_id in self.table.channels or channel_id in self.table.dials
 
-    def reroute(self, channel: Channel, args: tuple[str, ...]) -> None:
-        """Route a channel already in our app as if it entered it now with ``args``."""
-        c = channel
-        self.feed(
-            {
-                "type": "StasisStart",
-                "args": list(args),
-                "channel": {
-                    "id": c.id,
-                    "name": c.name,
-                    "state": c.state,
-                    "language": c.language,
-                    "caller": {"name": c.caller.name, "number": c.caller.number},
-                    "dialplan": {"context": c.dialplan.context, "exten": c.dialplan.exten},
-                },
-            }
-        )
+    def reroute(self, channel: Mapping[str, Any], args: tuple[str, ...]) -> None:
+        """Route a channel already in our app (``channel``: as ARI gives it) as if it entered it now with ``args``."""
+        self.feed({"type": "StasisStart", "args": list(args), "channel": dict(channel)})
 
     async def rest(self, method: str, path: str) -> Any:
         """A bare ARI request (errors: ``ControlError``)."""

@@ -40,7 +40,7 @@ class Control(Protocol):
 
     def holds(self, channel_id: str) -> bool: ...
 
-    def reroute(self, channel: Channel, args: tuple[str, ...]) -> None: ...
+    def reroute(self, channel: Mapping[str, Any], args: tuple[str, ...]) -> None: ...
 
     async def rest(self, method: str, path: str) -> Any: ...
 
@@ -49,8 +49,6 @@ class Orphans:
     def __init__(self, control: Control) -> None:
         self.control = control
         self.talks: dict[str, set[str]] = {}  # bridge id → its channels of our application still in it
-        self.rerouted = 0
-        self.hung_up = 0
         self._tasks: set[asyncio.Task[None]] = set()
 
     def sweep_after(self, started: asyncio.Event, connected: asyncio.Event) -> None:
@@ -61,24 +59,25 @@ class Orphans:
             await started.wait()
             await connected.wait()
             try:
-                channels = [build(Channel, c) for c in await self.control.rest("GET", "/channels") or ()]
+                raw = {str(c["id"]): c for c in await self.control.rest("GET", "/channels") or ()}
                 app = await self.control.rest("GET", f"/applications/{self.control.app}") or {}
                 ids = frozenset(str(c) for c in app.get("channel_ids", ()))
-                await self.sweep(AriResync(1, tuple(channels), ids, self.control.app).in_stasis)
+                channels = tuple(build(Channel, c) for c in raw.values())
+                await self.sweep([raw[c.id] for c in AriResync(1, channels, ids, self.control.app).in_stasis])
             except ControlError as exc:
                 log.warning("calls left by an earlier run not taken care of", error=str(exc))
 
         self._spawn(later())
 
-    async def sweep(self, in_stasis: Collection[Channel]) -> None:
-        """``in_stasis``: the channels running our ``Stasis()`` now."""
-        orphans = {c.id: c for c in in_stasis if not self.control.holds(c.id)}
+    async def sweep(self, in_stasis: Collection[Mapping[str, Any]]) -> None:
+        """``in_stasis``: the channels running our ``Stasis()`` now, as ARI gives them."""
+        ours = {str(c["id"]): c for c in in_stasis}
+        orphans = {cid: c for cid, c in ours.items() if not self.control.holds(cid)}
         if not orphans:
             return
-        ours = {c.id for c in in_stasis}
         talking: set[str] = set()
         for bridge in await self.control.rest("GET", "/bridges") or ():
-            members = {str(c) for c in bridge.get("channels", ())} & ours
+            members = {str(c) for c in bridge.get("channels", ())} & ours.keys()
             if len(members) >= 2 and members & orphans.keys():
                 self.talks[str(bridge["id"])] = members
                 talking |= members
@@ -90,9 +89,8 @@ class Orphans:
         for cid, channel in orphans.items():
             if cid in talking:
                 continue
-            args = tuple(channel.dialplan.app_data.split(",")[1:])
+            args = tuple(str((channel.get("dialplan") or {}).get("app_data") or "").split(",")[1:])
             if args and args[0] in REROUTED:
-                self.rerouted += 1
                 self.control.reroute(channel, args)
             else:
                 self._spawn(self._hang_up([cid]))
@@ -119,7 +117,6 @@ class Orphans:
         for cid in channels:
             with contextlib.suppress(ControlError):  # it hung up meanwhile
                 await self.control.rest("DELETE", f"/channels/{cid}")
-                self.hung_up += 1
 
     def _spawn(self, work: Any) -> None:
         task = asyncio.get_running_loop().create_task(work, name="cti:orphans")

@@ -164,23 +164,21 @@ class RecordingService:
         app is back on the PBX. Either way, once it ended its file is read and ``recording.ready`` published;
         before, such a row stayed ``recording`` for ever, out of the retention purge's reach."""
         left = [m for m in await self.store.live() if m.name not in self._live]
-        mixed = False
+        followed, ended = [], []  # ARI ones; MixMonitor ones with no AMI link to follow them (the file alone)
         for meta in left:
             self._remember(meta)
             channel = self._mix_channel(meta)
-            if channel is not None and self._mixmonitor is not None:
+            if channel is None:
+                followed.append(meta.name)
+            elif self._mixmonitor is None:
+                ended.append(meta.name)
+            else:
                 self._mixmonitor.track(channel, meta.name)
-                mixed = True
         if left:
             log.warning("recordings left running by an earlier run taken over", count=len(left))
-        if mixed and self._mixmonitor is not None:
+        if self._mixmonitor is not None and len(followed) + len(ended) < len(left):
             await self._mixmonitor.resync()
-        ari = [m for m in left if self._mix_channel(m) is None]
-        ended = [m for m in left if self._mix_channel(m) is not None and self._mixmonitor is None]
-        await asyncio.gather(*(self.stop(m.name) for m in ended))  # no AMI link to follow them: the file
-        if ari and control_up is not None:
-            await control_up.wait()
-        await asyncio.gather(*(self._follow(m.name, control_up) for m in ari))
+        await asyncio.gather(*map(self.stop, ended), *(self._follow(n, control_up) for n in followed))
         return len(left)
 
     async def _follow(self, name: str, control_up: asyncio.Event | None) -> None:
