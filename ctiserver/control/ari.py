@@ -58,6 +58,10 @@ class AriCallControl:
         self.table = ChannelTable()
         self._ids = itertools.count(1)
         self.requests = 0  # REST calls made (for benches / tests)
+        # bridge ids: ``br-<app>-<run>-<n>`` — whose bridges an earlier run of this application left is told by id
+        # (ARI names every application's bridges' creator ``Stasis``)
+        self._bridges = f"br-{app}-"
+        self._run = uuid.uuid4().hex[:8]
 
     # ---- events -----------------------------------------------------------------------------------------
     def feed(self, event: Mapping[str, Any]) -> None:
@@ -104,6 +108,13 @@ class AriCallControl:
     def holds(self, channel_id: str) -> bool:
         """Whether this run knows the channel (it entered our app, or is a leg we are dialling, since we started)."""
         return channel_id in self.table.channels or channel_id in self.table.dials
+
+    def left_behind(self, bridge_id: str) -> bool:
+        """Whether the bridge is one an earlier run of this application created (``create_bridge``)."""
+        run, sep, rest = bridge_id.removeprefix(self._bridges).partition("-")
+        return (
+            bridge_id.startswith(self._bridges) and bool(sep) and "-" not in rest and len(run) == len(self._run)
+        ) and run != self._run
 
     def reroute(self, channel: Mapping[str, Any], args: tuple[str, ...]) -> None:
         """Route a channel already in our app (``channel``: as ARI gives it) as if it entered it now with ``args``."""
@@ -258,7 +269,7 @@ class AriCallControl:
         await self._call("POST", f"/channels/{channel_id}/ring", channel_id)
 
     async def create_bridge(self, kind: BridgeKind = BridgeKind.MIXING, name: str = "") -> str:
-        bridge_id = f"br-{uuid.uuid4().hex[:16]}"
+        bridge_id = f"{self._bridges}{self._run}-{uuid.uuid4().hex[:12]}"
         await self._call("POST", "/bridges", type=kind.value, bridgeId=bridge_id, name=name or None)
         return bridge_id
 

@@ -9,9 +9,11 @@ Stasis that this run does not hold is taken care of:
 * **in a conversation** (a bridge with another channel of our application): it goes on; when a party leaves the
   bridge (hangs up), the others are hung up and the bridge destroyed — what the handler that lost it would have
   done;
-* **alone** (in the IVR, waiting in a queue, on hold, alone in a bridge): a caller who came in on a DID
-  (``Stasis(<app>,did,…)``) is routed again as a new call — the IVR from its start rather than silence; any other
-  leg (an agent's, a dialler's answered attempt: its handler's state is gone with the earlier run) is hung up.
+* **alone** (in the IVR, waiting in a queue, on hold, alone in a bridge — a bridge of an earlier run with no
+  conversation left in it is destroyed first, which also ends a bridge recording running in it): a caller who
+  came in on a DID (``Stasis(<app>,did,…)``) is routed again as a new call — the IVR from its start rather than
+  silence; any other leg (an agent's, a dialler's answered attempt: its handler's state is gone with the
+  earlier run) is hung up.
 
 Later reconnections of the same run are the call control's ``resync``: the run still holds its calls then.
 """
@@ -39,6 +41,8 @@ class Control(Protocol):
     app: str
 
     def holds(self, channel_id: str) -> bool: ...
+
+    def left_behind(self, bridge_id: str) -> bool: ...
 
     def reroute(self, channel: Mapping[str, Any], args: tuple[str, ...]) -> None: ...
 
@@ -73,18 +77,27 @@ class Orphans:
         """``in_stasis``: the channels running our ``Stasis()`` now, as ARI gives them."""
         ours = {str(c["id"]): c for c in in_stasis}
         orphans = {cid: c for cid, c in ours.items() if not self.control.holds(cid)}
-        if not orphans:
-            return
         talking: set[str] = set()
+        dropped: list[str] = []
         for bridge in await self.control.rest("GET", "/bridges") or ():
+            bridge_id = str(bridge["id"])
             members = {str(c) for c in bridge.get("channels", ())} & ours.keys()
             if len(members) >= 2 and members & orphans.keys():
-                self.talks[str(bridge["id"])] = members
+                self.talks[bridge_id] = members
                 talking |= members
+            elif self.control.left_behind(bridge_id):
+                # no conversation left in it: its parties hung up while no run held them (a bridge recording
+                # would run on for ever in it), or one is alone in it — taken care of below, out of the bridge
+                dropped.append(bridge_id)
+                with contextlib.suppress(ControlError):  # gone already
+                    await self.control.rest("DELETE", f"/bridges/{bridge_id}")
+        if not orphans and not dropped:
+            return
         log.warning(
             "calls left in Stasis by an earlier run",
             talking=sorted(talking & orphans.keys()),
             alone=sorted(orphans.keys() - talking),
+            bridges_destroyed=dropped,
         )
         for cid, channel in orphans.items():
             if cid in talking:

@@ -19,7 +19,7 @@ import pytest
 from ctiserver.events.log import EventLog
 from ctiserver.recording.service import RecordingService
 from ctiserver.sim.config import SimConfig
-from ctiserver.sim.simulator import Simulator
+from ctiserver.sim.simulator import CallHandle, Simulator
 from tests.api.app_queue import COMPONENTS, answered_call
 from tests.api.crash_daemon import COMPONENTS as CHILD_COMPONENTS
 from tests.api.crash_daemon import config as child_config
@@ -101,6 +101,31 @@ async def _line(proc: asyncio.subprocess.Process, prefix: str) -> str:
     return line[len(prefix) :].strip()
 
 
+async def _killed_mid_call(tmp_path: Path, sim: Simulator) -> tuple[CallHandle, CallHandle, str]:
+    """The child daemon, SIGKILLed with one call talking (recorded: the recording's name) and one waiting alone
+    in the queue."""
+    sim.agent("1001", answer_after=0.2)
+    args = (str(tmp_path), str(sim.ami_port), sim.ari_url)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, str(CHILD), *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
+    )
+    try:
+        await _line(proc, "READY")
+        talk = sim.place_call(from_number="5550123", to="100", hangup_after=600.0)
+        name = await _line(proc, "STARTED ")
+        waiting = sim.place_call(from_number="5550124", to="100", hangup_after=600.0)
+        await wait_for(lambda: waiting.channel is not None and waiting.channel.stasis_app is not None)
+        await asyncio.sleep(0.5)  # through the IVR into the queue: nobody free
+        proc.send_signal(signal.SIGKILL)
+        await proc.wait()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert name in sim.engine.recordings  # the PBX records on without the daemon
+    return talk, waiting, name
+
+
 async def test_a_daemon_killed_mid_call_leaves_calls_its_successor_takes_care_of(tmp_path: Path) -> None:
     """SIGKILL (a graceful stop hangs its calls up and ends their recordings itself): the PBX keeps the calls in
     Stasis and the bridge recording running. In the next run the conversation goes on, recorded; when the caller
@@ -108,25 +133,7 @@ async def test_a_daemon_killed_mid_call_leaves_calls_its_successor_takes_care_of
     recording: its file is read and ``recording.ready`` published (``RecordingService.recover``). A caller
     waiting alone in the queue is routed again into the IVR."""
     async with Simulator(SimConfig(recordings_dir=str(tmp_path / "rec"))) as sim:
-        sim.agent("1001", answer_after=0.2)
-        args = (str(tmp_path), str(sim.ami_port), sim.ari_url)
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, str(CHILD), *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
-        )
-        try:
-            await _line(proc, "READY")
-            talk = sim.place_call(from_number="5550123", to="100", hangup_after=600.0)
-            name = await _line(proc, "STARTED ")
-            waiting = sim.place_call(from_number="5550124", to="100", hangup_after=600.0)
-            await wait_for(lambda: waiting.channel is not None and waiting.channel.stasis_app is not None)
-            await asyncio.sleep(0.5)  # through the IVR into the queue: nobody free
-            proc.send_signal(signal.SIGKILL)
-            await proc.wait()
-        finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
-        assert name in sim.engine.recordings  # the PBX records on without the daemon
+        talk, waiting, name = await _killed_mid_call(tmp_path, sim)
         assert talk.channel is not None and talk.channel.bridge is not None
         bridge = talk.channel.bridge
         [agent_leg] = [c for c in bridge.channels if c is not talk.channel]
@@ -146,3 +153,43 @@ async def test_a_daemon_killed_mid_call_leaves_calls_its_successor_takes_care_of
             [ready] = _events(d, "recording.ready")
             assert ready["name"] == name and ready["state"] == "done" and ready["size"] > 44
             assert ready["queue"] == "support" and ready["agent"] == "1001"
+
+
+@pytest.mark.parametrize("gone", ["caller", "both"])
+async def test_parties_hanging_up_while_no_daemon_runs_leave_no_bridge_recording_for_ever(
+    tmp_path: Path, gone: str
+) -> None:
+    """The caller (and the agent) hang up while the killed daemon is not yet restarted: the bridge the earlier run
+    created stays on the PBX with its recording running (ARI bridges outlive their channels), the agent alone in
+    it. The next run hangs the agent up and destroys the bridge — only then does the PBX end the recording, which
+    is read as usual; another application's bridge is left alone."""
+    async with Simulator(SimConfig(recordings_dir=str(tmp_path / "rec"))) as sim:
+        talk, _waiting, name = await _killed_mid_call(tmp_path, sim)
+        assert talk.channel is not None and talk.channel.bridge is not None
+        bridge = talk.channel.bridge
+        [agent_leg] = [c for c in bridge.channels if c is not talk.channel]
+        talk.hangup()
+        if gone == "both":
+            sim.engine.hangup(agent_leg)
+        await talk.done.wait()
+        other = await _ari(sim, "POST", "/bridges", {"type": "mixing", "bridgeId": "br-other-app-1"})
+        await asyncio.sleep(0.5)
+        assert bridge.id in sim.engine.bridges and name in sim.engine.recordings  # recording on, nobody in it
+        async with daemon(tmp_path, CHILD_COMPONENTS, **child_config(tmp_path, sim.ami_port, sim.ari_url)) as d:
+            await wait_for(lambda: bridge.id not in sim.engine.bridges, limit=15.0)
+            await wait_for(lambda: agent_leg.hung_up, limit=10.0)
+            await wait_for(lambda: bool(_events(d, "recording.ready")), limit=15.0)
+            [ready] = _events(d, "recording.ready")
+            assert ready["name"] == name and ready["state"] == "done" and ready["size"] > 44
+            assert other["id"] in sim.engine.bridges
+
+
+async def _ari(sim: Simulator, method: str, path: str, params: dict[str, str]) -> Any:
+    c = sim.config
+    headers = {"Authorization": aiohttp.encode_basic_auth(c.ari_user, c.ari_password)}
+    async with (
+        aiohttp.ClientSession(headers=headers) as http,
+        http.request(method, sim.ari_url + path, params=params) as r,
+    ):
+        assert r.status == 200, await r.text()
+        return await r.json()
