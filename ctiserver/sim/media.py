@@ -155,10 +155,15 @@ def recording_stop(engine: Engine, rec: LiveRecording, state: str = "done") -> N
         engine.bridges[tid].recording = None
     if state == "done":
         engine.stored[rec.name] = (rec.format, rec.path)
-        engine.wav_tasks[rec.name] = engine.spawn(
-            asyncio.to_thread(write_wav, rec.path, seconds), name=f"sim:wav:{rec.name}"
-        )
+        task = engine.spawn(asyncio.to_thread(write_wav, rec.path, seconds), name=f"sim:wav:{rec.name}")
+        engine.wav_tasks[rec.name] = task
+        task.add_done_callback(lambda t: _written(engine, rec.name, t))
     engine.hub.ari("RecordingFinished", apps, [("recording", rec.to_json(duration=int(seconds)))])
+
+
+def _written(engine: Engine, name: str, task: asyncio.Task[None]) -> None:
+    if engine.wav_tasks.get(name) is task:  # not one of a later recording of the same name
+        del engine.wav_tasks[name]
 
 
 def write_wav(path: str, seconds: float, rate: int = 8000) -> None:

@@ -4,6 +4,7 @@ distribution with autofill, ring timeout/retry, and the events + queue_log facts
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,8 @@ from ctiserver.sim.model import Channel
 
 if TYPE_CHECKING:
     from ctiserver.sim.engine import Engine
+
+QUEUE_LOG_LINES = 100_000
 
 DEVICE_STATUS = {
     "UNKNOWN": 0,
@@ -69,7 +72,8 @@ class Queues:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.queues = {q.name: QueueState(q) for q in engine.config.queues}
-        self.log: list[str] = []
+        # Asterisk appends queue_log to a file; the simulator keeps the latest lines (a demo runs for days)
+        self.log: deque[str] = deque(maxlen=QUEUE_LOG_LINES)
         for q in self.queues.values():
             for iface in q.config.members:
                 m = Member(iface, iface, membership="static", login_time=int(engine.clock.now()))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from dataclasses import dataclass, field
 from types import TracebackType
 
@@ -25,6 +26,8 @@ from ctiserver.sim.config import FarEndConfig, SimConfig
 from ctiserver.sim.engine import Engine
 from ctiserver.sim.hub import Hub
 from ctiserver.sim.model import Channel, ChanState, Endpoint
+
+CALLS_KEPT = 10_000  # handles of the latest callers placed (a demo places calls for days)
 
 
 @dataclass(eq=False)
@@ -100,7 +103,7 @@ class Simulator:
         self._runner: web.AppRunner | None = None
         self.ami_port = 0
         self.ari_port = 0
-        self.calls: list[CallHandle] = []
+        self.calls: deque[CallHandle] = deque(maxlen=CALLS_KEPT)  # the latest callers (tests look at them)
 
     @property
     def ari_url(self) -> str:

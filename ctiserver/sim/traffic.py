@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
-    from ctiserver.sim.simulator import CallHandle, Simulator
+    from ctiserver.sim.simulator import Simulator
 
 
 class TrafficConfig(BaseModel):
@@ -39,7 +39,6 @@ class TrafficStats:
     completed: int = 0
     active: int = 0
     peak_active: int = 0
-    handles: list[CallHandle] = field(default_factory=list)
 
 
 def _weighted(rng: random.Random, weights: dict[str, float]) -> str:
