@@ -200,6 +200,32 @@ async def test_wallboard_drops_a_refresh_answer_older_than_the_one_shown(demo: D
     assert page.errors == []
 
 
+async def test_wallboard_shows_phones_the_queues_cannot_reach(demo: Demo, browser: Any) -> None:
+    """A ready agent whose phone is unregistered shows "phone offline"; one whose phone is on a call the ACD did
+    not give it (1002 dialled 1004 from the handset) shows "phone on a call outside the queues" — both ready in
+    the ACD, both offered nothing. The notes go when the PBX reports the phones back."""
+    from ctiserver.sim.simulator import Simulator
+
+    sim = demo.ctx.require(Simulator)
+    page = await open_page(browser, demo, "supervisor")
+    await page.wait_for_url("**/wallboard.html", timeout=WAIT)
+    await page.locator("#live-badge.live").wait_for(timeout=WAIT)
+    await page.locator(".agent.ready[data-agent='1003']").wait_for(timeout=WAIT)
+    assert await page.locator(".agent .phone").count() == 0
+    phone = sim.agent("1003", registered=False)
+    call = sim.place_call(from_number="1002", to="1004", endpoint="1002", context="from-agents", hangup_after=60)
+    await page.locator(".agent.ready[data-agent='1003'] .phone.offline").wait_for(timeout=WAIT)
+    await page.locator(".agent.ready[data-agent='1002'] .phone.busy").wait_for(timeout=WAIT)
+    assert await page.locator(".agent[data-agent='1002'] .phone").inner_text() == "phone on a call outside the queues"
+    assert await page.locator(".agent[data-agent='1003'] .phone").inner_text() == "phone offline"
+    await _shot(page, "wallboard-phones.png")
+    call.hangup()
+    phone.register(True)
+    await page.locator(".agent[data-agent='1002']:not(:has(.phone))").wait_for(timeout=WAIT)
+    await page.locator(".agent[data-agent='1003']:not(:has(.phone))").wait_for(timeout=WAIT)
+    assert page.errors == []
+
+
 async def test_ivr_edit_invalid_is_refused_valid_reloads(demo: Demo, browser: Any) -> None:
     before = await demo.api("GET", "/ivr/scripts/main-en")
     page = await open_page(browser, demo, "admin")

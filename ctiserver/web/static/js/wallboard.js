@@ -70,6 +70,15 @@ function renderQueues(queues) {
   }));
 }
 
+// what the PBX says of a logged-in agent's phone: offline (unregistered: no call can reach it), or on a call the
+// ACD did not give it (the agent dialled out from the handset) — either way the queues offer it nothing
+function phoneNote(a) {
+  if (a.state === "logged_out") return [];
+  if (a.registered === false) return [el("div", { class: "s phone offline" }, t("wb.phoneOffline"))];
+  if (a.phone_busy && a.state === "ready") return [el("div", { class: "s phone busy" }, t("wb.phoneBusy"))];
+  return [];
+}
+
 function renderAgents() {
   const counts = {};
   for (const a of agents) counts[a.state] = (counts[a.state] || 0) + 1;
@@ -78,7 +87,8 @@ function renderAgents() {
   $("agents").replaceChildren(...agents.map((a) => el("div", { class: `agent ${a.state}`, "data-agent": agentId(a) },
     el("div", { class: "n" }, a.name || agentId(a)),
     el("div", { class: "s" }, t(`state.${a.state}`) + (a.reason ? ` (${a.reason})` : "")),
-    el("div", { class: "s since", "data-since": num(a.since, a.state_since, "") }, ""))));
+    el("div", { class: "s since", "data-since": num(a.since, a.state_since, "") }, ""),
+    ...phoneNote(a))));
   tick();
 }
 
