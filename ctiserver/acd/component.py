@@ -22,6 +22,7 @@ from ctiserver.calls.tracker import Tracker
 from ctiserver.control import CallControl, StasisPresence
 from ctiserver.events import Bus
 from ctiserver.logs import get_logger
+from ctiserver.pbx.ami_grants import MIXMONITOR, need
 from ctiserver.pbx.device_states import DOWN, ON_A_CALL, follow
 
 if TYPE_CHECKING:
@@ -158,6 +159,7 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
             ctx.provide(target)
             if ami is not None:
                 watch_devices(ami, acd)
+                need(ctx, ("DeviceStateList",), "the agents' phone states after an AMI reconnect")
         else:
             log.warning("no call control: the ACD routes no calls (observer mode only)")
         ids = {a.device: a.id for a in cfg.agents}
@@ -169,10 +171,13 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
             ami.on_event("*", observer.feed)
             ctx.provide(observer)
             ctx.provide(AppQueueAgents(ami, cfg.pause_reasons))
+            need(ctx, ("QueueAdd", "QueueRemove", "QueuePause"), "agents' log-in and pauses in app_queue")
+            need(ctx, ("BlindTransfer", "Atxfer", "Hangup"), "transfers of app_queue calls")
             ctx.spawn(observer.run(), name="cti:acd-observer")
             ctx.spawn(observer.wrapup_loop(), name="cti:acd-observer-wrapup")
             rec = recorder(ctx)
             if rec is not None and rec.config.app_queue:  # app_queue calls recorded by their queue's policy
+                need(ctx, MIXMONITOR, "recordings of app_queue calls")
                 answers = bus.subscribe("agent.answered")
                 stack.callback(answers.close)
                 ctx.spawn(PbxRecordings(rec, tracker).follow(answers), name="cti:acd-observer-recording")

@@ -95,6 +95,11 @@ def _wire_metrics(ctx: AppContext, metrics: Metrics, hub: WsHub, event_log: Even
     dialplan = ctx.maybe(DialplanCheck)
     if dialplan is not None:
         metrics.check("dialplan", lambda: dialplan.ok)
+    from ctiserver.pbx.ami_grants import AmiGrants
+
+    grants = ctx.maybe(AmiGrants)
+    if grants is not None:
+        metrics.check("ami_grants", lambda: grants.ok)
 
 
 def _link(ctx: AppContext, name: str) -> Any:

@@ -10,6 +10,7 @@ from ctiserver.calls.service import CallService
 from ctiserver.calls.tracker import Tracker
 from ctiserver.events.bus import Bus
 from ctiserver.logs import get_logger
+from ctiserver.pbx.ami_grants import need
 
 if TYPE_CHECKING:
     from ctiserver.app import AppContext
@@ -66,6 +67,7 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
     ami = _ami_client(ctx)
     if ami is not None:
         wire(service, ami)
+        need(ctx, ("CoreShowChannels",), "the calls still up after an AMI reconnect")
         connected = getattr(ami, "connected", None)
         if connected is not None and connected.is_set():  # logged in before we subscribed: resync now
             ctx.spawn(service.resync(ami), name="cti:calls-resync")

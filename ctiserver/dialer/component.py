@@ -21,6 +21,7 @@ from ctiserver.dialer.store import DialerStore, MemoryDialerStore
 from ctiserver.events import Bus
 from ctiserver.logs import get_logger
 from ctiserver.pbx.ami.client import AmiClient
+from ctiserver.pbx.ami_grants import MIXMONITOR, need
 
 if TYPE_CHECKING:
     from ctiserver.app import AppContext
@@ -56,6 +57,8 @@ def _desk(
         return AcdDesk(acd, ctx.clock, in_stasis=held, bus=bus)
     from ctiserver.recording.service import RecordingService
 
+    need(ctx, ("Redirect", "DeviceStateList"), "the dialler's AMI desk: answered calls to the agents' phones")
+    need(ctx, MIXMONITOR, "recordings of the dialler's AMI desk calls")
     return AmiDesk(
         ami,
         ctx.clock,
@@ -135,6 +138,7 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
 
     amd = ctx.config.section("dialplan", DialplanConfig).amd  # what the rendered AMD() listens for
     lines = AmiLines(ami, ctx.clock, cfg.lines, after_greeting=amd.after_greeting_silence / 1000.0)
+    need(ctx, ("Originate", "Setvar", "Redirect", "Hangup", "CoreShowChannels"), "the dialler's calls")
     held = _hold_answered(ctx)
     if held is not None:
         lines.stasis_ready = held.app_up  # no dialling while the app that holds answered calls is away

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from ctiserver.sim import bridging, media
+from ctiserver.sim.ami_commands import list_commands, permitted
 from ctiserver.sim.ami_filter import parse as parse_filter
 from ctiserver.sim.dial import dial_event, dial_out, start_far_end
 from ctiserver.sim.dial_app import dial_status
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
 Handler = Callable[["AmiSession", "str | None", dict[str, str], list[tuple[str, str]]], Awaitable[None]]
 HANDLERS: dict[str, Handler] = {}
+UNKNOWN = "Invalid/unknown command: {}. Use Action: ListCommands to show available commands."
 
 
 def action(name: str) -> Callable[[Handler], Handler]:
@@ -35,7 +37,10 @@ async def dispatch(
 ) -> None:
     handler = HANDLERS.get(name)
     if handler is None:
-        s.respond(aid, "Error", "Invalid/unknown command")
+        s.respond(aid, "Error", UNKNOWN.format(msg.get("action", name)))
+        return
+    if not permitted(s.writeperm, name):  # manager.c process_message: the user's write classes
+        s.respond(aid, "Error", "Permission denied")
         return
     await handler(s, aid, msg, headers)
 
@@ -57,6 +62,11 @@ def _list_event(s: AmiSession, name: str, aid: str | None, body: list[tuple[str,
 @action("Ping")
 async def _ping(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[tuple[str, str]]) -> None:
     s.respond(aid, "Success", None, [("Ping", "Pong"), ("Timestamp", f"{s.sim.clock.now():.6f}")])
+
+
+@action("ListCommands")
+async def _list_commands(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[tuple[str, str]]) -> None:
+    list_commands(s, aid)
 
 
 @action("Events")

@@ -9,6 +9,7 @@ import hashlib
 import secrets
 from typing import TYPE_CHECKING
 
+from ctiserver.sim.ami_commands import get_perm
 from ctiserver.sim.ami_filter import AmiFilter
 from ctiserver.sim.fmt import ari_time
 from ctiserver.sim.hub import encode_headers
@@ -28,6 +29,7 @@ class AmiSession:
         self.events_on = False
         self.filters: list[AmiFilter] = []  # this session's Filter actions (sim/ami_filter.py)
         self.authenticated = False
+        self.writeperm = 0  # manager.conf write = of the user, from the login on
         self.challenge: str | None = None
         self.closed = False
         self._out: list[bytes] = []
@@ -163,6 +165,7 @@ class AmiSession:
             asyncio.get_running_loop().call_later(0.05, self._really_close)
             return
         self.authenticated = True
+        self.writeperm = get_perm(cfg.ami_write)
         self.events_on = msg.get("events", "on").lower() not in ("off", "no", "false", "0")
         self.respond(aid, "Success", "Authentication accepted")
         uptime = int(self.sim.clock.now() - self.sim.engine.booted_at)

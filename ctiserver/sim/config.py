@@ -155,6 +155,7 @@ class SimConfig(_M):
     asterisk_id: str = "02:fc:00:00:00:01"
     ami_user: str = "cti"
     ami_secret: str = "cti-secret"
+    ami_write: str = "all"  # the AMI user's manager.conf write classes (actions outside them: Permission denied)
     ari_user: str = "cti"
     ari_password: str = "cti-secret"
     host: str = "127.0.0.1"
