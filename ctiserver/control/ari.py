@@ -111,10 +111,10 @@ class AriCallControl:
 
     def left_behind(self, bridge_id: str) -> bool:
         """Whether the bridge is one an earlier run of this application created (``create_bridge``)."""
-        run, sep, rest = bridge_id.removeprefix(self._bridges).partition("-")
-        return (
-            bridge_id.startswith(self._bridges) and bool(sep) and "-" not in rest and len(run) == len(self._run)
-        ) and run != self._run
+        if not bridge_id.startswith(self._bridges):
+            return False
+        run, _, n = bridge_id.removeprefix(self._bridges).partition("-")  # "ctiserver-x"'s bridges are not ours
+        return len(run) == len(self._run) and run != self._run and bool(n) and "-" not in n
 
     def reroute(self, channel: Mapping[str, Any], args: tuple[str, ...]) -> None:
         """Route a channel already in our app (``channel``: as ARI gives it) as if it entered it now with ``args``."""

@@ -27,7 +27,7 @@ from ctiserver.sim.engine import Engine
 from ctiserver.sim.hub import Hub
 from ctiserver.sim.model import Channel, ChanState, Endpoint
 
-CALLS_KEPT = 10_000  # handles of the latest callers placed (a demo places calls for days)
+CALLS_KEPT = 1_000  # handles of the latest callers placed (a demo places calls for days)
 
 
 @dataclass(eq=False)
