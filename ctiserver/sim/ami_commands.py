@@ -63,7 +63,6 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     "PJSIPShowEndpoints": (("system",), "Lists PJSIP endpoints."),
     "PJSIPShowContacts": (("system",), "Lists PJSIP Contacts."),
 }
-_CANONICAL = {name.lower(): name for name in COMMANDS}
 
 
 def get_perm(text: str) -> int:
@@ -77,17 +76,13 @@ def get_perm(text: str) -> int:
     return mask
 
 
-def _mask(classes: tuple[str, ...]) -> int:
-    return sum(1 << PERMS.index(c) for c in classes)
+_AUTHORITY = {name.lower(): sum(1 << PERMS.index(c) for c in classes) for name, (classes, _) in COMMANDS.items()}
 
 
 def permitted(writeperm: int, action: str) -> bool:
     """``action`` (lower case): may a session with ``writeperm`` run it? (Unknown actions: True — they are
     refused as unknown, not as denied.)"""
-    name = _CANONICAL.get(action)
-    if name is None:
-        return True
-    authority = _mask(COMMANDS[name][0])
+    authority = _AUTHORITY.get(action, 0)
     return authority == 0 or bool(writeperm & authority)
 
 

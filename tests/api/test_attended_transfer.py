@@ -78,6 +78,12 @@ class Rig:
         assert started["kind"] == "attended" and started["to"] == "agent:1002" and started["from_agent"] == "1001"
         return request
 
+    async def consulting(self) -> None:
+        """``consult``, and 1002 answers: the request answers 204 — the agents talk, the caller holds."""
+        request = await self.consult()
+        assert self.phone2.answer()
+        assert (await asyncio.wait_for(request, T))[0] == 204
+
 
 @asynccontextmanager
 async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
@@ -145,9 +151,7 @@ async def test_completed_by_request_hands_the_caller_over(tmp_path: Path) -> Non
 
 async def test_the_first_agent_hanging_up_completes_it(tmp_path: Path) -> None:
     async with rig(tmp_path) as r:
-        request = await r.consult()
-        assert r.phone2.answer()
-        assert (await asyncio.wait_for(request, T))[0] == 204
+        await r.consulting()
         r.phone1.hangup()
         done = await r.event("call.transferred")
         assert done["by"] == "agent_hung_up" and done["to_agent"] == "1002"
@@ -170,16 +174,12 @@ async def test_cancelled_while_ringing_takes_the_caller_back(tmp_path: Path) -> 
         await wait_for(lambda: r.state("1002") is AgentState.READY)
         assert r.state("1001") is AgentState.ON_CALL
         # a new consultation may start at once
-        request = await r.consult()
-        assert r.phone2.answer()
-        assert (await asyncio.wait_for(request, T))[0] == 204
+        await r.consulting()
 
 
 async def test_the_consulted_agent_hanging_up_brings_the_caller_back(tmp_path: Path) -> None:
     async with rig(tmp_path) as r:
-        request = await r.consult()
-        assert r.phone2.answer()
-        assert (await asyncio.wait_for(request, T))[0] == 204
+        await r.consulting()
         r.phone2.hangup()
         cancelled = await r.event("call.transfer_cancelled")
         assert cancelled["reason"] == "target_hung_up" and cancelled["to_agent"] == "1002"
@@ -193,9 +193,7 @@ async def test_the_consulted_agent_hanging_up_brings_the_caller_back(tmp_path: P
 
 async def test_the_caller_hanging_up_ends_the_consultation_for_both_agents(tmp_path: Path) -> None:
     async with rig(tmp_path) as r:
-        request = await r.consult()
-        assert r.phone2.answer()
-        assert (await asyncio.wait_for(request, T))[0] == 204
+        await r.consulting()
         r.call.hangup()
         cancelled = await r.event("call.transfer_cancelled")
         assert cancelled["reason"] == "caller_hung_up" and cancelled["to_agent"] == "1002"
