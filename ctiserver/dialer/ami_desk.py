@@ -2,18 +2,20 @@
 
 The answered call waits in ``Stasis(ctiserver,dialer,…)``, held by the daemon's ``dialer`` handler (the component).
 A live answer is connected by AMI ``Redirect`` of the customer's channel to ``<agent_context>,<extension>,1``
-(it leaves Stasis; the dialplan rings the agent's phone); then the screen-pop is published on the bus as
-``agent.ringing`` with the contact's data, and as ``agent.answered`` when the phone answers (the screen-pop's two
-phases, as the ACD publishes them); the conversation ends with the customer's ``Hangup`` event, and the
-agent wraps up for ``wrapup`` seconds. When the agent's phone answered is the customer's channel's
-``DialEnd`` with ``DialStatus: ANSWER`` (the dialplan's ``Dial`` runs on it). The agent never had the call —
-``converse`` returns None, and the runner counts the live answer as abandoned and redirects the customer, if
-still there, to the message — when the PBX refuses the ``Redirect`` (the customer hung up while an agent was
-being found; the agent is ready again at once), when every ``Dial`` begun on the customer's channel ended
-without ``ANSWER`` (the phone rang out, was busy or unreachable: the seat rests before it is offered again, see
-below; ``CANCEL``, the customer hanging up while it rang, frees it at once), or when the customer's
-channel hangs up before any phone answered (also when the agent context never reached a phone: an
-unregistered endpoint fails in ``ast_request`` and app_dial publishes no ``DialBegin``).
+(it leaves Stasis; the dialplan rings the agent's phone); the screen-pop is published on the bus as
+``agent.ringing`` with the contact's data when the phone rings (the customer's channel's ``DialState`` with
+``DialStatus: RINGING``, app_dial's report of the phone's 180), and as ``agent.answered`` when the phone answers
+(the screen-pop's two phases, as the ACD publishes them; a phone that answers without ringing first, auto-answer,
+gets both at its answer; one that never rang — busy, unreachable — pops nothing); the conversation ends with the
+customer's ``Hangup`` event, and the agent wraps up for ``wrapup`` seconds. When the agent's phone answered is the
+customer's channel's ``DialEnd`` with ``DialStatus: ANSWER`` (the dialplan's ``Dial`` runs on it). The agent never had
+the call — ``converse`` returns None, and the runner counts the live answer as abandoned and redirects the customer, if
+still there, to the message — when the PBX refuses the ``Redirect`` (the customer hung up while an agent was being
+found; the agent is ready again at once), when every ``Dial`` begun on the customer's channel ended without ``ANSWER``
+(the phone rang out, was busy or unreachable: the seat rests before it is offered again, see below; ``CANCEL``, the
+customer hanging up while it rang, frees it at once), or when the customer's channel hangs up before any phone answered
+(also when the agent context never reached a phone: an unregistered endpoint fails in ``ast_request`` and app_dial
+publishes no ``DialBegin``).
 
 A phone the PBX cannot reach is offered nothing: ``devices.DeviceWatch`` follows the seats' devices
 (``device``, ``PJSIP/{agent}`` by default) through ``DeviceStateChange`` and ``DeviceStateList``; a seat whose
@@ -75,6 +77,8 @@ class _Call:
 
     ended: asyncio.Event = field(default_factory=asyncio.Event)  # hung up, or every Dial ended unanswered
     moved: asyncio.Event = field(default_factory=asyncio.Event)  # a phone answered, or ``ended``
+    news: asyncio.Event = field(default_factory=asyncio.Event)  # a phone rings, or ``moved``
+    rang: bool = False  # a phone rang (DialState RINGING)
     ringing: int = 0  # Dials begun and not yet ended
     began: bool = False
     connected: float | None = None  # when the agent's phone answered
@@ -83,10 +87,12 @@ class _Call:
     def answer(self, at: float) -> None:
         self.connected = at
         self.moved.set()
+        self.news.set()
 
     def end(self) -> None:
         self.ended.set()
         self.moved.set()
+        self.news.set()
 
 
 class Recorder(Protocol):
@@ -130,6 +136,7 @@ class AmiDesk:
         )
         self.ami.on_event("Hangup", self._on_hangup)
         self.ami.on_event("DialBegin", self._on_dial_begin)
+        self.ami.on_event("DialState", self._on_dial_state)
         self.ami.on_event("DialEnd", self._on_dial_end)
 
     def agent_views(self, campaign: CampaignSettings) -> list[AgentView]:
@@ -191,7 +198,9 @@ class AmiDesk:
                 ],
                 check=True,
             )
-            await self._publish("agent.ringing", campaign, agent, contact, call_id, channel)
+            await call.news.wait()
+            if call.rang or call.connected is not None:  # the screen-pop's "ringing" phase
+                await self._publish("agent.ringing", campaign, agent, contact, call_id, channel)
             await call.moved.wait()
             if call.connected is not None:  # the screen-pop's "answered" phase, as the ACD's
                 await self._publish("agent.answered", campaign, agent, contact, call_id, channel)
@@ -287,6 +296,12 @@ class AmiDesk:
         if call is not None:
             call.ringing += 1
             call.began = True
+
+    def _on_dial_state(self, event: AmiEvent) -> None:
+        call = self._calls.get(event.get("Uniqueid") or "")
+        if call is not None and event.get("DialStatus") == "RINGING":
+            call.rang = True
+            call.news.set()
 
     def _on_dial_end(self, event: AmiEvent) -> None:
         call = self._calls.get(event.get("Uniqueid") or "")
