@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from ctiserver.pbx.ami_grants import AmiGrants
 from ctiserver.sim.config import SimConfig
@@ -46,3 +47,20 @@ async def test_missing_write_classes_are_named_with_their_fix_until_granted(tmp_
             await wait_for(lambda: grants.report.checked_at != checked, limit=15.0)
             assert grants.report.missing == ()
             assert (await _health(d, http))["checks"]["ami_grants"] is True
+
+
+@pytest.mark.parametrize("recording", [True, False])
+async def test_the_ami_desk_asks_for_mixmonitor_only_when_it_can_record(tmp_path: Path, recording: bool) -> None:
+    """An admin who runs the dialler's AMI desk without the recording service gives the AMI user no ``system``
+    class: nothing is reported missing. With the recording service, MixMonitor (``system``) is."""
+    components = tuple(c for c in COMPONENTS if recording or c != "ctiserver.recording.component")
+    async with Simulator(SimConfig(ami_write="call,reporting,originate,config")) as sim:
+        cfg = config(tmp_path, sim.ami_port, sim.ari_url)
+        cfg["dialer"] = {"desk": "ami", "agents": ["1001"]}
+        del cfg["acd"]
+        components = tuple(c for c in components if c != "ctiserver.acd.component")
+        async with daemon(tmp_path, components, **cfg) as d:
+            grants = d.ctx.require(AmiGrants)
+            await wait_for(lambda: grants.report.checked_at is not None, limit=10.0)
+            missing = {line.split(" ", 1)[0] for line in grants.report.missing}
+    assert missing == ({"MixMonitor"} if recording else set())
