@@ -30,12 +30,25 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class TlsTrust(_Section):
+    """Which certificate the PBX must show (``ctiserver.pbx.tls``)."""
+
+    ca_file: str | None = None  # PEM: the CA that signed Asterisk's certificate (None: the system's CAs)
+    verify: bool = True  # False: no check at all — anyone in between can read and change everything
+    server_name: str | None = None  # the name Asterisk's certificate bears, when ``host`` is not it (an address)
+
+
+class AmiTls(TlsTrust):
+    enabled: bool = False  # AMI over TLS: manager.conf tlsenable / tlsbindaddr (port 5039 by default)
+
+
 class AmiConfig(_Section):
     host: str = "127.0.0.1"
     port: int = 5038
     username: str = "cti"
     secret: SecretStr = SecretStr("cti-secret")
     auth: str = Field("md5", pattern="^(md5|plain)$")
+    tls: AmiTls = AmiTls()  # an Asterisk on another host: port 5039 and enabled: true
     connect_timeout: float = 5.0
     action_timeout: float = 10.0
     keepalive_interval: float = 20.0
@@ -63,7 +76,8 @@ class AmiConfig(_Section):
 
 
 class AriConfig(_Section):
-    url: str = "http://127.0.0.1:8088/ari"
+    url: str = "http://127.0.0.1:8088/ari"  # https://…:8089/ari: REST and events over TLS (http.conf tlsenable)
+    tls: TlsTrust = TlsTrust()  # for an https:// url
     username: str = "cti"
     password: SecretStr = SecretStr("cti-secret")
     app: str = "ctiserver"

@@ -18,6 +18,7 @@ import aiohttp
 from ctiserver.clock import Clock
 from ctiserver.config import AriConfig
 from ctiserver.logs import get_logger
+from ctiserver.pbx.tls import for_url
 from ctiserver.tasks import cancel_and_wait
 
 log = get_logger(__name__)
@@ -43,6 +44,7 @@ class AriLink:
         self.connections = 0
         self._tasks: set[asyncio.Future[None]] = set()
         self.connected = asyncio.Event()
+        self._server_name: str | None = None  # the name TLS checks the certificate for (https:// only)
 
     def on_event(self, callback: EventCallback) -> None:
         self._callbacks.append(callback)
@@ -55,8 +57,9 @@ class AriLink:
         secret = f"{self.config.username}:{self.config.password.get_secret_value()}".encode()
         headers = {"Authorization": "Basic " + base64.b64encode(secret).decode("ascii")}
         timeout = aiohttp.ClientTimeout(total=self.config.request_timeout)
+        tls, self._server_name = for_url(self.config.url, self.config.tls, "ARI")
         self._session = aiohttp.ClientSession(
-            headers=headers, timeout=timeout, connector=aiohttp.TCPConnector(limit=64)
+            headers=headers, timeout=timeout, connector=aiohttp.TCPConnector(limit=64, ssl=tls or True)
         )
         self._reader = asyncio.create_task(self._read_forever(), name="cti:ari-events")
         return self
@@ -81,7 +84,9 @@ class AriLink:
             if v is not None
         }
         try:
-            async with self._session.request(method, self._url(path), params=query, json=body) as resp:
+            async with self._session.request(
+                method, self._url(path), params=query, json=body, server_hostname=self._server_name
+            ) as resp:
                 text = await resp.text()
                 if resp.status >= 300:
                     message = text
@@ -100,7 +105,9 @@ class AriLink:
         while True:
             assert self._session is not None
             try:
-                async with self._session.ws_connect(ws_url, params=params, heartbeat=20) as ws:
+                async with self._session.ws_connect(
+                    ws_url, params=params, heartbeat=20, server_hostname=self._server_name
+                ) as ws:
                     self.connected.set()
                     self.connections += 1
                     delay = self.config.reconnect_min

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import hashlib
 import secrets
+import ssl
 from typing import TYPE_CHECKING
 
 from ctiserver.sim.ami_commands import get_perm
@@ -209,8 +210,8 @@ class AmiServer:
         self.sessions: set[AmiSession] = set()
         self.port = 0
 
-    async def start(self, host: str, port: int) -> None:
-        self.server = await asyncio.start_server(self._client, host, port)
+    async def start(self, host: str, port: int, tls: ssl.SSLContext | None = None) -> None:
+        self.server = await asyncio.start_server(self._client, host, port, ssl=tls)
         self.port = self.server.sockets[0].getsockname()[1]
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

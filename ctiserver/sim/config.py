@@ -161,6 +161,10 @@ class SimConfig(_M):
     host: str = "127.0.0.1"
     ami_port: int = 0
     ari_port: int = 0
+    # PEM certificate chain and key: AMI over TLS and ARI over HTTPS/WSS (manager.conf / http.conf tlsenable,
+    # tlscertfile, tlsprivatekey); None: plain TCP and HTTP
+    tls_cert: str | None = None
+    tls_key: str | None = None
     globals: dict[str, str] = Field(default_factory=lambda: {"CTI_APP": "ctiserver"})
     endpoints: tuple[EndpointConfig, ...] = Field(default_factory=_default_endpoints)
     trunks: tuple[TrunkConfig, ...] = (TrunkConfig(),)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 from collections import deque
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -107,7 +108,8 @@ class Simulator:
 
     @property
     def ari_url(self) -> str:
-        return f"http://{self.config.host}:{self.ari_port}/ari"
+        scheme = "https" if self.config.tls_cert else "http"
+        return f"{scheme}://{self.config.host}:{self.ari_port}/ari"
 
     async def __aenter__(self) -> Simulator:
         await self._listen(self.config.ami_port, self.config.ari_port)
@@ -142,17 +144,26 @@ class Simulator:
         await self.engine.close()
 
     async def _listen(self, ami_port: int, ari_port: int) -> None:
-        await self.ami.start(self.config.host, ami_port)
+        tls = self._tls()
+        await self.ami.start(self.config.host, ami_port, tls)
         self.ami_port = self.ami.port
         self._runner = web.AppRunner(
             build_app(self), handle_signals=False, access_log=None, shutdown_timeout=0.5
         )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.config.host, ari_port)
+        site = web.TCPSite(self._runner, self.config.host, ari_port, ssl_context=tls)
         await site.start()
         server = site._server
         sockets = getattr(server, "sockets", None) or []
         self.ari_port = sockets[0].getsockname()[1] if sockets else ari_port
+
+    def _tls(self) -> ssl.SSLContext | None:
+        """The servers' TLS context, as Asterisk's ``tlscertfile`` / ``tlsprivatekey`` make it."""
+        if not self.config.tls_cert:
+            return None
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.config.tls_cert, self.config.tls_key)
+        return context
 
     async def _shutdown(self) -> None:
         for ws in list(self.ari_ws):

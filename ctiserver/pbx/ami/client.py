@@ -24,6 +24,7 @@ import inspect
 import itertools
 import random
 import secrets
+import ssl
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
@@ -42,6 +43,7 @@ from ctiserver.pbx.ami.errors import (
 )
 from ctiserver.pbx.ami.messages import AmiBanner, AmiEvent, AmiEventList, AmiProtocolError, AmiResponse
 from ctiserver.pbx.link import Backoff, Link, LinkState
+from ctiserver.pbx.tls import client_context, warn_unverified
 
 log = get_logger(__name__)
 
@@ -95,6 +97,7 @@ class AmiClient:
         self._drained.set()
         self.read_pauses = 0
         self._writer: asyncio.StreamWriter | None = None
+        self._tls = client_context(config.tls, "AMI") if config.tls.enabled else None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._supervisor: asyncio.Task[None] | None = None
         self._started: asyncio.Future[None] | None = None
@@ -184,16 +187,25 @@ class AmiClient:
         self.link.to(LinkState.CLOSED)
 
     # ------------------------------------------------------------------ connection life
+    async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """TCP, or TLS (``tls.enabled``: the handshake and the certificate check are part of the connect)."""
+        cfg = self.config
+        if self._tls is None:
+            return await asyncio.open_connection(cfg.host, cfg.port)
+        warn_unverified(cfg.tls, "AMI", cfg.host)
+        name = cfg.tls.server_name or cfg.host
+        return await asyncio.open_connection(cfg.host, cfg.port, ssl=self._tls, server_hostname=name)
+
     async def _run(self) -> None:
         while not self._closing:
             self.link.to(LinkState.CONNECTING)
             try:
-                opened = await self._wait(
-                    asyncio.open_connection(self.config.host, self.config.port), self.config.connect_timeout
-                )
+                opened = await self._wait(self._open(), self.config.connect_timeout)
                 if opened is None:
                     raise TimeoutError(f"connect timeout after {self.config.connect_timeout:g} s")
                 reader, writer = opened
+            except ssl.SSLError as exc:  # the certificate, or TLS against a plain port (or the reverse)
+                self._attempt_failed(f"cannot connect: {exc} (TLS: see pbx.ami.tls and the port)")
             except OSError as exc:
                 self._attempt_failed(f"cannot connect: {exc}")
             except TimeoutError as exc:

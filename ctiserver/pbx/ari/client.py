@@ -18,6 +18,7 @@ import contextlib
 import inspect
 import json
 import random
+import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
@@ -35,6 +36,7 @@ from ctiserver.pbx.ari.http import HttpError, HttpPool
 from ctiserver.pbx.ari.resources import Channel
 from ctiserver.pbx.ari.rest import AriError, AriRest
 from ctiserver.pbx.link import Backoff, Link, LinkState
+from ctiserver.pbx.tls import for_url
 
 log = get_logger(__name__)
 
@@ -87,6 +89,7 @@ class AriClient(AriRest):
         self.last_error: str | None = None
         self._heartbeat = heartbeat
         self._base = config.url.rstrip("/")
+        self._server_name: str | None = None  # the name TLS checks the certificate for (https:// only)
         self._handlers: dict[str, list[EventCallback]] = {}
         self._any: list[EventCallback] = []
         self._raw: list[RawCallback] = []
@@ -184,8 +187,13 @@ class AriClient(AriRest):
         pair = f"{self.config.username}:{self.config.password.get_secret_value()}".encode()
         headers = {"Authorization": "Basic " + base64.b64encode(pair).decode("ascii")}
         timeout = aiohttp.ClientTimeout(total=self.config.request_timeout)
-        self._session = aiohttp.ClientSession(headers=headers, timeout=timeout)  # the events WebSocket
-        self._http = HttpPool(self._base, headers, timeout=self.config.request_timeout)
+        tls, name = for_url(self._base, self.config.tls, "ARI")
+        connector = aiohttp.TCPConnector(ssl=tls) if tls is not None else None
+        self._session = aiohttp.ClientSession(headers=headers, timeout=timeout, connector=connector)  # events
+        self._server_name = name
+        self._http = HttpPool(
+            self._base, headers, timeout=self.config.request_timeout, ssl_context=tls, server_hostname=name
+        )
         self._started = asyncio.get_running_loop().create_future()
         self._runner = asyncio.get_running_loop().create_task(self._run(), name=f"cti:{self.link.name}")
 
@@ -215,7 +223,9 @@ class AriClient(AriRest):
             self.link.to(LinkState.CONNECTING)
             self._kick.clear()
             try:
-                ws = await self._session.ws_connect(url, params=params, heartbeat=self._heartbeat)
+                ws = await self._session.ws_connect(
+                    url, params=params, heartbeat=self._heartbeat, server_hostname=self._server_name
+                )
             except aiohttp.WSServerHandshakeError as exc:
                 if exc.status in (401, 403):
                     error = AriError(exc.status, f"ARI refused user {self.config.username!r}", path="/events")
@@ -223,6 +233,8 @@ class AriClient(AriRest):
                         return
                 else:
                     self._failed(f"events WebSocket refused: HTTP {exc.status}")
+            except (aiohttp.ClientSSLError, ssl.SSLError) as exc:  # the certificate, or https against http
+                self._failed(f"cannot connect: {type(exc).__name__}: {exc} (TLS: see pbx.ari.tls and the url)")
             except (aiohttp.ClientError, OSError, TimeoutError) as exc:
                 self._failed(f"cannot connect: {type(exc).__name__}: {exc}")
             else:

@@ -128,6 +128,7 @@ class HttpPool:
         size: int = 32,
         max_idle: float = 10.0,
         ssl_context: ssl.SSLContext | None = None,
+        server_hostname: str | None = None,
     ) -> None:
         url = urlsplit(base)
         if url.scheme not in ("http", "https") or not url.hostname:
@@ -135,6 +136,7 @@ class HttpPool:
         self._host = url.hostname
         self._port = url.port or (443 if url.scheme == "https" else 80)
         self._ssl = (ssl_context or ssl.create_default_context()) if url.scheme == "https" else None
+        self._server_hostname = (server_hostname or self._host) if self._ssl is not None else None
         self._prefix = url.path.rstrip("/")
         host = f"[{self._host}]" if ":" in self._host else self._host
         fixed = {"Host": f"{host}:{self._port}" if url.port else host, "User-Agent": "ctiserver", **headers}
@@ -198,7 +200,9 @@ class HttpPool:
     async def _connect(self) -> _Connection:
         loop = asyncio.get_running_loop()
         try:
-            _, conn = await loop.create_connection(_Connection, self._host, self._port, ssl=self._ssl)
+            _, conn = await loop.create_connection(
+                _Connection, self._host, self._port, ssl=self._ssl, server_hostname=self._server_hostname
+            )
         except OSError as exc:
             raise HttpError(f"cannot connect to {self._host}:{self._port}: {exc}") from exc
         return conn
