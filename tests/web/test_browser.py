@@ -122,6 +122,12 @@ async def test_wallboard_shows_the_call(busy_demo: Demo, browser: Any) -> None:
     )
     await page.locator(".queue[data-queue='sales']").wait_for(timeout=WAIT)
     await page.locator(".agent.on_call").first.wait_for(timeout=WAIT)  # the simulated agents work
+    # a call's agent by name, as on the agent's card (the calls list has ids)
+    cell = page.locator("#calls td.call-agents:not([data-agents=''])").first
+    await cell.wait_for(timeout=WAIT)
+    ids = (await cell.get_attribute("data-agents") or "").split()
+    names = [await page.locator(f".agent[data-agent='{i}'] .n").inner_text() for i in ids]
+    assert await cell.inner_text() == ", ".join(names) and names != ids, (ids, names)
     # the traffic fills today's numbers and the charts (refreshed every minute; reload to draw them now)
     await (
         page.locator(".queue .row", has_text="answered: 1")

@@ -93,13 +93,17 @@ function renderAgents() {
 }
 
 const lastQueue = (c) => { const qs = c.queues || []; return qs.length ? qs[qs.length - 1] : {}; };
-const callAgents = (c) => [...new Set([...(c.agents || []), ...(c.queues || []).map((q) => q.agent)].filter(Boolean))];
+const callAgents = (c) => [...new Set([...(c.agents || []), ...(c.queues || []).map((q) => q.agent), c.agent]
+  .filter(Boolean).map(String))];
+// the agents of a call by name, as their cards show them (the calls list has their ids)
+const agentName = (id) => (agents.find((a) => agentId(a) === id) || {}).name || id;
 
 function renderCalls() {
   $("calls-empty").classList.toggle("hidden", calls.length > 0);
   $("calls").replaceChildren(...calls.map((c) => el("tr", { "data-call": c.call_id || c.id },
     el("td", {}, [c.caller_name, c.caller_num || c.caller_number].filter(Boolean).join(" ")),
-    el("td", {}, lastQueue(c).queue || c.queue || ""), el("td", {}, callAgents(c).join(", ") || c.agent || ""),
+    el("td", {}, lastQueue(c).queue || c.queue || ""),
+    el("td", { class: "call-agents", "data-agents": callAgents(c).join(" ") }, callAgents(c).map(agentName).join(", ")),
     el("td", {}, t(`call.${c.state}`) === `call.${c.state}` ? c.state || "" : t(`call.${c.state}`)),
     el("td", { class: "since", "data-since": num(c.started, c.started_at, "") }, ""))));
   tick();
