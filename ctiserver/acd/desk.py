@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from ctiserver.acd.agent_state import AgentState, AgentStatus
-from ctiserver.acd.agents import AgentRegistry, InvalidRequest
+from ctiserver.acd.agents import Agent, AgentRegistry, InvalidRequest
 from ctiserver.acd.config import AcdConfig
 from ctiserver.acd.persist import AgentStateStore
 from ctiserver.clock import Clock
@@ -24,6 +25,10 @@ class AgentDesk:
     _kick: asyncio.Event
     _wrapups: dict[str, asyncio.Task[None]]
     _pending_pause: dict[str, str]
+
+    if TYPE_CHECKING:
+
+        async def _phone_after_restart(self, agent: Agent, busy: bool | None) -> None: ...
 
     def queue_config_wrapup(self, queue: str | None) -> float:
         if queue is not None:
@@ -117,6 +122,7 @@ class AgentDesk:
         agent = self.agents.by_device(device)
         if agent is not None:
             await self.agents.set_registered(agent.id, registered, busy)
+            await self._phone_after_restart(agent, busy)
             if registered and not agent.phone_busy:
                 self._kick.set()
 

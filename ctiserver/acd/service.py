@@ -25,6 +25,7 @@ from ctiserver.acd.hold import Hold
 from ctiserver.acd.incall import InCall
 from ctiserver.acd.persist import AgentStateStore
 from ctiserver.acd.reservations import Reservations
+from ctiserver.acd.resume import Resumption
 from ctiserver.acd.routing import Waiting, assign, available, estimated_wait, qualifies, req_key
 from ctiserver.acd.stats import QueueStats
 from ctiserver.acd.survey import PostCallSurvey
@@ -45,7 +46,7 @@ class UnknownQueue(KeyError):
     pass
 
 
-class AcdService(Callbacks, AgentDesk, Transfers, InCall, Reservations):
+class AcdService(Callbacks, AgentDesk, Resumption, Transfers, InCall, Reservations):
     def __init__(
         self,
         config: AcdConfig,
@@ -72,6 +73,7 @@ class AcdService(Callbacks, AgentDesk, Transfers, InCall, Reservations):
         self._kick = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._wrapups: dict[str, asyncio.Task[None]] = {}
+        self._held_over = {}  # agent → its call from the earlier run (``resume.py``)
         self._pending_pause: dict[str, str] = {}
         self._held = {}  # agent → the call it is reserved for (``reservations.py``)
         self._recorder = recorder
@@ -96,23 +98,11 @@ class AcdService(Callbacks, AgentDesk, Transfers, InCall, Reservations):
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        tasks = list(self._tasks) + list(self._wrapups.values())
+        tasks = list(self._tasks) + list(self._wrapups.values()) + self._resume_tasks()
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await self.connector.close()
-
-    async def _resume(self, agent: Agent, status: AgentStatus) -> None:
-        """A restarted daemon: logged-in agents keep their state; one caught mid-call resumes in wrap-up."""
-        if status.state in (AgentState.RESERVED, AgentState.RINGING, AgentState.ON_CALL):
-            self.agents.restore(AgentStatus(agent.id, AgentState.ON_CALL, since=status.since))
-            await self.agents.change(
-                agent.id, AgentState.WRAP_UP, until=self._clock.now() + self.queue_config_wrapup(None)
-            )
-        else:
-            self.agents.restore(status)
-        if agent.state is AgentState.WRAP_UP and agent.status.until is not None:
-            self._arm_wrapup(agent.id, agent.status.until)
 
     def _spawn(self, coro: Any, name: str) -> asyncio.Task[Any]:
         task = asyncio.create_task(coro, name=name)

@@ -6,6 +6,7 @@ from typing import Any
 from ctiserver.acd.agent_state import AgentState, AgentStatus
 from ctiserver.acd.entries import Outcome, QueueRequest
 from ctiserver.acd.persist import MemoryAgentStore
+from ctiserver.acd.resume import RESUME_GRACE
 from tests.acd.fake_control import Device
 from tests.acd.harness import Harness, settle
 
@@ -222,17 +223,28 @@ async def test_ready_while_on_a_call_cancels_the_pause_but_keeps_the_call_and_th
 
 
 async def test_state_survives_a_restart() -> None:
-    store = MemoryAgentStore()
-    async with Harness(config(), store=store) as h:
+    """Paused stays paused; an agent left on a call stays on it until the PBX says the phone is free (its
+    conversation may go on: ``control/orphans.py``), or RESUME_GRACE passes without a word on the phone."""
+    store, cfg = MemoryAgentStore(), config()
+    cfg["agents"].append({"id": "a3", "device": "PJSIP/1003", "login": True})
+    async with Harness(cfg, store=store) as h:
         await h.acd.pause("a1", "training")
-    store.current["a2"] = AgentStatus("a2", AgentState.ON_CALL, since=1.0, call_id="old")
-    async with Harness(config(), store=store) as h2:
+    for agent in ("a2", "a3"):
+        store.current[agent] = AgentStatus(agent, AgentState.ON_CALL, since=1.0, call_id=f"old-{agent}")
+    async with Harness(cfg, store=store) as h2:
         assert h2.acd.agents.get("a1").status.reason == "training"
+        assert h2.acd.agents.get("a2").status == store.current["a2"]  # the same call, since the same time
+        await h2.acd.device_state("PJSIP/1002", registered=True, busy=True)  # the conversation goes on
+        await h2.advance(RESUME_GRACE + 1)
+        assert h2.acd.agents.get("a2").state is AgentState.ON_CALL
+        assert h2.acd.agents.get("a3").state is AgentState.WRAP_UP  # no word on its phone: as before
+        await h2.acd.device_state("PJSIP/1002", registered=True, busy=False)  # it hung up
         assert h2.acd.agents.get("a2").state is AgentState.WRAP_UP
         await h2.advance(9)  # the longest configured wrap-up (tech: 10 s)
         assert h2.acd.agents.get("a2").state is AgentState.WRAP_UP
         await h2.advance(1.5)
         assert h2.acd.agents.get("a2").state is AgentState.READY
+        assert h2.acd.agents.get("a3").state is AgentState.READY
 
 
 async def test_bad_requests_are_refused() -> None:

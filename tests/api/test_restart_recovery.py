@@ -16,6 +16,9 @@ from typing import Any
 import aiohttp
 import pytest
 
+from ctiserver.acd.agent_state import AgentState
+from ctiserver.acd.resume import RESUME_GRACE
+from ctiserver.acd.service import AcdService
 from ctiserver.events.log import EventLog
 from ctiserver.recording.service import RecordingService
 from ctiserver.sim.config import SimConfig
@@ -146,8 +149,12 @@ async def test_a_daemon_killed_mid_call_leaves_calls_its_successor_takes_care_of
             await asyncio.sleep(2.5)  # more than one look at the PBX's live recording
             assert not talk.done.is_set() and not agent_leg.hung_up  # the conversation goes on…
             assert name in sim.engine.recordings and not _events(d, "recording.ready")  # …recorded
+            agent = d.ctx.require(AcdService).agents.get("1001")
+            assert agent.state is AgentState.ON_CALL  # …and the agent is on it, not ready (``acd/resume.py``)
             talk.hangup()
             await wait_for(lambda: agent_leg.hung_up, limit=10.0)
+            # the phone is free (its device state): wrap-up, well before RESUME_GRACE
+            await wait_for(lambda: agent.state is AgentState.WRAP_UP, limit=RESUME_GRACE / 3)
             await wait_for(lambda: bridge.id not in sim.engine.bridges, limit=10.0)
             await wait_for(lambda: bool(_events(d, "recording.ready")), limit=15.0)
             [ready] = _events(d, "recording.ready")
