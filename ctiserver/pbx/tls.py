@@ -5,7 +5,7 @@ Off by default: ctiserver and Asterisk on one box talk over loopback, where TLS 
 the AMI ``Login`` (even its MD5 challenge), the ARI ``Authorization`` header and every caller's number and name
 travel in the clear without it. The certificate is checked against the system's CAs or ``ca_file`` (the PEM of a
 private CA, or Asterisk's self-signed certificate itself), for the host name in the configuration or
-``server_name``. ``verify: false`` checks nothing (a lab; a warning is logged at every connection).
+``server_name``. ``verify: false`` checks nothing (a lab; a warning is logged at start).
 """
 
 from __future__ import annotations

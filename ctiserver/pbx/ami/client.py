@@ -98,6 +98,8 @@ class AmiClient:
         self.read_pauses = 0
         self._writer: asyncio.StreamWriter | None = None
         self._tls = client_context(config.tls, "AMI") if config.tls.enabled else None
+        if self._tls is not None:
+            warn_unverified(config.tls, "AMI", config.host)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._supervisor: asyncio.Task[None] | None = None
         self._started: asyncio.Future[None] | None = None
@@ -192,7 +194,6 @@ class AmiClient:
         cfg = self.config
         if self._tls is None:
             return await asyncio.open_connection(cfg.host, cfg.port)
-        warn_unverified(cfg.tls, "AMI", cfg.host)
         name = cfg.tls.server_name or cfg.host
         return await asyncio.open_connection(cfg.host, cfg.port, ssl=self._tls, server_hostname=name)
 
