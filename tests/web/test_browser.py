@@ -128,6 +128,11 @@ async def test_wallboard_shows_the_call(busy_demo: Demo, browser: Any) -> None:
     ids = (await cell.get_attribute("data-agents") or "").split()
     names = [await page.locator(f".agent[data-agent='{i}'] .n").inner_text() for i in ids]
     assert await cell.inner_text() == ", ".join(names) and names != ids, (ids, names)
+    # calls the ACD holds: waiting in a queue, or ringing the agent they are offered to (not "in progress")
+    await page.locator("#calls td.call-state[data-state='queued']", has_text="waiting").first.wait_for(timeout=WAIT)
+    ringing = page.locator("#calls tr:has(td.call-state[data-state='ringing'])").first
+    await ringing.wait_for(timeout=WAIT)
+    assert await ringing.locator("td.call-state").inner_text() == "ringing"
     # the traffic fills today's numbers and the charts (refreshed every minute; reload to draw them now)
     await (
         page.locator(".queue .row", has_text="answered: 1")

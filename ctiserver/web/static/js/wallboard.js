@@ -98,13 +98,24 @@ const callAgents = (c) => [...new Set([...(c.agents || []), ...(c.queues || []).
 // the agents of a call by name, as their cards show them (the calls list has their ids)
 const agentName = (id) => (agents.find((a) => agentId(a) === id) || {}).name || id;
 
+// the ACD's view of a call it holds in Stasis, which the tracker knows only as "in progress": ringing an agent
+// (that agent's card says so, for this call), or waiting in a queue (no answer, not left)
+function callState(c) {
+  const id = c.call_id || c.id;
+  if (agents.some((a) => a.state === "ringing" && a.call_id === id)) return "ringing";
+  const q = lastQueue(c);
+  if (c.state !== "connected" && c.state !== "ended" && q.queue && q.left == null && q.answered == null) return "queued";
+  return c.state || "";
+}
+const stateText = (s) => (t(`call.${s}`) === `call.${s}` ? s : t(`call.${s}`));
+
 function renderCalls() {
   $("calls-empty").classList.toggle("hidden", calls.length > 0);
   $("calls").replaceChildren(...calls.map((c) => el("tr", { "data-call": c.call_id || c.id },
     el("td", {}, [c.caller_name, c.caller_num || c.caller_number].filter(Boolean).join(" ")),
     el("td", {}, lastQueue(c).queue || c.queue || ""),
     el("td", { class: "call-agents", "data-agents": callAgents(c).join(" ") }, callAgents(c).map(agentName).join(", ")),
-    el("td", {}, t(`call.${c.state}`) === `call.${c.state}` ? c.state || "" : t(`call.${c.state}`)),
+    el("td", { class: "call-state", "data-state": callState(c) }, stateText(callState(c))),
     el("td", { class: "since", "data-since": num(c.started, c.started_at, "") }, ""))));
   tick();
 }
