@@ -48,6 +48,15 @@ class AgentDesk:
             self._wrapups.pop(agent_id, None)
             await self._after_work(agent_id)
 
+    async def _wrap_up(self, agent_id: str, seconds: float) -> None:
+        """After a call: wrap-up for ``seconds`` (its timer armed), or straight to what comes after work."""
+        if seconds > 0:
+            until = self._clock.now() + seconds
+            await self.agents.change(agent_id, AgentState.WRAP_UP, until=until)
+            self._arm_wrapup(agent_id, until)
+        else:
+            await self._after_work(agent_id)
+
     async def _after_work(self, agent_id: str) -> None:
         reason = self._pending_pause.pop(agent_id, None)
         if reason is not None:

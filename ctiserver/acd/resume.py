@@ -39,6 +39,8 @@ class Resumption:
 
         def _arm_wrapup(self, agent_id: str, until: float) -> None: ...
 
+        async def _wrap_up(self, agent_id: str, seconds: float) -> None: ...
+
     async def _resume(self, agent: Agent, status: AgentStatus) -> None:
         if status.state is AgentState.ON_CALL:
             self.agents.restore(status)
@@ -46,7 +48,7 @@ class Resumption:
             return
         if status.state in (AgentState.RESERVED, AgentState.RINGING):
             self.agents.restore(AgentStatus(agent.id, AgentState.ON_CALL, since=status.since))
-            await self._wrap_up(agent.id)
+            await self._wrap_up(agent.id, self.queue_config_wrapup(None))
             return
         self.agents.restore(status)
         if agent.state is AgentState.WRAP_UP and agent.status.until is not None:
@@ -75,12 +77,7 @@ class Resumption:
         if timer is not None and timer is not asyncio.current_task():
             timer.cancel()
         if self.agents.get(agent_id).state is AgentState.ON_CALL:
-            await self._wrap_up(agent_id)
-
-    async def _wrap_up(self, agent_id: str) -> None:
-        until = self._clock.now() + self.queue_config_wrapup(None)
-        await self.agents.change(agent_id, AgentState.WRAP_UP, until=until)
-        self._arm_wrapup(agent_id, until)
+            await self._wrap_up(agent_id, self.queue_config_wrapup(None))
 
     def _resume_tasks(self) -> list[asyncio.Task[None]]:
         return [t for t in self._held_over.values() if t is not None]

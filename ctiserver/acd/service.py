@@ -448,13 +448,7 @@ class AcdService(Callbacks, AgentDesk, Resumption, Transfers, InCall, Reservatio
             self.stats[cfg.name].handled(self._clock.monotonic() - started)
         if agent.state is not AgentState.ON_CALL:
             return
-        wrap = cfg.wrapup
-        if wrap > 0:
-            until = self._clock.now() + wrap
-            await self.agents.change(agent.id, AgentState.WRAP_UP, until=until)
-            self._arm_wrapup(agent.id, until)
-        else:
-            await self._after_work(agent.id)
+        await self._wrap_up(agent.id, cfg.wrapup)
 
     async def _agent_changed(self, agent: Agent, prev: AgentStatus) -> None:
         if available(agent):

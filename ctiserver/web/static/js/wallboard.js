@@ -111,12 +111,16 @@ const stateText = (s) => (t(`call.${s}`) === `call.${s}` ? s : t(`call.${s}`));
 
 function renderCalls() {
   $("calls-empty").classList.toggle("hidden", calls.length > 0);
-  $("calls").replaceChildren(...calls.map((c) => el("tr", { "data-call": c.call_id || c.id },
-    el("td", {}, [c.caller_name, c.caller_num || c.caller_number].filter(Boolean).join(" ")),
-    el("td", {}, lastQueue(c).queue || c.queue || ""),
-    el("td", { class: "call-agents", "data-agents": callAgents(c).join(" ") }, callAgents(c).map(agentName).join(", ")),
-    el("td", { class: "call-state", "data-state": callState(c) }, stateText(callState(c))),
-    el("td", { class: "since", "data-since": num(c.started, c.started_at, "") }, ""))));
+  $("calls").replaceChildren(...calls.map((c) => {
+    const ids = callAgents(c);
+    const state = callState(c);
+    return el("tr", { "data-call": c.call_id || c.id },
+      el("td", {}, [c.caller_name, c.caller_num || c.caller_number].filter(Boolean).join(" ")),
+      el("td", {}, lastQueue(c).queue || c.queue || ""),
+      el("td", { class: "call-agents", "data-agents": ids.join(" ") }, ids.map(agentName).join(", ")),
+      el("td", { class: "call-state", "data-state": state }, stateText(state)),
+      el("td", { class: "since", "data-since": num(c.started, c.started_at, "") }, ""));
+  }));
   tick();
 }
 
