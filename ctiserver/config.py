@@ -108,6 +108,8 @@ class DatabaseConfig(_Section):
     url: SecretStr = SecretStr("sqlite+aiosqlite:///var/ctiserver.sqlite")
     spool_dir: str = "var/spool"
     echo: bool = False
+    # how often the calls in progress are saved (``calls/checkpoints.py``): what a killed daemon can lose of them
+    checkpoint_seconds: float = Field(5.0, gt=0)
 
 
 class BusConfig(_Section):

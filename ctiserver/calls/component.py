@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -43,11 +44,27 @@ def bus_of(ctx: AppContext) -> Any:
         return None
 
 
-def _writer(ctx: AppContext) -> Any:
+def _database(ctx: AppContext) -> Any:
     from ctiserver.store.database import Database
 
-    db = ctx.maybe(Database)
-    return db.writer if db is not None else None
+    return ctx.maybe(Database)
+
+
+async def load_checkpoints(tracker: Tracker, db: Any, limit: float = 10.0) -> None:
+    """The calls an earlier run left in progress (``calls/checkpoints.py``), once the spool it may have left is
+    in the database. Without the database (down at start) they stay there: the next start reads them."""
+    if db is None or not db.migrated:
+        return
+    try:
+        async with asyncio.timeout(limit):
+            await db.writer.drained.wait()
+            rows = await db.calls.live_calls()
+    except Exception as exc:
+        log.warning("calls left in progress by the last run not read", error=str(exc)[:200])
+        return
+    tracker.checkpoints.load(rows)
+    if rows:
+        log.info("calls left in progress by the last run", calls=len(rows))
 
 
 def wire(service: CallService, ami: Any) -> None:
@@ -63,7 +80,9 @@ def wire(service: CallService, ami: Any) -> None:
 @asynccontextmanager
 async def component(ctx: AppContext) -> AsyncIterator[None]:
     tracker = Tracker(ctx.clock)
-    service = CallService(tracker, bus_of(ctx), _writer(ctx))
+    db = _database(ctx)
+    service = CallService(tracker, bus_of(ctx), db.writer if db is not None else None)
+    await load_checkpoints(tracker, db)
     ami = _ami_client(ctx)
     if ami is not None:
         wire(service, ami)
@@ -81,11 +100,16 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
     ctx.provide(tracker)
     ctx.spawn(service.publish_loop(), name="cti:calls-publish")
     ctx.spawn(service.persist_loop(), name="cti:calls-persist")
+    if db is not None:
+        interval = ctx.config.database.checkpoint_seconds
+        ctx.spawn(service.checkpoint_loop(interval), name="cti:calls-checkpoint")
     try:
         yield
     finally:
         if sub is not None:
             sub.close()
+        if db is not None:
+            service.checkpoint(every=True)  # the calls going on without us: the next run takes them back
         try:
             await service.flush(limit=10)
         except TimeoutError:

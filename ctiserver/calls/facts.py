@@ -128,6 +128,8 @@ class EngineFacts:
 
     def _queue_entered(self, call: Call, queue: str, position: int, when: float) -> None:
         call_id = call.call_id
+        if any(q.restored and q.queue == queue and q.outcome is None for q in call.queues):
+            return  # the caller waited there before the daemon restarted: the same stay goes on
         first = call.first_leg()
         call.queues.append(
             QueueSegment(
@@ -170,7 +172,7 @@ class EngineFacts:
         if seg.outcome == "answered":
             seg.answered = when
             seg.agent = agent
-        if waited is not None:  # the ACD's own measure of the wait wins over event timestamps
-            seg.entered = when - waited
+        if waited is not None and not seg.restored:  # the ACD's measure wins over event timestamps (but
+            seg.entered = when - waited  # not over a stay that began before a restart: it counts from there)
         if call.state is CallState.ENDED and self.late_fact_sink is not None:
             self.late_fact_sink({"kind": "call", "data": call.snapshot()})

@@ -121,6 +121,9 @@ class QueueSegment:
     transfer_kind: str | None = None  # blind | attended, when the answered call was transferred
     abandon_position: int | None = None
     offered_agents: list[str] = field(default_factory=list)
+    # brought back from a checkpoint while the caller waited (the daemon restarted): the ACD routing the caller
+    # again continues this stay (entered before the restart) rather than opening a second one
+    restored: bool = False
 
     def wait_seconds(self) -> float | None:
         end = self.answered if self.answered is not None else self.left

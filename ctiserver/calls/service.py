@@ -62,13 +62,18 @@ class CallService:
         self.idle.set()
         self._pending = 0  # batches queued and not yet fully handled by their pump
         self.wrapups = WrapUps()
+        self._changed: set[str] = set()  # live calls changed since their last checkpoint
+        self.checkpoints = 0
         # late facts on ended calls (wrap-up, disposition...), whoever reported them: persist the snapshot
         tracker.late_fact_sink = self._late_fact
 
     def _late_fact(self, fact: dict[str, Any]) -> None:
+        self._put_facts([fact])
+
+    def _put_facts(self, facts: list[dict[str, Any]]) -> None:
         self.idle.clear()
         self._pending += 1
-        self._facts.put_nowait([fact])
+        self._facts.put_nowait(facts)
 
     def on_engine_event(self, event: DomainEvent) -> None:
         """The ACD's own ``queue.entered``/``queue.left`` (Stasis calls) become queue segments of the call;
@@ -80,6 +85,7 @@ class CallService:
             self._agent_state(event)
             return
         try:
+            self._changed.add(event.subject)
             if event.type == "queue.entered":
                 self.tracker.queue_entered(
                     event.subject, str(data.get("queue")), int(data.get("position") or 0), at=event.time
@@ -125,10 +131,10 @@ class CallService:
         self.idle.clear()
         self._pending += 1
         self._events.put_nowait(events)
+        self._changed.update(ev.subject for ev in events)
         facts = facts_of(events)
         if facts:
-            self._pending += 1
-            self._facts.put_nowait(facts)
+            self._put_facts(facts)
         return events
 
     async def resync(self, ami: ActionSender, wait: float = 30.0) -> None:
@@ -163,6 +169,28 @@ class CallService:
 
     def add_recording(self, key: str, recording_id: str) -> list[DomainEvent]:
         return self._enqueue(self.tracker.add_recording(key, recording_id))
+
+    # ------------------------------------------------------------------ checkpoints
+    def checkpoint(self, every: bool = False) -> int:
+        """Queue the checkpoints of the live calls changed since the last one (``every``: of all of them) behind
+        the facts already queued, and say that every call still live was alive now (``calls/checkpoints.py``).
+        Returns how many calls were checkpointed."""
+        calls = self.tracker.calls
+        changed = list(calls) if every else [c for c in self._changed if c in calls]
+        self._changed.clear()
+        if not calls:
+            return 0
+        now = self.tracker.clock.now()
+        facts: list[dict[str, Any]] = [{"kind": "live_seen", "seen": now}]
+        facts += [{"kind": "live", "data": self.tracker.checkpoint(calls[c]), "seen": now} for c in changed]
+        self._put_facts(facts)
+        self.checkpoints += len(changed)
+        return len(changed)
+
+    async def checkpoint_loop(self, interval: float) -> None:
+        while True:
+            await self.tracker.clock.sleep(interval)
+            self.checkpoint()
 
     # ------------------------------------------------------------------ pumps
     async def publish_loop(self) -> None:

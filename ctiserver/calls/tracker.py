@@ -21,11 +21,13 @@ from typing import Any
 
 from ctiserver.calls import channel_events, pbx_events, queue_events
 from ctiserver.calls.call_state import CallState
+from ctiserver.calls.checkpoints import Checkpoints
 from ctiserver.calls.early import EarlyFacts
 from ctiserver.calls.emitter import Emitter
 from ctiserver.calls.facts import EngineFacts
 from ctiserver.calls.leg_state import CHANNEL_STATES, LegState
 from ctiserver.calls.model import Call, Leg, Role
+from ctiserver.calls.restore import checkpoint_of
 from ctiserver.calls.text import clean as _clean
 from ctiserver.calls.text import hms as _hms
 from ctiserver.clock import Clock, SystemClock
@@ -55,6 +57,8 @@ class Tracker(EngineFacts):
         self._uptime: float | None = None
         self._uptime_at: float | None = None
         self._hangup_initiator: dict[str, str] = {}  # call id → channel of the first HangupRequest
+        self.checkpoints = Checkpoints()  # calls an earlier run left in progress (``calls/checkpoints.py``)
+        self._seen_at: dict[str, float] = {}  # a brought-back leg → when the earlier run last knew it alive
 
     def name_agents(self, ids: Mapping[str, str]) -> None:
         """app_queue members by device → the agent id configured for it (``acd.agents[]``), so that their
@@ -136,6 +140,10 @@ class Tracker(EngineFacts):
         ev: AmiEvent,
         prefix: str = "",
     ) -> Leg:
+        if self.checkpoints:
+            back = self._bring_back(uid, linkedid, at)
+            if back is not None:
+                return back
         call = self.calls.get(linkedid)
         new_call = call is None
         if call is None:
@@ -186,6 +194,38 @@ class Tracker(EngineFacts):
             if new_call and linkedid != uid:
                 self.apply_early(linkedid, call)
         return leg
+
+    def checkpoint(self, call: Call) -> dict[str, Any]:
+        """What the next run needs to take ``call`` back (``calls/checkpoints.py``)."""
+        snap = checkpoint_of(call)
+        snap["hangup_initiator"] = self._hangup_initiator.get(call.call_id)
+        return snap
+
+    def _bring_back(self, uid: str, linkedid: str, at: float) -> Leg | None:
+        """The checkpointed call a channel seen for the first time belongs to, back in the tracker (its leg for
+        ``uid``, or None: not ours, or a leg it did not have yet — created as usual, in the call now back)."""
+        found = self.checkpoints.take(uid, linkedid)
+        if found is None or not self._reinstate(*found):
+            return None
+        call_id = found[0].call_id
+        self.emit("call.updated", call_id, {"call_id": call_id, "change": "restored"}, at)
+        return self.legs.get(uid)
+
+    def _reinstate(self, call: Call, seen: float, initiator: str | None) -> bool:
+        if call.call_id in self.calls:  # adopted meanwhile: keep the live one
+            self.anomaly("checkpoint_after_adoption")
+            return False
+        self.anomaly("restored_from_checkpoint")
+        self.calls[call.call_id] = call
+        if initiator:
+            self._hangup_initiator[call.call_id] = initiator
+        self.finished.pop(call.call_id, None)
+        for leg in call.legs.values():
+            self.leg_call[leg.uniqueid] = call.call_id
+            if leg.ended is None:
+                self.legs[leg.uniqueid] = leg
+                self._seen_at[leg.uniqueid] = seen
+        return True
 
     def _relink(self, leg: Leg, linkedid: str, at: float) -> None:
         old = self.calls.get(self.leg_call[leg.uniqueid])
@@ -308,6 +348,11 @@ class Tracker(EngineFacts):
             if not uid:
                 continue
             seen.add(uid)
+            if uid not in self.legs and self.checkpoints:
+                leg = self._bring_back(uid, ev.get("Linkedid") or uid, now)
+                if leg is not None:  # its state now; its bridge (the one CoreShowChannel names)
+                    self.set_leg_state(leg, CHANNEL_STATES.get(ev.get("ChannelState") or "0", leg.state), now)
+                    leg.bridges = {ev["BridgeId"]} if ev.get("BridgeId") else set()
             if uid not in self.legs:
                 duration = _hms(ev.get("Duration"))
                 leg = self._new_leg(
@@ -320,9 +365,16 @@ class Tracker(EngineFacts):
                 )
                 self.anomaly("adopted_on_resync")
                 del leg
+        for call_id in self.checkpoints.keys():  # none of its channels is left: it ended while we were away
+            found = self.checkpoints.take(call_id)
+            if found is not None and self._reinstate(*found):
+                call, ended, _ = found
+                if all(leg.ended is not None for leg in call.legs.values()):
+                    self.end_call(call, ended, "vanished")
         for uid, leg in list(self.legs.items()):
-            if uid not in seen:
-                self.end_leg(leg, now, "vanished")
+            if uid not in seen:  # a brought-back leg ends when the earlier run last knew it alive
+                self.end_leg(leg, self._seen_at.get(uid, now), "vanished")
+        self._seen_at.clear()
         return self._ems.take()
 
 

@@ -98,3 +98,14 @@ class QueueSegmentRow(Base):
     complete_reason: Mapped[str | None] = mapped_column(String(16))
     transfer_kind: Mapped[str | None] = mapped_column(String(16))
     abandon_position: Mapped[int | None] = mapped_column(Integer)
+
+
+class LiveCallRow(Base):
+    """A call in progress, as the tracker knew it at its last checkpoint (``calls/checkpoints.py``); deleted when
+    the call ends. ``seen``: the last time the daemon knew it alive."""
+
+    __tablename__ = "live_calls"
+
+    call_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    checkpoint: Mapped[dict[str, Any]] = mapped_column(JSON)
+    seen: Mapped[float] = mapped_column(Float)

@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ctiserver.store.caller_key import caller_key
-from ctiserver.store.models import CallRow, LegRow, QueueSegmentRow
+from ctiserver.store.models import CallRow, LegRow, LiveCallRow, QueueSegmentRow
 from ctiserver.store.upsert import upsert
 
 BLOCKING_CAUSES = frozenset({17, 34, 38, 42, 44})  # busy, no circuit, network out of order, congestion
@@ -125,7 +126,10 @@ def call_row(call: dict[str, Any], region: str = "US") -> dict[str, Any]:
 
 
 class CallRepository:
-    """Applies facts: ``{"kind": "call", "data": <call snapshot>}`` or ``{"kind": "leg", "data": <leg>}``."""
+    """Applies facts: ``{"kind": "call", "data": <call snapshot>}`` or ``{"kind": "leg", "data": <leg>}``; the
+    checkpoints of calls in progress: ``{"kind": "live", "data": <checkpoint>, "seen": t}`` and
+    ``{"kind": "live_seen", "seen": t}`` (every checkpoint still held was alive at ``t``). A call's end deletes
+    its checkpoint."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], region: str = "US") -> None:
         self.sessions = sessions
@@ -136,6 +140,8 @@ class CallRepository:
         calls: dict[str, dict[str, Any]] = {}
         legs: dict[str, dict[str, Any]] = {}
         segments: dict[tuple[str, int], dict[str, Any]] = {}
+        live: dict[str, dict[str, Any]] = {}
+        seen: float | None = None
         for fact in facts:
             kind, data = fact.get("kind"), fact.get("data") or {}
             if kind == "leg":
@@ -143,17 +149,33 @@ class CallRepository:
                 legs[row["uniqueid"]] = row
             elif kind == "call":
                 calls[data["call_id"]] = call_row(data, self.region)
+                live.pop(data["call_id"], None)
                 for leg in data.get("legs") or []:
                     row = leg_row(data["call_id"], leg)
                     legs[row["uniqueid"]] = row
                 for seg in segment_rows(data):
                     segments[(seg["call_id"], seg["seq"])] = seg
+            elif kind == "live":
+                live[data["call_id"]] = {"call_id": data["call_id"], "checkpoint": data, "seen": fact["seen"]}
+            elif kind == "live_seen":
+                seen = float(fact["seen"])
             else:
                 raise ValueError(f"unknown fact kind {kind!r}")
         async with self.sessions() as session, session.begin():
             await upsert(session, CallRow, list(calls.values()))
             await upsert(session, LegRow, list(legs.values()))
             await upsert(session, QueueSegmentRow, list(segments.values()))
+            if seen is not None:
+                await session.execute(update(LiveCallRow).values(seen=seen))
+            await upsert(session, LiveCallRow, list(live.values()))
+            if calls:
+                await session.execute(delete(LiveCallRow).where(LiveCallRow.call_id.in_(list(calls))))
+
+    async def live_calls(self) -> list[tuple[dict[str, Any], float]]:
+        """The checkpoints of the calls in progress when the last run stopped, and when each was last seen."""
+        async with self.sessions() as session:
+            rows = (await session.execute(select(LiveCallRow.checkpoint, LiveCallRow.seen))).all()
+        return [(dict(checkpoint), float(seen)) for checkpoint, seen in rows]
 
     async def _apply_one(self, session: AsyncSession, fact: dict[str, Any]) -> None:
         kind, data = fact.get("kind"), fact.get("data") or {}

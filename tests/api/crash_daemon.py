@@ -31,6 +31,11 @@ def config(tmp: Path, ami_port: int, ari_url: str) -> dict[str, Any]:
     (tmp / "ivr").mkdir(exist_ok=True)
     (tmp / "ivr" / "to-support.yaml").write_text(QUEUE_100)
     return {
+        "database": {  # the harness's, with calls in progress saved often (a SIGKILL loses the rest)
+            "url": f"sqlite+aiosqlite:///{tmp}/cti.sqlite",
+            "spool_dir": str(tmp / "spool"),
+            "checkpoint_seconds": 0.2,
+        },
         "pbx": {
             "ami": {"host": c.host, "port": ami_port, "username": c.ami_user, "secret": c.ami_secret},
             "ari": {"url": ari_url, "username": c.ari_user, "password": c.ari_password},
