@@ -157,8 +157,10 @@ class CallRepository:
                     segments[(seg["call_id"], seg["seq"])] = seg
             elif kind == "live":
                 live[data["call_id"]] = {"call_id": data["call_id"], "checkpoint": data, "seen": fact["seen"]}
-            elif kind == "live_seen":
+            elif kind == "live_seen":  # the rows of this batch too (they are written after the update)
                 seen = float(fact["seen"])
+                for row in live.values():
+                    row["seen"] = max(row["seen"], seen)
             else:
                 raise ValueError(f"unknown fact kind {kind!r}")
         async with self.sessions() as session, session.begin():

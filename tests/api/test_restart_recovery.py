@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -104,9 +105,16 @@ async def _line(proc: asyncio.subprocess.Process, prefix: str) -> str:
     return line[len(prefix) :].strip()
 
 
+def _checkpointed(tmp: Path, containing: str) -> int:
+    """How many calls in progress the database holds whose checkpoint has ``containing``."""
+    with sqlite3.connect(tmp / "cti.sqlite") as db:
+        rows = db.execute("select checkpoint from live_calls").fetchall()
+    return sum(containing in str(checkpoint) for (checkpoint,) in rows)
+
+
 async def _killed_mid_call(tmp_path: Path, sim: Simulator) -> tuple[CallHandle, CallHandle, str]:
     """The child daemon, SIGKILLed with one call talking (recorded: the recording's name) and one waiting alone
-    in the queue."""
+    in the queue, both checkpointed with their queue stays."""
     sim.agent("1001", answer_after=0.2)
     args = (str(tmp_path), str(sim.ami_port), sim.ari_url)
     proc = await asyncio.create_subprocess_exec(
@@ -119,6 +127,7 @@ async def _killed_mid_call(tmp_path: Path, sim: Simulator) -> tuple[CallHandle, 
         waiting = sim.place_call(from_number="5550124", to="100", hangup_after=600.0)
         await wait_for(lambda: waiting.channel is not None and waiting.channel.stasis_app is not None)
         await asyncio.sleep(0.5)  # through the IVR into the queue: nobody free
+        await wait_for(lambda: _checkpointed(tmp_path, '"queues":[{"queue":"support"') == 2, limit=10.0)
         proc.send_signal(signal.SIGKILL)
         await proc.wait()
     finally:
