@@ -41,7 +41,7 @@ def _mixmonitor(ctx: AppContext) -> MixMonitorRecorder | None:
     from ctiserver.pbx.ami.client import AmiClient
 
     ami = ctx.maybe(AmiClient)
-    return MixMonitorRecorder(ami) if ami is not None else None
+    return MixMonitorRecorder(ami, ctx.clock) if ami is not None else None
 
 
 @asynccontextmanager

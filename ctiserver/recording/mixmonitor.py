@@ -15,6 +15,9 @@ The recording service keeps one set of metadata, events and rules for both kinds
   A ``Hangup`` sent while the AMI link was down reaches nobody: after every login ``resync`` asks
   ``CoreShowChannels`` which of the recorded channels are still up and tells the others ``gone``; the same
   look ends the recordings an earlier run of the daemon left on channels that hung up since (``track``).
+  A channel is known by its name, and Asterisk numbers channels afresh when it restarts (``PJSIP/1001-00000001``
+  again): a channel of that name younger (``Duration``) than the recording is another one — the recorded one
+  hung up and its recording ended.
 
 Action and parameter names: Asterisk 22's ``app_mixmonitor`` manager documentation (MixMonitor, MixMonitorMute,
 StopMixMonitor).
@@ -25,12 +28,16 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+from ctiserver.calls.text import hms
+from ctiserver.clock import Clock, SystemClock
 from ctiserver.control import ChannelGone, ControlError
 from ctiserver.logs import get_logger
 from ctiserver.pbx.ami.errors import AmiActionError, AmiError
 from ctiserver.pbx.ami.messages import AmiEvent, AmiEventList
 
 log = get_logger(__name__)
+
+SLACK = 2.0  # s: CoreShowChannel's Duration is whole seconds, and the action takes a moment
 
 
 class AmiLink(Protocol):
@@ -42,16 +49,19 @@ class AmiLink(Protocol):
 
 
 class MixMonitorRecorder:
-    def __init__(self, ami: AmiLink) -> None:
+    def __init__(self, ami: AmiLink, clock: Clock | None = None) -> None:
         self.ami = ami
+        self.clock = clock or SystemClock()
         self.gone: Callable[[str], None] = lambda name: None  # a recording's channel hung up: it has ended
         self._on: dict[str, list[str]] = {}  # channel name → the recordings running on it
+        self._since: dict[str, float] = {}  # channel name → when its first running recording began
         ami.on_event("Hangup", self._hangup)
         ami.on_reconnect(self.resync)
 
     async def start(self, channel: str, path: str, name: str) -> None:
+        asked = self.clock.now()  # the channel was up by then
         await self._do("MixMonitor", channel, [("File", path)])
-        self._on.setdefault(channel, []).append(name)
+        self._add(channel, name, asked)
 
     async def mute(self, channel: str, on: bool) -> None:
         await self._do("MixMonitorMute", channel, [("Direction", "both"), ("State", "1" if on else "0")])
@@ -59,9 +69,19 @@ class MixMonitorRecorder:
     async def stop(self, channel: str) -> None:
         await self._do("StopMixMonitor", channel, [])
 
-    def track(self, channel: str, name: str) -> None:
-        """A recording this daemon did not start here (an earlier run did): end it with its channel too."""
+    def track(self, channel: str, name: str, since: float) -> None:
+        """A recording this daemon did not start here (an earlier run did, at ``since``): end it with its channel
+        too."""
+        self._add(channel, name, since)
+
+    def _add(self, channel: str, name: str, since: float) -> None:
         self._on.setdefault(channel, []).append(name)
+        self._since[channel] = min(since, self._since.get(channel, since))
+
+    def _end(self, channel: str) -> None:
+        self._since.pop(channel, None)
+        for name in self._on.pop(channel, ()):
+            self.gone(name)
 
     async def resync(self) -> None:
         """The recordings whose channel is no longer up (its ``Hangup`` was missed) have ended: ``gone``."""
@@ -74,15 +94,16 @@ class MixMonitorRecorder:
             return
         if not isinstance(result, AmiEventList):  # not the list the PBX sends: guess nothing
             return
-        up = {e.get("Channel") for e in result.events if e.name == "CoreShowChannel"}
-        for channel in [c for c in self._on if c not in up]:
-            log.info("recorded channel hung up while the AMI link was down", channel=channel)
-            for name in self._on.pop(channel):
-                self.gone(name)
+        now = self.clock.now()
+        up = {e.get("Channel"): hms(e.get("Duration")) for e in result.events if e.name == "CoreShowChannel"}
+        for channel in list(self._on):
+            age = up.get(channel)
+            if age is None or age + SLACK < now - self._since[channel]:
+                log.info("recorded channel hung up while the AMI link was down", channel=channel)
+                self._end(channel)
 
     def _hangup(self, event: AmiEvent) -> None:
-        for name in self._on.pop(event.get("Channel") or "", ()):
-            self.gone(name)
+        self._end(event.get("Channel") or "")
 
     async def _do(self, action: str, channel: str, headers: list[tuple[str, str]]) -> None:
         try:

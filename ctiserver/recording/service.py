@@ -173,7 +173,7 @@ class RecordingService:
             elif self._mixmonitor is None:
                 ended.append(meta.name)
             else:
-                self._mixmonitor.track(channel, meta.name)
+                self._mixmonitor.track(channel, meta.name, meta.started_at)
         if left:
             log.warning("recordings left running by an earlier run taken over", count=len(left))
         if self._mixmonitor is not None and len(followed) + len(ended) < len(left):

@@ -84,6 +84,9 @@ class Engine:
         self.wav_tasks: dict[str, asyncio.Task[Any]] = {}  # recordings being written
         self.endpoints: dict[str, Endpoint] = {}
         self._seq = 0
+        # channel names count apart from uniqueids and from 0 in each Asterisk process (chan_pjsip's static
+        # chan_idx): after a restart ``PJSIP/1001-00000000`` comes again, under a new uniqueid
+        self._chan_idx = 0
         self._linked: dict[str, int] = {}
         self._hooks: dict[str, list[HangupHook]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -148,6 +151,11 @@ class Engine:
         self._seq += 1
         return n
 
+    def next_chan_idx(self) -> int:
+        n = self._chan_idx
+        self._chan_idx += 1
+        return n
+
     def new_id(self) -> str:
         return f"{self.config.systemname}-{int(self.clock.now())}.{self.next_seq()}"
 
@@ -209,7 +217,7 @@ class Engine:
         uid = channel_id or f"{self.config.systemname}-{int(self.clock.now())}.{seq}"
         ch = Channel(
             id=uid,
-            name=name or f"{endpoint}-{seq:08x}",
+            name=name or f"{endpoint}-{self.next_chan_idx():08x}",
             linkedid=linkedid or uid,
             endpoint=endpoint,
             created=self.clock.now(),

@@ -46,7 +46,7 @@ def allocate(
         from ctiserver.sim.engine import AllocationFailed
 
         raise AllocationFailed(endpoint)
-    base = f"Local/{exten}@{context}-{engine.next_seq():08x}"
+    base = f"Local/{exten}@{context}-{engine.next_chan_idx():08x}"
     cid = caller or ("", "")
     one = engine.new_channel(
         endpoint,

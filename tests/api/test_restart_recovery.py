@@ -97,6 +97,33 @@ async def test_a_restarted_daemon_ends_the_mixmonitor_recordings_an_earlier_run_
                 assert resp.status == 200 and len(await resp.read()) == ready["size"]
 
 
+async def test_a_recorded_channel_s_name_taken_again_after_an_asterisk_restart_ends_the_recording(
+    tmp_path: Path,
+) -> None:
+    """Asterisk numbers channels from 0 in each process (chan_pjsip's ``chan_idx``): the recorded call's channel
+    hangs up in a restart no daemon saw, and the first call after it gets the same name. The next run must not
+    take that new channel for the recorded one: it is younger than the recording (``CoreShowChannel``
+    ``Duration``), so the recording has ended — ``recording.ready`` now, not when the new call hangs up."""
+    async with Simulator(SimConfig()) as sim:
+        cfg = {**_observer(tmp_path), "pbx": _pbx(sim)}
+        async with daemon(tmp_path, NO_SIM, **cfg) as d, aiohttp.ClientSession() as http:
+            call, call_id = await answered_call(d, http, talk=600.0, sim=sim)
+            status, meta = await d.post(http, f"/api/calls/{call_id}/recording", {"action": "start"}, "agent")
+            assert status == 200, meta
+        assert call.channel is not None and call.channel.mixmonitor is not None
+        recorded = call.channel.name
+        await asyncio.sleep(3.0)  # the recording is a few seconds old
+        await sim.restart()  # nobody listens: its Hangup reaches no daemon
+        await call.done.wait()
+        again = sim.place_call(from_number="5550123", to="200", hangup_after=600.0)  # waits: no member since
+        await wait_for(lambda: again.channel is not None and again.channel.name == recorded, limit=10.0)
+        async with daemon(tmp_path, NO_SIM, **cfg) as d:
+            await wait_for(lambda: bool(_events(d, "recording.ready")), limit=10.0)
+            [ready] = _events(d, "recording.ready")
+            assert ready["name"] == meta["name"] and ready["state"] == "done"
+            assert not again.done.is_set()  # ended by the look at the PBX, not by the new call's hang-up
+
+
 async def _line(proc: asyncio.subprocess.Process, prefix: str) -> str:
     assert proc.stdout is not None
     async with asyncio.timeout(60):
