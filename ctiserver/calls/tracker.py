@@ -207,8 +207,12 @@ class Tracker(EngineFacts):
         found = self.checkpoints.take(uid, linkedid)
         if found is None or not self._reinstate(*found):
             return None
-        call_id = found[0].call_id
-        self.emit("call.updated", call_id, {"call_id": call_id, "change": "restored"}, at)
+        call = found[0]
+        self.emit("call.updated", call.call_id, {"call_id": call.call_id, "change": "restored"}, at)
+        if self.early:  # engine facts reported (over ARI) before AMI showed the call
+            self.apply_early(call.call_id, call)
+            if uid != call.call_id:
+                self.apply_early(uid, call)
         return self.legs.get(uid)
 
     def _reinstate(self, call: Call, seen: float, initiator: str | None) -> bool:

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from ctiserver.calls.call_state import CallState
+from ctiserver.calls.facts import NotTrackedYet
 from ctiserver.calls.replay import read_capture
 from ctiserver.calls.restore import call_from_checkpoint, checkpoint_of
 from ctiserver.calls.tracker import Tracker
@@ -178,3 +179,17 @@ def test_the_engines_acd_routing_a_caller_again_continues_the_stay() -> None:
     second.queue_left("c", "support", "answered", waited=4.0, agent="1001", at=1_800_000_035.0)
     [seg] = second.calls["c"].queues
     assert seg.outcome == "answered" and seg.wait_seconds() == pytest.approx(33.0)
+
+
+def test_engine_facts_reported_before_the_call_is_back_are_applied_to_it() -> None:
+    """The engine (over ARI) may speak of a call before AMI shows its channel to the next run: the fact is held
+    and lands on the call taken back, not on a new one."""
+    first = _waiting_caller()
+    [call] = first.calls.values()
+    second = Tracker()
+    second.checkpoints.load([(checkpoint_of(call), 1_800_000_010.0)])
+    with pytest.raises(NotTrackedYet):
+        second.attach_data("c", "customer", "ACME")
+    second.resync([chan("CoreShowChannel", 30, "PJSIP/caller-1", "c", "c", "6")], at=1_800_000_030.0)
+    back = second.calls["c"]
+    assert back.data == {"customer": "ACME"} and back.started == call.started and len(back.queues) == 1
