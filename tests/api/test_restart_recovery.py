@@ -68,17 +68,26 @@ async def test_a_hangup_missed_while_the_ami_link_was_down_ends_the_recording(tm
         assert ready["name"] == meta["name"] and ready["state"] == "done" and ready["size"] > 44
 
 
+async def _recorded_by_an_earlier_run(
+    tmp_path: Path, sim: Simulator, cfg: dict[str, Any], talk: float
+) -> tuple[CallHandle, str, dict[str, Any]]:
+    """An app_queue call answered by agent 1001 and recorded (MixMonitor) through the API of a daemon that then
+    stops, the call and its recording going on: the call, its id and the recording's metadata."""
+    async with daemon(tmp_path, NO_SIM, **cfg) as d, aiohttp.ClientSession() as http:
+        call, call_id = await answered_call(d, http, talk=talk, sim=sim)
+        status, meta = await d.post(http, f"/api/calls/{call_id}/recording", {"action": "start"}, "agent")
+        assert status == 200, meta
+    assert call.channel is not None and call.channel.mixmonitor is not None  # recording on without us
+    return call, call_id, meta
+
+
 @pytest.mark.parametrize("hung_up_meanwhile", [True, False])
 async def test_a_restarted_daemon_ends_the_mixmonitor_recordings_an_earlier_run_left(
     tmp_path: Path, hung_up_meanwhile: bool
 ) -> None:
     async with Simulator(SimConfig()) as sim:
         cfg = {**_observer(tmp_path), "pbx": _pbx(sim)}
-        async with daemon(tmp_path, NO_SIM, **cfg) as d, aiohttp.ClientSession() as http:
-            call, call_id = await answered_call(d, http, talk=60.0, sim=sim)
-            status, meta = await d.post(http, f"/api/calls/{call_id}/recording", {"action": "start"}, "agent")
-            assert status == 200, meta
-        assert call.channel is not None and call.channel.mixmonitor is not None  # recording on without us
+        call, call_id, meta = await _recorded_by_an_earlier_run(tmp_path, sim, cfg, talk=60.0)
         if hung_up_meanwhile:
             call.hangup()
             await call.done.wait()
@@ -106,11 +115,8 @@ async def test_a_recorded_channel_s_name_taken_again_after_an_asterisk_restart_e
     ``Duration``), so the recording has ended — ``recording.ready`` now, not when the new call hangs up."""
     async with Simulator(SimConfig()) as sim:
         cfg = {**_observer(tmp_path), "pbx": _pbx(sim)}
-        async with daemon(tmp_path, NO_SIM, **cfg) as d, aiohttp.ClientSession() as http:
-            call, call_id = await answered_call(d, http, talk=600.0, sim=sim)
-            status, meta = await d.post(http, f"/api/calls/{call_id}/recording", {"action": "start"}, "agent")
-            assert status == 200, meta
-        assert call.channel is not None and call.channel.mixmonitor is not None
+        call, _, meta = await _recorded_by_an_earlier_run(tmp_path, sim, cfg, talk=600.0)
+        assert call.channel is not None
         recorded = call.channel.name
         await asyncio.sleep(3.0)  # the recording is a few seconds old
         await sim.restart()  # nobody listens: its Hangup reaches no daemon

@@ -5,6 +5,8 @@ spool when the database was down (the order kept)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +30,18 @@ def _live(call_id: str, seen: float, **extra: Any) -> dict[str, Any]:
     return {"kind": "live", "data": _call(call_id) | extra, "seen": seen}
 
 
-async def test_checkpoints_are_saved_refreshed_and_deleted_when_the_call_ends(db_url: str) -> None:
-    await asyncio.to_thread(migrate.upgrade, db_url)
-    engine = make_engine(db_url)
+@asynccontextmanager
+async def _repository(url: str) -> AsyncIterator[CallRepository]:
+    await asyncio.to_thread(migrate.upgrade, url)
+    engine = make_engine(url)
     try:
-        repo = CallRepository(session_factory(engine))
+        yield CallRepository(session_factory(engine))
+    finally:
+        await engine.dispose()
+
+
+async def test_checkpoints_are_saved_refreshed_and_deleted_when_the_call_ends(db_url: str) -> None:
+    async with _repository(db_url) as repo:
         await repo.apply([_live("a", 10.0), _live("b", 10.0), _live("c", 10.0)])
         await repo.apply([{"kind": "live_seen", "seen": 15.0}, _live("b", 15.0, disposition="sale")])
         await repo.apply([_live("a", 20.0), _end("c")])
@@ -43,21 +52,13 @@ async def test_checkpoints_are_saved_refreshed_and_deleted_when_the_call_ends(db
         # a checkpoint and the end of its call in one batch: the end wins
         await repo.apply([_live("b", 21.0), _end("b")])
         assert [snap["call_id"] for snap, _ in await repo.live_calls()] == ["a"]
-    finally:
-        await engine.dispose()
 
 
 async def test_through_the_spool_the_end_of_a_call_still_deletes_its_checkpoint(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path}/cti.sqlite"
-    await asyncio.to_thread(migrate.upgrade, url)
-    engine = make_engine(url)
-    try:
-        repo = CallRepository(session_factory(engine))
+    async with _repository(f"sqlite+aiosqlite:///{tmp_path}/cti.sqlite") as repo:
         spool = Spool(tmp_path / "spool" / "calls.jsonl")
         await spool.append([_live("a", 1.0), _live("b", 1.0)])  # what a run wrote while the database was down
         await spool.append([_end("a"), {"kind": "live_seen", "seen": 9.0}])
         writer = DurableWriter(repo, spool)
         assert await writer.drain()
         assert await repo.live_calls() == [(_call("b"), 9.0)]
-    finally:
-        await engine.dispose()
