@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,18 +11,13 @@ import pytest
 
 from ctiserver.dialer.sql import SqlDialerStore
 from ctiserver.dialer.store import DialerStore, MemoryDialerStore
-from ctiserver.store import migrate
-from ctiserver.store.engine import make_engine, session_factory
+from tests.store.migrated import migrated
 
 
 @asynccontextmanager
 async def migrated_store(url: str) -> AsyncIterator[SqlDialerStore]:
-    await asyncio.to_thread(migrate.upgrade, url)
-    engine = make_engine(url)
-    try:
-        yield SqlDialerStore(session_factory(engine))
-    finally:
-        await engine.dispose()
+    async with migrated(url) as sessions:
+        yield SqlDialerStore(sessions)
 
 
 @asynccontextmanager

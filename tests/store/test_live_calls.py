@@ -4,17 +4,15 @@ spool when the database was down (the order kept)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from ctiserver.store import migrate
-from ctiserver.store.engine import make_engine, session_factory
 from ctiserver.store.repository import CallRepository
 from ctiserver.store.spool import Spool
 from ctiserver.store.writer import DurableWriter
+from tests.store.migrated import migrated
 
 
 def _call(call_id: str) -> dict[str, Any]:
@@ -32,12 +30,8 @@ def _live(call_id: str, seen: float, **extra: Any) -> dict[str, Any]:
 
 @asynccontextmanager
 async def _repository(url: str) -> AsyncIterator[CallRepository]:
-    await asyncio.to_thread(migrate.upgrade, url)
-    engine = make_engine(url)
-    try:
-        yield CallRepository(session_factory(engine))
-    finally:
-        await engine.dispose()
+    async with migrated(url) as sessions:
+        yield CallRepository(sessions)
 
 
 async def test_checkpoints_are_saved_refreshed_and_deleted_when_the_call_ends(db_url: str) -> None:
