@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ctiserver.calls.call_state import CallState
-from ctiserver.calls.model import Call, QueueSegment
+from ctiserver.calls.model import Call, QueueSegment, Role
 
 if TYPE_CHECKING:
     from ctiserver.calls.tracker import Tracker
@@ -206,6 +206,33 @@ def finish_open_segments(t: Tracker, call: Call, at: float) -> None:
             seg.outcome = "timeout" if seg.left is not None else "closed"
             seg.left = seg.left or at
             _left(t, call, seg, at)
+
+
+def answered_while_away(t: Tracker, call: Call, at: float) -> None:
+    """An app_queue caller taken back from its checkpoint while it waited, found by the resync in a bridge with an
+    agent leg that came while no daemon ran: the ``AgentConnect`` reached nobody, but the stay was answered — by
+    that leg's agent, when its channel was created (its ring, seconds at most, is not known)."""
+    for seg in call.queues:
+        if not seg.restored or seg.outcome is not None:
+            continue
+        caller = t.legs.get(seg.caller_uniqueid)
+        if caller is None or not caller.bridges:
+            continue
+        agent = next(
+            (x for x in call.party_legs() if x.role is Role.AGENT and x.ended is None and x.bridges & caller.bridges),
+            None,
+        )
+        if agent is None:
+            continue
+        seg.left = seg.answered = max(seg.entered, agent.created)
+        seg.outcome = "answered"
+        seg.agent = agent.agent = t.agent_ids.get(agent.endpoint.lower()) or agent.endpoint
+        seg.agent_uniqueid = agent.uniqueid
+        agent.queue = seg.queue
+        if call.connected is None:
+            call.connected = seg.answered
+        _left(t, call, seg, at)
+        t.set_call_state(call, CallState.CONNECTED, at)
 
 
 def mark_transferred(call: Call, kind: str) -> None:

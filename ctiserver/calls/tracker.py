@@ -65,6 +65,11 @@ class Tracker(EngineFacts):
         calls name the same agent as ``agent.state``, the API and the KPIs, whatever ``MemberName`` queues.conf
         or ``QueueAdd`` gave it (a member with no configured agent keeps its ``MemberName``)."""
         self.agent_ids.update((k.lower(), v) for k, v in ids.items())
+        for call in self.calls.values():  # named by their device before (e.g. answered_while_away at start)
+            for seg in call.queues:
+                seg.agent = self.agent_ids.get((seg.agent or "").lower(), seg.agent)
+            for leg in call.legs.values():
+                leg.agent = self.agent_ids.get((leg.agent or "").lower(), leg.agent)
 
     # ---------------------------------------------------------------- entry points
     def feed(self, event: AmiEvent) -> list[DomainEvent]:
@@ -352,14 +357,14 @@ class Tracker(EngineFacts):
             if not uid:
                 continue
             seen.add(uid)
-            if uid not in self.legs and self.checkpoints:
-                leg = self._bring_back(uid, ev.get("Linkedid") or uid, now)
-                if leg is not None:  # its state now; its bridge (the one CoreShowChannel names)
-                    self.set_leg_state(leg, CHANNEL_STATES.get(ev.get("ChannelState") or "0", leg.state), now)
-                    leg.bridges = {ev["BridgeId"]} if ev.get("BridgeId") else set()
-            if uid not in self.legs:
+            if uid in self.legs:
+                continue
+            back = self._bring_back(uid, ev.get("Linkedid") or uid, now) if self.checkpoints else None
+            if back is not None:  # its state now
+                self.set_leg_state(back, CHANNEL_STATES.get(ev.get("ChannelState") or "0", back.state), now)
+            else:
                 duration = _hms(ev.get("Duration"))
-                leg = self._new_leg(
+                back = self._new_leg(
                     uid,
                     ev.get("Linkedid") or uid,
                     ev.get("Channel") or uid,
@@ -368,7 +373,9 @@ class Tracker(EngineFacts):
                     ev,
                 )
                 self.anomaly("adopted_on_resync")
-                del leg
+            back.bridges = {ev["BridgeId"]} if ev.get("BridgeId") else set()  # the one it is in now
+        for call in list(self.calls.values()):
+            queue_events.answered_while_away(self, call, now)
         for call_id in self.checkpoints.keys():  # none of its channels is left: it ended while we were away
             found = self.checkpoints.take(call_id)
             if found is not None and self._reinstate(*found):

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from ctiserver.calls.service import CallService
 from ctiserver.events.log import EventLog
@@ -49,7 +50,12 @@ async def _ended(d: Daemon, call: CallHandle, call_id: str) -> None:
     await d.ctx.require(CallService).flush()
 
 
-async def test_an_app_queue_caller_waiting_through_a_graceful_restart_has_one_queue_stay(tmp_path: Path) -> None:
+@pytest.mark.parametrize("answered", ["after the restart", "while no daemon ran"])
+async def test_an_app_queue_caller_waiting_through_a_graceful_restart_has_one_queue_stay(
+    tmp_path: Path, answered: str
+) -> None:
+    """Answered after the restart, the ``AgentConnect`` names the stay taken back; answered while no daemon ran,
+    the resync finds the caller bridged with the agent's leg (``queue_events.answered_while_away``)."""
     async with Simulator(SimConfig()) as sim:
         cfg = {**_observer(tmp_path), "pbx": _pbx(sim)}
         async with daemon(tmp_path, NO_SIM, **cfg) as d:
@@ -62,12 +68,19 @@ async def test_an_app_queue_caller_waiting_through_a_graceful_restart_has_one_qu
         started = _rows(tmp_path, "select checkpoint from live_calls where call_id = ?", call_id)
         assert len(started) == 1  # saved at the stop
         await asyncio.sleep(1.5)  # nobody follows the caller, who waits on in app_queue
-        async with daemon(tmp_path, NO_SIM, **cfg) as d, aiohttp.ClientSession() as http:
+        if answered == "while no daemon ran":  # the agent logs in on the phone
             sim.agent("1001", answer_after=0.2)
-            url = d.url + "/api/observer/agents/1001/login"
-            async with http.post(url, headers=d.auth("agent"), json={"queues": ["support"]}) as resp:
-                assert resp.status == 200, await resp.text()
-            await wait_for(lambda: bool(_types(d, "agent.answered", call_id)), limit=10.0)
+            sim.engine.queues.add("support", "PJSIP/1001", "Agent 1001")
+            await wait_for(lambda: call.channel is not None and call.channel.bridge is not None, limit=10.0)
+        async with daemon(tmp_path, NO_SIM, **cfg) as d, aiohttp.ClientSession() as http:
+            if answered == "after the restart":
+                sim.agent("1001", answer_after=0.2)
+                url = d.url + "/api/observer/agents/1001/login"
+                async with http.post(url, headers=d.auth("agent"), json={"queues": ["support"]}) as resp:
+                    assert resp.status == 200, await resp.text()
+                await wait_for(lambda: bool(_types(d, "agent.answered", call_id)), limit=10.0)
+            else:
+                await wait_for(lambda: bool(_types(d, "queue.left", call_id)), limit=10.0)
             await asyncio.sleep(1.0)
             await _ended(d, call, call_id)
         [(queue, since, outcome, wait, agent, talk)] = _stays(tmp_path, call_id)

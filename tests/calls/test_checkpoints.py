@@ -193,3 +193,54 @@ def test_engine_facts_reported_before_the_call_is_back_are_applied_to_it() -> No
     second.resync([chan("CoreShowChannel", 30, "PJSIP/caller-1", "c", "c", "6")], at=1_800_000_030.0)
     back = second.calls["c"]
     assert back.data == {"customer": "ACME"} and back.started == call.started and len(back.queues) == 1
+
+
+def test_a_caller_answered_while_no_daemon_ran_has_an_answered_stay() -> None:
+    """The ``AgentConnect`` reached nobody; the next run's resync finds the caller in a bridge with an agent
+    leg that came meanwhile: answered by that agent, when its channel was created."""
+    first = _waiting_caller()
+    [call] = first.calls.values()
+    second = Tracker()
+    second.name_agents({"PJSIP/1001": "1001"})
+    second.checkpoints.load([(checkpoint_of(call), 1_800_000_010.0)])
+    listing = [
+        chan("CoreShowChannel", 0, "PJSIP/caller-1", "c", "c", "6", BridgeId="b1", Duration="00:00:30"),
+        chan("CoreShowChannel", 0, "PJSIP/1001-2", "a", "c", "6", BridgeId="b1", Duration="00:00:18"),
+    ]
+    out = second.resync(listing, at=1_800_000_030.0)
+    back = second.calls["c"]
+    [seg] = back.queues
+    assert (seg.outcome, seg.agent, seg.agent_uniqueid) == ("answered", "1001", "a")
+    assert seg.wait_seconds() == pytest.approx(10.0)  # entered at 2, the agent's channel created at 12
+    assert back.state is CallState.CONNECTED and back.connected == pytest.approx(1_800_000_012.0)
+    assert [e.data["outcome"] for e in out if e.type == "queue.left"] == ["answered"]
+    feed(second, chan("Hangup", 40, "PJSIP/caller-1", "c", "c", "6"), chan("Hangup", 40, "PJSIP/1001-2", "a", "c"))
+    [seg] = second.finished["c"].queues
+    assert seg.talk_seconds == pytest.approx(28.0)
+
+
+def test_a_caller_still_waiting_alone_is_not_taken_for_answered() -> None:
+    first = _waiting_caller()
+    [call] = first.calls.values()
+    second = Tracker()
+    second.checkpoints.load([(checkpoint_of(call), 1_800_000_010.0)])
+    second.resync([chan("CoreShowChannel", 0, "PJSIP/caller-1", "c", "c", "6", BridgeId="b1")], at=1_800_000_030.0)
+    [seg] = second.calls["c"].queues
+    assert seg.outcome is None
+
+
+def test_agents_named_after_the_resync_rename_the_stays_of_live_calls() -> None:
+    """The resync may run before the ACD names the agents' devices (``name_agents``)."""
+    first = _waiting_caller()
+    [call] = first.calls.values()
+    second = Tracker()
+    second.checkpoints.load([(checkpoint_of(call), 1_800_000_010.0)])
+    listing = [
+        chan("CoreShowChannel", 0, "PJSIP/caller-1", "c", "c", "6", BridgeId="b1"),
+        chan("CoreShowChannel", 0, "PJSIP/1001-2", "a", "c", "6", BridgeId="b1", Duration="00:00:05"),
+    ]
+    second.resync(listing, at=1_800_000_030.0)
+    [seg] = second.calls["c"].queues
+    assert seg.agent == "PJSIP/1001"
+    second.name_agents({"PJSIP/1001": "1001"})
+    assert seg.agent == "1001" and second.legs["a"].agent == "1001"
