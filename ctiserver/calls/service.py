@@ -121,6 +121,9 @@ class CallService:
 
     # ------------------------------------------------------------------ inputs
     def on_ami_event(self, event: AmiEvent) -> None:
+        linked = event.get("Linkedid")
+        if linked:  # a change the tracker publishes no event for (AgentComplete's talk time, a Leave) included
+            self._changed.add(linked)
         out = self.tracker.feed(event)
         if out:
             self._enqueue(out)

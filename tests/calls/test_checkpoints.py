@@ -17,6 +17,7 @@ from ctiserver.calls.call_state import CallState
 from ctiserver.calls.facts import NotTrackedYet
 from ctiserver.calls.replay import read_capture
 from ctiserver.calls.restore import call_from_checkpoint, checkpoint_of
+from ctiserver.calls.service import CallService
 from ctiserver.calls.tracker import Tracker
 from ctiserver.pbx.ami.codec import AmiDecoder
 from ctiserver.pbx.ami.messages import AmiEvent
@@ -244,3 +245,21 @@ def test_agents_named_after_the_resync_rename_the_stays_of_live_calls() -> None:
     assert seg.agent == "PJSIP/1001"
     second.name_agents({"PJSIP/1001": "1001"})
     assert seg.agent == "1001" and second.legs["a"].agent == "1001"
+
+
+def test_a_live_call_is_checkpointed_once_per_round_it_changed_in() -> None:
+    """``CallService.checkpoint``: the calls changed since the last round — also by an AMI event the tracker
+    publishes nothing for (``QueueCallerLeave``) — and a stamp that every live call was alive."""
+    service = CallService(Tracker())
+    for e in (
+        chan("Newchannel", 0, "PJSIP/caller-1", "c", "c", "4", CallerIDNum="5550100"),
+        chan("QueueCallerJoin", 2, "PJSIP/caller-1", "c", "c", "6", Queue="support", Position="1"),
+    ):
+        service.on_ami_event(e)
+    assert service.checkpoint() == 1
+    assert service.checkpoint() == 0  # nothing changed since
+    service.on_ami_event(chan("QueueCallerLeave", 5, "PJSIP/caller-1", "c", "c", "6", Queue="support"))
+    assert service.checkpoint() == 1
+    facts = [f for batch in service._facts._queue for f in batch]  # type: ignore[attr-defined]
+    rounds = ["live_seen", "live", "live_seen", "live_seen", "live"]
+    assert [f["kind"] for f in facts if f["kind"].startswith("live")] == rounds
