@@ -16,22 +16,16 @@ from ctiserver.acd.agent_state import AgentState, AgentStatus
 from ctiserver.acd.sql import AgentEventRow, SqlAgentStore
 from ctiserver.recording.meta import RecordingMeta, RecState
 from ctiserver.recording.sql import RecordingRow, SqlRecordingStore
-from ctiserver.store import migrate
-from ctiserver.store.engine import make_engine, session_factory
 from ctiserver.store.group import GroupCommit
+from tests.store.migrated import migrated
 
 Sessions = async_sessionmaker[AsyncSession]
 
 
 @pytest.fixture
 async def sessions(tmp_path: Path) -> AsyncIterator[Sessions]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'cti.sqlite'}"
-    await asyncio.to_thread(migrate.upgrade, url)
-    engine = make_engine(url)
-    try:
-        yield session_factory(engine)
-    finally:
-        await engine.dispose()
+    async with migrated(f"sqlite+aiosqlite:///{tmp_path / 'cti.sqlite'}") as made:
+        yield made
 
 
 def _status(agent: str, state: AgentState, at: float) -> AgentStatus:
