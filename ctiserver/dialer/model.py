@@ -54,7 +54,10 @@ class RetryPolicy(BaseModel):
     abandoned: float = Field(600.0, ge=0)
 
     def delay(self, outcome: Outcome) -> float | None:
-        """Seconds until the next attempt after ``outcome``; None: no retry for it."""
+        """Seconds until the next attempt after ``outcome``; None: no retry for it. A call of unknown fate (it
+        may have reached the callee) waits as long as a failed one, never less."""
+        if outcome is Outcome.UNKNOWN:
+            return self.failed
         if outcome not in RETRYABLE:
             return None
         return float(getattr(self, outcome.value))

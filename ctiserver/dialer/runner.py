@@ -104,6 +104,21 @@ class CampaignRunner:
         await rebuild_ledger(self.store, self.settings.name, self.ledger, now)
         await warm_stats(self.store, self.settings.name, self.stats, now)
 
+    async def settle_left_in_flight(self) -> int:
+        """Contacts an earlier run left ``dialling`` (it died with their calls in flight; a graceful stop ends
+        them): their fate is unknown, as after an AMI link loss — an ``unknown`` attempt each, dialled again
+        only after the ``failed`` delay (the call may have reached the callee), counted against
+        ``max_attempts``. Before, they stayed ``dialling`` for ever: never dialled again, and the campaign
+        never completed. Returns how many."""
+        if self._tasks:
+            return 0  # this run's own calls are in flight: the contacts dialling are theirs
+        _, left = await self.store.contacts_page(self.settings.name, 0, 1_000_000, ContactStatus.DIALLING)
+        for contact in left:
+            await self._finish(uuid.uuid4().hex, contact, self.clock.now(), LineResult(Outcome.UNKNOWN), None)
+        if left:
+            log.warning("calls left in flight by an earlier run", campaign=self.settings.name, contacts=len(left))
+        return len(left)
+
     async def _set_state(self, dst: CampaignState, reason: str | None = None) -> None:
         self.state = advance(self.settings.name, self.state, dst)
         self.halted = reason

@@ -49,6 +49,7 @@ class DialerService:
         """Campaigns from the database (with their last state) and from the configuration."""
         for name, raw, state in await self.store.campaigns():
             runner = await self._add(CampaignSettings.model_validate(raw), persist=False)
+            await runner.settle_left_in_flight()
             if state == CampaignState.RUNNING.value:
                 await runner.start()
             elif state != CampaignState.DRAFT.value:

@@ -16,9 +16,18 @@ import pytest
 
 from ctiserver.clock import ManualClock
 from ctiserver.dialer.history import WARM_HORIZON, warm_stats
-from ctiserver.dialer.model import AttemptRecord, CampaignSettings, Contact, Outcome, PacingMode, RetryPolicy
+from ctiserver.dialer.model import (
+    AttemptRecord,
+    CampaignSettings,
+    Contact,
+    ContactStatus,
+    Outcome,
+    PacingMode,
+    RetryPolicy,
+)
 from ctiserver.dialer.pacing import Predictive, PredictiveSettings
 from ctiserver.dialer.runner import CampaignRunner
+from ctiserver.dialer.service import DialerService
 from ctiserver.dialer.stats import DialStats
 from ctiserver.dialer.store import DialerStore, MemoryDialerStore
 from ctiserver.dialer.windows import CallingWindows
@@ -170,3 +179,38 @@ async def test_the_warm_start_takes_the_latest_attempts_up_to_the_sizes_kept_wit
     wide = DialStats()  # room for all: still nothing from before the horizon
     assert await warm_stats(store, "c1", wide, now) == 60 and len(wide.answer_delay) == 30
     assert await warm_stats(store, "c1", DialStats(), now, horizon=WARM_HORIZON + 60.0) == 61
+
+
+async def test_contacts_a_killed_run_left_dialling_become_attempts_of_unknown_fate(store: DialerStore) -> None:
+    """A daemon that dies with calls in flight leaves their contacts ``dialling`` (written before each dial). The
+    next run counts each as an ``unknown`` attempt, as after an AMI link loss, and dials it again only after
+    the ``failed`` delay (the call may have reached the callee) — not never, and not at once."""
+    clock = ManualClock()
+    settings = SETTINGS.model_copy(update={"retry": RetryPolicy(max_attempts=2, failed=600.0)})
+    await store.save_campaign("c1", settings.model_dump(mode="json"), "paused")
+    dialling = ContactStatus.DIALLING
+    await store.add_contacts(
+        [
+            Contact("first", "c1", "+49301000001", "Europe/Berlin", status=dialling),
+            Contact("last", "c1", "+49301000002", "Europe/Berlin", attempts=1, status=dialling),
+            Contact("due", "c1", "+49301000003", "Europe/Berlin"),
+        ]
+    )
+    bus = InMemoryBus()
+    seen = bus.subscribe("dialer.attempt")
+    service = DialerService(store, FakeLines(clock), FakeDesk.with_agents(clock, 1, talk=10.0, wrap=2.0), bus, clock)
+    await service.load()
+    try:
+        first, last, due = [await store.get_contact("c1", c) for c in ("first", "last", "due")]
+        assert first is not None and last is not None and due is not None
+        assert (first.status, first.attempts, first.last_outcome) == (ContactStatus.PENDING, 1, Outcome.UNKNOWN)
+        assert first.next_at == clock.now() + 600.0
+        assert (last.status, last.attempts) == (ContactStatus.EXHAUSTED, 2)
+        assert (due.status, due.attempts) == (ContactStatus.PENDING, 0)
+        assert sorted(a.contact_id for a in await store.attempts("c1") if a.outcome is Outcome.UNKNOWN) == [
+            "first",
+            "last",
+        ]
+        assert len([await seen.get() for _ in range(2)]) == 2  # dialer.attempt for each
+    finally:
+        await service.close()
