@@ -176,7 +176,8 @@ class CallService:
     # ------------------------------------------------------------------ checkpoints
     def checkpoint(self, every: bool = False) -> int:
         """Queue the checkpoints of the live calls changed since the last one (``every``: of all of them) behind
-        the facts already queued, and say that every call still live was alive now (``calls/checkpoints.py``).
+        the facts already queued, and say that the calls live here were alive now (``calls/checkpoints.py``; not
+        those an earlier run left that this one has not seen yet: they keep their own last-seen time).
         Returns how many calls were checkpointed."""
         calls = self.tracker.calls
         changed = list(calls) if every else [c for c in self._changed if c in calls]
@@ -184,7 +185,7 @@ class CallService:
         if not calls:
             return 0
         now = self.tracker.clock.now()
-        facts: list[dict[str, Any]] = [{"kind": "live_seen", "seen": now}]
+        facts: list[dict[str, Any]] = [{"kind": "live_seen", "seen": now, "calls": list(calls)}]
         facts += [{"kind": "live", "data": self.tracker.checkpoint(calls[c]), "seen": now} for c in changed]
         self._put_facts(facts)
         self.checkpoints += len(changed)

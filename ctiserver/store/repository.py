@@ -128,7 +128,7 @@ def call_row(call: dict[str, Any], region: str = "US") -> dict[str, Any]:
 class CallRepository:
     """Applies facts: ``{"kind": "call", "data": <call snapshot>}`` or ``{"kind": "leg", "data": <leg>}``; the
     checkpoints of calls in progress: ``{"kind": "live", "data": <checkpoint>, "seen": t}`` and
-    ``{"kind": "live_seen", "seen": t}`` (every checkpoint still held was alive at ``t``). A call's end deletes
+    ``{"kind": "live_seen", "seen": t, "calls": [call id, …]}`` (those calls were alive at ``t``). A call's end deletes
     its checkpoint."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], region: str = "US") -> None:
@@ -141,7 +141,7 @@ class CallRepository:
         legs: dict[str, dict[str, Any]] = {}
         segments: dict[tuple[str, int], dict[str, Any]] = {}
         live: dict[str, dict[str, Any]] = {}
-        seen: float | None = None
+        stamps: dict[str, float] = {}  # call id → the last time a live_seen said it was alive
         for fact in facts:
             kind, data = fact.get("kind"), fact.get("data") or {}
             if kind == "leg":
@@ -158,17 +158,24 @@ class CallRepository:
             elif kind == "live":
                 live[data["call_id"]] = {"call_id": data["call_id"], "checkpoint": data, "seen": fact["seen"]}
             elif kind == "live_seen":  # the rows of this batch too (they are written after the update)
-                seen = float(fact["seen"])
-                for row in live.values():
-                    row["seen"] = max(row["seen"], seen)
+                at = float(fact["seen"])
+                for call_id in fact.get("calls") or ():
+                    stamps[call_id] = at
+                    if call_id in live:
+                        live[call_id]["seen"] = max(live[call_id]["seen"], at)
             else:
                 raise ValueError(f"unknown fact kind {kind!r}")
         async with self.sessions() as session, session.begin():
             await upsert(session, CallRow, list(calls.values()))
             await upsert(session, LegRow, list(legs.values()))
             await upsert(session, QueueSegmentRow, list(segments.values()))
-            if seen is not None:
-                await session.execute(update(LiveCallRow).values(seen=seen))
+            by_time: dict[float, list[str]] = {}
+            for call_id, at in stamps.items():
+                by_time.setdefault(at, []).append(call_id)
+            for at, ids in by_time.items():
+                for i in range(0, len(ids), 500):
+                    chunk = ids[i : i + 500]
+                    await session.execute(update(LiveCallRow).where(LiveCallRow.call_id.in_(chunk)).values(seen=at))
             await upsert(session, LiveCallRow, list(live.values()))
             if calls:
                 await session.execute(delete(LiveCallRow).where(LiveCallRow.call_id.in_(list(calls))))

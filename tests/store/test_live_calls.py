@@ -36,23 +36,25 @@ async def _repository(url: str) -> AsyncIterator[CallRepository]:
 
 async def test_checkpoints_are_saved_refreshed_and_deleted_when_the_call_ends(db_url: str) -> None:
     async with _repository(db_url) as repo:
-        await repo.apply([_live("a", 10.0), _live("b", 10.0), _live("c", 10.0)])
-        await repo.apply([{"kind": "live_seen", "seen": 15.0}, _live("b", 15.0, disposition="sale")])
+        await repo.apply([_live("old", 5.0), _live("a", 10.0), _live("b", 10.0), _live("c", 10.0)])
+        stamp = {"kind": "live_seen", "seen": 15.0, "calls": ["a", "b", "c"]}
+        await repo.apply([stamp, _live("b", 15.0, disposition="sale")])
         await repo.apply([_live("a", 20.0), _end("c")])
         rows = {snap["call_id"]: (snap, seen) for snap, seen in await repo.live_calls()}
-        assert set(rows) == {"a", "b"}
+        assert set(rows) == {"old", "a", "b"}
         assert rows["a"][1] == 20.0 and rows["b"][1] == 15.0  # b: stamped alive with the others
+        assert rows["old"][1] == 5.0  # an earlier run's call not seen by this one keeps its last-seen time
         assert rows["b"][0]["disposition"] == "sale" and rows["b"][0]["data"] == {"k": "v"}
         # a checkpoint and the end of its call in one batch: the end wins
         await repo.apply([_live("b", 21.0), _end("b")])
-        assert [snap["call_id"] for snap, _ in await repo.live_calls()] == ["a"]
+        assert sorted(snap["call_id"] for snap, _ in await repo.live_calls()) == ["a", "old"]
 
 
 async def test_through_the_spool_the_end_of_a_call_still_deletes_its_checkpoint(tmp_path: Path) -> None:
     async with _repository(f"sqlite+aiosqlite:///{tmp_path}/cti.sqlite") as repo:
         spool = Spool(tmp_path / "spool" / "calls.jsonl")
         await spool.append([_live("a", 1.0), _live("b", 1.0)])  # what a run wrote while the database was down
-        await spool.append([_end("a"), {"kind": "live_seen", "seen": 9.0}])
+        await spool.append([_end("a"), {"kind": "live_seen", "seen": 9.0, "calls": ["b"]}])
         writer = DurableWriter(repo, spool)
         assert await writer.drain()
         assert await repo.live_calls() == [(_call("b"), 9.0)]
