@@ -15,6 +15,7 @@ from ctiserver.dialer.ami_lines import AmiLines
 from ctiserver.dialer.callbacks import AbandonedCallbacks
 from ctiserver.dialer.config import DialerConfig
 from ctiserver.dialer.held import HeldCalls
+from ctiserver.dialer.left_in_flight import settle
 from ctiserver.dialer.ports import Desk
 from ctiserver.dialer.service import DialerService
 from ctiserver.dialer.store import DialerStore, MemoryDialerStore
@@ -160,6 +161,7 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
         calls = ctx.maybe(CallService)
     if calls is not None:
         ctx.spawn(_file_attempts(calls, bus), name="cti:dialer-attempt-calls")
+    ctx.spawn(settle(service, calls, ctx.clock), name="cti:dialer-left-in-flight")  # what a killed run left
     if cfg.abandoned_callbacks.enabled:
         callbacks = AbandonedCallbacks(service, bus, cfg.abandoned_callbacks)
         ctx.provide(callbacks)

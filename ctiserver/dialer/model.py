@@ -128,6 +128,7 @@ class Contact:
     last_outcome: Outcome | None = None
     agent: str | None = None  # personal call-back: only this agent
     priority: int = 0
+    attempt: str | None = None  # the attempt in flight (its Originate's ChannelId) while ``dialling``
 
     def pop_data(self) -> dict[str, Any]:
         return {

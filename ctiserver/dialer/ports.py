@@ -9,12 +9,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from ctiserver.dialer.model import CampaignSettings, Contact, Outcome
 from ctiserver.dialer.pacing import AgentView
+
+# what became of an attempt an earlier run left in flight, by its id: an outcome, or None while its call goes on
+Fate = Callable[[str], Outcome | None]
 
 
 class NotPlaced(Exception):

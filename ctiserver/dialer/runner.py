@@ -36,7 +36,7 @@ from ctiserver.dialer.pacing import (
     Preview,
     Progressive,
 )
-from ctiserver.dialer.ports import Conversation, Desk, DialRejected, DialSpec, LineResult, Lines, NotPlaced
+from ctiserver.dialer.ports import Conversation, Desk, DialRejected, DialSpec, Fate, LineResult, Lines, NotPlaced
 from ctiserver.dialer.stats import AbandonLedger, DialStats
 from ctiserver.dialer.store import DialerStore
 from ctiserver.events import Bus, new_event
@@ -104,20 +104,30 @@ class CampaignRunner:
         await rebuild_ledger(self.store, self.settings.name, self.ledger, now)
         await warm_stats(self.store, self.settings.name, self.stats, now)
 
-    async def settle_left_in_flight(self) -> int:
+    async def settle_left_in_flight(self, fate: Fate | None = None) -> int:
         """Contacts an earlier run left ``dialling`` (it died with their calls in flight; a graceful stop ends
-        them): their fate is unknown, as after an AMI link loss — an ``unknown`` attempt each, dialled again
-        only after the ``failed`` delay (the call may have reached the callee), counted against
-        ``max_attempts``. Before, they stayed ``dialling`` for ever: never dialled again, and the campaign
-        never completed. Returns how many."""
-        if self._tasks:
-            return 0  # this run's own calls are in flight: the contacts dialling are theirs
+        them). ``fate(attempt)`` tells what became of the call (``dialer/left_in_flight.py``: the call tracker,
+        which takes the calls a killed run left back from their checkpoints): ``human`` (it reached an agent:
+        done), ``unknown``, or None while the call goes on (asked again later). Without ``fate``, or for a
+        contact with no attempt id, the fate is unknown, as after an AMI link loss: an ``unknown`` attempt,
+        dialled again only after the ``failed`` delay (it may have reached the callee), counted against
+        ``max_attempts``. Before, they stayed ``dialling`` for ever: never dialled again, and the campaign never
+        completed. Returns how many still go on."""
         _, left = await self.store.contacts_page(self.settings.name, 0, 1_000_000, ContactStatus.DIALLING)
+        going_on = 0
         for contact in left:
-            await self._finish(uuid.uuid4().hex, contact, self.clock.now(), LineResult(Outcome.UNKNOWN), None)
-        if left:
-            log.warning("calls left in flight by an earlier run", campaign=self.settings.name, contacts=len(left))
-        return len(left)
+            if contact.attempt is not None and contact.attempt in self._tasks:
+                continue  # this run's own call
+            outcome = fate(contact.attempt) if fate is not None and contact.attempt else Outcome.UNKNOWN
+            if outcome is None:
+                going_on += 1
+                continue
+            log.warning(
+                "a call an earlier run left in flight", campaign=self.settings.name, contact=contact.id, outcome=outcome
+            )
+            attempt = contact.attempt or uuid.uuid4().hex
+            await self._finish(attempt, contact, self.clock.now(), LineResult(outcome), None)
+        return going_on
 
     async def _set_state(self, dst: CampaignState, reason: str | None = None) -> None:
         self.state = advance(self.settings.name, self.state, dst)
@@ -274,7 +284,7 @@ class CampaignRunner:
     ) -> str:
         """``reserved``: ``agent`` is held for this attempt already (``desk.reserve`` with ``attempt_id``)."""
         attempt_id = attempt_id or uuid.uuid4().hex
-        contact = replace(contact, status=ContactStatus.DIALLING)
+        contact = replace(contact, status=ContactStatus.DIALLING, attempt=attempt_id)
         await self.store.save_contact(contact)  # before dialling: a crash never re-dials it blindly
         self.ringing[attempt_id] = self.clock.now()
         self.counters["dialled"] += 1
@@ -299,7 +309,7 @@ class CampaignRunner:
                 result = None  # certainly not dialled: no attempt, the contact stays due
                 self.counters["dialled"] -= 1
                 self.counters["not_placed"] += 1
-                await self.store.save_contact(replace(contact, status=ContactStatus.PENDING))
+                await self.store.save_contact(replace(contact, status=ContactStatus.PENDING, attempt=None))
                 if isinstance(exc, DialRejected):
                     await self._halt(str(exc))
                 else:
@@ -430,7 +440,9 @@ class CampaignRunner:
             status, next_at = ContactStatus.EXHAUSTED, contact.next_at
         else:
             status, next_at = ContactStatus.PENDING, now + delay
-        updated = replace(contact, attempts=attempts, status=status, next_at=next_at, last_outcome=result.outcome)
+        updated = replace(
+            contact, attempts=attempts, status=status, next_at=next_at, last_outcome=result.outcome, attempt=None
+        )
         with contextlib.suppress(Exception):
             await self.store.save_contact(updated)
             await self.store.record_attempt(record)

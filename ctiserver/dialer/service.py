@@ -14,7 +14,7 @@ from ctiserver.clock import Clock
 from ctiserver.dialer.campaign_state import CampaignState, IllegalCampaignTransition
 from ctiserver.dialer.model import CampaignSettings, Contact, ContactStatus, Outcome
 from ctiserver.dialer.numbers import timezone_of, to_e164
-from ctiserver.dialer.ports import Desk, Lines
+from ctiserver.dialer.ports import Desk, Fate, Lines
 from ctiserver.dialer.runner import CampaignRunner
 from ctiserver.dialer.store import GLOBAL, DialerStore
 from ctiserver.events import Bus, new_event
@@ -49,7 +49,6 @@ class DialerService:
         """Campaigns from the database (with their last state) and from the configuration."""
         for name, raw, state in await self.store.campaigns():
             runner = await self._add(CampaignSettings.model_validate(raw), persist=False)
-            await runner.settle_left_in_flight()
             if state == CampaignState.RUNNING.value:
                 await runner.start()
             elif state != CampaignState.DRAFT.value:
@@ -58,6 +57,14 @@ class DialerService:
         for settings in configured:
             if settings.name not in self.runners:
                 await self._add(settings)
+
+    async def settle_left_in_flight(self, fate: Fate | None = None) -> int:
+        """The contacts an earlier run left ``dialling``, in every campaign (``CampaignRunner.settle_left_in_flight``);
+        returns how many calls still go on."""
+        going_on = 0
+        for runner in list(self.runners.values()):
+            going_on += await runner.settle_left_in_flight(fate)
+        return going_on
 
     async def create(self, settings: CampaignSettings) -> CampaignRunner:
         if settings.name in self.runners:

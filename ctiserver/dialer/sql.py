@@ -32,6 +32,7 @@ def _contact_row(c: Contact) -> dict[str, Any]:
         "last_outcome": c.last_outcome.value if c.last_outcome else None,
         "agent": c.agent,
         "priority": c.priority,
+        "attempt": c.attempt,
     }
 
 
@@ -49,6 +50,7 @@ def _contact(r: ContactRow) -> Contact:
         last_outcome=Outcome(r.last_outcome) if r.last_outcome else None,
         agent=r.agent,
         priority=r.priority,
+        attempt=r.attempt,
     )
 
 

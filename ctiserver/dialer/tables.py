@@ -32,6 +32,7 @@ class ContactRow(Base):
     last_outcome: Mapped[str | None] = mapped_column(String(16))
     agent: Mapped[str | None] = mapped_column(String(64))
     priority: Mapped[int] = mapped_column(Integer)
+    attempt: Mapped[str | None] = mapped_column(String(64))  # migration dialer_0005
 
     __table_args__ = (
         Index("ix_dialer_contacts_due", "campaign", "status", "next_at"),

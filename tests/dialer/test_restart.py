@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from ctiserver.calls.tracker import Tracker
 from ctiserver.clock import ManualClock
 from ctiserver.dialer.history import WARM_HORIZON, warm_stats
+from ctiserver.dialer.left_in_flight import fate_from
 from ctiserver.dialer.model import (
     AttemptRecord,
     CampaignSettings,
@@ -32,6 +34,7 @@ from ctiserver.dialer.stats import DialStats
 from ctiserver.dialer.store import DialerStore, MemoryDialerStore
 from ctiserver.dialer.windows import CallingWindows
 from ctiserver.events import InMemoryBus
+from tests.calls.test_tracker_rules import chan
 from tests.dialer.fakes import Behaviour, FakeDesk, FakeLines
 from tests.dialer.sql_store import memory_or_sqlite
 
@@ -200,6 +203,7 @@ async def test_contacts_a_killed_run_left_dialling_become_attempts_of_unknown_fa
     seen = bus.subscribe("dialer.attempt")
     service = DialerService(store, FakeLines(clock), FakeDesk.with_agents(clock, 1, talk=10.0, wrap=2.0), bus, clock)
     await service.load()
+    assert await service.settle_left_in_flight() == 0  # no fate known (no call tracker): unknown
     try:
         first, last, due = [await store.get_contact("c1", c) for c in ("first", "last", "due")]
         assert first is not None and last is not None and due is not None
@@ -214,3 +218,59 @@ async def test_contacts_a_killed_run_left_dialling_become_attempts_of_unknown_fa
         assert len([await seen.get() for _ in range(2)]) == 2  # dialer.attempt for each
     finally:
         await service.close()
+
+
+async def test_the_call_tracker_tells_what_became_of_each_call_left_in_flight(store: DialerStore) -> None:
+    """With the attempt id on the contact (the call's id in the tracker): a call that reached an agent makes
+    the contact done (a customer who talked is not dialled again), one that ended without it is of unknown
+    fate, one still going on is judged once it ends."""
+    clock = ManualClock()
+    await store.save_campaign("c1", SETTINGS.model_dump(mode="json"), "paused")
+    dialling = ContactStatus.DIALLING
+    await store.add_contacts(
+        [
+            Contact(f"k{i}", "c1", f"+4930100000{i}", "Europe/Berlin", status=dialling, attempt=f"att-{i}")
+            for i in range(3)
+        ]
+    )
+    fates: dict[str, Outcome | None] = {"att-0": Outcome.HUMAN, "att-1": None, "att-2": Outcome.UNKNOWN}
+    desk = FakeDesk.with_agents(clock, 1, talk=10.0, wrap=2.0)
+    service = DialerService(store, FakeLines(clock), desk, InMemoryBus(), clock)
+    await service.load()
+    try:
+        assert await service.settle_left_in_flight(fates.get) == 1  # att-1 goes on
+        talked, going, gone = [await store.get_contact("c1", f"k{i}") for i in range(3)]
+        assert talked is not None and going is not None and gone is not None
+        assert (talked.status, talked.last_outcome, talked.attempt) == (ContactStatus.DONE, Outcome.HUMAN, None)
+        assert (going.status, going.attempt) == (ContactStatus.DIALLING, "att-1")
+        assert (gone.status, gone.last_outcome) == (ContactStatus.EXHAUSTED, Outcome.UNKNOWN)  # max_attempts 1
+        fates["att-1"] = Outcome.UNKNOWN  # it ended without an agent
+        assert await service.settle_left_in_flight(fates.get) == 0
+        going = await store.get_contact("c1", "k1")
+        assert going is not None and going.status is ContactStatus.EXHAUSTED
+        ids = {a.id: a.outcome for a in await store.attempts("c1")}
+        assert ids == {"att-0": Outcome.HUMAN, "att-1": Outcome.UNKNOWN, "att-2": Outcome.UNKNOWN}
+    finally:
+        await service.close()
+
+
+def test_the_fate_of_an_attempt_is_the_fate_of_its_call() -> None:
+    tracker = Tracker()
+    events = [
+        chan("Newchannel", 0, "PJSIP/trunk-1", "talked", "talked", "6"),
+        chan("Newchannel", 1, "PJSIP/1001-2", "agent", "talked", "6"),
+        chan("BridgeEnter", 2, "PJSIP/trunk-1", "talked", "talked", "6", BridgeUniqueid="b"),
+        chan("BridgeEnter", 2, "PJSIP/1001-2", "agent", "talked", "6", BridgeUniqueid="b"),
+        chan("Hangup", 9, "PJSIP/trunk-1", "talked", "talked", "6"),
+        chan("Hangup", 9, "PJSIP/1001-2", "agent", "talked", "6"),
+        chan("Newchannel", 3, "PJSIP/trunk-3", "rang", "rang", "5"),
+        chan("Hangup", 20, "PJSIP/trunk-3", "rang", "rang", "5"),
+        chan("Newchannel", 4, "PJSIP/trunk-4", "going", "going", "6"),
+    ]
+    for e in events:
+        tracker.feed(e)
+    fate = fate_from(tracker)
+    assert fate("talked") is Outcome.HUMAN
+    assert fate("rang") is Outcome.UNKNOWN
+    assert fate("going") is None
+    assert fate("never-seen") is Outcome.UNKNOWN
