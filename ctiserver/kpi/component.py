@@ -22,13 +22,35 @@ log = get_logger(__name__)
 TOPICS = ("queue.entered", "queue.left", "call.ended", "call.updated", "agent.state")
 
 
-async def consume(live: LiveKpis, sub: Any) -> None:
+async def consume(live: LiveKpis, sub: Any, skip: frozenset[str] = frozenset()) -> None:
+    """``skip``: calls already counted from the database (``kpi/warm.py``): their events are not counted again."""
     while True:
         event = await sub.get()
+        if event.subject in skip and event.type != "agent.state":
+            continue
         try:
             live.on_event(event)
         except Exception:
             log.exception("live KPIs: bad event", extra={"type": event.type})
+
+
+async def warm(ctx: AppContext, live: LiveKpis, limit: float = 30.0) -> frozenset[str]:
+    """Today's stored queue stays into the live windows; the ids of their calls."""
+    from ctiserver.kpi.warm import stored_facts
+    from ctiserver.store.database import Database
+
+    db = ctx.maybe(Database)
+    if db is None or not db.migrated:
+        return frozenset()
+    try:
+        async with asyncio.timeout(limit):
+            facts, calls = await stored_facts(db.readers, live.day_start())
+    except Exception as exc:
+        log.warning("live KPIs start from zero: today's calls not read", error=str(exc)[:200])
+        return frozenset()
+    live.warm(facts)
+    log.info("live KPIs: today's calls counted", calls=len(calls))
+    return frozenset(calls)
 
 
 def configured_queues(ctx: AppContext) -> list[str]:
@@ -53,8 +75,8 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
     bus = bus_of(ctx)
     sub = bus.subscribe(*TOPICS) if bus is not None else None
     task: asyncio.Task[None] | None = None
-    if sub is not None:
-        task = ctx.spawn(consume(live, sub), name="cti:kpi-live")
+    if sub is not None:  # subscribed first: a call that ends while today's are read is counted once
+        task = ctx.spawn(consume(live, sub, await warm(ctx, live)), name="cti:kpi-live")
     else:
         log.warning("no bus: live KPIs are not fed")
     ctx.provide(live)

@@ -169,6 +169,17 @@ class LiveKpis:
             for win in self._windows(self.agents, fact.agent, policy).values():
                 win.add(fact, now)
 
+    def warm(self, facts: Iterable[SegmentFact]) -> None:
+        """Stored facts, in the order they ended, before the live feed (``kpi/warm.py``)."""
+        now = self.clock.now()
+        for fact in facts:
+            self.add_segment(fact, now)
+
+    def day_start(self) -> float:
+        """When today began (the "today" window), in the configured time zone offset."""
+        now = self.clock.now()
+        return (now + self.day_offset) // DAY * DAY - self.day_offset
+
     # ------------------------------------------------------------------ reading
     def queue(self, name: str, window: str = "15m") -> QueueKpis:
         wins = self._windows(self.queues, name, self.policy_for(name))

@@ -24,6 +24,9 @@ from tests.api.harness import Daemon, daemon
 from tests.api.test_restart_recovery import NO_SIM, _killed_mid_call, _observer, _pbx
 from tests.servers.redis import wait_for
 
+_CALLS = NO_SIM.index("ctiserver.calls.component") + 1
+WITH_KPIS = (*NO_SIM[:_CALLS], "ctiserver.kpi.component", *NO_SIM[_CALLS:])  # the live KPIs after the calls
+
 
 def _rows(tmp: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
     with sqlite3.connect(tmp / "cti.sqlite") as db:
@@ -90,6 +93,12 @@ async def test_an_app_queue_caller_waiting_through_a_graceful_restart_has_one_qu
         [(first_seen,)] = _rows(tmp_path, "select started from calls where call_id = ?", call_id)
         assert first_seen <= since
         assert not _rows(tmp_path, "select * from live_calls")
+        async with daemon(tmp_path, WITH_KPIS, **cfg) as d, aiohttp.ClientSession() as http:  # the wallboard
+            async with http.get(d.url + "/api/queues", headers=d.auth("supervisor")) as resp:  # after a restart
+                assert resp.status == 200
+                [support] = [q for q in await resp.json() if q["queue"] == "support"]
+        today = support["windows"]["today"]
+        assert (today["offered"], today["answered"]) == (1, 1) and today["aht"] >= talk  # kpi/warm.py
 
 
 async def test_calls_a_killed_daemon_left_keep_their_queue_stays(tmp_path: Path) -> None:
