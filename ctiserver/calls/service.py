@@ -63,7 +63,6 @@ class CallService:
         self._pending = 0  # batches queued and not yet fully handled by their pump
         self.wrapups = WrapUps()
         self._changed: set[str] = set()  # live calls changed since their last checkpoint
-        self.checkpoints = 0
         # late facts on ended calls (wrap-up, disposition...), whoever reported them: persist the snapshot
         tracker.late_fact_sink = self._late_fact
 
@@ -188,7 +187,6 @@ class CallService:
         facts: list[dict[str, Any]] = [{"kind": "live_seen", "seen": now, "calls": list(calls)}]
         facts += [{"kind": "live", "data": self.tracker.checkpoint(calls[c]), "seen": now} for c in changed]
         self._put_facts(facts)
-        self.checkpoints += len(changed)
         return len(changed)
 
     async def checkpoint_loop(self, interval: float) -> None:

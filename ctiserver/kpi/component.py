@@ -26,7 +26,7 @@ async def consume(live: LiveKpis, sub: Any, skip: frozenset[str] = frozenset()) 
     """``skip``: calls already counted from the database (``kpi/warm.py``): their events are not counted again."""
     while True:
         event = await sub.get()
-        if event.subject in skip and event.type != "agent.state":
+        if event.subject in skip:
             continue
         try:
             live.on_event(event)

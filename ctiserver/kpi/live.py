@@ -27,6 +27,11 @@ WINDOWS: dict[str, float | None] = {"15m": 900.0, "60m": 3600.0, "today": None}
 DAY = 86_400.0
 
 
+def day_start(now: float, offset: float) -> float:
+    """The start of the day holding ``now`` (epoch s) in a zone ``offset`` seconds east of UTC."""
+    return (now + offset) // DAY * DAY - offset
+
+
 class Window:
     """Facts whose end time is within ``length`` seconds of now (or since the start of the day)."""
 
@@ -38,9 +43,7 @@ class Window:
         self.sums = QueueSums()
 
     def _start(self, now: float) -> float:
-        if self.length is not None:
-            return now - self.length
-        return (now + self.day_offset) // DAY * DAY - self.day_offset
+        return now - self.length if self.length is not None else day_start(now, self.day_offset)
 
     def add(self, fact: SegmentFact, now: float) -> None:
         self.facts.append(fact)
@@ -177,8 +180,7 @@ class LiveKpis:
 
     def day_start(self) -> float:
         """When today began (the "today" window), in the configured time zone offset."""
-        now = self.clock.now()
-        return (now + self.day_offset) // DAY * DAY - self.day_offset
+        return day_start(self.clock.now(), self.day_offset)
 
     # ------------------------------------------------------------------ reading
     def queue(self, name: str, window: str = "15m") -> QueueKpis:

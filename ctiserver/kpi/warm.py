@@ -12,6 +12,8 @@ while the rows were read is counted once. Agent time in states (occupancy) is no
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -45,29 +47,18 @@ async def stored_facts(
     )
     async with sessions() as session:
         rows = (await session.execute(q)).all()
+        going_on = (await session.execute(select(LiveCallRow.checkpoint))).scalars().all()
     facts: list[SegmentFact] = []
     calls: set[str] = set()
     for call_id, queue, entered, left, answered, outcome, wait, talk, hold, wrap, agent, ended in rows:
         calls.add(call_id)
         waited = float(wait or 0.0)
         left_queue = answered if answered is not None else (left if left is not None else entered)
-        facts.append(SegmentFact(queue, entered, outcome, waited, agent=agent, ended=left_queue, kind="queue"))
+        stay = SegmentFact(queue, entered, outcome, waited, agent=agent, ended=left_queue, kind="queue")
+        facts.append(stay)
         if outcome == "answered":
-            handle = SegmentFact(
-                queue,
-                entered,
-                outcome,
-                waited,
-                talk=float(talk or 0.0),
-                hold=float(hold or 0.0),
-                wrap=float(wrap or 0.0),
-                agent=agent,
-                ended=ended,
-                kind="handle",
-            )
-            facts.append(handle)
-    async with sessions() as session:
-        going_on = (await session.execute(select(LiveCallRow.checkpoint))).scalars().all()
+            handle = replace(stay, talk=float(talk or 0.0), hold=float(hold or 0.0), wrap=float(wrap or 0.0))
+            facts.append(replace(handle, ended=ended, kind="handle"))
     for checkpoint in going_on:
         for seg in checkpoint.get("queues") or []:
             left_queue = seg.get("answered") or seg.get("left")
