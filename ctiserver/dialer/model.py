@@ -63,6 +63,19 @@ class RetryPolicy(BaseModel):
         return float(getattr(self, outcome.value))
 
 
+class RepeatRules(BaseModel):
+    """A number that heard the abandon message, or whose answer ``AMD()`` took for a machine, is called again
+    within these seconds only with an agent held for the call before it is dialled ("the guaranteed presence of
+    a live operator", Ofcom's persistent-misuse policy: 72 h after an abandoned call, 24 h after an AMD machine
+    verdict — a false positive was a silent call to a person). Counted over every campaign's attempts on the
+    number. 0: no such rule."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    abandoned: float = Field(72 * 3600.0, ge=0)  # also calls an agent took past the two seconds (``late``)
+    machine: float | None = Field(None, ge=0)  # None: 24 h with the 24-hour abandon window (Ofcom's), else 0
+
+
 class CampaignSettings(BaseModel):
     """Per-campaign settings (YAML ``dialer.campaigns[]``, the API, ``ctiserver dialer campaign create``)."""
 
@@ -82,6 +95,7 @@ class CampaignSettings(BaseModel):
     abandon_window: str = Field("30d", pattern=r"^(30d|24h)$")
     abandon_target: float = Field(0.027, gt=0.0, lt=0.2)
     abandon_message: tuple[str, ...] = ("sound:ctiserver/dialer-sorry",)
+    repeat_with_agent: RepeatRules = RepeatRules()
     # the law: an agent, or else the message, within 2 s of the end of the callee's greeting (greeting.py)
     agent_wait: float = Field(2.0, gt=0.0, le=2.0)
     amd: bool = True
@@ -112,6 +126,14 @@ class CampaignSettings(BaseModel):
     @property
     def abandon_window_seconds(self) -> float:
         return 86400.0 if self.abandon_window == "24h" else 30 * 86400.0
+
+    @property
+    def machine_repeat_seconds(self) -> float:
+        """``repeat_with_agent.machine``, its default following the abandon window's regime."""
+        rule = self.repeat_with_agent.machine
+        if rule is not None:
+            return rule
+        return 86400.0 if self.abandon_window == "24h" else 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,7 @@ from ctiserver.dialer.pacing import (
     Progressive,
 )
 from ctiserver.dialer.ports import Conversation, Desk, DialRejected, DialSpec, Fate, LineResult, Lines, NotPlaced
+from ctiserver.dialer.repeats import agent_must_be_held
 from ctiserver.dialer.stats import AbandonLedger, DialStats
 from ctiserver.dialer.store import DialerStore
 from ctiserver.events import Bus, new_event
@@ -46,6 +47,7 @@ from ctiserver.tasks import cancel_and_wait
 log = get_logger(__name__)
 
 TICK = 1.0
+HELD_AGENT_RETRY = 30.0  # s: a number that may only be dialled with an agent held, when none was free
 
 
 class DialRefused(Exception):
@@ -69,6 +71,7 @@ class CampaignRunner:
         self.pacer: Pacer = self._make_pacer()
         self.counters: Counter[str] = Counter()
         self.ringing: dict[str, float] = {}  # attempt id → wall time dialled (not answered yet)
+        self.held: set[str] = set()  # attempts dialled with their agent held already (their answers need no other)
         self.waiting_live = 0
         # contact id → the agent it is connected to, from the bridge until its attempt is stored (the agent may
         # set the contact's disposition before the attempt record says who talked to it)
@@ -204,7 +207,7 @@ class CampaignRunner:
         return PacingSnapshot(
             now=now,
             agents=self.desk.agent_views(self.settings),
-            ringing=[now - t for t in self.ringing.values()],
+            ringing=[now - t for a, t in self.ringing.items() if a not in self.held],
             waiting_live=self.waiting_live,
             wrap_seconds=15.0,
         )
@@ -228,10 +231,14 @@ class CampaignRunner:
                     break
                 if not await self._dialable(contact, now):
                     continue
-                if contact.agent is not None:  # a personal call-back: only when its agent is free
+                # a personal call-back (only when its agent is free), or a number abandoned lately (repeats.py)
+                store, settings = self.store, self.settings
+                if contact.agent is not None or await agent_must_be_held(store, settings, contact.number, now):
                     attempt_id = uuid.uuid4().hex  # the agent is held for this attempt
                     agent = await self.desk.reserve(self.settings, 0.0, contact.agent, call_id=attempt_id)
                     if agent is None:
+                        if contact.agent is None:  # any agent will do: out of the way of the others until then
+                            await self.store.save_contact(replace(contact, next_at=now + HELD_AGENT_RETRY))
                         continue
                     await self._launch(contact, agent, reserved=True, attempt_id=attempt_id)
                 else:
@@ -287,6 +294,8 @@ class CampaignRunner:
         contact = replace(contact, status=ContactStatus.DIALLING, attempt=attempt_id)
         await self.store.save_contact(contact)  # before dialling: a crash never re-dials it blindly
         self.ringing[attempt_id] = self.clock.now()
+        if reserved:
+            self.held.add(attempt_id)
         self.counters["dialled"] += 1
         task = asyncio.create_task(
             self._attempt(attempt_id, contact, agent, reserved), name=f"cti:dialer-att-{attempt_id}"
@@ -342,6 +351,7 @@ class CampaignRunner:
             if result is not None:
                 await self._finish(attempt_id, contact, started, result, talk_agent, answered=answered, conv=conv)
             self.talking.pop(contact.id, None)
+            self.held.discard(attempt_id)
 
     async def _live(
         self, attempt_id: str, contact: Contact, result: LineResult, agent: str | None, held: bool = False

@@ -194,6 +194,11 @@ class SqlDialerStore:
             )
             return [(float(n) * bucket, int(live), int(ab or 0)) for n, live, ab in (await s.execute(q)).all()]
 
+    async def number_attempts(self, number: str, since: float) -> list[AttemptRecord]:
+        q = select(AttemptRow).where(AttemptRow.number == number, AttemptRow.ended >= since)
+        async with self._sessions() as s:
+            return [_attempt(r) for r in (await s.scalars(q)).all()]
+
     async def contact_attempts(self, campaign: str, contact_id: str) -> list[AttemptRecord]:
         q = select(AttemptRow).where(AttemptRow.campaign == campaign, AttemptRow.contact_id == contact_id)
         async with self._sessions() as s:

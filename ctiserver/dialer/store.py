@@ -44,6 +44,10 @@ class DialerStore(Protocol):
         abandoned), oldest first — the abandonment ledger without reading the attempts one by one."""
         ...
 
+    async def number_attempts(self, number: str, since: float) -> list[AttemptRecord]:
+        """Every campaign's attempts on ``number`` that ended at or after ``since`` (``dialer/repeats.py``)."""
+        ...
+
     async def contact_attempts(self, campaign: str, contact_id: str) -> list[AttemptRecord]:
         """One contact's attempts, oldest first."""
         ...
@@ -140,6 +144,9 @@ class MemoryDialerStore:
             n[0] += 1
             n[1] += a.abandoned
         return [(start, live, abandoned) for start, (live, abandoned) in sorted(counts.items())]
+
+    async def number_attempts(self, number: str, since: float) -> list[AttemptRecord]:
+        return [a for a in self._attempts if a.number == number and a.ended >= since]
 
     async def contact_attempts(self, campaign: str, contact_id: str) -> list[AttemptRecord]:
         rows = [a for a in self._attempts if a.campaign == campaign and a.contact_id == contact_id]

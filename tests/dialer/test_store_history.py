@@ -150,6 +150,7 @@ async def test_the_history_queries_run_on_indexes(tmp_path: Path) -> None:
             "ledger": sql.live_answer_counts("c1", T0, 3600.0),
             "contact": sql.contact_attempts("c1", "k1"),
             "callbacks": sql.callbacks(["c1", "c2"], "a1", 200),
+            "number": sql.number_attempts("+4930100001", T0),  # the repeat rule's, at every dial
         }
         plans: dict[str, str] = {}
         for name, coro in calls.items():
@@ -166,3 +167,4 @@ async def test_the_history_queries_run_on_indexes(tmp_path: Path) -> None:
     assert "COVERING INDEX ix_dialer_attempts_live" in plans["ledger"]
     assert "ix_dialer_attempts_contact" in plans["contact"]
     assert "ix_dialer_contacts_" in plans["callbacks"]
+    assert "ix_dialer_attempts_number" in plans["number"]

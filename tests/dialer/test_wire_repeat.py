@@ -1,0 +1,89 @@
+"""A number the dialler abandoned is called again only with an agent held for it, over the wire.
+
+Ofcom's persistent-misuse policy: after an abandoned call, a repeat call to the number within 72 h only with the
+guaranteed presence of a live operator. The number was abandoned an hour ago by another campaign; every agent
+is busy; the campaign's pacer dials ahead of its agents, as predictive does. The number is left alone (a fresh
+one is dialled instead) until an agent is free; then that agent is held first and the number dialled: the
+callee reaches it. With the rule off (``repeat_with_agent.abandoned: 0``) the number is dialled ahead of the
+agents like any other and is abandoned a second time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ctiserver.dialer.model import (
+    AttemptRecord,
+    CampaignSettings,
+    Contact,
+    Outcome,
+    PacingMode,
+    RepeatRules,
+    RetryPolicy,
+)
+from ctiserver.dialer.pacing import PacingSnapshot
+from tests.dialer.waits import until
+from tests.dialer.wire import AGENTS, Callee, number, window_around_now, wire
+
+pytestmark = pytest.mark.slow
+
+
+class DialsAhead:
+    """One call whenever none is in flight, whatever the agents do (predictive dials ahead of wrap-ups)."""
+
+    name = "predictive"
+
+    def decide(self, snap: PacingSnapshot) -> int:
+        return 0 if snap.ringing or snap.waiting_live else 1
+
+
+@pytest.mark.parametrize("rule", [True, False])
+async def test_a_number_abandoned_lately_is_dialled_only_with_an_agent_held(rule: bool) -> None:
+    callees = {number(i): Callee(reachable=True, answers=True, machine=False, ring=1.0, talk=6.0) for i in (0, 1)}
+    contacts = [Contact(f"c{i}", "again", number(i), "Europe/Berlin") for i in (0, 1)]
+    settings = CampaignSettings(
+        name="again",
+        mode=PacingMode.PROGRESSIVE,
+        windows=window_around_now(),
+        ring_timeout=20.0,
+        retry=RetryPolicy(max_attempts=3),
+        repeat_with_agent=RepeatRules(abandoned=72 * 3600.0 if rule else 0.0),
+    )
+    async with wire(settings, contacts, callees) as w:
+        now = w.runner.clock.now()
+        earlier = AttemptRecord("x1", "earlier", "e1", number(0), now - 3620.0, Outcome.ABANDONED, now - 3600.0)
+        await w.store.record_attempt(earlier)  # another campaign abandoned the number an hour ago
+        reserved: list[tuple[float, str | None, str]] = []
+        reserve = w.desk.reserve
+
+        async def spy(*args: Any, call_id: str, **kw: Any) -> str | None:
+            agent = await reserve(*args, call_id=call_id, **kw)
+            reserved.append((w.runner.clock.now(), agent, call_id))
+            return agent
+
+        w.desk.reserve = spy  # type: ignore[method-assign]
+        taken = [await w.desk.reserve(settings, 0.0, call_id=f"other-{i}") for i in range(len(AGENTS))]
+        assert None not in taken  # every agent busy
+        w.runner.pacer = DialsAhead()
+        await w.runner.start()
+        assert await until(lambda: len(w.store._attempts) >= 2, 20.0)  # the earlier one and this run's first
+        first = (await w.store.attempts("again"))[0]
+        assert first.outcome is Outcome.ABANDONED  # no agent: the message
+        assert w.originated[0][2] == first.id
+        if not rule:
+            assert first.number == number(0)  # dialled ahead of the agents: abandoned again
+            return
+        assert first.number == number(1) and not w.originates_of(number(0))
+        freed = taken[0]
+        assert freed is not None
+        await w.desk.release(freed)
+        assert await until(lambda: w.originates_of(number(0)), 30.0)
+        assert await until(lambda: len(w.store._attempts) >= 3, 20.0)
+        attempts = {a.number: a for a in await w.store.attempts("again")}
+    again = attempts[number(0)]
+    assert (again.outcome, again.agent) == (Outcome.HUMAN, freed)
+    held = [r for r in reserved if r[2] == again.id]
+    # the agent was held for the attempt before the PBX was asked to dial it
+    assert held and held[0][1] == freed and held[0][0] <= w.originates_of(number(0))[0][0]
+    assert w.originates_of(number(0))[0][2] == again.id
