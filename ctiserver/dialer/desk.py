@@ -45,7 +45,14 @@ _PHASES = {
     AgentState.RINGING: AgentPhase.RESERVED,
 }
 PRIORITY = 100  # outbound live answers before inbound waiting calls: they must be served within 2 s
-PROMISE_GUARD = 30.0  # s: the ACD lets a hold go after this if no call came for it
+PROMISE_GUARD = 30.0  # s past the campaign's ring timeout: the ACD lets a hold go after this if no call came for it
+
+
+def promise_guard(campaign: CampaignSettings) -> float:
+    """How long the ACD keeps a hold nobody takes. An agent held before dialling (a call-back, a preview, a
+    number abandoned lately: ``repeats.py``) waits through the ringing, up to the campaign's ring timeout (≤ 120 s),
+    then set-up, AMD and the greeting; before session 22 a flat 30 s let the hold go under a ringing call."""
+    return campaign.ring_timeout + PROMISE_GUARD
 
 
 class AcdDesk:
@@ -91,7 +98,7 @@ class AcdDesk:
         while True:
             free = [a for a in self.acd.agents if available(a) and qualifies(a.skills, req) and agent in (None, a.id)]
             for candidate in sorted(free, key=lambda a: (a.idle_since, a.id)):  # longest idle first
-                if await self.acd.reserve(candidate.id, call_id, guard=PROMISE_GUARD):  # RESERVED in the ACD
+                if await self.acd.reserve(candidate.id, call_id, guard=promise_guard(campaign)):  # RESERVED in the ACD
                     self._held[candidate.id] = call_id
                     return candidate.id
             if self.clock.monotonic() >= deadline:

@@ -7,7 +7,7 @@ import asyncio
 
 from ctiserver.acd.agent_state import AgentState
 from ctiserver.acd.entries import QueueRequest
-from ctiserver.dialer.desk import PROMISE_GUARD, AcdDesk
+from ctiserver.dialer.desk import AcdDesk, promise_guard
 from ctiserver.dialer.model import CampaignSettings, Contact
 from ctiserver.dialer.pacing import AgentPhase
 from tests.acd.fake_control import Device
@@ -146,12 +146,16 @@ async def test_a_released_hold_makes_the_agent_ready_and_the_waiting_call_is_rou
 
 
 async def test_a_hold_nobody_takes_ends_after_the_guard_time() -> None:
+    """A hold taken before dialling outlasts the campaign's ring timeout (the call may ring that long, then be
+    answered), and ends some time after it when no call came."""
+    campaign = CAMPAIGN.model_copy(update={"ring_timeout": 60.0})
     async with Harness(INBOUND) as h:
         desk = AcdDesk(h.acd, h.clock)
-        assert await desk.reserve(CAMPAIGN, 0.0, call_id="att-1") == "a1"
+        assert await desk.reserve(campaign, 0.0, call_id="att-1") == "a1"
         inbound = h.control.caller("+49301000099")
         served = asyncio.create_task(h.acd.enqueue(QueueRequest("in-1", inbound, "sales")))
-        await h.advance(PROMISE_GUARD - 1.0)
+        assert promise_guard(campaign) >= 60.0 + 20.0
+        await h.advance(promise_guard(campaign) - 1.0)
         assert _offered(h, "in-1") == [] and h.acd.reserved_for("a1") == "att-1"
         await h.run_until(lambda: _offered(h, "in-1") == ["a1"], limit=5.0)  # released at the guard time
         assert h.acd.reserved_for("a1") is None
