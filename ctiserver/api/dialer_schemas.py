@@ -67,6 +67,9 @@ class ImportOut(BaseModel):
     imported: int
     duplicates: int
     rejected: list[RejectedRow]
+    spanning: int = Field(
+        0, description="numbers that may be in several time zones: called only while the window is open in all"
+    )
 
 
 class ImportQuery(_In):

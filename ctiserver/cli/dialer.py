@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import json
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -123,7 +124,7 @@ async def _campaign(store: Any, name: str) -> Any:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from ctiserver.dialer.importer import ColumnMap, ImportReport, read_csv
+    from ctiserver.dialer.importer import ColumnMap, ImportReport, Zoning, read_csv
 
     path = Path(args.file)
     try:
@@ -146,7 +147,10 @@ def _import(args: argparse.Namespace) -> int:
 
         def parse() -> list[Any]:
             with path.open(encoding="utf-8-sig", newline="") as fh:
-                return list(read_csv(fh, args.campaign, columns, region, report=report, progress=progress))
+                zoning = Zoning(settings, time.time())
+                return list(
+                    read_csv(fh, args.campaign, columns, region, report=report, progress=progress, zoning=zoning)
+                )
 
         contacts = await asyncio.to_thread(parse)
         await store.add_contacts(contacts)

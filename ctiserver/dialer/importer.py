@@ -13,9 +13,9 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from ctiserver.dialer.model import Contact
+from ctiserver.dialer.model import CampaignSettings, Contact
 from ctiserver.dialer.numbers import BadNumber, timezone_of, to_e164
-from ctiserver.dialer.windows import zone
+from ctiserver.dialer.windows import zone, zones_in
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,10 +52,18 @@ class ImportReport:
     imported: int = 0
     rejected: list[Rejected] = field(default_factory=list)
     duplicates: int = 0
+    spanning: int = 0  # numbers that may be in several zones: called only when the window is open in all
 
     def summary(self) -> str:
-        return f"{self.imported} imported, {len(self.rejected)} rejected" + (
-            f", {self.duplicates} duplicate numbers skipped" if self.duplicates else ""
+        return (
+            f"{self.imported} imported, {len(self.rejected)} rejected"
+            + (f", {self.duplicates} duplicate numbers skipped" if self.duplicates else "")
+            + (
+                f", {self.spanning} numbers in several time zones (called only when the window is open in all;"
+                " a timezone column or the campaign's default_timezone says which)"
+                if self.spanning
+                else ""
+            )
         )
 
     def write_rejects(self, out: io.TextIOBase | io.StringIO) -> None:
@@ -63,6 +71,27 @@ class ImportReport:
         writer.writerow(["line", "reason", "row"])
         for r in self.rejected:
             writer.writerow([r.line, r.reason, "; ".join(f"{k}={v}" for k, v in r.row.items())])
+
+
+@dataclass
+class Zoning:
+    """The campaign's say on the callee's zone: ``settings.default_timezone`` for a number that may be in
+    several zones; a number whose zones' calling windows never overlap within 14 days of ``now`` is rejected
+    (it could never be called). Without it: the zones of the number, unchecked."""
+
+    settings: CampaignSettings
+    now: float
+    _overlap: dict[str, bool] = field(default_factory=dict)  # per zone list: the same prefixes repeat
+
+    def check(self, tz: str) -> None:
+        if tz not in self._overlap:
+            self._overlap[tz] = self.settings.windows.next_open(tz, self.now) is not None
+        if not self._overlap[tz]:
+            zones = zones_in(tz)
+            raise ValueError(
+                f"the number may be in any of {len(zones)} time zones ({zones[0]} … {zones[-1]}) whose calling"
+                " windows never overlap: give its zone (a timezone column) or the campaign's default_timezone"
+            )
 
 
 def parse_rows(
@@ -74,13 +103,14 @@ def parse_rows(
     report: ImportReport | None = None,
     seen: set[str] | None = None,
     first_line: int = 2,
+    zoning: Zoning | None = None,
 ) -> Iterator[Contact]:
     """Contacts from CSV rows; bad rows land in ``report.rejected`` with a reason, never stop the import."""
     report = report if report is not None else ImportReport()
     seen = seen if seen is not None else set()
     for line, row in enumerate(rows, start=first_line):
         try:
-            contact = _contact(row, campaign, columns, region)
+            contact = _contact(row, campaign, columns, region, zoning)
         except (BadNumber, ValueError) as exc:
             report.rejected.append(Rejected(line, str(exc), dict(row)))
             continue
@@ -89,18 +119,22 @@ def parse_rows(
             continue
         seen.add(contact.number)
         report.imported += 1
+        report.spanning += len(zones_in(contact.timezone)) > 1
         yield contact
 
 
-def _contact(row: Mapping[str, str], campaign: str, columns: ColumnMap, region: str) -> Contact:
+def _contact(row: Mapping[str, str], campaign: str, columns: ColumnMap, region: str, zoning: Zoning | None) -> Contact:
     if columns.number not in row:
         raise ValueError(f"no column {columns.number!r}")
     number = to_e164(row.get(columns.number) or "", region)
     tz = (row.get(columns.timezone) or "").strip() if columns.timezone else ""
     if tz:
-        zone(tz)  # raises ValueError for an unknown zone
+        for name in zones_in(tz):
+            zone(name)  # raises ValueError for an unknown zone
     else:
-        tz = timezone_of(number)
+        tz = timezone_of(number, default=zoning.settings.default_timezone if zoning else None)
+    if zoning is not None and len(zones_in(tz)) > 1:
+        zoning.check(tz)
     used = {c for c in (columns.number, columns.name, columns.id, columns.timezone) if c}
     keep = columns.fields if columns.fields is not None else tuple(k for k in row if k and k not in used)
     custom = {k: (row.get(k) or "").strip() for k in keep if k in row}
@@ -123,6 +157,7 @@ def read_csv(
     *,
     report: ImportReport,
     progress: Callable[[int], None] | None = None,
+    zoning: Zoning | None = None,
 ) -> Iterator[Contact]:
     """Parse a CSV text stream (header row first); ``progress(rows_done)`` every 500 rows."""
     reader = csv.DictReader(text_lines)
@@ -138,7 +173,9 @@ def read_csv(
     for row in reader:
         done += 1
         line = reader.line_num
-        yield from parse_rows([row], campaign, columns, region, report=report, seen=seen, first_line=line)
+        yield from parse_rows(
+            [row], campaign, columns, region, report=report, seen=seen, first_line=line, zoning=zoning
+        )
         if progress is not None and done % 500 == 0:
             progress(done)
     if progress is not None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ctiserver.dialer.windows import CallingWindows
+from ctiserver.dialer.windows import CallingWindows, zone
 
 
 class PacingMode(StrEnum):
@@ -88,6 +88,9 @@ class CampaignSettings(BaseModel):
     caller_id: str = ""
     caller_name: str = ""
     region: str = "US"  # default region for numbers without a country code
+    # the zone of a number that may be in several (mobiles of Russia, Australia, Canada, …), when the list does
+    # not say; None: the window must be open in all of them (numbers.timezone_of)
+    default_timezone: str | None = None
     windows: CallingWindows = CallingWindows()
     ring_timeout: float = Field(25.0, ge=15.0, le=120.0)  # the law: at least 15 s of ringing
     retry: RetryPolicy = RetryPolicy()
@@ -109,6 +112,13 @@ class CampaignSettings(BaseModel):
     predictive_min_outcomes: int = Field(60, ge=10)  # progressive until this many dial outcomes are known
     # an extra floor of live answers in the window before predictive takes risk (0: the ledger's headroom decides)
     predictive_min_live: int = Field(0, ge=0)
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_zone(cls, v: str | None) -> str | None:
+        if v is not None:
+            zone(v)  # ValueError: unknown time zone
+        return v
 
     @field_validator("abandon_target")
     @classmethod

@@ -36,14 +36,24 @@ def to_e164(raw: str, region: str = "US") -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
-def timezone_of(e164: str, fallback: str = "UTC") -> str:
-    """The callee's IANA zone from the number; for a country or area with several zones, the first
-    (phonenumbers' order); ``fallback`` when unknown."""
+def zones_of(e164: str) -> tuple[str, ...]:
+    """Every IANA zone the number may be in (phonenumbers' order): one for most fixed lines, several for a
+    country's or area's mobile and non-geographic numbers (a Russian mobile: 16, a US toll-free number: 42);
+    none when unknown."""
     try:
         zones = pn_timezone.time_zones_for_number(phonenumbers.parse(e164, None))
     except phonenumbers.NumberParseException:
-        return fallback
-    for z in zones:
-        if z and z != _UNKNOWN_TZ:
-            return str(z)
-    return fallback
+        return ()
+    return tuple(str(z) for z in zones if z and z != _UNKNOWN_TZ)
+
+
+def timezone_of(e164: str, fallback: str = "UTC", default: str | None = None) -> str:
+    """The callee's zone as a contact keeps it: the number's one zone; for a number that may be in several,
+    ``default`` (the campaign's ``default_timezone``) if given, else all of them comma-separated — the calling
+    window must then be open in every one (``CallingWindows.is_open``): not the first of them, which put the
+    windows of a Moscow mobile in Almaty's time (calls from 07:00) and of an Australian one in Adelaide's
+    (06:30 in Perth); ``fallback`` when unknown."""
+    zones = zones_of(e164)
+    if len(zones) > 1:
+        return default or ",".join(zones)
+    return zones[0] if zones else fallback

@@ -235,7 +235,7 @@ class DialerService:
             id=f"cb-{uuid.uuid4().hex[:12]}",
             campaign=campaign,
             number=e164,
-            timezone=timezone_of(e164),
+            timezone=timezone_of(e164, default=runner.settings.default_timezone),
             name=name,
             fields=dict(fields or {}),
             next_at=at,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, Index, Integer, String, false, text
+from sqlalchemy import JSON, Boolean, Float, Index, Integer, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ctiserver.store.base import Base
@@ -23,7 +23,7 @@ class ContactRow(Base):
     campaign: Mapped[str] = mapped_column(String(64), primary_key=True)
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     number: Mapped[str] = mapped_column(String(32), index=True)
-    timezone: Mapped[str] = mapped_column(String(64))
+    timezone: Mapped[str] = mapped_column(Text)  # one zone or several, comma-separated (migration dialer_0006)
     name: Mapped[str] = mapped_column(String(128))
     fields: Mapped[dict[str, Any]] = mapped_column(JSON)
     attempts: Mapped[int] = mapped_column(Integer)

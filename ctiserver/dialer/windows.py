@@ -63,7 +63,11 @@ class CallingWindows(BaseModel):
         return v
 
     def is_open(self, tz: str, when: float) -> bool:
-        """Is ``when`` (epoch seconds) inside a window in the zone ``tz``?"""
+        """Is ``when`` (epoch seconds) inside a window in the zone ``tz`` — in every one of them when ``tz``
+        lists several, comma-separated (a number that may be in any of them: ``numbers.timezone_of``)?"""
+        return all(self._open_in(z, when) for z in zones_in(tz))
+
+    def _open_in(self, tz: str, when: float) -> bool:
         local = dt.datetime.fromtimestamp(when, zone(tz))
         if local.date() in self.holidays:
             return False
@@ -75,18 +79,26 @@ class CallingWindows(BaseModel):
         return False
 
     def next_open(self, tz: str, when: float, horizon_days: int = 14) -> float | None:
-        """The first epoch second at or after ``when`` inside a window (None if none within the horizon)."""
+        """The first epoch second at or after ``when`` inside a window (None if none within the horizon); with
+        several zones, inside a window in all of them (such a span opens when one of its zones' windows does)."""
         if self.is_open(tz, when):
             return when
-        z = zone(tz)
-        local = dt.datetime.fromtimestamp(when, z)
-        for offset in range(horizon_days + 1):
-            day = local.date() + dt.timedelta(days=offset)
-            if day in self.holidays:
-                continue
-            for r in sorted(self.days.get(WEEKDAYS[day.weekday()], ())):
-                start, _end = _parse_range(r)
-                candidate = dt.datetime.combine(day, start, z).timestamp()
-                if candidate >= when and self.is_open(tz, candidate):
-                    return candidate
-        return None
+        candidates: list[float] = []
+        for name in zones_in(tz):
+            z = zone(name)
+            local = dt.datetime.fromtimestamp(when, z)
+            for offset in range(horizon_days + 1):
+                day = local.date() + dt.timedelta(days=offset)
+                if day in self.holidays:
+                    continue
+                for r in self.days.get(WEEKDAYS[day.weekday()], ()):
+                    start, _end = _parse_range(r)
+                    candidate = dt.datetime.combine(day, start, z).timestamp()
+                    if candidate >= when:
+                        candidates.append(candidate)
+        return next((c for c in sorted(candidates) if self.is_open(tz, c)), None)
+
+
+def zones_in(tz: str) -> tuple[str, ...]:
+    """The zones of a contact's ``timezone``: one name, or several comma-separated."""
+    return tuple(z.strip() for z in tz.split(",") if z.strip())

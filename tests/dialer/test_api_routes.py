@@ -250,3 +250,29 @@ async def test_disposition_and_callbacks_query_the_store_for_what_they_return(
     assert asked == [(["autumn"], "1001", 2)]
     status, body = await call(http, d, "GET", f"{BASE}/attempts?outcome=human")
     assert status == 200 and (body["items"][0]["answered"], body["items"][0]["talk_seconds"]) == (now + 5, 50.0)
+
+
+async def test_numbers_in_several_time_zones(env: tuple[Daemon, aiohttp.ClientSession]) -> None:
+    """Over HTTP: a Moscow mobile (phonenumbers: any of Russia's zones) keeps them all and is counted as
+    spanning; with the campaign's ``default_timezone`` it is Moscow's; a campaign whose window never opens in
+    all of them at once rejects it with the reason; an unknown default zone is refused with the field."""
+    d, http = env
+    mobile = {"contacts": [{"number": "+79161234567", "id": "ru1"}, {"number": "+74951234567", "id": "ru2"}]}
+    status, body = await call(http, d, "POST", f"{BASE}/contacts", json=mobile)
+    assert (status, body["imported"], body["spanning"], body["rejected"]) == (201, 2, 1, []), body
+    status, body = await call(http, d, "GET", f"{BASE}/contacts")
+    zones = {c["id"]: c["timezone"] for c in body["items"]}
+    assert zones["ru2"] == "Europe/Moscow" and zones["ru1"].split(",")[0] == "Asia/Almaty"
+    assert {"Europe/Moscow", "Asia/Vladivostok", "Asia/Kamchatka"} <= set(zones["ru1"].split(","))
+    narrow = {"windows": {"days": {"mon": ["10:00-11:00"]}}}
+    assert (await call(http, d, "PATCH", BASE, json=narrow))[0] == 200
+    again = {"contacts": [{"number": "+79161234568", "id": "ru3"}]}
+    status, body = await call(http, d, "POST", f"{BASE}/contacts", json=again)
+    assert (status, body["imported"]) == (201, 0) and "never overlap" in body["rejected"][0]["reason"], body
+    assert (await call(http, d, "PATCH", BASE, json={"default_timezone": "Europe/Moscow"}))[0] == 200
+    status, body = await call(http, d, "POST", f"{BASE}/contacts", json=again)
+    assert (status, body["imported"], body["spanning"]) == (201, 1, 0), body
+    status, body = await call(http, d, "GET", f"{BASE}/contacts?limit=10")
+    assert {c["id"]: c["timezone"] for c in body["items"]}["ru3"] == "Europe/Moscow"
+    status, body = await call(http, d, "PATCH", BASE, json={"default_timezone": "Europe/Atlantis"})
+    assert (status, body["field"]) == (422, "body.default_timezone"), body

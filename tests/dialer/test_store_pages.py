@@ -117,3 +117,15 @@ async def test_sql_pages_are_the_memory_pages(sql: SqlDialerStore) -> None:
     await sql.save_contact(replace(first, status=ContactStatus.DNC))
     total, dnc = await sql.contacts_page("c1", 0, 10, ContactStatus.DNC)
     assert total == 1 and dnc[0].id == first.id
+
+
+async def test_a_contact_keeps_every_zone_its_number_may_be_in(sql: SqlDialerStore) -> None:
+    """A US toll-free number may be in 42 zones: all of them are kept (PostgreSQL refused the row before
+    migration dialer_0006 widened the column from 64 characters)."""
+    from ctiserver.dialer.numbers import timezone_of
+
+    zones = timezone_of("+18005550100")
+    assert len(zones) > 64 and zones.count(",") > 30
+    await sql.add_contacts([Contact("k1", "c1", "+18005550100", zones)])
+    got = await sql.get_contact("c1", "k1")
+    assert got is not None and got.timezone == zones

@@ -23,7 +23,7 @@ from ctiserver.api.errors import ApiError, forbidden, not_found
 from ctiserver.api.handlers import ROUTER
 from ctiserver.api.routing import ApiRequest
 from ctiserver.dialer.campaign_state import IllegalCampaignTransition
-from ctiserver.dialer.importer import ColumnMap, ImportReport, parse_rows, read_csv
+from ctiserver.dialer.importer import ColumnMap, ImportReport, Zoning, parse_rows, read_csv
 from ctiserver.dialer.model import CampaignSettings, Contact
 from ctiserver.dialer.numbers import BadNumber, to_e164
 from ctiserver.dialer.runner import CampaignRunner
@@ -186,6 +186,7 @@ def _report(report: ImportReport) -> ImportOut:
         imported=report.imported,
         duplicates=report.duplicates,
         rejected=[RejectedRow(line=r.line, reason=r.reason, row=dict(r.row)) for r in report.rejected],
+        spanning=report.spanning,
     )
 
 
@@ -209,8 +210,11 @@ async def add_campaign_contacts(req: ApiRequest) -> ImportOut:
         row.update(phone=c.number, name=c.name, id=c.id or "", timezone=c.timezone or "")
         rows.append(row)
     report = ImportReport()
+    zoning = Zoning(runner.settings, runner.clock.now())
     contacts = list(
-        parse_rows(rows, runner.settings.name, ColumnMap(), runner.settings.region, report=report, first_line=0)
+        parse_rows(
+            rows, runner.settings.name, ColumnMap(), runner.settings.region, report=report, first_line=0, zoning=zoning
+        )
     )
     if contacts:
         await dialer_of(req).add_contacts(runner.settings.name, contacts)
@@ -258,9 +262,10 @@ async def import_campaign_csv(req: ApiRequest) -> ImportOut:
         raise ApiError(422, "invalid", "the CSV is empty", "body")
     report = ImportReport()
     name, region = runner.settings.name, runner.settings.region
+    zoning = Zoning(runner.settings, runner.clock.now())
 
     def parse() -> list[Contact]:
-        return list(read_csv(io.StringIO(text, newline=""), name, columns, region, report=report))
+        return list(read_csv(io.StringIO(text, newline=""), name, columns, region, report=report, zoning=zoning))
 
     try:
         contacts = await asyncio.to_thread(parse)
