@@ -99,6 +99,8 @@ class CampaignSettings(BaseModel):
     abandon_target: float = Field(0.027, gt=0.0, lt=0.2)
     abandon_message: tuple[str, ...] = ("sound:ctiserver/dialer-sorry",)
     repeat_with_agent: RepeatRules = RepeatRules()
+    # at most this many calls to one number in any 24 h, over every campaign (Florida, Oklahoma: 3); None: no cap
+    max_calls_per_day: int | None = Field(None, ge=1)
     # the law: an agent, or else the message, within 2 s of the end of the callee's greeting (greeting.py)
     agent_wait: float = Field(2.0, gt=0.0, le=2.0)
     amd: bool = True

@@ -19,6 +19,7 @@ from typing import Any
 
 from ctiserver.clock import Clock
 from ctiserver.dialer.campaign_state import CampaignState, advance
+from ctiserver.dialer.dial_checks import dial_time_checks
 from ctiserver.dialer.history import rebuild_ledger, warm_stats
 from ctiserver.dialer.model import (
     AttemptRecord,
@@ -37,7 +38,7 @@ from ctiserver.dialer.pacing import (
     Progressive,
 )
 from ctiserver.dialer.ports import Conversation, Desk, DialRejected, DialSpec, Fate, LineResult, Lines, NotPlaced
-from ctiserver.dialer.repeats import agent_must_be_held
+from ctiserver.dialer.repeats import Repeat
 from ctiserver.dialer.stats import AbandonLedger, DialStats
 from ctiserver.dialer.store import DialerStore
 from ctiserver.events import Bus, new_event
@@ -229,11 +230,11 @@ class CampaignRunner:
             for contact in await self.store.due(self.settings.name, now, max(want * 3, 20)):
                 if launched >= want or self.state is not CampaignState.RUNNING:
                     break
-                if not await self._dialable(contact, now):
+                repeat = await self._dialable(contact, now)
+                if repeat is None:
                     continue
                 # a personal call-back (only when its agent is free), or a number abandoned lately (repeats.py)
-                store, settings = self.store, self.settings
-                if contact.agent is not None or await agent_must_be_held(store, settings, contact.number, now):
+                if contact.agent is not None or repeat.hold_agent:
                     attempt_id = uuid.uuid4().hex  # the agent is held for this attempt
                     agent = await self.desk.reserve(self.settings, 0.0, contact.agent, call_id=attempt_id)
                     if agent is None:
@@ -248,23 +249,9 @@ class CampaignRunner:
                 await self._maybe_complete(now)
             return launched
 
-    async def _dialable(self, contact: Contact, now: float) -> bool:
-        """The checks made at the moment of dialling."""
-        s = self.settings
-        if await self.store.dnc_contains(contact.number, s.name):
-            self.counters["dnc_blocked"] += 1
-            await self.store.save_contact(replace(contact, status=ContactStatus.DNC))
-            await self._event("dialer.dnc_blocked", contact.id, {"campaign": s.name, "number": contact.number})
-            return False
-        if not s.windows.is_open(contact.timezone, now):
-            self.counters["outside_window"] += 1
-            nxt = s.windows.next_open(contact.timezone, now)
-            await self.store.save_contact(replace(contact, next_at=nxt if nxt is not None else now + 86400.0))
-            return False
-        if contact.attempts >= s.retry.max_attempts:
-            await self.store.save_contact(replace(contact, status=ContactStatus.EXHAUSTED))
-            return False
-        return True
+    async def _dialable(self, contact: Contact, now: float) -> Repeat | None:
+        """The checks made at the moment of dialling (``dial_checks.py``); None: not now."""
+        return await dial_time_checks(self.store, self.settings, self.counters, self._event, contact, now)
 
     async def _maybe_complete(self, now: float) -> None:
         left = [

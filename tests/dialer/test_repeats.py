@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ctiserver.dialer.model import AttemptRecord, CampaignSettings, Outcome, RepeatRules
-from ctiserver.dialer.repeats import agent_must_be_held
+from ctiserver.dialer.repeats import repeat_rules
 from ctiserver.dialer.store import DialerStore
 from tests.dialer.sql_store import memory_or_sqlite
 
@@ -23,6 +23,10 @@ UK = CampaignSettings(name="uk", abandon_window="24h")
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[DialerStore]:
     async with memory_or_sqlite(request.param, tmp_path) as s:
         yield s
+
+
+async def agent_must_be_held(store: DialerStore, settings: CampaignSettings, number: str, now: float) -> bool:
+    return (await repeat_rules(store, settings, number, now)).hold_agent
 
 
 def _attempt(n: int, number: str, outcome: Outcome, hours_ago: float, late: bool = False) -> AttemptRecord:
@@ -59,3 +63,17 @@ async def test_number_attempts_cover_every_campaign_from_a_time(store: DialerSto
     await store.record_attempt(_attempt(3, "+2", Outcome.BUSY, 0.5))
     assert sorted(a.id for a in await store.number_attempts("+1", NOW - 3 * HOUR)) == ["a1", "b"]
     assert [a.id for a in await store.number_attempts("+1", NOW - HOUR)] == ["b"]
+
+
+async def test_at_most_n_calls_a_day_to_a_number_over_every_campaign(store: DialerStore) -> None:
+    capped = CampaignSettings(name="fl", max_calls_per_day=3)
+    for n, hours_ago in enumerate((23.0, 10.0, 1.0, 30.0)):
+        await store.record_attempt(_attempt(n, "+1", Outcome.NOANSWER, hours_ago))
+    await store.record_attempt(_attempt(9, "+2", Outcome.BUSY, 2.0))
+    verdict = await repeat_rules(store, capped, "+1", NOW)
+    # three in the last 24 h: the next once the oldest of them (started 23 h ago + 20 s) is a day old
+    assert verdict.not_before == pytest.approx(NOW - 23.0 * HOUR - 20.0 + 24 * HOUR)
+    assert (await repeat_rules(store, capped, "+2", NOW)).not_before is None
+    assert (await repeat_rules(store, US, "+1", NOW)).not_before is None  # no cap by default
+    one = CampaignSettings(name="one", max_calls_per_day=1)
+    assert (await repeat_rules(store, one, "+1", NOW)).not_before == pytest.approx(NOW - HOUR - 20.0 + 24 * HOUR)

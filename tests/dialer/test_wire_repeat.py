@@ -87,3 +87,29 @@ async def test_a_number_abandoned_lately_is_dialled_only_with_an_agent_held(rule
     # the agent was held for the attempt before the PBX was asked to dial it
     assert held and held[0][1] == freed and held[0][0] <= w.originates_of(number(0))[0][0]
     assert w.originates_of(number(0))[0][2] == again.id
+
+
+async def test_the_days_calls_to_a_number_are_capped_over_every_campaign() -> None:
+    """``max_calls_per_day: 2``: another campaign called the number twice in the last 24 hours; it is not dialled
+    (the PBX gets no Originate for it) and waits until the older call is a day old, while a fresh number is."""
+    callees = {number(i): Callee(reachable=True, answers=True, machine=False, ring=0.5, talk=2.0) for i in (0, 1)}
+    contacts = [Contact(f"c{i}", "capped", number(i), "Europe/Berlin") for i in (0, 1)]
+    settings = CampaignSettings(
+        name="capped",
+        mode=PacingMode.PROGRESSIVE,
+        windows=window_around_now(),
+        ring_timeout=15.0,
+        retry=RetryPolicy(max_attempts=3),
+        max_calls_per_day=2,
+    )
+    async with wire(settings, contacts, callees) as w:
+        now = w.runner.clock.now()
+        for i, ago in enumerate((20 * 3600.0, 600.0)):
+            earlier = AttemptRecord(f"x{i}", "earlier", "e1", number(0), now - ago, Outcome.NOANSWER, now - ago + 25)
+            await w.store.record_attempt(earlier)
+        await w.runner.start()
+        assert await until(lambda: len(w.store._attempts) >= 3, 20.0)
+        capped = w.store._contacts[("capped", "c0")]
+        assert [o[1] for o in w.originated] == [number(1)]
+        assert capped.attempts == 0 and capped.next_at == pytest.approx(now - 20 * 3600.0 + 86400.0)
+        assert w.runner.counters["day_cap"] >= 1
