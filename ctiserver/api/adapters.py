@@ -199,8 +199,10 @@ class LiveQueues:
         self.live = live
 
     def queue_stats(self) -> Sequence[Json]:
-        snap = self.live.snapshot()
-        return [{"queue": name, **values} for name, values in snap["queues"].items()]
+        return [{"queue": name, **values} for name, values in self.live.queues_snapshot().items()]
+
+    def agent_stats(self) -> Sequence[Json]:
+        return [{"agent": name, "windows": values} for name, values in self.live.agents_snapshot().items()]
 
 
 class AcdLists:

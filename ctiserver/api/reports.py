@@ -14,9 +14,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ctiserver.clock import Clock, SystemClock
+from ctiserver.kpi.agent_history import AGENT_COLUMNS, agent_days, reasons_text
 from ctiserver.kpi.config import KpiConfig
 from ctiserver.kpi.formulas import SlPolicy
-from ctiserver.kpi.historical import agent_report, queue_report
+from ctiserver.kpi.historical import queue_report
 from ctiserver.kpi.summary import call_summary, judge_contacts, queue_summary
 
 Json = dict[str, Any]
@@ -94,7 +95,7 @@ class HistoricalReports:
         head: Json = {"from": since, "to": until, "queue": queue, "interval": interval, "by": by}
         async with self.sessions() as s:
             if by == "agent":
-                agents = await agent_report(s, since, until)
+                agents = await agent_days(s, since, until, self.clock.now())
                 return {**head, "rows": agents, "intervals": []}
             passes = _passes(self.cfg, queue)
             own = {q for q, _ in passes if q is not None and queue is None}
@@ -113,7 +114,6 @@ QUEUE_COLUMNS = (
     "queue", "bucket", "offered", "answered", "abandoned", "short_abandoned", "timeouts", "service_level", "sl_seconds",
     "lost_rate", "abandon_rate", "asa", "avg_abandon_wait", "aht", "max_wait",
 )  # fmt: skip
-AGENT_COLUMNS = ("agent", "day", "handled", "talk", "hold", "wrap", "aht")
 SUMMARY_COLUMNS = (
     "queue", "calls", "handled", "agents", "calls_per_agent_per_day", "fcr_repeat", "fcr_repeat_contacts",
     "fcr_disposition", "fcr_disposition_calls", "inbound", "self_service_rate", "blocked_rate",
@@ -124,7 +124,11 @@ ALL_QUEUES = "(all)"
 def _table(w: Any, cols: tuple[str, ...], rows: list[Json]) -> None:
     w.writerow(cols)
     for row in rows:
-        w.writerow(["" if row.get(c) is None else row[c] for c in cols])
+        w.writerow([_cell(row.get(c)) for c in cols])
+
+
+def _cell(v: Any) -> Any:
+    return "" if v is None else reasons_text(v) if isinstance(v, dict) else v
 
 
 def report_csv(report: Json, summary: Json | None = None) -> str:

@@ -69,6 +69,8 @@ class AgentsService(Protocol):
 class QueuesService(Protocol):
     def queue_stats(self) -> Sequence[Json]: ...
 
+    def agent_stats(self) -> Sequence[Json]: ...
+
 
 @runtime_checkable
 class ReportsService(Protocol):

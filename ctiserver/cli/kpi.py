@@ -14,6 +14,7 @@ import asyncio
 import csv
 import json
 import sys
+import time
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -94,12 +95,23 @@ QUEUE_COLUMNS = (
     "aht",
     "max_wait",
 )
-AGENT_COLUMNS = ("agent", "day", "handled", "talk", "hold", "wrap", "aht")
+
+
+_SECONDS = (
+    "asa", "avg_abandon_wait", "aht", "max_wait", "talk", "hold", "wrap",
+    "logged_in", "busy", "ready_idle", "not_ready",
+)  # fmt: skip
+
+
+def _text(v: Any, reasons_text: Any) -> Any:
+    return reasons_text(v) if isinstance(v, dict) else v
 
 
 def _write(
     rows: list[dict[str, Any]], by: str, fmt: str, out: TextIO, summary: dict[str, Any] | None = None
 ) -> None:
+    from ctiserver.kpi.agent_history import AGENT_COLUMNS, reasons_text
+
     cols = QUEUE_COLUMNS if by == "queue" else AGENT_COLUMNS
     if fmt == "json":
         out.write(json.dumps({"rows": rows, "summary": summary}, indent=1) + "\n")
@@ -108,17 +120,19 @@ def _write(
         w = csv.writer(out)
         w.writerow(cols)
         for row in rows:
-            w.writerow(["" if row.get(c) is None else row.get(c) for c in cols])
+            w.writerow(["" if row.get(c) is None else _text(row.get(c), reasons_text) for c in cols])
         return
     cells = [list(cols)]
     for row in rows:
         line = []
         for c in cols:
             v = row.get(c)
-            if c in ("service_level", "lost_rate", "abandon_rate"):
+            if c in ("service_level", "lost_rate", "abandon_rate", "occupancy"):
                 line.append(_pct(v))
-            elif c in ("asa", "avg_abandon_wait", "aht", "max_wait", "talk", "hold", "wrap"):
+            elif c in _SECONDS:
                 line.append(_secs(v))
+            elif isinstance(v, dict):
+                line.append(reasons_text(v) or "-")
             else:
                 line.append(str(v))
         cells.append(line)
@@ -175,8 +189,9 @@ async def build_summary(url: str, args: argparse.Namespace, kpi_cfg: Any, region
 
 
 async def build_report(url: str, args: argparse.Namespace, kpi_cfg: Any) -> list[dict[str, Any]]:
+    from ctiserver.kpi.agent_history import agent_days
     from ctiserver.kpi.formulas import SlPolicy
-    from ctiserver.kpi.historical import agent_report, queue_report
+    from ctiserver.kpi.historical import queue_report
     from ctiserver.store.engine import make_engine, session_factory
 
     engine = make_engine(url)
@@ -185,7 +200,7 @@ async def build_report(url: str, args: argparse.Namespace, kpi_cfg: Any) -> list
         sessions = session_factory(engine)
         if args.by == "agent":
             async with sessions() as s:
-                for a in await agent_report(s, args.start, args.end):
+                for a in await agent_days(s, args.start, args.end, time.time()):
                     rows.append({**a, "day": _fmt_time(a["day"])[:10]})
             return rows
         # one pass per SL policy: the default for all queues, then each queue with its own settings

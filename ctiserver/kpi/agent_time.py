@@ -25,6 +25,8 @@ class AgentTime:
 
     def on_state(self, agent: str, state: str, at: float) -> None:
         spans = self.spans.setdefault(agent, deque())
+        if spans and at < spans[-1].start:
+            return  # older than the agent's latest state: read from the database already (kpi/warm.py)
         if spans and spans[-1].end is None:
             if spans[-1].state == state:
                 return

@@ -34,22 +34,25 @@ async def consume(live: LiveKpis, sub: Any, skip: frozenset[str] = frozenset()) 
             log.exception("live KPIs: bad event", extra={"type": event.type})
 
 
-async def warm(ctx: AppContext, live: LiveKpis, limit: float = 30.0) -> frozenset[str]:
-    """Today's stored queue stays into the live windows; the ids of their calls."""
-    from ctiserver.kpi.warm import stored_facts
+async def warm(ctx: AppContext, live: LiveKpis, subscribed: float, limit: float = 30.0) -> frozenset[str]:
+    """Today's stored queue stays and the agents' state changes up to ``subscribed`` (the live feed has the
+    later ones) into the live windows; the ids of the calls read."""
+    from ctiserver.kpi.warm import stored_changes, stored_facts
     from ctiserver.store.database import Database
 
     db = ctx.maybe(Database)
     if db is None or not db.migrated:
         return frozenset()
+    since = min(live.day_start(), subscribed - 3600.0)  # the 60-min window may reach into yesterday
     try:
         async with asyncio.timeout(limit):
             facts, calls = await stored_facts(db.readers, live.day_start())
+            changes = await stored_changes(db.readers, since, subscribed)
     except Exception as exc:
         log.warning("live KPIs start from zero: today's calls not read", error=str(exc)[:200])
         return frozenset()
-    live.warm(facts)
-    log.info("live KPIs: today's calls counted", calls=len(calls))
+    live.warm(facts, changes)
+    log.info("live KPIs: today's calls counted", calls=len(calls), agent_changes=len(changes))
     return frozenset(calls)
 
 
@@ -74,9 +77,10 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
     )
     bus = bus_of(ctx)
     sub = bus.subscribe(*TOPICS) if bus is not None else None
+    subscribed = ctx.clock.now()
     task: asyncio.Task[None] | None = None
     if sub is not None:  # subscribed first: a call that ends while today's are read is counted once
-        task = ctx.spawn(consume(live, sub, await warm(ctx, live)), name="cti:kpi-live")
+        task = ctx.spawn(consume(live, sub, await warm(ctx, live, subscribed)), name="cti:kpi-live")
     else:
         log.warning("no bus: live KPIs are not fed")
     ctx.provide(live)

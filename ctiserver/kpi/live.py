@@ -15,13 +15,16 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ctiserver.clock import Clock, SystemClock
 from ctiserver.events.envelope import DomainEvent
 from ctiserver.events.queue_left import queue_wait
 from ctiserver.kpi.agent_time import AgentTime
 from ctiserver.kpi.formulas import QueueKpis, QueueSums, SegmentFact, SlPolicy, kpis_of, occupancy
+
+if TYPE_CHECKING:
+    from ctiserver.kpi.agent_history import Change
 
 WINDOWS: dict[str, float | None] = {"15m": 900.0, "60m": 3600.0, "today": None}
 DAY = 86_400.0
@@ -172,11 +175,14 @@ class LiveKpis:
             for win in self._windows(self.agents, fact.agent, policy).values():
                 win.add(fact, now)
 
-    def warm(self, facts: Iterable[SegmentFact]) -> None:
-        """Stored facts, in the order they ended, before the live feed (``kpi/warm.py``)."""
+    def warm(self, facts: Iterable[SegmentFact], changes: Iterable[Change] = ()) -> None:
+        """Stored facts, in the order they ended, and the agents' stored state changes, before the live feed
+        (``kpi/warm.py``)."""
         now = self.clock.now()
         for fact in facts:
             self.add_segment(fact, now)
+        for change in changes:
+            self.agent_time.on_state(change.agent, change.state, change.at)
 
     def day_start(self) -> float:
         """When today began (the "today" window), in the configured time zone offset."""
@@ -223,17 +229,16 @@ class LiveKpis:
         }
 
     def snapshot(self) -> dict[str, Any]:
+        return {"queues": self.queues_snapshot(), "agents": self.agents_snapshot()}
+
+    def queues_snapshot(self) -> dict[str, Any]:
         names = sorted(self.configured | set(self.queues) | set(self._waiting))
-        return {
-            "queues": {
-                q: {"windows": {w: self.queue(q, w).as_dict() for w in WINDOWS}, **self.waiting(q)}
-                for q in names
-            },
-            "agents": {
-                a: {w: self.agent(a, w) for w in WINDOWS}
-                for a in sorted(set(self.agents) | set(self.agent_time.spans))
-            },
-        }
+        return {q: {"windows": {w: self.queue(q, w).as_dict() for w in WINDOWS}, **self.waiting(q)} for q in names}
+
+    def agents_snapshot(self) -> dict[str, Any]:
+        """Per agent and window: handled, talk / hold / wrap, AHT, busy and ready-idle seconds, occupancy."""
+        names = sorted(set(self.agents) | set(self.agent_time.spans))
+        return {a: {w: self.agent(a, w) for w in WINDOWS} for a in names}
 
 
 def _hold_seconds(leg: Mapping[str, Any]) -> float:

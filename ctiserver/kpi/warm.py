@@ -7,7 +7,9 @@ wait), the handle part (talk, hold, wrap-up) when its call ended, in the order t
 on (their checkpoints, ``live_calls``) add the queue part of the stays they already left; their handle part
 comes with their ``call.ended``. The component
 subscribes to the bus before it reads, and skips the events of the calls it read (``skip``): a call that ended
-while the rows were read is counted once. Agent time in states (occupancy) is not stored and starts afresh.
+while the rows were read is counted once. The agents' time in states (occupancy) comes back from their stored
+state changes (``acd_agent_events``, ``agent_history.state_changes``) up to the subscription: the live feed
+brings the later ones (up to session 21 it started afresh at each restart).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import replace
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ctiserver.kpi.agent_history import Change, state_changes
 from ctiserver.kpi.formulas import SegmentFact
 from ctiserver.store.models import CallRow, LiveCallRow, QueueSegmentRow
 
@@ -70,3 +73,9 @@ async def stored_facts(
             facts.append(SegmentFact(queue, entered, outcome, wait, agent=agent, ended=left_queue, kind="queue"))
     facts.sort(key=lambda f: f.ended if f.ended is not None else f.entered)
     return facts, calls
+
+
+async def stored_changes(sessions: async_sessionmaker[AsyncSession], since: float, until: float) -> list[Change]:
+    """The agents' state changes in [since, until), each agent's state at ``since`` first."""
+    async with sessions() as session:
+        return await state_changes(session, since, until)

@@ -139,6 +139,9 @@ async def test_wallboard_shows_the_call(busy_demo: Demo, browser: Any) -> None:
         .or_(page.locator(".queue .row", has_text=re.compile(r"answered: [1-9]")))
         .first.wait_for(timeout=WAIT)
     )
+    # each agent's card: calls handled today and occupancy (GET /api/kpi/agents)
+    kpi = page.locator(".agent .s.kpi", has_text=re.compile(r"today: [1-9]\d* calls · occupancy \d+%")).first
+    await kpi.wait_for(timeout=WAIT)
     await page.reload()
     await page.locator("#chart-volume rect").first.wait_for(timeout=WAIT)
     await page.locator("#calls tr").first.wait_for(timeout=WAIT)

@@ -108,6 +108,19 @@ async def list_queues(req: ApiRequest) -> JsonList:
 
 @ROUTER.route(
     "GET",
+    "/api/kpi/agents",
+    roles=ALL_ROLES,
+    summary="Agents with live KPIs: per window (15m, 60m, today) calls handled, talk / hold / wrap-up, AHT, busy "
+    "and ready-idle seconds, occupancy (an agent token: itself)",
+    tag="queues",
+    response=JsonList,
+)
+async def list_agent_kpis(req: ApiRequest) -> JsonList:
+    return visible_agents(req, service(req, QueuesService, "agent statistics").agent_stats())
+
+
+@ROUTER.route(
+    "GET",
     "/api/reports/kpi",
     roles=frozenset({Role.SUPERVISOR, Role.ADMIN, Role.CRM}),
     summary="Historical KPI report: rows by queue and interval (or by agent and day), totals per interval",

@@ -11,6 +11,7 @@ import { el, liveBadge, startPage } from "./shell.js";
 const $ = (id) => document.getElementById(id);
 const STATES = ["ready", "ringing", "on_call", "wrap_up", "not_ready", "reserved", "logged_out"];
 let agents = [];
+let agentKpis = {};  // agent id → its live KPIs today (GET /kpi/agents): calls handled, occupancy
 let calls = [];
 let timer = null;
 
@@ -28,13 +29,14 @@ let asked = 0;  // refreshes overlap (live events, the 5-s timer): an older answ
 let shown = 0;
 async function refresh() {
   const mine = ++asked;
-  const [q, a, c, d] = await Promise.all([
+  const [q, a, c, d, k] = await Promise.all([
     api.get("/queues").catch(() => null), api.get("/agents").catch(() => null), api.get("/calls").catch(() => null),
-    fetchCampaigns(),
+    fetchCampaigns(), api.get("/kpi/agents").catch(() => null),
   ]);
   if (mine < shown) return;
   shown = mine;
   if (q) renderQueues(list(q, "queues"));
+  if (k) agentKpis = Object.fromEntries(list(k, "agents").map((x) => [String(x.agent), (x.windows || {}).today || {}]));
   if (a) { agents = list(a, "agents"); renderAgents(); }
   if (c) { calls = list(c, "calls"); renderCalls(); }
   renderCampaigns(d);
@@ -79,6 +81,13 @@ function phoneNote(a) {
   return [];
 }
 
+// today's calls handled and occupancy (busy / (busy + ready idle)), from the live KPIs
+function kpiNote(a) {
+  const k = agentKpis[agentId(a)];
+  if (!k) return [];
+  return [el("div", { class: "s kpi" }, t("wb.agentToday", { handled: num(k.handled, 0), occupancy: percent(k.occupancy) }))];
+}
+
 function renderAgents() {
   const counts = {};
   for (const a of agents) counts[a.state] = (counts[a.state] || 0) + 1;
@@ -88,7 +97,7 @@ function renderAgents() {
     el("div", { class: "n" }, a.name || agentId(a)),
     el("div", { class: "s" }, t(`state.${a.state}`) + (a.reason ? ` (${a.reason})` : "")),
     el("div", { class: "s since", "data-since": num(a.since, a.state_since, "") }, ""),
-    ...phoneNote(a))));
+    ...phoneNote(a), ...kpiNote(a))));
   tick();
 }
 
