@@ -57,9 +57,18 @@ class DialRefused(Exception):
 
 class CampaignRunner:
     def __init__(
-        self, settings: CampaignSettings, store: DialerStore, lines: Lines, desk: Desk, bus: Bus, clock: Clock
+        self,
+        settings: CampaignSettings,
+        store: DialerStore,
+        lines: Lines,
+        desk: Desk,
+        bus: Bus,
+        clock: Clock,
+        numbers_in_flight: dict[str, str] | None = None,
     ) -> None:
         self.settings = settings
+        # number → attempt, the calls in flight of every campaign of the service: never two at once to a number
+        self.numbers = numbers_in_flight if numbers_in_flight is not None else {}
         self.store = store
         self.lines = lines
         self.desk = desk
@@ -251,7 +260,8 @@ class CampaignRunner:
 
     async def _dialable(self, contact: Contact, now: float) -> Repeat | None:
         """The checks made at the moment of dialling (``dial_checks.py``); None: not now."""
-        return await dial_time_checks(self.store, self.settings, self.counters, self._event, contact, now)
+        checks = self.store, self.settings, self.counters, self._event, self.numbers
+        return await dial_time_checks(*checks, contact, now)
 
     async def _maybe_complete(self, now: float) -> None:
         left = [
@@ -281,6 +291,7 @@ class CampaignRunner:
         contact = replace(contact, status=ContactStatus.DIALLING, attempt=attempt_id)
         await self.store.save_contact(contact)  # before dialling: a crash never re-dials it blindly
         self.ringing[attempt_id] = self.clock.now()
+        self.numbers[contact.number] = attempt_id
         if reserved:
             self.held.add(attempt_id)
         self.counters["dialled"] += 1
@@ -339,6 +350,8 @@ class CampaignRunner:
                 await self._finish(attempt_id, contact, started, result, talk_agent, answered=answered, conv=conv)
             self.talking.pop(contact.id, None)
             self.held.discard(attempt_id)
+            if self.numbers.get(contact.number) == attempt_id:
+                del self.numbers[contact.number]
 
     async def _live(
         self, attempt_id: str, contact: Contact, result: LineResult, agent: str | None, held: bool = False

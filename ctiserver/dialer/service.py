@@ -42,6 +42,7 @@ class DialerService:
         self.bus = bus
         self.clock = clock
         self.runners: dict[str, CampaignRunner] = {}
+        self.numbers_in_flight: dict[str, str] = {}  # number → attempt: the calls in flight of every campaign
         self._written: dict[str, str] = {}  # campaign → the state we last stored
 
     # ---- campaigns ----------------------------------------------------------------------------------------
@@ -71,8 +72,11 @@ class DialerService:
             raise ValueError(f"campaign {settings.name!r} exists already")
         return await self._add(settings)
 
+    def _runner(self, settings: CampaignSettings) -> CampaignRunner:
+        return CampaignRunner(settings, self.store, self.lines, self.desk, self.bus, self.clock, self.numbers_in_flight)
+
     async def _add(self, settings: CampaignSettings, persist: bool = True) -> CampaignRunner:
-        runner = CampaignRunner(settings, self.store, self.lines, self.desk, self.bus, self.clock)
+        runner = self._runner(settings)
         await runner.load_history()
         self.runners[settings.name] = runner
         if persist:
@@ -157,7 +161,7 @@ class DialerService:
             if key in changes and changes[key] != getattr(old.settings, key):
                 raise ValueError(f"{key} cannot be changed")
         settings = CampaignSettings.model_validate({**old.settings.model_dump(mode="json"), **changes})
-        runner = CampaignRunner(settings, self.store, self.lines, self.desk, self.bus, self.clock)
+        runner = self._runner(settings)
         await runner.load_history()
         runner.state = old.state
         await old.close()

@@ -23,6 +23,7 @@ from ctiserver.dialer.model import (
     RetryPolicy,
 )
 from ctiserver.dialer.pacing import PacingSnapshot
+from ctiserver.dialer.service import DialerService
 from tests.dialer.waits import until
 from tests.dialer.wire import AGENTS, Callee, number, window_around_now, wire
 
@@ -113,3 +114,28 @@ async def test_the_days_calls_to_a_number_are_capped_over_every_campaign() -> No
         assert [o[1] for o in w.originated] == [number(1)]
         assert capped.attempts == 0 and capped.next_at == pytest.approx(now - 20 * 3600.0 + 86400.0)
         assert w.runner.counters["day_cap"] >= 1
+
+
+async def test_a_number_is_never_rung_twice_at_once() -> None:
+    """The same number in two running campaigns (and twice in one, imported twice): while one attempt calls it,
+    no other is placed — on the PBX's side, each Originate to it comes after the previous attempt on it ended."""
+    callees = {number(0): Callee(reachable=True, answers=False, machine=False, ring=0.0, talk=1.0)}
+    window = window_around_now()
+    one = CampaignSettings(
+        name="one", mode=PacingMode.PROGRESSIVE, windows=window, ring_timeout=15.0, retry=RetryPolicy(max_attempts=1)
+    )
+    two = one.model_copy(update={"name": "two"})
+    contacts = [Contact("a", "one", number(0), "Europe/Berlin"), Contact("b", "one", number(0), "Europe/Berlin")]
+    async with wire(one, contacts, callees, factor=8.0) as w:
+        service = w.ctx.require(DialerService)
+        await w.store.add_contacts([Contact("c", "two", number(0), "Europe/Berlin")])
+        second = await service.create(two)
+        await w.runner.start()
+        await second.start()
+        assert await until(lambda: len(w.store._attempts) >= 3, 60.0), w.runner.live_stats()
+        attempts = sorted(w.store._attempts, key=lambda a: a.started)
+        placed = [t for t, num, _ in w.originated if num == number(0)]
+    assert [a.outcome for a in attempts] == [Outcome.NOANSWER] * 3 and len(placed) == 3
+    for earlier, t in zip(attempts, placed[1:], strict=False):
+        assert t >= earlier.ended - 0.01, (t, earlier)  # placed only once the one before had ended
+    assert w.runner.counters["number_in_flight"] + second.counters["number_in_flight"] >= 2
