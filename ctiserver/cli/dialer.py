@@ -125,6 +125,7 @@ async def _campaign(store: Any, name: str) -> Any:
 
 def _import(args: argparse.Namespace) -> int:
     from ctiserver.dialer.importer import ColumnMap, ImportReport, Zoning, read_csv
+    from ctiserver.dialer.store import drop_known_numbers
 
     path = Path(args.file)
     try:
@@ -153,6 +154,9 @@ def _import(args: argparse.Namespace) -> int:
                 )
 
         contacts = await asyncio.to_thread(parse)
+        contacts, known = await drop_known_numbers(store, args.campaign, contacts)
+        report.imported -= known
+        report.duplicates += known
         await store.add_contacts(contacts)
         if not args.quiet and total:
             print(file=sys.stderr)

@@ -6,17 +6,18 @@ What the API, the CLI and the component use; each campaign runs in its own ``Cam
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 from ctiserver.clock import Clock
 from ctiserver.dialer.campaign_state import CampaignState, IllegalCampaignTransition
+from ctiserver.dialer.importer import ImportReport
 from ctiserver.dialer.model import CampaignSettings, Contact, ContactStatus, Outcome
 from ctiserver.dialer.numbers import timezone_of, to_e164
 from ctiserver.dialer.ports import Desk, Fate, Lines
 from ctiserver.dialer.runner import CampaignRunner
-from ctiserver.dialer.store import GLOBAL, DialerStore
+from ctiserver.dialer.store import GLOBAL, DialerStore, drop_known_numbers
 from ctiserver.events import Bus, new_event
 from ctiserver.logs import get_logger
 
@@ -184,6 +185,14 @@ class DialerService:
         return [r.live_stats() for r in runners]
 
     # ---- lists, DNC ----------------------------------------------------------------------------------------
+    async def import_contacts(self, campaign: str, contacts: Sequence[Contact], report: ImportReport) -> int:
+        """A list's contacts (CSV, API): those whose number the campaign has under another id already are
+        counted as duplicates in ``report``, not added (``store.drop_known_numbers``). How many were added."""
+        kept, known = await drop_known_numbers(self.store, campaign, contacts)
+        report.imported -= known
+        report.duplicates += known
+        return await self.add_contacts(campaign, kept) if kept else 0
+
     async def add_contacts(self, campaign: str, contacts: Iterable[Contact]) -> int:
         runner = self.runner(campaign)
         n = await self.store.add_contacts(contacts)

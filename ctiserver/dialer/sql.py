@@ -199,6 +199,17 @@ class SqlDialerStore:
         async with self._sessions() as s:
             return [_attempt(r) for r in (await s.scalars(q)).all()]
 
+    async def contact_ids_by_number(self, campaign: str, numbers: Collection[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        wanted = sorted(numbers)
+        async with self._sessions() as s:
+            for i in range(0, len(wanted), _CHUNK):
+                q = select(ContactRow.number, ContactRow.id).where(
+                    ContactRow.campaign == campaign, ContactRow.number.in_(wanted[i : i + _CHUNK])
+                )
+                found.update((number, cid) for number, cid in (await s.execute(q)).all())
+        return found
+
     async def contact_attempts(self, campaign: str, contact_id: str) -> list[AttemptRecord]:
         q = select(AttemptRow).where(AttemptRow.campaign == campaign, AttemptRow.contact_id == contact_id)
         async with self._sessions() as s:

@@ -48,6 +48,10 @@ class DialerStore(Protocol):
         """Every campaign's attempts on ``number`` that ended at or after ``since`` (``dialer/repeats.py``)."""
         ...
 
+    async def contact_ids_by_number(self, campaign: str, numbers: Collection[str]) -> dict[str, str]:
+        """Of ``numbers``, those the campaign has a contact for: number → that contact's id."""
+        ...
+
     async def contact_attempts(self, campaign: str, contact_id: str) -> list[AttemptRecord]:
         """One contact's attempts, oldest first."""
         ...
@@ -148,6 +152,10 @@ class MemoryDialerStore:
     async def number_attempts(self, number: str, since: float) -> list[AttemptRecord]:
         return [a for a in self._attempts if a.number == number and a.ended >= since]
 
+    async def contact_ids_by_number(self, campaign: str, numbers: Collection[str]) -> dict[str, str]:
+        wanted = set(numbers)
+        return {c.number: c.id for (camp, _), c in self._contacts.items() if camp == campaign and c.number in wanted}
+
     async def contact_attempts(self, campaign: str, contact_id: str) -> list[AttemptRecord]:
         rows = [a for a in self._attempts if a.campaign == campaign and a.contact_id == contact_id]
         return sorted(rows, key=lambda a: (a.started, a.id))
@@ -209,3 +217,14 @@ def with_status(contact: Contact, status: ContactStatus, **changes: object) -> C
 
 def numbers(contacts: Sequence[Contact]) -> list[str]:
     return [c.number for c in contacts]
+
+
+async def drop_known_numbers(
+    store: DialerStore, campaign: str, contacts: Sequence[Contact]
+) -> tuple[list[Contact], int]:
+    """An imported list without the numbers the campaign has a contact for already under another id (a second
+    list overlapping the first would have the person called again after a sale or a "no"); a contact with its
+    own id again is kept (the list's update of it). (the contacts to add, how many were dropped)"""
+    known = await store.contact_ids_by_number(campaign, {c.number for c in contacts})
+    kept = [c for c in contacts if known.get(c.number, c.id) == c.id]
+    return kept, len(contacts) - len(kept)

@@ -276,3 +276,31 @@ async def test_numbers_in_several_time_zones(env: tuple[Daemon, aiohttp.ClientSe
     assert {c["id"]: c["timezone"] for c in body["items"]}["ru3"] == "Europe/Moscow"
     status, body = await call(http, d, "PATCH", BASE, json={"default_timezone": "Europe/Atlantis"})
     assert (status, body["field"]) == (422, "body.default_timezone"), body
+
+
+async def test_a_second_list_skips_the_numbers_the_campaign_has(env: tuple[Daemon, aiohttp.ClientSession]) -> None:
+    """Over HTTP: a second list overlapping the first adds only its new numbers (the others are reported as
+    duplicates: the person would be called again after a sale or a "no"); the same contact sent again with its
+    id is the list's update of it."""
+    d, http = env
+    first = {"contacts": [{"number": "+442079460001", "id": "p1"}, {"number": "+442079460002", "id": "p2"}]}
+    status, body = await call(http, d, "POST", f"{BASE}/contacts", json=first)
+    assert (status, body["imported"], body["duplicates"]) == (201, 2, 0), body
+    second = {
+        "contacts": [
+            {"number": "+44 20 7946 0002", "id": "other"},  # p2's number under another id
+            {"number": "+442079460003", "id": "p3"},
+            {"number": "+442079460001", "id": "p1", "name": "Ann"},  # p1 again: an update
+        ]
+    }
+    status, body = await call(http, d, "POST", f"{BASE}/contacts", json=second)
+    assert (status, body["imported"], body["duplicates"]) == (201, 2, 1), body
+    status, body = await call(http, d, "GET", f"{BASE}/contacts")
+    got = {c["id"]: c for c in body["items"]}
+    assert set(got) == {"p1", "p2", "p3"} and got["p1"]["name"] == "Ann", got
+    csv_text = "phone,name\n+442079460003,Twice\n+442079460004,New\n"
+    async with http.post(
+        d.url + f"{BASE}/import", data=csv_text, headers={**d.auth("supervisor"), "Content-Type": "text/csv"}
+    ) as resp:
+        body = await resp.json()
+    assert (resp.status, body["imported"], body["duplicates"]) == (201, 1, 1), body

@@ -84,3 +84,13 @@ async def test_delete_campaign_keeps_other_campaigns_and_the_attempts(store: Dia
     assert [c.id for c in await store.contacts("c2")] == ["k3"]
     assert [name for name, _, _ in await store.campaigns()] == ["c2"]
     assert [a.id for a in await store.attempts("c1")] == ["a1"]  # the legs' history stays
+
+
+async def test_contact_ids_by_number_and_dropping_known_numbers(store: DialerStore) -> None:
+    from ctiserver.dialer.store import drop_known_numbers
+
+    await store.add_contacts([_c(1), _c(2), replace(_c(3), campaign="other")])
+    assert await store.contact_ids_by_number("c1", {_c(1).number, _c(3).number, "+1"}) == {_c(1).number: "k1"}
+    fresh = [replace(_c(1), id="new"), _c(2), _c(3), _c(4)]  # k1's number under a new id; k2 itself again
+    kept, dropped = await drop_known_numbers(store, "c1", fresh)
+    assert [c.id for c in kept] == ["k2", "k3", "k4"] and dropped == 1

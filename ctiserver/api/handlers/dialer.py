@@ -217,7 +217,7 @@ async def add_campaign_contacts(req: ApiRequest) -> ImportOut:
         )
     )
     if contacts:
-        await dialer_of(req).add_contacts(runner.settings.name, contacts)
+        await dialer_of(req).import_contacts(runner.settings.name, contacts, report)
     return _report(report)
 
 
@@ -272,5 +272,5 @@ async def import_campaign_csv(req: ApiRequest) -> ImportOut:
     except ValueError as exc:
         raise ApiError(422, "invalid", str(exc), "body") from None
     if contacts:
-        await dialer_of(req).add_contacts(name, contacts)
+        await dialer_of(req).import_contacts(name, contacts, report)
     return _report(report)
