@@ -204,10 +204,11 @@ class SqlDialerStore:
         wanted = sorted(numbers)
         async with self._sessions() as s:
             for i in range(0, len(wanted), _CHUNK):
-                q = select(ContactRow.number, ContactRow.id).where(
-                    ContactRow.campaign == campaign, ContactRow.number.in_(wanted[i : i + _CHUNK])
-                )
-                found.update((number, cid) for number, cid in (await s.execute(q)).all())
+                # by number alone, the campaign picked here: on the number index (with the campaign in the
+                # query, SQLite searched the campaign's index and read every contact of the campaign)
+                q = select(ContactRow.number, ContactRow.id, ContactRow.campaign)
+                rows = (await s.execute(q.where(ContactRow.number.in_(wanted[i : i + _CHUNK])))).all()
+                found.update((number, cid) for number, cid, camp in rows if camp == campaign)
         return found
 
     async def contact_attempts(self, campaign: str, contact_id: str) -> list[AttemptRecord]:

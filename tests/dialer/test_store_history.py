@@ -151,6 +151,7 @@ async def test_the_history_queries_run_on_indexes(tmp_path: Path) -> None:
             "contact": sql.contact_attempts("c1", "k1"),
             "callbacks": sql.callbacks(["c1", "c2"], "a1", 200),
             "number": sql.number_attempts("+4930100001", T0),  # the repeat rule's, at every dial
+            "known": sql.contact_ids_by_number("c1", ["+4930100001", "+4930100002"]),  # an import's
         }
         plans: dict[str, str] = {}
         for name, coro in calls.items():
@@ -168,3 +169,4 @@ async def test_the_history_queries_run_on_indexes(tmp_path: Path) -> None:
     assert "ix_dialer_attempts_contact" in plans["contact"]
     assert "ix_dialer_contacts_" in plans["callbacks"]
     assert "ix_dialer_attempts_number" in plans["number"]
+    assert "ix_dialer_contacts_number" in plans["known"], plans["known"]
