@@ -25,7 +25,7 @@ from ctiserver.api.ws_routing import TopicIndex
 from ctiserver.clock import Clock
 from ctiserver.events.bus import Bus, InMemoryBus, Subscription
 from ctiserver.events.envelope import DomainEvent
-from ctiserver.events.log import EventLog
+from ctiserver.events.log import EventLog, ReplayExpired
 from ctiserver.logs import get_logger
 from ctiserver.tasks import cancel_and_wait
 
@@ -161,7 +161,14 @@ class WsSession:
         out: list[DomainEvent] = []
         after = cursor
         while True:
-            batch = await self.hub.log.replay(after, limit=2000)
+            try:
+                batch = await self.hub.log.replay(after, limit=2000)
+            except ReplayExpired as exc:
+                raise SubscribeError(
+                    "cursor_expired",
+                    f"{exc}: the events after the cursor were purged (events.retention_days); "
+                    "reload the state from the REST API and subscribe without a cursor",
+                ) from None
             if not batch:
                 self._scanned = after
                 return out

@@ -34,6 +34,9 @@ class EventsConfig(BaseModel):
     spool: bool = True
     spool_sync: float = Field(0.05, gt=0, le=5)
     webhooks: WebhookConfig = WebhookConfig()
+    # how long the event log (replay from a cursor) and the finished webhook deliveries are kept; None: for ever
+    retention_days: float | None = Field(14.0, gt=0)
+    retention_check_seconds: float = Field(3600.0, gt=0)
 
 
 def _stores(ctx: AppContext, cfg: EventsConfig) -> tuple[EventStore, OutboxStore]:
@@ -95,6 +98,11 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
         if spool is not None:
             ctx.spawn(spool.run(), name="cti:event-spool")
         ctx.spawn(dispatcher.run(), name="cti:webhooks")
+        if cfg.retention_days is not None:
+            from ctiserver.events.retention import purge_loop
+
+            every = cfg.retention_check_seconds
+            ctx.spawn(purge_loop(event_log, outbox, ctx.clock, cfg.retention_days, every), name="cti:event-purge")
         try:
             yield
         finally:

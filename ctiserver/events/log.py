@@ -30,6 +30,20 @@ class EventStore(Protocol):
 
     async def last_seq(self) -> int: ...
 
+    async def first_seq(self) -> int: ...
+
+    async def seq_before(self, t: float) -> int: ...
+
+    async def delete_upto(self, seq: int) -> int: ...
+
+
+class ReplayExpired(Exception):
+    """The events after the cursor asked for begin before the oldest one kept (retention purged them)."""
+
+    def __init__(self, first_seq: int) -> None:
+        super().__init__(f"the event log keeps the events from seq {first_seq} on")
+        self.first_seq = first_seq
+
 
 class MemoryEventStore:
     def __init__(self) -> None:
@@ -48,6 +62,17 @@ class MemoryEventStore:
     async def last_seq(self) -> int:
         return self.events[-1].seq if self.events else 0
 
+    async def first_seq(self) -> int:
+        return self.events[0].seq if self.events else 0
+
+    async def seq_before(self, t: float) -> int:
+        return max((e.seq for e in self.events if e.time < t), default=0)
+
+    async def delete_upto(self, seq: int) -> int:
+        before = len(self.events)
+        self.events = [e for e in self.events if e.seq > seq]
+        return before - len(self.events)
+
 
 class EventLog:
     def __init__(
@@ -63,10 +88,12 @@ class EventLog:
         self._flushed = asyncio.Condition()
         self.last_seq = 0
         self.written_seq = 0
+        self.first_seq = 1  # the oldest event kept (``events/retention.py`` purges the older ones)
         self.on_append: list[Callable[[DomainEvent], None]] = []
 
     async def load_last_seq(self) -> int:
         self.last_seq = self.written_seq = await self.store.last_seq()
+        self.first_seq = max(1, await self.store.first_seq())
         if self.spool is not None:
             await self.recover()
         return self.last_seq
@@ -153,7 +180,10 @@ class EventLog:
         return await self.store.seq_of(event_id)
 
     async def replay(self, after_seq: int, limit: int = 10_000) -> list[DomainEvent]:
-        """Events with ``seq > after_seq`` in order (at most ``limit``)."""
+        """Events with ``seq > after_seq`` in order (at most ``limit``); ``ReplayExpired`` when some of them
+        were purged (a client away longer than ``events.retention_days`` must resync, not miss them silently)."""
+        if after_seq + 1 < self.first_seq:
+            raise ReplayExpired(self.first_seq)
         if self._ring and self._ring[0].seq <= after_seq + 1:
             out = []
             for event in self._ring:

@@ -73,6 +73,10 @@ class OutboxStore(Protocol):
 
     async def next_due(self) -> float | None: ...
 
+    async def delete_finished_upto(self, seq: int) -> int:
+        """Delivered and dead items up to ``seq``, never the newest item (retention)."""
+        ...
+
     async def max_seq(self) -> int:
         """The newest event sequence number in the outbox (0 when empty): recovery resumes after it."""
         ...
@@ -142,3 +146,14 @@ class MemoryOutbox:
 
     async def max_seq(self) -> int:
         return max((i.seq for i in self.items.values()), default=0)
+
+    async def delete_finished_upto(self, seq: int) -> int:
+        newest = await self.max_seq()
+        gone = [
+            k
+            for k, i in self.items.items()
+            if i.status in (Status.DELIVERED, Status.DEAD) and i.seq <= seq and i.seq < newest
+        ]
+        for k in gone:
+            del self.items[k]
+        return len(gone)

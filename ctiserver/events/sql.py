@@ -63,6 +63,37 @@ class SqlEventStore:
         async with self.sessions() as session:
             return int(await session.scalar(select(func.max(EventRow.seq))) or 0)
 
+    async def first_seq(self) -> int:
+        async with self.sessions() as session:
+            return int(await session.scalar(select(func.min(EventRow.seq))) or 0)
+
+    async def seq_before(self, t: float) -> int:
+        """The newest seq logged before ``t`` (0: none): a binary search on the primary key, the log's times
+        growing with its seqs — no index on the time, no scan of the table."""
+        async with self.sessions() as session:
+            lo = int(await session.scalar(select(func.min(EventRow.seq))) or 0)
+            hi = int(await session.scalar(select(func.max(EventRow.seq))) or 0)
+            found = 0
+            while lo and lo <= hi:
+                mid = (lo + hi) // 2
+                row = (
+                    await session.execute(
+                        select(EventRow.seq, EventRow.time).where(EventRow.seq >= mid).order_by(EventRow.seq).limit(1)
+                    )
+                ).first()
+                if row is None or row.seq > hi:
+                    hi = mid - 1
+                elif row.time < t:
+                    found, lo = int(row.seq), int(row.seq) + 1
+                else:
+                    hi = mid - 1
+            return found
+
+    async def delete_upto(self, seq: int) -> int:
+        async with self.sessions.begin() as session:
+            result = await session.execute(delete(EventRow).where(EventRow.seq <= seq))
+            return int(getattr(result, "rowcount", 0) or 0)
+
 
 def _item(row: OutboxRow) -> OutboxItem:
     return OutboxItem(
@@ -211,3 +242,13 @@ class SqlOutbox:
     async def max_seq(self) -> int:
         async with self.sessions() as session:
             return int(await session.scalar(select(func.max(OutboxRow.seq))) or 0)
+
+    async def delete_finished_upto(self, seq: int) -> int:
+        """Delivered and dead rows up to ``seq``, but never the newest row (``recover`` starts after it)."""
+        newest = await self.max_seq()
+        finished = (Status.DELIVERED.value, Status.DEAD.value)
+        async with self.sessions.begin() as session:
+            q = delete(OutboxRow).where(
+                OutboxRow.status.in_(finished), OutboxRow.seq <= seq, OutboxRow.seq < newest
+            )
+            return int(getattr(await session.execute(q), "rowcount", 0) or 0)

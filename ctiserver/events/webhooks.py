@@ -86,7 +86,9 @@ class WebhookDispatcher:
         wants (and that happened after it subscribed), are enqueued again. Returns the rows added."""
         if not self._subs:
             return 0
-        after = await self.store.max_seq()
+        # the log keeps the events from ``first_seq`` (retention): the older ones after the newest delivery
+        # matched no subscription (else they would be in the outbox)
+        after = max(await self.store.max_seq(), log.first_seq - 1)
         added = 0
         while True:
             events = await log.replay(after, limit=2000)

@@ -171,3 +171,28 @@ async def test_the_feed_survives_a_daemon_restart(tmp_path: Path) -> None:
         assert [e["id"] for e in got[:2]] == first_ids[1:]
         assert got[2]["data"]["state"] == "on_call"
         await ws.close()
+
+
+async def test_a_cursor_older_than_the_retention_is_refused_not_replayed_with_a_gap(tmp_path: Path) -> None:
+    """``events.retention_days``: the daemon's own purge (every 0.2 s here) deletes the events older than the
+    retention; a WebSocket client resuming from before them gets ``cursor_expired``, ``GET /api/events`` a 410
+    naming the field — never the later events alone, as if nothing had been missed. A cursor inside the retention
+    replays as before."""
+    events = {"retention_days": 1.0 / 86_400, "retention_check_seconds": 0.2}  # one second
+    async with daemon(tmp_path, events=events) as d, aiohttp.ClientSession() as http:
+        for state in ("ready", "not_ready", "ready"):
+            await publish(d, "agent.state", "1001", agent="1001", state=state)
+        log = d.ctx.require(EventLog)
+        await asyncio.sleep(1.2)
+        await publish(d, "agent.state", "1001", agent="1001", state="on_call")
+        await wait_for(lambda: log.first_seq >= 3)  # purged up to the newest event of a second ago
+        keep = log.first_seq
+        ws = await http.ws_connect(d.url.replace("http", "ws") + "/api/ws?last_seq=1", headers=d.auth("agent"))
+        err = await frame(ws, "error")
+        assert err["code"] == "cursor_expired" and "retention_days" in err["message"], err
+        await ws.close()
+        async with http.get(d.url + "/api/events?after_seq=1", headers=d.auth("admin")) as resp:
+            body = await resp.json()
+        assert (resp.status, body["field"]) == (410, "query.after_seq"), body
+        async with http.get(d.url + f"/api/events?after_seq={keep - 1}", headers=d.auth("admin")) as resp:
+            assert resp.status == 200 and [e["seq"] for e in await resp.json()][-1] == log.last_seq

@@ -27,7 +27,7 @@ from ctiserver.api.schemas import (
 )
 from ctiserver.api.services import IvrScripts
 from ctiserver.api.topics import Topic, matches
-from ctiserver.events.log import EventLog
+from ctiserver.events.log import EventLog, ReplayExpired
 from ctiserver.events.outbox import WebhookSubscription
 from ctiserver.events.webhooks import WebhookDispatcher
 
@@ -129,7 +129,11 @@ async def replay_dead(req: ApiRequest) -> Count:
 )
 async def list_events(req: ApiRequest) -> list[EventOut]:
     q: EventsQuery = req.query
-    events = await service(req, EventLog, "event log").replay(q.after_seq, q.limit)
+    try:
+        events = await service(req, EventLog, "event log").replay(q.after_seq, q.limit)
+    except ReplayExpired as exc:
+        msg = f"{exc}: the events after seq {q.after_seq} were purged (events.retention_days); resync from the API"
+        raise ApiError(410, "gone", msg, "query.after_seq") from None
     if req.principal.is_agent():
         topic = Topic("agent", req.principal.agent or "")
         index = req.app[HUB].call_agents
