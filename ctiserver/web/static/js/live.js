@@ -54,7 +54,9 @@ export class Live {
         try { this.onEvent(ev); } catch (err) { console.error("event handler", err); }
       } else if (frame.op === "error") {
         console.warn("ws error", frame);
-        if (frame.code === "unknown_cursor") { this.lastSeq = null; ws.close(); }
+        // the cursor is gone (purged by the retention, or too far behind): start afresh, the page reloads its
+        // state when subscribed (onSubscribed)
+        if (["unknown_cursor", "cursor_expired", "too_far_behind"].includes(frame.code)) { this.lastSeq = null; ws.close(); }
       }
     };
     ws.onclose = () => {
