@@ -39,18 +39,22 @@ class DialsAhead:
         return 0 if snap.ringing or snap.waiting_live else 1
 
 
+def _campaign(name: str, attempts: int = 3, **kw: Any) -> tuple[dict[str, Callee], list[Contact], CampaignSettings]:
+    """Two live answerers (numbers 0 and 1), a contact each, and a progressive campaign open now."""
+    callees = {number(i): Callee(reachable=True, answers=True, machine=False, ring=0.5, talk=4.0) for i in (0, 1)}
+    contacts = [Contact(f"c{i}", name, number(i), "Europe/Berlin") for i in (0, 1)]
+    retry = RetryPolicy(max_attempts=attempts)
+    window = window_around_now()
+    settings = CampaignSettings(
+        name=name, mode=PacingMode.PROGRESSIVE, windows=window, ring_timeout=15.0, retry=retry, **kw
+    )
+    return callees, contacts, settings
+
+
 @pytest.mark.parametrize("rule", [True, False])
 async def test_a_number_abandoned_lately_is_dialled_only_with_an_agent_held(rule: bool) -> None:
-    callees = {number(i): Callee(reachable=True, answers=True, machine=False, ring=1.0, talk=6.0) for i in (0, 1)}
-    contacts = [Contact(f"c{i}", "again", number(i), "Europe/Berlin") for i in (0, 1)]
-    settings = CampaignSettings(
-        name="again",
-        mode=PacingMode.PROGRESSIVE,
-        windows=window_around_now(),
-        ring_timeout=20.0,
-        retry=RetryPolicy(max_attempts=3),
-        repeat_with_agent=RepeatRules(abandoned=72 * 3600.0 if rule else 0.0),
-    )
+    rules = RepeatRules(abandoned=72 * 3600.0 if rule else 0.0)
+    callees, contacts, settings = _campaign("again", repeat_with_agent=rules)
     async with wire(settings, contacts, callees) as w:
         now = w.runner.clock.now()
         earlier = AttemptRecord("x1", "earlier", "e1", number(0), now - 3620.0, Outcome.ABANDONED, now - 3600.0)
@@ -93,16 +97,7 @@ async def test_a_number_abandoned_lately_is_dialled_only_with_an_agent_held(rule
 async def test_the_days_calls_to_a_number_are_capped_over_every_campaign() -> None:
     """``max_calls_per_day: 2``: another campaign called the number twice in the last 24 hours; it is not dialled
     (the PBX gets no Originate for it) and waits until the older call is a day old, while a fresh number is."""
-    callees = {number(i): Callee(reachable=True, answers=True, machine=False, ring=0.5, talk=2.0) for i in (0, 1)}
-    contacts = [Contact(f"c{i}", "capped", number(i), "Europe/Berlin") for i in (0, 1)]
-    settings = CampaignSettings(
-        name="capped",
-        mode=PacingMode.PROGRESSIVE,
-        windows=window_around_now(),
-        ring_timeout=15.0,
-        retry=RetryPolicy(max_attempts=3),
-        max_calls_per_day=2,
-    )
+    callees, contacts, settings = _campaign("capped", max_calls_per_day=2)
     async with wire(settings, contacts, callees) as w:
         now = w.runner.clock.now()
         for i, ago in enumerate((20 * 3600.0, 600.0)):
@@ -120,10 +115,7 @@ async def test_a_number_is_never_rung_twice_at_once() -> None:
     """The same number in two running campaigns (and twice in one, imported twice): while one attempt calls it,
     no other is placed — on the PBX's side, each Originate to it comes after the previous attempt on it ended."""
     callees = {number(0): Callee(reachable=True, answers=False, machine=False, ring=0.0, talk=1.0)}
-    window = window_around_now()
-    one = CampaignSettings(
-        name="one", mode=PacingMode.PROGRESSIVE, windows=window, ring_timeout=15.0, retry=RetryPolicy(max_attempts=1)
-    )
+    _, _, one = _campaign("one", attempts=1)
     two = one.model_copy(update={"name": "two"})
     contacts = [Contact("a", "one", number(0), "Europe/Berlin"), Contact("b", "one", number(0), "Europe/Berlin")]
     async with wire(one, contacts, callees, factor=8.0) as w:
