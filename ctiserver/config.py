@@ -110,6 +110,10 @@ class DatabaseConfig(_Section):
     echo: bool = False
     # how often the calls in progress are saved (``calls/checkpoints.py``): what a killed daemon can lose of them
     checkpoint_seconds: float = Field(5.0, gt=0)
+    # calls older than this lose their personal data (numbers, names, attached data, IVR inputs:
+    # ``store/privacy.py``); None: kept as long as the calls
+    personal_data_days: float | None = Field(None, gt=0)
+    personal_data_check_seconds: float = Field(3600.0, gt=0)
 
 
 class BusConfig(_Section):

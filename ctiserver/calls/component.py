@@ -103,6 +103,9 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
     if db is not None:
         interval = ctx.config.database.checkpoint_seconds
         ctx.spawn(service.checkpoint_loop(interval), name="cti:calls-checkpoint")
+    days = ctx.config.database.personal_data_days
+    if days is not None:
+        ctx.spawn(_forget_loop(tracker, ctx, days), name="cti:calls-forget")
     try:
         yield
     finally:
@@ -114,3 +117,10 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
             await service.flush(limit=10)
         except TimeoutError:
             log.warning("calls: facts still queued at shutdown")
+
+
+async def _forget_loop(tracker: Tracker, ctx: AppContext, days: float) -> None:
+    """The recent finished calls the API serves from memory go when their stored personal data does."""
+    while True:
+        tracker.forget_finished(ctx.clock.now() - days * 86_400.0)
+        await ctx.clock.sleep(ctx.config.database.personal_data_check_seconds)

@@ -326,11 +326,23 @@ class Tracker(EngineFacts):
         self._hangup_initiator.pop(call.call_id, None)
         self.finished[call.call_id] = call
         while len(self.finished) > self.keep_finished:
-            old_id, old = self.finished.popitem(last=False)
-            for uid in old.legs:
-                if self.leg_call.get(uid) == old_id:
-                    del self.leg_call[uid]
+            self._forget_oldest()
         self.emit("call.ended", call.call_id, call.snapshot(), at)
+
+    def forget_finished(self, before: float) -> int:
+        """Drop the finished calls that started before ``before`` (``database.personal_data_days``: the API's
+        recent calls must not outlive the stored ones' personal data); how many."""
+        n = 0
+        while self.finished and next(iter(self.finished.values())).started < before:
+            self._forget_oldest()
+            n += 1
+        return n
+
+    def _forget_oldest(self) -> None:
+        old_id, old = self.finished.popitem(last=False)
+        for uid in old.legs:
+            if self.leg_call.get(uid) == old_id:
+                del self.leg_call[uid]
 
     def set_call_state(self, call: Call, target: CallState, at: float) -> None:
         if call.state is target:

@@ -22,6 +22,12 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
     await db.try_migrate()  # an unreachable DB at start must not stop the daemon: facts are spooled
     ctx.provide(db)
     ctx.spawn(db.maintain(), name="cti:store-spool")
+    cfg = ctx.config.database
+    if cfg.personal_data_days is not None:
+        from ctiserver.store.privacy import anonymise_loop
+
+        loop = anonymise_loop(db.sessions, ctx.clock, cfg.personal_data_days, cfg.personal_data_check_seconds)
+        ctx.spawn(loop, name="cti:store-privacy")
     try:
         yield
     finally:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Float, Index, Integer, String
+from sqlalchemy import JSON, Boolean, Float, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ctiserver.store.base import Base
@@ -40,6 +40,8 @@ class CallRow(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     ivr_path: Mapped[list[Any]] = mapped_column(JSON, default=list)
     transfers: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # personal data cleared (``store/privacy.py``, migration core_0005)
+    anonymised: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class LegRow(Base):

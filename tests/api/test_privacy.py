@@ -1,0 +1,53 @@
+"""``database.personal_data_days`` over the wire: an app_queue call on the simulator, answered, ended and stored;
+once older than the retention (one second here, checked every 0.2 s by the daemon itself) its stored row has no
+number, name or caller key left, and the API's recent calls no longer list it."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import aiohttp
+from sqlalchemy import select
+
+from ctiserver.events.log import EventLog
+from ctiserver.store.database import Database
+from ctiserver.store.models import CallRow, LegRow
+from tests.api.app_queue import COMPONENTS, answered_call
+from tests.api.harness import daemon
+from tests.api.test_agent_actions_observer import EXTRA
+from tests.servers.redis import wait_for
+
+
+async def test_a_calls_personal_data_goes_after_the_retention(tmp_path: Path) -> None:
+    database = {
+        "url": f"sqlite+aiosqlite:///{tmp_path}/cti.sqlite",
+        "spool_dir": str(tmp_path / "spool"),
+        "personal_data_days": 1.0 / 86_400,
+        "personal_data_check_seconds": 0.2,
+    }
+    async with daemon(tmp_path, COMPONENTS, **EXTRA, database=database) as d:
+        async with aiohttp.ClientSession() as http:
+            _, call_id = await answered_call(d, http, talk=0.5)
+            log = d.ctx.require(EventLog)
+            await wait_for(lambda: any(e.type == "call.ended" for e in log._ring))
+            db = d.ctx.require(Database)
+
+            async def row() -> CallRow | None:
+                async with db.sessions() as s:
+                    return await s.get(CallRow, call_id)
+
+            stored = await row()
+            for _ in range(100):  # the call is stored, then, a second after its start, anonymised
+                if stored is not None and stored.anonymised:
+                    break
+                await asyncio.sleep(0.1)
+                stored = await row()
+            assert stored is not None and stored.anonymised, stored
+            assert (stored.caller_num, stored.caller_name, stored.caller_key) == ("", "", "")
+            async with db.sessions() as s:
+                legs = (await s.scalars(select(LegRow).where(LegRow.call_id == call_id))).all()
+            assert legs and all("5550123" not in (leg.caller_num + leg.callee_num + leg.channel) for leg in legs)
+            async with http.get(d.url + "/api/calls/history", headers=d.auth("supervisor")) as resp:
+                recent = await resp.json()
+            assert resp.status == 200 and call_id not in {c["call_id"] for c in recent}, recent
