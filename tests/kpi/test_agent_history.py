@@ -102,3 +102,33 @@ async def test_live_windows_warmed_from_the_changes_equal_the_live_ones(tmp_path
     # a live event older than what was read (it was stored, then delivered) does not undo the later state
     warmed.on_event(new_event("agent.state", "alice", {"agent": "alice", "state": "on_call"}, D0 + 13 * H))
     assert warmed.agent("alice", "today") == today
+
+
+async def test_the_state_changes_are_read_on_indexes(tmp_path: Path) -> None:
+    """Each query of ``state_changes`` searches an index of ``acd_agent_events`` (SQLite's plan), never scans
+    the table, which holds every agent's changes for as long as the calls are kept."""
+    from typing import Any
+
+    from sqlalchemy import event
+
+    async with migrated(f"sqlite+aiosqlite:///{tmp_path / 'a.sqlite'}") as sessions:
+        await _day(SqlAgentStore(sessions))
+        seen: list[tuple[str, Any]] = []
+        engine = sessions.kw["bind"]
+
+        def keep(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
+            if statement.lstrip().upper().startswith("SELECT"):
+                seen.append((statement, params))
+
+        event.listen(engine.sync_engine, "before_cursor_execute", keep)
+        async with sessions() as s:
+            await state_changes(s, D0, D0 + DAY)
+        event.remove(engine.sync_engine, "before_cursor_execute", keep)
+        plans = []
+        async with engine.connect() as conn:
+            for statement, params in seen:
+                rows = await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
+                plans.append(" | ".join(str(r[-1]) for r in rows.all()))
+    assert len(plans) == 2, plans
+    for plan in plans:
+        assert "INDEX ix_acd_agent_events_at" in plan and "SCAN acd_agent_events" not in plan, plan
