@@ -105,8 +105,9 @@ async def test_live_windows_warmed_from_the_changes_equal_the_live_ones(tmp_path
 
 
 async def test_the_state_changes_are_read_on_indexes(tmp_path: Path) -> None:
-    """Each query of ``state_changes`` searches an index of ``acd_agent_events`` (SQLite's plan), never scans
-    the table, which holds every agent's changes for as long as the calls are kept."""
+    """Each query of ``state_changes`` searches the time index of ``acd_agent_events`` (SQLite's plan), never
+    scans the table, which holds every agent's changes for as long as the calls are kept. (Correction: the one
+    OR query before was a multi-index OR on SQLite, no scan either — the split is for plain plans only.)"""
     from typing import Any
 
     from sqlalchemy import event
