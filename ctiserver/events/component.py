@@ -39,6 +39,13 @@ class EventsConfig(BaseModel):
     retention_check_seconds: float = Field(3600.0, gt=0)
 
 
+def retention_days(events_days: float | None, personal_data_days: float | None) -> float | None:
+    """How long the log keeps events: ``events.retention_days``, but never longer than the call history keeps
+    personal data (``database.personal_data_days``) — events and webhook bodies carry callers' numbers and pops."""
+    kept = [d for d in (events_days, personal_data_days) if d is not None]
+    return min(kept) if kept else None
+
+
 def _stores(ctx: AppContext, cfg: EventsConfig) -> tuple[EventStore, OutboxStore]:
     try:
         from ctiserver.store.database import Database
@@ -98,11 +105,12 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
         if spool is not None:
             ctx.spawn(spool.run(), name="cti:event-spool")
         ctx.spawn(dispatcher.run(), name="cti:webhooks")
-        if cfg.retention_days is not None:
+        days = retention_days(cfg.retention_days, ctx.config.database.personal_data_days)
+        if days is not None:
             from ctiserver.events.retention import purge_loop
 
             every = cfg.retention_check_seconds
-            ctx.spawn(purge_loop(event_log, outbox, ctx.clock, cfg.retention_days, every), name="cti:event-purge")
+            ctx.spawn(purge_loop(event_log, outbox, ctx.clock, days, every), name="cti:event-purge")
         try:
             yield
         finally:

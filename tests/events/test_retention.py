@@ -117,3 +117,12 @@ async def test_webhook_recovery_starts_where_the_log_begins() -> None:
     dispatcher = WebhookDispatcher(outbox, ManualClock(start=T0 + 101 * 3600.0), WebhookConfig())
     await dispatcher.load()
     assert await dispatcher.recover(restarted) == 0  # nothing it wants (call.started) among the events kept
+
+
+def test_the_log_keeps_personal_data_no_longer_than_the_call_history() -> None:
+    from ctiserver.events.component import retention_days
+
+    assert retention_days(14.0, None) == 14.0
+    assert retention_days(14.0, 7.0) == 7.0  # events carry callers' numbers: gone with the calls' ones
+    assert retention_days(None, 30.0) == 30.0
+    assert retention_days(None, None) is None
