@@ -14,6 +14,7 @@ oldest first, in batches of ``BATCH`` calls per transaction.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select, update
@@ -50,44 +51,39 @@ async def anonymise_before(sessions: async_sessionmaker[AsyncSession], before: f
     done = 0
     while True:
         async with sessions() as session, session.begin():
-            q = select(CallRow.call_id, CallRow.ivr_path).where(CallRow.started < before, CallRow.anonymised.is_(False))
-            rows = (await session.execute(q.order_by(CallRow.started).limit(batch))).all()
-            if not rows:
+            q = select(CallRow.call_id).where(CallRow.started < before, CallRow.anonymised.is_(False))
+            ids = list((await session.scalars(q.order_by(CallRow.started).limit(batch))).all())
+            if not ids:
                 return done
-            ids = [r.call_id for r in rows]
-            for call_id, path in rows:
-                await session.execute(
-                    update(CallRow)
-                    .where(CallRow.call_id == call_id)
-                    .values(
-                        caller_num="",
-                        caller_name="",
-                        caller_key="",
-                        data={},
-                        ivr_path=_ivr_path(path or []),
-                        anonymised=True,
-                    )
-                )
-            legs = (
-                await session.execute(
-                    select(LegRow.uniqueid, LegRow.channel, LegRow.endpoint).where(LegRow.call_id.in_(ids))
-                )
-            ).all()
-            for uniqueid, channel, endpoint in legs:
-                await session.execute(
-                    update(LegRow)
-                    .where(LegRow.uniqueid == uniqueid)
-                    .values(
-                        caller_num="",
-                        caller_name="",
-                        callee_num="",
-                        callee_name="",
-                        channel=scrub(channel),
-                        endpoint=scrub(endpoint),
-                    )
-                )
-            await session.execute(update(QueueSegmentRow).where(QueueSegmentRow.call_id.in_(ids)).values(caller_num=""))
+            await anonymise_calls(session, ids)
             done += len(ids)
+
+
+async def anonymise_calls(session: AsyncSession, ids: Sequence[str]) -> None:
+    """Clear the personal data of these calls, their legs and their queue stays (in the caller's transaction)."""
+    for i in range(0, len(ids), BATCH):
+        chunk = list(ids[i : i + BATCH])
+        paths = (
+            await session.execute(select(CallRow.call_id, CallRow.ivr_path).where(CallRow.call_id.in_(chunk)))
+        ).all()
+        for call_id, path in paths:
+            values = {"caller_num": "", "caller_name": "", "caller_key": "", "data": {}, "anonymised": True}
+            await session.execute(
+                update(CallRow).where(CallRow.call_id == call_id).values(**values, ivr_path=_ivr_path(path or []))
+            )
+        legs = (
+            await session.execute(
+                select(LegRow.uniqueid, LegRow.channel, LegRow.endpoint).where(LegRow.call_id.in_(chunk))
+            )
+        ).all()
+        for uniqueid, channel, endpoint in legs:
+            blank = {"caller_num": "", "caller_name": "", "callee_num": "", "callee_name": ""}
+            await session.execute(
+                update(LegRow)
+                .where(LegRow.uniqueid == uniqueid)
+                .values(**blank, channel=scrub(channel), endpoint=scrub(endpoint))
+            )
+        await session.execute(update(QueueSegmentRow).where(QueueSegmentRow.call_id.in_(chunk)).values(caller_num=""))
 
 
 async def anonymise_loop(sessions: async_sessionmaker[AsyncSession], clock: Clock, days: float, every: float) -> None:

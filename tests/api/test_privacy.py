@@ -51,3 +51,27 @@ async def test_a_calls_personal_data_goes_after_the_retention(tmp_path: Path) ->
             async with http.get(d.url + "/api/calls/history", headers=d.auth("supervisor")) as resp:
                 recent = await resp.json()
             assert resp.status == 200 and call_id not in {c["call_id"] for c in recent}, recent
+
+
+async def test_erasure_over_http_admins_only_with_the_field_named(tmp_path: Path) -> None:
+    """``POST /api/privacy/erase``: admins only; a text that is no number is refused naming ``body.number``; an
+    erasure answers what it found and puts the number on the global do-not-call list."""
+    from ctiserver.dialer.tables import DncRow
+    from tests.api.harness import daemon as plain_daemon
+
+    async with plain_daemon(tmp_path) as d, aiohttp.ClientSession() as http:
+
+        async def erase(role: str, body: object) -> tuple[int, dict[str, object]]:
+            async with http.post(d.url + "/api/privacy/erase", headers=d.auth(role), json=body) as resp:
+                return resp.status, await resp.json()
+
+        assert (await erase("supervisor", {"number": "+48221234567"}))[0] == 403
+        status, body = await erase("admin", {"number": "anonymous"})
+        assert (status, body["field"]) == (422, "body.number"), body
+        status, body = await erase("admin", {"number": "+48 22 123 45 67", "sure": True})
+        assert (status, body["field"]) == (422, "body.sure"), body
+        status, body = await erase("admin", {"number": "+48 22 123 45 67"})
+        assert status == 200 and body["number"] == "+48221234567" and body["do_not_call"] is True, body
+        async with d.ctx.require(Database).sessions() as s:
+            listed = (await s.scalars(select(DncRow.number).where(DncRow.campaign == ""))).all()
+        assert list(listed) == ["+48221234567"]

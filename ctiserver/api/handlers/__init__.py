@@ -17,6 +17,7 @@ from ctiserver.api.handlers import (  # noqa: E402,F401
     lists,
     me,
     observer_agents,
+    privacy,
     reports,
 )
 

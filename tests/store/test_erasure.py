@@ -1,0 +1,112 @@
+"""A person's right to erasure by phone number (``ctiserver/privacy.py``), on SQLite and PostgreSQL: their inbound
+call (caller key) and their outbound call (a leg's callee number written without the ``+``) lose their personal
+data, the recording's file goes, the number's dialler contacts go in every campaign and its attempts keep their
+counts without the number, the CRM contact with that phone and the interactions go, the number lands on the
+global do-not-call list; another caller's call, contact and CRM record are untouched."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from ctiserver.crm.tables import ContactPhoneRow, InteractionRow
+from ctiserver.crm.tables import ContactRow as CrmContactRow
+from ctiserver.dialer.model import AttemptRecord, Contact, Outcome
+from ctiserver.dialer.sql import SqlDialerStore
+from ctiserver.privacy import NotANumber, erase_number, written_forms
+from ctiserver.recording.meta import MemoryRecordingStore, RecordingMeta, RecState
+from ctiserver.store.models import CallRow, LegRow, QueueSegmentRow
+from tests.store.migrated import migrated
+
+ANNA = "+48221234567"
+OTHER = "+48225550000"
+
+
+def _call(call_id: str, caller: str, leg_caller: str, leg_callee: str) -> tuple[CallRow, LegRow, QueueSegmentRow]:
+    return (
+        CallRow(
+            call_id=call_id, state="ended", started=100.0, caller_num=caller, caller_name="Anna", caller_key=caller
+        ),
+        LegRow(
+            uniqueid=f"{call_id}.1",
+            call_id=call_id,
+            linkedid=call_id,
+            channel=f"PJSIP/{leg_callee or leg_caller}@trunk-00000001",
+            endpoint="trunk",
+            role="customer",
+            direction="in",
+            caller_num=leg_caller,
+            callee_num=leg_callee,
+            created=100.0,
+        ),
+        QueueSegmentRow(
+            call_id=call_id,
+            seq=0,
+            queue="q",
+            caller_uniqueid=f"{call_id}.1",
+            caller_num=leg_caller,
+            entered=100.0,
+            outcome="answered",
+        ),
+    )
+
+
+async def test_erase_a_number_everywhere(db_url: str, tmp_path: Path) -> None:
+    audio = tmp_path / "in-1.wav"
+    audio.write_bytes(b"RIFF")
+    recordings = MemoryRecordingStore()
+    await recordings.save(
+        RecordingMeta("in-1-1", "in-1", "q", "1001", "bridge:b", str(audio), "wav", 100.0, state=RecState.DONE)
+    )
+    async with migrated(db_url) as sessions:
+        async with sessions() as s, s.begin():
+            s.add_all([*_call("in-1", ANNA, ANNA, "200"), *_call("out-1", "", "1001", "48221234567")])
+            s.add_all(_call("in-2", OTHER, OTHER, "200"))
+            s.add_all([CrmContactRow(id=1, name="Anna"), CrmContactRow(id=2, name="Olga")])
+            await s.flush()  # the phones refer to them
+            s.add_all([ContactPhoneRow(contact_id=1, e164=ANNA), ContactPhoneRow(contact_id=2, e164=OTHER)])
+            s.add_all(
+                [
+                    InteractionRow(call_id="in-1", number=ANNA, started_at=100.0),
+                    InteractionRow(call_id="in-2", number=OTHER, started_at=100.0),
+                ]
+            )
+        dialer = SqlDialerStore(sessions)
+        await dialer.add_contacts(
+            [
+                Contact("k1", "spring", ANNA, "Europe/Warsaw"),
+                Contact("k2", "autumn", ANNA, "Europe/Warsaw"),
+                Contact("k3", "spring", OTHER, "Europe/Warsaw"),
+            ]
+        )
+        await dialer.record_attempt(AttemptRecord("a1", "spring", "k1", ANNA, 90.0, Outcome.ABANDONED, 95.0))
+        done = await erase_number(sessions, "22 123 45 67", "PL", 200.0, recordings)
+        again = await erase_number(sessions, ANNA, "PL", 201.0, recordings)  # nothing links to the number any more
+        async with sessions() as s:
+            calls = {r.call_id: r for r in (await s.scalars(select(CallRow))).all()}
+            legs = {r.call_id: r for r in (await s.scalars(select(LegRow))).all()}
+            crm = {r.id for r in (await s.scalars(select(CrmContactRow))).all()}
+            interactions = {r.call_id for r in (await s.scalars(select(InteractionRow))).all()}
+        contacts = {c.id for camp in ("spring", "autumn") for c in await dialer.contacts(camp)}
+        attempts = await dialer.attempts("spring")
+        on_dnc = await dialer.dnc_contains(ANNA, "any")
+    assert (done.number, done.calls, done.recordings, done.dialer_contacts, done.dialer_attempts) == (ANNA, 2, 1, 2, 1)
+    assert (done.crm_contacts, done.crm_interactions, done.do_not_call) == (1, 1, True)
+    assert (again.calls, again.recordings, again.dialer_contacts, again.crm_contacts) == (0, 0, 0, 0)
+    for call_id in ("in-1", "out-1"):
+        assert calls[call_id].anonymised and calls[call_id].caller_num == "" and calls[call_id].caller_key == ""
+        assert (legs[call_id].caller_num, legs[call_id].callee_num) == ("", "") and "221234567" not in legs[
+            call_id
+        ].channel
+    assert not calls["in-2"].anonymised and calls["in-2"].caller_num == OTHER and legs["in-2"].caller_num == OTHER
+    assert not audio.exists() and recordings.rows["in-1-1"].state is RecState.PURGED
+    assert contacts == {"k3"} and [(a.id, a.number, a.outcome) for a in attempts] == [("a1", "", Outcome.ABANDONED)]
+    assert crm == {2} and interactions == {"in-2"} and on_dnc
+
+
+def test_the_forms_a_number_is_written_in() -> None:
+    assert written_forms("22 123 45 67", "PL") == (ANNA, {ANNA, "48221234567", "221234567"})
+    with pytest.raises(NotANumber):
+        written_forms("anonymous", "PL")
