@@ -73,7 +73,8 @@ async def erase_number(
     now: float,
     recordings: RecordingStore | None = None,
     keep_off_lists: bool = True,
-) -> Erased:
+) -> tuple[Erased, list[str]]:
+    """(what was erased, the ids of the person's calls)"""
     key, forms = written_forms(number, region)
     async with sessions() as session, session.begin():
         calls = await _calls_of(session, key, forms)
@@ -111,7 +112,7 @@ async def erase_number(
         keep_off_lists,
     )
     log.info("personal data erased", calls=erased.calls, recordings=removed, crm_contacts=len(crm_ids))
-    return erased
+    return erased, calls
 
 
 async def _calls_of(session: AsyncSession, key: str, forms: set[str]) -> list[str]:

@@ -338,10 +338,23 @@ class Tracker(EngineFacts):
             n += 1
         return n
 
+    def forget_calls(self, call_ids: Iterable[str]) -> int:
+        """Drop these finished calls (a person's erasure: ``ctiserver/privacy.py``); how many were kept."""
+        n = 0
+        for call_id in call_ids:
+            old = self.finished.pop(call_id, None)
+            if old is not None:
+                n += 1
+                self._unlink(call_id, old)
+        return n
+
     def _forget_oldest(self) -> None:
         old_id, old = self.finished.popitem(last=False)
-        for uid in old.legs:
-            if self.leg_call.get(uid) == old_id:
+        self._unlink(old_id, old)
+
+    def _unlink(self, call_id: str, call: Call) -> None:
+        for uid in call.legs:
+            if self.leg_call.get(uid) == call_id:
                 del self.leg_call[uid]
 
     def set_call_state(self, call: Call, target: CallState, at: float) -> None:

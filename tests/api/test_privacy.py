@@ -75,3 +75,28 @@ async def test_erasure_over_http_admins_only_with_the_field_named(tmp_path: Path
         async with d.ctx.require(Database).sessions() as s:
             listed = (await s.scalars(select(DncRow.number).where(DncRow.campaign == ""))).all()
         assert list(listed) == ["+48221234567"]
+
+
+async def test_an_erased_callers_call_is_gone_from_the_recent_calls(tmp_path: Path) -> None:
+    """An app_queue call of caller 5550123 on the simulator, ended and stored; its erasure over HTTP clears the
+    stored row and takes the call out of the recent calls the API serves from memory."""
+    async with daemon(tmp_path, COMPONENTS, **EXTRA) as d, aiohttp.ClientSession() as http:
+        _, call_id = await answered_call(d, http, talk=0.5)
+        log = d.ctx.require(EventLog)
+        await wait_for(lambda: any(e.type == "call.ended" for e in log._ring))
+        db = d.ctx.require(Database)
+        for _ in range(100):  # stored by the calls component's writer
+            async with db.sessions() as s:
+                if await s.get(CallRow, call_id) is not None:
+                    break
+            await asyncio.sleep(0.05)
+        async with http.get(d.url + "/api/calls/history", headers=d.auth("supervisor")) as resp:
+            assert call_id in {c["call_id"] for c in await resp.json()}
+        async with http.post(d.url + "/api/privacy/erase", headers=d.auth("admin"), json={"number": "5550123"}) as resp:
+            body = await resp.json()
+        assert resp.status == 200 and body["calls"] == 1, body
+        async with http.get(d.url + "/api/calls/history", headers=d.auth("supervisor")) as resp:
+            assert call_id not in {c["call_id"] for c in await resp.json()}
+        async with db.sessions() as s:
+            row = await s.get(CallRow, call_id)
+        assert row is not None and row.anonymised and row.caller_num == ""

@@ -82,8 +82,8 @@ async def test_erase_a_number_everywhere(db_url: str, tmp_path: Path) -> None:
             ]
         )
         await dialer.record_attempt(AttemptRecord("a1", "spring", "k1", ANNA, 90.0, Outcome.ABANDONED, 95.0))
-        done = await erase_number(sessions, "22 123 45 67", "PL", 200.0, recordings)
-        again = await erase_number(sessions, ANNA, "PL", 201.0, recordings)  # nothing links to the number any more
+        done, ids = await erase_number(sessions, "22 123 45 67", "PL", 200.0, recordings)
+        again, _ = await erase_number(sessions, ANNA, "PL", 201.0, recordings)  # nothing links to the number any more
         async with sessions() as s:
             calls = {r.call_id: r for r in (await s.scalars(select(CallRow))).all()}
             legs = {r.call_id: r for r in (await s.scalars(select(LegRow))).all()}
@@ -93,7 +93,7 @@ async def test_erase_a_number_everywhere(db_url: str, tmp_path: Path) -> None:
         attempts = await dialer.attempts("spring")
         on_dnc = await dialer.dnc_contains(ANNA, "any")
     assert (done.number, done.calls, done.recordings, done.dialer_contacts, done.dialer_attempts) == (ANNA, 2, 1, 2, 1)
-    assert (done.crm_contacts, done.crm_interactions, done.do_not_call) == (1, 1, True)
+    assert (done.crm_contacts, done.crm_interactions, done.do_not_call) == (1, 1, True) and ids == ["in-1", "out-1"]
     assert (again.calls, again.recordings, again.dialer_contacts, again.crm_contacts) == (0, 0, 0, 0)
     for call_id in ("in-1", "out-1"):
         assert calls[call_id].anonymised and calls[call_id].caller_num == "" and calls[call_id].caller_key == ""

@@ -13,6 +13,7 @@ from ctiserver.api.errors import ApiError
 from ctiserver.api.handlers import ROUTER
 from ctiserver.api.handlers.dialer import default_region
 from ctiserver.api.routing import ApiRequest
+from ctiserver.calls.tracker import Tracker
 from ctiserver.privacy import NotANumber, erase_number
 from ctiserver.recording.service import RecordingService
 from ctiserver.store.database import Database
@@ -42,7 +43,10 @@ async def erase(req: ApiRequest) -> dict[str, Any]:
     store = recordings.store if recordings is not None else None
     now = req.app[CLOCK].now()
     try:
-        done = await erase_number(db.sessions, body.number, default_region(req), now, store, body.keep_off_lists)
+        done, calls = await erase_number(db.sessions, body.number, default_region(req), now, store, body.keep_off_lists)
     except NotANumber as exc:
         raise ApiError(422, "invalid", str(exc), "body.number") from None
+    tracker = req.app[LOCATOR].maybe(Tracker)
+    if tracker is not None:
+        tracker.forget_calls(calls)  # the recent calls the API serves from memory go too
     return asdict(done)
