@@ -26,6 +26,7 @@ COMMANDS: tuple[str, ...] = (
     "testcall",  # a real SIP test call against a real PBX
     "dialer",  # campaigns, lists, DNC
     "recording",  # recording retention/purge
+    "privacy",  # a person's right to erasure
 )
 
 
