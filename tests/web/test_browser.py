@@ -92,6 +92,9 @@ async def test_agent_gets_the_pop_and_sets_a_disposition(demo: Demo, browser: An
     await page.fill("#dispo-notes", "Заказал 3 позиции; perzwonić w piątek")
     await page.locator("#dispo-notes").press("Control+Enter")
     await page.locator("#dispo-saved:has-text('Saved')").wait_for(timeout=WAIT)
+    # the agent's own day (GET /api/kpi/agents): the call is counted
+    day = page.locator("#my-day", has_text=re.compile(r"Today: [1-9]\d* calls · occupancy \d+%"))
+    await day.wait_for(timeout=WAIT)
     call_id = await page.locator("#wrapup").get_attribute("data-call-id")
     assert call_id
     history = await demo.api("GET", "/calls/history?limit=50", "supervisor")

@@ -3,7 +3,7 @@
 // scheduling one (callbacks.js), keyboard shortcuts. Live over the WebSocket.
 import { api, list } from "./api.js";
 import { callbackEvent, focusForm, initCallbacks, loadCallbacks, prefill, relabel, setCampaigns } from "./callbacks.js";
-import { duration, t } from "./i18n.js";
+import { duration, percent, t } from "./i18n.js";
 import { Live } from "./live.js";
 import { renderPop } from "./pop.js";
 import { act, el, liveBadge, startPage, toast } from "./shell.js";
@@ -29,6 +29,7 @@ async function main(me) {
   setInterval(tick, 1000);
   loadCallbacks();
   setInterval(loadCallbacks, 30000);
+  setInterval(loadDay, 60000);
   const last = [...calls.values()].pop();
   if (last) prefill(last);
 }
@@ -77,7 +78,15 @@ async function loadLists() {
     ...state.dispositions.map((d) => el("option", { value: d.code }, d.label || d.code)));
 }
 
+// the agent's own day from the live KPIs (GET /kpi/agents answers an agent token with itself): calls, occupancy
+async function loadDay() {
+  const mine = list(await api.get("/kpi/agents").catch(() => null), "agents").find((x) => String(x.agent) === String(state.agent));
+  const today = mine?.windows?.today;
+  $("my-day").textContent = today ? t("agent.myDay", { handled: today.handled ?? 0, occupancy: percent(today.occupancy) }) : "";
+}
+
 async function refreshAgent() {
+  loadDay();
   const changes = state.changes;
   const a = await api.get(`/agents/${encodeURIComponent(state.agent)}`).catch(() => null);
   if (a) $("device").textContent = a.device || `PJSIP/${state.agent}`;
@@ -164,6 +173,8 @@ function onEvent(ev) {
       break;
     case "agent.state":
       applyState(d.state || d.to, d.reason, ev.time, d.call_id);
+      // a call ended: its count and time (the KPIs count it with its call.ended, which may follow the wrap-up)
+      if (d.state === "wrap_up" || d.state === "ready") setTimeout(loadDay, 1500);
       break;
     case "agent.offered": case "agent.ringing":
       setCall(d.call_id || ev.subject);
