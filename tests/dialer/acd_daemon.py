@@ -41,7 +41,9 @@ def callees(n: int, seed: int = 5) -> dict[str, Callee]:
             answers=kind not in (7, 8),
             machine=kind == 6,
             ring=rng.uniform(1.0, 3.0),
-            talk=rng.uniform(4.0, 7.0),
+            # long enough that a live answer left without an agent still hears the message (AMD's verdict ~1.5 s,
+            # the desk's 1.2 s, the Redirect) on a loaded machine at ×6, before the callee gives up (CI, session 22)
+            talk=rng.uniform(8.0, 11.0),
         )
     return out
 
