@@ -93,14 +93,7 @@ async def erase_number(
         if keep_off_lists:
             row = {"campaign": GLOBAL, "number": key, "reason": "erasure request", "added": now}
             await upsert(session, DncRow, [row], keys=["campaign", "number"])
-    removed = 0
-    for call_id in calls if recordings is not None else ():
-        assert recordings is not None
-        for meta in await recordings.for_call(call_id):
-            if meta.state in (RecState.RECORDING, RecState.PAUSED, RecState.PURGED):
-                continue
-            removed += await remove_file(meta.path)
-            await recordings.save(meta.with_(state=RecState.PURGED))
+    removed = await _purge_recordings(recordings, calls) if recordings is not None else 0
     erased = Erased(
         key,
         len(calls),
@@ -113,6 +106,17 @@ async def erase_number(
     )
     log.info("personal data erased", calls=erased.calls, recordings=removed, crm_contacts=len(crm_ids))
     return erased, calls
+
+
+async def _purge_recordings(recordings: RecordingStore, calls: list[str]) -> int:
+    """Delete the finished recordings' files of these calls (rows kept, marked purged); live ones are left."""
+    removed = 0
+    for call_id in calls:
+        for meta in await recordings.for_call(call_id):
+            if meta.state in (RecState.DONE, RecState.FAILED):
+                removed += await remove_file(meta.path)
+                await recordings.save(meta.with_(state=RecState.PURGED))
+    return removed
 
 
 async def _calls_of(session: AsyncSession, key: str, forms: set[str]) -> list[str]:

@@ -201,8 +201,9 @@ class LiveQueues:
     def queue_stats(self) -> Sequence[Json]:
         return [{"queue": name, **values} for name, values in self.live.queues_snapshot().items()]
 
-    def agent_stats(self) -> Sequence[Json]:
-        return [{"agent": name, "windows": values} for name, values in self.live.agents_snapshot().items()]
+    def agent_stats(self, agent: str | None = None) -> Sequence[Json]:
+        snap = self.live.agents_snapshot(agent)
+        return [{"agent": name, "windows": values} for name, values in snap.items()]
 
 
 class AcdLists:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ctiserver.clock import Clock, SystemClock
-from ctiserver.kpi.agent_history import AGENT_COLUMNS, agent_days, reasons_text
+from ctiserver.kpi.agent_history import AGENT_COLUMNS, agent_days, csv_cell
 from ctiserver.kpi.config import KpiConfig
 from ctiserver.kpi.formulas import SlPolicy
 from ctiserver.kpi.historical import queue_report
@@ -124,11 +124,7 @@ ALL_QUEUES = "(all)"
 def _table(w: Any, cols: tuple[str, ...], rows: list[Json]) -> None:
     w.writerow(cols)
     for row in rows:
-        w.writerow([_cell(row.get(c)) for c in cols])
-
-
-def _cell(v: Any) -> Any:
-    return "" if v is None else reasons_text(v) if isinstance(v, dict) else v
+        w.writerow([csv_cell(row.get(c)) for c in cols])
 
 
 def report_csv(report: Json, summary: Json | None = None) -> str:

@@ -69,7 +69,9 @@ class AgentsService(Protocol):
 class QueuesService(Protocol):
     def queue_stats(self) -> Sequence[Json]: ...
 
-    def agent_stats(self) -> Sequence[Json]: ...
+    def agent_stats(self, agent: str | None = None) -> Sequence[Json]:
+        """Live KPIs per agent (``agent``: that one only)."""
+        ...
 
 
 @runtime_checkable

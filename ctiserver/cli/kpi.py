@@ -103,14 +103,10 @@ _SECONDS = (
 )  # fmt: skip
 
 
-def _text(v: Any, reasons_text: Any) -> Any:
-    return reasons_text(v) if isinstance(v, dict) else v
-
-
 def _write(
     rows: list[dict[str, Any]], by: str, fmt: str, out: TextIO, summary: dict[str, Any] | None = None
 ) -> None:
-    from ctiserver.kpi.agent_history import AGENT_COLUMNS, reasons_text
+    from ctiserver.kpi.agent_history import AGENT_COLUMNS, csv_cell, reasons_text
 
     cols = QUEUE_COLUMNS if by == "queue" else AGENT_COLUMNS
     if fmt == "json":
@@ -120,7 +116,7 @@ def _write(
         w = csv.writer(out)
         w.writerow(cols)
         for row in rows:
-            w.writerow(["" if row.get(c) is None else _text(row.get(c), reasons_text) for c in cols])
+            w.writerow([csv_cell(row.get(c)) for c in cols])
         return
     cells = [list(cols)]
     for row in rows:

@@ -77,6 +77,11 @@ def reasons_text(reasons: dict[str, float]) -> str:
     return "; ".join(f"{k or '-'}={v:.0f}" for k, v in reasons.items())
 
 
+def csv_cell(value: Any) -> Any:
+    """A report value as a CSV cell: empty for none, the pause reasons as text."""
+    return "" if value is None else reasons_text(value) if isinstance(value, dict) else value
+
+
 def _day_of(t: float, day: float) -> float:
     return math.floor(t / day) * day
 

@@ -235,10 +235,11 @@ class LiveKpis:
         names = sorted(self.configured | set(self.queues) | set(self._waiting))
         return {q: {"windows": {w: self.queue(q, w).as_dict() for w in WINDOWS}, **self.waiting(q)} for q in names}
 
-    def agents_snapshot(self) -> dict[str, Any]:
-        """Per agent and window: handled, talk / hold / wrap, AHT, busy and ready-idle seconds, occupancy."""
+    def agents_snapshot(self, only: str | None = None) -> dict[str, Any]:
+        """Per agent and window: handled, talk / hold / wrap, AHT, busy and ready-idle seconds, occupancy
+        (``only``: that agent alone — an agent's page polls it; every agent's spans are summed on each read)."""
         names = sorted(set(self.agents) | set(self.agent_time.spans))
-        return {a: {w: self.agent(a, w) for w in WINDOWS} for a in names}
+        return {a: {w: self.agent(a, w) for w in WINDOWS} for a in names if only in (None, a)}
 
 
 def _hold_seconds(leg: Mapping[str, Any]) -> float:

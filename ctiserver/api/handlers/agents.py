@@ -116,7 +116,8 @@ async def list_queues(req: ApiRequest) -> JsonList:
     response=JsonList,
 )
 async def list_agent_kpis(req: ApiRequest) -> JsonList:
-    return visible_agents(req, service(req, QueuesService, "agent statistics").agent_stats())
+    only = req.principal.agent if req.principal.is_agent() else None  # an agent's token: itself, computed alone
+    return visible_agents(req, service(req, QueuesService, "agent statistics").agent_stats(only))
 
 
 @ROUTER.route(
