@@ -31,8 +31,9 @@ class CampaignStats(BaseModel):
     ringing: int
     waiting_live: int
     answer_rate: float
-    abandon_rate_window: float
+    abandon_rate_window: float  # the law's: AMD's estimated false positives included
     abandon_cap: float
+    amd_false_positives: float = 0.0  # estimated in the window: amd_false_positive_rate × MACHINE verdicts
     counters: dict[str, int]
 
 
@@ -213,3 +214,33 @@ class CampaignDispositions(BaseModel):
     state: str
     queue: str
     dispositions: list[str] = Field(description="what the agent may set in wrap-up ('do_not_call': DNC list)")
+
+
+class AbandonmentDay(BaseModel):
+    day: str = Field(description="UTC date")
+    live: int = Field(description="live answers: served or abandoned")
+    abandoned: int = Field(description="nobody took them within 2 s of the greeting, or an agent too late")
+    machines: int = Field(description="AMD's MACHINE verdicts")
+    false_positives: float = Field(description="estimated people among them: amd_false_positive_rate × machines")
+    rate: float = Field(description="(abandoned + false_positives) / (live + false_positives)")
+
+
+class AbandonmentWindow(BaseModel):
+    end: float = Field(description="the rolling window ends here (an hour's end, epoch seconds)")
+    live: float
+    abandoned: float
+    rate: float
+
+
+class AbandonmentOut(BaseModel):
+    """A campaign's abandonment record for a period (``dialer/compliance.py``)."""
+
+    campaign: str
+    window: str = Field(description="the cap's rolling window: 24h (Ofcom) or 30d (FTC/FCC)")
+    cap: float
+    false_positive_rate: float
+    since: float
+    until: float
+    days: list[AbandonmentDay]
+    worst: AbandonmentWindow | None = Field(description="the worst rolling window ending in the period")
+    hours_over_cap: int = Field(description="hour ends in the period whose rolling window was over the cap")

@@ -94,8 +94,8 @@ REPORT_INTERVALS: dict[str, float | None] = {
 }
 
 
-class PeriodQuery(_In):
-    """A period of calls, optionally one queue (the report summary; the base of ``ReportQuery``)."""
+class Period(_In):
+    """A period: ``from``/``to`` (or ``since``/``until``), checked by ``handlers.agents.report_range``."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -105,6 +105,11 @@ class PeriodQuery(_In):
     to: When | None = Field(None, description="end, exclusive: epoch seconds or ISO date/date-time (UTC)")
     since: When | None = Field(None, description="alias of from")
     until: When | None = Field(None, description="alias of to")
+
+
+class PeriodQuery(Period):
+    """A period of calls, optionally one queue (the report summary; the base of ``ReportQuery``)."""
+
     queue: str | None = Field(None, min_length=1, max_length=64)
 
 

@@ -4,6 +4,7 @@
     ctiserver dialer import contacts.csv --campaign spring --map number=Phone,name=Name --rejects bad.csv
     ctiserver dialer dnc add +14155550100 [--campaign spring] | dnc import list.csv | dnc list | dnc remove N
     ctiserver dialer campaign list | stats spring | start|pause|stop spring
+    ctiserver dialer campaign abandonment spring --from 2026-11-01 --to 2026-12-01 [--json]
 
 ``create``/``start``/``pause``/``stop`` write to the database; a running daemon picks the change up within
 ~2 s (``DialerService.watch``).
@@ -20,6 +21,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from ctiserver.cli.kpi import parse_when
 from ctiserver.config import ConfigError, load_config
 
 
@@ -52,6 +54,12 @@ def register(sub: Any) -> None:
     create.add_argument("--settings", help="a YAML/JSON file with any other campaign settings")
     create.set_defaults(func=_create)
     csub.add_parser("list").set_defaults(func=_list)
+    rec = csub.add_parser("abandonment", help="the abandonment record of a period (per UTC day, worst window)")
+    rec.add_argument("name")
+    rec.add_argument("--from", dest="start", type=parse_when, required=True, help="start (UTC), inclusive")
+    rec.add_argument("--to", dest="end", type=parse_when, required=True, help="end (UTC), exclusive")
+    rec.add_argument("--json", action="store_true", help="JSON (as GET /api/dialer/campaigns/NAME/abandonment)")
+    rec.set_defaults(func=_abandonment)
     for action in ("stats", "start", "pause", "stop"):
         q = csub.add_parser(action)
         q.add_argument("name")
@@ -222,7 +230,8 @@ def _stats(args: argparse.Namespace) -> int:
         attempts = await store.attempts(args.name)
         contacts = await store.contacts(args.name)
         outcomes = Counter(a.outcome.value for a in attempts)
-        live = outcomes["human"] + outcomes["abandoned"]
+        estimated = settings.amd_false_positive_rate * outcomes["machine"]  # AMD's false positives: abandoned
+        live = outcomes["human"] + outcomes["abandoned"] + estimated
         print(
             json.dumps(
                 {
@@ -232,13 +241,47 @@ def _stats(args: argparse.Namespace) -> int:
                     "contacts": dict(Counter(c.status.value for c in contacts)),
                     "attempts": len(attempts),
                     "outcomes": dict(outcomes),
-                    "abandon_rate": round(outcomes["abandoned"] / live, 4) if live else 0.0,
+                    "abandon_rate": round((outcomes["abandoned"] + estimated) / live, 4) if live else 0.0,
                     "abandon_cap": settings.abandon_cap,
                 },
                 indent=2,
             )
         )
         return 0
+
+    return _run(args, go)
+
+
+def _abandonment(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from ctiserver.dialer.compliance import abandonment_record
+
+    if args.end <= args.start:
+        return _fail("--to must be after --from")
+
+    async def go(store: Any) -> int:
+        settings, _state = await _campaign(store, args.name)
+        rec = await abandonment_record(store, settings, args.start, args.end)
+        if args.json:
+            print(json.dumps(asdict(rec), indent=2))
+            return 0
+        print(
+            f"campaign {rec.campaign}: cap {rec.cap:.1%} per {rec.window}, AMD false positives estimated at "
+            f"{rec.false_positive_rate:.1%} of MACHINE verdicts"
+        )
+        print("day         live  abandoned  machines  est.FP   rate")
+        for d in rec.days:
+            print(f"{d.day}  {d.live:5d}  {d.abandoned:9d}  {d.machines:8d}  {d.false_positives:6.1f}  {d.rate:6.2%}")
+        if rec.worst is None:
+            print("no live answer in any window of the period")
+        else:
+            end = time.strftime("%Y-%m-%d %H:%M", time.gmtime(rec.worst.end))
+            print(
+                f"worst {rec.window} window (ending {end} UTC): {rec.worst.rate:.2%} "
+                f"({rec.worst.abandoned:.1f} of {rec.worst.live:.1f}); hours over the cap: {rec.hours_over_cap}"
+            )
+        return 0 if rec.hours_over_cap == 0 else 1
 
     return _run(args, go)
 

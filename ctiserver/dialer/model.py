@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ctiserver.dialer.windows import CallingWindows, zone
 
@@ -104,6 +104,10 @@ class CampaignSettings(BaseModel):
     # the law: an agent, or else the message, within 2 s of the end of the callee's greeting (greeting.py)
     agent_wait: float = Field(2.0, gt=0.0, le=2.0)
     amd: bool = True
+    # the share of AMD's MACHINE verdicts that were people (a measured, "reasoned" estimate: Ofcom asks for it;
+    # the FTC counts such calls as abandoned too): each verdict counts that much of an abandoned live answer in
+    # the abandonment ledger (stats.AbandonLedger)
+    amd_false_positive_rate: float = Field(0.0, ge=0.0, lt=0.5)
     machine_message: tuple[str, ...] = ()  # left on answering machines (empty: hang up)
     preview_auto_dial: float | None = None  # preview: dial after N s if the agent did not
     # the campaign's calls: "queue" = the recording policy of the campaign's queue; "all", "none", "on_demand"
@@ -129,6 +133,12 @@ class CampaignSettings(BaseModel):
         if v >= cap:
             raise ValueError(f"abandon_target {v} must be below abandon_cap {cap}")
         return v
+
+    @model_validator(mode="after")
+    def _estimate_needs_amd(self) -> CampaignSettings:
+        if self.amd_false_positive_rate and not self.amd:
+            raise ValueError("amd_false_positive_rate: the campaign does not run AMD (amd: false)")
+        return self
 
     @property
     def recording_policy(self) -> str | None:
@@ -224,3 +234,13 @@ class AttemptRecord:
             "connected": self.connected,
             "late": self.late,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerCounts:
+    """A campaign's stored attempts that the abandonment ledger counts, in one time bucket."""
+
+    start: float  # the bucket's start (epoch-aligned)
+    live: int  # live answers: served or abandoned
+    abandoned: int  # of them abandoned: nobody took them, or an agent too late
+    machines: int = 0  # AMD's MACHINE verdicts (a share were people: the campaign's false-positive estimate)

@@ -77,7 +77,9 @@ class CampaignRunner:
         self.state = CampaignState.DRAFT
         self.halted: str | None = None  # why the campaign paused itself (the PBX refused its calls)
         self.stats = DialStats()
-        self.ledger = AbandonLedger(settings.abandon_cap, settings.abandon_window_seconds)
+        self.ledger = AbandonLedger(
+            settings.abandon_cap, settings.abandon_window_seconds, false_positive_rate=settings.amd_false_positive_rate
+        )
         self.pacer: Pacer = self._make_pacer()
         self.counters: Counter[str] = Counter()
         self.ringing: dict[str, float] = {}  # attempt id → wall time dialled (not answered yet)
@@ -337,11 +339,12 @@ class CampaignRunner:
                 self._kick.set()
             if result.outcome is Outcome.HUMAN and result.channel is not None:
                 talk_agent, result, conv = await self._live(attempt_id, contact, result, agent, reserved)
-            elif result.outcome is Outcome.MACHINE and result.channel is not None:
+            elif result.outcome is Outcome.MACHINE:
                 self.counters["machine"] += 1
-                if self.settings.machine_message:
+                self.ledger.record_machine(self.clock.now())  # a share were people (amd_false_positive_rate)
+                if result.channel is not None and self.settings.machine_message:
                     await self.lines.abandon(result.channel, self.settings.machine_message)
-                else:
+                elif result.channel is not None:
                     await self.lines.hangup(result.channel)
         finally:
             if reserved and agent is not None and talk_agent is None:
@@ -489,5 +492,7 @@ class CampaignRunner:
             "answer_rate": round(self.stats.answer_rate, 4),
             "abandon_rate_window": round(abandoned / live, 4) if live else 0.0,
             "abandon_cap": self.settings.abandon_cap,
+            # AMD's false positives in the window's rate (amd_false_positive_rate × MACHINE verdicts)
+            "amd_false_positives": round(self.ledger.false_positive_rate * self.ledger.machines(now), 2),
             "counters": dict(self.counters),
         }

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, Integer, cast, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
 
-from ctiserver.dialer.model import AttemptRecord, Contact, ContactStatus, Outcome
+from ctiserver.dialer.model import AttemptRecord, Contact, ContactStatus, LedgerCounts, Outcome
 from ctiserver.dialer.store import GLOBAL, LIVE
 from ctiserver.dialer.tables import AttemptRow, CampaignRow, ContactRow, DncRow
 from ctiserver.store.upsert import upsert
@@ -179,20 +179,27 @@ class SqlDialerStore:
             rows = await s.scalars(q if limit is None else q.limit(limit))
             return [_attempt(r) for r in rows.all()]
 
-    async def live_answer_counts(self, campaign: str, since: float, bucket: float) -> list[tuple[float, int, int]]:
+    async def live_answer_counts(self, campaign: str, since: float, bucket: float) -> list[LedgerCounts]:
         async with self._sessions() as s:
             ratio = AttemptRow.ended / float(bucket)  # ends are after the epoch: truncation = floor
             slot = func.floor(ratio) if s.get_bind().dialect.name == "postgresql" else cast(ratio, Integer)
+            machine = AttemptRow.outcome == Outcome.MACHINE.value
             # the law's abandoned calls: nobody took them, or an agent too late (``late``)
-            abandoned = func.sum(cast(or_(AttemptRow.outcome == Outcome.ABANDONED.value, AttemptRow.late), Integer))
+            abandoned = or_(AttemptRow.outcome == Outcome.ABANDONED.value, AttemptRow.late)  # a machine is never late
             q = (
-                select(slot.label("slot"), func.count(), abandoned)
+                select(
+                    slot.label("slot"),
+                    func.sum(cast(~machine, Integer)),
+                    func.sum(cast(abandoned, Integer)),
+                    func.sum(cast(machine, Integer)),
+                )
                 .where(AttemptRow.campaign == campaign, AttemptRow.ended >= since)
-                .where(AttemptRow.outcome.in_([o.value for o in LIVE]))
+                .where(AttemptRow.outcome.in_([o.value for o in (*LIVE, Outcome.MACHINE)]))
                 .group_by("slot")
                 .order_by("slot")
             )
-            return [(float(n) * bucket, int(live), int(ab or 0)) for n, live, ab in (await s.execute(q)).all()]
+            rows = (await s.execute(q)).all()
+            return [LedgerCounts(float(n) * bucket, int(lv or 0), int(ab or 0), int(m or 0)) for n, lv, ab, m in rows]
 
     async def number_attempts(self, number: str, since: float) -> list[AttemptRecord]:
         q = select(AttemptRow).where(AttemptRow.number == number, AttemptRow.ended >= since)

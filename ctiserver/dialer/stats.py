@@ -11,6 +11,8 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ctiserver.dialer.model import LedgerCounts
+
 
 class Samples:
     """A bounded window of duration samples with a cached sorted copy for survival-function look-ups."""
@@ -145,6 +147,7 @@ class _Bucket:
     start: float
     live: int = 0
     abandoned: int = 0
+    machines: int = 0  # AMD's MACHINE verdicts (a share of them were people: ``false_positive_rate``)
 
 
 class AbandonLedger:
@@ -152,6 +155,12 @@ class AbandonLedger:
 
     ``would_allow_risk`` tells the pacer whether predictive dialling may continue: it must stop (fall back to
     progressive, which reserves an agent before dialling and so cannot abandon) before the cap can be passed.
+
+    AMD's false positives are abandoned calls too — a person taken for a machine hears the machine message or
+    is hung up on (Ofcom's policy: the rate includes "a reasoned estimate of AMD false positives"; the FTC's
+    rule counts every call a person answered and no agent took). Each MACHINE verdict counts as
+    ``false_positive_rate`` of a live answer that was abandoned: ``totals`` and the rate are the law's,
+    (abandoned + r·machines) / (live + r·machines).
     """
 
     def __init__(
@@ -160,9 +169,13 @@ class AbandonLedger:
         window_seconds: float = 30 * 86400.0,
         bucket_seconds: float = 3600.0,
         stop_margin: float = 0.0015,
+        false_positive_rate: float = 0.0,
     ) -> None:
         if not 0.0 < cap < 1.0:
             raise ValueError("abandonment cap must be between 0 and 1")
+        if not 0.0 <= false_positive_rate < 1.0:
+            raise ValueError("AMD false-positive rate must be in [0, 1)")
+        self.false_positive_rate = false_positive_rate
         self.cap = cap
         self.window = window_seconds
         self.bucket_seconds = bucket_seconds
@@ -185,15 +198,19 @@ class AbandonLedger:
         b.live += 1
         b.abandoned += int(abandoned)
 
-    def load(self, counts: Iterable[tuple[float, int, int]], now: float) -> None:
-        """Stored history into a fresh ledger, oldest first: (bucket start, live answers, abandons) per
-        ``bucket_seconds`` (aligned on the epoch, as ``record`` does)."""
-        for start, live, abandoned in counts:
-            if self._buckets and self._buckets[-1].start == start:
-                self._buckets[-1].live += live
-                self._buckets[-1].abandoned += abandoned
+    def record_machine(self, now: float) -> None:
+        """An AMD MACHINE verdict (counted at ``false_positive_rate``)."""
+        self._bucket(now).machines += 1
+
+    def load(self, counts: Iterable[LedgerCounts], now: float) -> None:
+        """Stored history into a fresh ledger, oldest first, per ``bucket_seconds`` (aligned on the epoch, as
+        ``record`` does)."""
+        for c in counts:
+            if self._buckets and self._buckets[-1].start == c.start:
+                b = self._buckets[-1]
+                b.live, b.abandoned, b.machines = b.live + c.live, b.abandoned + c.abandoned, b.machines + c.machines
             else:
-                self._buckets.append(_Bucket(start, live, abandoned))
+                self._buckets.append(_Bucket(c.start, c.live, c.abandoned, c.machines))
         self._expire(now)
 
     def amend(self, at: float) -> None:
@@ -204,9 +221,17 @@ class AbandonLedger:
                     b.abandoned = min(b.live, b.abandoned + 1)
                 return
 
-    def totals(self, now: float) -> tuple[int, int]:
+    def totals(self, now: float) -> tuple[float, float]:
+        """(live answers, abandoned) over the window as the law counts them: AMD's estimated false positives
+        are in both."""
         self._expire(now)
-        return sum(b.live for b in self._buckets), sum(b.abandoned for b in self._buckets)
+        estimated = self.false_positive_rate * self.machines(now)
+        return sum(b.live for b in self._buckets) + estimated, sum(b.abandoned for b in self._buckets) + estimated
+
+    def machines(self, now: float) -> int:
+        """AMD's MACHINE verdicts over the window."""
+        self._expire(now)
+        return sum(b.machines for b in self._buckets)
 
     def rate(self, now: float) -> float:
         live, abandoned = self.totals(now)

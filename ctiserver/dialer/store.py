@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
-from ctiserver.dialer.model import AttemptRecord, Contact, ContactStatus, Outcome
+from ctiserver.dialer.model import AttemptRecord, Contact, ContactStatus, LedgerCounts, Outcome
 
 GLOBAL = ""  # the campaign key of the global do-not-call list
 _DIALLABLE = (ContactStatus.PENDING, ContactStatus.CALLBACK)
@@ -38,10 +38,10 @@ class DialerStore(Protocol):
         only of ``outcomes``, at most ``limit``."""
         ...
 
-    async def live_answer_counts(self, campaign: str, since: float, bucket: float) -> list[tuple[float, int, int]]:
-        """Live answers (``human`` + ``abandoned``) and abandons among them of the attempts that ended at or
-        after ``since``, per ``bucket`` seconds of their end (aligned on the epoch): (bucket start, live,
-        abandoned), oldest first — the abandonment ledger without reading the attempts one by one."""
+    async def live_answer_counts(self, campaign: str, since: float, bucket: float) -> list[LedgerCounts]:
+        """Live answers (``human`` + ``abandoned``), abandons among them and AMD ``machine`` verdicts of the
+        attempts that ended at or after ``since``, per ``bucket`` seconds of their end (aligned on the epoch),
+        oldest first — the abandonment ledger without reading the attempts one by one."""
         ...
 
     async def number_attempts(self, number: str, since: float) -> list[AttemptRecord]:
@@ -141,13 +141,16 @@ class MemoryDialerStore:
         rows.sort(key=lambda a: (-a.ended, a.id))
         return rows if limit is None else rows[:limit]
 
-    async def live_answer_counts(self, campaign: str, since: float, bucket: float) -> list[tuple[float, int, int]]:
+    async def live_answer_counts(self, campaign: str, since: float, bucket: float) -> list[LedgerCounts]:
         counts: dict[float, list[int]] = {}
-        for a in await self.attempts_since(campaign, since, outcomes=LIVE):
-            n = counts.setdefault(a.ended - a.ended % bucket, [0, 0])
-            n[0] += 1
-            n[1] += a.abandoned
-        return [(start, live, abandoned) for start, (live, abandoned) in sorted(counts.items())]
+        for a in await self.attempts_since(campaign, since, outcomes=(*LIVE, Outcome.MACHINE)):
+            n = counts.setdefault(a.ended - a.ended % bucket, [0, 0, 0])
+            if a.outcome is Outcome.MACHINE:
+                n[2] += 1
+            else:
+                n[0] += 1
+                n[1] += a.abandoned
+        return [LedgerCounts(start, *n) for start, n in sorted(counts.items())]
 
     async def number_attempts(self, number: str, since: float) -> list[AttemptRecord]:
         return [a for a in self._attempts if a.number == number and a.ended >= since]

@@ -262,8 +262,9 @@ async def test_every_dialer_endpoint_refuses_missing_and_wrong_role_tokens(
         path = ep.path.format(name="spring", number="+442079460018", contact_id="c1")
         status, body = await call(http, d, ep.method, path, role=None, json={})
         assert (status, body["code"]) == (401, "unauthorized"), (ep.method, path)
-        status, body = await call(http, d, ep.method, path, role="crm", json={})
-        assert (status, body["code"]) == (403, "forbidden"), (ep.method, path)
+        if "crm" not in {r.value for r in ep.roles}:  # only the abandonment record is the CRM's too
+            status, body = await call(http, d, ep.method, path, role="crm", json={})
+            assert (status, body["code"]) == (403, "forbidden"), (ep.method, path)
         if "agent" not in {r.value for r in ep.roles}:
             status, _ = await call(http, d, ep.method, path, role="agent", json={})
             assert status == 403, (ep.method, path)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, text
 
-from ctiserver.dialer.model import AttemptRecord, Outcome
+from ctiserver.dialer.model import AttemptRecord, LedgerCounts, Outcome
 from ctiserver.dialer.sql import SqlDialerStore
 from ctiserver.store import migrate
 from ctiserver.store.engine import make_engine, session_factory
@@ -85,7 +85,7 @@ async def test_dialer_0003_0004_upgrade_a_database_with_attempts_and_back(db_url
         ]
         assert [a.id for a in await store.attempts_since("c1", 150.0)] == ["a3", "a1"]
         assert [a.id for a in await store.contact_attempts("c1", "k1")] == ["a1", "a3"]
-        assert await store.live_answer_counts("c1", 0.0, 3600.0) == [(0.0, 2, 1)]
+        assert await store.live_answer_counts("c1", 0.0, 3600.0) == [LedgerCounts(0.0, 2, 1)]
         new = AttemptRecord(
             "a4", "c1", "k3", "+4930100", 300.0, Outcome.HUMAN, 400.0, answered=305.0, talk_seconds=90.0
         )
@@ -98,7 +98,7 @@ async def test_dialer_0003_0004_upgrade_a_database_with_attempts_and_back(db_url
         )  # fmt: skip
         await store.record_attempt(late)
         assert await store.attempts_since("c1", 405.0) == [late]
-        assert await store.live_answer_counts("c1", 0.0, 3600.0) == [(0.0, 4, 2)]
+        assert await store.live_answer_counts("c1", 0.0, 3600.0) == [LedgerCounts(0.0, 4, 2)]
     finally:
         await engine.dispose()
 

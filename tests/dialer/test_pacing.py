@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ctiserver.dialer.desim import SimParams, run
+from ctiserver.dialer.model import LedgerCounts
 from ctiserver.dialer.pacing import (
     AgentPhase,
     AgentView,
@@ -118,6 +119,31 @@ def test_ledger_window_and_cap() -> None:
     assert ledger.totals(t0 + 2 * 86400.0) == (0, 0)  # the window slid past them
     with pytest.raises(ValueError):
         AbandonLedger(cap=1.5)
+
+
+def test_amd_false_positives_count_as_abandoned_live_answers() -> None:
+    """Each MACHINE verdict is ``false_positive_rate`` of a person who answered and was abandoned (Ofcom's
+    "reasoned estimate of AMD false positives"): 200 live answers, 2 abandoned, 100 machines at 5 % → (2 + 5) /
+    (200 + 5); the same history stored and loaded gives the same; without the estimate 1 %."""
+    t0 = 1_800_000_000.0
+    ledger = AbandonLedger(cap=0.03, window_seconds=86400.0, false_positive_rate=0.05)
+    plain = AbandonLedger(cap=0.03, window_seconds=86400.0)
+    for i in range(200):
+        for led in (ledger, plain):
+            led.record(t0 + i, i < 2)
+    for i in range(100):
+        for led in (ledger, plain):
+            led.record_machine(t0 + i)
+    assert ledger.totals(t0 + 300) == pytest.approx((205.0, 7.0))
+    assert ledger.rate(t0 + 300) == pytest.approx(7 / 205) and plain.rate(t0 + 300) == pytest.approx(0.01)
+    assert ledger.headroom(t0 + 300) < 0 < plain.headroom(t0 + 300)  # predictive must stop; without FP it would not
+    stored = AbandonLedger(cap=0.03, window_seconds=86400.0, false_positive_rate=0.05)
+    start = t0 - t0 % 3600.0
+    stored.load([LedgerCounts(start, 150, 2, 60), LedgerCounts(start, 50, 0, 40)], t0 + 300)
+    assert stored.totals(t0 + 300) == pytest.approx(ledger.totals(t0 + 300))
+    assert ledger.machines(t0 + 2 * 86400.0) == 0 and ledger.totals(t0 + 2 * 86400.0) == (0, 0)
+    with pytest.raises(ValueError):
+        AbandonLedger(false_positive_rate=1.0)
 
 
 def test_conditional_answer_probability_decays_while_ringing() -> None:

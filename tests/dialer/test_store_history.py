@@ -118,9 +118,11 @@ async def test_history_queries_in_sql_are_the_memory_ones(sql: SqlDialerStore) -
     assert live == [a for a in newest if a.outcome in LIVE][:10]
     assert all(a.answered is not None for a in live) and any(a.talk_seconds for a in live)
     counts = await sql.live_answer_counts("c1", since, 3600.0)
-    assert sum(n for _, n, _ in counts) == len([a for a in mine if a.outcome in LIVE])
-    assert sum(ab for _, _, ab in counts) == len([a for a in mine if a.outcome is Outcome.ABANDONED]) > 0
-    assert all(start % 3600.0 == 0.0 for start, _, _ in counts) and counts == sorted(counts)
+    assert sum(c.live for c in counts) == len([a for a in mine if a.outcome in LIVE])
+    assert sum(c.abandoned for c in counts) == len([a for a in mine if a.outcome is Outcome.ABANDONED]) > 0
+    assert sum(c.machines for c in counts) == len([a for a in mine if a.outcome is Outcome.MACHINE]) > 0
+    starts = [c.start for c in counts]
+    assert all(start % 3600.0 == 0.0 for start in starts) and starts == sorted(set(starts))
     k1 = await sql.contact_attempts("c1", "k1")
     assert k1 == sorted((a for a in attempts if (a.campaign, a.contact_id) == ("c1", "k1")), key=lambda a: a.started)
     assert len(k1) > 1

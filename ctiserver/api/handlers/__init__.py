@@ -13,6 +13,7 @@ from ctiserver.api.handlers import (  # noqa: E402,F401
     dialer_admin,
     dialer_desk,
     dialer_dnc,
+    dialer_records,
     ivr_graph,
     lists,
     me,
