@@ -36,6 +36,7 @@ T = TypeVar("T")
 COMPONENTS: tuple[str, ...] = (
     "ctiserver.sim.component",  # only acts when config.simulator.enabled (demo, tests)
     "ctiserver.store.component",
+    "ctiserver.store.standby_component",  # one daemon per database: another one waits here as a standby
     "ctiserver.events.component",
     "ctiserver.pbx.component",
     "ctiserver.control.component",  # ARI call control + Stasis router (owner: ivr)
@@ -53,11 +54,14 @@ COMPONENTS: tuple[str, ...] = (
 class AppContext:
     """What components share: configuration, clock, a TaskGroup and a registry of services by type."""
 
-    def __init__(self, config: Config, clock: Clock, tasks: asyncio.TaskGroup) -> None:
+    def __init__(
+        self, config: Config, clock: Clock, tasks: asyncio.TaskGroup, stopping: asyncio.Event | None = None
+    ) -> None:
         self.config = config
         self.clock = clock
         self.tasks = tasks
-        self.stopping = asyncio.Event()
+        self.stopping = stopping or asyncio.Event()  # set: the daemon stops (SIGTERM, or a component asks)
+        self.exit_code = 0  # the process's, when a component stops the daemon (the standby standing down: 75)
         self.started = asyncio.Event()  # every component is in (work that needs the others waits for it)
         self._services: dict[type[Any], Any] = {}
 
@@ -104,11 +108,16 @@ def _load_components(names: tuple[str, ...]) -> list[Component]:
 
 @contextlib.asynccontextmanager
 async def running(
-    config: Config, *, clock: Clock | None = None, components: tuple[str, ...] = COMPONENTS
+    config: Config,
+    *,
+    clock: Clock | None = None,
+    components: tuple[str, ...] = COMPONENTS,
+    stopping: asyncio.Event | None = None,
 ) -> AsyncIterator[AppContext]:
-    """Start every component; yield the context; stop everything in reverse order on exit."""
+    """Start every component; yield the context; stop everything in reverse order on exit. ``stopping``: set by
+    the caller to stop (a component waiting at start — the standby — watches it too)."""
     async with asyncio.TaskGroup() as tasks:
-        ctx = AppContext(config, clock or SystemClock(), tasks)
+        ctx = AppContext(config, clock or SystemClock(), tasks, stopping)
         try:
             async with contextlib.AsyncExitStack() as stack:
                 for factory in _load_components(components):
@@ -122,20 +131,24 @@ async def running(
                     task.cancel()
 
 
-async def serve(config: Config, *, install_signals: bool = True) -> None:
-    """Run the daemon until SIGTERM/SIGINT."""
+async def serve(config: Config, *, install_signals: bool = True) -> int:
+    """Run the daemon until SIGTERM/SIGINT, or until a component stops it; returns the process's exit code."""
+    from ctiserver.store.standby import StandbyAborted
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     if install_signals:
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
-    async with running(config) as ctx:
-        runtime.settle()
-        log.info("ctiserver started", extra={"node": config.node_id})
-        ctx_stop = asyncio.ensure_future(ctx.stopping.wait())
-        stop_wait = asyncio.ensure_future(stop.wait())
-        await asyncio.wait({ctx_stop, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
-        ctx_stop.cancel()
-        stop_wait.cancel()
-        log.info("ctiserver stopping")
+    code = 0
+    try:
+        async with running(config, stopping=stop) as ctx:
+            runtime.settle()
+            log.info("ctiserver started", extra={"node": config.node_id})
+            await stop.wait()
+            log.info("ctiserver stopping")
+            code = ctx.exit_code
+    except* StandbyAborted:  # raised in the TaskGroup's body: it comes wrapped in an ExceptionGroup
+        log.info("ctiserver stopped while waiting as a standby")
+    return code

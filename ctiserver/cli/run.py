@@ -26,5 +26,4 @@ def _run(args: argparse.Namespace) -> int:
         print(f"ctiserver: {exc}", file=sys.stderr)
         return 2
     setup_logging(config.log_level, config.log_format)
-    run_loop(serve(config), cast(LoopKind, config.event_loop))
-    return 0
+    return run_loop(serve(config), cast(LoopKind, config.event_loop))  # 75: stood down (docs/deploy.md)

@@ -111,3 +111,15 @@ class LiveCallRow(Base):
     call_id: Mapped[str] = mapped_column(String(80), primary_key=True)
     checkpoint: Mapped[dict[str, Any]] = mapped_column(JSON)
     seen: Mapped[float] = mapped_column(Float)
+
+
+class LeaseRow(Base):
+    """Which daemon runs on this database (``store/standby.py``): the holder renews ``expires``; another daemon
+    started on the same database waits until the holder lets go or stops renewing."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(300))
+    expires: Mapped[float] = mapped_column(Float)
+    since: Mapped[float] = mapped_column(Float)
