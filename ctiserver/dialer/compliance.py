@@ -76,8 +76,10 @@ def _windows(counts: Sequence[LedgerCounts], settings: CampaignSettings, since: 
     """The rolling window at each hour end in (since, until) and at ``until``, by prefix sums over the hour
     buckets (a window ending inside an hour counts that hour's bucket whole, as the live ledger does)."""
     fp, length = settings.amd_false_positive_rate, settings.abandon_window_seconds
-    first = since - since % HOUR + HOUR
-    ends = [first + i * HOUR for i in range(max(0, int((until - first) // HOUR) + 1)) if first + i * HOUR < until]
+    ends, end = [], since - since % HOUR + HOUR
+    while end < until:
+        ends.append(end)
+        end += HOUR
     ends.append(until)
     starts = [c.start for c in counts]
     live, abandoned = [0.0], [0.0]  # prefix sums, the estimate in both

@@ -75,15 +75,15 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def dead_here(owner: str, host: str | None = None, pid: int | None = None) -> bool:
+def dead_here(owner: str) -> bool:
     """Whether ``owner`` was a process of this host that is gone (its lease may be taken at once)."""
     rest, _, _token = owner.rpartition(":")
     his_host, _, his_pid = rest.rpartition(":")
     if not his_host or not his_pid.isdigit():
         return False
-    if his_host != (host or socket.gethostname()):
+    if his_host != socket.gethostname():
         return False
-    if int(his_pid) == (pid or os.getpid()):
+    if int(his_pid) == os.getpid():
         return owner not in _MINE  # this pid now is another process than the one that took it
     return not _alive(int(his_pid))
 
@@ -104,8 +104,8 @@ class Standby:
         self.holder = await self.table.take(self.owner, self.clock.now(), self.config.lease_seconds, dead_here)
         return self.holder
 
-    async def acquire(self, stopping: asyncio.Event) -> bool:
-        """Wait until the lease is ours (True); ``StandbyAborted`` when ``stopping`` is set meanwhile."""
+    async def acquire(self, stopping: asyncio.Event) -> None:
+        """Wait until the lease is ours; ``StandbyAborted`` when ``stopping`` is set meanwhile."""
         said = False
         while not stopping.is_set():
             try:
@@ -117,7 +117,7 @@ class Standby:
             if holder.owner == self.owner:
                 if said:
                     log.info("standby taking over: the database's lease is ours", owner=self.owner)
-                return True
+                return
             if not said:
                 log.warning(
                     "standby: another daemon runs on this database; waiting for it to stop",

@@ -81,12 +81,15 @@ async def test_the_standby_waits_then_takes_over_and_the_holder_stands_down(db_u
         first = Standby(LeaseTable(sessions, "daemon"), clock, cfg)
         second = Standby(LeaseTable(sessions, "daemon"), clock, cfg)
         stopping = asyncio.Event()
-        assert await first.acquire(stopping) and first.held
+        await first.acquire(stopping)
+        assert first.held
         waiting = asyncio.create_task(second.acquire(stopping))
         assert not await _until(clock, waiting.done, limit=2.0)  # first holds it (renewed or not: 3 s)
         assert second.holder is not None and second.holder.owner == first.owner
         await first.release()  # a graceful stop
-        assert await _until(clock, waiting.done, limit=1.5) and await waiting and second.held
+        assert await _until(clock, waiting.done, limit=1.5)
+        await waiting
+        assert second.held
         stood_down: list[str] = []
         keeping = asyncio.create_task(first.keep(lambda h: stood_down.append(h.owner)))
         assert await _until(clock, keeping.done, limit=3.0)
