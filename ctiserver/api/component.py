@@ -4,6 +4,7 @@ Provides ``ApiServer`` (``.url``, ``.port``, ``.hub``, ``.metrics``)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -86,6 +87,7 @@ def _wire_metrics(ctx: AppContext, metrics: Metrics, hub: WsHub, event_log: Even
     if calls is not None:
         metrics.calls_active.set_function(lambda: len(calls.active_calls()))
     metrics.check("event_log", lambda: event_log.written_seq >= event_log.last_seq - 10_000)
+    _live_figures(ctx, metrics)
     for name in ("ami", "ari"):
         link = _link(ctx, name)
         if link is not None:
@@ -100,6 +102,21 @@ def _wire_metrics(ctx: AppContext, metrics: Metrics, hub: WsHub, event_log: Even
     grants = ctx.maybe(AmiGrants)
     if grants is not None:
         metrics.check("ami_grants", lambda: grants.ok)
+
+
+def _live_figures(ctx: AppContext, metrics: Metrics) -> None:
+    """Queues, agents and dialler campaigns on ``/metrics``, read at scrape time (``live_metrics.py``)."""
+    from ctiserver.api.live_metrics import LiveFigures
+    from ctiserver.api.services import AgentsService, QueuesService
+
+    dialer: Any = None
+    with contextlib.suppress(ImportError):
+        from ctiserver.dialer.service import DialerService
+
+        dialer = ctx.maybe(DialerService)
+    queues = ctx.maybe(QueuesService)  # type: ignore[type-abstract]
+    agents = ctx.maybe(AgentsService)  # type: ignore[type-abstract]
+    metrics.registry.register(LiveFigures(queues, agents, dialer))
 
 
 def _link(ctx: AppContext, name: str) -> Any:
