@@ -158,7 +158,7 @@ class AmiLines:
             ("Exten", exten),
             ("Priority", "1"),
             ("Timeout", str(int(c.ring_timeout * 1000))),
-            ("CallerID", f'"{c.caller_name}" <{c.caller_id}>' if c.caller_id else ""),
+            ("CallerID", f'"{c.caller_name}" <{cid}>' if (cid := c.caller_id_for(contact.number)) else ""),
             ("Async", "true"),
             ("ChannelId", spec.attempt_id),
             ("Variable", f"_CTI_ATTEMPT={spec.attempt_id}"),

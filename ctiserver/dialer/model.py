@@ -87,6 +87,10 @@ class CampaignSettings(BaseModel):
     skills: dict[str, int] = Field(default_factory=dict)
     caller_id: str = ""
     caller_name: str = ""
+    # local presence: the caller ID shown to numbers starting with a prefix (E.164, longest prefix wins), e.g.
+    # {"+4930": "+493055500100", "+4940": "+494055500100"}; others get ``caller_id``. Each must be a number
+    # that answers when called back (Ofcom, the FCC's Truth in Caller ID rules)
+    caller_ids: dict[str, str] = Field(default_factory=dict)
     region: str = "US"  # default region for numbers without a country code
     # the zone of a number that may be in several (mobiles of Russia, Australia, Canada, …), when the list does
     # not say; None: the window must be open in all of them (numbers.timezone_of)
@@ -125,6 +129,22 @@ class CampaignSettings(BaseModel):
         if v is not None:
             zone(v)  # ValueError: unknown time zone
         return v
+
+    @field_validator("caller_ids")
+    @classmethod
+    def _prefixes(cls, v: dict[str, str]) -> dict[str, str]:
+        for prefix, cid in v.items():
+            if not (prefix.startswith("+") and prefix[1:].isdigit()):
+                raise ValueError(f"caller_ids: {prefix!r} is not an E.164 prefix (+ and digits)")
+            if not cid.lstrip("+").isdigit():
+                raise ValueError(f"caller_ids[{prefix}]: {cid!r} is not a number")
+        return v
+
+    def caller_id_for(self, number: str) -> str:
+        """The caller ID shown to ``number`` (E.164): the longest matching ``caller_ids`` prefix, else
+        ``caller_id``."""
+        best = max((p for p in self.caller_ids if number.startswith(p)), key=len, default=None)
+        return self.caller_ids[best] if best is not None else self.caller_id
 
     @field_validator("abandon_target")
     @classmethod
