@@ -1,0 +1,97 @@
+"""The admin console's "Dialler campaigns" card in a real browser (headless Chromium) against the demo daemon:
+broken JSON and a setting the API refuses are shown with the field, nothing saved; a new campaign is created;
+a CSV list is uploaded with its column mapping (progress bar, "3 imported, 0 duplicates, 1 rejected", the
+rejected row's line and reason; the API has the contacts); a running campaign's edit is refused with "pause it
+first"; the abandonment record of the last 30 days shows the day's live answers, abandoned calls, AMD verdicts,
+estimated false positives and the rate against the cap; the labels follow the language."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ctiserver.dialer.model import AttemptRecord, Outcome
+from ctiserver.dialer.service import DialerService
+from tests.web.conftest import Demo, open_page
+from tests.web.test_browser import WAIT
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+
+ALWAYS = {day: ["00:00-23:59:59"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+CSV = (
+    "Phone,Full name,City\n+48 22 100 00 01,Anna,Warsaw\n+48 22 100 00 02,Jan,Warsaw\nnot a number,Bad,X\n"
+    "+48 12 100 00 03,Ola,Kraków\n"
+)
+
+
+async def _settings(page: Any, text: str) -> None:
+    await page.locator("#camp-settings").fill(text)
+    await page.locator("#btn-camp-save").click()
+
+
+async def test_campaigns_card_create_import_edit_and_record(demo: Demo, browser: Any, tmp_path: Path) -> None:
+    page = await open_page(browser, demo, "admin")
+    await page.wait_for_url("**/admin.html", timeout=WAIT)  # an admin lands there once signed in
+    card = page.locator("#campaign-admin")
+    await card.locator("#camp-list option", has_text="New campaign…").wait_for(state="attached", timeout=WAIT)
+    assert await card.locator("h2").text_content() == "Dialler campaigns"
+    assert await page.locator("#btn-import").is_disabled()  # a list needs a campaign
+
+    await _settings(page, '{"name": "winter",')
+    await page.locator("#camp-problem", has_text="Not valid JSON").wait_for(timeout=WAIT)
+    await _settings(page, '{"name": "winter", "ring_timeout": 5, "windows": {"days": {}}}')
+    await page.locator("#camp-problem", has_text="body.ring_timeout").wait_for(timeout=WAIT)  # the law: >= 15 s
+    names = [c["name"] for c in await demo.api("GET", "/dialer/campaigns")]
+    assert "winter" not in names
+
+    good = {
+        "name": "winter",
+        "mode": "progressive",
+        "queue": "sales",
+        "region": "PL",
+        "windows": {"days": ALWAYS},
+        "amd_false_positive_rate": 0.1,
+    }
+    await _settings(page, json.dumps(good))
+    await page.locator(".toast", has_text="Campaign winter saved.").wait_for(timeout=WAIT)
+    assert await page.locator("#camp-list").input_value() == "winter"
+    assert (await demo.api("GET", "/dialer/campaigns/winter"))["settings"]["amd_false_positive_rate"] == 0.1
+
+    csv = tmp_path / "list.csv"
+    csv.write_text(CSV, encoding="utf-8")
+    await page.locator("#list-file").set_input_files(str(csv))
+    await page.locator("#list-map").fill("number=Phone,name=Full name,fields=City")
+    await page.locator("#btn-import").click()
+    await page.locator("#list-result", has_text="3 imported, 0 duplicates, 1 rejected").wait_for(timeout=WAIT)
+    assert await page.locator("#list-progress").evaluate("b => b.value") == 1
+    [row] = await page.locator("#list-rejects tr").all()
+    assert (await row.locator("td").all_inner_texts())[0] == "4" and "no digits" in await row.inner_text()
+    contacts = await demo.api("GET", "/dialer/campaigns/winter/contacts?limit=10")
+    assert contacts["total"] == 3 and {c["fields"].get("City") for c in contacts["items"]} == {"Warsaw", "Kraków"}
+
+    await demo.api("POST", "/dialer/campaigns/winter/start", "supervisor")
+    await _settings(page, json.dumps({**good, "ring_timeout": 30}))
+    await page.locator("#camp-problem", has_text="pause it first").wait_for(timeout=WAIT)
+    await demo.api("POST", "/dialer/campaigns/winter/pause", "supervisor")
+
+    store = demo.ctx.require(DialerService).store
+    now = time.time()
+    outcomes = [Outcome.HUMAN] * 8 + [Outcome.ABANDONED] + [Outcome.MACHINE] * 10
+    for i, outcome in enumerate(outcomes):
+        await store.record_attempt(
+            AttemptRecord(f"r{i}", "winter", f"k{i}", f"+4822{i:07d}", now - 60, outcome, now - 30)
+        )
+    await page.locator("#btn-record").click()
+    day = page.locator("#camp-record tbody tr")
+    await day.first.wait_for(timeout=WAIT)
+    cells = await day.first.locator("td").all_inner_texts()
+    assert cells[1:] == ["9", "1", "10", "1.0", "20.00 %"], cells  # (1 + 1) / (9 + 1): the estimate in both
+    assert "Worst 30d window: 20.00 % (cap 3.00 %)" in await page.locator("#camp-worst").inner_text()
+
+    await page.locator("#lang").select_option("pl")
+    await card.locator("h2", has_text="Kampanie wydzwaniania").wait_for(timeout=WAIT)
+    assert page.errors == []
