@@ -244,3 +244,24 @@ class AbandonmentOut(BaseModel):
     days: list[AbandonmentDay]
     worst: AbandonmentWindow | None = Field(description="the worst rolling window ending in the period")
     hours_over_cap: int = Field(description="hour ends in the period whose rolling window was over the cap")
+
+
+class ReportDayOut(BaseModel):
+    day: str = Field(description="UTC date (attempts by when they started)")
+    attempts: int
+    contacts: int = Field(description="contacts dialled that day, each once")
+    outcomes: dict[str, int] = Field(description="attempts per outcome (every outcome, 0 when none)")
+    connected: int = Field(description="reached an agent")
+    late: int = Field(description="of them, the agent's phone answered past the two seconds (abandoned in law)")
+    abandoned_total: int = Field(description="abandoned + late")
+    answer_rate: float = Field(description="answered (live, abandoned or machine) / attempts")
+    connect_rate: float = Field(description="connected / attempts")
+    talk_seconds: float
+    avg_talk: float | None = Field(description="talk seconds per connected call")
+
+
+class CampaignReportOut(BaseModel):
+    campaign: str
+    since: float
+    until: float
+    days: list[ReportDayOut]

@@ -5,6 +5,7 @@
     ctiserver dialer dnc add +14155550100 [--campaign spring] | dnc import list.csv | dnc list | dnc remove N
     ctiserver dialer campaign list | stats spring | start|pause|stop spring
     ctiserver dialer campaign abandonment spring --from 2026-11-01 --to 2026-12-01 [--json]
+    ctiserver dialer campaign report spring --from 2026-11-01 --to 2026-12-01 [--csv]
 
 ``create``/``start``/``pause``/``stop`` write to the database; a running daemon picks the change up within
 ~2 s (``DialerService.watch``).
@@ -60,6 +61,12 @@ def register(sub: Any) -> None:
     rec.add_argument("--to", dest="end", type=parse_when, required=True, help="end (UTC), exclusive")
     rec.add_argument("--json", action="store_true", help="JSON (as GET /api/dialer/campaigns/NAME/abandonment)")
     rec.set_defaults(func=_abandonment)
+    rep = csub.add_parser("report", help="the campaign's productivity per UTC day (attempts, outcomes, talk)")
+    rep.add_argument("name")
+    rep.add_argument("--from", dest="start", type=parse_when, required=True, help="start (UTC), inclusive")
+    rep.add_argument("--to", dest="end", type=parse_when, required=True, help="end (UTC), exclusive")
+    rep.add_argument("--csv", action="store_true", help="CSV (as GET /api/dialer/campaigns/NAME/report.csv)")
+    rep.set_defaults(func=_report)
     for action in ("stats", "start", "pause", "stop"):
         q = csub.add_parser(action)
         q.add_argument("name")
@@ -282,6 +289,30 @@ def _abandonment(args: argparse.Namespace) -> int:
                 f"({rec.worst.abandoned:.1f} of {rec.worst.live:.1f}); hours over the cap: {rec.hours_over_cap}"
             )
         return 0 if rec.hours_over_cap == 0 else 1
+
+    return _run(args, go)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from ctiserver.dialer.campaign_report import campaign_report, report_csv
+
+    if args.end <= args.start:
+        return _fail("--to must be after --from")
+
+    async def go(store: Any) -> int:
+        await _campaign(store, args.name)  # exists?
+        days = await campaign_report(store, args.name, args.start, args.end)
+        if args.csv:
+            sys.stdout.write(report_csv(days))
+            return 0
+        print("day         attempts contacts  human  aband.  machine  connected  answer  connect  avg talk")
+        for d in days:
+            avg = "-" if d.avg_talk is None else f"{d.avg_talk:.0f} s"
+            print(
+                f"{d.day}  {d.attempts:8d} {d.contacts:8d} {d.outcomes['human']:6d} {d.abandoned_total:7d} "
+                f"{d.outcomes['machine']:8d} {d.connected:10d} {d.answer_rate:7.1%} {d.connect_rate:8.1%} {avg:>9}"
+            )
+        return 0
 
     return _run(args, go)
 

@@ -264,3 +264,15 @@ class LedgerCounts:
     live: int  # live answers: served or abandoned
     abandoned: int  # of them abandoned: nobody took them, or an agent too late
     machines: int = 0  # AMD's MACHINE verdicts (a share were people: the campaign's false-positive estimate)
+
+
+@dataclass(frozen=True, slots=True)
+class DayOutcome:
+    """A campaign's attempts started on one UTC day with one outcome (the campaign report's rows)."""
+
+    day: float  # the day's start (epoch, UTC midnight)
+    outcome: Outcome
+    attempts: int
+    talk_seconds: float  # summed over the connected ones
+    connected: int  # reached an agent (``connected`` set)
+    late: int  # of them past the two seconds

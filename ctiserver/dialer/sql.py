@@ -10,8 +10,8 @@ from sqlalchemy import ColumnElement, Integer, cast, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
 
-from ctiserver.dialer.model import AttemptRecord, Contact, ContactStatus, LedgerCounts, Outcome
-from ctiserver.dialer.store import GLOBAL, LIVE
+from ctiserver.dialer.model import AttemptRecord, Contact, ContactStatus, DayOutcome, LedgerCounts, Outcome
+from ctiserver.dialer.store import GLOBAL, LIVE, DayOutcomes
 from ctiserver.dialer.tables import AttemptRow, CampaignRow, ContactRow, DncRow
 from ctiserver.store.upsert import upsert
 
@@ -200,6 +200,33 @@ class SqlDialerStore:
             )
             rows = (await s.execute(q)).all()
             return [LedgerCounts(float(n) * bucket, int(lv or 0), int(ab or 0), int(m or 0)) for n, lv, ab, m in rows]
+
+    async def day_outcomes(self, campaign: str, since: float, until: float) -> DayOutcomes:
+        async with self._sessions() as s:
+            ratio = AttemptRow.started / 86400.0
+            pg = s.get_bind().dialect.name == "postgresql"
+            day = (func.floor(ratio) if pg else cast(ratio, Integer)).label("day")
+            where = (AttemptRow.campaign == campaign, AttemptRow.started >= since, AttemptRow.started < until)
+            q = (
+                select(
+                    day,
+                    AttemptRow.outcome,
+                    func.count(),
+                    func.sum(func.coalesce(AttemptRow.talk_seconds, 0.0)),
+                    func.count(AttemptRow.connected),
+                    func.sum(cast(AttemptRow.late, Integer)),
+                )
+                .where(*where)
+                .group_by("day", AttemptRow.outcome)
+                .order_by("day", AttemptRow.outcome)
+            )
+            rows = [
+                DayOutcome(float(d) * 86400.0, Outcome(o), int(n), float(talk or 0.0), int(conn), int(late or 0))
+                for d, o, n, talk, conn, late in (await s.execute(q)).all()
+            ]
+            per_day = select(day, func.count(func.distinct(AttemptRow.contact_id))).where(*where).group_by("day")
+            contacts = {float(d) * 86400.0: int(n) for d, n in (await s.execute(per_day.order_by("day"))).all()}
+        return rows, contacts
 
     async def number_attempts(self, number: str, since: float) -> list[AttemptRecord]:
         q = select(AttemptRow).where(AttemptRow.number == number, AttemptRow.ended >= since)

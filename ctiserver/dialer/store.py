@@ -7,11 +7,12 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
-from ctiserver.dialer.model import AttemptRecord, Contact, ContactStatus, LedgerCounts, Outcome
+from ctiserver.dialer.model import AttemptRecord, Contact, ContactStatus, DayOutcome, LedgerCounts, Outcome
 
 GLOBAL = ""  # the campaign key of the global do-not-call list
 _DIALLABLE = (ContactStatus.PENDING, ContactStatus.CALLBACK)
 LIVE = (Outcome.HUMAN, Outcome.ABANDONED)  # the outcomes of a live answer (the abandonment ledger's)
+DayOutcomes = tuple[list[DayOutcome], dict[float, int]]  # per (day, outcome); contacts dialled per day
 
 
 class DialerStore(Protocol):
@@ -42,6 +43,11 @@ class DialerStore(Protocol):
         """Live answers (``human`` + ``abandoned``), abandons among them and AMD ``machine`` verdicts of the
         attempts that ended at or after ``since``, per ``bucket`` seconds of their end (aligned on the epoch),
         oldest first — the abandonment ledger without reading the attempts one by one."""
+        ...
+
+    async def day_outcomes(self, campaign: str, since: float, until: float) -> DayOutcomes:
+        """The campaign's attempts started in [since, until) per UTC day and outcome, oldest first, and the
+        contacts dialled per day (each counted once a day) — the campaign report in two aggregate queries."""
         ...
 
     async def number_attempts(self, number: str, since: float) -> list[AttemptRecord]:
@@ -151,6 +157,22 @@ class MemoryDialerStore:
                 n[0] += 1
                 n[1] += a.abandoned
         return [LedgerCounts(start, *n) for start, n in sorted(counts.items())]
+
+    async def day_outcomes(self, campaign: str, since: float, until: float) -> DayOutcomes:
+        rows: dict[tuple[float, Outcome], list[float]] = {}
+        contacts: dict[float, set[str]] = {}
+        for a in self._attempts:
+            if a.campaign != campaign or not since <= a.started < until:
+                continue
+            day = a.started - a.started % 86400.0
+            n = rows.setdefault((day, a.outcome), [0, 0.0, 0, 0])
+            n[0] += 1
+            n[1] += a.talk_seconds or 0.0
+            n[2] += a.connected is not None
+            n[3] += a.late
+            contacts.setdefault(day, set()).add(a.contact_id)
+        out = [DayOutcome(d, o, int(n[0]), n[1], int(n[2]), int(n[3])) for (d, o), n in sorted(rows.items())]
+        return out, {d: len(ids) for d, ids in sorted(contacts.items())}
 
     async def number_attempts(self, number: str, since: float) -> list[AttemptRecord]:
         return [a for a in self._attempts if a.number == number and a.ended >= since]

@@ -50,6 +50,8 @@ def _attempts(seed: int = 3) -> list[AttemptRecord]:
                 mode="predictive",
                 answered=answered,
                 talk_seconds=talk,
+                connected=answered + 1.0 if talk is not None and answered is not None and n % 4 else None,
+                late=talk is not None and n % 4 != 0 and n % 7 == 0,
             )
         )
     unique = {a.id: a for a in out}  # ids are the primary key
@@ -96,6 +98,9 @@ async def test_history_queries_in_sql_are_the_memory_ones(sql: SqlDialerStore) -
                     want = await memory.attempts_since(camp, since, outcomes=outcomes, limit=limit)
                     got = await sql.attempts_since(camp, since, outcomes=outcomes, limit=limit)
                     assert got == want, (camp, since, outcomes, limit)
+            for until in (since + 86400.0, since + 10 * 86400.0, since):
+                want_days = await memory.day_outcomes(camp, since, until)
+                assert await sql.day_outcomes(camp, since, until) == want_days, (camp, since, until)
             for bucket in (900.0, 3600.0, 86400.0):
                 assert await sql.live_answer_counts(camp, since, bucket) == await memory.live_answer_counts(
                     camp, since, bucket
