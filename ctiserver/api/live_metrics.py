@@ -67,9 +67,13 @@ def _queues(stats: Iterable[Any]) -> Iterator[Metric]:
 
 
 def _agents(agents: Iterable[Any]) -> Metric:
+    """Every state, 0 when nobody is in it: an alert on "no agent ready" needs the series to exist."""
+    from ctiserver.acd.agent_state import AgentState
+
     family = GaugeMetricFamily("ctiserver_agents", "Agents by state", labels=["state"])
-    for state, n in sorted(Counter(str(a.get("state")) for a in agents).items()):
-        family.add_metric([state], float(n))
+    counts = Counter(str(a.get("state")) for a in agents)
+    for state in sorted({*(s.value for s in AgentState), *counts}):
+        family.add_metric([state], float(counts[state]))
     return family
 
 

@@ -68,7 +68,7 @@ async def test_queue_and_agent_figures(tmp_path: Path) -> None:
         await asyncio.sleep(1.0)
         m = await scrape(http, d)
         assert m['ctiserver_queue_longest_wait_seconds{queue="support"}'] >= 1.0
-        assert m['ctiserver_agents{state="not_ready"}'] == 2.0 and 'ctiserver_agents{state="ready"}' not in m
+        assert m['ctiserver_agents{state="not_ready"}'] == 2.0 and m['ctiserver_agents{state="ready"}'] == 0.0
         await acd.ready("1001")
         answered = 'ctiserver_queue_calls{kind="answered",queue="support",window="15m"}'
         assert await wait_for_scrape(http, d, lambda m: m.get(answered) == 1.0 and m.get(waiting) == 0.0)
