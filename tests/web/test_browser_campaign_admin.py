@@ -3,7 +3,8 @@ broken JSON and a setting the API refuses are shown with the field, nothing save
 a CSV list is uploaded with its column mapping (progress bar, "3 imported, 0 duplicates, 1 rejected", the
 rejected row's line and reason; the API has the contacts); a running campaign's edit is refused with "pause it
 first"; the abandonment record of the last 30 days shows the day's live answers, abandoned calls, AMD verdicts,
-estimated false positives and the rate against the cap; the labels follow the language."""
+estimated false positives and the rate against the cap; the campaign report of the same days (and its CSV download); the labels follow the
+language."""
 
 from __future__ import annotations
 
@@ -91,6 +92,20 @@ async def test_campaigns_card_create_import_edit_and_record(demo: Demo, browser:
     cells = await day.first.locator("td").all_inner_texts()
     assert cells[1:] == ["9", "1", "10", "1.0", "20.00 %"], cells  # (1 + 1) / (9 + 1): the estimate in both
     assert "Worst 30d window: 20.00 % (cap 3.00 %)" in await page.locator("#camp-worst").inner_text()
+
+    await page.locator("#btn-report").click()
+    report = page.locator("#camp-report tbody tr")
+    await report.first.wait_for(timeout=WAIT)
+    cells = await report.first.locator("td").all_inner_texts()
+    # 19 attempts, 19 contacts, 0 connected, 1 abandoned; 19 answered (8 people, 1 abandoned, 10 machines)
+    assert cells[1:] == ["19", "19", "0", "1", "100.00 %", "0.00 %", "—"], cells
+    link = page.locator("#report-csv")
+    await link.wait_for(timeout=WAIT)
+    async with page.expect_download() as download:
+        await link.click()
+    saved = await (await download.value).path()
+    text = Path(saved).read_text(encoding="utf-8")
+    assert text.startswith("day,attempts,contacts,") and ",19,19," in text
 
     await page.locator("#lang").select_option("pl")
     await card.locator("h2", has_text="Kampanie wydzwaniania").wait_for(timeout=WAIT)

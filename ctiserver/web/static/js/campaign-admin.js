@@ -1,6 +1,6 @@
 // Admin: dialler campaigns — settings as JSON (created / edited through the API, which names the field it refuses),
 // contact lists imported from CSV with an upload progress bar and the rejected rows, the abandonment record of
-// the last 30 days (per day, the worst rolling window against the cap).
+// the last 30 days (per day, the worst rolling window against the cap) and the campaign report (per day, CSV).
 import { api, base, getToken } from "./api.js";
 import { t } from "./i18n.js";
 import { act, el, errorText, toast } from "./shell.js";
@@ -41,7 +41,9 @@ async function loadCampaigns(select) {
 function showCampaign() {
   const c = campaigns.find((x) => x.name === $("camp-list").value);
   $("camp-settings").value = JSON.stringify(c ? c.settings : TEMPLATE, null, 2);
-  for (const id of ["list-file", "btn-import", "btn-record"]) $(id).disabled = !c;
+  for (const id of ["list-file", "btn-import", "btn-record", "btn-report"]) $(id).disabled = !c;
+  $("report-csv").hidden = true;
+  $("camp-report").replaceChildren();
   problem("");
   $("list-result").textContent = "";
   $("list-rejects").replaceChildren();
@@ -119,9 +121,7 @@ async function importList() {
 
 async function showRecord() {
   const name = $("camp-list").value;
-  const day = 86400;
-  const to = Math.ceil(Date.now() / 1000 / day) * day;  // the end of today (UTC)
-  const rec = await act(() => api.get(`/dialer/campaigns/${encodeURIComponent(name)}/abandonment?from=${to - 30 * day}&to=${to}`));
+  const rec = await act(() => api.get(`/dialer/campaigns/${encodeURIComponent(name)}/abandonment?${last30Days()}`));
   if (!rec) return;
   const head = el("tr", {}, ...["admin.day", "admin.live", "admin.abandonedCol", "admin.machines", "admin.estFp", "admin.rate"]
     .map((k) => el("th", {}, t(k))));
@@ -135,10 +135,42 @@ async function showRecord() {
     el("p", { class: rec.hours_over_cap ? "bad" : "muted", id: "camp-worst" }, worst));
 }
 
+function last30Days() {
+  const day = 86400;
+  const to = Math.ceil(Date.now() / 1000 / day) * day;  // the end of today (UTC)
+  return `from=${to - 30 * day}&to=${to}`;
+}
+
+async function showReport() {
+  const name = encodeURIComponent($("camp-list").value);
+  const period = last30Days();
+  const rep = await act(() => api.get(`/dialer/campaigns/${name}/report?${period}`));
+  if (!rep) return;
+  const cols = ["admin.day", "admin.attempts", "admin.contacts", "admin.connected", "admin.abandonedCol",
+    "admin.answerRate", "admin.connectRate", "admin.avgTalk"];
+  const rows = rep.days.map((d) => el("tr", {}, el("td", {}, d.day), el("td", {}, String(d.attempts)),
+    el("td", {}, String(d.contacts)), el("td", {}, String(d.connected)), el("td", {}, String(d.abandoned_total)),
+    el("td", {}, pct(d.answer_rate)), el("td", {}, pct(d.connect_rate)),
+    el("td", {}, d.avg_talk === null ? "—" : `${Math.round(d.avg_talk)} s`)));
+  $("camp-report").replaceChildren(el("table", {}, el("thead", {}, el("tr", {}, ...cols.map((k) => el("th", {}, t(k))))),
+    el("tbody", {}, rows)));
+  // the CSV needs the token: fetched here, offered as a download of what came back
+  const res = await fetch(new URL(`api/dialer/campaigns/${name}/report.csv?${period}`, base),
+    { headers: { Authorization: `Bearer ${getToken()}` } });
+  if (res.ok) {
+    const link = $("report-csv");
+    URL.revokeObjectURL(link.href);
+    link.href = URL.createObjectURL(await res.blob());
+    link.download = `campaign-${$("camp-list").value}.csv`;
+    link.hidden = false;
+  }
+}
+
 export async function initCampaigns() {
   $("camp-list").addEventListener("change", showCampaign);
   $("btn-camp-save").addEventListener("click", saveCampaign);
   $("btn-import").addEventListener("click", importList);
   $("btn-record").addEventListener("click", showRecord);
+  $("btn-report").addEventListener("click", showReport);
   await loadCampaigns(NEW);
 }
