@@ -55,18 +55,16 @@ def register(sub: Any) -> None:
     create.add_argument("--settings", help="a YAML/JSON file with any other campaign settings")
     create.set_defaults(func=_create)
     csub.add_parser("list").set_defaults(func=_list)
-    rec = csub.add_parser("abandonment", help="the abandonment record of a period (per UTC day, worst window)")
-    rec.add_argument("name")
-    rec.add_argument("--from", dest="start", type=parse_when, required=True, help="start (UTC), inclusive")
-    rec.add_argument("--to", dest="end", type=parse_when, required=True, help="end (UTC), exclusive")
-    rec.add_argument("--json", action="store_true", help="JSON (as GET /api/dialer/campaigns/NAME/abandonment)")
-    rec.set_defaults(func=_abandonment)
-    rep = csub.add_parser("report", help="the campaign's productivity per UTC day (attempts, outcomes, talk)")
-    rep.add_argument("name")
-    rep.add_argument("--from", dest="start", type=parse_when, required=True, help="start (UTC), inclusive")
-    rep.add_argument("--to", dest="end", type=parse_when, required=True, help="end (UTC), exclusive")
-    rep.add_argument("--csv", action="store_true", help="CSV (as GET /api/dialer/campaigns/NAME/report.csv)")
-    rep.set_defaults(func=_report)
+    for action, func, about, fmt in (
+        ("abandonment", _abandonment, "the abandonment record of a period (per UTC day, worst window)", "json"),
+        ("report", _report, "the campaign's productivity per UTC day (attempts, outcomes, talk)", "csv"),
+    ):
+        period = csub.add_parser(action, help=about)
+        period.add_argument("name")
+        period.add_argument("--from", dest="start", type=parse_when, required=True, help="start (UTC), inclusive")
+        period.add_argument("--to", dest="end", type=parse_when, required=True, help="end (UTC), exclusive")
+        period.add_argument(f"--{fmt}", action="store_true", help=f"{fmt.upper()} (as the API's)")
+        period.set_defaults(func=func)
     for action in ("stats", "start", "pause", "stop"):
         q = csub.add_parser(action)
         q.add_argument("name")

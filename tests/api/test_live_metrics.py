@@ -19,7 +19,7 @@ from ctiserver.app import COMPONENTS
 from ctiserver.dialer.model import Contact
 from ctiserver.dialer.service import DialerService
 from ctiserver.sim.simulator import Simulator
-from tests.api.harness import Daemon, daemon
+from tests.api.harness import DIALER_COMPONENTS, Daemon, daemon
 from tests.dialer.test_component import _sim_yaml
 from tests.dialer.wire import window_around_now
 
@@ -91,14 +91,6 @@ async def wait_for_scrape(
 
 async def test_dialler_campaign_figures(tmp_path: Path) -> None:
     windows = window_around_now().model_dump(mode="json")
-    components = (
-        "ctiserver.sim.component",
-        "ctiserver.store.component",
-        "ctiserver.events.component",
-        "ctiserver.pbx.component",
-        "ctiserver.dialer.component",
-        "ctiserver.api.component",
-    )
     extra = {
         "simulator": {"enabled": True, "config_file": str(_sim_yaml(tmp_path / "sim.yaml"))},
         "dialer": {
@@ -116,7 +108,7 @@ async def test_dialler_campaign_figures(tmp_path: Path) -> None:
             ],
         },
     }
-    async with daemon(tmp_path, components=components, **extra) as d, aiohttp.ClientSession() as http:
+    async with daemon(tmp_path, components=DIALER_COMPONENTS, **extra) as d, aiohttp.ClientSession() as http:
         service = d.ctx.require(DialerService)
         m = await scrape(http, d)
         assert m['ctiserver_dialer_campaign_state{campaign="spring",state="draft"}'] == 1.0

@@ -3,11 +3,12 @@ broken JSON and a setting the API refuses are shown with the field, nothing save
 a CSV list is uploaded with its column mapping (progress bar, "3 imported, 0 duplicates, 1 rejected", the
 rejected row's line and reason; the API has the contacts); a running campaign's edit is refused with "pause it
 first"; the abandonment record of the last 30 days shows the day's live answers, abandoned calls, AMD verdicts,
-estimated false positives and the rate against the cap; the campaign report of the same days (and its CSV download); the labels follow the
-language."""
+estimated false positives and the rate against the cap; the campaign report of the same days (and its CSV
+download); the labels follow the language."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from pathlib import Path
@@ -104,7 +105,7 @@ async def test_campaigns_card_create_import_edit_and_record(demo: Demo, browser:
     async with page.expect_download() as download:
         await link.click()
     saved = await (await download.value).path()
-    text = Path(saved).read_text(encoding="utf-8")
+    text = await asyncio.to_thread(Path(saved).read_text, encoding="utf-8")
     assert text.startswith("day,attempts,contacts,") and ",19,19," in text
 
     await page.locator("#lang").select_option("pl")

@@ -39,7 +39,6 @@ async def campaign_abandonment(req: ApiRequest) -> AbandonmentOut:
     return AbandonmentOut.model_validate(asdict(record))
 
 
-
 @ROUTER.route(
     "GET",
     "/api/dialer/campaigns/{name}/report",
