@@ -185,29 +185,40 @@ async def run_demo(
     stop: asyncio.Event,
     known_every: float = 20.0,
 ) -> None:
-    from ctiserver.api.component import ApiServer
     from ctiserver.app import running
+    from ctiserver.store.standby import StandbyAborted
 
-    async with running(config) as ctx:
-        tokens = await seed(ctx)
-        api = ctx.require(ApiServer)
-        try:
-            from ctiserver.sim.simulator import Simulator
+    try:
+        async with running(config, stopping=stop) as ctx:
+            await _serve_demo(ctx, config, ready, stop, known_every)
+    except* StandbyAborted:  # Ctrl+C while another demo on this --data-dir held it (the log said so)
+        pass
 
-            sim = ctx.maybe(Simulator)
-        except ImportError:  # pragma: no cover
-            sim = None
-        if sim is not None and config.simulator.traffic:
-            ctx.spawn(
-                known_callers(sim, known_every, random.Random(config.simulator.seed), ctx.clock.sleep),
-                name="cti:demo-callers",
-            )
-        ready(api.url, tokens, ctx)
-        waiters = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(ctx.stopping.wait())}
-        _, pending = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-        for w in pending:
-            w.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+
+async def _serve_demo(
+    ctx: Any,
+    config: Config,
+    ready: Callable[[str, dict[str, str], Any], None],
+    stop: asyncio.Event,
+    known_every: float,
+) -> None:
+    from ctiserver.api.component import ApiServer
+
+    tokens = await seed(ctx)
+    api = ctx.require(ApiServer)
+    try:
+        from ctiserver.sim.simulator import Simulator
+
+        sim = ctx.maybe(Simulator)
+    except ImportError:  # pragma: no cover
+        sim = None
+    if sim is not None and config.simulator.traffic:
+        ctx.spawn(
+            known_callers(sim, known_every, random.Random(config.simulator.seed), ctx.clock.sleep),
+            name="cti:demo-callers",
+        )
+    ready(api.url, tokens, ctx)
+    await stop.wait()  # ctx.stopping: Ctrl+C, or a component stopping the daemon
 
 
 def register(sub: Any) -> None:

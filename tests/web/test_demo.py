@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,20 @@ async def test_the_demo_command_starts_prints_links_and_stops_cleanly() -> None:
         rc = await asyncio.wait_for(proc.wait(), 60)
     assert rc == 0, (await proc.stderr.read()).decode()[-2000:] if proc.stderr else rc
     assert not await asyncio.to_thread(os.path.exists, data_dir)  # the temporary data folder is removed
+
+
+async def test_a_second_demo_on_the_same_data_dir_waits_and_stops_cleanly(demo: Demo, tmp_path: Path) -> None:
+    """The ``demo`` fixture runs on ``tmp_path``; a second demo there waits as a standby (one daemon per database)
+    — nothing ready, no second console — and Ctrl+C ends it without an error."""
+    from ctiserver.cli.demo import demo_config, run_demo
+
+    stop = asyncio.Event()
+    became_ready: list[str] = []
+    second = asyncio.create_task(
+        run_demo(demo_config(tmp_path, 0, traffic=False), tmp_path, lambda url, *_: became_ready.append(url), stop)
+    )
+    await asyncio.sleep(3.0)
+    assert not second.done() and became_ready == []
+    assert (await demo.api("GET", "/me", "admin"))["role"] == "admin"  # the first one serves on
+    stop.set()
+    await asyncio.wait_for(second, 10.0)  # returns: no exception
