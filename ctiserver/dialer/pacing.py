@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from ctiserver.dialer.model import CampaignSettings, PacingMode
 from ctiserver.dialer.stats import AbandonLedger, DialStats
 
 
@@ -236,3 +237,22 @@ def _p_at_least(answers: list[float], freed: list[float], base_free: int) -> flo
         elif need < len(tail):
             total += mass * tail[need]
     return min(1.0, total)
+
+
+def for_campaign(settings: CampaignSettings, stats: DialStats, ledger: AbandonLedger) -> Pacer:
+    """The pacer of a campaign's mode, with its settings."""
+    if settings.mode is PacingMode.PREVIEW:
+        return Preview()
+    if settings.mode is PacingMode.PROGRESSIVE:
+        return Progressive()
+    return Predictive(
+        stats,
+        ledger,
+        PredictiveSettings(
+            grace=settings.agent_wait,
+            min_outcomes=settings.predictive_min_outcomes,
+            min_live=settings.predictive_min_live,
+            target=settings.abandon_target,
+            max_ratio=settings.max_lines_per_agent,
+        ),
+    )

@@ -27,16 +27,8 @@ from ctiserver.dialer.model import (
     Contact,
     ContactStatus,
     Outcome,
-    PacingMode,
 )
-from ctiserver.dialer.pacing import (
-    Pacer,
-    PacingSnapshot,
-    Predictive,
-    PredictiveSettings,
-    Preview,
-    Progressive,
-)
+from ctiserver.dialer.pacing import Pacer, PacingSnapshot, Predictive, for_campaign
 from ctiserver.dialer.ports import Conversation, Desk, DialRejected, DialSpec, Fate, LineResult, Lines, NotPlaced
 from ctiserver.dialer.repeats import Repeat
 from ctiserver.dialer.stats import AbandonLedger, DialStats
@@ -80,7 +72,7 @@ class CampaignRunner:
         self.ledger = AbandonLedger(
             settings.abandon_cap, settings.abandon_window_seconds, false_positive_rate=settings.amd_false_positive_rate
         )
-        self.pacer: Pacer = self._make_pacer()
+        self.pacer: Pacer = for_campaign(settings, self.stats, self.ledger)
         self.counters: Counter[str] = Counter()
         self.ringing: dict[str, float] = {}  # attempt id → wall time dialled (not answered yet)
         self.held: set[str] = set()  # attempts dialled with their agent held already (their answers need no other)
@@ -92,24 +84,6 @@ class CampaignRunner:
         self._kick = asyncio.Event()
         self._loop: asyncio.Task[None] | None = None
         self._gate = asyncio.Lock()  # one pacing decision at a time
-
-    def _make_pacer(self) -> Pacer:
-        s = self.settings
-        if s.mode is PacingMode.PREVIEW:
-            return Preview()
-        if s.mode is PacingMode.PROGRESSIVE:
-            return Progressive()
-        return Predictive(
-            self.stats,
-            self.ledger,
-            PredictiveSettings(
-                grace=s.agent_wait,
-                min_outcomes=s.predictive_min_outcomes,
-                min_live=s.predictive_min_live,
-                target=s.abandon_target,
-                max_ratio=s.max_lines_per_agent,
-            ),
-        )
 
     # ---- life cycle ---------------------------------------------------------------------------------------
     async def load_history(self) -> None:
