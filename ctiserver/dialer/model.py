@@ -112,12 +112,19 @@ class CampaignSettings(BaseModel):
     # the FTC counts such calls as abandoned too): each verdict counts that much of an abandoned live answer in
     # the abandonment ledger (stats.AbandonLedger)
     amd_false_positive_rate: float = Field(0.0, ge=0.0, lt=0.5)
+    # the AMD audit: every Nth MACHINE verdict is offered to an agent like a live answer (0: none); the agent's
+    # disposition (``answering_machine`` or any other) measures AMD's false-positive rate, which replaces the
+    # estimate above once ``amd_audit_min`` audited calls have a disposition in the abandonment window
+    amd_audit_every: int = Field(0, ge=0)
+    amd_audit_min: int = Field(20, ge=1)
     machine_message: tuple[str, ...] = ()  # left on answering machines (empty: hang up)
     preview_auto_dial: float | None = None  # preview: dial after N s if the agent did not
     # the campaign's calls: "queue" = the recording policy of the campaign's queue; "all", "none", "on_demand"
     # (started by the agent/supervisor through the API) override it
     recording: str = Field("queue", pattern=r"^(queue|all|none|on_demand)$")
-    dispositions: tuple[str, ...] = ("sale", "no_interest", "call_back", "do_not_call", "wrong_number")
+    dispositions: tuple[str, ...] = (
+        "sale", "no_interest", "call_back", "do_not_call", "wrong_number", "answering_machine",
+    )  # fmt: skip
     max_lines_per_agent: float = Field(8.0, gt=0)
     predictive_min_outcomes: int = Field(60, ge=10)  # progressive until this many dial outcomes are known
     # an extra floor of live answers in the window before predictive takes risk (0: the ledger's headroom decides)
@@ -156,8 +163,9 @@ class CampaignSettings(BaseModel):
 
     @model_validator(mode="after")
     def _estimate_needs_amd(self) -> CampaignSettings:
-        if self.amd_false_positive_rate and not self.amd:
-            raise ValueError("amd_false_positive_rate: the campaign does not run AMD (amd: false)")
+        for name in ("amd_false_positive_rate", "amd_audit_every"):
+            if getattr(self, name) and not self.amd:
+                raise ValueError(f"{name}: the campaign does not run AMD (amd: false)")
         return self
 
     @property
@@ -229,6 +237,9 @@ class AttemptRecord:
     connected: float | None = None  # when the agent's phone answered (connected calls; None: not told)
     # connected past the two seconds after the greeting (the agent's phone rang): served, but the law's abandoned
     late: bool = False
+    # a MACHINE verdict offered to an agent (``amd_audit_every``): "pending", then the agent's disposition says
+    # "person" (AMD was wrong: a false positive) or "machine"; None: not audited
+    amd_audit: str | None = None
 
     @property
     def abandoned(self) -> bool:
@@ -253,6 +264,7 @@ class AttemptRecord:
             "talk_seconds": self.talk_seconds,
             "connected": self.connected,
             "late": self.late,
+            "amd_audit": self.amd_audit,
         }
 
 

@@ -18,6 +18,7 @@ from dataclasses import asdict, replace
 from typing import Any
 
 from ctiserver.clock import Clock
+from ctiserver.dialer.amd_audit import AmdAudit
 from ctiserver.dialer.campaign_state import CampaignState, advance
 from ctiserver.dialer.dial_checks import dial_time_checks
 from ctiserver.dialer.history import rebuild_ledger, warm_stats
@@ -73,6 +74,7 @@ class CampaignRunner:
             settings.abandon_cap, settings.abandon_window_seconds, false_positive_rate=settings.amd_false_positive_rate
         )
         self.pacer: Pacer = for_campaign(settings, self.stats, self.ledger)
+        self.audit = AmdAudit(settings, store, self.ledger)  # a share of MACHINE verdicts to agents (amd_audit.py)
         self.counters: Counter[str] = Counter()
         self.ringing: dict[str, float] = {}  # attempt id → wall time dialled (not answered yet)
         self.held: set[str] = set()  # attempts dialled with their agent held already (their answers need no other)
@@ -91,6 +93,7 @@ class CampaignRunner:
         stored attempts (restart-safe; ``ctiserver.dialer.history``)."""
         now = self.clock.now()
         await rebuild_ledger(self.store, self.settings.name, self.ledger, now)
+        await self.audit.load(now)  # the measured false-positive rate, once there are enough verdicts
         await warm_stats(self.store, self.settings.name, self.stats, now)
 
     async def settle_left_in_flight(self, fate: Fate | None = None) -> int:
@@ -285,6 +288,7 @@ class CampaignRunner:
         talk_agent: str | None = None
         answered: float | None = None  # when the line said the callee answered
         conv: Conversation | None = None
+        audit: str | None = None  # "pending": a MACHINE verdict offered to an agent (amd_audit.py)
         try:
             try:
                 result = await self.lines.place(DialSpec(attempt_id, self.settings, contact))
@@ -313,6 +317,12 @@ class CampaignRunner:
                 self._kick.set()
             if result.outcome is Outcome.HUMAN and result.channel is not None:
                 talk_agent, result, conv = await self._live(attempt_id, contact, result, agent, reserved)
+            elif result.outcome is Outcome.MACHINE and result.channel is not None and self.audit.pick():
+                self.counters["machine"] += 1
+                self.counters["amd_audit"] += 1  # to an agent like a live answer: its disposition says who it was
+                audit = "pending"
+                live = replace(result, outcome=Outcome.HUMAN, greeting_end=None)
+                talk_agent, result, conv = await self._live(attempt_id, contact, live, agent, reserved)
             elif result.outcome is Outcome.MACHINE:
                 self.counters["machine"] += 1
                 self.ledger.record_machine(self.clock.now())  # a share were people (amd_false_positive_rate)
@@ -324,7 +334,8 @@ class CampaignRunner:
             if reserved and agent is not None and talk_agent is None:
                 await self.desk.release(agent)
             if result is not None:
-                await self._finish(attempt_id, contact, started, result, talk_agent, answered=answered, conv=conv)
+                ended = (attempt_id, contact, started, result, talk_agent)
+                await self._finish(*ended, answered=answered, conv=conv, audit=audit)
             self.talking.pop(contact.id, None)
             self.held.discard(attempt_id)
             if self.numbers.get(contact.number) == attempt_id:
@@ -399,6 +410,7 @@ class CampaignRunner:
         *,
         answered: float | None = None,
         conv: Conversation | None = None,
+        audit: str | None = None,
     ) -> None:
         now = self.clock.now()
         record = AttemptRecord(
@@ -418,6 +430,7 @@ class CampaignRunner:
             conv.talk if conv is not None else None,
             conv.connected if conv is not None else None,
             conv is not None and conv.late,
+            audit,
         )
         attempts = contact.attempts + 1
         delay = self.settings.retry.delay(result.outcome)
@@ -433,6 +446,9 @@ class CampaignRunner:
         with contextlib.suppress(Exception):
             await self.store.save_contact(updated)
             await self.store.record_attempt(record)
+            early = self.audit.early.pop(contact.id, None)  # a disposition given during the call
+            if audit and early:
+                await self.audit.verdict(record, early, now)
         self.counters[f"outcome_{result.outcome.value}"] += 1
         await self._event("dialer.attempt", attempt_id, record.to_json())
         self._kick.set()

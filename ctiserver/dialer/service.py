@@ -214,6 +214,7 @@ class DialerService:
             raise KeyError(f"campaign {campaign} has no contact {contact_id!r}")
         if disposition == "do_not_call":
             await self.store.dnc_add([contact.number], campaign, reason=f"disposition by {agent or 'agent'}")
+        await self._audit_verdict(runner, contact.id, disposition)
         await self.bus.publish(
             new_event(
                 "dialer.disposition",
@@ -227,6 +228,16 @@ class DialerService:
                 self.clock.now(),
             )
         )
+
+    async def _audit_verdict(self, runner: CampaignRunner, contact_id: str, disposition: str) -> None:
+        """A disposition on an audited MACHINE verdict (``amd_audit.py``) says whether a person answered: on the
+        stored attempt, or, during the call, once the attempt is stored."""
+        if contact_id in runner.talking:
+            runner.audit.early[contact_id] = disposition  # applied by the runner when the attempt is stored
+            return
+        attempts = await self.store.contact_attempts(runner.settings.name, contact_id)
+        if attempts and attempts[-1].amd_audit == "pending":
+            await runner.audit.verdict(attempts[-1], disposition, self.clock.now())
 
     # ---- call-backs ---------------------------------------------------------------------------------------
     async def schedule_callback(

@@ -6,7 +6,7 @@ import time
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, cast, delete, func, or_, select
+from sqlalchemy import ColumnElement, Integer, cast, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -72,6 +72,7 @@ def _attempt(r: AttemptRow) -> AttemptRecord:
         r.talk_seconds,
         r.connected,
         bool(r.late),
+        r.amd_audit,
     )
 
 
@@ -158,6 +159,7 @@ class SqlDialerStore:
                     talk_seconds=record.talk_seconds,
                     connected=record.connected,
                     late=record.late,
+                    amd_audit=record.amd_audit,
                 )
             )
 
@@ -195,11 +197,32 @@ class SqlDialerStore:
                 )
                 .where(AttemptRow.campaign == campaign, AttemptRow.ended >= since)
                 .where(AttemptRow.outcome.in_([o.value for o in (*LIVE, Outcome.MACHINE)]))
+                # an audited MACHINE verdict an agent found a machine: no live answer, no false positive
+                .where(or_(AttemptRow.amd_audit.is_(None), AttemptRow.amd_audit != "machine"))
                 .group_by("slot")
                 .order_by("slot")
             )
             rows = (await s.execute(q)).all()
             return [LedgerCounts(float(n) * bucket, int(lv or 0), int(ab or 0), int(m or 0)) for n, lv, ab, m in rows]
+
+    async def set_amd_audit(self, attempt_id: str, verdict: str) -> None:
+        async with self._sessions() as s, s.begin():
+            await s.execute(
+                update(AttemptRow)
+                .where(AttemptRow.id == attempt_id, AttemptRow.amd_audit == "pending")
+                .values(amd_audit=verdict)
+            )
+
+    async def amd_audit_counts(self, campaign: str, since: float) -> tuple[int, int]:
+        async with self._sessions() as s:
+            q = (
+                select(AttemptRow.amd_audit, func.count())
+                .where(AttemptRow.campaign == campaign, AttemptRow.ended >= since)
+                .where(AttemptRow.outcome.in_([o.value for o in LIVE]), AttemptRow.amd_audit.in_(("person", "machine")))
+                .group_by(AttemptRow.amd_audit)
+            )
+            counts = {verdict: int(n) for verdict, n in (await s.execute(q)).all()}
+        return counts.get("person", 0), counts.get("machine", 0)
 
     async def day_outcomes(self, campaign: str, since: float, until: float) -> DayOutcomes:
         async with self._sessions() as s:

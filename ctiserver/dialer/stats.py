@@ -221,6 +221,14 @@ class AbandonLedger:
                     b.abandoned = min(b.live, b.abandoned + 1)
                 return
 
+    def forget(self, at: float, abandoned: bool) -> None:
+        """A live answer recorded at ``at`` was a machine after all (the AMD audit): out of the counts."""
+        for b in reversed(self._buckets):
+            if b.start <= at:
+                b.live = max(0, b.live - 1)
+                b.abandoned = min(b.live, max(0, b.abandoned - int(abandoned)))
+                return
+
     def totals(self, now: float) -> tuple[float, float]:
         """(live answers, abandoned) over the window as the law counts them: AMD's estimated false positives
         are in both."""

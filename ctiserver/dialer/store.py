@@ -45,6 +45,14 @@ class DialerStore(Protocol):
         oldest first — the abandonment ledger without reading the attempts one by one."""
         ...
 
+    async def set_amd_audit(self, attempt_id: str, verdict: str) -> None:
+        """The agent's verdict ("person" / "machine") on an audited MACHINE verdict still ``pending``."""
+        ...
+
+    async def amd_audit_counts(self, campaign: str, since: float) -> tuple[int, int]:
+        """(people, machines) among the campaign's audited attempts with a verdict that ended since ``since``."""
+        ...
+
     async def day_outcomes(self, campaign: str, since: float, until: float) -> DayOutcomes:
         """The campaign's attempts started in [since, until) per UTC day and outcome, oldest first, and the
         contacts dialled per day (each counted once a day) — the campaign report in two aggregate queries."""
@@ -150,6 +158,8 @@ class MemoryDialerStore:
     async def live_answer_counts(self, campaign: str, since: float, bucket: float) -> list[LedgerCounts]:
         counts: dict[float, list[int]] = {}
         for a in await self.attempts_since(campaign, since, outcomes=(*LIVE, Outcome.MACHINE)):
+            if a.amd_audit == "machine":  # an audited verdict an agent found a machine: no live answer
+                continue
             n = counts.setdefault(a.ended - a.ended % bucket, [0, 0, 0])
             if a.outcome is Outcome.MACHINE:
                 n[2] += 1
@@ -157,6 +167,16 @@ class MemoryDialerStore:
                 n[0] += 1
                 n[1] += a.abandoned
         return [LedgerCounts(start, *n) for start, n in sorted(counts.items())]
+
+    async def set_amd_audit(self, attempt_id: str, verdict: str) -> None:
+        self._attempts = [
+            replace(a, amd_audit=verdict) if a.id == attempt_id and a.amd_audit == "pending" else a
+            for a in self._attempts
+        ]
+
+    async def amd_audit_counts(self, campaign: str, since: float) -> tuple[int, int]:
+        verdicts = [a.amd_audit for a in await self.attempts_since(campaign, since, outcomes=LIVE)]
+        return verdicts.count("person"), verdicts.count("machine")
 
     async def day_outcomes(self, campaign: str, since: float, until: float) -> DayOutcomes:
         rows: dict[tuple[float, Outcome], list[float]] = {}

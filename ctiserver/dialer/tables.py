@@ -58,6 +58,7 @@ class AttemptRow(Base):
     talk_seconds: Mapped[float | None] = mapped_column(Float)
     connected: Mapped[float | None] = mapped_column(Float)  # migration dialer_0004
     late: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    amd_audit: Mapped[str | None] = mapped_column(String(8))  # migration dialer_0007
 
     __table_args__ = (
         # the pages, newest first (migration dialer_0002)
@@ -65,7 +66,7 @@ class AttemptRow(Base):
         Index("ix_dialer_attempts_outcome", "campaign", "outcome", text("started DESC"), "id"),
         # the history a restarted campaign reloads, the attempts of one contact (migration dialer_0003)
         Index("ix_dialer_attempts_ended", "campaign", text("ended DESC"), "id"),
-        Index("ix_dialer_attempts_live", "campaign", "outcome", "ended", "late"),  # late: dialer_0004
+        Index("ix_dialer_attempts_live", "campaign", "outcome", "ended", "late", "amd_audit"),  # dialer_0004, 0007
         Index("ix_dialer_attempts_contact", "campaign", "contact_id", "started", "id"),
     )
 

@@ -48,7 +48,7 @@ async def test_agents_read_every_campaigns_dispositions(env: tuple[Daemon, aioht
         status, body = await call(http, d, "GET", "/api/dialer/dispositions", role=role)
         assert status == 200, body
         assert {c["campaign"]: c["dispositions"] for c in body} == {
-            "spring": ["sale", "no_interest", "call_back", "do_not_call", "wrong_number"],
+            "spring": ["sale", "no_interest", "call_back", "do_not_call", "wrong_number", "answering_machine"],
             "autumn": ["sale", "do_not_call", "later"],
         }
         assert {c["campaign"]: (c["state"], c["queue"]) for c in body} == {

@@ -52,6 +52,7 @@ def _attempts(seed: int = 3) -> list[AttemptRecord]:
                 talk_seconds=talk,
                 connected=answered + 1.0 if talk is not None and answered is not None and n % 4 else None,
                 late=talk is not None and n % 4 != 0 and n % 7 == 0,
+                amd_audit=("pending", "person", "machine")[n % 3] if outcome in LIVE and n % 5 == 0 else None,
             )
         )
     unique = {a.id: a for a in out}  # ids are the primary key
@@ -98,6 +99,7 @@ async def test_history_queries_in_sql_are_the_memory_ones(sql: SqlDialerStore) -
                     want = await memory.attempts_since(camp, since, outcomes=outcomes, limit=limit)
                     got = await sql.attempts_since(camp, since, outcomes=outcomes, limit=limit)
                     assert got == want, (camp, since, outcomes, limit)
+            assert await sql.amd_audit_counts(camp, since) == await memory.amd_audit_counts(camp, since)
             for until in (since + 86400.0, since + 10 * 86400.0, since):
                 want_days = await memory.day_outcomes(camp, since, until)
                 assert await sql.day_outcomes(camp, since, until) == want_days, (camp, since, until)
@@ -114,6 +116,17 @@ async def test_history_queries_in_sql_are_the_memory_ones(sql: SqlDialerStore) -
                 want_cb = await memory.callbacks(campaigns, agent, limit)
                 assert await sql.callbacks(campaigns, agent, limit) == want_cb, (campaigns, agent, limit)
 
+    pending = [a for a in attempts if a.amd_audit == "pending"]
+    assert len(pending) > 2 and sum(a.amd_audit == "machine" for a in attempts) > 2
+    for store in (memory, sql):
+        await store.set_amd_audit(pending[0].id, "machine")
+        await store.set_amd_audit(pending[1].id, "person")
+        await store.set_amd_audit(next(a.id for a in attempts if a.amd_audit == "person"), "machine")  # not pending
+    by_id = sorted(await memory.attempts("c1"), key=lambda a: a.id)
+    assert sorted(await sql.attempts("c1"), key=lambda a: a.id) == by_id
+    assert await sql.live_answer_counts("c1", T0, 3600.0) == await memory.live_answer_counts("c1", T0, 3600.0)
+    assert await sql.amd_audit_counts("c1", T0) == await memory.amd_audit_counts("c1", T0) != (0, 0)
+
     # the answers themselves, not only "alike"
     since = T0 + 86400.0
     mine = [a for a in attempts if a.campaign == "c1" and a.ended >= since]
@@ -123,8 +136,10 @@ async def test_history_queries_in_sql_are_the_memory_ones(sql: SqlDialerStore) -
     assert live == [a for a in newest if a.outcome in LIVE][:10]
     assert all(a.answered is not None for a in live) and any(a.talk_seconds for a in live)
     counts = await sql.live_answer_counts("c1", since, 3600.0)
-    assert sum(c.live for c in counts) == len([a for a in mine if a.outcome in LIVE])
-    assert sum(c.abandoned for c in counts) == len([a for a in mine if a.outcome is Outcome.ABANDONED]) > 0
+    # an audited MACHINE verdict an agent found a machine is no live answer
+    assert sum(c.live for c in counts) == len([a for a in mine if a.outcome in LIVE and a.amd_audit != "machine"])
+    abandoned = [a for a in mine if a.outcome is Outcome.ABANDONED and a.amd_audit != "machine"]
+    assert sum(c.abandoned for c in counts) == len(abandoned) > 0
     assert sum(c.machines for c in counts) == len([a for a in mine if a.outcome is Outcome.MACHINE]) > 0
     starts = [c.start for c in counts]
     assert all(start % 3600.0 == 0.0 for start in starts) and starts == sorted(set(starts))

@@ -490,7 +490,7 @@ async def test_dialler_call_do_not_call_and_personal_callback(demo: Demo, browse
     await page.locator("#dispo-campaign:has-text('spring')").wait_for(timeout=WAIT)
     await page.locator("#dispo-code option[value='do_not_call']").wait_for(state="attached", timeout=WAIT)
     codes = await page.eval_on_selector_all("#dispo-code option", "os => os.map(o => o.value).filter(Boolean)")
-    assert codes == ["sale", "no_interest", "call_back", "do_not_call", "wrong_number"]  # the campaign's own
+    assert codes == ["sale", "no_interest", "call_back", "do_not_call", "wrong_number", "answering_machine"]  # its own
     await page.select_option("#dispo-code", "do_not_call")
     await page.fill("#dispo-notes", "просит больше не звонить")
     await page.locator("#dispo-notes").press("Control+Enter")
