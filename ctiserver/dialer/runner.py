@@ -322,7 +322,8 @@ class CampaignRunner:
                 self.counters["amd_audit"] += 1  # to an agent like a live answer: its disposition says who it was
                 audit = "pending"
                 live = replace(result, outcome=Outcome.HUMAN, greeting_end=None)
-                talk_agent, result, conv = await self._live(attempt_id, contact, live, agent, reserved)
+                marked = replace(contact, fields={**contact.fields, "amd_audit": "machine"})  # the agent's pop says so
+                talk_agent, result, conv = await self._live(attempt_id, marked, live, agent, reserved)
             elif result.outcome is Outcome.MACHINE:
                 self.counters["machine"] += 1
                 self.ledger.record_machine(self.clock.now())  # a share were people (amd_false_positive_rate)

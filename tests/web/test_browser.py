@@ -525,3 +525,42 @@ async def test_dialler_call_do_not_call_and_personal_callback(demo: Demo, browse
     await page.locator("#callbacks tr", has_text=number).wait_for(timeout=WAIT)
     await _shot(page, "agent-dialler-callback.png")
     assert page.errors == []
+
+
+async def test_an_amd_audit_call_says_so_on_the_pop_and_the_agents_outcome_is_the_verdict(
+    demo: Demo, browser: Any
+) -> None:
+    """The AMD audit on the agent's screen: a campaign with ``amd_audit_every: 1`` dials a number the simulator's
+    ``AMD()`` takes for a machine; instead of hanging up, the ACD offers it to the browser's agent, whose pop says
+    that AMD took it for an answering machine (in the agent's language). The agent's outcome "answering_machine"
+    is the audit's verdict on the stored attempt."""
+    from ctiserver.dialer.service import DialerService
+
+    number = "+48221112233"
+    for dialled in (number, number.lstrip("+")):  # the demo's lines dial the number without its "+"
+        demo.sim.engine.dialplan.amd.set_answerer(dialled, "machine")
+    page = await _ready_agent(demo, browser)
+    always = {day: ["00:00-23:59:59"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    campaign = {"name": "audit", "queue": "sales", "region": "PL", "windows": {"days": always},
+                "retry": {"max_attempts": 1}, "amd_audit_every": 1}  # fmt: skip
+    await demo.api("POST", "/dialer/campaigns", "supervisor", campaign)
+    contact = {"number": number, "name": "Jan Nowak", "id": "m1"}
+    await demo.api("POST", "/dialer/campaigns/audit/contacts", "supervisor", {"contacts": [contact]})
+    await demo.api("POST", "/dialer/campaigns/audit/start", "supervisor")
+
+    await page.locator("#pop #pop-amd-audit", has_text="answering machine").wait_for(timeout=WAIT)
+    assert "amd_audit" not in await page.locator("#pop").inner_text()  # the marker itself is not shown raw
+    await page.locator("#state.state-on_call").wait_for(timeout=WAIT)
+    async with page.expect_response(lambda r: r.url.endswith("/hangup"), timeout=WAIT):
+        await page.keyboard.press("Alt+x")
+    await page.locator("#dispo-code option[value='answering_machine']").wait_for(state="attached", timeout=WAIT)
+    await page.select_option("#dispo-code", "answering_machine")
+    await page.locator("#dispo-notes").press("Control+Enter")
+    await page.locator("#dispo-saved:has-text('Saved')").wait_for(timeout=WAIT)
+    store = demo.ctx.require(DialerService).store
+    for _ in range(50):
+        attempts = await store.attempts("audit")
+        if attempts and attempts[0].amd_audit == "machine":
+            break
+        await asyncio.sleep(0.1)
+    assert [(a.amd_status, a.amd_audit) for a in attempts] == [("MACHINE", "machine")]

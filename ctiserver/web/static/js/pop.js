@@ -35,10 +35,14 @@ export function renderPop(card, pop) {
   add("pop.wait", pop.wait_seconds !== undefined ? duration(pop.wait_seconds) : "");
   const ivr = pop.ivr || {};
   add("pop.ivrPath", (ivr.path || []).join(" → "));
+  // a dialler call AMD took for a machine, offered to check it (the AMD audit): the disposition says who it was
+  const { amd_audit: audit, ...fields } = (ivr.variables || {}).fields || {};
   for (const [k, v] of Object.entries(ivr.variables || {})) {
     if (k === "ivr_path" || v === null || v === undefined || v === "") continue;  // the path is shown above
-    add(k, typeof v === "object" ? JSON.stringify(v) : String(v));
+    const shown = k === "fields" ? fields : v;
+    add(k, typeof shown === "object" ? JSON.stringify(shown) : String(shown));
   }
+  if (audit) card.append(el("p", { class: "warn", id: "pop-amd-audit" }, t("pop.amdAudit")));
   card.append(facts);
   const links = el("div", { class: "row" });
   if (pop.crm_url) links.append(el("a", { href: pop.crm_url, target: "_blank", rel: "noopener", id: "pop-crm" }, t("pop.openCrm")));
