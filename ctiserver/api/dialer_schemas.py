@@ -21,6 +21,14 @@ class Waiting(BaseModel):
     detail: str = ""  # dialplan_missing: the contexts the PBX lacks, comma-separated
 
 
+class AmdAuditStats(BaseModel):
+    """The AMD audit's verdicts in the abandonment window (``dialer/amd_audit.py``)."""
+
+    people: int = 0  # MACHINE verdicts an agent found a person on: false positives
+    machines: int = 0
+    measured: float | None = None  # people / verdicts, once there are amd_audit_min of them
+
+
 class CampaignStats(BaseModel):
     campaign: str
     state: str
@@ -34,6 +42,8 @@ class CampaignStats(BaseModel):
     abandon_rate_window: float  # the law's: AMD's estimated false positives included
     abandon_cap: float
     amd_false_positives: float = 0.0  # estimated in the window: amd_false_positive_rate × MACHINE verdicts
+    amd_false_positive_rate: float = 0.0  # in use: measured by the AMD audit once it has enough verdicts, else set
+    amd_audit: AmdAuditStats | None = None
     counters: dict[str, int]
 
 

@@ -85,6 +85,7 @@ def _campaigns(stats: Iterable[dict[str, Any]]) -> Iterator[Metric]:
     rate = gauge("abandon_rate", "Abandoned / live answers over the cap's window, as the law counts them")
     cap = gauge("abandon_cap", "The campaign's abandonment cap")
     fp = gauge("amd_false_positives", "AMD's estimated false positives in the window (counted as abandoned)")
+    fp_rate = gauge("amd_false_positive_rate", "The false-positive rate in use (the AMD audit's once measured)")
     ringing = gauge("lines_ringing", "Calls placed and not answered yet")
     predictive = gauge("predictive", "1 while the campaign paces predictive (0: progressive, preview, fallback)")
     held = gauge("held_back", "1 while a running campaign dials nothing, with the reason", "reason")
@@ -99,6 +100,7 @@ def _campaigns(stats: Iterable[dict[str, Any]]) -> Iterator[Metric]:
         rate.add_metric([c], float(s["abandon_rate_window"]))
         cap.add_metric([c], float(s["abandon_cap"]))
         fp.add_metric([c], float(s.get("amd_false_positives") or 0.0))
+        fp_rate.add_metric([c], float(s.get("amd_false_positive_rate") or 0.0))
         ringing.add_metric([c], float(s["ringing"]))
         predictive.add_metric([c], 1.0 if s.get("pacing") == "predictive" else 0.0)
         if s.get("waiting"):
@@ -106,4 +108,4 @@ def _campaigns(stats: Iterable[dict[str, Any]]) -> Iterator[Metric]:
         for key, n in sorted((s.get("counters") or {}).items()):
             if key.startswith("outcome_"):
                 outcomes.add_metric([c, key.removeprefix("outcome_")], float(n))
-    yield from (state, rate, cap, fp, ringing, predictive, held, outcomes)
+    yield from (state, rate, cap, fp, fp_rate, ringing, predictive, held, outcomes)

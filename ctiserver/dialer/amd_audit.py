@@ -46,6 +46,9 @@ class AmdAudit:
         n = self.people + self.machines
         return self.people / n if n and n >= self.settings.amd_audit_min else None
 
+    def stats(self) -> dict[str, int | float | None]:
+        return {"people": self.people, "machines": self.machines, "measured": self.measured}
+
     async def load(self, now: float) -> None:
         """The window's audited verdicts from the store; the ledger's false-positive rate follows."""
         self.people, self.machines = await self.store.amd_audit_counts(self.settings.name, now - self.ledger.window)

@@ -485,5 +485,8 @@ class CampaignRunner:
             "abandon_cap": self.settings.abandon_cap,
             # AMD's false positives in the window's rate (amd_false_positive_rate × MACHINE verdicts)
             "amd_false_positives": round(self.ledger.false_positive_rate * self.ledger.machines(now), 2),
+            # the rate in use: the AMD audit's measured one (amd_audit.py) once it has enough verdicts, else set
+            "amd_false_positive_rate": round(self.ledger.false_positive_rate, 4),
+            "amd_audit": self.audit.stats(),
             "counters": dict(self.counters),
         }

@@ -60,6 +60,9 @@ async def test_every_second_machine_verdict_goes_to_an_agent_whose_disposition_m
         assert sorted(verdicts[c] for c in audited) == ["machine", "machine", "machine", "person"]
         now = w.runner.clock.now()
         assert w.runner.audit.measured == pytest.approx(0.25) and w.runner.ledger.false_positive_rate == 0.25
+        stats = w.runner.live_stats()
+        assert stats["amd_false_positive_rate"] == 0.25
+        assert stats["amd_audit"] == {"people": 1, "machines": 3, "measured": 0.25}
         # 4 machine verdicts hung up on × 25 % estimated; 1 person served; the 3 machines are no live answers
         live, abandoned = w.runner.ledger.totals(now)
         assert (live, abandoned) == pytest.approx((1 + 1.0, 0 + 1.0))
