@@ -111,3 +111,32 @@ async def test_campaigns_card_create_import_edit_and_record(demo: Demo, browser:
     await page.locator("#lang").select_option("pl")
     await card.locator("h2", has_text="Kampanie wydzwaniania").wait_for(timeout=WAIT)
     assert page.errors == []
+
+
+async def test_a_supervisor_reads_the_records_on_the_wallboard(demo: Demo, browser: Any) -> None:
+    """The wallboard's campaigns card (a supervisor's screen; the admin console is the admin's): pick a campaign,
+    its abandonment record and its report of the last 30 days show under the table and stay through the card's
+    5-s refreshes; the report's CSV downloads."""
+    await demo.api("POST", "/dialer/campaigns", "supervisor", {"name": "autumn", "windows": {"days": ALWAYS}})
+    await demo.api("POST", "/dialer/campaigns", "supervisor", {"name": "spring", "windows": {"days": ALWAYS}})
+    store = demo.ctx.require(DialerService).store
+    now = time.time()
+    for i, outcome in enumerate([Outcome.HUMAN] * 3 + [Outcome.ABANDONED] + [Outcome.NOANSWER] * 4):
+        await store.record_attempt(AttemptRecord(f"s{i}", "spring", f"k{i}", f"+4822{i:07d}", now - 60, outcome, now))
+    page = await open_page(browser, demo, "supervisor")
+    await page.wait_for_url("**/wallboard.html", timeout=WAIT)
+    await page.locator("#wb-camp option[value='spring']").wait_for(state="attached", timeout=WAIT)
+    await page.select_option("#wb-camp", "spring")
+    await page.locator("#wb-record").click()
+    await page.locator("#wb-camp-record tbody tr").first.wait_for(timeout=WAIT)
+    cells = await page.locator("#wb-camp-record tbody tr").first.locator("td").all_inner_texts()
+    assert cells[1:] == ["4", "1", "0", "0.0", "25.00 %"], cells
+    await page.locator("#wb-report").click()
+    await page.locator("#wb-camp-report tbody tr").first.wait_for(timeout=WAIT)
+    cells = await page.locator("#wb-camp-report tbody tr").first.locator("td").all_inner_texts()
+    assert cells[1:5] == ["8", "8", "0", "1"], cells  # attempts, contacts, connected, abandoned
+    await page.locator("#wb-report-csv").wait_for(timeout=WAIT)
+    await page.wait_for_timeout(6000)  # a refresh of the card: the choice and the tables stay
+    assert await page.input_value("#wb-camp") == "spring"
+    assert await page.locator("#wb-camp-record tbody tr").count() == 1
+    assert page.errors == []

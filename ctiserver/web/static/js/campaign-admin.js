@@ -3,7 +3,8 @@
 // the last 30 days (per day, the worst rolling window against the cap) and the campaign report (per day, CSV).
 import { api, base, getToken } from "./api.js";
 import { t } from "./i18n.js";
-import { act, el, errorText, toast } from "./shell.js";
+import { showRecord, showReport } from "./records.js";
+import { el, errorText, toast } from "./shell.js";
 
 const $ = (id) => document.getElementById(id);
 const NEW = "";
@@ -14,8 +15,6 @@ const TEMPLATE = {
   ring_timeout: 25, retry: { max_attempts: 3 }, abandon_cap: 0.03, abandon_window: "30d", amd: true,
 };
 let campaigns = [];
-
-function pct(x) { return `${(100 * x).toFixed(2)} %`; }
 
 function problem(text) {
   $("camp-problem").textContent = text;
@@ -119,58 +118,11 @@ async function importList() {
   }
 }
 
-async function showRecord() {
-  const name = $("camp-list").value;
-  const rec = await act(() => api.get(`/dialer/campaigns/${encodeURIComponent(name)}/abandonment?${last30Days()}`));
-  if (!rec) return;
-  const head = el("tr", {}, ...["admin.day", "admin.live", "admin.abandonedCol", "admin.machines", "admin.estFp", "admin.rate"]
-    .map((k) => el("th", {}, t(k))));
-  const rows = rec.days.map((d) => el("tr", {}, el("td", {}, d.day), el("td", {}, String(d.live)),
-    el("td", {}, String(d.abandoned)), el("td", {}, String(d.machines)), el("td", {}, d.false_positives.toFixed(1)),
-    el("td", { class: d.rate > rec.cap ? "bad" : "" }, pct(d.rate))));
-  const worst = rec.worst
-    ? t("admin.worst", { window: rec.window, rate: pct(rec.worst.rate), cap: pct(rec.cap), hours: rec.hours_over_cap })
-    : t("admin.noRecord");
-  $("camp-record").replaceChildren(el("table", {}, el("thead", {}, head), el("tbody", {}, rows)),
-    el("p", { class: rec.hours_over_cap ? "bad" : "muted", id: "camp-worst" }, worst));
-}
-
-function last30Days() {
-  const day = 86400;
-  const to = Math.ceil(Date.now() / 1000 / day) * day;  // the end of today (UTC)
-  return `from=${to - 30 * day}&to=${to}`;
-}
-
-async function showReport() {
-  const name = encodeURIComponent($("camp-list").value);
-  const period = last30Days();
-  const rep = await act(() => api.get(`/dialer/campaigns/${name}/report?${period}`));
-  if (!rep) return;
-  const cols = ["admin.day", "admin.attempts", "admin.contacts", "admin.connected", "admin.abandonedCol",
-    "admin.answerRate", "admin.connectRate", "admin.avgTalk"];
-  const rows = rep.days.map((d) => el("tr", {}, el("td", {}, d.day), el("td", {}, String(d.attempts)),
-    el("td", {}, String(d.contacts)), el("td", {}, String(d.connected)), el("td", {}, String(d.abandoned_total)),
-    el("td", {}, pct(d.answer_rate)), el("td", {}, pct(d.connect_rate)),
-    el("td", {}, d.avg_talk === null ? "—" : `${Math.round(d.avg_talk)} s`)));
-  $("camp-report").replaceChildren(el("table", {}, el("thead", {}, el("tr", {}, ...cols.map((k) => el("th", {}, t(k))))),
-    el("tbody", {}, rows)));
-  // the CSV needs the token: fetched here, offered as a download of what came back
-  const res = await fetch(new URL(`api/dialer/campaigns/${name}/report.csv?${period}`, base),
-    { headers: { Authorization: `Bearer ${getToken()}` } });
-  if (res.ok) {
-    const link = $("report-csv");
-    URL.revokeObjectURL(link.href);
-    link.href = URL.createObjectURL(await res.blob());
-    link.download = `campaign-${$("camp-list").value}.csv`;
-    link.hidden = false;
-  }
-}
-
 export async function initCampaigns() {
   $("camp-list").addEventListener("change", showCampaign);
   $("btn-camp-save").addEventListener("click", saveCampaign);
   $("btn-import").addEventListener("click", importList);
-  $("btn-record").addEventListener("click", showRecord);
-  $("btn-report").addEventListener("click", showReport);
+  $("btn-record").addEventListener("click", () => showRecord($("camp-list").value, $("camp-record")));
+  $("btn-report").addEventListener("click", () => showReport($("camp-list").value, $("camp-report"), $("report-csv")));
   await loadCampaigns(NEW);
 }

@@ -2,9 +2,11 @@
 // ringing, answer rate, abandonment over its window against the cap, counters, and the Start / Pause / Stop buttons
 // the state allows (POST /api/dialer/campaigns/{name}/start|pause|stop; a 409 is a toast). A campaign the PBX
 // paused (its Originates refused: stats.halted) shows the PBX's message; a running one that dials nothing now
-// (stats.waiting: no AMI link, a dialplan context missing…) says why. Agents get 403: the card stays hidden.
+// (stats.waiting: no AMI link, a dialplan context missing…) says why. Under the table, a campaign's abandonment
+// record and report of the last 30 days (records.js). Agents get 403: the card stays hidden.
 import { api, list } from "./api.js";
 import { lang, t } from "./i18n.js";
+import { showRecord, showReport } from "./records.js";
 import { act, el } from "./shell.js";
 
 const $ = (id) => document.getElementById(id);
@@ -22,6 +24,9 @@ let changed = () => {};
 export function initCampaigns({ role, onChange }) {
   allowed = STAFF.has(role || "unknown");
   changed = onChange || changed;
+  // a campaign's records of the last 30 days, under the table (records.js): kept across the 5-s refreshes
+  $("wb-record").addEventListener("click", () => showRecord($("wb-camp").value, $("wb-camp-record")));
+  $("wb-report").addEventListener("click", () => showReport($("wb-camp").value, $("wb-camp-report"), $("wb-report-csv")));
 }
 
 // the answer for renderCampaigns(): the list, {hide: true} (refused / no dialer), or null (a passing failure)
@@ -43,6 +48,14 @@ export function renderCampaigns(answer) {
   const table = $("campaigns");
   table.classList.toggle("hidden", !answer.campaigns.length);
   table.replaceChildren(table.tHead, ...answer.campaigns.map(campaign));  // a <tbody> per campaign
+  const select = $("wb-camp");
+  const chosen = select.value;
+  const names = answer.campaigns.map((c) => c.name);
+  if (names.join("\n") !== [...select.options].map((o) => o.value).join("\n")) {
+    select.replaceChildren(...names.map((n) => el("option", { value: n }, n)));
+    if (names.includes(chosen)) select.value = chosen;
+  }
+  $("camp-records").classList.toggle("hidden", !names.length);
 }
 
 const count = (counters, key) => Number((counters || {})[key] || 0);
