@@ -16,6 +16,7 @@ from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
+from ctiserver.acd.agent_state import AgentState
 from ctiserver.api.services import AgentsService, QueuesService
 
 WINDOW_KINDS = ("offered", "answered", "abandoned")
@@ -68,8 +69,6 @@ def _queues(stats: Iterable[Any]) -> Iterator[Metric]:
 
 def _agents(agents: Iterable[Any]) -> Metric:
     """Every state, 0 when nobody is in it: an alert on "no agent ready" needs the series to exist."""
-    from ctiserver.acd.agent_state import AgentState
-
     family = GaugeMetricFamily("ctiserver_agents", "Agents by state", labels=["state"])
     counts = Counter(str(a.get("state")) for a in agents)
     for state in sorted({*(s.value for s in AgentState), *counts}):

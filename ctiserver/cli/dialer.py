@@ -230,12 +230,15 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _stats(args: argparse.Namespace) -> int:
+    from ctiserver.dialer.amd_audit import rate_in_use
+
     async def go(store: Any) -> int:
         settings, state = await _campaign(store, args.name)
         attempts = await store.attempts(args.name)
         contacts = await store.contacts(args.name)
         outcomes = Counter(a.outcome.value for a in attempts)
-        estimated = settings.amd_false_positive_rate * outcomes["machine"]  # AMD's false positives: abandoned
+        fp = await rate_in_use(store, settings, 0.0)  # the AMD audit's measured rate, else the setting
+        estimated = fp * outcomes["machine"]  # AMD's false positives: abandoned calls
         live = outcomes["human"] + outcomes["abandoned"] + estimated
         print(
             json.dumps(

@@ -24,6 +24,19 @@ log = get_logger(__name__)
 MACHINE_DISPOSITION = "answering_machine"
 
 
+def measured_rate(settings: CampaignSettings, people: int, machines: int) -> float | None:
+    """The share of people among audited verdicts, once there are ``amd_audit_min`` of them."""
+    n = people + machines
+    return people / n if n and n >= settings.amd_audit_min else None
+
+
+async def rate_in_use(store: DialerStore, settings: CampaignSettings, since: float) -> float:
+    """AMD's false-positive rate as the ledger counts it: measured by the audit (verdicts since ``since``) when
+    there are enough, else the campaign's ``amd_false_positive_rate`` — for the abandonment record too."""
+    measured = measured_rate(settings, *await store.amd_audit_counts(settings.name, since))
+    return settings.amd_false_positive_rate if measured is None else measured
+
+
 class AmdAudit:
     def __init__(self, settings: CampaignSettings, store: DialerStore, ledger: AbandonLedger) -> None:
         self.settings = settings
@@ -43,8 +56,7 @@ class AmdAudit:
     @property
     def measured(self) -> float | None:
         """The share of people among the audited verdicts of the window, once there are enough."""
-        n = self.people + self.machines
-        return self.people / n if n and n >= self.settings.amd_audit_min else None
+        return measured_rate(self.settings, self.people, self.machines)
 
     def stats(self) -> dict[str, int | float | None]:
         return {"people": self.people, "machines": self.machines, "measured": self.measured}

@@ -4,13 +4,15 @@ the FTC's safe harbour: records of the abandonment rate per campaign per 30 days
 For a period, from the stored attempts (one aggregate query, ``DialerStore.live_answer_counts`` per hour):
 
 * per UTC day: live answers, abandoned calls (nobody took them, or an agent too late), AMD's MACHINE verdicts
-  and the false positives estimated among them (``amd_false_positive_rate``), and the day's rate as the law
+  and the false positives estimated among them (the rate in use, below), and the day's rate as the law
   counts it — (abandoned + estimated) / (live + estimated);
 * the rolling window of the campaign's regime (24 h or 30 days), evaluated at every hour's end in the period
   and at its end, over the hour buckets the live ledger counts in: the worst one and how many of those ends
   had the window over the cap.
 
-The rate uses the campaign's current estimate for every verdict of the period.
+The false-positive rate is the one in use at the period's end — the AMD audit's measured one over the window
+ending there once it has enough verdicts (``amd_audit.rate_in_use``), else the campaign's estimate — for every
+verdict of the period.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from ctiserver.dialer.amd_audit import rate_in_use
 from ctiserver.dialer.model import CampaignSettings, LedgerCounts
 from ctiserver.dialer.store import DialerStore
 
@@ -31,7 +34,7 @@ class DayRow:
     live: int
     abandoned: int
     machines: int
-    false_positives: float  # estimated: amd_false_positive_rate × machines
+    false_positives: float  # estimated: the false-positive rate in use × machines
     rate: float  # (abandoned + false_positives) / (live + false_positives)
 
 
@@ -72,10 +75,12 @@ def _days(counts: Sequence[LedgerCounts], since: float, until: float, fp: float)
     ]
 
 
-def _windows(counts: Sequence[LedgerCounts], settings: CampaignSettings, since: float, until: float) -> list[Window]:
+def _windows(
+    counts: Sequence[LedgerCounts], settings: CampaignSettings, fp: float, since: float, until: float
+) -> list[Window]:
     """The rolling window at each hour end in (since, until) and at ``until``, by prefix sums over the hour
     buckets (a window ending inside an hour counts that hour's bucket whole, as the live ledger does)."""
-    fp, length = settings.amd_false_positive_rate, settings.abandon_window_seconds
+    length = settings.abandon_window_seconds
     ends, end = [], since - since % HOUR + HOUR
     while end < until:
         ends.append(end)
@@ -104,15 +109,16 @@ async def abandonment_record(
 ) -> AbandonmentRecord:
     length = settings.abandon_window_seconds
     counts = [c for c in await store.live_answer_counts(settings.name, since - length, HOUR) if c.start < until]
-    windows = _windows(counts, settings, since, until)
+    fp = await rate_in_use(store, settings, until - length)  # the AMD audit's measured rate, once it has one
+    windows = _windows(counts, settings, fp, since, until)
     return AbandonmentRecord(
         campaign=settings.name,
         window=settings.abandon_window,
         cap=settings.abandon_cap,
-        false_positive_rate=settings.amd_false_positive_rate,
+        false_positive_rate=fp,
         since=since,
         until=until,
-        days=_days(counts, since, until, settings.amd_false_positive_rate),
+        days=_days(counts, since, until, fp),
         worst=max(windows, key=lambda w: w.rate, default=None),
         hours_over_cap=sum(1 for w in windows if w.rate > settings.abandon_cap),
     )

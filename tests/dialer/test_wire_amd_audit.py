@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+from ctiserver.dialer.compliance import abandonment_record
 from ctiserver.dialer.model import CampaignSettings, Contact, ContactStatus, Outcome, PacingMode, RetryPolicy
 from ctiserver.dialer.runner import CampaignRunner
 from ctiserver.dialer.service import DialerService
@@ -71,6 +72,9 @@ async def test_every_second_machine_verdict_goes_to_an_agent_whose_disposition_m
         assert stored[person].status is ContactStatus.DONE
         for machine in (during, rest[0], rest[2]):
             assert stored[machine].status is ContactStatus.PENDING and stored[machine].next_at >= now + 3500
+        record = await abandonment_record(w.store, settings, now - 3600.0, now + 1.0)
+        assert record.false_positive_rate == 0.25  # the abandonment record counts with the measured rate too
+        assert record.worst is not None and record.worst.live == pytest.approx(live)
         again = CampaignRunner(settings, w.store, w.lines, w.desk, w.bus, w.runner.clock)
         await again.load_history()  # a restart measures the same from the stored verdicts
         assert again.audit.measured == pytest.approx(0.25)
