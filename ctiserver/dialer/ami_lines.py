@@ -76,7 +76,7 @@ class AmiLinesConfig(BaseModel):
     exten: str = "s"
     noamd_exten: str = "noamd"  # campaigns with ``amd: false``: straight to the dialer, no AMD() listening first
     amd_wait: float = 6.0  # after the answer, how long to wait for the AMD verdict (then: NOTSURE)
-    abandon_context: str = "ctiserver-dialer-abandon"  # plays ${CTI_MESSAGE}, hangs up
+    abandon_context: str = "ctiserver-dialer-abandon"  # plays ${CTI_MESSAGE} (with the opt-out key), hangs up
     action_timeout: float = 10.0
 
 
@@ -168,6 +168,9 @@ class AmiLines:
             # is left of the two seconds once AMD() said HUMAN, after ``after_greeting`` s of silence (greeting.py)
             ("Variable", f"CTI_GRACE={self._grace(c):g}"),
             ("Variable", f"CTI_MESSAGE={_files(c.abandon_message)}"),
+            # the message's opt-out (``Read()`` in ctiserver-dialer-abandon; opt_out.py): the key and the wait after
+            ("Variable", f"CTI_OPTOUT_KEY={c.opt_out_key}"),
+            ("Variable", f"CTI_OPTOUT_WAIT={c.opt_out_wait:g}"),
         ]
         try:
             try:

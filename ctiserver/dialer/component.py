@@ -16,6 +16,7 @@ from ctiserver.dialer.callbacks import AbandonedCallbacks
 from ctiserver.dialer.config import DialerConfig
 from ctiserver.dialer.held import HeldCalls
 from ctiserver.dialer.left_in_flight import settle
+from ctiserver.dialer.opt_out import OptOuts
 from ctiserver.dialer.ports import Desk
 from ctiserver.dialer.service import DialerService
 from ctiserver.dialer.store import DialerStore, MemoryDialerStore
@@ -153,6 +154,7 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
     service = DialerService(_store(ctx), lines, desk, bus, ctx.clock)
     await service.load(cfg.campaigns)
     ctx.provide(service)
+    opt_outs = OptOuts(service, ami)  # the key pressed during the message: the number on the DNC list
     ctx.spawn(service.watch(), name="cti:dialer-campaign-sync")  # CLI changes reach the running daemon
     calls: Any = None
     with contextlib.suppress(ImportError):
@@ -170,5 +172,6 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
         yield
     finally:
         await service.close()
+        await opt_outs.close()
         if isinstance(desk, AmiDesk):
             await desk.close()

@@ -102,6 +102,13 @@ class CampaignSettings(BaseModel):
     abandon_window: str = Field("30d", pattern=r"^(30d|24h)$")
     abandon_target: float = Field(0.027, gt=0.0, lt=0.2)
     abandon_message: tuple[str, ...] = ("sound:ctiserver/dialer-sorry",)
+    # the automated opt-out the law asks of the message (47 CFR 64.1200(a)(7)(i)(A) with (b)(3)): this key,
+    # pressed while a message plays (the abandon or the machine message) or within ``opt_out_wait`` s after it,
+    # puts the number on the campaign's (or the global) do-not-call list and ends the call (opt_out.py); the
+    # message should say so. "" = no key: the message plays and the call ends
+    opt_out_key: str = Field("9", pattern=r"^[0-9*]?$")
+    opt_out_wait: float = Field(3.0, ge=0.5, le=10.0)
+    opt_out_list: str = Field("campaign", pattern=r"^(campaign|global)$")
     repeat_with_agent: RepeatRules = RepeatRules()
     # at most this many calls to one number in any 24 h, over every campaign (Florida, Oklahoma: 3); None: no cap
     max_calls_per_day: int | None = Field(None, ge=1)

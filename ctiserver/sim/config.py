@@ -43,6 +43,8 @@ class FarEndConfig(_M):
     hangup_after: float | None = None  # seconds of talk after which the party hangs up
     reject: int | None = Field(None, ge=400, le=699)  # a SIP final response instead of ringing (486 busy, 404 …)
     reject_after: float = 0.3
+    # keys the party presses, (seconds after its answer, digit): e.g. the opt-out key during a dialler's message
+    dtmf: tuple[tuple[float, str], ...] = ()
 
 
 class TrunkConfig(_M):

@@ -1,5 +1,6 @@
 """A minimal dialplan interpreter: NoOp, Answer, Stasis, Dial, Queue, Playback, Wait, MusicOnHold,
-Goto, GotoIf, Hangup, Set, AMD (``ctiserver.sim.amd``); ``${VAR}`` and ``$[...]`` (``ctiserver.sim.expr``)."""
+Goto, GotoIf, Hangup, Set, AMD (``ctiserver.sim.amd``), Read and UserEvent (``ctiserver.sim.input_apps``);
+``${VAR}`` and ``$[...]`` (``ctiserver.sim.expr``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from ctiserver.sim import dial_app, expr, media
+from ctiserver.sim import dial_app, expr, input_apps, media
 from ctiserver.sim.amd import Amd
 from ctiserver.sim.config import Step
 from ctiserver.sim.model import Channel, ChanState
@@ -62,6 +63,8 @@ class Dialplan:
         }
         self.amd = Amd(engine)
         self.apps["amd"] = self.amd.run
+        self.apps["read"] = lambda ch, data: input_apps.read(engine, ch, data)
+        self.apps["userevent"] = lambda ch, data: input_apps.user_event(engine, ch, data)
         self.apps.setdefault("set", self._set)
 
     def find(self, context: str, exten: str) -> tuple[Step, ...] | None:

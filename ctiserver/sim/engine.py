@@ -16,6 +16,7 @@ from typing import Any
 
 from ctiserver.clock import Clock
 from ctiserver.logs import get_logger
+from ctiserver.sim import dtmf
 from ctiserver.sim.cel import Cel
 from ctiserver.sim.config import SimConfig
 from ctiserver.sim.fmt import chan_headers, channel_json
@@ -282,22 +283,8 @@ class Engine:
         self.ari_chan("ChannelConnectedLine", ch)
 
     def dtmf(self, ch: Channel, digit: str, duration_ms: int = 250, mode: str | None = None) -> None:
-        if ch.hung_up:
-            return
-        if (mode or ch.dtmf_mode) != "info":
-            self.ami_chan(
-                "DTMFBegin", ch, [("Digit", digit), ("Direction", "Received")], privilege="dtmf,all"
-            )
-        self.ami_chan(
-            "DTMFEnd",
-            ch,
-            [("Digit", digit), ("DurationMs", str(duration_ms)), ("Direction", "Received")],
-            privilege="dtmf,all",
-        )
-        self.cel.emit("DTMF", ch, extra=f'{{"digit":"{digit}","duration_ms":{duration_ms}}}')
-        self.ari_chan("ChannelDtmfReceived", ch, [("digit", digit), ("duration_ms", duration_ms)])
-        for cb in list(ch.tags.get("dtmf_listeners", ())):
-            cb(digit)
+        """``ch`` reads ``digit``; passed on through its bridge and Local pair (``ctiserver.sim.dtmf``)."""
+        dtmf.received(self, ch, digit, duration_ms, mode or ch.dtmf_mode)
 
     def on_hangup(self, ch: Channel, hook: HangupHook) -> Callable[[], None]:
         hooks = self._hooks.setdefault(ch.id, [])

@@ -280,12 +280,14 @@ class Simulator:
         answer_after: float | None = 3.0,
         hangup_after: float | None = None,
         reject: int | None = None,
+        dtmf: tuple[tuple[float, str], ...] = (),
     ) -> None:
         """A party at the carrier, reached by ``Dial(PJSIP/<number>@trunk)``: answers after ``answer_after``
         seconds of ringing (None: rings until given up), hangs up after ``hangup_after`` seconds of talk, or
-        refuses the call with the SIP status ``reject`` (486 busy, 404 not found, 480, 503 …)."""
+        refuses the call with the SIP status ``reject`` (486 busy, 404 not found, 480, 503 …); presses the keys
+        ``dtmf`` (seconds after its answer, digit)."""
         self.engine.trunks.parties[number] = FarEndConfig(
-            answer_after=answer_after, hangup_after=hangup_after, reject=reject
+            answer_after=answer_after, hangup_after=hangup_after, reject=reject, dtmf=dtmf
         )
 
     def set_registered(self, ep: Endpoint, registered: bool) -> None:

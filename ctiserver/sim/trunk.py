@@ -79,10 +79,22 @@ async def _run(engine: Engine, ch: Channel, party: FarEndConfig) -> None:
 
     if party.reject is None:
         await far_end(engine, ch, party.answer_after, party.hangup_after)
+        if party.dtmf and ch.answered_at is not None:
+            await _press(engine, ch, party.dtmf)
         return
     await engine.clock.sleep(party.reject_after)
     if not (ch.hung_up or ch.hangup_requested):
         refuse(engine, ch, party.reject)
+
+
+async def _press(engine: Engine, ch: Channel, keys: tuple[tuple[float, str], ...]) -> None:
+    """The party presses ``keys`` (seconds after its answer, digit), RFC 4733 as carriers send them."""
+    answered = engine.clock.now()
+    for at, digit in sorted(keys):
+        await engine.clock.sleep(max(0.0, answered + at - engine.clock.now()))
+        if ch.hung_up or ch.hangup_requested:
+            return
+        engine.dtmf(ch, digit, 250, "rfc4733")
 
 
 def refuse(engine: Engine, ch: Channel, status: int) -> None:

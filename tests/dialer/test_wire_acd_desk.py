@@ -207,8 +207,8 @@ def _check(
         for e in pbx
         if e.name == "Newexten"
         and e.get("Context") == "ctiserver-dialer-abandon"
-        and e.get("Application") == "Playback"
-        and e.get("AppData") == MESSAGE
+        and e.get("Application") == "Read"  # the message with its opt-out key (opt_out.py)
+        and e.get("AppData") == f"CTI_OPTOUT,{MESSAGE},1,,1,3"
     }
     states: dict[str, list[dict[str, Any]]] = {}
     for e in bus_events:

@@ -87,4 +87,4 @@ async def test_answers_while_the_ari_app_is_away_hear_the_message_and_no_agent_i
         ]
         failed = steps.index(("ctiserver-amd", "GotoIf", "1?ctiserver-dialer-abandon,nostasis,1"))
         assert steps[failed + 2][:2] == ("ctiserver-dialer-abandon", "Wait"), steps
-        assert ("ctiserver-dialer-abandon", "Playback", MESSAGE) in steps[failed:], steps
+        assert ("ctiserver-dialer-abandon", "Read", f"CTI_OPTOUT,{MESSAGE},1,,1,3") in steps[failed:], steps

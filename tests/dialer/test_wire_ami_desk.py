@@ -71,7 +71,7 @@ async def test_answers_while_the_ari_app_is_away_are_held_by_the_dialplan_then_s
     assert (w.runner.counters["connected"], w.runner.counters["abandoned"]) == (6, 4)
     assert w.runner.ledger.totals(w.runner.clock.now()) == (len(AGENTS), 4)
     assert pops.queue.qsize() == 6  # a screen-pop for each call an agent took
-    message = ("ctiserver-dialer-abandon", "Playback", "ctiserver/away-sorry&ctiserver/goodbye")
+    message = ("ctiserver-dialer-abandon", "Read", "CTI_OPTOUT,ctiserver/away-sorry&ctiserver/goodbye,1,,1,3")
     for a in attempts:
         mine = [e for e in events if e.get("Uniqueid") == a.id]
         steps = [(e.get("Context"), e.get("Application"), e.get("AppData")) for e in mine]

@@ -51,6 +51,7 @@ class Callee:
     ring: float
     talk: float
     busy: bool = False  # the carrier answers 486 Busy Here (only behind the trunk: ``rendered=True``)
+    keys: tuple[tuple[float, str], ...] = ()  # keys pressed (s after the answer, digit; behind the trunk only)
 
 
 def at_the_carrier(sim: Simulator, callees: dict[str, Callee]) -> None:
@@ -59,7 +60,8 @@ def at_the_carrier(sim: Simulator, callees: dict[str, Callee]) -> None:
     for num, c in callees.items():
         reject = 404 if not c.reachable else 486 if c.busy else None
         talk = c.talk if not c.machine else 20.0
-        sim.customer(num, answer_after=c.ring if c.answers else None, hangup_after=talk, reject=reject)
+        answer = c.ring if c.answers else None
+        sim.customer(num, answer_after=answer, hangup_after=talk, reject=reject, dtmf=c.keys)
         if c.machine:
             sim.engine.dialplan.amd.set_answerer(num, "machine")
 

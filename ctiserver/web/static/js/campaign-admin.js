@@ -13,6 +13,7 @@ const TEMPLATE = {
   name: "", mode: "progressive", queue: "outbound", caller_id: "",
   windows: { days: Object.fromEntries(WEEK.slice(0, 5).map((d) => [d, ["09:00-20:00"]])), holidays: [] },
   ring_timeout: 25, retry: { max_attempts: 3 }, abandon_cap: 0.03, abandon_window: "30d", amd: true,
+  abandon_message: ["sound:ctiserver/dialer-sorry"], opt_out_key: "9",
 };
 let campaigns = [];
 
