@@ -15,6 +15,7 @@ from ctiserver.dialer.ami_lines import AmiLines
 from ctiserver.dialer.callbacks import AbandonedCallbacks
 from ctiserver.dialer.config import DialerConfig
 from ctiserver.dialer.held import HeldCalls
+from ctiserver.dialer.ivr_dnc import DialerDnc
 from ctiserver.dialer.left_in_flight import settle
 from ctiserver.dialer.opt_out import OptOuts
 from ctiserver.dialer.ports import Desk
@@ -154,6 +155,7 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
     service = DialerService(_store(ctx), lines, desk, bus, ctx.clock)
     await service.load(cfg.campaigns)
     ctx.provide(service)
+    ctx.provide(DialerDnc(service, ctx.config.default_region))  # the IVR's do_not_call nodes (an opt-out line)
     opt_outs = OptOuts(service, ami)  # the key pressed during the message: the number on the DNC list
     ctx.spawn(service.watch(), name="cti:dialer-campaign-sync")  # CLI changes reach the running daemon
     calls: Any = None

@@ -104,6 +104,7 @@ class OptOuts:
             "number": contact.number,
             "attempt": opt.attempt,
             "list": scope or "global",
+            "source": "message",
         }
         await service.bus.publish(new_event("dialer.opt_out", opt.contact_id, data, service.clock.now()))
         return True

@@ -95,6 +95,20 @@ class LateQueueTarget:
             )
 
 
+class LateDnc:
+    """The dialler starts after the IVR: its do-not-call lists (``DialerDnc``) are found on first use."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    async def do_not_call(self, number: str, campaign: str | None, reason: str, call_id: str = "") -> str:
+        lists = _maybe(self.ctx, "ctiserver.dialer.ivr_dnc", "DialerDnc")
+        if lists is None:
+            raise ValueError("no do-not-call lists: the dialler does not run")
+        stored: str = await lists.do_not_call(number, campaign, reason, call_id)
+        return stored
+
+
 def _provide_admin(ctx: AppContext, registry: ScriptRegistry) -> None:
     """The admin API's ``IvrScripts`` service (the api area defines the protocol; it starts after us)."""
     admin = IvrAdmin(registry)
@@ -158,6 +172,7 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
             contacts=_contacts(ctx),
             queue=late,
             callbacks=late,
+            dnc=LateDnc(ctx),
             surveys=BusSurveys(bus) if bus is not None else None,
             http=http,
             bus=bus,

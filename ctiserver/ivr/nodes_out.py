@@ -1,6 +1,6 @@
 # ruff: noqa: RUF012  (pydantic models: mutable defaults are copied per instance)
-"""Node kinds that leave the script or talk to other systems: queue, transfer, callback, record, http, survey,
-hangup, goto, sub-scripts."""
+"""Node kinds that leave the script or talk to other systems: queue, transfer, callback, do-not-call, record,
+http, survey, hangup, goto, sub-scripts."""
 
 from __future__ import annotations
 
@@ -52,6 +52,23 @@ class Callback(_Media, Node):
     confirm: list[str] = []
     accepted: str
     declined: str
+
+
+class DoNotCall(_Media, Node):
+    """The caller's number (or ``number``) on a do-not-call list: the opt-out line the dialler's messages name
+    (47 CFR 64.1200(b)(3)(ii): a number that connects to the automated opt-out). ``on_error`` when there is no
+    number to add (anonymous, malformed) or no such list."""
+
+    kind: ClassVar[str] = "do_not_call"
+    link_fields = ("next", "on_error")
+    media_fields = ("confirm",)
+    template_fields = ("number",)
+    type: Literal["do_not_call"] = "do_not_call"
+    number: str = "{{ caller.number }}"
+    campaign: str | None = Field(None, pattern=r"^[A-Za-z0-9_.-]{1,64}$")  # None: the global list
+    confirm: list[str] = []
+    next: str
+    on_error: str
 
 
 class RecordMessage(_Media, Node):

@@ -61,6 +61,15 @@ class CallbackSink(Protocol):
     async def request_callback(self, request: CallbackRequest) -> None: ...
 
 
+class DncSink(Protocol):
+    """The do-not-call lists (the dialler's): the IVR's ``do_not_call`` node, an opt-out line."""
+
+    async def do_not_call(self, number: str, campaign: str | None, reason: str, call_id: str = "") -> str:
+        """Put ``number`` on ``campaign``'s list (None: the global one); returns it in E.164. Raises
+        ``ValueError`` for a number that is none (anonymous, malformed) or a campaign that does not exist."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class SurveyResult:
     call_id: str
@@ -112,6 +121,19 @@ class MemoryCallbacks:
 
     async def request_callback(self, request: CallbackRequest) -> None:
         self.requests.append(request)
+
+
+class MemoryDnc:
+    """The simulator CLI's lists: the number as given (no region to read it in), by list (None: global)."""
+
+    def __init__(self) -> None:
+        self.added: list[tuple[str, str | None]] = []
+
+    async def do_not_call(self, number: str, campaign: str | None, reason: str, call_id: str = "") -> str:
+        if not number.strip("+").isdigit():
+            raise ValueError(f"not a phone number: {number!r}")
+        self.added.append((number, campaign))
+        return number
 
 
 class MemorySurveys:

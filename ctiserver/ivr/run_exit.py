@@ -1,4 +1,5 @@
-"""Handlers of the node kinds that hand the call on or end it: queue, transfer, callback, record, hangup."""
+"""Handlers of the node kinds that hand the call on or end it, or act elsewhere: queue, transfer, callback,
+do-not-call, record, hangup."""
 
 from __future__ import annotations
 
@@ -75,6 +76,26 @@ async def callback(run: Run, node: o.Callback) -> Next:
     run.note(result=f"requested {number}")
     await run.play(node.confirm)
     return node.accepted
+
+
+async def do_not_call(run: Run, node: o.DoNotCall) -> Next:
+    number = str(expr.render(node.number, run.context())).strip()
+    sink = run.services.dnc
+    if sink is None:
+        run.note(result="refused: no do-not-call lists here (the dialler does not run)")
+        return node.on_error
+    call_id = run.session.call.call_id
+    reason = f"opt-out line: IVR {run.script.name}:{run.node_name} (call {call_id})"
+    try:
+        stored = await sink.do_not_call(number, node.campaign, reason[:128], call_id)
+    except ValueError as exc:
+        run.note(result=f"refused: {exc}")
+        return node.on_error
+    await run.set_var("dnc_number", stored)
+    run.session.outcome = run.session.outcome or "do_not_call"
+    run.note(result=f"{stored} on the {node.campaign or 'global'} list")
+    await run.play(node.confirm)
+    return node.next
 
 
 async def record_message(run: Run, node: o.RecordMessage) -> Next:

@@ -12,7 +12,7 @@ from ctiserver.clock import Clock
 from ctiserver.control import CallControl, PlayResult
 from ctiserver.events.bus import Bus
 from ctiserver.ivr import expr
-from ctiserver.ivr.ports import CallbackSink, ContactLookup, HttpFetcher, QueueTarget, SurveySink
+from ctiserver.ivr.ports import CallbackSink, ContactLookup, DncSink, HttpFetcher, QueueTarget, SurveySink
 from ctiserver.ivr.recorder import StepRecorder
 from ctiserver.ivr.script import Script
 from ctiserver.ivr.session import IvrEnd, IvrSession
@@ -33,6 +33,7 @@ class Services:
     contacts: ContactLookup | None = None
     queue: QueueTarget | None = None
     callbacks: CallbackSink | None = None
+    dnc: DncSink | None = None  # the dialler's do-not-call lists (``do_not_call`` nodes)
     surveys: SurveySink | None = None
     http: HttpFetcher | None = None
     bus: Bus | None = None

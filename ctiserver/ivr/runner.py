@@ -40,6 +40,7 @@ HANDLERS: dict[str, Handler] = {
     "queue": run_exit.queue,
     "transfer": run_exit.transfer,
     "callback": run_exit.callback,
+    "do_not_call": run_exit.do_not_call,
     "record_message": run_exit.record_message,
     "hangup": run_exit.hangup,
 }

@@ -28,6 +28,7 @@ KINDS: dict[str, type[n.Node]] = {
         o.Queue,
         o.Transfer,
         o.Callback,
+        o.DoNotCall,
         o.RecordMessage,
         o.Http,
         o.Survey,

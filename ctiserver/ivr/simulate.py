@@ -11,7 +11,14 @@ from typing import Any
 
 from ctiserver.clock import ManualClock
 from ctiserver.control.fake import HANGUP, FakeControl
-from ctiserver.ivr.ports import ContactLookup, HttpFetcher, MemoryCallbacks, MemorySurveys, QueueRequest
+from ctiserver.ivr.ports import (
+    ContactLookup,
+    HttpFetcher,
+    MemoryCallbacks,
+    MemoryDnc,
+    MemorySurveys,
+    QueueRequest,
+)
 from ctiserver.ivr.run_state import IvrSettings, Services
 from ctiserver.ivr.runner import Interpreter
 from ctiserver.ivr.script import Script
@@ -55,6 +62,7 @@ class Simulation:
     callbacks: MemoryCallbacks
     surveys: MemorySurveys
     tz: dt.tzinfo
+    dnc: MemoryDnc = field(default_factory=MemoryDnc)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -72,13 +80,14 @@ async def simulate(
     clock = ManualClock(start=at.timestamp())
     control = FakeControl(clock)
     control.add_channel("sim-1", dtmf)
-    queue, callbacks, surveys = RecordingQueue(), MemoryCallbacks(), MemorySurveys()
+    queue, callbacks, surveys, dnc = RecordingQueue(), MemoryCallbacks(), MemorySurveys(), MemoryDnc()
     known = dict(scripts or {})
     known.setdefault(script.name, script)
     services = Services(
         contacts=contacts,
         queue=queue,
         callbacks=callbacks,
+        dnc=dnc,
         surveys=surveys,
         http=http,
         scripts=known.get,
@@ -87,7 +96,7 @@ async def simulate(
     did = script.dids[0] if script.dids else ""
     call = CallInfo("sim-1", "sim-1", caller, "", did, script.language)
     session = await Interpreter(control, clock, services).run(script, call)
-    return Simulation(session, control, queue, callbacks, surveys, at.tzinfo or dt.UTC)
+    return Simulation(session, control, queue, callbacks, surveys, at.tzinfo or dt.UTC, dnc)
 
 
 def report(sim: Simulation) -> str:
@@ -117,6 +126,8 @@ def report(sim: Simulation) -> str:
         lines.append(f"queue hand-over: {q.queue} (skills {skills}; priority {prio})")
     for c in sim.callbacks.requests:
         lines.append(f"call-back requested: {c.number} (queue {c.queue or '-'})")
+    for number, campaign in sim.dnc.added:
+        lines.append(f"do-not-call: {number} on the {campaign or 'global'} list")
     for r in sim.surveys.results:
         lines.append(f"survey {r.survey}: {r.score}/{r.scale}")
     end = s.end.value if s.end else "?"
