@@ -17,7 +17,7 @@ class _In(BaseModel):
 class Waiting(BaseModel):
     """Why a running campaign dials nothing now; it dials again by itself once this clears."""
 
-    code: Literal["ami_down", "reconciling", "ari_away", "dialplan_missing"]
+    code: Literal["ami_down", "reconciling", "ari_away", "dialplan_missing", "lease_unconfirmed"]
     detail: str = ""  # dialplan_missing: the contexts the PBX lacks, comma-separated
 
 

@@ -109,6 +109,9 @@ class AmiLines:
         self.after_greeting = after_greeting  # s: AMD()'s afterGreetingSilence in the rendered dialplan
         self.stasis_ready = stasis_ready  # the ARI application that holds answered calls is there (None: not asked)
         self.context_missing: Callable[[str], bool] | None = None  # DialplanCheck.lacks, set by the component
+        # Standby.fresh, set by the component: the database's lease confirmed lately — no standby elsewhere can
+        # have taken over and be dialling the same contacts (store/standby.py, "Fencing the dialler")
+        self.lease_fresh: Callable[[], bool] | None = None
         self._pending: dict[str, _Pending] = {}  # attempt id (= channel id) → attempt
         self._reconciled = asyncio.Event()
         self._reconciled.set()
@@ -123,6 +126,8 @@ class AmiLines:
 
     # ---- Lines --------------------------------------------------------------------------------------------
     def blocked(self) -> Blocked | None:
+        if self.lease_fresh is not None and not self.lease_fresh():
+            return Blocked("lease_unconfirmed")
         if not self.ami.connected.is_set():
             return Blocked("ami_down")
         if not self._reconciled.is_set():
@@ -173,6 +178,8 @@ class AmiLines:
             ("Variable", f"CTI_OPTOUT_WAIT={c.opt_out_wait:g}"),
         ]
         try:
+            if self.lease_fresh is not None and not self.lease_fresh():  # stalled since pace_once looked: a
+                raise NotPlaced("the database's lease is not confirmed")  # standby may be dialling by now
             try:
                 response = await self.ami.action("Originate", headers, timeout=self.config.action_timeout)
             except AmiLinkLost:

@@ -25,6 +25,7 @@ from ctiserver.events import Bus
 from ctiserver.logs import get_logger
 from ctiserver.pbx.ami.client import AmiClient
 from ctiserver.pbx.ami_grants import MIXMONITOR, need
+from ctiserver.store.standby import Standby
 
 if TYPE_CHECKING:
     from ctiserver.app import AppContext
@@ -151,6 +152,8 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
 
     dialplan = ctx.maybe(DialplanCheck)
     lines.context_missing = dialplan.lacks if dialplan is not None else None  # nothing dialled through a hole
+    standby = ctx.maybe(Standby)
+    lines.lease_fresh = standby.fresh if standby is not None else None  # nothing dialled on an unconfirmed lease
     desk = _desk(ctx, cfg, ami, lines, bus, held)
     service = DialerService(_store(ctx), lines, desk, bus, ctx.clock)
     await service.load(cfg.campaigns)

@@ -36,7 +36,8 @@ class Blocked:
     """Why the lines dial nothing now (shown on the wallboard; the campaign stays ``running`` and dials again by
     itself once it clears): ``ami_down`` (no AMI link), ``reconciling`` (after a reconnect, calls of unknown fate
     are being looked for), ``ari_away`` (the ARI application that holds answered calls is not connected),
-    ``dialplan_missing`` (``detail``: the rendered contexts the PBX lacks, comma-separated)."""
+    ``dialplan_missing`` (``detail``: the rendered contexts the PBX lacks, comma-separated),
+    ``lease_unconfirmed`` (the database's lease not confirmed lately: a standby may have taken over)."""
 
     code: str
     detail: str = ""

@@ -1,8 +1,13 @@
 """A named lease in the database (table ``leases``): who holds it, until when. Compare-and-set in SQL, so two
 daemons (two hosts, or two processes of one host) taking it at once cannot both win, on SQLite and PostgreSQL.
 
-* ``take``: the holder renews; anyone takes a lease that expired, or that ``may_reclaim`` says is held by a dead
-  process; otherwise the holder stays. Returns the holder after the attempt.
+* ``take``: the holder renews; anyone takes a lease that ``may_reclaim`` gives up on (its holder stopped renewing,
+  or is a dead process); otherwise the holder stays. Returns the holder after the attempt.
+
+Whether a holder stopped renewing is the caller's judgement (``store/standby.py``: the row unchanged for a whole
+lease on the caller's own monotonic clock), not ``expires < now``: ``expires`` is the holder's wall clock, and a
+standby whose clock runs a lease ahead of the holder's would take a lease that is being renewed (two daemons
+dialling the same customers). Here ``expires`` is what a renewal changes, and what the log shows.
 * ``release``: the holder lets go (a graceful stop: the standby takes over at once).
 """
 
@@ -30,7 +35,7 @@ class LeaseTable:
         self._sessions = sessions
         self.name = name
 
-    async def take(self, owner: str, now: float, ttl: float, may_reclaim: Callable[[str], bool]) -> Holder:
+    async def take(self, owner: str, now: float, ttl: float, may_reclaim: Callable[[Holder], bool]) -> Holder:
         row = LeaseRow.__table__.c
         async with self._sessions.begin() as s:
             renewed = await s.execute(
@@ -45,7 +50,7 @@ class LeaseTable:
                 while holder is None:  # a release between the insert and the read: insert again
                     await upsert(s, LeaseRow, [first], update=())  # nobody holds it: ours
                     holder = await self._holder(s)
-                if holder.owner != owner and (holder.expires < now or may_reclaim(holder.owner)):
+                if holder.owner != owner and may_reclaim(holder):
                     await s.execute(  # compare-and-set on what was read: another daemon may have won meanwhile
                         update(LeaseRow)
                         .where(row.name == self.name, row.owner == holder.owner, row.expires == holder.expires)

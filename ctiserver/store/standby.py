@@ -9,11 +9,13 @@ too: an upgrade that starts the new container before the old one stops, a second
 So, right after the store, the daemon takes the database's lease (``store/lease.py``, table ``leases``) before
 any other component starts — no AMI, no ARI, no API until then — and renews it every ``lease_seconds / 3``:
 
-* free, expired, or held by a dead process of this host (a daemon killed and restarted: same host name, its
-  process gone — or this very pid, as in a container restarted as pid 1) → taken at once;
-* held by a live daemon → this one is the **standby**: it says so in the log (who holds it, since when) and
+* free, or held by a dead process of this host (a daemon killed and restarted: same host name, its process gone
+  — or this very pid, as in a container restarted as pid 1) → taken at once;
+* held by another daemon → this one is the **standby**: it says so in the log (who holds it, since when) and
   tries again every ``retry_seconds``; a graceful stop of the holder releases the lease, so the standby starts
-  within that time; a killed or frozen holder stops renewing, so it starts within ``lease_seconds``;
+  within that time; a killed or frozen holder stops renewing: once the standby has seen the lease's row
+  unchanged for ``lease_seconds`` of its own monotonic clock it takes it (a lease left by a daemon of another
+  host that died before this one started is taken so, ``lease_seconds`` after the start);
 * SIGTERM while waiting ends the standby cleanly;
 * a holder that finds, when renewing, that another daemon holds the lease (it could not renew for longer than
   ``lease_seconds``: a stalled process, a network partition from the database) **stands down**: it stops the
@@ -22,7 +24,17 @@ any other component starts — no AMI, no ARI, no API until then — and renews 
 * a database that cannot be reached at start does not stop the daemon (as everywhere in the store: facts are
   spooled): it runs without the lease and takes it once the database answers (or stands down then).
 
-Lease times are the daemons' wall clocks: keep the hosts' clocks in step (NTP); a skew eats into ``lease_seconds``.
+No wall clock is compared across hosts: the row's ``expires`` (the holder's clock) only shows that it renewed. Up
+to session 24 a standby took a lease whose ``expires`` had passed on its own clock — one whose clock ran
+``lease_seconds`` ahead of the holder's took a lease that was being renewed, and both daemons dialled until the
+holder's next renewal.
+
+**Fencing the dialler.** A holder that cannot reach the database keeps running (its facts are spooled), but it
+cannot know whether a standby elsewhere has taken over. ``fresh()`` is true while the lease was confirmed ours
+less than two thirds of ``lease_seconds`` ago (the renewal runs every third: one renewal may fail); the dialler
+places no call while it is false (``dialer/ami_lines.py``, held back ``lease_unconfirmed``), so the old holder
+stops dialling before a standby, which waits a whole lease after the last renewal it saw, can start — a customer
+is not dialled by both. A daemon started with the database away dials nothing until it holds the lease.
 """
 
 from __future__ import annotations
@@ -88,6 +100,9 @@ def dead_here(owner: str) -> bool:
     return not _alive(int(his_pid))
 
 
+FRESH = 2.0 / 3.0  # of lease_seconds: how long a confirmation of the lease lets this daemon dial
+
+
 class Standby:
     def __init__(self, table: LeaseTable, clock: Clock, config: StandbyConfig, owner: str | None = None) -> None:
         self.table = table
@@ -95,13 +110,35 @@ class Standby:
         self.config = config
         self.owner = owner or owner_id()
         self.holder: Holder | None = None  # as last read
+        self._seen: tuple[str, float] | None = None  # another holder's row (owner, expires) as first seen ...
+        self._seen_at = 0.0  # ... at this monotonic time
+        self._confirmed_at: float | None = None  # monotonic: when the last take that found the lease ours began
 
     @property
     def held(self) -> bool:
         return self.holder is not None and self.holder.owner == self.owner
 
+    def fresh(self) -> bool:
+        """The lease is ours, confirmed less than ``FRESH`` of ``lease_seconds`` ago (see the module's text)."""
+        confirmed = self._confirmed_at
+        limit = FRESH * self.config.lease_seconds
+        return self.held and confirmed is not None and self.clock.monotonic() - confirmed < limit
+
+    def _may_reclaim(self, holder: Holder) -> bool:
+        """A dead process of this host's, or a row that has not changed for a whole lease on this clock."""
+        if dead_here(holder.owner):
+            return True
+        now, seen = self.clock.monotonic(), (holder.owner, holder.expires)
+        if seen != self._seen:
+            self._seen, self._seen_at = seen, now
+            return False
+        return now - self._seen_at >= self.config.lease_seconds
+
     async def _take(self) -> Holder:
-        self.holder = await self.table.take(self.owner, self.clock.now(), self.config.lease_seconds, dead_here)
+        began = self.clock.monotonic()
+        self.holder = await self.table.take(self.owner, self.clock.now(), self.config.lease_seconds, self._may_reclaim)
+        if self.holder.owner == self.owner:
+            self._confirmed_at = began
         return self.holder
 
     async def acquire(self, stopping: asyncio.Event) -> None:

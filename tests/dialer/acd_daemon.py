@@ -72,6 +72,9 @@ def config(
             "api": {"host": "127.0.0.1", "port": 0},
             "database": {"url": f"sqlite+aiosqlite:///{tmp}/cti.sqlite", "spool_dir": str(tmp / "spool")},
             "data_dir": str(tmp),
+            # the clock runs up to ×6 while SQLite answers in real time: a renewal taking 1 s would be 6 s of the
+            # daemon's lease, and the dialler held back until it comes (store/standby.py); a lease of a minute
+            "standby": {"lease_seconds": 60.0},
             "simulator": {"enabled": True, "config_file": str(_sim_yaml(tmp))},
             "ivr": {"scripts_dir": str(tmp / "ivr")},
             "recording": {"directory": str(tmp / "rec"), **(recording or {})},

@@ -1,6 +1,7 @@
 """The database lease (``store/lease.py``) and the standby's rules (``store/standby.py``) on SQLite and
-PostgreSQL: one holder at a time, renewal, expiry, release, a dead process of this host replaced at once, and a
-crowd of daemons taking it at the same moment — exactly one wins."""
+PostgreSQL: one holder at a time, renewal, reclaim, release, a dead process of this host replaced at once, a
+crowd of daemons taking it at the same moment — exactly one wins —, a standby whose wall clock runs an hour
+ahead that does not take a lease being renewed, and the holder's confirmation that lets the dialler dial."""
 
 from __future__ import annotations
 
@@ -14,14 +15,14 @@ from collections.abc import Callable
 import pytest
 
 from ctiserver.clock import ManualClock
-from ctiserver.store.lease import LeaseTable
+from ctiserver.store.lease import Holder, LeaseTable
 from ctiserver.store.standby import Standby, StandbyAborted, StandbyConfig, dead_here, owner_id
 from tests.store.migrated import migrated
 
 HOST = socket.gethostname()
 
 
-def never(_owner: str) -> bool:
+def never(_holder: Holder) -> bool:
     return False
 
 
@@ -33,11 +34,12 @@ async def test_one_holder_renewal_expiry_and_release(db_url: str) -> None:
         assert (await table.take("b", 105.0, 15.0, never)).owner == "a"  # held: b waits
         renewed = await table.take("a", 110.0, 15.0, never)
         assert (renewed.owner, renewed.expires, renewed.since) == ("a", 125.0, 100.0)
-        assert (await table.take("b", 124.0, 15.0, never)).owner == "a"
-        b = await table.take("b", 126.0, 15.0, never)  # a stopped renewing: expired
-        assert (b.owner, b.since) == ("b", 126.0)
+        assert (await table.take("b", 130.0, 15.0, never)).owner == "a"  # expired on b's clock: not b's call
+        seen: list[Holder] = []
+        b = await table.take("b", 126.0, 15.0, lambda h: seen.append(h) or True)  # b's judgement: a stopped
+        assert (b.owner, b.since, b.expires) == ("b", 126.0, 141.0) and seen == [renewed]
         assert (await table.take("a", 127.0, 15.0, never)).owner == "b"  # a, back, finds b: it must stand down
-        assert (await table.take("a", 128.0, 15.0, lambda owner: owner == "b")).owner == "a"  # b is dead
+        assert (await table.take("a", 128.0, 15.0, lambda h: h.owner == "b")).owner == "a"  # b is dead
         await table.release("b")  # not the holder: nothing happens
         assert (await table.take("b", 129.0, 15.0, never)).owner == "a"
         await table.release("a")
@@ -48,8 +50,12 @@ async def test_one_holder_renewal_expiry_and_release(db_url: str) -> None:
 async def test_many_daemons_at_once_one_wins(db_url: str) -> None:
     async with migrated(db_url) as sessions:
         table = LeaseTable(sessions, "daemon")
-        await table.take("old", 0.0, 15.0, never)  # expired long ago: everybody may take it
-        holders = await asyncio.gather(*(table.take(f"d{i}", 100.0, 15.0, never) for i in range(8)))
+        await table.take("old", 0.0, 15.0, never)  # given up on by everybody (its row unchanged a whole lease)
+
+        def stale(holder: Holder) -> bool:
+            return holder.owner == "old"
+
+        holders = await asyncio.gather(*(table.take(f"d{i}", 100.0, 15.0, stale) for i in range(8)))
         assert len({h.owner for h in holders}) == 1 and holders[0].owner != "old", holders
 
 
@@ -101,3 +107,71 @@ async def test_the_standby_waits_then_takes_over_and_the_holder_stands_down(db_u
         stopping.set()  # SIGTERM while waiting
         with pytest.raises(StandbyAborted):
             await asyncio.wait_for(aborted, 5.0)
+
+
+async def _both(clocks: tuple[ManualClock, ...], done: Callable[[], bool], limit: float) -> bool:
+    """``_until`` for daemons on several hosts: every clock moves 0.25 s at a time."""
+    for _ in range(int(limit / 0.25)):
+        if done():
+            return True
+        await asyncio.sleep(0.03)
+        for clock in clocks:
+            await clock.advance(0.25)
+    return done()
+
+
+async def test_a_standby_an_hour_ahead_waits_until_the_renewals_stop(db_url: str) -> None:
+    async with migrated(db_url) as sessions:
+        here, ahead = ManualClock(), ManualClock(start=1_800_000_000.0 + 3600.0)  # another host, its clock off
+        cfg = StandbyConfig(lease_seconds=3.0, retry_seconds=0.5)
+        holder = Standby(LeaseTable(sessions, "daemon"), here, cfg)
+        standby = Standby(LeaseTable(sessions, "daemon"), ahead, cfg)
+        stopping = asyncio.Event()
+        await holder.acquire(stopping)
+        keeping = asyncio.create_task(holder.keep(lambda h: None))
+        waiting = asyncio.create_task(standby.acquire(stopping))
+        # the holder's expiry is an hour past on the standby's clock, but the row changes with every renewal
+        assert not await _both((here, ahead), waiting.done, limit=8.0)
+        assert holder.fresh() and standby.holder is not None and standby.holder.owner == holder.owner
+        last = holder.holder
+        keeping.cancel()  # the holder freezes: no renewal, no release
+        frozen = ahead.monotonic()
+        assert await _both((here, ahead), waiting.done, limit=6.0)
+        await waiting
+        assert standby.held and standby.fresh()
+        assert 2.0 <= ahead.monotonic() - frozen <= 4.5  # a lease after the last renewal it saw, within a retry
+        assert last is not None and holder.holder == last  # ... and the old holder had stopped dialling by then
+        assert not holder.fresh()
+
+
+class _Away(LeaseTable):
+    """The lease's table with the database out of reach while ``away``."""
+
+    away = False
+
+    async def take(self, owner: str, now: float, ttl: float, may_reclaim: Callable[[Holder], bool]) -> Holder:
+        if self.away:
+            raise ConnectionRefusedError("database away")
+        return await super().take(owner, now, ttl, may_reclaim)
+
+
+async def test_the_holder_is_fresh_only_while_the_database_confirms_its_lease(db_url: str) -> None:
+    async with migrated(db_url) as sessions:
+        clock = ManualClock()
+        table = _Away(sessions, "daemon")
+        holder = Standby(table, clock, StandbyConfig(lease_seconds=3.0, retry_seconds=0.5))
+        assert not holder.fresh()  # nothing taken yet (the database away at start: nothing dialled)
+        await holder.acquire(asyncio.Event())
+        assert holder.fresh()
+        stood_down: list[str] = []
+        keeping = asyncio.create_task(holder.keep(lambda h: stood_down.append(h.owner)))
+        assert not await _until(clock, lambda: not holder.fresh(), limit=5.0)  # renewed every second
+        table.away = True
+        went = clock.monotonic()
+        assert await _until(clock, lambda: not holder.fresh(), limit=4.0)
+        assert 1.0 <= clock.monotonic() - went <= 2.25  # two thirds of the lease after the last renewal
+        assert holder.held and not keeping.done()  # still running (facts are spooled), only not dialling
+        table.away = False
+        assert await _until(clock, holder.fresh, limit=2.0)  # the next renewal confirms it again
+        keeping.cancel()
+        assert stood_down == []
