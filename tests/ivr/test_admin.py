@@ -28,7 +28,7 @@ async def test_admin_list_get_validate_put(tmp_path: Path) -> None:
     await reg.reload()
     admin = IvrAdmin(reg)
     names = [s["name"] for s in admin.list_scripts()]
-    assert names == ["account", "csat", "main-en", "main-ru"]
+    assert names == ["account", "csat", "main-en", "main-ru", "optout"]
     main = admin.get_script("main-en")
     assert main is not None and main["dids"] == ["100"] and "main_menu" in [n["name"] for n in main["nodes"]]
     assert main["source"] == (tmp_path / "main-en.yaml").read_text()

@@ -15,7 +15,7 @@ from tests.ivr.util import EXAMPLES
 def test_check_examples_ok(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["ivr", "check", str(EXAMPLES)]) == 0
     out, err = capsys.readouterr()
-    assert out == "" and "4 valid script(s), 0 error(s)" in err
+    assert out == "" and "5 valid script(s), 0 error(s)" in err
 
 
 def test_check_broken_exits_nonzero_with_located_messages(capsys: pytest.CaptureFixture[str]) -> None:

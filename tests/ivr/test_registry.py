@@ -48,7 +48,7 @@ def folder(tmp_path: Path) -> Path:
 async def test_initial_load_and_queries(folder: Path) -> None:
     reg = ScriptRegistry(folder, ManualClock())
     report = await reg.reload()
-    assert set(report.loaded) == {"main-en", "main-ru", "account", "csat", "hot"}
+    assert set(report.loaded) == {"main-en", "main-ru", "account", "csat", "optout", "hot"}
     main_en = reg.for_did("100")
     assert main_en is not None and main_en.name == "main-en"
     assert reg.for_did("999") is None
