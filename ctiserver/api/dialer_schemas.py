@@ -96,7 +96,13 @@ class DncIn(_In):
 
 class DncOut(BaseModel):
     campaign: str = Field(description="empty: the global list")
-    numbers: list[str]
+    numbers: list[str] = Field(description="in order, at most `limit` of them, after `after`")
+    next: str | None = Field(None, description="more follow: ask again with after=<this>; null: the list ends here")
+
+
+class DncQuery(_In):
+    after: str | None = Field(None, max_length=32, description="numbers after this one (the previous page's next)")
+    limit: int = Field(10_000, ge=1, le=100_000)
 
 
 class DncAdded(BaseModel):

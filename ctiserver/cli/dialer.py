@@ -340,9 +340,11 @@ def _dnc(args: argparse.Namespace) -> int:
     from ctiserver.dialer.numbers import BadNumber, to_e164
 
     async def go(store: Any) -> int:
-        if args.action == "list":
-            for n in await store.dnc_list(args.campaign):
-                print(n)
+        if args.action == "list":  # page by page: a registry extract has millions of numbers
+            after = None
+            while page := await store.dnc_page(args.campaign, after, 10_000):
+                print("\n".join(page))
+                after = page[-1]
             return 0
         raw: list[str] = list(getattr(args, "numbers", []) or [])
         if args.action == "import":

@@ -309,12 +309,17 @@ class SqlDialerStore:
             return total, [_attempt(r) for r in rows]
 
     async def dnc_add(self, numbers: Iterable[str], campaign: str = GLOBAL, reason: str = "") -> int:
-        rows = [{"campaign": campaign, "number": n, "reason": reason, "added": time.time()} for n in numbers]
-        before = len(await self.dnc_list(campaign))
-        for i in range(0, len(rows), _CHUNK):
+        """The numbers not listed yet, counted per chunk by the primary key — not by reading the whole list before
+        and after (up to session 24: one opt-out on a registry of 200,000 numbers took a second of the loop)."""
+        unique, now, added = list(dict.fromkeys(numbers)), time.time(), 0
+        for i in range(0, len(unique), _CHUNK):
+            chunk = unique[i : i + _CHUNK]
+            listed = select(DncRow.number).where(DncRow.campaign == campaign, DncRow.number.in_(chunk))
             async with self._sessions() as s, s.begin():
-                await upsert(s, DncRow, rows[i : i + _CHUNK], update=())
-        return len(await self.dnc_list(campaign)) - before
+                added += len(chunk) - len((await s.scalars(listed)).all())
+                rows = [{"campaign": campaign, "number": n, "reason": reason, "added": now} for n in chunk]
+                await upsert(s, DncRow, rows, update=())
+        return added
 
     async def dnc_remove(self, number: str, campaign: str = GLOBAL) -> bool:
         async with self._sessions() as s, s.begin():
@@ -329,6 +334,14 @@ class SqlDialerStore:
         )
         async with self._sessions() as s:
             return (await s.scalars(q.limit(1))).first() is not None
+
+    async def dnc_page(self, campaign: str, after: str | None, limit: int) -> list[str]:
+        async with self._sessions() as s:
+            number = _bytewise(DncRow.number, s.get_bind().dialect.name)  # as Python sorts, as the memory store
+            q = select(DncRow.number).where(DncRow.campaign == campaign)
+            if after is not None:
+                q = q.where(number > after)
+            return list((await s.scalars(q.order_by(number).limit(limit))).all())
 
     async def dnc_list(self, campaign: str = GLOBAL) -> list[str]:
         async with self._sessions() as s:

@@ -97,6 +97,10 @@ class DialerStore(Protocol):
 
     async def dnc_list(self, campaign: str = GLOBAL) -> list[str]: ...
 
+    async def dnc_page(self, campaign: str, after: str | None, limit: int) -> list[str]:
+        """Up to ``limit`` numbers of the list after ``after``, in order."""
+        ...
+
     async def save_campaign(self, name: str, settings: dict[str, Any], state: str) -> None: ...
 
     async def campaigns(self) -> list[tuple[str, dict[str, Any], str]]: ...
@@ -243,6 +247,9 @@ class MemoryDialerStore:
 
     async def dnc_list(self, campaign: str = GLOBAL) -> list[str]:
         return sorted(self._dnc.get(campaign, {}))
+
+    async def dnc_page(self, campaign: str, after: str | None, limit: int) -> list[str]:
+        return [n for n in sorted(self._dnc.get(campaign, {})) if after is None or n > after][:limit]
 
     async def save_campaign(self, name: str, settings: dict[str, Any], state: str) -> None:
         self._campaigns[name] = (dict(settings), state)

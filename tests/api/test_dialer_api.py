@@ -184,9 +184,17 @@ async def test_dnc_lists_global_and_per_campaign(env: tuple[Daemon, aiohttp.Clie
     status, body = await call(http, d, "POST", "/api/dialer/campaigns/spring/dnc", json={"numbers": ["+1", "xyz"]})
     assert status == 422 and body["field"] == "body.numbers.0", body
 
-    assert (await call(http, d, "GET", "/api/dialer/dnc"))[1] == {"campaign": "", "numbers": ["+12125550100"]}
+    global_list = {"campaign": "", "numbers": ["+12125550100"], "next": None}
+    assert (await call(http, d, "GET", "/api/dialer/dnc"))[1] == global_list
     status, body = await call(http, d, "GET", "/api/dialer/campaigns/spring/dnc")
-    assert body == {"campaign": "spring", "numbers": ["+442079460018", "+442079460099"]}
+    assert body == {"campaign": "spring", "numbers": ["+442079460018", "+442079460099"], "next": None}
+    # page by page (a registry extract has millions): next is the last number of a page that has more after it
+    status, body = await call(http, d, "GET", "/api/dialer/campaigns/spring/dnc?limit=1")
+    assert (status, body["numbers"], body["next"]) == (200, ["+442079460018"], "+442079460018")
+    status, body = await call(http, d, "GET", "/api/dialer/campaigns/spring/dnc?limit=1&after=%2B442079460018")
+    assert (status, body["numbers"], body["next"]) == (200, ["+442079460099"], None)
+    status, body = await call(http, d, "GET", "/api/dialer/dnc?limit=0")
+    assert (status, body["field"]) == (422, "query.limit"), body
     assert await store.dnc_contains("+12125550100", "spring")  # the global list applies to every campaign
 
     status, _ = await call(http, d, "DELETE", "/api/dialer/campaigns/spring/dnc/+442079460099")

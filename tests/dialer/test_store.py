@@ -68,6 +68,12 @@ async def test_attempts_and_dnc(store: DialerStore) -> None:
     assert await store.dnc_contains("+1", "c1") and await store.dnc_contains("+3", "c1")
     assert not await store.dnc_contains("+3", "c2")
     assert await store.dnc_list() == ["+1", "+2"]
+    assert await store.dnc_page("", None, 1) == ["+1"] and await store.dnc_page("", "+1", 5) == ["+2"]
+    assert await store.dnc_page("c1", "+3", 5) == []
+    many = [f"+4930{i:07d}" for i in range(1200)]  # more than one chunk of the SQL store, half listed already
+    assert await store.dnc_add(many[::2], campaign="big") == 600
+    assert await store.dnc_add(many + many[:10], campaign="big") == 600  # each new number once
+    assert len(await store.dnc_list("big")) == 1200 and await store.dnc_page("big", many[1100], 500) == many[1101:]
     assert await store.dnc_remove("+1") and not await store.dnc_remove("+1")
     assert not await store.dnc_contains("+1", "c1")
     await store.save_campaign("c1", {"name": "c1", "mode": "predictive"}, "running")

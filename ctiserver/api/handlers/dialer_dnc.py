@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from ctiserver.api.auth import STAFF, Role
-from ctiserver.api.dialer_schemas import CallbackIn, CallbackOut, DispositionIn, DncAdded, DncIn, DncOut
+from ctiserver.api.dialer_schemas import CallbackIn, CallbackOut, DispositionIn, DncAdded, DncIn, DncOut, DncQuery
 from ctiserver.api.errors import ApiError, forbidden, not_found
 from ctiserver.api.handlers import ROUTER
 from ctiserver.api.handlers.dialer import acting_agent, campaign_of, default_region, dialer_of, e164_or_422
@@ -25,6 +25,14 @@ async def _dnc_add(req: ApiRequest, campaign: str, region: str) -> DncAdded:
     return DncAdded(added=added, numbers=numbers)
 
 
+async def _dnc_page(req: ApiRequest, campaign: str) -> DncOut:
+    """A page of the list in number order (a registry extract has millions: never the whole of it at once)."""
+    q: DncQuery = req.query
+    numbers = await dialer_of(req).store.dnc_page(campaign, q.after, q.limit + 1)
+    more = len(numbers) > q.limit
+    return DncOut(campaign=campaign, numbers=numbers[: q.limit], next=numbers[q.limit - 1] if more else None)
+
+
 async def _dnc_remove(req: ApiRequest, campaign: str, region: str) -> None:
     dialer = dialer_of(req)
     number = e164_or_422(req.path["number"], region, "number")
@@ -36,12 +44,13 @@ async def _dnc_remove(req: ApiRequest, campaign: str, region: str) -> None:
     "GET",
     "/api/dialer/dnc",
     roles=STAFF,
-    summary="The global do-not-call list",
+    summary="The global do-not-call list, page by page",
     tag="dialer",
+    query=DncQuery,
     response=DncOut,
 )
 async def list_global_dnc(req: ApiRequest) -> DncOut:
-    return DncOut(campaign=GLOBAL, numbers=await dialer_of(req).store.dnc_list(GLOBAL))
+    return await _dnc_page(req, GLOBAL)
 
 
 @ROUTER.route(
@@ -73,13 +82,13 @@ async def remove_global_dnc(req: ApiRequest) -> None:
     "GET",
     "/api/dialer/campaigns/{name}/dnc",
     roles=STAFF,
-    summary="A campaign's do-not-call list",
+    summary="A campaign's do-not-call list, page by page",
     tag="dialer",
+    query=DncQuery,
     response=DncOut,
 )
 async def list_campaign_dnc(req: ApiRequest) -> DncOut:
-    runner = campaign_of(req)
-    return DncOut(campaign=runner.settings.name, numbers=await dialer_of(req).store.dnc_list(runner.settings.name))
+    return await _dnc_page(req, campaign_of(req).settings.name)
 
 
 @ROUTER.route(
