@@ -129,3 +129,21 @@ async def test_a_contact_keeps_every_zone_its_number_may_be_in(sql: SqlDialerSto
     await sql.add_contacts([Contact("k1", "c1", "+18005550100", zones)])
     got = await sql.get_contact("c1", "k1")
     assert got is not None and got.timezone == zones
+
+
+async def test_dnc_pages_are_the_memory_stores_and_list_every_number_once(sql: SqlDialerStore) -> None:
+    """Keyset pages of a do-not-call list (``after`` = the previous page's last number) on SQLite and on PostgreSQL
+    with an ICU collation: the memory store's pages, whatever the page size; every number once, none skipped."""
+    numbers = [f"+{cc}{n:07d}" for cc in ("1", "44", "7", "380") for n in range(0, 700, 7)] + ["+12", "+1", "+9"]
+    memory = MemoryDialerStore()
+    for store in (sql, memory):
+        assert await store.dnc_add(numbers, "c1") == len(numbers)
+        await store.dnc_add(["+5550000000"], "c2")  # another list: left out
+    for limit in (1, 37, 500):
+        pages: list[list[str]] = []
+        after = None
+        while page := await sql.dnc_page("c1", after, limit):
+            assert page == await memory.dnc_page("c1", after, limit)
+            pages.append(page)
+            after = page[-1]
+        assert [n for p in pages for n in p] == sorted(numbers)
