@@ -243,12 +243,8 @@ class CampaignRunner:
         return await dial_time_checks(*checks, contact, now)
 
     async def _maybe_complete(self, now: float) -> None:
-        left = [
-            c
-            for c in await self.store.contacts(self.settings.name)
-            if c.status in (ContactStatus.PENDING, ContactStatus.CALLBACK, ContactStatus.DIALLING)
-        ]
-        if not left and self.state is CampaignState.RUNNING:
+        """Every idle turn asks: one row by index (up to session 24 it read all the campaign's contacts)."""
+        if self.state is CampaignState.RUNNING and not await self.store.has_open(self.settings.name):
             await self._set_state(CampaignState.COMPLETED)
 
     async def dial_contact(self, contact_id: str, agent: str | None = None) -> str:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
 
 from ctiserver.dialer.model import AttemptRecord, Contact, ContactStatus, DayOutcome, LedgerCounts, Outcome
-from ctiserver.dialer.store import GLOBAL, LIVE, DayOutcomes
+from ctiserver.dialer.store import GLOBAL, LIVE, OPEN, DayOutcomes
 from ctiserver.dialer.tables import AttemptRow, CampaignRow, ContactRow, DncRow
 from ctiserver.store.upsert import upsert
 
@@ -138,6 +138,12 @@ class SqlDialerStore:
         async with self._sessions() as s:
             rows = await s.scalars(select(ContactRow).where(ContactRow.campaign == campaign))
             return [_contact(r) for r in rows.all()]
+
+    async def has_open(self, campaign: str) -> bool:
+        """One row by the due index, not the campaign's contacts: asked on every idle pacing turn."""
+        q = select(ContactRow.id).where(ContactRow.campaign == campaign, ContactRow.status.in_([o.value for o in OPEN]))
+        async with self._sessions() as s:
+            return (await s.scalars(q.limit(1))).first() is not None
 
     async def record_attempt(self, record: AttemptRecord) -> None:
         async with self._sessions() as s, s.begin():

@@ -11,6 +11,7 @@ from ctiserver.dialer.model import AttemptRecord, Contact, ContactStatus, DayOut
 
 GLOBAL = ""  # the campaign key of the global do-not-call list
 _DIALLABLE = (ContactStatus.PENDING, ContactStatus.CALLBACK)
+OPEN = (*_DIALLABLE, ContactStatus.DIALLING)  # a contact the campaign is not done with
 LIVE = (Outcome.HUMAN, Outcome.ABANDONED)  # the outcomes of a live answer (the abandonment ledger's)
 DayOutcomes = tuple[list[DayOutcome], dict[float, int]]  # per (day, outcome); contacts dialled per day
 
@@ -27,6 +28,10 @@ class DialerStore(Protocol):
     async def save_contact(self, contact: Contact) -> None: ...
 
     async def contacts(self, campaign: str) -> list[Contact]: ...
+
+    async def has_open(self, campaign: str) -> bool:
+        """Whether a contact of ``campaign`` is still to be dialled or being dialled (``OPEN``)."""
+        ...
 
     async def record_attempt(self, record: AttemptRecord) -> None: ...
 
@@ -141,6 +146,9 @@ class MemoryDialerStore:
 
     async def contacts(self, campaign: str) -> list[Contact]:
         return [c for (camp, _), c in self._contacts.items() if camp == campaign]
+
+    async def has_open(self, campaign: str) -> bool:
+        return any(camp == campaign and c.status in OPEN for (camp, _), c in self._contacts.items())
 
     async def record_attempt(self, record: AttemptRecord) -> None:
         self._attempts.append(record)

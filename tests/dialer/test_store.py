@@ -23,6 +23,19 @@ def _c(i: int, **kw: object) -> Contact:
     return Contact(f"k{i}", "c1", f"+4930{1000000 + i}", "Europe/Berlin", name=f"N{i}", fields={"x": str(i)}, **kw)  # type: ignore[arg-type]
 
 
+async def test_has_open_while_a_contact_is_left_or_being_dialled(store: DialerStore) -> None:
+    assert not await store.has_open("c1")
+    await store.add_contacts([_c(1, status=ContactStatus.DONE), _c(2, status=ContactStatus.EXHAUSTED)])
+    await store.add_contacts([replace(_c(9), campaign="c2")])  # another campaign's pending contact
+    assert not await store.has_open("c1") and await store.has_open("c2")
+    for status in (ContactStatus.PENDING, ContactStatus.CALLBACK, ContactStatus.DIALLING):
+        await store.save_contact(_c(3, status=status))
+        assert await store.has_open("c1"), status
+    for status in (ContactStatus.DNC, ContactStatus.DONE):
+        await store.save_contact(_c(3, status=status))
+        assert not await store.has_open("c1"), status
+
+
 async def test_due_order_and_updates(store: DialerStore) -> None:
     await store.add_contacts(
         [
