@@ -76,6 +76,8 @@ async def test_wallboard_campaigns_start_pause_and_the_pbx_refusing(demo: Demo, 
     assert await row.locator(".c-abandon").inner_text() == "0 % / 3 %"
     assert await row.locator(".c-answer").inner_text() == "0 %"
     assert await row.locator(".c-dialled").inner_text() == "0"
+    assert await row.locator(".c-opted-out").inner_text() == "0"  # the opt-out key's count, under "Opted out"
+    assert await page.locator("#campaigns th[data-i18n='wb.campOptedOut']").inner_text() == "Opted out"
 
     await row.locator("button[data-action='start']").click()
     await page.locator(f"#campaigns tbody[data-campaign='{name}'][data-state='running']").wait_for(timeout=WAIT)

@@ -16,7 +16,7 @@ const HIDE = new Set([401, 403, 404, 503]);  // not for this token, or no dialer
 const ACTIONS = {
   draft: ["start", "stop"], running: ["pause", "stop"], paused: ["start", "stop"], stopped: ["start"], completed: ["start", "stop"],
 };
-const COLUMNS = 10;
+const COLUMNS = 11;
 let allowed = true;
 let changed = () => {};
 
@@ -85,6 +85,7 @@ function campaign(c) {
     el("td", { class: "c-dialled" }, count(s.counters, "dialled")),
     el("td", { class: "c-connected" }, count(s.counters, "connected")),
     el("td", { class: "c-abandoned" }, count(s.counters, "abandoned")),
+    el("td", { class: "c-opted-out" }, count(s.counters, "opted_out")),  // the opt-out key on the message
     el("td", { class: "c-actions" }, ...(ACTIONS[state] || []).map((action) => button(c.name, state, action))))];
   if (typeof s.halted === "string" && s.halted) {
     rows.push(el("tr", { class: "halted" }, el("td", { class: "c-halted bad", colspan: COLUMNS },
