@@ -346,16 +346,17 @@ def _dnc(args: argparse.Namespace) -> int:
                 print("\n".join(page))
                 after = page[-1]
             return 0
-        raw: list[str] = list(getattr(args, "numbers", []) or [])
-        if args.action == "import":
+        raw = [(f"argument {i}", n) for i, n in enumerate(getattr(args, "numbers", []) or [], 1)]
+        if args.action == "import":  # the first column of each line; a rejected line is reported by its number
             text = await asyncio.to_thread(Path(args.file).read_text, encoding="utf-8-sig")
-            raw = [line.split(",")[0].strip() for line in text.splitlines() if line.strip()]
+            lines = enumerate(text.splitlines(), 1)
+            raw = [(f"line {i}", line.split(",")[0].strip().strip('"')) for i, line in lines if line.strip()]
         good, bad = [], []
-        for n in raw:
+        for where, n in raw:
             try:
                 good.append(to_e164(n, args.region))
             except BadNumber as exc:
-                bad.append(f"{n}: {exc}")
+                bad.append(f"{where}: {n!r}: {exc}")
         if args.action == "remove":
             removed = sum([await store.dnc_remove(n, args.campaign) for n in good])
             print(f"{removed} removed")

@@ -48,6 +48,12 @@ def test_campaign_import_dnc_and_stats(tmp_path: Path, capsys: pytest.CaptureFix
     capsys.readouterr()
     assert main(["dialer", *db, "dnc", "list", "--campaign", "spring"]) == 0
     assert capsys.readouterr().out.split() == ["+14155552671"]
+    # a registry extract: a header, quoted numbers, a blank line, a bad row — reported by line, the rest imported
+    (tmp_path / "dnc.csv").write_text('phone,source\n"+1 212 555 0100",ftc\n\n+1 415 555 2671\n12ab\n,x\n')
+    assert main(["dialer", *db, "dnc", "import", str(tmp_path / "dnc.csv"), "--campaign", "spring"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("1 added (1 already listed), 3 rejected"), out
+    assert "line 1: 'phone'" in out and "line 5: '12ab'" in out and "line 6: ''" in out, out
     assert main(["dialer", *db, "campaign", "start", "spring"]) == 0
     assert main(["dialer", *db, "campaign", "start", "spring"]) == 2  # running -> running is illegal
     capsys.readouterr()
