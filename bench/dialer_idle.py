@@ -1,7 +1,8 @@
 """A large campaign with nothing due (night outside every calling window, or every contact waiting for a retry):
 each pacing turn that dials nothing asks the store whether the campaign is done. Times that question on a SQLite
 dialler store of N contacts — the indexed one-row query (``has_open``) against reading the campaign's contacts
-(what the runner did up to session 24) — and the dial-time work of a turn (``due``).
+(what the runner did up to session 24) — and the dial-time work of a turn (``due``), with none due and, in a
+fresh campaign of N, all due (up to session 24 ``due`` sorted them all).
 
     .venv/bin/python bench/dialer_idle.py [--contacts 200000] [--repeat 10]
 """
@@ -57,6 +58,14 @@ async def main(contacts: int, repeat: int) -> None:
             print(f"  done yet? has_open (indexed, one row): {indexed:9.2f} ms")
             print(f"  done yet? reading every contact:       {naive:9.2f} ms  ({naive / indexed:,.0f}x)")
             print(f"  due (the turn's dial query):           {due:9.2f} ms")
+            for start in range(0, contacts, 50_000):
+                await store.add_contacts(
+                    Contact(f"f{i}", "fresh", f"+4940{i:08d}", "Europe/Berlin", next_at=i % 1000)
+                    for i in range(start, min(contacts, start + 50_000))
+                )
+            fresh = await timed(lambda: store.due("fresh", time.time(), 60), repeat)
+            print(f"fresh campaign of {contacts:,} contacts, all due:")
+            print(f"  due (the first 60 in dialling order):  {fresh:9.2f} ms")
         finally:
             await engine.dispose()
 

@@ -82,6 +82,14 @@ def _bytewise(column: InstrumentedAttribute[str], dialect: str) -> ColumnElement
     return column.collate("C") if dialect == "postgresql" else column.expression
 
 
+_SORT_AT_MOST = 1000  # due contacts up to which ``due`` sorts them rather than reading them in order
+
+
+def _dialling_order(by_id: ColumnElement[str]) -> list[Any]:
+    """Highest priority first, then the earliest due, then the id by code point (as the memory store sorts)."""
+    return [ContactRow.priority.desc(), ContactRow.next_at, by_id]
+
+
 async def _page(
     s: AsyncSession, row: Any, where: list[ColumnElement[bool]], order: list[Any], offset: int, limit: int
 ) -> tuple[int, list[Any]]:
@@ -120,16 +128,26 @@ class SqlDialerStore:
             return _contact(row) if row is not None else None
 
     async def due(self, campaign: str, now: float, limit: int) -> list[Contact]:
-        q = (
-            select(ContactRow)
-            .where(ContactRow.campaign == campaign)
-            .where(ContactRow.status.in_([ContactStatus.PENDING.value, ContactStatus.CALLBACK.value]))
-            .where(ContactRow.next_at <= now)
-            .order_by(ContactRow.priority.desc(), ContactRow.next_at, ContactRow.id)
-            .limit(limit)
-        )
+        """Few due (fewer than ``_SORT_AT_MOST``, counted on the due index): that index's range, sorted. Many due (a
+        fresh campaign of 200,000): sorting them all took 105 ms a turn on SQLite, so each dialable status is read
+        in dialling order on ``ix_dialer_contacts_order`` (``next_at + 0`` keeps the planner off the due index's
+        range, which would sort again) up to ``limit``, and the two are merged (0.6 ms)."""
+        statuses = [ContactStatus.PENDING.value, ContactStatus.CALLBACK.value]
+        mine = [ContactRow.campaign == campaign]
         async with self._sessions() as s:
-            return [_contact(r) for r in (await s.scalars(q)).all()]
+            by_id = _bytewise(ContactRow.id, s.get_bind().dialect.name)
+            due = select(ContactRow.next_at).where(*mine, ContactRow.status.in_(statuses), ContactRow.next_at <= now)
+            counted = await s.scalar(select(func.count()).select_from(due.limit(_SORT_AT_MOST).subquery()))
+            if (counted or 0) < _SORT_AT_MOST:
+                q = select(ContactRow).where(*mine, ContactRow.status.in_(statuses), ContactRow.next_at <= now)
+                rows = list((await s.scalars(q.order_by(*_dialling_order(by_id)).limit(limit))).all())
+                return [_contact(r) for r in rows]
+            out: list[Contact] = []
+            for status in statuses:
+                q = select(ContactRow).where(*mine, ContactRow.status == status, ContactRow.next_at + 0.0 <= now)
+                out += [_contact(r) for r in (await s.scalars(q.order_by(*_dialling_order(by_id)).limit(limit)))]
+        out.sort(key=lambda c: (-c.priority, c.next_at, c.id))
+        return out[:limit]
 
     async def save_contact(self, contact: Contact) -> None:
         await self._write([_contact_row(contact)])

@@ -73,7 +73,7 @@ async def test_dialer_0003_0004_upgrade_a_database_with_attempts_and_back(db_url
         assert "answered" not in cols and not NEW_INDEXES & indexes
 
         await asyncio.to_thread(migrate.upgrade, db_url)
-        assert "dialer_0007" in await asyncio.to_thread(migrate.current, db_url)
+        assert "dialer_0008" in await asyncio.to_thread(migrate.current, db_url)
         cols, indexes, rows = await _shape(db_url)
         assert {"answered", "talk_seconds", "connected", "late", "amd_audit"} <= cols and NEW_INDEXES <= indexes
         assert rows == 3

@@ -147,3 +147,28 @@ async def test_dnc_pages_are_the_memory_stores_and_list_every_number_once(sql: S
             pages.append(page)
             after = page[-1]
         assert [n for p in pages for n in p] == sorted(numbers)
+
+
+@pytest.mark.parametrize("due_now", [40, 1500])  # few due (sorted), many due (read in order, status by status)
+async def test_due_is_the_memory_stores_with_few_or_many_due(sql: SqlDialerStore, due_now: int) -> None:
+    rnd = random.Random(due_now)
+    ids = TRICKY + [f"n{i}" for i in range(2000)]
+    contacts = [
+        Contact(
+            cid,
+            "c1",
+            f"+4930{n:07d}",
+            "Europe/Berlin",
+            status=ContactStatus.CALLBACK if n % 3 == 0 else ContactStatus.PENDING,
+            priority=rnd.choice([0, 0, 1, 5]),
+            next_at=float(rnd.randrange(20)) if n < due_now else 500.0 + n,  # ties on next_at: the id decides
+        )
+        for n, cid in enumerate(ids)
+    ] + [Contact("x", "c2", "+1", "UTC"), Contact("done", "c1", "+2", "UTC", status=ContactStatus.DONE)]
+    memory = MemoryDialerStore()
+    await memory.add_contacts(contacts)
+    await sql.add_contacts(contacts)
+    for limit in (1, 60, 700):
+        expected = [c.id for c in await memory.due("c1", 100.0, limit)]
+        assert [c.id for c in await sql.due("c1", 100.0, limit)] == expected, limit
+        assert len(expected) == min(limit, due_now)
