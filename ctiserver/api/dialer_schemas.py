@@ -105,6 +105,11 @@ class DncQuery(_In):
     limit: int = Field(10_000, ge=1, le=100_000)
 
 
+class DncCheck(BaseModel):
+    number: str = Field(description="the number as the lists keep it (E.164)")
+    listed: bool = Field(description="global: on the global list; a campaign's: on its list or the global one")
+
+
 class DncAdded(BaseModel):
     added: int = Field(description="numbers that were not on the list yet")
     numbers: list[str] = Field(description="the numbers as stored (E.164)")

@@ -195,6 +195,16 @@ async def test_dnc_lists_global_and_per_campaign(env: tuple[Daemon, aiohttp.Clie
     assert (status, body["numbers"], body["next"]) == (200, ["+442079460099"], None)
     status, body = await call(http, d, "GET", "/api/dialer/dnc?limit=0")
     assert (status, body["field"]) == (422, "query.limit"), body
+    # is a number listed? (a CRM asks before its own click-to-dial; national numbers read in the list's region)
+    status, body = await call(http, d, "GET", "/api/dialer/campaigns/spring/dnc/020%207946%200018", role="crm")
+    assert (status, body) == (200, {"number": "+442079460018", "listed": True})
+    status, body = await call(http, d, "GET", "/api/dialer/campaigns/spring/dnc/+12125550100")  # the global list
+    assert (status, body) == (200, {"number": "+12125550100", "listed": True})
+    status, body = await call(http, d, "GET", "/api/dialer/dnc/+442079460018", role="crm")  # a campaign's only
+    assert (status, body) == (200, {"number": "+442079460018", "listed": False})
+    status, body = await call(http, d, "GET", "/api/dialer/dnc/xyz")
+    assert (status, body["field"]) == (422, "number")
+    assert (await call(http, d, "GET", "/api/dialer/dnc/+12125550100", role="agent"))[0] == 403
     assert await store.dnc_contains("+12125550100", "spring")  # the global list applies to every campaign
 
     status, _ = await call(http, d, "DELETE", "/api/dialer/campaigns/spring/dnc/+442079460099")

@@ -109,12 +109,35 @@ async def test_the_standby_waits_then_takes_over_and_the_holder_stands_down(db_u
             await asyncio.wait_for(aborted, 5.0)
 
 
-async def _both(clocks: tuple[ManualClock, ...], done: Callable[[], bool], limit: float) -> bool:
-    """``_until`` for daemons on several hosts: every clock moves 0.25 s at a time."""
+class _Table(LeaseTable):
+    """The lease's table, counting the takes under way (the clocks wait for them: the database answers in real
+    time, a loaded machine must not let a manual clock run a lease ahead of it), out of reach while ``away``."""
+
+    away = False
+    busy = 0
+
+    async def take(self, owner: str, now: float, ttl: float, may_reclaim: Callable[[Holder], bool]) -> Holder:
+        self.busy += 1
+        try:
+            if self.away:
+                raise ConnectionRefusedError("database away")
+            return await super().take(owner, now, ttl, may_reclaim)
+        finally:
+            self.busy -= 1
+
+
+async def _steps(
+    clocks: tuple[ManualClock, ...], tables: tuple[_Table, ...], done: Callable[[], bool], limit: float
+) -> bool:
+    """Every clock moves 0.25 s at a time, each step once no take is under way, until ``done``."""
     for _ in range(int(limit / 0.25)):
+        async with asyncio.timeout(20.0):
+            for _ in range(4000):  # up to 20 s of real time for the takes under way to answer
+                await asyncio.sleep(0.005)
+                if not any(t.busy for t in tables):
+                    break
         if done():
             return True
-        await asyncio.sleep(0.03)
         for clock in clocks:
             await clock.advance(0.25)
     return done()
@@ -124,54 +147,52 @@ async def test_a_standby_an_hour_ahead_waits_until_the_renewals_stop(db_url: str
     async with migrated(db_url) as sessions:
         here, ahead = ManualClock(), ManualClock(start=1_800_000_000.0 + 3600.0)  # another host, its clock off
         cfg = StandbyConfig(lease_seconds=3.0, retry_seconds=0.5)
-        holder = Standby(LeaseTable(sessions, "daemon"), here, cfg)
-        standby = Standby(LeaseTable(sessions, "daemon"), ahead, cfg)
+        tables = (_Table(sessions, "daemon"), _Table(sessions, "daemon"))
+        holder, standby = Standby(tables[0], here, cfg), Standby(tables[1], ahead, cfg)
         stopping = asyncio.Event()
         await holder.acquire(stopping)
         keeping = asyncio.create_task(holder.keep(lambda h: None))
         waiting = asyncio.create_task(standby.acquire(stopping))
-        # the holder's expiry is an hour past on the standby's clock, but the row changes with every renewal
-        assert not await _both((here, ahead), waiting.done, limit=8.0)
-        assert holder.fresh() and standby.holder is not None and standby.holder.owner == holder.owner
-        last = holder.holder
-        keeping.cancel()  # the holder freezes: no renewal, no release
-        frozen = ahead.monotonic()
-        assert await _both((here, ahead), waiting.done, limit=6.0)
-        await waiting
-        assert standby.held and standby.fresh()
-        assert 2.0 <= ahead.monotonic() - frozen <= 4.5  # a lease after the last renewal it saw, within a retry
-        assert last is not None and holder.holder == last  # ... and the old holder had stopped dialling by then
-        assert not holder.fresh()
-
-
-class _Away(LeaseTable):
-    """The lease's table with the database out of reach while ``away``."""
-
-    away = False
-
-    async def take(self, owner: str, now: float, ttl: float, may_reclaim: Callable[[Holder], bool]) -> Holder:
-        if self.away:
-            raise ConnectionRefusedError("database away")
-        return await super().take(owner, now, ttl, may_reclaim)
+        try:
+            # the holder's expiry is an hour past on the standby's clock, but the row changes with every renewal
+            assert not await _steps((here, ahead), tables, waiting.done, limit=8.0)
+            assert holder.fresh() and standby.holder is not None and standby.holder.owner == holder.owner
+            last = holder.holder
+            keeping.cancel()  # the holder freezes: no renewal, no release
+            frozen = ahead.monotonic()
+            assert await _steps((here, ahead), tables, waiting.done, limit=6.0)
+            await waiting
+            assert standby.held and standby.fresh()
+            assert 2.0 <= ahead.monotonic() - frozen <= 4.5  # a lease after the last renewal it saw, within a retry
+            assert last is not None and holder.holder == last  # ... and the old holder had stopped dialling by then
+            assert not holder.fresh()
+        finally:
+            stopping.set()
+            for task in (keeping, waiting):
+                task.cancel()
+            await asyncio.gather(keeping, waiting, return_exceptions=True)
 
 
 async def test_the_holder_is_fresh_only_while_the_database_confirms_its_lease(db_url: str) -> None:
     async with migrated(db_url) as sessions:
         clock = ManualClock()
-        table = _Away(sessions, "daemon")
+        table = _Table(sessions, "daemon")
         holder = Standby(table, clock, StandbyConfig(lease_seconds=3.0, retry_seconds=0.5))
         assert not holder.fresh()  # nothing taken yet (the database away at start: nothing dialled)
         await holder.acquire(asyncio.Event())
         assert holder.fresh()
         stood_down: list[str] = []
         keeping = asyncio.create_task(holder.keep(lambda h: stood_down.append(h.owner)))
-        assert not await _until(clock, lambda: not holder.fresh(), limit=5.0)  # renewed every second
-        table.away = True
-        went = clock.monotonic()
-        assert await _until(clock, lambda: not holder.fresh(), limit=4.0)
-        assert 1.0 <= clock.monotonic() - went <= 2.25  # two thirds of the lease after the last renewal
-        assert holder.held and not keeping.done()  # still running (facts are spooled), only not dialling
-        table.away = False
-        assert await _until(clock, holder.fresh, limit=2.0)  # the next renewal confirms it again
-        keeping.cancel()
+        try:
+            assert not await _steps((clock,), (table,), lambda: not holder.fresh(), limit=5.0)  # renewed every second
+            table.away = True
+            went = clock.monotonic()
+            assert await _steps((clock,), (table,), lambda: not holder.fresh(), limit=4.0)
+            assert 1.0 <= clock.monotonic() - went <= 2.25  # two thirds of the lease after the last renewal
+            assert holder.held and not keeping.done()  # still running (facts are spooled), only not dialling
+            table.away = False
+            assert await _steps((clock,), (table,), holder.fresh, limit=2.0)  # the next renewal confirms it again
+        finally:
+            keeping.cancel()
+            await asyncio.gather(keeping, return_exceptions=True)
         assert stood_down == []

@@ -140,3 +140,57 @@ async def test_a_supervisor_reads_the_records_on_the_wallboard(demo: Demo, brows
     assert await page.input_value("#wb-camp") == "spring"
     assert await page.locator("#wb-camp-record tbody tr").count() == 1
     assert page.errors == []
+
+
+async def test_dnc_card_adds_checks_pages_and_removes(demo: Demo, browser: Any) -> None:
+    """The admin's "Do-not-call lists" card: a national number added to the global list with its reason (read in
+    the daemon's region, stored E.164), added again ("already"), checked, the list paged (100 a page, "More"), a
+    campaign's check counting the global list, the number removed with its × — each step what the API then says."""
+    await demo.api("POST", "/dialer/campaigns", body={"name": "dnc-ui", "queue": "sales", "region": "PL"})
+    await demo.api("POST", "/dialer/dnc", body={"numbers": [f"+4822100{i:04d}" for i in range(150)]})
+    page = await open_page(browser, demo, "admin")
+    card = page.locator("#dnc-admin")
+    await card.locator("#dnc-list option", has_text="dnc-ui").wait_for(state="attached", timeout=WAIT)
+    assert await card.locator("h2").text_content() == "Do-not-call lists"
+    await card.locator("#dnc-numbers tr").nth(99).wait_for(timeout=WAIT)
+    assert await card.locator("#dnc-numbers tr").count() == 100  # one page
+    await card.locator("#dnc-more").click()
+    await card.locator("#dnc-numbers tr").nth(149).wait_for(timeout=WAIT)
+    assert await card.locator("#dnc-more").is_hidden()  # the list ends there
+
+    await card.locator("#dnc-number").fill("8 912 345-67-89")  # national: the daemon's region (the demo's: RU)
+    await card.locator("#dnc-reason").fill("asked on the phone")
+    await card.locator("#btn-dnc-add").click()
+    await card.locator("#dnc-status", has_text="added").wait_for(timeout=WAIT)
+    added = await card.locator("#dnc-status").inner_text()
+    stored = added.split()[0]
+    assert stored == "+79123456789", added
+    assert (await demo.api("GET", f"/dialer/dnc/{stored}"))["listed"]
+    await card.locator("#dnc-numbers tr").nth(99).wait_for(timeout=WAIT)  # the list again from its start
+    await card.locator("#dnc-more").click()  # +7… comes after the 150 +48… numbers
+    await card.locator(".dnc-number", has_text=stored).wait_for(timeout=WAIT)
+    await card.locator("#dnc-number").fill(stored)
+    await card.locator("#btn-dnc-add").click()
+    await card.locator("#dnc-status", has_text="already on the list").wait_for(timeout=WAIT)
+    assert await card.locator("#dnc-number").input_value() == ""  # cleared once added
+    await card.locator("#dnc-number").fill(stored)
+    await card.locator("#btn-dnc-check").click()
+    await card.locator("#dnc-status", has_text=f"{stored} is on the list").wait_for(timeout=WAIT)
+    await card.locator("#dnc-list").select_option("dnc-ui")  # a campaign: its list is empty, the global one counts
+    await card.locator("#dnc-empty").wait_for(timeout=WAIT)
+    await card.locator("#dnc-number").fill(stored)
+    await card.locator("#btn-dnc-check").click()
+    await card.locator("#dnc-status", has_text=f"{stored} is on the list").wait_for(timeout=WAIT)
+    await card.locator("#dnc-number").fill("not a number")
+    await card.locator("#btn-dnc-check").click()
+    await card.locator("#dnc-status.bad", has_text="(number)").wait_for(timeout=WAIT)
+
+    await card.locator("#dnc-list").select_option("")
+    await card.locator("#dnc-numbers tr").nth(99).wait_for(timeout=WAIT)
+    await card.locator("#dnc-more").click()
+    await card.locator(".dnc-number", has_text=stored).wait_for(timeout=WAIT)
+    await card.get_by_role("button", name=f"Remove {stored}").click()
+    await page.locator(".toast", has_text=f"{stored} removed").wait_for(timeout=WAIT)
+    assert not (await demo.api("GET", f"/dialer/dnc/{stored}"))["listed"]
+    await card.locator("#dnc-numbers tr").nth(99).wait_for(timeout=WAIT)
+    assert await card.locator(".dnc-number", has_text=stored).count() == 0

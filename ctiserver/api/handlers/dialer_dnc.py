@@ -4,7 +4,16 @@
 from __future__ import annotations
 
 from ctiserver.api.auth import STAFF, Role
-from ctiserver.api.dialer_schemas import CallbackIn, CallbackOut, DispositionIn, DncAdded, DncIn, DncOut, DncQuery
+from ctiserver.api.dialer_schemas import (
+    CallbackIn,
+    CallbackOut,
+    DispositionIn,
+    DncAdded,
+    DncCheck,
+    DncIn,
+    DncOut,
+    DncQuery,
+)
 from ctiserver.api.errors import ApiError, forbidden, not_found
 from ctiserver.api.handlers import ROUTER
 from ctiserver.api.handlers.dialer import acting_agent, campaign_of, default_region, dialer_of, e164_or_422
@@ -15,6 +24,7 @@ from ctiserver.dialer.service import DialerService
 from ctiserver.dialer.store import GLOBAL
 
 AGENTS_TOO = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
+CRM_TOO = STAFF | {Role.CRM}  # a CRM asks before its own click-to-dial
 
 
 # ---- do-not-call ----------------------------------------------------------------------------------------------
@@ -31,6 +41,12 @@ async def _dnc_page(req: ApiRequest, campaign: str) -> DncOut:
     numbers = await dialer_of(req).store.dnc_page(campaign, q.after, q.limit + 1)
     more = len(numbers) > q.limit
     return DncOut(campaign=campaign, numbers=numbers[: q.limit], next=numbers[q.limit - 1] if more else None)
+
+
+async def _dnc_check(req: ApiRequest, campaign: str, region: str) -> DncCheck:
+    dialer = dialer_of(req)  # 503 without a dialler, before the number is looked at
+    number = e164_or_422(req.path["number"], region, "number")
+    return DncCheck(number=number, listed=await dialer.store.dnc_contains(number, campaign))
 
 
 async def _dnc_remove(req: ApiRequest, campaign: str, region: str) -> None:
@@ -65,6 +81,18 @@ async def list_global_dnc(req: ApiRequest) -> DncOut:
 )
 async def add_global_dnc(req: ApiRequest) -> DncAdded:
     return await _dnc_add(req, GLOBAL, default_region(req))
+
+
+@ROUTER.route(
+    "GET",
+    "/api/dialer/dnc/{number}",
+    roles=CRM_TOO,
+    summary="Whether a number is on the global do-not-call list",
+    tag="dialer",
+    response=DncCheck,
+)
+async def check_global_dnc(req: ApiRequest) -> DncCheck:
+    return await _dnc_check(req, GLOBAL, default_region(req))
 
 
 @ROUTER.route(
@@ -104,6 +132,19 @@ async def list_campaign_dnc(req: ApiRequest) -> DncOut:
 async def add_campaign_dnc(req: ApiRequest) -> DncAdded:
     runner = campaign_of(req)
     return await _dnc_add(req, runner.settings.name, runner.settings.region)
+
+
+@ROUTER.route(
+    "GET",
+    "/api/dialer/campaigns/{name}/dnc/{number}",
+    roles=CRM_TOO,
+    summary="Whether a campaign may not call a number (on its do-not-call list or the global one)",
+    tag="dialer",
+    response=DncCheck,
+)
+async def check_campaign_dnc(req: ApiRequest) -> DncCheck:
+    runner = campaign_of(req)
+    return await _dnc_check(req, runner.settings.name, runner.settings.region)
 
 
 @ROUTER.route(

@@ -1,7 +1,9 @@
-// Admin: the IVR editor, dialler campaigns, agents' queues/skills, webhook subscriptions and the dead-letter list.
+// Admin: the IVR editor, dialler campaigns, do-not-call lists, agents' queues/skills, webhook subscriptions and the
+// dead-letter list.
 import { api, list } from "./api.js";
 import { t } from "./i18n.js";
 import { initCampaigns } from "./campaign-admin.js";
+import { initDnc } from "./dnc-admin.js";
 import { initEditor } from "./ivr-editor.js";
 import { act, el, liveBadge, startPage } from "./shell.js";
 import { Live } from "./live.js";
@@ -64,7 +66,7 @@ async function addWebhook(e) {
 const me = await startPage("admin.html");
 if (me) {
   await initEditor();
-  await Promise.all([loadSkills(), loadWebhooks(), initCampaigns()]);
+  await Promise.all([loadSkills(), loadWebhooks(), initCampaigns(), initDnc()]);
   new Live({ topics: ["all"], onEvent: () => {}, onState: liveBadge }).start();
   $("webhook-form").addEventListener("submit", addWebhook);
   $("btn-replay").addEventListener("click", async () => { await act(() => api.post("/webhooks/dead/replay", {}), t("admin.replayed")); loadWebhooks(); });
