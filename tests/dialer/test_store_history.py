@@ -9,15 +9,14 @@ from __future__ import annotations
 import random
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from ctiserver.dialer.model import AttemptRecord, Contact, ContactStatus, Outcome
 from ctiserver.dialer.sql import SqlDialerStore
 from ctiserver.dialer.store import LIVE, MemoryDialerStore
 from tests.dialer.sql_store import database_url, migrated_store
+from tests.store.plans import query_plans
 
 T0 = 1_800_000_000.0
 TRICKY = ["a-2", "a1", "A1", "a_1", "B", "b", "k10", "k9", "Z", "é", "e", "f", "a 1", "a.1", "~"]
@@ -158,14 +157,7 @@ async def test_the_history_queries_run_on_indexes(tmp_path: Path) -> None:
     call-backs: the contacts' (campaign, status, …) ones) instead of scanning the table."""
     async with migrated_store(f"sqlite+aiosqlite:///{tmp_path / 'plan.sqlite'}") as sql:
         await _both(sql)
-        seen: list[tuple[str, Any]] = []
         engine = sql._sessions.kw["bind"]  # the test reaches into its own database
-
-        def _keep(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
-            if statement.lstrip().upper().startswith("SELECT"):
-                seen.append((statement, params))
-
-        event.listen(engine.sync_engine, "before_cursor_execute", _keep)
         calls = {
             "since": sql.attempts_since("c1", T0 + 86400.0, limit=500),
             "since_live": sql.attempts_since("c1", T0 + 86400.0, outcomes=LIVE, limit=500),
@@ -177,13 +169,7 @@ async def test_the_history_queries_run_on_indexes(tmp_path: Path) -> None:
         }
         plans: dict[str, str] = {}
         for name, coro in calls.items():
-            seen.clear()
-            await coro
-            [(statement, params)] = seen
-            async with engine.connect() as conn:
-                rows = await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
-                plans[name] = " | ".join(str(r[-1]) for r in rows.all())
-        event.remove(engine.sync_engine, "before_cursor_execute", _keep)
+            [plans[name]] = await query_plans(engine, coro)
     for name, plan in plans.items():
         assert "INDEX ix_dialer_" in plan and "SCAN " not in plan, (name, plan)  # a search, not a scan
     assert "ix_dialer_attempts_ended" in plans["since"]

@@ -8,15 +8,15 @@ import random
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from ctiserver.dialer.model import AttemptRecord, Contact, ContactStatus, Outcome
 from ctiserver.dialer.sql import SqlDialerStore
 from ctiserver.dialer.store import MemoryDialerStore
 from tests.dialer.sql_store import database_url, migrated_store
+from tests.store.plans import query_plans
 
 # ids whose order differs between code points and a locale's collation (case, punctuation, digits, accents)
 TRICKY = ["a-2", "a1", "A1", "a_1", "B", "b", "k10", "k9", "Z", "é", "e", "f", "a 1", "a.1", "~"]
@@ -180,20 +180,14 @@ async def test_many_due_are_read_in_order_not_sorted(tmp_path: Path) -> None:
     on ``ix_dialer_contacts_order`` with no sort of its own (a sort of every due row was 105 ms at 200,000)."""
     async with migrated_store(f"sqlite+aiosqlite:///{tmp_path / 'plan.sqlite'}") as sql:
         await sql.add_contacts(Contact(f"k{i}", "c1", f"+4930{i:07d}", "UTC", next_at=i % 50) for i in range(1200))
-        seen: list[tuple[str, Any]] = []
         engine = sql._sessions.kw["bind"]  # the test reaches into its own database
+        due: list[Contact] = []
 
-        def keep(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
-            seen.append((statement, params))
+        async def read() -> None:
+            due.extend(await sql.due("c1", 100.0, 60))
 
-        event.listen(engine.sync_engine, "before_cursor_execute", keep)
-        assert len(await sql.due("c1", 100.0, 60)) == 60
-        event.remove(engine.sync_engine, "before_cursor_execute", keep)
-        plans = []
-        async with engine.connect() as conn:
-            for statement, params in seen:
-                rows = await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
-                plans.append(" | ".join(str(r[-1]) for r in rows.all()))
+        plans = await query_plans(engine, read())
+    assert len(due) == 60
     count, *reads = plans
     assert "COVERING INDEX ix_dialer_contacts_due" in count, count
     assert len(reads) == 2 and all("ix_dialer_contacts_order" in p and "TEMP B-TREE" not in p for p in reads), reads

@@ -18,6 +18,7 @@ from ctiserver.events.envelope import new_event
 from ctiserver.kpi.agent_history import agent_days, reasons_text, state_changes
 from ctiserver.kpi.live import LiveKpis
 from tests.store.migrated import migrated
+from tests.store.plans import query_plans
 
 DAY = 86_400.0
 D0 = 20_000 * DAY  # a midnight (UTC)
@@ -108,28 +109,14 @@ async def test_the_state_changes_are_read_on_indexes(tmp_path: Path) -> None:
     """Each query of ``state_changes`` searches the time index of ``acd_agent_events`` (SQLite's plan), never
     scans the table, which holds every agent's changes for as long as the calls are kept. (Correction: the one
     OR query before was a multi-index OR on SQLite, no scan either — the split is for plain plans only.)"""
-    from typing import Any
-
-    from sqlalchemy import event
-
     async with migrated(f"sqlite+aiosqlite:///{tmp_path / 'a.sqlite'}") as sessions:
         await _day(SqlAgentStore(sessions))
-        seen: list[tuple[str, Any]] = []
-        engine = sessions.kw["bind"]
 
-        def keep(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
-            if statement.lstrip().upper().startswith("SELECT"):
-                seen.append((statement, params))
+        async def read() -> None:
+            async with sessions() as s:
+                await state_changes(s, D0, D0 + DAY)
 
-        event.listen(engine.sync_engine, "before_cursor_execute", keep)
-        async with sessions() as s:
-            await state_changes(s, D0, D0 + DAY)
-        event.remove(engine.sync_engine, "before_cursor_execute", keep)
-        plans = []
-        async with engine.connect() as conn:
-            for statement, params in seen:
-                rows = await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
-                plans.append(" | ".join(str(r[-1]) for r in rows.all()))
+        plans = await query_plans(sessions.kw["bind"], read())
     assert len(plans) == 2, plans
     for plan in plans:
         assert "INDEX ix_acd_agent_events_at" in plan and "SCAN acd_agent_events" not in plan, plan
