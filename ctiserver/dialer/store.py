@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
@@ -31,6 +32,10 @@ class DialerStore(Protocol):
 
     async def has_open(self, campaign: str) -> bool:
         """Whether a contact of ``campaign`` is still to be dialled or being dialled (``OPEN``)."""
+        ...
+
+    async def counts(self, campaign: str) -> tuple[dict[str, int], dict[str, int]]:
+        """(contacts per status, attempts per outcome) of ``campaign``, counted where they are kept."""
         ...
 
     async def record_attempt(self, record: AttemptRecord) -> None: ...
@@ -149,6 +154,11 @@ class MemoryDialerStore:
 
     async def has_open(self, campaign: str) -> bool:
         return any(camp == campaign and c.status in OPEN for (camp, _), c in self._contacts.items())
+
+    async def counts(self, campaign: str) -> tuple[dict[str, int], dict[str, int]]:
+        statuses = Counter(c.status.value for (camp, _), c in self._contacts.items() if camp == campaign)
+        outcomes = Counter(a.outcome.value for a in self._attempts if a.campaign == campaign)
+        return dict(statuses), dict(outcomes)
 
     async def record_attempt(self, record: AttemptRecord) -> None:
         self._attempts.append(record)

@@ -59,7 +59,9 @@ def test_campaign_import_dnc_and_stats(tmp_path: Path, capsys: pytest.CaptureFix
     capsys.readouterr()
     assert main(["dialer", *db, "campaign", "stats", "spring"]) == 0
     out = capsys.readouterr().out
-    assert '"state": "running"' in out and '"pending": 2' in out
+    assert '"state": "running"' in out and '"pending": 2' in out and '"attempts": 0' in out
+    assert main(["dialer", *db, "campaign", "list"]) == 0
+    assert capsys.readouterr().out.split("\t")[-1].strip() == "2 contacts"
     assert main(["dialer", *db, "import", str(tmp_path / "c.csv"), "--campaign", "nope", "--quiet"]) == 2
     assert "no campaign 'nope'" in capsys.readouterr().err
     assert (

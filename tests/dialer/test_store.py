@@ -36,6 +36,16 @@ async def test_has_open_while_a_contact_is_left_or_being_dialled(store: DialerSt
         assert not await store.has_open("c1"), status
 
 
+async def test_counts_by_status_and_outcome(store: DialerStore) -> None:
+    assert await store.counts("c1") == ({}, {})
+    await store.add_contacts([_c(1), _c(2), _c(3, status=ContactStatus.DONE), replace(_c(4), campaign="c2")])
+    for i, outcome in enumerate([Outcome.HUMAN, Outcome.HUMAN, Outcome.BUSY]):
+        await store.record_attempt(AttemptRecord(f"a{i}", "c1", "k1", "+4930", 1.0 + i, outcome, 2.0 + i))
+    await store.record_attempt(AttemptRecord("b", "c2", "k4", "+4930", 1.0, Outcome.MACHINE, 2.0))
+    assert await store.counts("c1") == ({"pending": 2, "done": 1}, {"human": 2, "busy": 1})
+    assert await store.counts("c2") == ({"pending": 1}, {"machine": 1})
+
+
 async def test_due_order_and_updates(store: DialerStore) -> None:
     await store.add_contacts(
         [
