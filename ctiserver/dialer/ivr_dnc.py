@@ -37,6 +37,6 @@ class DialerDnc:
         await self.service.dnc_add([e164], campaign or GLOBAL, reason)
         log.info("opt-out line: number on the do-not-call list", campaign=campaign or "global", call_id=call_id)
         data = {"campaign": campaign, "number": e164, "list": campaign or "global", "source": "ivr", "call_id": call_id}
-        service = self.service
-        await service.bus.publish(new_event("dialer.opt_out", call_id or e164, data, service.clock.now()))
+        bus, now = self.service.bus, self.service.clock.now()
+        await bus.publish(new_event("dialer.opt_out", call_id or e164, data, now))
         return e164

@@ -234,7 +234,7 @@ class CampaignRunner:
                     await self._launch(contact)
                 launched += 1
             if launched == 0 and not self.ringing and not self._tasks:
-                await self._maybe_complete(now)
+                await self._maybe_complete()
             return launched
 
     async def _dialable(self, contact: Contact, now: float) -> Repeat | None:
@@ -242,7 +242,7 @@ class CampaignRunner:
         checks = self.store, self.settings, self.counters, self._event, self.numbers
         return await dial_time_checks(*checks, contact, now)
 
-    async def _maybe_complete(self, now: float) -> None:
+    async def _maybe_complete(self) -> None:
         """Every idle turn asks: one row by index (up to session 24 it read all the campaign's contacts)."""
         if self.state is CampaignState.RUNNING and not await self.store.has_open(self.settings.name):
             await self._set_state(CampaignState.COMPLETED)

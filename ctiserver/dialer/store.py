@@ -11,8 +11,8 @@ from typing import Any, Protocol
 from ctiserver.dialer.model import AttemptRecord, Contact, ContactStatus, DayOutcome, LedgerCounts, Outcome
 
 GLOBAL = ""  # the campaign key of the global do-not-call list
-_DIALLABLE = (ContactStatus.PENDING, ContactStatus.CALLBACK)
-OPEN = (*_DIALLABLE, ContactStatus.DIALLING)  # a contact the campaign is not done with
+DIALLABLE = (ContactStatus.PENDING, ContactStatus.CALLBACK)  # a contact ``due`` may return
+OPEN = (*DIALLABLE, ContactStatus.DIALLING)  # a contact the campaign is not done with
 LIVE = (Outcome.HUMAN, Outcome.ABANDONED)  # the outcomes of a live answer (the abandonment ledger's)
 DayOutcomes = tuple[list[DayOutcome], dict[float, int]]  # per (day, outcome); contacts dialled per day
 
@@ -141,7 +141,7 @@ class MemoryDialerStore:
         ready = [
             c
             for (camp, _), c in self._contacts.items()
-            if camp == campaign and c.status in _DIALLABLE and c.next_at <= now
+            if camp == campaign and c.status in DIALLABLE and c.next_at <= now
         ]
         ready.sort(key=lambda c: (-c.priority, c.next_at, c.id))
         return ready[:limit]
