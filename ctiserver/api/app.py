@@ -1,5 +1,9 @@
 """The aiohttp application: middlewares (errors, auth), the REST routes, the WebSocket hub, ``/health``,
-``/metrics``, ``/api/openapi.json`` and the static console (``ctiserver/web/static`` at ``/``)."""
+``/metrics``, ``/api/openapi.json`` and the static console (``ctiserver/web/static`` at ``/``).
+
+Everything but the console's static files needs a bearer token: ``/health`` any role's, ``/metrics`` a
+``monitor``, supervisor or admin token's (it names queues and campaigns and carries the day's figures), the
+OpenAPI document and ``/api/*`` an API role's (``monitor`` tokens get ``403`` there)."""
 
 from __future__ import annotations
 
@@ -9,8 +13,8 @@ from typing import Any, Protocol, TypeVar
 
 from aiohttp import web
 
-from ctiserver.api.auth import PRINCIPAL, Authenticator
-from ctiserver.api.errors import ApiError, error_middleware, error_response, unavailable
+from ctiserver.api.auth import ALL_ROLES, METRICS_ROLES, PRINCIPAL, Authenticator, Principal, Role
+from ctiserver.api.errors import ApiError, error_middleware, error_response, forbidden, unavailable
 from ctiserver.api.metrics import Metrics
 from ctiserver.api.openapi import build_openapi
 from ctiserver.api.routing import ApiRequest
@@ -20,7 +24,7 @@ from ctiserver.clock import Clock
 T = TypeVar("T")
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "web" / "static"
-PUBLIC = ("/health", "/metrics", "/api/openapi.json")
+SYSTEM = ("/health", "/metrics")  # outside /api/, behind a token all the same
 
 
 class Locator(Protocol):
@@ -62,8 +66,8 @@ async def auth_middleware(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
     path = request.path
-    if not path.startswith("/api/") or path in PUBLIC:
-        return await handler(request)
+    if not path.startswith("/api/") and path not in SYSTEM:
+        return await handler(request)  # the console's static files: the page asks for a token itself
     auth = request.app[AUTH]
     client = _client(request)
     wait = auth.limiter.blocked_for(client)
@@ -147,21 +151,27 @@ def _index(static_dir: Path) -> Callable[[web.Request], Awaitable[web.StreamResp
     return index
 
 
+def _allow(request: web.Request, roles: frozenset[Role]) -> None:
+    principal: Principal = request[PRINCIPAL]
+    if principal.role not in roles:
+        raise forbidden(f"role {principal.role.value!r} may not GET {request.path}")
+
+
 def _install_system(app: web.Application, node_id: str) -> None:
     async def openapi(request: web.Request) -> web.Response:
+        _allow(request, ALL_ROLES)
         return web.json_response(request.app[OPENAPI])
 
     async def health(request: web.Request) -> web.Response:
-        checks = request.app[METRICS].health_checks()
+        checks = request.app[METRICS].health_checks()  # any role: a probe's monitor token as well
         status = "ok" if all(checks.values()) else "degraded"
         return web.json_response({"status": status, "node": node_id, "checks": checks})
 
     async def metrics(request: web.Request) -> web.Response:
+        _allow(request, METRICS_ROLES)
         body, content_type = request.app[METRICS].render()
         return web.Response(body=body, headers={"Content-Type": content_type})
 
     app.router.add_get("/api/openapi.json", openapi)
     app.router.add_get("/health", health)
     app.router.add_get("/metrics", metrics)
-
-

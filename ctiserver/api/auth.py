@@ -2,7 +2,8 @@
 
 A token is ``cti_<id>_<secret>``; only ``sha256(secret)`` is stored, compared in constant time.
 Roles: ``agent`` (bound to one agent id; sees and controls only that agent's calls), ``supervisor``,
-``admin``, ``crm`` (read calls/contacts, write contacts/dispositions, subscribe to events). Failed
+``admin``, ``crm`` (read calls/contacts, write contacts/dispositions, subscribe to events), and ``monitor``
+(a scraper's token: ``/metrics`` and ``/health`` only — nothing under ``/api/``, no events). Failed
 authentications are rate-limited per client address.
 """
 
@@ -26,10 +27,12 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
     CRM = "crm"
+    MONITOR = "monitor"  # Prometheus and probes: /metrics and /health, nothing else
 
 
-ALL_ROLES = frozenset(Role)
+ALL_ROLES = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN, Role.CRM})  # every API user; not MONITOR
 STAFF = frozenset({Role.SUPERVISOR, Role.ADMIN})
+METRICS_ROLES = STAFF | {Role.MONITOR}
 
 
 @dataclass(frozen=True, slots=True)

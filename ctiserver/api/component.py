@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ctiserver.api.app import build_app
 from ctiserver.api.auth import Authenticator, FailureLimiter, InMemoryTokenStore, TokenStore
+from ctiserver.api.known_tokens import KnownTokens
 from ctiserver.api.metrics import Metrics
 from ctiserver.api.ws import WsHub
 from ctiserver.events.bus import Bus
@@ -236,7 +237,8 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
     provide_adapters(ctx)
     auth_cfg = ctx.config.section("auth", AuthConfig)
     limiter = FailureLimiter(ctx.clock, auth_cfg.failure_limit, auth_cfg.failure_window)
-    auth = Authenticator(token_store(ctx), ctx.clock, limiter, agent_recordings=auth_cfg.agent_recordings)
+    tokens = KnownTokens(token_store(ctx))  # a database that does not answer does not take the API down with it
+    auth = Authenticator(tokens, ctx.clock, limiter, agent_recordings=auth_cfg.agent_recordings)
     hub = WsHub(bus, event_log, ctx.clock)
     metrics = Metrics()
     _wire_metrics(ctx, metrics, hub, event_log)

@@ -18,7 +18,8 @@ from typing import Any, cast
 import orjson
 from aiohttp import WSMsgType, web
 
-from ctiserver.api.auth import PRINCIPAL, Principal
+from ctiserver.api.auth import ALL_ROLES, PRINCIPAL, Principal
+from ctiserver.api.errors import forbidden
 from ctiserver.api.topics import Topic, matches, may_subscribe, parse_topic
 from ctiserver.api.ws_frames import Frame, FrameCache, text_frame
 from ctiserver.api.ws_routing import TopicIndex
@@ -251,6 +252,8 @@ class WsHub:
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         principal: Principal = request[PRINCIPAL]
+        if principal.role not in ALL_ROLES:  # a monitor token scrapes /metrics; it gets no events
+            raise forbidden(f"role {principal.role.value!r} may not subscribe to events")
         # no permessage-deflate: small JSON frames to thousands of agents on the LAN; a zlib context per session
         # cost CPU on every frame (bench/screen_pop.py) and ~100 KB of memory per connection
         ws = web.WebSocketResponse(heartbeat=30.0, max_msg_size=64 * 1024, compress=False)

@@ -79,4 +79,5 @@ async def daemon(
         d.tokens["crm"] = await d.token(Role.CRM)
         d.tokens["agent"] = await d.token(Role.AGENT, "1001")
         d.tokens["agent2"] = await d.token(Role.AGENT, "1002")
+        d.tokens["monitor"] = await d.token(Role.MONITOR)
         yield d

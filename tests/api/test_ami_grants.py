@@ -21,7 +21,7 @@ from tests.servers.redis import wait_for
 
 
 async def _health(d: Daemon, http: aiohttp.ClientSession) -> dict[str, Any]:
-    async with http.get(d.url + "/health") as resp:
+    async with http.get(d.url + "/health", headers=d.auth("monitor")) as resp:
         return dict(await resp.json())
 
 

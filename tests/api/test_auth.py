@@ -7,12 +7,19 @@ import re
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from ctiserver.api.auth import Role
 from ctiserver.api.handlers import ROUTER
 from tests.api.harness import daemon
 
-ROLE_TOKEN = {Role.ADMIN: "admin", Role.SUPERVISOR: "supervisor", Role.CRM: "crm", Role.AGENT: "agent"}
+ROLE_TOKEN = {
+    Role.ADMIN: "admin",
+    Role.SUPERVISOR: "supervisor",
+    Role.CRM: "crm",
+    Role.AGENT: "agent",
+    Role.MONITOR: "monitor",
+}
 
 
 def _concrete(path: str) -> str:
@@ -80,7 +87,10 @@ async def test_tokens_are_stored_hashed_and_can_be_revoked(tmp_path: Path) -> No
             assert resp.status == 401
 
 
-async def test_health_metrics_and_openapi_are_public(tmp_path: Path) -> None:
+async def test_health_metrics_and_openapi_need_a_token(tmp_path: Path) -> None:
+    """Only the console's static files are served without a token. ``/metrics`` (queue and campaign names, the
+    day's figures) takes a monitor, supervisor or admin token; ``/health`` any token; the OpenAPI document an API
+    role's. A ``monitor`` token (Prometheus, probes) reaches nothing else: no API route, no events."""
     async with (
         daemon(tmp_path, api={"host": "127.0.0.1", "port": 0, "cors_origins": ["https://crm.example"]}) as d,
         aiohttp.ClientSession() as http,
@@ -90,13 +100,34 @@ async def test_health_metrics_and_openapi_are_public(tmp_path: Path) -> None:
             assert resp.headers["Access-Control-Allow-Origin"] == "https://crm.example"
         async with http.get(d.url + "/api/contacts", headers={"Origin": "https://evil.example"}) as resp:
             assert resp.status == 401 and "Access-Control-Allow-Origin" not in resp.headers
-        async with http.get(d.url + "/health") as resp:
-            assert resp.status == 200
-            assert (await resp.json())["status"] == "ok"
-        async with http.get(d.url + "/metrics") as resp:
-            text = await resp.text()
-            assert "ctiserver_screen_pop_latency_seconds_bucket" in text
-            assert "ctiserver_webhook_backlog" in text
-        async with http.get(d.url + "/api/openapi.json") as resp:
+        for path in ("/health", "/metrics", "/api/openapi.json"):
+            async with http.get(d.url + path) as resp:
+                assert resp.status == 401, path
+                assert resp.headers["WWW-Authenticate"] == "Bearer"
+                assert (await resp.json())["code"] == "unauthorized"
+        async with http.get(d.url + "/") as resp:
+            assert resp.status == 200 and "<html" in (await resp.text()).lower()
+        for role in ("monitor", "agent"):
+            async with http.get(d.url + "/health", headers=d.auth(role)) as resp:
+                assert resp.status == 200
+                assert (await resp.json())["status"] == "ok"
+        for role in ("monitor", "supervisor", "admin"):
+            async with http.get(d.url + "/metrics", headers=d.auth(role)) as resp:
+                assert resp.status == 200, role
+                text = await resp.text()
+                assert "ctiserver_screen_pop_latency_seconds_bucket" in text
+                assert "ctiserver_webhook_backlog" in text
+        for role in ("agent", "crm"):
+            async with http.get(d.url + "/metrics", headers=d.auth(role)) as resp:
+                assert (resp.status, (await resp.json())["code"]) == (403, "forbidden"), role
+        async with http.get(d.url + "/api/openapi.json", headers=d.auth("agent")) as resp:
             doc = await resp.json()
             assert doc["openapi"].startswith("3.")
+        for path in ("/api/openapi.json", "/api/me", "/api/calls", "/api/queues"):
+            async with http.get(d.url + path, headers=d.auth("monitor")) as resp:
+                assert (resp.status, (await resp.json())["code"]) == (403, "forbidden"), path
+        async with http.get(d.url + "/api/ws", headers=d.auth("monitor")) as resp:
+            assert resp.status == 403  # refused before the upgrade
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await http.ws_connect(d.url + f"/api/ws?access_token={d.tokens['monitor']}&topics=all")
+        assert refused.value.status == 403

@@ -176,7 +176,7 @@ async def test_pop_while_ringing_transfer_and_replay(tmp_path: Path) -> None:
         async with http.get(d.url + f"/api/calls/{call_id}", headers=d.auth("supervisor")) as resp:
             assert (await resp.json())["disposition"] == "sale"
 
-        async with http.get(d.url + "/metrics") as resp:
+        async with http.get(d.url + "/metrics", headers=d.auth("supervisor")) as resp:
             metrics = await resp.text()
         count = "ctiserver_screen_pop_latency_seconds_count"
         pops = [ln for ln in metrics.splitlines() if ln.startswith(count)]

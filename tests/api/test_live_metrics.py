@@ -31,7 +31,7 @@ nodes:
 
 
 async def scrape(http: aiohttp.ClientSession, d: Daemon) -> dict[str, float]:
-    async with http.get(d.url + "/metrics") as resp:
+    async with http.get(d.url + "/metrics", headers=d.auth("monitor")) as resp:
         assert resp.status == 200
         text = await resp.text()
     out = {}

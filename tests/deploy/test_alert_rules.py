@@ -59,7 +59,7 @@ async def test_every_rule_names_exported_metrics_and_labels(tmp_path: Path) -> N
         async with http.post(d.url + "/api/dialer/campaigns/spring/start", headers=d.auth("supervisor")) as resp:
             assert resp.status == 200  # running, held back: the simulator lacks the dialler's dialplan
         await wait_for(lambda: d.ctx.require(DialerService).runners["spring"].lines.blocked() is not None)
-        async with http.get(d.url + "/metrics") as resp:
+        async with http.get(d.url + "/metrics", headers=d.auth("monitor")) as resp:
             exported = _exported(await resp.text())
         call.hangup()
     for r in rules:

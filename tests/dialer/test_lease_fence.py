@@ -18,7 +18,7 @@ import aiohttp
 from ctiserver.dialer.model import Contact
 from ctiserver.dialer.service import DialerService
 from tests.api.harness import DIALER_COMPONENTS, Daemon, daemon
-from tests.api.test_live_metrics import wait_for_scrape
+from tests.api.test_live_metrics import scrape, wait_for_scrape
 from tests.dialer.test_component import _sim_yaml
 from tests.dialer.wire import window_around_now
 
@@ -26,7 +26,7 @@ COMPONENTS = (*DIALER_COMPONENTS[:2], "ctiserver.store.standby_component", *DIAL
 
 
 async def _stats_until(d: Daemon, pred: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
-    """The campaign's live stats (in the daemon's process: the API's token check reads the locked database)."""
+    """The campaign's live stats, read in the daemon's process."""
     runner = d.ctx.require(DialerService).runners["spring"]
     async with asyncio.timeout(20.0):
         while True:
@@ -54,6 +54,10 @@ async def test_no_call_on_a_lease_the_database_did_not_confirm(tmp_path: Path) -
         await service.start("spring")
         dialled = await _stats_until(d, lambda s: s["counters"].get("outcome_human") == 1)
         assert dialled["waiting"] is None  # the lease confirmed: dialling freely
+        await scrape(http, d)  # Prometheus scrapes all along, and the wallboard reads the stats
+        stats_url = d.url + "/api/dialer/campaigns/spring/stats"
+        async with http.get(stats_url, headers=d.auth("supervisor")) as resp:
+            assert resp.status == 200
 
         lock = sqlite3.connect(tmp_path / "cti.sqlite", timeout=30.0, isolation_level=None)
         try:
@@ -63,7 +67,12 @@ async def test_no_call_on_a_lease_the_database_did_not_confirm(tmp_path: Path) -
             assert held["waiting"] == {"code": "lease_unconfirmed", "detail": ""}
             assert time.monotonic() - locked < 3.0  # before a standby, a lease after the last renewal, may start
             reason = 'ctiserver_dialer_held_back{campaign="spring",reason="lease_unconfirmed"}'
-            assert await wait_for_scrape(http, d, lambda m: m.get(reason) == 1.0)  # /metrics: no token to check
+            # the tokens in use are checked against their last record while the database does not answer
+            assert await wait_for_scrape(http, d, lambda m: m.get(reason) == 1.0)  # /metrics, as Prometheus
+            async with http.get(stats_url, headers=d.auth("supervisor")) as resp:
+                assert (await resp.json())["waiting"]["code"] == "lease_unconfirmed"
+            async with http.get(stats_url, headers=d.auth("admin")) as resp:  # a token not seen before
+                assert (resp.status, (await resp.json())["code"]) == (503, "unavailable")
         finally:
             lock.execute("ROLLBACK")
             lock.close()

@@ -12,6 +12,7 @@ from pathlib import Path
 import aiohttp
 import yaml
 
+from ctiserver.api.auth import Role
 from ctiserver.api.component import ApiServer
 from ctiserver.app import COMPONENTS, running
 from ctiserver.cli.dialplan import render
@@ -20,6 +21,7 @@ from ctiserver.pbx.ami.client import AmiClient
 from ctiserver.pbx.dialplan_check import DialplanCheck, rendered_of
 from ctiserver.sim.config import SimConfig, Step, read_extensions_conf
 from ctiserver.sim.simulator import Simulator
+from tests.api.harness import Daemon
 from tests.sim.probes import AmiProbe, get
 
 
@@ -123,7 +125,9 @@ async def _health(config: Config, then: Path | None = None) -> tuple[dict[str, o
             if check.report.checked_at is not None:
                 break
             await asyncio.sleep(0.1)
-        async with aiohttp.ClientSession() as http, http.get(ctx.require(ApiServer).url + "/health") as resp:
+        d = Daemon(ctx, ctx.require(ApiServer))
+        headers = {"Authorization": f"Bearer {await d.token(Role.MONITOR)}"}
+        async with aiohttp.ClientSession() as http, http.get(d.url + "/health", headers=headers) as resp:
             body = await resp.json()
         if then is not None:
             await asyncio.to_thread(then.write_text, 'script: sales\ndids: ["105"]\n', encoding="utf-8")

@@ -87,7 +87,7 @@ async def test_a_certificate_that_does_not_check_out_is_refused(tmp_path: Path, 
                 await wait_for(lambda: ami.connected.is_set() and ari.connected.is_set(), limit=10.0)
                 return
             await wait_for(lambda: ami.last_error is not None and ari.last_error is not None, limit=10.0)
-            async with aiohttp.ClientSession() as http, http.get(d.url + "/health") as resp:
+            async with aiohttp.ClientSession() as http, http.get(d.url + "/health", headers=d.auth("monitor")) as resp:
                 health = await resp.json()
             assert not ami.connected.is_set() and not ari.connected.is_set()
     assert health["status"] == "degraded"

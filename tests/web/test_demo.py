@@ -82,7 +82,7 @@ async def test_the_demo_command_starts_prints_links_and_stops_cleanly() -> None:
         async with aiohttp.ClientSession() as http:
             async with http.get(f"{base}/api/me", headers={"Authorization": f"Bearer {token}"}) as res:
                 assert res.status == 200 and (await res.json())["role"] == "admin"
-            async with http.get(f"{base}/health") as res:
+            async with http.get(f"{base}/health", headers={"Authorization": f"Bearer {token}"}) as res:
                 assert (await res.json())["status"] == "ok"
     finally:
         proc.send_signal(signal.SIGINT)
