@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ctiserver.calls import hangups
 from ctiserver.calls.call_state import CallState
 from ctiserver.calls.leg_state import CHANNEL_STATES, LegState
-from ctiserver.calls.model import Call, HoldSpan, Role
+from ctiserver.calls.model import Call, HoldSpan, Leg, Role
 from ctiserver.calls.text import clean as _clean
 
 if TYPE_CHECKING:
@@ -58,13 +59,24 @@ def _dialbegin(t: Tracker, ev: AmiEvent, at: float) -> None:
     src = t.leg_for(ev, at)
     if dest is not None and src is not None:
         dest.dialed_by = src.uniqueid
+        if dest.role is Role.OUTBOUND and not _reaches_callee(t, src):
+            dest.role = Role.AGENT  # dialled for the call by one of its channels, not the party it was placed to
+
+
+def _reaches_callee(t: Tracker, src: Leg) -> bool:
+    """``src`` is the ``;2`` half of an originated Local channel (``Originate Local/<number>@ctx``: ``;2`` runs
+    ``<number>@ctx`` and dials the party the call was placed to; ``;1`` runs the Originate's context/exten, which
+    connects it — a Dial there reaches an agent)."""
+    if src.role is not Role.LOCAL or not src.channel.endswith(";2"):
+        return False
+    first = t.call_for_leg(src).first_leg()
+    return first is not None and first.channel == src.channel[:-1] + "1" and first.dialed_by is None
 
 
 def _dialend(t: Tracker, ev: AmiEvent, at: float) -> None:
     src = t.leg_for(ev, at)
-    status = ev.get("DialStatus") or ""
     if src is not None:
-        src.dialstatus = status
+        hangups.dial_end(src, ev.get("DialStatus") or "")
 
 
 def _bridgeenter(t: Tracker, ev: AmiEvent, at: float) -> None:
@@ -73,6 +85,7 @@ def _bridgeenter(t: Tracker, ev: AmiEvent, at: float) -> None:
     if leg is None or not bridge:
         return
     leg.bridges.add(bridge)
+    t.bridges.enter(bridge, leg.uniqueid, ev.get("BridgeTechnology"), ev.get("BridgeNumChannels"))
     if leg.bridged is None:
         leg.bridged = at
     call = t.call_for_leg(leg)
@@ -86,6 +99,7 @@ def _bridgeleave(t: Tracker, ev: AmiEvent, at: float) -> None:
     if leg is None or not bridge:
         return
     leg.bridges.discard(bridge)
+    t.bridges.leave(bridge, leg.uniqueid, ev.get("BridgeTechnology"), ev.get("BridgeNumChannels"))
     call = t.call_for_leg(leg)
     if call.state is CallState.CONNECTED and not _has_conversation(call):
         t.set_call_state(call, CallState.ACTIVE, at)
@@ -149,10 +163,16 @@ def _unhold(t: Tracker, ev: AmiEvent, at: float) -> None:
     )
 
 
+def _bridgedestroy(t: Tracker, ev: AmiEvent, at: float) -> None:
+    bridge = ev.get("BridgeUniqueid")
+    if bridge:
+        t.bridges.destroy(bridge)
+
+
 def _hanguprequest(t: Tracker, ev: AmiEvent, at: float) -> None:
     leg = t.leg_for(ev, at)
     if leg is not None:
-        t._hangup_initiator.setdefault(t.leg_call[leg.uniqueid], leg.channel)
+        hangups.hangup_request(t, leg)
 
 
 def _hangup(t: Tracker, ev: AmiEvent, at: float) -> None:
@@ -164,7 +184,7 @@ def _hangup(t: Tracker, ev: AmiEvent, at: float) -> None:
         cause: int | None = int(ev.get("Cause") or "")
     except ValueError:
         cause = None
-    t.end_leg(leg, at, "hangup", cause, ev.get("Cause-txt") or "")
+    hangups.hangup(t, leg, at, cause, ev.get("Cause-txt") or "")
 
 
 HANDLERS = {
@@ -176,6 +196,7 @@ HANDLERS = {
     "DialEnd": _dialend,
     "BridgeEnter": _bridgeenter,
     "BridgeLeave": _bridgeleave,
+    "BridgeDestroy": _bridgedestroy,
     "Hold": _hold,
     "Unhold": _unhold,
     "HangupRequest": _hanguprequest,

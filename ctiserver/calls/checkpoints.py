@@ -45,10 +45,11 @@ class Checkpoints:
             for uid in legs:
                 self._by_leg[uid] = call_id
 
-    def take(self, *keys: str) -> tuple[Call, float, str | None] | None:
-        """The call one of ``keys`` (a leg's uniqueid, a linkedid) belongs to, rebuilt, its ``seen`` and the
-        channel that asked to hang it up (the tracker's ``hangup_source``) if one did; forgotten here. None
-        if no checkpoint holds it (or it cannot be read: logged, the call is adopted)."""
+    def take(self, *keys: str) -> tuple[Call, float, dict[str, Any]] | None:
+        """The call one of ``keys`` (a leg's uniqueid, a linkedid) belongs to, rebuilt, its ``seen`` and its legs
+        that had hung up while waiting for their CEL record (``calls/hangups.py``: uniqueid → [at, cause,
+        cause_txt]); forgotten here. None if no checkpoint holds it (or it cannot be read: logged, the call is
+        adopted)."""
         for key in keys:
             call_id = self._by_leg.get(key, key)
             found = self._calls.pop(call_id, None)
@@ -58,8 +59,8 @@ class Checkpoints:
             for leg in snap.get("legs") or []:
                 self._by_leg.pop(str(leg["uniqueid"]), None)
             try:
-                initiator = snap.get("hangup_initiator")
-                return call_from_checkpoint(snap), seen, str(initiator) if initiator else None
+                hung_up = {str(k): list(v) for k, v in (snap.get("hung_up") or {}).items()}
+                return call_from_checkpoint(snap), seen, hung_up
             except (KeyError, TypeError, ValueError) as exc:
                 log.warning("a call checkpoint could not be read", call_id=call_id, error=str(exc))
                 return None

@@ -100,6 +100,7 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
     ctx.provide(tracker)
     ctx.spawn(service.publish_loop(), name="cti:calls-publish")
     ctx.spawn(service.persist_loop(), name="cti:calls-persist")
+    ctx.spawn(service.release_loop(), name="cti:calls-cel-hold")
     if db is not None:
         interval = ctx.config.database.checkpoint_seconds
         ctx.spawn(service.checkpoint_loop(interval), name="cti:calls-checkpoint")
@@ -111,6 +112,7 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
     finally:
         if sub is not None:
             sub.close()
+        service.release_held()
         if db is not None:
             service.checkpoint(every=True)  # the calls going on without us: the next run takes them back
         try:

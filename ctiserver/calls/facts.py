@@ -33,7 +33,7 @@ class EngineFacts:
     def emit(self, type_: str, subject: str, data: dict[str, Any], at: float) -> None:
         self._ems.emit(type_, subject, data, at)
 
-    def _updated(self, call: Call, data: dict[str, Any]) -> None:
+    def updated(self, call: Call, data: dict[str, Any]) -> None:
         """``call.updated``; on a call that already ended it carries the whole snapshot (``call``) so the
         store rewrites the row (late wrap-up, disposition...)."""
         payload = {"call_id": call.call_id, **data}
@@ -89,7 +89,7 @@ class EngineFacts:
         added = max(0.0, seconds)
         call.wrapup_seconds += added
         change = {"change": "wrapup_seconds", "wrapup_seconds": call.wrapup_seconds, "added": added}
-        self._updated(call, change | {"agent": agent})
+        self.updated(call, change | {"agent": agent})
         return self._ems.take()
 
     def attach_data(self, call_id: str, key: str, value: str) -> list[DomainEvent]:
@@ -99,7 +99,7 @@ class EngineFacts:
 
     def _attach(self, call: Call, key: str, value: str) -> None:
         call.data[key] = value
-        self._updated(call, {"change": "data", "key": key, "value": value})
+        self.updated(call, {"change": "data", "key": key, "value": value})
 
     def add_recording(self, key: str, recording_id: str) -> list[DomainEvent]:
         """``key`` is a leg uniqueid, or a call id (the recording is filed on the call's first leg)."""
@@ -108,7 +108,7 @@ class EngineFacts:
         target = leg or call.first_leg()
         if target is not None and recording_id not in target.recordings:
             target.recordings.append(recording_id)
-        self._updated(call, {"change": "recording", "recording_id": recording_id})
+        self.updated(call, {"change": "recording", "recording_id": recording_id})
         return self._ems.take()
 
     def _update(self, call_id: str, attr: str, value: Any) -> list[DomainEvent]:
@@ -117,7 +117,7 @@ class EngineFacts:
 
     def _set(self, call: Call, attr: str, value: Any) -> None:
         setattr(call, attr, value)
-        self._updated(call, {"change": attr, attr: value})
+        self.updated(call, {"change": attr, attr: value})
 
     # queue segments of the engine's own ACD (Stasis calls: no app_queue events). The ACD publishes its own
     # queue.entered/queue.left; these methods only record the segment on the call, they emit nothing.

@@ -14,8 +14,12 @@ from ctiserver.calls.leg_state import LegState, leg_machine
 
 class Role(StrEnum):
     CALLER = "caller"  # the first leg of a call that came in to the PBX
-    OUTBOUND = "outbound"  # the first leg of a call the PBX placed (Originate, dialer)
-    AGENT = "agent"  # a leg dialed for an existing call (queue member, ARI originate with originator, Dial)
+    # the party a call the PBX placed (Originate, dialer) was placed to: the originated channel, or what the ;2 half
+    # of an originated Local channel dials
+    OUTBOUND = "outbound"
+    # a leg dialled for an existing call (queue member, ARI originate with originator, a Dial of its channels —
+    # also of an originated channel or of its Local ;1 half), or originated alone and then joined to a call
+    AGENT = "agent"
     TRANSFER_TARGET = "transfer_target"  # a leg dialed (or consulted) to take over a call in a transfer
     LOCAL = "local"  # a Local/ channel half: plumbing, never counted as a party
 
@@ -151,7 +155,7 @@ class QueueSegment:
 
 @dataclass(slots=True)
 class Transfer:
-    kind: str  # blind | attended
+    kind: str  # blind | attended | threeway (an attended transfer the transferer stays in: DestType Threeway)
     at: float
     transferer: str | None  # uniqueid
     transferee: str | None

@@ -1,8 +1,7 @@
-"""PBX-level AMI events: CEL hangup details, transfers, recordings, attached data, shutdown/restart."""
+"""PBX-level AMI events (CEL: ``hangups.py``): transfers, recordings, attached data, shutdown/restart."""
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 from ctiserver.calls import queue_events
@@ -12,22 +11,6 @@ from ctiserver.calls.model import Role, Transfer
 if TYPE_CHECKING:
     from ctiserver.calls.tracker import Tracker
     from ctiserver.pbx.ami.messages import AmiEvent
-
-
-def _cel(t: Tracker, ev: AmiEvent, at: float) -> None:
-    """CEL over AMI (when cel_manager is on): the HANGUP record names who hung up and the dial status."""
-    if ev.get("EventName") != "HANGUP":
-        return
-    leg = t.legs.get(ev.get("UniqueID") or "")
-    if leg is None:
-        return
-    try:
-        extra = json.loads(ev.get("Extra") or "{}")
-    except ValueError:
-        return
-    if isinstance(extra, dict):
-        leg.hangup_source = str(extra.get("hangupsource") or "")
-        leg.dialstatus = str(extra.get("dialstatus") or leg.dialstatus)
 
 
 def _blindtransfer(t: Tracker, ev: AmiEvent, at: float) -> None:
@@ -59,9 +42,12 @@ def _attendedtransfer(t: Tracker, ev: AmiEvent, at: float) -> None:
     if call is None or call.state is CallState.ENDED:
         return
     target_uid = ev.get("TransferTargetUniqueid") or ev.get("SecondTransfererUniqueid")
+    # DestType Threeway (the transferer's *3 during the consultation): the three stay together, the transferer
+    # too; app_queue handle_attended_transfer() ignores it (no ATTENDEDTRANSFER, the stay ends as the call does)
+    threeway = (ev.get("DestType") or "").lower() == "threeway"
     call.transfers.append(
         Transfer(
-            "attended",
+            "threeway" if threeway else "attended",
             at,
             ev.get("OrigTransfererUniqueid"),
             ev.get("TransfereeUniqueid"),
@@ -69,7 +55,7 @@ def _attendedtransfer(t: Tracker, ev: AmiEvent, at: float) -> None:
             ev.get("Result") or "",
         )
     )
-    if (ev.get("Result") or "") == "Success":
+    if (ev.get("Result") or "") == "Success" and not threeway:
         queue_events.mark_transferred(call, "attended")
         target = t.legs.get(ev.get("TransferTargetUniqueid") or "")
         if target is not None and target.role is Role.AGENT:
@@ -85,6 +71,11 @@ def _mixmonitor(t: Tracker, ev: AmiEvent, at: float) -> None:
 
 def _varset(t: Tracker, ev: AmiEvent, at: float) -> None:
     name = ev.get("Variable") or ""
+    if name == "BRIDGEPEER":  # set by bridge.c on every member after a change: a comma list in a conference
+        peer_of = t.legs.get(ev.get("Uniqueid") or "")
+        if peer_of is not None and peer_of.bridges:
+            t.bridges.bridge_peer(peer_of.uniqueid, peer_of.bridges, ev.get("Value") or "")
+        return
     if not name.startswith("CTI_DATA_"):
         return
     leg = t.leg_for(ev, at)
@@ -107,7 +98,6 @@ def _fullybooted(t: Tracker, ev: AmiEvent, at: float) -> None:
 
 
 HANDLERS = {
-    "CEL": _cel,
     "BlindTransfer": _blindtransfer,
     "AttendedTransfer": _attendedtransfer,
     "MixMonitorStart": _mixmonitor,

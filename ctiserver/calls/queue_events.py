@@ -168,7 +168,7 @@ def _agent_connect(t: Tracker, ev: AmiEvent, at: float) -> None:
 
 
 def _agent_complete(t: Tracker, ev: AmiEvent, at: float) -> None:
-    found = _segment(t, ev, at)
+    found = _answered_by(t, ev, at) or _segment(t, ev, at)
     if found is None:
         return
     _call, seg = found
@@ -177,6 +177,22 @@ def _agent_complete(t: Tracker, ev: AmiEvent, at: float) -> None:
     except ValueError:
         seg.talk_seconds = None if seg.answered is None else max(0.0, at - seg.answered)
     seg.complete_reason = ev.get("Reason") or None
+
+
+def _answered_by(t: Tracker, ev: AmiEvent, at: float) -> tuple[Call, QueueSegment] | None:
+    """The stay the member's channel (``DestUniqueid``) answered: app_queue completes a stay from its own stasis
+    thread, so after a blind transfer back into the same queue its ``AgentComplete`` may come after the caller
+    joined again; the queue and the caller alone would name the new stay."""
+    member = ev.get("DestUniqueid")
+    leg = t.leg_for(ev, at) if member else None
+    if leg is None:
+        return None
+    call = t.call_for_leg(leg)
+    queue = ev.get("Queue") or ""
+    for seg in reversed(call.queues):
+        if seg.agent_uniqueid == member and seg.queue == queue and seg.caller_uniqueid == leg.uniqueid:
+            return call, seg
+    return None
 
 
 def _ring_no_answer(t: Tracker, ev: AmiEvent, at: float) -> None:

@@ -33,6 +33,7 @@ def track_bytes(chunks: Iterable[bytes], tracker: Tracker | None = None) -> Trac
         for msg in decoder.feed(chunk):
             if isinstance(msg, AmiEvent):
                 feed(msg)
+    t.release_held()  # the connection ended: no CEL HANGUP will come for the legs still waiting for one
     return t
 
 
@@ -51,6 +52,7 @@ def track_messages(messages: Iterable[object], tracker: Tracker | None = None) -
     for msg in messages:
         if isinstance(msg, AmiEvent):
             feed(msg)
+    t.release_held()
     return t
 
 

@@ -189,6 +189,18 @@ class CallService:
         self._put_facts(facts)
         return len(changed)
 
+    async def release_loop(self, interval: float = 0.5) -> None:
+        """Legs whose end waits for their CEL ``HANGUP`` (``calls/hangups.py``) end at the latest
+        ``HOLD_SECONDS`` after their ``Hangup`` by the local clock, however quiet the link is."""
+        while True:
+            await self.tracker.clock.sleep(interval)
+            if self.tracker.cel.held:
+                self._enqueue(self.tracker.release_due())
+
+    def release_held(self) -> None:
+        """The link is gone (shutdown): end the held legs now."""
+        self._enqueue(self.tracker.release_held())
+
     async def checkpoint_loop(self, interval: float) -> None:
         while True:
             await self.tracker.clock.sleep(interval)

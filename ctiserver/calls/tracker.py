@@ -19,7 +19,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ctiserver.calls import channel_events, pbx_events, queue_events
+from ctiserver.calls import channel_events, hangups, pbx_events, queue_events
+from ctiserver.calls.bridges import Bridges
 from ctiserver.calls.call_state import CallState
 from ctiserver.calls.checkpoints import Checkpoints
 from ctiserver.calls.early import EarlyFacts
@@ -56,7 +57,8 @@ class Tracker(EngineFacts):
         self.early: EarlyFacts[Call] = EarlyFacts()  # engine facts that came (over ARI) before the call (over AMI)
         self._uptime: float | None = None
         self._uptime_at: float | None = None
-        self._hangup_initiator: dict[str, str] = {}  # call id → channel of the first HangupRequest
+        self.bridges = Bridges()  # who is in which bridge: the two-party peer of ``ast_set_hangupsource``
+        self.cel = hangups.CelHangups()  # CEL on the link, and the legs whose end waits for their CEL HANGUP
         self.checkpoints = Checkpoints()  # calls an earlier run left in progress (``calls/checkpoints.py``)
         self._seen_at: dict[str, float] = {}  # a brought-back leg → when the earlier run last knew it alive
 
@@ -82,6 +84,8 @@ class Tracker(EngineFacts):
             except ValueError:
                 self.anomaly("bad_timestamp")
                 at = self.clock.now()
+            if self.cel.held:
+                hangups.expire(self, at)
             try:
                 handler(self, event, at)
             except Exception:  # one malformed event must not stop the tracking of every other call
@@ -94,6 +98,16 @@ class Tracker(EngineFacts):
         for ev in events:
             out.extend(self.feed(ev))
         return out
+
+    def release_due(self, now: float | None = None) -> list[DomainEvent]:
+        """End the legs held too long for their CEL ``HANGUP`` (``calls/hangups.py``); their events."""
+        hangups.release_due(self, self.clock.now() if now is None else now)
+        return self._ems.take() if self._ems.out else []
+
+    def release_held(self) -> list[DomainEvent]:
+        """The link ended (end of a capture, reconnect, shutdown): end every held leg now; their events."""
+        hangups.release_all(self)
+        return self._ems.take() if self._ems.out else []
 
     def call_of(self, key: str) -> Call | None:
         """A live or recently finished call by call id, or by the uniqueid of one of its legs."""
@@ -203,7 +217,8 @@ class Tracker(EngineFacts):
     def checkpoint(self, call: Call) -> dict[str, Any]:
         """What the next run needs to take ``call`` back (``calls/checkpoints.py``)."""
         snap = checkpoint_of(call)
-        snap["hangup_initiator"] = self._hangup_initiator.get(call.call_id)
+        if self.cel.held:
+            snap["hung_up"] = hangups.held_of(self, call)
         return snap
 
     def _bring_back(self, uid: str, linkedid: str, at: float) -> Leg | None:
@@ -220,20 +235,20 @@ class Tracker(EngineFacts):
                 self.apply_early(uid, call)
         return self.legs.get(uid)
 
-    def _reinstate(self, call: Call, seen: float, initiator: str | None) -> bool:
+    def _reinstate(self, call: Call, seen: float, hung_up: dict[str, Any]) -> bool:
         if call.call_id in self.calls:  # adopted meanwhile: keep the live one
             self.anomaly("checkpoint_after_adoption")
             return False
         self.anomaly("restored_from_checkpoint")
         self.calls[call.call_id] = call
-        if initiator:
-            self._hangup_initiator[call.call_id] = initiator
         self.finished.pop(call.call_id, None)
         for leg in call.legs.values():
             self.leg_call[leg.uniqueid] = call.call_id
             if leg.ended is None:
                 self.legs[leg.uniqueid] = leg
                 self._seen_at[leg.uniqueid] = seen
+        if hung_up:
+            hangups.hold_again(self, call, hung_up)
         return True
 
     def _relink(self, leg: Leg, linkedid: str, at: float) -> None:
@@ -253,6 +268,8 @@ class Tracker(EngineFacts):
             {"uniqueid": leg.uniqueid, "channel": leg.channel, "from": leg.linkedid, "to": linkedid, "at": at}
         )
         leg.linkedid = linkedid
+        if leg.role is Role.OUTBOUND and dest.party_legs():
+            leg.role = Role.AGENT  # placed without a caller (ARI originate, no originator), then joined to a call
         dest.legs[leg.uniqueid] = leg
         self.leg_call[leg.uniqueid] = linkedid
         self.emit(
@@ -309,8 +326,11 @@ class Tracker(EngineFacts):
             if span.end is None:
                 span.end = at
         if leg.hangup_source is None:
-            leg.hangup_source = self._hangup_initiator.get(call.call_id, "")
+            leg.hangup_source = ""
         del self.legs[leg.uniqueid]
+        self.cel.forget(leg.uniqueid)
+        if leg.bridges:
+            self.bridges.forget(leg.uniqueid, leg.bridges)
         self.emit("leg.ended", call.call_id, {"call_id": call.call_id, **leg.snapshot()}, at)
         if leg.role in (Role.CALLER, Role.OUTBOUND):
             queue_events.finish_open_segments(self, call, at)
@@ -323,7 +343,6 @@ class Tracker(EngineFacts):
         call.ended = at
         call.end_reason = reason
         self.calls.pop(call.call_id, None)
-        self._hangup_initiator.pop(call.call_id, None)
         self.finished[call.call_id] = call
         while len(self.finished) > self.keep_finished:
             self._forget_oldest()
@@ -369,6 +388,7 @@ class Tracker(EngineFacts):
         self.emit("call.updated", call.call_id, {"call_id": call.call_id, "state": target.value}, at)
 
     def close_all(self, at: float, reason: str) -> None:
+        hangups.release_all(self)
         for leg in list(self.legs.values()):
             self.end_leg(leg, at, reason)
 
@@ -376,6 +396,7 @@ class Tracker(EngineFacts):
     def resync(self, channels: Iterable[AmiEvent], at: float | None = None) -> list[DomainEvent]:
         """Reconcile with a CoreShowChannels answer: adopt unknown channels, close legs that are gone."""
         now = self.clock.now() if at is None else at
+        hangups.release_all(self)  # hung up before the link dropped: their CEL record will not come
         seen: set[str] = set()
         for ev in channels:
             uid = ev.get("Uniqueid")
@@ -398,7 +419,11 @@ class Tracker(EngineFacts):
                     ev,
                 )
                 self.anomaly("adopted_on_resync")
+            if back.bridges:
+                self.bridges.forget(uid, back.bridges)
             back.bridges = {ev["BridgeId"]} if ev.get("BridgeId") else set()  # the one it is in now
+            for bridge_id in back.bridges:
+                self.bridges.enter(bridge_id, uid, None, None)
         for call in list(self.calls.values()):
             queue_events.answered_while_away(self, call, now)
         for call_id in self.checkpoints.keys():  # none of its channels is left: it ended while we were away
@@ -408,7 +433,8 @@ class Tracker(EngineFacts):
                 if all(leg.ended is not None for leg in call.legs.values()):
                     self.end_call(call, ended, "vanished")
         for uid, leg in list(self.legs.items()):
-            if uid not in seen:  # a brought-back leg ends when the earlier run last knew it alive
+            # gone: a brought-back leg that had hung up ends as it did, else when the earlier run last knew it alive
+            if uid not in seen and not hangups.release(self, uid):
                 self.end_leg(leg, self._seen_at.get(uid, now), "vanished")
         self._seen_at.clear()
         return self._ems.take()
@@ -418,4 +444,5 @@ HANDLERS: dict[str, Handler] = {
     **channel_events.HANDLERS,
     **pbx_events.HANDLERS,
     **queue_events.HANDLERS,
+    **hangups.HANDLERS,
 }
