@@ -5,9 +5,13 @@ render`` (``Local/<number>@ctiserver-dialer`` → ``ctiserver-amd,s``), with ``C
   matched by Uniqueid (= our ChannelId) or, on failure, by the channel string. With a Local channel a busy or
   refused callee gives Reason 0 (pbx_outgoing_attempt sees only ``;1`` hang up: the ``;2`` half's ``Dial``
   copied the callee's cause to ``;2``, whose hang-up passes it to ``;1``), so a failure is told by the cause of
-  ``;1``'s ``Hangup``, which comes first: 17 busy, 16/18/19 no answer (``Dial``'s own timeout, no answer),
-  1/22/28 invalid (the number does not exist: never retried), anything else failed (34 congestion, 21
-  rejected …).
+  the ``Hangup`` of ``;2`` (Uniqueid ``<attempt>;2``) or ``;1``: 17 busy, 16/18/19 no answer (``Dial``'s own
+  timeout, no answer), 1/22/28 invalid (the number does not exist: never retried), anything else failed (34
+  congestion, 21 rejected …). Asterisk publishes those ``Hangup``s before it sends the ``OriginateResponse``,
+  but it sends the response to the AMI sessions itself (``fast_originate``) while the ``Hangup``s go through
+  stasis' router thread, so they usually arrive *after* it (in trace 09 the response even precedes the
+  ``Newstate Up`` that caused it): a Reason 0 without a cause yet waits up to ``_CAUSE_AFTER`` s for one; no
+  ``Hangup`` at all (no channel was made) is a failure.
 * The AMD result comes from the ``VarSet`` events of ``AMDSTATUS``/``AMDCAUSE`` that ``AMD()`` sets on the
   answered ``;1`` channel (and of their copies ``CTI_AMD_STATUS``/``CTI_AMD_CAUSE``): HUMAN / NOTSURE → live,
   MACHINE → machine, HANGUP → no answer.
@@ -47,6 +51,7 @@ log = get_logger(__name__)
 
 _AMD_VARS = ("AMDSTATUS", "AMDCAUSE", "CTI_AMD_STATUS", "CTI_AMD_CAUSE")
 _CAUSE_WAIT = 0.5  # s: AMDCAUSE follows AMDSTATUS in the same burst of events
+_CAUSE_AFTER = 2.0  # s: the Hangup telling why a Local channel failed may trail its OriginateResponse
 
 REASONS = {4: Outcome.HUMAN, 5: Outcome.BUSY, 3: Outcome.NOANSWER, 1: Outcome.NOANSWER, 8: Outcome.FAILED}
 CAUSES = {
@@ -91,7 +96,8 @@ class _Pending:
     amd_status: str | None = None
     amd_cause: str | None = None
     unknown: bool = False  # the link dropped: fate to be reconciled
-    cause: int = 0  # of the channel's Hangup before an answer (the OriginateResponse follows)
+    cause: int = 0  # of the Hangup of ;2 or ;1 before an answer (the OriginateResponse before or after it)
+    failed: bool = False  # OriginateResponse said Reason 0 and no Hangup had told why yet
 
 
 class AmiLines:
@@ -254,10 +260,20 @@ class AmiLines:
         if (event.get("Response") or "") == "Success" and reason == 4:
             self._answered(p, event)
             return
+        if reason == 0:
+            if p.cause:
+                p.done.set_result(LineResult(CAUSES.get(p.cause, Outcome.FAILED)))
+            elif not p.failed:  # the Hangups that tell why usually come next (see the module's doc)
+                p.failed = True
+                asyncio.get_running_loop().call_later(_CAUSE_AFTER, self._no_cause, p)
+            return
         outcome = REASONS.get(reason, Outcome.FAILED)
-        if reason == 0 and p.cause:
-            outcome = CAUSES.get(p.cause, Outcome.FAILED)
         p.done.set_result(LineResult(Outcome.FAILED if outcome is Outcome.HUMAN else outcome))
+
+    def _no_cause(self, p: _Pending) -> None:
+        """No Hangup after a failed OriginateResponse: no channel was made (an unknown endpoint, no memory)."""
+        if not p.done.done():
+            p.done.set_result(LineResult(CAUSES.get(p.cause, Outcome.FAILED)))
 
     def _answered(self, p: _Pending, event: AmiEvent | None) -> None:
         if p.answered.is_set():
@@ -316,15 +332,20 @@ class AmiLines:
             self._verdict(p)
 
     def _on_hangup(self, event: AmiEvent) -> None:
-        p = self._pending.get(event.get("Uniqueid") or "")
+        uid = event.get("Uniqueid") or ""
+        half = uid.endswith(";2")  # the Local pair's other half: it ran Dial to the callee
+        p = self._pending.get(uid[:-2] if half else uid)
         if p is None or p.done.done():
             return
         if p.answered.is_set():  # answered, then gone before the verdict: nobody to talk to
-            p.done.set_result(LineResult(Outcome.NOANSWER, None, p.amd_status, "HANGUP"))
-        elif p.unknown:
+            if not half:
+                p.done.set_result(LineResult(Outcome.NOANSWER, None, p.amd_status, "HANGUP"))
+        elif p.unknown and not half:
             p.done.set_result(LineResult(Outcome.NOANSWER))
-        else:  # OriginateResponse follows with the reason, which may not say why (see the module's doc)
-            p.cause = _code(event, "Cause")
+        else:  # why the callee was not reached; the OriginateResponse (Reason 0) may come before or after
+            p.cause = p.cause or _code(event, "Cause")
+            if p.failed and p.cause:
+                p.done.set_result(LineResult(CAUSES.get(p.cause, Outcome.FAILED)))
 
     # ---- link loss and reconciliation ------------------------------------------------------------------
     def _on_disconnect(self) -> None:

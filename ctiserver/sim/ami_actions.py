@@ -273,7 +273,12 @@ async def _originate(
     if is_async:
         s.respond(aid, "Success", "Originate successfully queued")
 
+    responded: list[bool] = []
+
     def failed(reason: int) -> None:
+        if responded:
+            return
+        responded.append(True)
         if is_async:
             response(False, None, reason)
         else:
@@ -285,9 +290,18 @@ async def _originate(
         if answered.done():
             return
         answered.set_result(False)
+        if s.sim.originate_response_first:
+            failed(0)
         dial_event(engine, "DialEnd", c, dialstring, status=dial_status(c.hangup_cause))
 
+    def half_gone(two: Channel) -> None:  # ;2 gave up: ;1 follows, and the response reaches AMI before both
+        if not answered.done() and not two.answered.is_set():
+            failed(0)
+
     remove = engine.on_hangup(ch, gone)
+    peer = ch.tags.get("local_peer")
+    if s.sim.originate_response_first and isinstance(peer, Channel):
+        engine.on_hangup(peer, half_gone)
 
     async def outcome() -> None:
         try:
@@ -299,7 +313,7 @@ async def _originate(
             failed(3)
             return
         remove()
-        if not up:  # the response comes after the Hangup event (which carries the cause), as on Asterisk
+        if not up:  # originate_response_first: sent already, before the Hangup events that carry the cause
             failed(0)
             return
         if is_async:

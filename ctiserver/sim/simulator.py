@@ -100,6 +100,10 @@ class Simulator:
         self.custom_states: dict[str, str] = {}
         self.slow_responses = 0.0
         self.originate_failures = 0  # fault: the next N Originates cannot start (manager.c: "Originate failed")
+        # a failed Originate's OriginateResponse before the Hangups that say why (True), as Asterisk delivers it
+        # (sent to the sessions by the originate thread; channel events go through stasis' router), or after
+        # them, in the order they are published (False)
+        self.originate_response_first = True
         self.booting = False
         self._runner: web.AppRunner | None = None
         self.ami_port = 0

@@ -129,7 +129,12 @@ async def test_predictive_campaign_of_500_contacts_with_10_agents() -> None:
         ev = pops.queue.get_nowait()
         popped[ev.subject] = ev.data
     humans = [a for a in attempts if a.outcome is Outcome.HUMAN]
-    assert len(humans) == len(popped)
+    assert {a.id for a in humans} <= set(popped)
+    # a pop without a conversation: the callee hung up while the agent's phone rang (a loaded machine's
+    # scaled clock lets a short talk time run out during the ring) — abandoned, never anything else
+    by_id = {a.id: a for a in attempts}
+    assert all(by_id[i].outcome is Outcome.ABANDONED for i in set(popped) - {a.id for a in humans})
+    assert len(popped) - len(humans) <= 2
     for a in humans:
         data = popped[a.id]
         assert data["agent"] == a.agent

@@ -26,10 +26,18 @@ from ctiserver.dialer.model import AttemptRecord, Outcome
 from ctiserver.dialer.pacing import AgentPhase
 from ctiserver.dialer.service import DialerService
 from ctiserver.events import DomainEvent
-from ctiserver.sim.config import Step
+from ctiserver.pbx.ami.messages import AmiEvent
 from tests.dialer import acd_daemon
 from tests.dialer.waits import until
-from tests.dialer.wire import AGENTS, Wire, at_the_carrier, one_live_answer, window_around_now, wire
+from tests.dialer.wire import (
+    AGENTS,
+    Wire,
+    at_the_carrier,
+    one_live_answer,
+    rendered_agent_steps,
+    window_around_now,
+    wire,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -70,9 +78,11 @@ async def test_an_agent_phone_that_rings_past_the_two_seconds_makes_an_abandoned
 @pytest.mark.parametrize("phone", ["rings out", "unregistered"])
 async def test_an_agent_phone_that_never_answers_makes_an_abandoned_call(phone: str) -> None:
     callees, contact, settings = one_live_answer("ring")
-    async with wire(settings, [contact], callees, wrapup=60.0, factor=1.0, rendered=True) as w:
+    async with wire(settings, [contact], callees, wrapup=60.0, factor=1.0, rendered=True, ami_filters=False) as w:
         plan = w.sim.engine.config.dialplan["from-agents"]
-        plan["_100X"] = (Step(app="Dial", data="PJSIP/${EXTEN},3"), Step(app="Hangup"))  # rings 3 s, gives up
+        plan["_100X"] = rendered_agent_steps(3)  # rings 3 s, gives up
+        steps: list[AmiEvent] = []
+        w.ami.on_event("Newexten", steps.append)
         for a in AGENTS:
             w.sim.agent(a, answer_after=None)
             if phone == "unregistered":  # gone without the PBX publishing it (the desk has no state to go by)
@@ -86,6 +96,10 @@ async def test_an_agent_phone_that_never_answers_makes_an_abandoned_call(phone: 
     assert ledger == (1, 1)
     assert (counters["connected"], counters["abandoned"]) == (0, 1)
     assert phases.count(AgentPhase.WRAP_UP) == 1 and phases.count(AgentPhase.READY) == len(AGENTS) - 1
+    # the customer was held by the agents' extension and heard the message (before session 26 the extension's
+    # Hangup() after the Dial ended the call before the daemon could redirect it)
+    heard = [e.get("Application") for e in steps if e.get("Uniqueid") == attempt.id]
+    assert "Wait" in heard and "Read" in heard, heard
 
 
 @pytest.mark.parametrize("auto_answer", [False, True])

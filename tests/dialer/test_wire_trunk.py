@@ -5,7 +5,9 @@ On Asterisk a busy or refused callee does not show in the ``OriginateResponse`` 
 as for any failure: pbx_outgoing_attempt sees only ``;1`` hang up); the callee's cause does, carried by
 ``Dial`` to ``;2`` and by the Local pair to ``;1``'s ``Hangup``. So 486 Busy Here must come out as a busy
 attempt, retried after the campaign's busy delay, and 404 Not Found as an invalid number, never retried — not
-both as "failed"."""
+both as "failed". Asterisk publishes those ``Hangup``s before it sends the response, but sends the response
+itself while they go through stasis' router, so on a real PBX they usually come after it: both orders are
+tested (``Simulator.originate_response_first``)."""
 
 from __future__ import annotations
 
@@ -28,7 +30,8 @@ CALLEES = {
 RETRY = RetryPolicy(max_attempts=2, busy=6.0, failed=1.0, noanswer=3600.0, abandoned=3600.0)
 
 
-async def test_busy_and_not_found_at_the_carrier_are_told_apart() -> None:
+@pytest.mark.parametrize("response_first", [True, False], ids=["response-first", "hangups-first"])
+async def test_busy_and_not_found_at_the_carrier_are_told_apart(response_first: bool) -> None:
     settings = CampaignSettings(
         name="trunk",
         mode=PacingMode.PROGRESSIVE,
@@ -41,6 +44,7 @@ async def test_busy_and_not_found_at_the_carrier_are_told_apart() -> None:
     events: list[AmiEvent] = []
     async with wire(settings, contacts, CALLEES, rendered=True, ami_filters=False) as w:
         w.ami.on_event("*", events.append)
+        w.sim.originate_response_first = response_first
         await w.runner.start()
         # five attempts: the busy number twice (its retry is due after 6 s), the others once (their next is an
         # hour away)
@@ -83,4 +87,10 @@ async def test_busy_and_not_found_at_the_carrier_are_told_apart() -> None:
         and e.get("Response") == "Failure"
     )
     assert response.get("Reason") == "0"
-    assert events.index(one_gone) < events.index(response)
+    [two_gone] = [e for e in events if e.name == "Hangup" and e.get("Uniqueid") == f"{first};2"]
+    assert two_gone.get("Cause") == "17"
+    halves = (events.index(two_gone), events.index(one_gone))
+    if response_first:
+        assert events.index(response) < min(halves)
+    else:
+        assert events.index(response) > max(halves)

@@ -139,6 +139,14 @@ def rendered_dialer_plan(
     return {c: {e: tuple(step(p) for p in conf.priorities(c, e)) for e in conf.contexts[c]} for c in wanted}
 
 
+def rendered_agent_steps(ring: int) -> tuple[Step, ...]:
+    """The agents' extension (``from-agents``, ``_10XX``) as ``ctiserver dialplan render`` writes it, its phone
+    rung ``ring`` s: ``Dial``, then a dialler's customer whose agent did not answer held for the message."""
+    conf = parse(render(Config.model_validate({"dialplan": {"agent_ring_timeout": 30}})))
+    steps = [Step(app=p.app, data=p.data, label=p.label) for p in conf.priorities("from-agents", "_10XX")]
+    return tuple(s.model_copy(update={"data": f"PJSIP/${{EXTEN}},{ring}"}) if s.app == "Dial" else s for s in steps)
+
+
 def sim_config(stasis: bool = True, dialplan: dict[str, Any] | None = None) -> SimConfig:
     """The simulator's defaults plus the rendered dialer contexts. (``wire(rendered=False)`` originates the
     callee's ``PJSIP/<number>`` straight into ``ctiserver-amd``, no Local pair, no ``Dial``, and replaces
