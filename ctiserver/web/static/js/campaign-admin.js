@@ -70,8 +70,8 @@ async function saveCampaign() {
     problem(err.status === 409 ? t("admin.pauseFirst") : errorText(err));
     return;
   }
+  await loadCampaigns(settings.name || name);  // the list shows the saved campaign before the toast says so
   toast(t("admin.savedCampaign", { name: settings.name || name }));
-  await loadCampaigns(settings.name || name);
 }
 
 // XMLHttpRequest, not fetch: only it reports the upload's progress

@@ -109,8 +109,9 @@ async function save() {
     const out = await api.put(`/ivr/scripts/${encodeURIComponent(name)}`, { source: $("source").value });
     current = { name, version: out?.version ?? null };
     $("version").textContent = out?.version !== undefined ? `${t("admin.version")} ${out.version}` : "";
-    toast(t("admin.reloaded", { name, version: out?.version ?? "" }));
+    // a new script joins the list before the toast says it is live
     if (![...$("script-list").options].some((o) => o.value === name)) await loadList(name);
+    toast(t("admin.reloaded", { name, version: out?.version ?? "" }));
   } catch (err) {
     if (err.problems) { lastProblems = err.problems; showProblems(); }
     toast(`${t("admin.notSaved")} ${errorText(err)}`, true);
