@@ -22,7 +22,8 @@ render`` (``Local/<number>@ctiserver-dialer`` → ``ctiserver-amd,s``), with ``C
   component passes the ARI link's state), nothing is dialled while it says False.
 * **Reconciliation**: when the AMI link drops, every attempt whose fate is unknown is frozen; no new call is
   placed (``can_dial`` is False) until, after the reconnect, ``CoreShowChannels`` has told which of them still
-  exist. A live one is followed to its end (its answer/AMD/hangup events keep coming); one that is gone ends
+  exist. A live one is followed to its end (its answer/AMD/hangup events keep coming; a verdict AMD() gave
+  while the link was down is read off the answered channel with ``Getvar``); one that is gone ends
   as ``UNKNOWN`` — stored as an attempt, retried only after the campaign's ``failed`` delay, never at once.
   A customer is never dialled twice by accident.
 """
@@ -397,7 +398,36 @@ class AmiLines:
             p.unknown = False
             self.names[p.spec.attempt_id] = ev.get("Channel") or ""
             if (ev.get("ChannelStateDesc") or "").lower() == "up":
+                await self._read_verdict(p, ev.get("Channel") or "")
                 self._answered(p, None)
+
+    async def _read_verdict(self, p: _Pending, channel: str) -> None:
+        """An attempt answered while the link was down: AMD() may have said its verdict then (the ``VarSet``
+        events reached nobody). It stays on the channel: ``Getvar`` reads it (app_amd's variables, else the
+        rendered dialplan's copies, which are all a campaign without AMD sets). Empty: AMD() is still
+        listening, its ``VarSet`` events are on their way over the new link."""
+        for status_var, cause_var in (("AMDSTATUS", "AMDCAUSE"), ("CTI_AMD_STATUS", "CTI_AMD_CAUSE")):
+            if p.amd_status is not None:
+                return
+            status = await self._getvar(channel, status_var)
+            if status:
+                cause = await self._getvar(channel, cause_var)
+                if p.amd_status is None:  # a VarSet that came meanwhile is as good
+                    p.amd_status, p.amd_cause = status, cause
+                return
+
+    async def _getvar(self, channel: str, var: str) -> str:
+        try:
+            result: Any = await self.ami.action(
+                "Getvar", [("Channel", channel), ("Variable", var)], timeout=self.config.action_timeout
+            )
+        except (AmiLinkLost, AmiNotConnected):
+            raise  # down again: the next reconnect reconciles
+        except AmiError as exc:  # no answer in time: AMD()'s VarSet, if any, or the AMD wait decides
+            log.info("Getvar failed", channel=channel, variable=var, error=str(exc))
+            return ""
+        # an Error response: the channel hung up meanwhile, its Hangup tells the rest
+        return str(result.get("Value") or "") if result.get("Response") == "Success" else ""
 
 
 def _files(media: Sequence[str]) -> str:

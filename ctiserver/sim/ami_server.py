@@ -209,12 +209,16 @@ class AmiServer:
         self.server: asyncio.Server | None = None
         self.sessions: set[AmiSession] = set()
         self.port = 0
+        self.refuse_until = 0.0  # loop time: connections made before it are closed at once (an outage)
 
     async def start(self, host: str, port: int, tls: ssl.SSLContext | None = None) -> None:
         self.server = await asyncio.start_server(self._client, host, port, ssl=tls)
         self.port = self.server.sockets[0].getsockname()[1]
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if asyncio.get_running_loop().time() < self.refuse_until:
+            writer.close()  # the link is down: the client sees the socket close before the banner
+            return
         session = AmiSession(self.sim, reader, writer)
         self.sessions.add(session)
         try:
@@ -225,6 +229,12 @@ class AmiServer:
     def drop_all(self) -> None:
         for s in list(self.sessions):
             s.close()
+
+    def outage(self, seconds: float) -> None:
+        """Drop every AMI session and close the connections made in the next ``seconds`` (real seconds) before
+        the banner: the events of that time reach nobody, as with a cut link to a running Asterisk."""
+        self.refuse_until = asyncio.get_running_loop().time() + seconds
+        self.drop_all()
 
     async def stop(self) -> None:
         if self.server is not None:

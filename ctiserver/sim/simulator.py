@@ -372,6 +372,10 @@ class Simulator:
         for ws in list(self.ari_ws):
             ws.abort()
 
+    def ami_outage(self, seconds: float) -> None:
+        """The AMI link alone is cut for ``seconds`` (ARI stays up; channels go on, their AMI events are lost)."""
+        self.ami.outage(seconds)
+
     async def restart(self, down_for: float = 1.5, boot_time: float = 0.3) -> None:
         """``core restart now`` as trace 12 shows: every channel hung up (soft hangup cause 4), AMI
         ``Shutdown`` (Cleanly, Restart True); ~1.1 s later the AMI sockets close and the ARI websockets drop

@@ -1,0 +1,56 @@
+"""AMD verdicts given while the AMI link was down, over the wire through the rendered dialplan.
+
+The link is cut (the simulator drops the daemon's AMI session and closes new connections for a while; ARI stays
+up) right after the PBX took the ``Originate``s: the callees answer and ``AMD()`` decides while nobody hears the
+``VarSet`` events. After the reconnect the daemon reconciles (``CoreShowChannels``: both calls are still there,
+``Up``) and must read the verdicts off the channels (``Getvar``): the machine hears the machine message and never
+reaches an agent, the person gets AMD's own verdict — not a guess after the AMD wait."""
+
+from __future__ import annotations
+
+import pytest
+
+from ctiserver.dialer.model import CampaignSettings, Contact, ContactStatus, Outcome, PacingMode, RetryPolicy
+from ctiserver.sim.amd import verdict
+from tests.dialer.waits import until
+from tests.dialer.wire import Callee, number, window_around_now, wire
+
+pytestmark = pytest.mark.slow
+
+PARAMS = "2500,1500,800,5000,100,50,2,256,5000"  # the rendered AMD() arguments (amd.conf defaults)
+
+
+async def test_verdicts_given_during_an_ami_outage_are_read_back() -> None:
+    machine, person = number(0), number(1)
+    callees = {
+        machine: Callee(reachable=True, answers=True, machine=True, ring=2.0, talk=60.0),
+        person: Callee(reachable=True, answers=True, machine=False, ring=2.0, talk=60.0),
+    }
+    settings = CampaignSettings(
+        name="outage",
+        mode=PacingMode.PROGRESSIVE,
+        windows=window_around_now(),
+        ring_timeout=15.0,
+        retry=RetryPolicy(max_attempts=1),
+        machine_message=("sound:ctiserver/dialer-machine",),
+    )
+    contacts = [Contact(f"c{i}", "outage", n, "Europe/Berlin") for i, n in enumerate((machine, person))]
+    async with wire(settings, contacts, callees, rendered=True) as w:
+        await w.runner.start()
+        assert await until(lambda: {n for _, n, _ in w.originated} == {machine, person}, 20.0)
+        w.sim.ami_outage(2.5)  # ring 2 s + AMD ~1.5 s (simulated, 4× faster): both verdicts fall in the outage
+        assert await until(lambda: w.lines.blocked() is not None, 5.0)
+        assert await until(lambda: w.lines.reconciliations >= 1 and w.lines.can_dial(), 20.0)
+        assert await until(
+            lambda: all(c.status is not ContactStatus.DIALLING for c in w.store._contacts.values()), 30.0
+        )
+        assert await until(lambda: not w.runner._tasks, 30.0)
+        attempts = {a.number: a for a in await w.store.attempts("outage")}
+    assert w.lines.reconciliations >= 1
+    machine_status, machine_cause, _ = verdict("machine", PARAMS)
+    human_status, human_cause, _ = verdict("human", PARAMS)
+    m, p = attempts[machine], attempts[person]
+    assert (m.outcome, m.amd_status, m.amd_cause) == (Outcome.MACHINE, machine_status, machine_cause)
+    assert m.agent is None  # no agent's phone rang for the machine
+    assert p.outcome in (Outcome.HUMAN, Outcome.ABANDONED), p
+    assert (p.amd_status, p.amd_cause) == (human_status, human_cause)  # AMD's, not NOTSURE/TIMEOUT
