@@ -96,6 +96,7 @@ class _Pending:
     amd: asyncio.Future[tuple[str, str]] | None = None
     amd_status: str | None = None
     amd_cause: str | None = None
+    verdict_at: float | None = None  # a verdict read back after an AMI outage: when the PBX gave it (None: on receipt)
     unknown: bool = False  # the link dropped: fate to be reconciled
     cause: int = 0  # of the Hangup of ;2 or ;1 before an answer (the OriginateResponse before or after it)
     failed: bool = False  # OriginateResponse said Reason 0 and no Hangup had told why yet
@@ -116,6 +117,8 @@ class AmiLines:
         self.after_greeting = after_greeting  # s: AMD()'s afterGreetingSilence in the rendered dialplan
         self.stasis_ready = stasis_ready  # the ARI application that holds answered calls is there (None: not asked)
         self.context_missing: Callable[[str], bool] | None = None  # DialplanCheck.lacks, set by the component
+        # HeldCalls.entered, set by the component: when an answered attempt entered our Stasis application
+        self.stasis_entered: Callable[[str], float | None] | None = None
         # Standby.fresh, set by the component: the database's lease confirmed lately — no standby elsewhere can
         # have taken over and be dialling the same contacts (store/standby.py, "Fencing the dialler")
         self.lease_fresh: Callable[[], bool] | None = None
@@ -302,7 +305,11 @@ class AmiLines:
             p.done.set_result(LineResult(Outcome.NOANSWER, None, status, p.amd_cause or "HANGUP"))
             return
         outcome = Outcome.MACHINE if status == "MACHINE" else Outcome.HUMAN
-        greeting = greeting_ended(p.amd_cause, self.clock.now(), p.answered_at, self.after_greeting)
+        at, answered_at = self.clock.now(), p.answered_at
+        if p.verdict_at is not None:  # read back after an outage: given then, after an answer nobody saw
+            at = min(p.verdict_at, at)
+            answered_at = at - self.config.amd_wait
+        greeting = greeting_ended(p.amd_cause, at, answered_at, self.after_greeting)
         p.done.set_result(LineResult(outcome, p.spec.attempt_id, status, p.amd_cause or None, greeting))
 
     def _on_varset(self, event: AmiEvent) -> None:
@@ -405,7 +412,9 @@ class AmiLines:
         """An attempt answered while the link was down: AMD() may have said its verdict then (the ``VarSet``
         events reached nobody). It stays on the channel: ``Getvar`` reads it (app_amd's variables, else the
         rendered dialplan's copies, which are all a campaign without AMD sets). Empty: AMD() is still
-        listening, its ``VarSet`` events are on their way over the new link."""
+        listening, its ``VarSet`` events are on their way over the new link. When it was given is when the call
+        entered our Stasis application (ARI, if it stayed up), the dialplan's next step: the callee may have
+        waited through the outage, and the two seconds for an agent run from their greeting, not from now."""
         for status_var, cause_var in (("AMDSTATUS", "AMDCAUSE"), ("CTI_AMD_STATUS", "CTI_AMD_CAUSE")):
             if p.amd_status is not None:
                 return
@@ -414,6 +423,8 @@ class AmiLines:
                 cause = await self._getvar(channel, cause_var)
                 if p.amd_status is None:  # a VarSet that came meanwhile is as good
                     p.amd_status, p.amd_cause = status, cause
+                    # the dialplan enters Stasis right after the verdict: the law's two seconds ran from then
+                    p.verdict_at = self.stasis_entered(p.spec.attempt_id) if self.stasis_entered else None
                 return
 
     async def _getvar(self, channel: str, var: str) -> str:

@@ -148,6 +148,7 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
     held = _hold_answered(ctx)
     if held is not None:
         lines.stasis_ready = held.app_up  # no dialling while the app that holds answered calls is away
+        lines.stasis_entered = held.entered  # when a verdict given while AMI was down was followed by Stasis
     from ctiserver.pbx.dialplan_check import DialplanCheck
 
     dialplan = ctx.maybe(DialplanCheck)

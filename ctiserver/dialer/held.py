@@ -21,13 +21,17 @@ class HeldCalls:
         self.clock = clock
         self.app_up = app_up  # the ARI application is connected (Stasis fails without it)
         self.poll = poll
-        self._held: set[str] = set()
+        self._held: dict[str, float] = {}  # channel id → when it entered the application (clock time)
 
     def hold(self, channel_id: str) -> None:
-        self._held.add(channel_id)
+        self._held.setdefault(channel_id, self.clock.now())
 
     def release(self, channel_id: str) -> None:
-        self._held.discard(channel_id)
+        self._held.pop(channel_id, None)
+
+    def entered(self, channel_id: str) -> float | None:
+        """When the call entered ``Stasis`` (the rendered dialplan's next step after ``AMD()``'s verdict), if held."""
+        return self._held.get(channel_id)
 
     def __contains__(self, channel_id: object) -> bool:
         return channel_id in self._held
