@@ -17,6 +17,11 @@ customer hanging up while it rang, frees it at once), or when the customer's cha
 (also when the agent context never reached a phone: an unregistered endpoint fails in ``ast_request`` and app_dial
 publishes no ``DialBegin``).
 
+After an AMI outage (the events of that time reached nobody) the desk asks ``CoreShowChannels`` about the calls it
+is connecting: a customer's channel gone has ended (its ``Hangup`` was lost: without this the seat and the attempt
+were held for good), one in a bridge is with its agent (the phone answered during the outage: the screen-pop's
+``agent.answered`` goes out then).
+
 A phone the PBX cannot reach is offered nothing: ``devices.DeviceWatch`` follows the seats' devices
 (``device``, ``PJSIP/{agent}`` by default) through ``DeviceStateChange`` and ``DeviceStateList``; a seat whose
 device is ``UNAVAILABLE`` is neither reserved nor shown to the pacer until the PBX says it is back. A phone
@@ -69,6 +74,7 @@ class _Seat:
 
 FAILED = frozenset({"NOANSWER", "BUSY", "CHANUNAVAIL", "CONGESTION"})  # the phone's fault, not the customer's
 MAX_REST = 300.0  # s: the longest rest of a seat whose phone keeps failing
+RECONCILE_TIMEOUT = 10.0  # s: for CoreShowChannels after a reconnect
 
 
 @dataclass
@@ -138,6 +144,7 @@ class AmiDesk:
         self.ami.on_event("DialBegin", self._on_dial_begin)
         self.ami.on_event("DialState", self._on_dial_state)
         self.ami.on_event("DialEnd", self._on_dial_end)
+        self.ami.on_reconnect(self._on_reconnect)
 
     def agent_views(self, campaign: CampaignSettings) -> list[AgentView]:
         return [AgentView(s.phase, s.since, s.until) for s in self._seats.values() if self._offered(s)]
@@ -318,6 +325,26 @@ class AmiDesk:
         call = self._calls.get(event.get("Uniqueid") or "")
         if call is not None:
             call.end()
+
+    async def _on_reconnect(self) -> None:
+        """The events of a link that was down reached nobody: a customer who hung up then, or whose agent's phone
+        answered then, would hold its seat (and its attempt) for good. ``CoreShowChannels`` tells: a channel gone
+        has ended; one in a bridge is with the agent (app_dial bridges the answered phone; when is not known:
+        now). One still ringing goes on — its ``DialEnd`` comes over the new link."""
+        if not self._calls:
+            return
+        try:
+            result: Any = await self.ami.action("CoreShowChannels", [], timeout=RECONCILE_TIMEOUT)
+        except AmiError as exc:  # down again: the next login reconciles
+            log.warning("desk reconciliation failed", error=str(exc))
+            return
+        alive = {e.get("Uniqueid") or "": e for e in getattr(result, "events", ()) if e.name == "CoreShowChannel"}
+        for channel, call in list(self._calls.items()):
+            found = alive.get(channel)
+            if found is None:
+                call.end()
+            elif call.connected is None and found.get("BridgeId"):
+                call.answer(self.clock.now())
 
     async def close(self) -> None:
         for t in list(self._tasks):

@@ -1,0 +1,77 @@
+"""The AMI desk across an AMI outage, over the wire (the daemon's components against the simulator; the simulator
+cuts the AMI link alone and closes new connections for a while, so the events of that time reach nobody):
+
+* a customer who hangs up while the link is down ends the conversation once the link is back (``CoreShowChannels``
+  no longer lists the channel): the attempt is stored, the agent wraps up and is ready again — not a seat and an
+  attempt held for good by a ``Hangup`` that never came;
+* an agent's phone that answers while the link is down is with the customer once the link is back (the channel is
+  in a bridge): the screen-pop's ``agent.answered`` goes out and the call is a conversation, not an abandoned
+  live answer when the customer hangs up later."""
+
+from __future__ import annotations
+
+import pytest
+
+from ctiserver.dialer.model import CampaignSettings, Contact, ContactStatus, Outcome, PacingMode, RetryPolicy
+from ctiserver.dialer.pacing import AgentPhase
+from ctiserver.events.envelope import DomainEvent
+from tests.dialer.waits import until
+from tests.dialer.wire import AGENTS, Callee, Wire, number, window_around_now, wire
+
+pytestmark = pytest.mark.slow
+
+
+def _settings(name: str) -> CampaignSettings:
+    return CampaignSettings(
+        name=name,
+        mode=PacingMode.PROGRESSIVE,
+        windows=window_around_now(),
+        ring_timeout=30.0,
+        retry=RetryPolicy(max_attempts=1),
+    )
+
+
+def _one(talk: float, campaign: str) -> tuple[dict[str, Callee], list[Contact]]:
+    callees = {number(0): Callee(reachable=True, answers=True, machine=False, ring=1.0, talk=talk)}
+    return callees, [Contact("c0", campaign, number(0), "Europe/Berlin", name="Olena")]
+
+
+async def _ended(w: Wire, name: str) -> None:
+    key = (name, "c0")  # the store replaces the contact on each change: read it anew
+    assert await until(lambda: w.store._contacts[key].status is not ContactStatus.DIALLING, 20.0), w.runner.counters
+    assert await until(lambda: not w.runner._tasks, 10.0)
+    # every seat free again after its wrap-up (1 s simulated)
+    assert await until(lambda: all(v.phase is AgentPhase.READY for v in w.desk.agent_views(_settings(name))), 10.0)
+
+
+async def test_a_customer_who_hangs_up_during_the_outage_ends_the_conversation() -> None:
+    callees, contacts = _one(8.0, "hangup")
+    async with wire(_settings("hangup"), contacts, callees) as w:
+        await w.runner.start()
+        assert await until(lambda: any(c.connected is not None for c in w.desk._calls.values()), 20.0)
+        w.sim.ami_outage(3.0)  # 12 s simulated: the customer (8 s of talk) hangs up meanwhile
+        assert await until(lambda: not w.sim.engine.channels, 10.0)
+        await _ended(w, "hangup")
+        [attempt] = await w.store.attempts("hangup")
+    assert attempt.outcome is Outcome.HUMAN and attempt.agent in AGENTS, attempt
+    assert attempt.talk_seconds is not None and attempt.talk_seconds > 0
+    assert w.runner.counters["connected"] == 1 and w.runner.counters["abandoned"] == 0
+
+
+async def test_an_agent_who_answers_during_the_outage_is_with_the_customer() -> None:
+    callees, contacts = _one(24.0, "answer")
+    async with wire(_settings("answer"), contacts, callees) as w:
+        for a in AGENTS:  # the agents' phones ring 8 s (simulated) before they answer
+            w.sim.agent(a, answer_after=8.0)
+        answered: list[DomainEvent] = []
+        w.bus.listeners.append(lambda e: answered.append(e) if e.type == "agent.answered" else None)
+        await w.runner.start()
+        assert await until(lambda: any(c.rang for c in w.desk._calls.values()), 20.0)
+        w.sim.ami_outage(3.0)  # the phone answers 2 s (real) into the outage
+        assert await until(lambda: bool(answered), 10.0)  # once the link is back, before the customer hangs up
+        assert any(ch.bridge is not None for ch in w.sim.engine.channels.values())
+        await _ended(w, "answer")
+        [attempt] = await w.store.attempts("answer")
+    assert attempt.outcome is Outcome.HUMAN and attempt.agent in AGENTS and attempt.connected is not None, attempt
+    assert answered[0].data["agent"] == attempt.agent and answered[0].data["caller_name"] == "Olena"
+    assert w.runner.counters["connected"] == 1 and w.runner.counters["abandoned"] == 0
