@@ -144,7 +144,7 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
 
     amd = ctx.config.section("dialplan", DialplanConfig).amd  # what the rendered AMD() listens for
     lines = AmiLines(ami, ctx.clock, cfg.lines, after_greeting=amd.after_greeting_silence / 1000.0)
-    need(ctx, ("Originate", "Setvar", "Redirect", "Hangup", "CoreShowChannels"), "the dialler's calls")
+    need(ctx, ("Originate", "Setvar", "Redirect", "Hangup", "CoreShowChannels", "Getvar"), "the dialler's calls")
     held = _hold_answered(ctx)
     if held is not None:
         lines.stasis_ready = held.app_up  # no dialling while the app that holds answered calls is away

@@ -33,6 +33,7 @@ AUTHORITY: dict[str, tuple[tuple[str, ...], str]] = {
     "BlindTransfer": (("call",), ""),
     "CoreShowChannels": (("system", "reporting"), ""),
     "DeviceStateList": (("call", "reporting"), "res_manager_devicestate"),
+    "Getvar": (("call", "reporting"), ""),
     "Hangup": (("system", "call"), ""),
     "MixMonitor": (("system",), "app_mixmonitor"),
     "MixMonitorMute": (("system", "call"), "app_mixmonitor"),
