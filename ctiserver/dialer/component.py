@@ -160,6 +160,7 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
     await service.load(cfg.campaigns)
     ctx.provide(service)
     ctx.provide(DialerDnc(service, ctx.config.default_region))  # the IVR's do_not_call nodes (an opt-out line)
+    need(ctx, ("DBGetTree", "DBDel"), "opt-outs the PBX kept while the AMI link was down")
     opt_outs = OptOuts(service, ami)  # the key pressed during the message: the number on the DNC list
     ctx.spawn(service.watch(), name="cti:dialer-campaign-sync")  # CLI changes reach the running daemon
     calls: Any = None

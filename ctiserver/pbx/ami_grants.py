@@ -32,6 +32,8 @@ AUTHORITY: dict[str, tuple[tuple[str, ...], str]] = {
     "Atxfer": (("call",), ""),
     "BlindTransfer": (("call",), ""),
     "CoreShowChannels": (("system", "reporting"), ""),
+    "DBDel": (("system",), ""),
+    "DBGetTree": (("system", "reporting"), ""),
     "DeviceStateList": (("call", "reporting"), "res_manager_devicestate"),
     "Getvar": (("call", "reporting"), ""),
     "Hangup": (("system", "call"), ""),

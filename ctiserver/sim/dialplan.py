@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from ctiserver.sim import dial_app, expr, input_apps, media
 from ctiserver.sim.amd import Amd
+from ctiserver.sim.astdb import AstDb
 from ctiserver.sim.config import Step
 from ctiserver.sim.model import Channel, ChanState
 
@@ -62,6 +63,7 @@ class Dialplan:
             "musiconhold": self._moh,
         }
         self.amd = Amd(engine)
+        self.astdb = AstDb()  # Asterisk's database: the DB() function, the AMI DB* actions (ami_db_actions.py)
         self.apps["amd"] = self.amd.run
         self.apps["read"] = lambda ch, data: input_apps.read(engine, ch, data)
         self.apps["userevent"] = lambda ch, data: input_apps.user_event(engine, ch, data)
@@ -132,8 +134,11 @@ class Dialplan:
 
     async def _set(self, ch: Channel, data: str) -> None:
         name, sep, value = data.partition("=")
-        if sep and name.strip():
-            self.engine.set_var(ch, name.strip(), value)
+        name = name.strip()
+        if name.upper().startswith("DB(") and name.endswith(")"):  # func_db's write: no VarSet
+            self.astdb.write_function(name[3:-1], value)
+        elif sep and name:
+            self.engine.set_var(ch, name, value)
 
     async def _answer(self, ch: Channel, data: str) -> None:
         self.engine.set_state(ch, ChanState.UP)

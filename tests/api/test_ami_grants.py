@@ -51,8 +51,8 @@ async def test_missing_write_classes_are_named_with_their_fix_until_granted(tmp_
 
 @pytest.mark.parametrize("recording", [True, False])
 async def test_the_ami_desk_asks_for_mixmonitor_only_when_it_can_record(tmp_path: Path, recording: bool) -> None:
-    """An admin who runs the dialler's AMI desk without the recording service gives the AMI user no ``system``
-    class: nothing is reported missing. With the recording service, MixMonitor (``system``) is."""
+    """An AMI user without the ``system`` class: the dialler's clean-up of the opt-outs the PBX kept (``DBDel``) is
+    reported missing; with the recording service, MixMonitor (``system``) too — nothing else of the AMI desk."""
     components = tuple(c for c in COMPONENTS if recording or c != "ctiserver.recording.component")
     async with Simulator(SimConfig(ami_write="call,reporting,originate,config")) as sim:
         cfg = config(tmp_path, sim.ami_port, sim.ari_url)
@@ -63,4 +63,4 @@ async def test_the_ami_desk_asks_for_mixmonitor_only_when_it_can_record(tmp_path
             grants = d.ctx.require(AmiGrants)
             await wait_for(lambda: grants.report.checked_at is not None, limit=10.0)
             missing = {line.split(" ", 1)[0] for line in grants.report.missing}
-    assert missing == ({"MixMonitor"} if recording else set())
+    assert missing == ({"MixMonitor", "DBDel"} if recording else {"DBDel"})

@@ -114,6 +114,7 @@ def test_modules_exist_in_asterisk_22() -> None:
 
 _APP = re.compile(r"^(?:\d+|n|hint)(?:\([\w-]+\))?,\s*(?P<app>[A-Za-z]\w*)\((?P<args>.*)\)\s*$")
 _FUNC = re.compile(r"\$\{(?P<f>[A-Z_][A-Z0-9_]*)\(")
+_WRITTEN = re.compile(r"^(?P<f>[A-Z_][A-Z0-9_]*)\(")
 
 
 def _dialplan_lines() -> list[tuple[str, str, str]]:
@@ -147,7 +148,8 @@ def test_dialplan_applications_and_functions_are_asterisk_22_and_loaded() -> Non
             problems.append(f"{where}: unknown application {app}")
         elif module_of.get(app) not in loaded:
             problems.append(f"{where}: {app} needs {module_of.get(app)}.so, not loaded in modules.conf")
-        for f in _FUNC.findall(step):
+        written = _WRITTEN.match(m.group("args")) if app == "Set" else None  # Set(DB(a/b)=…): a function write
+        for f in _FUNC.findall(step) + ([written.group("f")] if written else []):
             if f not in funcs:
                 problems.append(f"{where}: unknown function {f}")
             elif func_module.get(f) not in loaded:

@@ -65,6 +65,8 @@ async def test_the_key_puts_the_number_on_the_campaigns_list_and_ends_the_call()
         assert None not in taken  # every agent busy when they answer: each hears the message
         assert await until(lambda: w.runner.counters["abandoned"] == 3, 20.0), w.runner.live_stats()
         assert await until(lambda: w.runner.counters["opted_out"] == 1, 15.0), w.runner.live_stats()
+        # the dialplan kept it in Asterisk's database too (for an event nobody hears): deleted once applied
+        assert await until(lambda: not w.sim.engine.dialplan.astdb.entries, 5.0), w.sim.engine.dialplan.astdb.entries
         for agent in taken:
             assert agent is not None
             await w.desk.release(agent)

@@ -1,0 +1,56 @@
+"""An opt-out pressed while the daemon's AMI link is down, over the wire (47 CFR 64.1200(a)(7)(i)(A): the opt-out
+must put the number on the do-not-call list; a lost one is a call the law forbids later).
+
+The callee hears the dialler's message (every agent busy) and presses the campaign's key while the simulator has
+cut the AMI link: the ``UserEvent`` reaches nobody. The rendered dialplan wrote the opt-out to Asterisk's database
+first (``Set(DB(ctiserver_optout/<attempt>)=…)``); after the reconnect the daemon reads it (``DBGetTree``), puts
+the number on the campaign's list, closes the contact and deletes the entry (``DBDel``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ctiserver.dialer.model import CampaignSettings, Contact, ContactStatus, PacingMode, RetryPolicy
+from ctiserver.pbx.ami.messages import AmiEvent
+from tests.dialer.waits import until
+from tests.dialer.wire import AGENTS, Callee, number, window_around_now, wire
+
+pytestmark = pytest.mark.slow
+
+KEY_AT = 5.0  # s after the answer: AMD ~1.3 s, 1.2 s for an agent, the 1-s message, then the key within the wait
+
+
+async def test_an_opt_out_pressed_during_an_ami_outage_reaches_the_list() -> None:
+    callees = {
+        number(0): Callee(reachable=True, answers=True, machine=False, ring=1.0, talk=20.0, keys=((KEY_AT, "9"),))
+    }
+    settings = CampaignSettings(
+        name="cut",
+        mode=PacingMode.PROGRESSIVE,
+        windows=window_around_now(),
+        ring_timeout=15.0,
+        retry=RetryPolicy(max_attempts=2, abandoned=4.0),
+    )
+    contacts = [Contact("c0", "cut", number(0), "Europe/Berlin")]
+    async with wire(settings, contacts, callees, rendered=True, ami_filters=False) as w:
+        heard: list[AmiEvent] = []
+        w.ami.on_event("UserEvent", heard.append)
+        reads: list[AmiEvent] = []
+        w.ami.on_event("Newexten", lambda e: reads.append(e) if e.get("Application") == "Read" else None)
+        published = w.bus.subscribe("dialer.opt_out")
+        await w.runner.start()
+        assert await until(lambda: w.runner.ringing, 15.0)
+        taken = [await w.desk.reserve(settings, 0.0, call_id=f"other-{i}") for i in range(len(AGENTS))]
+        assert None not in taken  # every agent busy: the callee hears the message
+        assert await until(lambda: reads, 20.0), w.runner.live_stats()
+        w.sim.ami_outage(2.0)  # the key comes 2.5 s (simulated) after the message began: 0.6 s into the outage
+        db = w.sim.engine.dialplan.astdb
+        assert await until(lambda: db.entries, 5.0)  # the dialplan kept it
+        assert await until(lambda: w.runner.counters["opted_out"] == 1, 15.0), w.runner.live_stats()
+        assert await until(lambda: not db.entries, 5.0), db.entries  # applied, then deleted
+        event = await published.get()
+        on_list = await w.store.dnc_contains(number(0), "cut")
+        contact = await w.store.get_contact("cut", "c0")
+    assert not heard  # the UserEvent went out while the link was down: the database carried the opt-out
+    assert on_list and contact is not None and contact.status is ContactStatus.DNC
+    assert event.subject == "c0" and event.data["number"] == number(0) and event.data["list"] == "cut"
