@@ -93,6 +93,8 @@ def dial_event(
     else:
         body.append(("DialStatus", status or ""))
     engine.hub.ami(name, "call,all", body)
+    if caller is not None and status:
+        engine.cel.dial(caller, status)  # cel.c cel_dial_cb (the dial message's "caller")
     apps = set(peer.subscribed) | (set(caller.subscribed) if caller else set())
     fields: list[tuple[str, object]] = [
         ("dialstatus", status or ""),

@@ -9,7 +9,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from ctiserver.sim import dial_app, expr, input_apps, media
+from ctiserver.sim import dial_app, expr, hangup_source, input_apps, media
 from ctiserver.sim.amd import Amd
 from ctiserver.sim.astdb import AstDb
 from ctiserver.sim.config import Step
@@ -144,6 +144,7 @@ class Dialplan:
         self.engine.set_state(ch, ChanState.UP)
 
     async def _hangup(self, ch: Channel, data: str) -> None:
+        hangup_source.set_source(ch, hangup_source.DIALPLAN)  # pbx_builtin_hangup, before anything else
         if data.strip().isdigit():  # Hangup(<cause>); without one, the cause the channel has (e.g. from Dial)
             ch.tags["hangupcause"] = int(data)
         raise HangupApp

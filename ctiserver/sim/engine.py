@@ -3,7 +3,10 @@
 Hangup is one synchronous sequence, so the event order is fixed and matches Asterisk 22: RTP QoS variables →
 (Soft)HangupRequest → leave bridge → leave Stasis → the holder's hooks (queue abandon, dial cancel) →
 Cdr/CEL →
-Hangup → ChannelDestroyed → DeviceStateChange.
+Hangup → ChannelDestroyed → DeviceStateChange. CEL's end records (``HANGUP``, ``CHAN_END``, ``LINKEDID_END``)
+come from their own stasis subscriber on a real Asterisk and may trail the ``Hangup`` (trace 13: a third of the
+legs, often after the call's last ``Hangup``): ``cel_after_hangup`` sends them once the hang-up sequence (and
+the hang-ups it sets off: the bridge peer, the other Local half) is over.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 
 from ctiserver.clock import Clock
 from ctiserver.logs import get_logger
-from ctiserver.sim import dtmf
+from ctiserver.sim import dtmf, hangup_source
 from ctiserver.sim.cel import Cel
 from ctiserver.sim.config import SimConfig
 from ctiserver.sim.fmt import chan_headers, channel_json
@@ -92,6 +95,8 @@ class Engine:
         self._hooks: dict[str, list[HangupHook]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self.cel = Cel(hub)
+        self.cel_after_hangup = False  # CEL end records after the AMI Hangup (Simulator.cel_after_hangup)
+        self._late_cel: list[list[tuple[str, str]]] = []
         from ctiserver.sim.dialplan import Dialplan
         from ctiserver.sim.queue import Queues
 
@@ -319,10 +324,14 @@ class Engine:
         * ``soft`` — we asked (ARI DELETE, AMI Hangup): ``SoftHangupRequest`` cause 32;
         * ``dissolve`` — the bridge peer left: no request event;
         * ``request=False`` — quiet (dialplan ended, dial cancelled, ring timeout).
-        A channel running dialplan then reports ``SoftHangupRequest`` cause 16 as its application returns."""
+        A channel running dialplan then reports ``SoftHangupRequest`` cause 16 as its application returns.
+        Of these only the far end's BYE names a hang-up source (``ctiserver.sim.hangup_source``; a failure answer
+        does too: ``trunk.refuse``), while ``ch`` is still bridged to its peer."""
         if ch.hung_up or ch.hangup_requested:
             return
         ch.hangup_requested = True
+        if request and not soft and not dissolve:
+            hangup_source.far_end(ch)
         if cause is None:
             cause = 16 if (soft or ch.bridge is not None) else 0
         ch.hangup_cause = cause
@@ -360,20 +369,15 @@ class Engine:
         ch.hung_up = True
         cause = ch.hangup_cause
         self.cel.cdr(ch)
-        self.cel.emit(
-            "HANGUP",
-            ch,
-            app=False,
-            extra=f'{{"hangupcause":{cause},"hangupsource":"{ch.name if cause == 0 else ""}",'
-            f'"dialstatus":"{ch.variables.get("DIALSTATUS", "")}"}}',
-        )
-        self.cel.emit("CHAN_END", ch, app=False)
         left = self._linked.get(ch.linkedid, 1) - 1
         if left <= 0:
             self._linked.pop(ch.linkedid, None)
-            self.cel.emit("LINKEDID_END", ch, app=False)
         else:
             self._linked[ch.linkedid] = left
+        cel_end = self.cel.end_records(ch, last=left <= 0)
+        if not self.cel_after_hangup:
+            for record in cel_end:
+                self.cel.send(record)
         text = CAUSE_TEXT.get(cause, "Unknown")
         ami_tail = [("Cause", str(cause)), ("Cause-txt", text)]
         ari_body: list[tuple[str, Any]] = [("cause", cause), ("cause_txt", text)]
@@ -381,6 +385,8 @@ class Engine:
             ami_tail.append(("TechCause", str(ch.tech_cause)))
             ari_body.append(("tech_cause", ch.tech_cause))
         self.ami_chan("Hangup", ch, ami_tail)
+        if self.cel_after_hangup:
+            self._send_late(cel_end)
         self.ari_chan("ChannelDestroyed", ch, ari_body)
         ch.subscribed.clear()
         self.channels.pop(ch.id, None)
@@ -392,6 +398,23 @@ class Engine:
         ch.done.set()
         if task is not None and task is not asyncio.current_task():
             task.cancel()
+
+    def _send_late(self, records: list[list[tuple[str, str]]]) -> None:
+        """Send ``records`` once the running hang-up sequence is over (next turn of the event loop)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop (a synchronous unit test): at once
+            for record in records:
+                self.cel.send(record)
+            return
+        if not self._late_cel:
+            loop.call_soon(self._flush_late_cel)
+        self._late_cel.extend(records)
+
+    def _flush_late_cel(self) -> None:
+        records, self._late_cel = self._late_cel, []
+        for record in records:
+            self.cel.send(record)
 
     def shutdown(self) -> None:
         """``core restart now``: every channel gets a shutdown soft hangup (cause 4), then goes away."""

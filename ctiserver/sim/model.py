@@ -94,6 +94,7 @@ class Channel:
     hung_up: bool = False
     hangup_cause: int = 16
     tech_cause: int | None = None  # SIP status that caused the hangup (TechCause / tech_cause)
+    hangup_source: str = ""  # ast_channel_hangupsource (ctiserver.sim.hangup_source)
     answered_at: float | None = None
     moh_class: str | None = None
     ringing_since: float | None = None

@@ -111,6 +111,17 @@ class Simulator:
         self.calls: deque[CallHandle] = deque(maxlen=CALLS_KEPT)  # the latest callers (tests look at them)
 
     @property
+    def cel_after_hangup(self) -> bool:
+        """A channel's CEL ``HANGUP``/``CHAN_END`` (and ``LINKEDID_END``) after its AMI ``Hangup`` — and after
+        the Hangups its hang-up sets off (bridge peer, Local half), so the call's last — as CEL's own stasis
+        subscriber may deliver them (trace 13: a third of the legs); False (default): before it."""
+        return self.engine.cel_after_hangup
+
+    @cel_after_hangup.setter
+    def cel_after_hangup(self, value: bool) -> None:
+        self.engine.cel_after_hangup = value
+
+    @property
     def ari_url(self) -> str:
         scheme = "https" if self.config.tls_cert else "http"
         return f"{scheme}://{self.config.host}:{self.ari_port}/ari"
@@ -393,6 +404,7 @@ class Simulator:
         old = self.engine
         self.engine = Engine(self.config, self.clock, self.hub, self.seed + 1)
         self.engine._seq = old._seq
+        self.engine.cel_after_hangup = old.cel_after_hangup
         for name, ep in old.endpoints.items():
             ep.channels.clear()
             self.engine.endpoints[name] = ep

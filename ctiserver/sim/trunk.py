@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
+from ctiserver.sim import hangup_source
 from ctiserver.sim.config import FarEndConfig, TrunkConfig
 from ctiserver.sim.model import Channel
 
@@ -101,6 +102,7 @@ def refuse(engine: Engine, ch: Channel, status: int) -> None:
     """The far end's final response ``status`` to our INVITE (chan_pjsip_session_end)."""
     cause = sip_cause(status)
     ch.tech_cause = status
+    hangup_source.far_end(ch)
     engine.ami_chan("HangupRequest", ch, [("Cause", str(cause))])
     engine.ari_chan("ChannelHangupRequest", ch, pre=[("cause", cause)])
     engine.hangup(ch, cause, request=False)
