@@ -25,6 +25,7 @@ def _newchannel(t: Tracker, ev: AmiEvent, at: float) -> None:
         t.anomaly("duplicate_newchannel")
         return
     t._new_leg(uid, ev.get("Linkedid") or uid, chan, ev.get("ChannelState"), at, ev)
+    t.cel.born(uid)
 
 
 def _newstate(t: Tracker, ev: AmiEvent, at: float) -> None:

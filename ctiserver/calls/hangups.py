@@ -6,7 +6,8 @@ not ordered with the AMI ``Hangup`` of its channel: both come from stasis, throu
 manager's channel router, CEL's own router), so the CEL record may trail the ``Hangup`` — 164 of 480 legs in
 trace 13, by up to 40 events / 2.4 ms, and for 92 calls after the ``Hangup`` of the call's last leg.
 
-*Choice: hold the leg's end for its CEL record.* A leg with CEL events (``CHAN_START``…) whose ``HANGUP`` record
+*Choice: hold the leg's end for its CEL record.* A leg with CEL events (``CHAN_START``…), or created after a CEL
+``HANGUP`` came on the link (the daemon's default AMI filters pass no other CEL record), whose ``HANGUP`` record
 has not come yet is not ended at its AMI ``Hangup``: the hang-up (time, cause) is kept and the leg ends — with
 that time and cause — when its CEL ``HANGUP`` arrives, or when ``CHAN_END`` arrives without it (``cel.conf
 events=`` does not track ``HANGUP``: no leg is held afterwards), or after ``HOLD_SECONDS`` (event time of later
@@ -62,13 +63,25 @@ class _Held:
 class CelHangups:
     """Per link: the live legs CEL reported on (uniqueid → its ``HANGUP`` came) and the legs held for it."""
 
-    __slots__ = ("held", "seen", "untracked", "window")
+    __slots__ = ("hangups", "held", "seen", "untracked", "window")
 
     def __init__(self, window: float = HOLD_SECONDS) -> None:
         self.seen: dict[str, bool] = {}
         self.held: OrderedDict[str, _Held] = OrderedDict()
         self.untracked = False  # a CHAN_END came without its HANGUP: cel.conf does not track HANGUP
+        # a CEL HANGUP came on this link: every leg will have one. The daemon's default AMI filters let no other CEL
+        # record through (config.AmiConfig.event_filters), so the legs are not known from their CHAN_START there
+        self.hangups = False
         self.window = window
+
+    def born(self, uid: str) -> None:
+        """A channel created while CEL ``HANGUP`` records come on this link: it will have one too."""
+        if self.hangups:
+            self.seen.setdefault(uid, False)
+
+    def expects(self, uid: str) -> bool:
+        """The leg's CEL ``HANGUP`` is still to come (CEL reported on the channel, or it was born under CEL)."""
+        return not self.untracked and self.seen.get(uid) is False
 
     def forget(self, uid: str) -> None:
         self.seen.pop(uid, None)
@@ -117,7 +130,7 @@ def hangup(t: Tracker, leg: Leg, at: float, cause: int | None, cause_txt: str) -
     if uid in c.held:
         t.anomaly("duplicate_hangup")
         return
-    if c.seen.get(uid) is False and not c.untracked:
+    if c.expects(uid):
         c.held[uid] = _Held(leg, at, cause, cause_txt, t.clock.now())
         return
     t.end_leg(leg, at, "hangup", cause, cause_txt)
@@ -160,6 +173,7 @@ def on_cel(t: Tracker, ev: AmiEvent, at: float) -> None:
     c = t.cel
     if name == "HANGUP":
         c.untracked = False
+        c.hangups = True
         extra = _extra(ev)
         leg = t.legs.get(uid)
         if extra is None:

@@ -161,21 +161,13 @@ EXPECTED: Legs = {
 }
 
 
-BUG = (
-    "tracker: with pbx.ami.event_filters' defaults (ctiserver/config.py: every CEL record but HANGUP excluded) no "
-    "CHAN_START reaches calls/hangups.py on_cel, so CelHangups.seen never holds False and hangup() never holds a "
-    "leg: a CEL HANGUP after the AMI Hangup comes after leg.ended/call.ended and corrects the call (call.updated "
-    "change hangup, anomaly cel_hangup_after_end) — for the Hangup() legs here, whose Newexten is filtered too"
-)
-
-
 @pytest.mark.parametrize(
     ("late", "filtered"),
     [
         (False, False),
         (True, False),
         (False, True),
-        pytest.param(True, True, marks=pytest.mark.xfail(strict=True, reason=BUG)),
+        (True, True),  # the daemon's default AMI filters: only CEL HANGUP records reach the tracker
     ],
 )
 async def test_hangup_source_and_dialstatus_with_cel_before_or_after_the_hangup(
