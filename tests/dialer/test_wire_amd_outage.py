@@ -10,6 +10,8 @@ entered the daemon's Stasis application then, over ARI, which stayed up), not fr
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from ctiserver.dialer.model import CampaignSettings, Contact, ContactStatus, Outcome, PacingMode, RetryPolicy
@@ -38,9 +40,21 @@ async def test_verdicts_given_during_an_ami_outage_are_read_back() -> None:
     )
     contacts = [Contact(f"c{i}", "outage", n, "Europe/Berlin") for i, n in enumerate((machine, person))]
     async with wire(settings, contacts, callees, rendered=True) as w:
+        apps, cut = w.sim.engine.dialplan.apps, []
+        amd = apps["amd"]
+
+        async def cut_then_amd(ch: Any, data: str) -> None:
+            """The link goes down as the first callee's AMD() begins (in the simulator: not when the daemon hears
+            of it); both answer within 0.1 s of each other and AMD() decides in ~1.5 s (simulated, 4× faster)."""
+            if not cut:
+                cut.append(ch.id)
+                w.sim.ami_outage(2.5)
+            await amd(ch, data)
+
+        apps["amd"] = cut_then_amd
         await w.runner.start()
         assert await until(lambda: {n for _, n, _ in w.originated} == {machine, person}, 20.0)
-        w.sim.ami_outage(2.5)  # ring 2 s + AMD ~1.5 s (simulated, 4× faster): both verdicts fall in the outage
+        assert await until(lambda: cut, 20.0)
         assert await until(lambda: w.lines.blocked() is not None, 5.0)
         assert await until(lambda: w.lines.reconciliations >= 1 and w.lines.can_dial(), 20.0)
         assert await until(

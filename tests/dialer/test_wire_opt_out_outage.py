@@ -8,6 +8,8 @@ the number on the campaign's list, closes the contact and deletes the entry (``D
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from ctiserver.dialer.model import CampaignSettings, Contact, ContactStatus, PacingMode, RetryPolicy
@@ -35,15 +37,24 @@ async def test_an_opt_out_pressed_during_an_ami_outage_reaches_the_list() -> Non
     async with wire(settings, contacts, callees, rendered=True, ami_filters=False) as w:
         heard: list[AmiEvent] = []
         w.ami.on_event("UserEvent", heard.append)
-        reads: list[AmiEvent] = []
-        w.ami.on_event("Newexten", lambda e: reads.append(e) if e.get("Application") == "Read" else None)
         published = w.bus.subscribe("dialer.opt_out")
+        apps, cut = w.sim.engine.dialplan.apps, []
+        read = apps["read"]
+
+        async def cut_then_read(ch: Any, data: str) -> None:
+            """The link goes down as the message begins (in the simulator, not when the daemon hears of it): the
+            key comes 2.5 s (simulated) later, 0.6 s into the outage."""
+            if not cut:
+                cut.append(ch.id)
+                w.sim.ami_outage(2.0)
+            await read(ch, data)
+
+        apps["read"] = cut_then_read
         await w.runner.start()
         assert await until(lambda: w.runner.ringing, 15.0)
         taken = [await w.desk.reserve(settings, 0.0, call_id=f"other-{i}") for i in range(len(AGENTS))]
         assert None not in taken  # every agent busy: the callee hears the message
-        assert await until(lambda: reads, 20.0), w.runner.live_stats()
-        w.sim.ami_outage(2.0)  # the key comes 2.5 s (simulated) after the message began: 0.6 s into the outage
+        assert await until(lambda: cut, 20.0), w.runner.live_stats()
         db = w.sim.engine.dialplan.astdb
         assert await until(lambda: db.entries, 5.0)  # the dialplan kept it
         assert await until(lambda: w.runner.counters["opted_out"] == 1, 15.0), w.runner.live_stats()
