@@ -10,14 +10,12 @@ entered the daemon's Stasis application then, over ARI, which stayed up), not fr
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from ctiserver.dialer.model import CampaignSettings, Contact, ContactStatus, Outcome, PacingMode, RetryPolicy
 from ctiserver.sim.amd import verdict
 from tests.dialer.waits import until
-from tests.dialer.wire import Callee, number, window_around_now, wire
+from tests.dialer.wire import Callee, cut_ami_at, number, window_around_now, wire
 
 pytestmark = pytest.mark.slow
 
@@ -40,18 +38,9 @@ async def test_verdicts_given_during_an_ami_outage_are_read_back() -> None:
     )
     contacts = [Contact(f"c{i}", "outage", n, "Europe/Berlin") for i, n in enumerate((machine, person))]
     async with wire(settings, contacts, callees, rendered=True) as w:
-        apps, cut = w.sim.engine.dialplan.apps, []
-        amd = apps["amd"]
-
-        async def cut_then_amd(ch: Any, data: str) -> None:
-            """The link goes down as the first callee's AMD() begins (in the simulator: not when the daemon hears
-            of it); both answer within 0.1 s of each other and AMD() decides in ~1.5 s (simulated, 4× faster)."""
-            if not cut:
-                cut.append(ch.id)
-                w.sim.ami_outage(2.5)
-            await amd(ch, data)
-
-        apps["amd"] = cut_then_amd
+        # the link goes down as the first callee's AMD() begins; both answer within 0.1 s of each other and AMD()
+        # decides in ~1.5 s (simulated, 4× faster)
+        cut = cut_ami_at(w, "amd", 2.5)
         await w.runner.start()
         assert await until(lambda: {n for _, n, _ in w.originated} == {machine, person}, 20.0)
         assert await until(lambda: cut, 20.0)

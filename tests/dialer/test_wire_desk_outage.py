@@ -12,23 +12,14 @@ from __future__ import annotations
 
 import pytest
 
-from ctiserver.dialer.model import CampaignSettings, Contact, ContactStatus, Outcome, PacingMode, RetryPolicy
+from ctiserver.dialer.model import Contact, ContactStatus, Outcome
 from ctiserver.dialer.pacing import AgentPhase
 from ctiserver.events.envelope import DomainEvent
+from tests.dialer.test_wire_ami_desk import _settings
 from tests.dialer.waits import until
-from tests.dialer.wire import AGENTS, Callee, Wire, number, window_around_now, wire
+from tests.dialer.wire import AGENTS, Callee, Wire, number, wire
 
 pytestmark = pytest.mark.slow
-
-
-def _settings(name: str) -> CampaignSettings:
-    return CampaignSettings(
-        name=name,
-        mode=PacingMode.PROGRESSIVE,
-        windows=window_around_now(),
-        ring_timeout=30.0,
-        retry=RetryPolicy(max_attempts=1),
-    )
 
 
 def _one(talk: float, campaign: str) -> tuple[dict[str, Callee], list[Contact]]:

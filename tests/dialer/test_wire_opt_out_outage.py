@@ -8,14 +8,12 @@ the number on the campaign's list, closes the contact and deletes the entry (``D
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from ctiserver.dialer.model import CampaignSettings, Contact, ContactStatus, PacingMode, RetryPolicy
 from ctiserver.pbx.ami.messages import AmiEvent
 from tests.dialer.waits import until
-from tests.dialer.wire import AGENTS, Callee, number, window_around_now, wire
+from tests.dialer.wire import AGENTS, Callee, cut_ami_at, number, window_around_now, wire
 
 pytestmark = pytest.mark.slow
 
@@ -38,18 +36,7 @@ async def test_an_opt_out_pressed_during_an_ami_outage_reaches_the_list() -> Non
         heard: list[AmiEvent] = []
         w.ami.on_event("UserEvent", heard.append)
         published = w.bus.subscribe("dialer.opt_out")
-        apps, cut = w.sim.engine.dialplan.apps, []
-        read = apps["read"]
-
-        async def cut_then_read(ch: Any, data: str) -> None:
-            """The link goes down as the message begins (in the simulator, not when the daemon hears of it): the
-            key comes 2.5 s (simulated) later, 0.6 s into the outage."""
-            if not cut:
-                cut.append(ch.id)
-                w.sim.ami_outage(2.0)
-            await read(ch, data)
-
-        apps["read"] = cut_then_read
+        cut = cut_ami_at(w, "read", 2.0)  # as the message begins: the key comes 2.5 s (simulated) later
         await w.runner.start()
         assert await until(lambda: w.runner.ringing, 15.0)
         taken = [await w.desk.reserve(settings, 0.0, call_id=f"other-{i}") for i in range(len(AGENTS))]

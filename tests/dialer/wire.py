@@ -329,6 +329,23 @@ async def _wired(
             ami_actions.dial_out = real_dial_out  # type: ignore[assignment]
 
 
+def cut_ami_at(w: Wire, app: str, seconds: float) -> list[str]:
+    """Cut the daemon's AMI link for ``seconds`` (``Simulator.ami_outage``) as the dialplan application ``app``
+    (lower case: ``amd``, ``read``) first starts in the simulator — at that simulated moment, not when the daemon's
+    state shows it. Returns the list that gets the channel id of that first start."""
+    apps, cut = w.sim.engine.dialplan.apps, []
+    run = apps[app]
+
+    async def cut_then_run(ch: Any, data: str) -> None:
+        if not cut:
+            cut.append(ch.id)
+            w.sim.ami_outage(seconds)
+        await run(ch, data)
+
+    apps[app] = cut_then_run
+    return cut
+
+
 def _observe_stasis(w: Wire) -> None:
     """What the daemon's ARI application receives (StasisStart/StasisEnd) and what its router does with it."""
 
