@@ -94,7 +94,6 @@ class OptOuts:
         self._busy: set[str] = set()  # attempts being applied (a heard event and a sweep may bring the same one)
         self._unknown: set[str] = set()  # attempts left in the PBX's database: campaign or contact unknown here
         self._done: dict[str, None] = {}  # attempts applied lately (oldest first): a failed DBDel applies nothing twice
-        self.swept = 0  # entries of the PBX's database applied (tests, logs)
         if ami is not None:
             ami.on_event("UserEvent", self._on_event)
             ami.on_reconnect(self._on_login)
@@ -168,7 +167,6 @@ class OptOuts:
             if await self._apply_logged(opt):
                 applied += 1
                 log.info("opt-out taken from the PBX's database", attempt=opt.attempt, campaign=opt.campaign)
-        self.swept += applied
         return applied
 
     async def _on_login(self) -> None:

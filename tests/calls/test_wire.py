@@ -17,6 +17,7 @@ from ctiserver.calls.service import CallService
 from ctiserver.calls.tracker import Tracker
 from ctiserver.config import AmiConfig, DatabaseConfig
 from ctiserver.events.bus import InMemoryBus
+from ctiserver.events.envelope import DomainEvent
 from ctiserver.kpi.live import LiveKpis
 from ctiserver.pbx.ami.client import AmiClient
 from ctiserver.pbx.ami.messages import AmiResponse
@@ -41,11 +42,14 @@ class Rig:
     service: CallService
     db: Database
     live: LiveKpis
-    seen: list[str] = field(default_factory=list)
+    seen: list[str] = field(default_factory=list)  # the types of the events published
+    events: list[DomainEvent] = field(default_factory=list)  # the events published
 
 
 @contextlib.asynccontextmanager
-async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
+async def rig(tmp_path: Path, filtered: bool = True) -> AsyncIterator[Rig]:
+    """The call service (tracker, publish/persist/release loops, live KPIs) on SQLite against the simulator's AMI,
+    with ``pbx.ami.event_filters``' defaults (``filtered``) or none (every CEL record, ``Newexten`` …)."""
     bus = InMemoryBus()
     live = LiveKpis()
     sub = bus.subscribe("queue.*", "call.ended")
@@ -60,17 +64,20 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
         async with Simulator() as sim:
             tracker = Tracker()
             service = CallService(tracker, bus, db.writer)
-            client = AmiClient(AmiConfig(port=sim.ami_port, reconnect_min=0.05, reconnect_max=0.3))
+            config = AmiConfig(port=sim.ami_port, reconnect_min=0.05, reconnect_max=0.3)
+            client = AmiClient(config if filtered else config.model_copy(update={"event_filters": ()}))
             wire(service, client)
             r = Rig(sim, client, tracker, service, db, live)
             bus.listeners.append(lambda ev: r.seen.append(ev.type))
+            bus.listeners.append(r.events.append)
 
             async def feed_live() -> None:
                 while True:
                     live.on_event(await sub.get())
 
             tasks = [
-                asyncio.create_task(c) for c in (service.publish_loop(), service.persist_loop(), feed_live())
+                asyncio.create_task(c)
+                for c in (service.publish_loop(), service.persist_loop(), service.release_loop(), feed_live())
             ]
             try:
                 async with client:

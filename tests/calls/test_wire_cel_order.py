@@ -8,29 +8,18 @@ store, and the calls must end."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from ctiserver.calls.component import wire
-from ctiserver.calls.service import CallService
-from ctiserver.calls.tracker import Tracker
-from ctiserver.config import AmiConfig, DatabaseConfig
-from ctiserver.events.bus import InMemoryBus
-from ctiserver.kpi.live import LiveKpis
-from ctiserver.pbx.ami.client import AmiClient
 from ctiserver.pbx.ami.messages import AmiEvent, AmiResponse
-from ctiserver.sim.simulator import Simulator
 from ctiserver.store.database import Database
 from ctiserver.store.models import LegRow
-from tests.calls.test_wire import Rig, add_member, until
+from tests.calls.test_wire import Rig, add_member, rig, until
 
 Legs = dict[tuple[int, str], tuple[str, str]]  # (call number, endpoint) -> (hangup source, dialstatus)
 
@@ -67,44 +56,6 @@ async def _calls(r: Rig) -> None:
         await until(lambda n=n: len(r.tracker.finished) == n and not r.tracker.calls)  # type: ignore[misc]
 
 
-@contextlib.asynccontextmanager
-async def _rig(tmp_path: Path, filtered: bool) -> AsyncIterator[Rig]:
-    """As ``tests.calls.test_wire.rig``, with the daemon's ``release_loop`` and a choice of AMI event filters:
-    ``pbx.ami.event_filters``' defaults (``filtered``) or none (every CEL record, ``Newexten`` …)."""
-    bus = InMemoryBus()
-    db = Database(
-        DatabaseConfig(
-            url=f"sqlite+aiosqlite:///{tmp_path / 'cti.sqlite'}",  # type: ignore[arg-type]
-            spool_dir=str(tmp_path / "spool"),
-        )
-    )
-    await db.migrate()
-    try:
-        async with Simulator() as sim:
-            tracker = Tracker()
-            service = CallService(tracker, bus, db.writer)
-            config = AmiConfig(port=sim.ami_port, reconnect_min=0.05, reconnect_max=0.3)
-            if not filtered:
-                config = config.model_copy(update={"event_filters": ()})
-            client = AmiClient(config)
-            wire(service, client)
-            r = Rig(sim, client, tracker, service, db, LiveKpis())
-            bus.listeners.append(lambda ev: r.seen.append(f"{ev.type}:{ev.data.get('change', '')}"))
-            loops = (service.publish_loop(), service.persist_loop(), service.release_loop())
-            tasks = [asyncio.create_task(c) for c in loops]
-            try:
-                async with client:
-                    await until(lambda: service.resyncs >= 1)
-                    yield r
-                    await service.flush()
-            finally:
-                for t in tasks:
-                    t.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
-    finally:
-        await db.close()
-
-
 async def _run(tmp_path: Path, late: bool, filtered: bool) -> tuple[Legs, dict[str, Any]]:
     cel: dict[str, tuple[str, str]] = {}
     order: list[tuple[str, str]] = []  # (Hangup | HANGUP, uniqueid) in wire order
@@ -118,7 +69,7 @@ async def _run(tmp_path: Path, late: bool, filtered: bool) -> tuple[Legs, dict[s
             cel[uid] = (extra["hangupsource"], extra["dialstatus"])
             order.append(("HANGUP", uid))
 
-    async with _rig(tmp_path, filtered) as r:
+    async with rig(tmp_path, filtered) as r:
         r.sim.cel_after_hangup = late
         r.client.on_event("*", on_event)
         await _calls(r)
@@ -141,7 +92,7 @@ async def _run(tmp_path: Path, late: bool, filtered: bool) -> tuple[Legs, dict[s
             assert stored[leg.uniqueid] == values, (late, leg.channel)  # … and in the store
             legs[(n, _endpoint(leg.channel))] = (_endpoint(values[0]), values[1])
     late_records = sum(1 for uid in cel if order.index(("HANGUP", uid)) > order.index(("Hangup", uid)))
-    corrected = r.seen.count("call.updated:hangup")
+    corrected = sum(1 for e in r.events if e.type == "call.updated" and e.data.get("change") == "hangup")
     return legs, {"late": late_records, "anomalies": dict(r.tracker.anomalies), "cel": len(cel), "fixed": corrected}
 
 
