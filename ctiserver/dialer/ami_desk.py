@@ -20,7 +20,8 @@ publishes no ``DialBegin``).
 After an AMI outage (the events of that time reached nobody) the desk asks ``CoreShowChannels`` about the calls it
 is connecting: a customer's channel gone has ended (its ``Hangup`` was lost: without this the seat and the attempt
 were held for good), one in a bridge is with its agent (the phone answered during the outage: the screen-pop's
-``agent.answered`` goes out then).
+``agent.answered`` goes out then). A ``Redirect`` the link loss cut off is asked about the same way (``_redirect``):
+still in ``Stasis``, it did not run and is sent again.
 
 A phone the PBX cannot reach is offered nothing: ``devices.DeviceWatch`` follows the seats' devices
 (``device``, ``PJSIP/{agent}`` by default) through ``DeviceStateChange`` and ``DeviceStateList``; a seat whose
@@ -195,16 +196,7 @@ class AmiDesk:
         try:
             if self._policy(campaign) is Policy.ALWAYS:
                 await self._record(call_id)
-            await self.ami.action(
-                "Redirect",
-                [
-                    ("Channel", self.names.get(channel, channel)),
-                    ("Context", self.agent_context),
-                    ("Exten", agent),
-                    ("Priority", "1"),
-                ],
-                check=True,
-            )
+            await self._redirect(call, call_id, channel, agent)
             await call.news.wait()
             if call.rang or call.connected is not None:  # the screen-pop's "ringing" phase
                 await self._publish("agent.ringing", campaign, agent, contact, call_id, channel)
@@ -224,8 +216,6 @@ class AmiDesk:
         except AmiActionError as exc:  # "Channel does not exist: <name>": the customer left before (its Hangup
             taken, rest = False, False  # went by already), or Stasis failed and the dialplan hung up
             log.info("live answer gone before it reached its agent", call_id=call_id, error=str(exc))
-        except AmiError:  # the link: the Redirect may have run, the call may be with the agent
-            pass
         finally:
             self._calls.pop(channel, None)
             self._talks.pop(call_id, None)  # its recordings end with the customer's channel
@@ -240,6 +230,54 @@ class AmiDesk:
                 seat.phase, seat.since = AgentPhase.READY, self.clock.now()
                 self._free.set()
         return Conversation(talk, call.connected) if taken else None
+
+    async def _redirect(self, call: _Call, call_id: str, channel: str, agent: str) -> None:
+        """Send the customer to the agent's extension. A link lost under the ``Redirect`` leaves its fate unknown
+        (before: the conversation ended there with no talk, and the seat was offered again while the agent might be
+        talking). Once the link is back, ``CoreShowChannels`` tells: the channel still in ``Stasis`` — it did not
+        run, it is sent again (the customer reaches the agent late, and counts so); gone — ended; in a bridge —
+        with the agent; elsewhere — on its way, its ``Dial`` events come over the new link."""
+        headers = [
+            ("Channel", self.names.get(channel, channel)),
+            ("Context", self.agent_context),
+            ("Exten", agent),
+            ("Priority", "1"),
+        ]
+        while True:
+            try:
+                await self.ami.action("Redirect", headers, check=True)
+                return
+            except AmiActionError:
+                raise
+            except AmiError as exc:
+                log.warning(
+                    "redirect to the agent cut off: asked again once the link is back", call_id=call_id, error=str(exc)
+                )
+            found = (await self._channels(retry=True) or {}).get(channel)
+            if found is None:
+                call.end()
+                return
+            if found.get("BridgeId"):
+                if call.connected is None:
+                    call.answer(self.clock.now())
+                return
+            if (found.get("Application") or "").lower() != "stasis":
+                return
+
+    async def _channels(self, *, retry: bool = False) -> dict[str, AmiEvent] | None:
+        """The PBX's channels by Uniqueid (``CoreShowChannels``); None if the link failed (with ``retry``: asked
+        again until it answers)."""
+        while True:
+            try:
+                result: Any = await self.ami.action("CoreShowChannels", [], timeout=RECONCILE_TIMEOUT)
+            except AmiError as exc:
+                if not retry:
+                    log.warning("desk reconciliation failed", error=str(exc))
+                    return None
+                await self.clock.sleep(1.0)  # the action waited for the link already: do not spin
+                continue
+            events = getattr(result, "events", ())
+            return {e.get("Uniqueid") or "": e for e in events if e.name == "CoreShowChannel"}
 
     async def _publish(
         self, kind: str, campaign: CampaignSettings, agent: str, contact: Contact, call_id: str, channel: str
@@ -333,12 +371,9 @@ class AmiDesk:
         now). One still ringing goes on — its ``DialEnd`` comes over the new link."""
         if not self._calls:
             return
-        try:
-            result: Any = await self.ami.action("CoreShowChannels", [], timeout=RECONCILE_TIMEOUT)
-        except AmiError as exc:  # down again: the next login reconciles
-            log.warning("desk reconciliation failed", error=str(exc))
+        alive = await self._channels()
+        if alive is None:  # down again: the next login reconciles
             return
-        alive = {e.get("Uniqueid") or "": e for e in getattr(result, "events", ()) if e.name == "CoreShowChannel"}
         for channel, call in list(self._calls.items()):
             found = alive.get(channel)
             if found is None:

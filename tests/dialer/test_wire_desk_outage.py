@@ -6,15 +6,23 @@ cuts the AMI link alone and closes new connections for a while, so the events of
   attempt held for good by a ``Hangup`` that never came;
 * an agent's phone that answers while the link is down is with the customer once the link is back (the channel is
   in a bridge): the screen-pop's ``agent.answered`` goes out and the call is a conversation, not an abandoned
-  live answer when the customer hangs up later."""
+  live answer when the customer hangs up later;
+* a ``Redirect`` to the agent cut off by the outage (before it ran, or after it ran but before its response) ends
+  as a conversation with the agent once the link is back: still in ``Stasis``, the customer is sent again;
+  already with the agent, the call goes on (late either way: when it reached the agent is not known) — not a conversation ended at once with no talk while the agent may be
+  talking, and the seat offered again."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 
 from ctiserver.dialer.model import Contact, ContactStatus, Outcome
 from ctiserver.dialer.pacing import AgentPhase
 from ctiserver.events.envelope import DomainEvent
+from ctiserver.sim import ami_actions
+from ctiserver.sim.ami_server import AmiSession
 from tests.dialer.test_wire_ami_desk import _settings
 from tests.dialer.waits import until
 from tests.dialer.wire import AGENTS, Callee, Wire, number, wire
@@ -66,3 +74,37 @@ async def test_an_agent_who_answers_during_the_outage_is_with_the_customer() -> 
     assert attempt.outcome is Outcome.HUMAN and attempt.agent in AGENTS and attempt.connected is not None, attempt
     assert answered[0].data["agent"] == attempt.agent and answered[0].data["caller_name"] == "Olena"
     assert w.runner.counters["connected"] == 1 and w.runner.counters["abandoned"] == 0
+
+
+@pytest.mark.parametrize("ran", [False, True], ids=["not-run", "run-unanswered"])
+async def test_a_redirect_cut_off_by_the_outage_still_reaches_the_agent(
+    ran: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = "cut-run" if ran else "cut"
+    callees, contacts = _one(24.0, name)
+    redirect, cut = ami_actions.HANDLERS["redirect"], []
+
+    async def cut_off(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[tuple[str, str]]) -> None:
+        if msg.get("context") == "from-agents" and not cut:  # the first Redirect to an agent: the link goes
+            cut.append(msg["channel"])
+            s.sim.ami_outage(3.0)
+            if not ran:
+                return  # Asterisk never read it
+        await redirect(s, aid, msg, h)  # it runs; its response goes to a closed session
+
+    monkeypatch.setitem(ami_actions.HANDLERS, "redirect", cut_off)
+    async with wire(_settings(name), contacts, callees) as w:
+        answered: list[Any] = []
+        w.bus.listeners.append(lambda e: answered.append(e) if e.type == "agent.answered" else None)
+        await w.runner.start()
+        assert await until(lambda: bool(cut), 20.0)
+        assert await until(lambda: bool(answered), 15.0)  # once the link is back
+        assert any(ch.bridge is not None for ch in w.sim.engine.channels.values())
+        await _ended(w, name)
+        [attempt] = await w.store.attempts(name)
+    assert attempt.outcome is Outcome.HUMAN and attempt.agent in AGENTS and attempt.connected is not None, attempt
+    assert attempt.talk_seconds is not None and attempt.talk_seconds > 20.0, attempt  # 24 s simulated
+    assert w.runner.counters["connected"] == 1
+    # connected after the outage (sent again), or at a moment in the outage nobody saw (CoreShowChannel has no
+    # bridge time): late either way, counted as abandoned — the cap's safe side
+    assert w.runner.counters["late"] == 1, w.runner.counters
