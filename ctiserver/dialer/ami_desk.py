@@ -55,6 +55,7 @@ from ctiserver.dialer.pacing import AgentPhase, AgentView
 from ctiserver.dialer.ports import Conversation
 from ctiserver.events import Bus, new_event
 from ctiserver.logs import get_logger
+from ctiserver.pbx.ami.channels import in_stasis, live_channels
 from ctiserver.pbx.ami.client import AmiClient
 from ctiserver.pbx.ami.errors import AmiActionError, AmiError
 from ctiserver.pbx.ami.messages import AmiEvent
@@ -261,23 +262,19 @@ class AmiDesk:
                 if call.connected is None:
                     call.answer(self.clock.now())
                 return
-            if (found.get("Application") or "").lower() != "stasis":
+            if not in_stasis(found):
                 return
 
     async def _channels(self, *, retry: bool = False) -> dict[str, AmiEvent] | None:
-        """The PBX's channels by Uniqueid (``CoreShowChannels``); None if the link failed (with ``retry``: asked
-        again until it answers)."""
+        """The PBX's channels by Uniqueid; None if the link failed (with ``retry``: asked again until it answers)."""
         while True:
             try:
-                result: Any = await self.ami.action("CoreShowChannels", [], timeout=RECONCILE_TIMEOUT)
+                return await live_channels(self.ami, timeout=RECONCILE_TIMEOUT)
             except AmiError as exc:
                 if not retry:
                     log.warning("desk reconciliation failed", error=str(exc))
                     return None
                 await self.clock.sleep(1.0)  # the action waited for the link already: do not spin
-                continue
-            events = getattr(result, "events", ())
-            return {e.get("Uniqueid") or "": e for e in events if e.name == "CoreShowChannel"}
 
     async def _publish(
         self, kind: str, campaign: CampaignSettings, agent: str, contact: Contact, call_id: str, channel: str

@@ -43,8 +43,9 @@ from ctiserver.dialer.greeting import greeting_ended
 from ctiserver.dialer.model import CampaignSettings, Outcome
 from ctiserver.dialer.ports import Blocked, DialRejected, DialSpec, LineResult, NotPlaced
 from ctiserver.logs import get_logger
+from ctiserver.pbx.ami.channels import in_stasis, live_channels
 from ctiserver.pbx.ami.client import AmiClient
-from ctiserver.pbx.ami.errors import AmiError, AmiLinkLost, AmiNotConnected
+from ctiserver.pbx.ami.errors import AmiActionError, AmiError, AmiLinkLost, AmiNotConnected
 from ctiserver.pbx.ami.messages import AmiEvent, AmiEventList
 from ctiserver.pbx.dialplan_check import local_context
 
@@ -52,6 +53,7 @@ log = get_logger(__name__)
 
 _AMD_VARS = ("AMDSTATUS", "AMDCAUSE", "CTI_AMD_STATUS", "CTI_AMD_CAUSE")
 _CAUSE_WAIT = 0.5  # s: AMDCAUSE follows AMDSTATUS in the same burst of events
+ABANDON_RETRY = 60.0  # s: a message cut off by an AMI outage is sent again while the link comes back within this
 _CAUSE_AFTER = 2.0  # s: the Hangup telling why a Local channel failed may trail its OriginateResponse
 
 REASONS = {4: Outcome.HUMAN, 5: Outcome.BUSY, 3: Outcome.NOANSWER, 1: Outcome.NOANSWER, 8: Outcome.FAILED}
@@ -222,19 +224,39 @@ class AmiLines:
         return round(max(0.0, c.agent_wait - self.after_greeting) if c.amd else c.agent_wait, 3)
 
     async def abandon(self, channel: str, media: Sequence[str]) -> None:
-        with contextlib.suppress(AmiError):
-            await self.ami.action(
-                "Setvar", [("Channel", self._name(channel)), ("Variable", "CTI_MESSAGE"), ("Value", _files(media))]
-            )
-            await self.ami.action(
-                "Redirect",
-                [
-                    ("Channel", self._name(channel)),
-                    ("Context", self.config.abandon_context),
-                    ("Exten", "s"),
-                    ("Priority", "1"),
-                ],
-            )
+        """The message for a live answer no agent took: ``CTI_MESSAGE`` set on the channel, then ``Redirect`` to the
+        abandon context (it plays the message, with the opt-out key, and hangs up). A link lost under it would leave
+        the customer in silence in our ``Stasis`` until they hang up (before session 28 it did): once the link is
+        back, while the channel is still in ``Stasis``, it is sent again, for up to ``ABANDON_RETRY`` s. A channel
+        gone, or one elsewhere (the ``Redirect`` ran), is left alone."""
+        give_up = self.clock.monotonic() + ABANDON_RETRY
+        while True:
+            try:
+                await self.ami.action(
+                    "Setvar",
+                    [("Channel", self._name(channel)), ("Variable", "CTI_MESSAGE"), ("Value", _files(media))],
+                )
+                await self.ami.action(
+                    "Redirect",
+                    [
+                        ("Channel", self._name(channel)),
+                        ("Context", self.config.abandon_context),
+                        ("Exten", "s"),
+                        ("Priority", "1"),
+                    ],
+                )
+                return  # an error response: the customer has gone
+            except AmiError as exc:
+                if self.clock.monotonic() >= give_up:
+                    log.warning("abandon message not sent: AMI link down", channel=channel, error=str(exc))
+                    return
+            try:
+                found = (await live_channels(self.ami, timeout=self.config.action_timeout)).get(channel)
+            except AmiError:
+                continue  # the action waited for the link: try again (the deadline above bounds it)
+            if found is None or not in_stasis(found):
+                return
+            log.info("abandon message sent again after AMI link loss", channel=channel)
 
     async def hangup(self, channel: str) -> None:
         with contextlib.suppress(AmiError):
@@ -389,12 +411,11 @@ class AmiLines:
         unknown = [p for p in self._pending.values() if p.unknown and not p.done.done()]
         if not unknown:
             return
-        result: Any = await self.ami.action("CoreShowChannels", [], timeout=self.config.action_timeout)
-        alive: dict[str, AmiEvent] = {}
-        if isinstance(result, AmiEventList):
-            for item in result.events:
-                if item.name == "CoreShowChannel":
-                    alive[item.get("Uniqueid") or ""] = item
+        try:
+            alive = await live_channels(self.ami, timeout=self.config.action_timeout)
+        except AmiActionError as exc:  # refused (the read class): none can be followed, all end as unknown
+            log.warning("channels not listed after AMI reconnect", error=str(exc))
+            alive = {}
         for p in unknown:
             ev = alive.get(p.spec.attempt_id)
             if ev is None:

@@ -1,0 +1,57 @@
+"""The abandon message across an AMI outage, over the wire (the daemon's components against the simulator, which
+cuts the AMI link alone): a live answer no agent can take is given the message by ``Setvar CTI_MESSAGE`` +
+``Redirect`` to the abandon context. When the link goes as the ``Setvar`` is sent, the customer is still held in
+the daemon's ``Stasis``; once the link is back the message is sent again and the customer hears it (before, the
+lost action was given up: the customer waited in silence until they hung up)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ctiserver.dialer.model import Outcome
+from ctiserver.sim import ami_actions
+from ctiserver.sim.ami_server import AmiSession
+from tests.dialer.waits import until
+from tests.dialer.wire import AGENTS, Callee, number, one_live_answer, wire
+
+pytestmark = pytest.mark.slow
+
+
+async def test_the_message_cut_off_by_the_outage_is_sent_again_once_the_link_is_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    callees, contact, settings = one_live_answer("abandon-cut")
+    callees[number(0)] = Callee(reachable=True, answers=True, machine=False, ring=4.0, talk=160.0)
+    setvar, cut = ami_actions.HANDLERS["setvar"], []
+
+    async def cut_off(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[tuple[str, str]]) -> None:
+        if msg.get("variable") == "CTI_MESSAGE" and not cut:  # the first message: the link goes, Asterisk never
+            cut.append(msg["channel"])  # read the action
+            s.sim.ami_outage(6.0)
+            return
+        await setvar(s, aid, msg, h)
+
+    monkeypatch.setitem(ami_actions.HANDLERS, "setvar", cut_off)
+    async with wire(settings, [contact], callees, rendered=True) as w:
+        heard: list[str] = []
+        apps, read = w.sim.engine.dialplan.apps, w.sim.engine.dialplan.apps["read"]
+
+        async def reading(ch: Any, data: str) -> None:  # the abandon context plays the message with Read()
+            heard.append(ch.id)
+            await read(ch, data)
+
+        apps["read"] = reading
+        await w.runner.start()
+        assert await until(lambda: bool(w.runner.ringing), 10.0)
+        for a in AGENTS:  # every phone goes while the callee's rings: the live answer finds nobody
+            w.sim.agent(a, registered=False)
+        assert await until(lambda: not any(w.desk.devices.up(f"PJSIP/{a}") for a in AGENTS), 5.0)
+        assert await until(lambda: bool(cut), 15.0)
+        assert await until(lambda: bool(heard), 20.0)  # the link is back 6 s later: the message goes again
+        assert await until(lambda: not w.runner._tasks, 20.0)
+        [attempt] = await w.store.attempts("abandon-cut")
+    assert heard == [attempt.id], heard
+    assert attempt.outcome is Outcome.ABANDONED and attempt.agent is None, attempt
+    assert w.runner.counters["abandoned"] == 1 and w.runner.counters["connected"] == 0, w.runner.counters
