@@ -33,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -100,6 +100,7 @@ class _Pending:
     amd_cause: str | None = None
     verdict_at: float | None = None  # a verdict read back after an AMI outage: when the PBX gave it (None: on receipt)
     unknown: bool = False  # the link dropped: fate to be reconciled
+    untimed: bool = False  # its fate was learnt by reconciliation: the result's timing is not the call's
     cause: int = 0  # of the Hangup of ;2 or ;1 before an answer (the OriginateResponse before or after it)
     failed: bool = False  # OriginateResponse said Reason 0 and no Hangup had told why yet
 
@@ -196,7 +197,7 @@ class AmiLines:
                 response = await self.ami.action("Originate", headers, timeout=self.config.action_timeout)
             except AmiLinkLost:
                 p.unknown = True  # it may have been sent: only CoreShowChannels can tell
-                return await p.done
+                return await self._fate(p)
             except AmiNotConnected as exc:
                 raise NotPlaced(str(exc)) from exc
             except AmiError as exc:  # a timeout: it may have been sent, reconcile like a link loss
@@ -204,7 +205,7 @@ class AmiLines:
                 p.unknown = True
                 self._reconciled.clear()
                 self._spawn_reconcile()
-                return await p.done
+                return await self._fate(p)
             if isinstance(response, AmiEventList):
                 return LineResult(Outcome.FAILED)
             if not response.ok:  # refused before anything was queued: no channel, no OriginateResponse
@@ -212,9 +213,13 @@ class AmiLines:
                     raise NotPlaced(response.message)  # thread (memory, threads) — passing, not the set-up's fault
                 where = f"{self.config.context},{exten},1"
                 raise DialRejected(f"the PBX refused the Originate of {target} into {where}: {response.message}")
-            return await p.done
+            return await self._fate(p)
         finally:
             self._pending.pop(spec.attempt_id, None)
+
+    async def _fate(self, p: _Pending) -> LineResult:
+        result = await p.done
+        return replace(result, timed=False) if p.untimed else result
 
     def _grace(self, c: CampaignSettings) -> float:
         """The dialplan's hold of an answer when Stasis fails (``nostasis``: ``Wait(${CTI_GRACE})`` from the
@@ -418,6 +423,8 @@ class AmiLines:
             alive = {}
         for p in unknown:
             ev = alive.get(p.spec.attempt_id)
+            # gone, or answered while nobody saw it: when the runner learns of it is not when it happened
+            p.untimed = ev is None or (not p.answered.is_set() and (ev.get("ChannelStateDesc") or "").lower() == "up")
             if ev is None:
                 log.warning("attempt fate unknown after AMI reconnect", attempt=p.spec.attempt_id)
                 if not p.done.done():

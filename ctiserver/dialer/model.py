@@ -238,7 +238,8 @@ class AttemptRecord:
     amd_cause: str | None = None
     mode: str = ""
     # when the line reported the callee answered (after AMD's verdict: what the pacer measures as the answer
-    # delay, ``answered - started``); None when nobody answered
+    # delay, ``answered - started``); None when nobody answered, or when it is not known (the answer came while
+    # the AMI link was down: learnt by reconciliation)
     answered: float | None = None
     talk_seconds: float | None = None  # how long the agent talked with the callee (connected calls only)
     connected: float | None = None  # when the agent's phone answered (connected calls; None: not told)

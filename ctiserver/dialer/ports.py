@@ -61,6 +61,9 @@ class LineResult:
     # when the callee's greeting ended (clock time; ``greeting.py``): the two seconds for an agent run from there.
     # None: the Lines cannot tell — they run from when the answer reaches the runner.
     greeting_end: float | None = None
+    # False: the Lines learnt the fate late (after an AMI outage, by reconciliation): when it reached the runner is
+    # not when it happened, so it is no sample of the answer rate and delays, and its answer time is not known
+    timed: bool = True
 
 
 @dataclass(frozen=True, slots=True)

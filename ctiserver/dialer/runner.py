@@ -306,7 +306,7 @@ class CampaignRunner:
                 result = LineResult(Outcome.FAILED)
             finally:
                 self.ringing.pop(attempt_id, None)
-                if result is not None:
+                if result is not None and result.timed:  # not one whose fate was learnt after an AMI outage
                     if result.outcome in (Outcome.HUMAN, Outcome.MACHINE):
                         answered = self.clock.now()
                     self.stats.record_attempt(result.outcome is Outcome.HUMAN, self.clock.now() - started)

@@ -63,3 +63,27 @@ async def test_verdicts_given_during_an_ami_outage_are_read_back() -> None:
     # served by an agent but late — not a fresh live answer with two seconds to go
     assert p.outcome is Outcome.ABANDONED or (p.outcome is Outcome.HUMAN and p.late), p
     assert w.runner.counters["abandoned"] + w.runner.counters["late"] == 1, w.runner.counters
+
+
+async def test_an_answer_during_the_outage_is_no_sample_for_the_pacer() -> None:
+    """The callee answers while the link is down: the reconciliation finds the call ``Up`` after the reconnect.
+    When it was answered is not known, so no answer time is stored (it would be the reconnect's) and the pacer
+    takes it as no sample of the answer rate and delays (before: a 10-s-too-long answer delay)."""
+    callees = {number(0): Callee(reachable=True, answers=True, machine=False, ring=4.0, talk=30.0)}
+    settings = CampaignSettings(
+        name="unseen",
+        mode=PacingMode.PROGRESSIVE,
+        windows=window_around_now(),
+        ring_timeout=15.0,
+        retry=RetryPolicy(max_attempts=1),
+    )
+    contacts = [Contact("c0", "unseen", number(0), "Europe/Berlin")]
+    async with wire(settings, contacts, callees, rendered=True) as w:
+        cut = cut_ami_at(w, "dial", 3.0)  # as the Local channel's ;2 dials the callee: it answers 1 s later
+        await w.runner.start()
+        assert await until(lambda: cut, 20.0)
+        assert await until(lambda: w.lines.reconciliations >= 1 and w.lines.can_dial(), 20.0)
+        assert await until(lambda: not w.runner._tasks and w.store._contacts[("unseen", "c0")].attempts == 1, 30.0)
+        [attempt] = await w.store.attempts("unseen")
+    assert attempt.outcome in (Outcome.HUMAN, Outcome.ABANDONED) and attempt.answered is None, attempt
+    assert len(w.runner.stats.outcomes) == 0 and len(w.runner.stats.answer_delay) == 0

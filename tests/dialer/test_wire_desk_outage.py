@@ -9,8 +9,8 @@ cuts the AMI link alone and closes new connections for a while, so the events of
   live answer when the customer hangs up later;
 * a ``Redirect`` to the agent cut off by the outage (before it ran, or after it ran but before its response) ends
   as a conversation with the agent once the link is back: still in ``Stasis``, the customer is sent again;
-  already with the agent, the call goes on (late either way: when it reached the agent is not known) — not a conversation ended at once with no talk while the agent may be
-  talking, and the seat offered again."""
+  already with the agent, the call goes on (late either way: when it reached the agent is not known) — not a
+  conversation ended at once with no talk while the agent may be talking, and the seat offered again."""
 
 from __future__ import annotations
 
