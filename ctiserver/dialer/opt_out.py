@@ -173,10 +173,12 @@ class OptOuts:
         await self.sweep()
 
     async def _sweeper(self, ami: AmiClient) -> None:
+        """A sweep at once (the link is usually up before the dialler starts: the login's sweep was not ours), then
+        every ``SWEEP_EVERY`` s while the link is up."""
         while True:
-            await self.service.clock.sleep(SWEEP_EVERY)
             if ami.connected.is_set():
                 await self.sweep()
+            await self.service.clock.sleep(SWEEP_EVERY)
 
     async def apply(self, opt: OptOut) -> bool:
         """Record ``opt``; False when its campaign or contact is unknown here."""

@@ -11,6 +11,8 @@ from __future__ import annotations
 import pytest
 
 from ctiserver.dialer.model import CampaignSettings, Contact, ContactStatus, PacingMode, RetryPolicy
+from ctiserver.dialer.opt_out import FAMILY, OptOuts
+from ctiserver.dialer.service import DialerService
 from ctiserver.pbx.ami.messages import AmiEvent
 from tests.dialer.waits import until
 from tests.dialer.wire import AGENTS, Callee, cut_ami_at, number, window_around_now, wire
@@ -52,3 +54,21 @@ async def test_an_opt_out_pressed_during_an_ami_outage_reaches_the_list() -> Non
     assert not heard  # the UserEvent went out while the link was down: the database carried the opt-out
     assert on_list and contact is not None and contact.status is ContactStatus.DNC
     assert event.subject == "c0" and event.data["number"] == number(0) and event.data["list"] == "cut"
+
+
+async def test_opt_outs_kept_before_the_daemon_started_are_applied_at_once() -> None:
+    """The PBX's database keeps opt-outs from before a (re)start; the first AMI login happens before the dialler
+    starts, so the login's sweep is not the dialler's: it sweeps at once, not ``SWEEP_EVERY`` (60) s later."""
+    settings = CampaignSettings(name="kept", mode=PacingMode.PROGRESSIVE, windows=window_around_now())
+    contacts = [Contact("c0", "kept", number(0), "Europe/Berlin")]
+    async with wire(settings, contacts, {}) as w:
+        db = w.sim.engine.dialplan.astdb
+        db.put(FAMILY, "attempt-before", "kept|c0|9")
+        opt_outs = OptOuts(w.ctx.require(DialerService), w.ami)  # as the component makes it, the link being up
+        try:
+            assert await until(lambda: not db.entries, 5.0), db.entries  # 60 s simulated would be 15 s here
+        finally:
+            await opt_outs.close()
+        on_list = await w.store.dnc_contains(number(0), "kept")
+    # (the daemon's own OptOuts may have read the entry too, if its first sweep was still on its way)
+    assert on_list and w.runner.counters["opted_out"] >= 1
