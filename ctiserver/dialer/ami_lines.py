@@ -101,6 +101,7 @@ class _Pending:
     verdict_at: float | None = None  # a verdict read back after an AMI outage: when the PBX gave it (None: on receipt)
     unknown: bool = False  # the link dropped: fate to be reconciled
     untimed: bool = False  # its fate was learnt by reconciliation: the result's timing is not the call's
+    timers: list[asyncio.Task[None]] = field(default_factory=list)  # waits on the clock, cancelled with it
     cause: int = 0  # of the Hangup of ;2 or ;1 before an answer (the OriginateResponse before or after it)
     failed: bool = False  # OriginateResponse said Reason 0 and no Hangup had told why yet
 
@@ -215,7 +216,17 @@ class AmiLines:
                 raise DialRejected(f"the PBX refused the Originate of {target} into {where}: {response.message}")
             return await self._fate(p)
         finally:
-            self._pending.pop(spec.attempt_id, None)
+            for timer in self._pending.pop(spec.attempt_id, p).timers:
+                timer.cancel()
+
+    def _later(self, p: _Pending, delay: float, then: Callable[[_Pending], None]) -> None:
+        """``then(p)`` after ``delay`` s of the injected clock, unless the attempt is over by then."""
+
+        async def wait() -> None:
+            await self.clock.sleep(delay)
+            then(p)
+
+        p.timers.append(asyncio.get_running_loop().create_task(wait(), name="cti:dialer-line-wait"))
 
     async def _fate(self, p: _Pending) -> LineResult:
         result = await p.done
@@ -296,7 +307,7 @@ class AmiLines:
                 p.done.set_result(LineResult(CAUSES.get(p.cause, Outcome.FAILED)))
             elif not p.failed:  # the Hangups that tell why usually come next (see the module's doc)
                 p.failed = True
-                asyncio.get_running_loop().call_later(_CAUSE_AFTER, self._no_cause, p)
+                self._later(p, _CAUSE_AFTER, self._no_cause)
             return
         outcome = REASONS.get(reason, Outcome.FAILED)
         p.done.set_result(LineResult(Outcome.FAILED if outcome is Outcome.HUMAN else outcome))
@@ -313,13 +324,19 @@ class AmiLines:
         p.answered_at = self.clock.now()
         if event is not None and event.get("Channel"):
             self.names[p.spec.attempt_id] = event.get("Channel") or ""
+        self._await_verdict(p)
+
+    def _await_verdict(self, p: _Pending) -> None:
         if p.amd_status is not None:
             self._verdict(p)
         else:
-            asyncio.get_running_loop().call_later(self.config.amd_wait, self._amd_timeout, p)
+            self._later(p, self.config.amd_wait, self._amd_timeout)
 
     def _amd_timeout(self, p: _Pending) -> None:
-        if not p.done.done():
+        """No verdict within the AMD wait: NOTSURE (a person). Not while the link is down: AMD() may have given
+        one nobody heard — the reconciliation reads it, or waits again (before session 28 an outage longer than
+        the wait sent machines to agents as NOTSURE)."""
+        if not p.done.done() and not p.unknown:
             p.amd_status = p.amd_status or "NOTSURE"
             p.amd_cause = p.amd_cause or "TIMEOUT"
             self._verdict(p)
@@ -353,7 +370,7 @@ class AmiLines:
         if var.endswith("STATUS"):
             p.amd_status = value or "NOTSURE"
             if p.amd_cause is None:
-                asyncio.get_running_loop().call_later(_CAUSE_WAIT, self._status_only, p)
+                self._later(p, _CAUSE_WAIT, self._status_only)
                 return
         else:
             p.amd_cause = value
@@ -430,10 +447,14 @@ class AmiLines:
                 if not p.done.done():
                     p.done.set_result(LineResult(Outcome.UNKNOWN))
                 continue
-            p.unknown = False
             self.names[p.spec.attempt_id] = ev.get("Channel") or ""
-            if (ev.get("ChannelStateDesc") or "").lower() == "up":
+            up = (ev.get("ChannelStateDesc") or "").lower() == "up"
+            if up:
                 await self._read_verdict(p, ev.get("Channel") or "")
+            p.unknown = False  # from here the AMD wait may decide again
+            if up and p.answered.is_set():  # seen answered before the outage: its AMD wait was held meanwhile
+                self._await_verdict(p)
+            elif up:
                 self._answered(p, None)
 
     async def _read_verdict(self, p: _Pending, channel: str) -> None:

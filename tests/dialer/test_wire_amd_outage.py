@@ -39,7 +39,8 @@ async def test_verdicts_given_during_an_ami_outage_are_read_back() -> None:
     contacts = [Contact(f"c{i}", "outage", n, "Europe/Berlin") for i, n in enumerate((machine, person))]
     async with wire(settings, contacts, callees, rendered=True) as w:
         # the link goes down as the first callee's AMD() begins; both answer within 0.1 s of each other and AMD()
-        # decides in ~1.5 s (simulated, 4× faster)
+        # decides in ~1.5 s (simulated, 4× faster); the outage (10 s simulated) outlasts the daemon's AMD wait (6 s),
+        # which must not give NOTSURE meanwhile
         cut = cut_ami_at(w, "amd", 2.5)
         await w.runner.start()
         assert await until(lambda: {n for _, n, _ in w.originated} == {machine, person}, 20.0)
