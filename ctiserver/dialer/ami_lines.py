@@ -39,11 +39,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from ctiserver.clock import Clock
+from ctiserver.dialer.abandon_message import files, play_message
 from ctiserver.dialer.greeting import greeting_ended
 from ctiserver.dialer.model import CampaignSettings, Outcome
 from ctiserver.dialer.ports import Blocked, DialRejected, DialSpec, LineResult, NotPlaced
 from ctiserver.logs import get_logger
-from ctiserver.pbx.ami.channels import in_stasis, live_channels
+from ctiserver.pbx.ami.channels import live_channels
 from ctiserver.pbx.ami.client import AmiClient
 from ctiserver.pbx.ami.errors import AmiActionError, AmiError, AmiLinkLost, AmiNotConnected
 from ctiserver.pbx.ami.messages import AmiEvent, AmiEventList
@@ -53,7 +54,6 @@ log = get_logger(__name__)
 
 _AMD_VARS = ("AMDSTATUS", "AMDCAUSE", "CTI_AMD_STATUS", "CTI_AMD_CAUSE")
 _CAUSE_WAIT = 0.5  # s: AMDCAUSE follows AMDSTATUS in the same burst of events
-ABANDON_RETRY = 60.0  # s: a message cut off by an AMI outage is sent again while the link comes back within this
 _CAUSE_AFTER = 2.0  # s: the Hangup telling why a Local channel failed may trail its OriginateResponse
 
 REASONS = {4: Outcome.HUMAN, 5: Outcome.BUSY, 3: Outcome.NOANSWER, 1: Outcome.NOANSWER, 8: Outcome.FAILED}
@@ -186,7 +186,7 @@ class AmiLines:
             # for the dialplan's own hold and message when Stasis fails (our ARI application is not there): what
             # is left of the two seconds once AMD() said HUMAN, after ``after_greeting`` s of silence (greeting.py)
             ("Variable", f"CTI_GRACE={self._grace(c):g}"),
-            ("Variable", f"CTI_MESSAGE={_files(c.abandon_message)}"),
+            ("Variable", f"CTI_MESSAGE={files(c.abandon_message)}"),
             # the message's opt-out (``Read()`` in ctiserver-dialer-abandon; opt_out.py): the key and the wait after
             ("Variable", f"CTI_OPTOUT_KEY={c.opt_out_key}"),
             ("Variable", f"CTI_OPTOUT_WAIT={c.opt_out_wait:g}"),
@@ -240,39 +240,9 @@ class AmiLines:
         return round(max(0.0, c.agent_wait - self.after_greeting) if c.amd else c.agent_wait, 3)
 
     async def abandon(self, channel: str, media: Sequence[str]) -> None:
-        """The message for a live answer no agent took: ``CTI_MESSAGE`` set on the channel, then ``Redirect`` to the
-        abandon context (it plays the message, with the opt-out key, and hangs up). A link lost under it would leave
-        the customer in silence in our ``Stasis`` until they hang up (before session 28 it did): once the link is
-        back, while the channel is still in ``Stasis``, it is sent again, for up to ``ABANDON_RETRY`` s. A channel
-        gone, or one elsewhere (the ``Redirect`` ran), is left alone."""
-        give_up = self.clock.monotonic() + ABANDON_RETRY
-        while True:
-            try:
-                await self.ami.action(
-                    "Setvar",
-                    [("Channel", self._name(channel)), ("Variable", "CTI_MESSAGE"), ("Value", _files(media))],
-                )
-                await self.ami.action(
-                    "Redirect",
-                    [
-                        ("Channel", self._name(channel)),
-                        ("Context", self.config.abandon_context),
-                        ("Exten", "s"),
-                        ("Priority", "1"),
-                    ],
-                )
-                return  # an error response: the customer has gone
-            except AmiError as exc:
-                if self.clock.monotonic() >= give_up:
-                    log.warning("abandon message not sent: AMI link down", channel=channel, error=str(exc))
-                    return
-            try:
-                found = (await live_channels(self.ami, timeout=self.config.action_timeout)).get(channel)
-            except AmiError:
-                continue  # the action waited for the link: try again (the deadline above bounds it)
-            if found is None or not in_stasis(found):
-                return
-            log.info("abandon message sent again after AMI link loss", channel=channel)
+        """The message (``abandon_message.py``: sent again after an AMI outage cut it off)."""
+        name, context = self._name(channel), self.config.abandon_context
+        await play_message(self.ami, self.clock, channel, name, media, context, self.config.action_timeout)
 
     async def hangup(self, channel: str) -> None:
         with contextlib.suppress(AmiError):
@@ -488,8 +458,3 @@ class AmiLines:
             return ""
         # an Error response: the channel hung up meanwhile, its Hangup tells the rest
         return str(result.get("Value") or "") if result.get("Response") == "Success" else ""
-
-
-def _files(media: Sequence[str]) -> str:
-    """``sound:a/b`` URIs → ``a/b&c/d``, Playback's list (no commas: AMI splits ``Variable`` values on them)."""
-    return "&".join(m.split(":", 1)[-1] for m in media)
