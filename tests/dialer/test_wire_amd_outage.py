@@ -15,7 +15,7 @@ import pytest
 from ctiserver.dialer.model import CampaignSettings, Contact, ContactStatus, Outcome, PacingMode, RetryPolicy
 from ctiserver.sim.amd import verdict
 from tests.dialer.waits import until
-from tests.dialer.wire import Callee, cut_ami_at, number, window_around_now, wire
+from tests.dialer.wire import Callee, cut_ami_at, number, one_live_answer, window_around_now, wire
 
 pytestmark = pytest.mark.slow
 
@@ -70,16 +70,9 @@ async def test_an_answer_during_the_outage_is_no_sample_for_the_pacer() -> None:
     """The callee answers while the link is down: the reconciliation finds the call ``Up`` after the reconnect.
     When it was answered is not known, so no answer time is stored (it would be the reconnect's) and the pacer
     takes it as no sample of the answer rate and delays (before: a 10-s-too-long answer delay)."""
-    callees = {number(0): Callee(reachable=True, answers=True, machine=False, ring=4.0, talk=30.0)}
-    settings = CampaignSettings(
-        name="unseen",
-        mode=PacingMode.PROGRESSIVE,
-        windows=window_around_now(),
-        ring_timeout=15.0,
-        retry=RetryPolicy(max_attempts=1),
-    )
-    contacts = [Contact("c0", "unseen", number(0), "Europe/Berlin")]
-    async with wire(settings, contacts, callees, rendered=True) as w:
+    callees, contact, settings = one_live_answer("unseen")
+    callees[number(0)] = Callee(reachable=True, answers=True, machine=False, ring=4.0, talk=30.0)
+    async with wire(settings, [contact], callees, rendered=True) as w:
         cut = cut_ami_at(w, "dial", 3.0)  # as the Local channel's ;2 dials the callee: it answers 1 s later
         await w.runner.start()
         assert await until(lambda: cut, 20.0)
