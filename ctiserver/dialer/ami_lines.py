@@ -410,15 +410,15 @@ class AmiLines:
             alive = {}
         for p in unknown:
             ev = alive.get(p.spec.attempt_id)
+            up = ev is not None and (ev.get("ChannelStateDesc") or "").lower() == "up"
             # gone, or answered while nobody saw it: when the runner learns of it is not when it happened
-            p.untimed = ev is None or (not p.answered.is_set() and (ev.get("ChannelStateDesc") or "").lower() == "up")
+            p.untimed = ev is None or (up and not p.answered.is_set())
             if ev is None:
                 log.warning("attempt fate unknown after AMI reconnect", attempt=p.spec.attempt_id)
                 if not p.done.done():
                     p.done.set_result(LineResult(Outcome.UNKNOWN))
                 continue
             self.names[p.spec.attempt_id] = ev.get("Channel") or ""
-            up = (ev.get("ChannelStateDesc") or "").lower() == "up"
             if up:
                 await self._read_verdict(p, ev.get("Channel") or "")
             p.unknown = False  # from here the AMD wait may decide again
