@@ -37,16 +37,26 @@ def _queue_call_connected(g: Gen) -> tuple[Chan, Chan, Bridge]:
     g.dial("DialBegin", c, a, dialstring="PJSIP/1001")
     g.dial("DialState", c, a, "RINGING")
     g.tick(0.002)
+    b1 = _agent_answers(g, c, a, "1001", "0", "b1111111-0000-4000-8000-000000000001", ("1001", "Agent 1001"))
+    return c, a, b1
+
+
+def _agent_answers(
+    g: Gen, c: Chan, a: Chan, member: str, waited: str, bridge: str, connected: tuple[str, str] | None = None
+) -> Bridge:
+    """The member's phone answers the queue's call: app_dial's ``DialEnd`` (then the caller's connected line, if
+    given), the caller leaves the queue, ``AgentConnect``, and both enter a new bridge (agent first)."""
     g.newstate(a, "6")
     g.dial("DialEnd", c, a, "ANSWER")
-    c.connum, c.conname = "1001", "Agent 1001"
+    if connected is not None:
+        c.connum, c.conname = connected
     g.q("QueueCallerLeave", c, [QUEUE, ("Position", "1"), ("Count", "0")])
-    g.q("AgentConnect", c, [*_member("1001"), ("HoldTime", "0"), ("RingTime", "0")], a)
-    b1 = Bridge("b1111111-0000-4000-8000-000000000001")
-    g.bridge_create(b1)
-    g.bridge_enter(b1, a)
-    g.bridge_enter(b1, c)
-    return c, a, b1
+    g.q("AgentConnect", c, [*_member(member), ("HoldTime", waited), ("RingTime", waited)], a)
+    b = Bridge(bridge)
+    g.bridge_create(b)
+    g.bridge_enter(b, a)
+    g.bridge_enter(b, c)
+    return b
 
 
 def _consult_1002(g: Gen, c: Chan, a: Chan, b1: Bridge) -> tuple[Chan, Chan, Chan, Bridge, Bridge]:
@@ -295,14 +305,7 @@ def blind_to_same_queue(race: bool) -> bytes:
     g.q("AgentCalled", c, _member("1002"), t)
     g.dial("DialBegin", c, t, dialstring="PJSIP/1002")
     g.tick(1.0)
-    g.newstate(t, "6")
-    g.dial("DialEnd", c, t, "ANSWER")
-    g.q("QueueCallerLeave", c, [QUEUE, ("Position", "1"), ("Count", "0")])
-    g.q("AgentConnect", c, [*_member("1002"), ("HoldTime", "1"), ("RingTime", "1")], t)
-    b2 = Bridge("b7777777-0000-4000-8000-000000000007")
-    g.bridge_create(b2)
-    g.bridge_enter(b2, t)
-    g.bridge_enter(b2, c)
+    b2 = _agent_answers(g, c, t, "1002", "1", "b7777777-0000-4000-8000-000000000007")
     g.tick(4.0)
     g.hanguprequest(c, 16)
     g.q("AgentComplete", c, [*_member("1002"), ("HoldTime", "1"), ("TalkTime", "4"), ("Reason", "caller")], t)
