@@ -31,7 +31,6 @@ render`` (``Local/<number>@ctiserver-dialer`` → ``ctiserver-amd,s``), with ``C
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -39,10 +38,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from ctiserver.clock import Clock
-from ctiserver.dialer.abandon_message import files, play_message
 from ctiserver.dialer.greeting import greeting_ended
 from ctiserver.dialer.model import CampaignSettings, Outcome
 from ctiserver.dialer.ports import Blocked, DialRejected, DialSpec, LineResult, NotPlaced
+from ctiserver.dialer.stasis_actions import files, hang_up, play_message
 from ctiserver.logs import get_logger
 from ctiserver.pbx.ami.channels import live_channels
 from ctiserver.pbx.ami.client import AmiClient
@@ -240,13 +239,13 @@ class AmiLines:
         return round(max(0.0, c.agent_wait - self.after_greeting) if c.amd else c.agent_wait, 3)
 
     async def abandon(self, channel: str, media: Sequence[str]) -> None:
-        """The message (``abandon_message.py``: sent again after an AMI outage cut it off)."""
+        """The message (``stasis_actions.py``: sent again after an AMI outage cut it off)."""
         name, context = self._name(channel), self.config.abandon_context
         await play_message(self.ami, self.clock, channel, name, media, context, self.config.action_timeout)
 
     async def hangup(self, channel: str) -> None:
-        with contextlib.suppress(AmiError):
-            await self.ami.action("Hangup", [("Channel", self._name(channel)), ("Cause", "16")])
+        """A machine with no message (``stasis_actions.py``: sent again after an AMI outage cut it off)."""
+        await hang_up(self.ami, self.clock, channel, self._name(channel), self.config.action_timeout)
 
     def _name(self, channel: str) -> str:
         """AMI actions want the channel name; we keep the uniqueid (= our ChannelId)."""

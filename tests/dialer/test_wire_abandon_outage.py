@@ -1,8 +1,9 @@
-"""The abandon message across an AMI outage, over the wire (the daemon's components against the simulator, which
-cuts the AMI link alone): a live answer no agent can take is given the message by ``Setvar CTI_MESSAGE`` +
-``Redirect`` to the abandon context. When the link goes as the ``Setvar`` is sent, the customer is still held in
-the daemon's ``Stasis``; once the link is back the message is sent again and the customer hears it (before, the
-lost action was given up: the customer waited in silence until they hung up)."""
+"""The abandon message and a machine's hang-up across an AMI outage, over the wire (the daemon's components
+against the simulator, which cuts the AMI link alone). A live answer no agent can take is given the message by
+``Setvar CTI_MESSAGE`` + ``Redirect`` to the abandon context; a machine, in a campaign with no machine message,
+is hung up. When the link goes as the action is sent, the channel is still held in the daemon's ``Stasis``; once
+the link is back the action is sent again (before, the lost action was given up: the customer waited in silence
+until they hung up, the machine recorded silence on a line until its recording ended)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from ctiserver.sim import ami_actions
 from ctiserver.sim.ami_server import AmiSession
 from tests.dialer.waits import until
 from tests.dialer.wire import AGENTS, Callee, number, one_live_answer, wire
+
+OUTAGE = 6.0  # real s (the simulated clock runs 4 times faster)
 
 pytestmark = pytest.mark.slow
 
@@ -29,7 +32,7 @@ async def test_the_message_cut_off_by_the_outage_is_sent_again_once_the_link_is_
     async def cut_off(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[tuple[str, str]]) -> None:
         if msg.get("variable") == "CTI_MESSAGE" and not cut:  # the first message: the link goes, Asterisk never
             cut.append(msg["channel"])  # read the action
-            s.sim.ami_outage(6.0)
+            s.sim.ami_outage(OUTAGE)
             return
         await setvar(s, aid, msg, h)
 
@@ -55,3 +58,30 @@ async def test_the_message_cut_off_by_the_outage_is_sent_again_once_the_link_is_
     assert heard == [attempt.id], heard
     assert attempt.outcome is Outcome.ABANDONED and attempt.agent is None, attempt
     assert w.runner.counters["abandoned"] == 1 and w.runner.counters["connected"] == 0, w.runner.counters
+
+
+async def test_a_machine_hang_up_cut_off_by_the_outage_is_sent_again_once_the_link_is_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    callees, contact, settings = one_live_answer("machine-cut")
+    callees[number(0)] = Callee(reachable=True, answers=True, machine=True, ring=1.0, talk=0.0)
+    hangup, cut = ami_actions.HANDLERS["hangup"], []
+
+    async def cut_off(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[tuple[str, str]]) -> None:
+        if not cut:  # the daemon's first Hangup: the link goes, Asterisk never read the action
+            cut.append(s.sim.clock.monotonic())
+            s.sim.ami_outage(OUTAGE)
+            return
+        await hangup(s, aid, msg, h)
+
+    monkeypatch.setitem(ami_actions.HANDLERS, "hangup", cut_off)
+    async with wire(settings, [contact], callees, rendered=True) as w:
+        w.sim.customer(number(0), answer_after=1.0, hangup_after=300.0)  # a machine recording for 5 minutes
+        await w.runner.start()
+        assert await until(lambda: bool(cut), 20.0)
+        assert await until(lambda: not w.sim.engine.channels, 20.0), list(w.sim.engine.channels.values())
+        gone = w.sim.clock.monotonic()  # the machine would record for 300 s
+        assert await until(lambda: not w.runner._tasks, 10.0)
+        [attempt] = await w.store.attempts("machine-cut")
+    assert gone - cut[0] < 4 * OUTAGE + 20.0, gone - cut[0]  # hung up once the link was back, not by the machine
+    assert attempt.outcome is Outcome.MACHINE, attempt
