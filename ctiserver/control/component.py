@@ -36,7 +36,7 @@ async def component(ctx: AppContext) -> AsyncIterator[None]:
         link: Any = shared
         if link is None:
             link = await stack.enter_async_context(AriLink(ari_config, ctx.clock))
-        router = await stack.enter_async_context(StasisRouter())  # handlers stop first
+        router = await stack.enter_async_context(StasisRouter(ctx.clock))  # handlers stop first
         control = AriCallControl(link, ctx.clock, app=ari_config.app, router=router)
 
         async def unrouted(incoming: Incoming) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ctiserver.clock import Clock, SystemClock
 from ctiserver.control import ChannelGone
 from ctiserver.logs import bind_call, get_logger
 
@@ -38,7 +39,8 @@ Handler = Callable[[Incoming], Awaitable[None]]
 
 
 class StasisRouter:
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.clock = clock or SystemClock()
         self._handlers: dict[str, Handler] = {}
         self._group: asyncio.TaskGroup | None = None
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -46,14 +48,14 @@ class StasisRouter:
         self.failures = 0
         # calls arriving before their handler registers (the daemon is still starting) wait this long
         self.grace = 10.0
-        self._parked: dict[str, tuple[Incoming, asyncio.TimerHandle]] = {}
+        self._parked: dict[str, tuple[Incoming, asyncio.Task[None]]] = {}
 
     def register(self, kind: str, handler: Handler) -> None:
         if kind in self._handlers:
             raise ValueError(f"a handler for {kind!r} is already registered")
         self._handlers[kind] = handler
-        for incoming, timer in [p for p in self._parked.values() if p[0].kind == kind]:
-            timer.cancel()
+        for incoming, wait in [p for p in self._parked.values() if p[0].kind == kind]:
+            wait.cancel()
             self._parked.pop(incoming.channel_id, None)
             self.dispatch(incoming)
 
@@ -71,24 +73,26 @@ class StasisRouter:
 
     async def __aexit__(self, *exc: Any) -> None:
         group, self._group = self._group, None
-        for _, timer in self._parked.values():
-            timer.cancel()
+        for _, wait in self._parked.values():
+            wait.cancel()
         self._parked.clear()
         for task in list(self._tasks.values()):
             task.cancel()
         if group is not None:
             await group.__aexit__(None, None, None)
 
-    def dispatch(self, incoming: Incoming) -> asyncio.Task[None] | None:
+    def dispatch(self, incoming: Incoming, *, park: bool = True) -> asyncio.Task[None] | None:
         """Start the handler for ``incoming`` (called from the ARI event callback, in wire order)."""
         handler = self._handlers.get(incoming.kind)
         if self._group is None:
             log.warning("stasis router is not running", channel=incoming.channel_id, args=list(incoming.args))
             return None
+        if incoming.channel_id in self._parked:  # a repeated StasisStart: the first waits for the handler
+            return None
         if handler is None:
-            if self.grace > 0 and incoming.channel_id not in self._parked:
-                timer = asyncio.get_running_loop().call_later(self.grace, self._give_up, incoming.channel_id)
-                self._parked[incoming.channel_id] = (incoming, timer)
+            if park and self.grace > 0:
+                wait = asyncio.get_running_loop().create_task(self._give_up(incoming.channel_id))
+                self._parked[incoming.channel_id] = (incoming, wait)
                 return None
             log.warning("no handler for stasis call", channel=incoming.channel_id, args=list(incoming.args))
             if self.unrouted is None:
@@ -100,14 +104,12 @@ class StasisRouter:
         self._tasks[incoming.channel_id] = task
         return task
 
-    def _give_up(self, channel_id: str) -> None:
+    async def _give_up(self, channel_id: str) -> None:
+        """No handler came within the grace (on the injected clock): the call goes to ``unrouted``."""
+        await self.clock.sleep(self.grace)
         parked = self._parked.pop(channel_id, None)
         if parked is not None:
-            grace, self.grace = self.grace, 0.0
-            try:
-                self.dispatch(parked[0])
-            finally:
-                self.grace = grace
+            self.dispatch(parked[0], park=False)
 
     async def _run(self, handler: Handler, incoming: Incoming) -> None:
         bind_call(call_id=incoming.channel_id, channel=incoming.channel_id)

@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from ctiserver.clock import ManualClock
 from ctiserver.control import ChannelGone
 from ctiserver.control.router import Incoming, StasisRouter
 
@@ -96,3 +97,24 @@ async def test_calls_arriving_before_their_handler_wait_for_it() -> None:
         await asyncio.wait_for(done.wait(), 5)  # "odd" waited out the grace period, then went to unrouted
         await asyncio.sleep(0)
     assert got == ["early"] and unrouted == ["odd"]
+
+
+async def test_the_grace_runs_on_the_injected_clock() -> None:
+    clock = ManualClock()
+    unrouted: list[str] = []
+
+    async def hang_up(incoming: Incoming) -> None:
+        unrouted.append(incoming.channel_id)
+
+    router = StasisRouter(clock)
+    router.unrouted = hang_up
+    async with router:
+        router.dispatch(Incoming("odd", ("strange",)))
+        assert router.dispatch(Incoming("odd", ("strange",))) is None  # repeated while it waits: still waiting
+        await asyncio.sleep(0.05)  # real time passes, the daemon's clock does not
+        await clock.advance(9.9)
+        assert unrouted == []
+        await clock.advance(0.1)
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert unrouted == ["odd"]
