@@ -59,9 +59,12 @@ async def test_no_call_on_a_lease_the_database_did_not_confirm(tmp_path: Path) -
         async with http.get(stats_url, headers=d.auth("supervisor")) as resp:
             assert resp.status == 200
 
-        lock = sqlite3.connect(tmp_path / "cti.sqlite", timeout=30.0, isolation_level=None)
+        lock = sqlite3.connect(tmp_path / "cti.sqlite", timeout=30.0, isolation_level=None, check_same_thread=False)
         try:
-            lock.execute("BEGIN EXCLUSIVE")  # the lease's renewals wait for the lock, then fail
+            # the lease's renewals wait for the lock, then fail. In a thread: the daemon shares this event loop, and
+            # a write of its own under way commits only if the loop runs (a blocking wait here held both for the
+            # busy timeout's 30 s: "database is locked", CI under load, session 29)
+            await asyncio.to_thread(lock.execute, "BEGIN EXCLUSIVE")
             locked = time.monotonic()
             held = await _stats_until(d, lambda s: s["waiting"] is not None)
             assert held["waiting"] == {"code": "lease_unconfirmed", "detail": ""}
