@@ -12,10 +12,8 @@ from typing import Any
 import pytest
 
 from ctiserver.dialer.model import Outcome
-from ctiserver.sim import ami_actions
-from ctiserver.sim.ami_server import AmiSession
 from tests.dialer.waits import until
-from tests.dialer.wire import AGENTS, Callee, number, one_live_answer, wire
+from tests.dialer.wire import AGENTS, Callee, cut_ami_in_action, number, one_live_answer, wire
 
 OUTAGE = 6.0  # real s (the simulated clock runs 4 times faster)
 
@@ -27,16 +25,8 @@ async def test_the_message_cut_off_by_the_outage_is_sent_again_once_the_link_is_
 ) -> None:
     callees, contact, settings = one_live_answer("abandon-cut")
     callees[number(0)] = Callee(reachable=True, answers=True, machine=False, ring=4.0, talk=160.0)
-    setvar, cut = ami_actions.HANDLERS["setvar"], []
-
-    async def cut_off(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[tuple[str, str]]) -> None:
-        if msg.get("variable") == "CTI_MESSAGE" and not cut:  # the first message: the link goes, Asterisk never
-            cut.append(msg["channel"])  # read the action
-            s.sim.ami_outage(OUTAGE)
-            return
-        await setvar(s, aid, msg, h)
-
-    monkeypatch.setitem(ami_actions.HANDLERS, "setvar", cut_off)
+    # the first message: the link goes, Asterisk never read the action
+    cut = cut_ami_in_action(monkeypatch, "setvar", OUTAGE, lambda msg: msg.get("variable") == "CTI_MESSAGE")
     async with wire(settings, [contact], callees, rendered=True) as w:
         heard: list[str] = []
         apps, read = w.sim.engine.dialplan.apps, w.sim.engine.dialplan.apps["read"]
@@ -65,23 +55,15 @@ async def test_a_machine_hang_up_cut_off_by_the_outage_is_sent_again_once_the_li
 ) -> None:
     callees, contact, settings = one_live_answer("machine-cut")
     callees[number(0)] = Callee(reachable=True, answers=True, machine=True, ring=1.0, talk=0.0)
-    hangup, cut = ami_actions.HANDLERS["hangup"], []
-
-    async def cut_off(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[tuple[str, str]]) -> None:
-        if not cut:  # the daemon's first Hangup: the link goes, Asterisk never read the action
-            cut.append(s.sim.clock.monotonic())
-            s.sim.ami_outage(OUTAGE)
-            return
-        await hangup(s, aid, msg, h)
-
-    monkeypatch.setitem(ami_actions.HANDLERS, "hangup", cut_off)
+    cut = cut_ami_in_action(monkeypatch, "hangup", OUTAGE)  # the first Hangup: Asterisk never read it
     async with wire(settings, [contact], callees, rendered=True) as w:
         w.sim.customer(number(0), answer_after=1.0, hangup_after=300.0)  # a machine recording for 5 minutes
         await w.runner.start()
         assert await until(lambda: bool(cut), 20.0)
+        cut_at = w.sim.clock.monotonic()
         assert await until(lambda: not w.sim.engine.channels, 20.0), list(w.sim.engine.channels.values())
         gone = w.sim.clock.monotonic()  # the machine would record for 300 s
         assert await until(lambda: not w.runner._tasks, 10.0)
         [attempt] = await w.store.attempts("machine-cut")
-    assert gone - cut[0] < 4 * OUTAGE + 20.0, gone - cut[0]  # hung up once the link was back, not by the machine
+    assert gone - cut_at < 4 * OUTAGE + 20.0, gone - cut_at  # hung up once the link was back, not by the machine
     assert attempt.outcome is Outcome.MACHINE, attempt

@@ -21,11 +21,9 @@ import pytest
 from ctiserver.dialer.model import Contact, ContactStatus, Outcome
 from ctiserver.dialer.pacing import AgentPhase
 from ctiserver.events.envelope import DomainEvent
-from ctiserver.sim import ami_actions
-from ctiserver.sim.ami_server import AmiSession
 from tests.dialer.test_wire_ami_desk import _settings
 from tests.dialer.waits import until
-from tests.dialer.wire import AGENTS, Callee, Wire, number, wire
+from tests.dialer.wire import AGENTS, Callee, Wire, cut_ami_in_action, number, wire
 
 pytestmark = pytest.mark.slow
 
@@ -82,17 +80,8 @@ async def test_a_redirect_cut_off_by_the_outage_still_reaches_the_agent(
 ) -> None:
     name = "cut-run" if ran else "cut"
     callees, contacts = _one(24.0, name)
-    redirect, cut = ami_actions.HANDLERS["redirect"], []
-
-    async def cut_off(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[tuple[str, str]]) -> None:
-        if msg.get("context") == "from-agents" and not cut:  # the first Redirect to an agent: the link goes
-            cut.append(msg["channel"])
-            s.sim.ami_outage(3.0)
-            if not ran:
-                return  # Asterisk never read it
-        await redirect(s, aid, msg, h)  # it runs; its response goes to a closed session
-
-    monkeypatch.setitem(ami_actions.HANDLERS, "redirect", cut_off)
+    # the first Redirect to an agent: the link goes; Asterisk never read it, or it runs and its response is lost
+    cut = cut_ami_in_action(monkeypatch, "redirect", 3.0, lambda msg: msg.get("context") == "from-agents", ran=ran)
     async with wire(_settings(name), contacts, callees) as w:
         answered: list[Any] = []
         w.bus.listeners.append(lambda e: answered.append(e) if e.type == "agent.answered" else None)

@@ -11,10 +11,12 @@ import asyncio
 import datetime as dt
 import random
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
+
+import pytest
 
 from ctiserver.app import AppContext, running
 from ctiserver.cli.dialplan import render
@@ -32,6 +34,7 @@ from ctiserver.pbx.ami.client import AmiClient
 from ctiserver.pbx.ari.client import AriClient
 from ctiserver.pbx.extensions_conf import Priority, parse
 from ctiserver.sim import ami_actions
+from ctiserver.sim.ami_server import AmiSession
 from ctiserver.sim.config import SimConfig, Step
 from ctiserver.sim.simulator import Simulator
 from tests.sim.scaled_clock import ScaledClock
@@ -343,6 +346,31 @@ def cut_ami_at(w: Wire, app: str, seconds: float) -> list[str]:
         await run(ch, data)
 
     apps[app] = cut_then_run
+    return cut
+
+
+def cut_ami_in_action(
+    monkeypatch: pytest.MonkeyPatch,
+    action: str,
+    seconds: float,
+    first: Callable[[dict[str, str]], bool] = lambda _msg: True,
+    *,
+    ran: bool = False,
+) -> list[dict[str, str]]:
+    """Cut the daemon's AMI link for ``seconds`` (real) as the simulator reads the first AMI ``action`` (lower
+    case: ``redirect``) whose message ``first`` matches: Asterisk never read it, or with ``ran`` it runs and its
+    response goes to a closed session. Returns the list that gets that message."""
+    handler, cut = ami_actions.HANDLERS[action], []
+
+    async def cut_off(s: AmiSession, aid: str | None, msg: dict[str, str], h: list[tuple[str, str]]) -> None:
+        if not cut and first(msg):
+            cut.append(msg)
+            s.sim.ami_outage(seconds)
+            if not ran:
+                return
+        await handler(s, aid, msg, h)
+
+    monkeypatch.setitem(ami_actions.HANDLERS, action, cut_off)
     return cut
 
 
