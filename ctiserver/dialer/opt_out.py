@@ -24,6 +24,8 @@ down) stays in Asterisk's database until a sweep gets it through.
 Here the number goes on the campaign's do-not-call list (``opt_out_list: global``: the global
 one), the contact is closed (``dnc``) unless a call to it is in flight (the dial-time check closes it then),
 the campaign's counter ``opted_out`` grows and ``dialer.opt_out`` is published (webhooks, the event stream).
+An opt-out whose campaign or contact was deleted before it was read takes the number from its attempt, which
+stays as history; the global list takes it when the campaign is gone.
 """
 
 from __future__ import annotations
@@ -181,30 +183,40 @@ class OptOuts:
             await self.service.clock.sleep(SWEEP_EVERY)
 
     async def apply(self, opt: OptOut) -> bool:
-        """Record ``opt``; False when its campaign or contact is unknown here."""
+        """Record ``opt``; False when neither its contact nor its attempt is known here."""
         service = self.service
         runner = service.runners.get(opt.campaign)
         contact = await service.store.get_contact(opt.campaign, opt.contact_id) if runner is not None else None
-        if runner is None or contact is None:
+        number = contact.number if contact is not None else await self._attempt_number(opt)
+        if number is None:
             log.warning("opt-out for an unknown campaign or contact", campaign=opt.campaign, contact=opt.contact_id)
             return False
-        scope = GLOBAL if runner.settings.opt_out_list == "global" else opt.campaign
+        scope = GLOBAL if runner is None or runner.settings.opt_out_list == "global" else opt.campaign
         reason = f"opt-out key {opt.key} on the message (attempt {opt.attempt})"
-        await service.store.dnc_add([contact.number], scope, reason=reason)
-        if contact.number not in service.numbers_in_flight and contact.status is not ContactStatus.DNC:
+        await service.store.dnc_add([number], scope, reason=reason)
+        if contact is not None and number not in service.numbers_in_flight and contact.status is not ContactStatus.DNC:
             await service.store.save_contact(replace(contact, status=ContactStatus.DNC))
-        runner.counters["opted_out"] += 1
-        log.info("callee opted out", campaign=opt.campaign, contact=opt.contact_id, attempt=opt.attempt)
+        if runner is not None:
+            runner.counters["opted_out"] += 1
+        log.info("callee opted out", campaign=opt.campaign, contact=opt.contact_id, attempt=opt.attempt, list=scope)
         data = {
             "campaign": opt.campaign,
             "contact_id": opt.contact_id,
-            "number": contact.number,
+            "number": number,
             "attempt": opt.attempt,
             "list": scope or "global",
             "source": "message",
         }
         await service.bus.publish(new_event("dialer.opt_out", opt.contact_id, data, service.clock.now()))
         return True
+
+    async def _attempt_number(self, opt: OptOut) -> str | None:
+        """The number the opt-out's attempt dialled, from the attempts kept as history: the campaign may have been
+        deleted with its contacts (or the contact alone) since the callee pressed the key while the AMI link was
+        down. With the campaign gone, the number goes on the global list (before session 29 such an opt-out was
+        left unapplied)."""
+        attempts = await self.service.store.contact_attempts(opt.campaign, opt.contact_id)
+        return next((a.number for a in attempts if a.id == opt.attempt), None)
 
     async def close(self) -> None:
         for task in list(self._tasks):

@@ -10,9 +10,18 @@ from __future__ import annotations
 
 import pytest
 
-from ctiserver.dialer.model import CampaignSettings, Contact, ContactStatus, PacingMode, RetryPolicy
+from ctiserver.dialer.model import (
+    AttemptRecord,
+    CampaignSettings,
+    Contact,
+    ContactStatus,
+    Outcome,
+    PacingMode,
+    RetryPolicy,
+)
 from ctiserver.dialer.opt_out import FAMILY, OptOuts
 from ctiserver.dialer.service import DialerService
+from ctiserver.dialer.store import GLOBAL
 from ctiserver.pbx.ami.messages import AmiEvent
 from tests.dialer.waits import until
 from tests.dialer.wire import AGENTS, Callee, cut_ami_at, number, window_around_now, wire
@@ -72,3 +81,29 @@ async def test_opt_outs_kept_before_the_daemon_started_are_applied_at_once() -> 
         on_list = await w.store.dnc_contains(number(0), "kept")
     # (the daemon's own OptOuts may have read the entry too, if its first sweep was still on its way)
     assert on_list and w.runner.counters["opted_out"] >= 1
+
+
+async def test_an_opt_out_outliving_its_campaign_puts_the_number_on_the_global_list() -> None:
+    """The callee pressed the key while the link was down; the campaign was deleted, with its contacts, before the
+    daemon read the PBX's database. The attempt stays as history: its number goes on the global list. An entry
+    whose attempt is not known either is left in the PBX's database."""
+    settings = CampaignSettings(name="kept", mode=PacingMode.PROGRESSIVE, windows=window_around_now())
+    async with wire(settings, [], {}) as w:
+        service = w.ctx.require(DialerService)
+        await service.create(CampaignSettings(name="gone", mode=PacingMode.PROGRESSIVE, windows=window_around_now()))
+        await service.add_contacts("gone", [Contact("c7", "gone", number(7), "Europe/Berlin")])
+        attempt = AttemptRecord("attempt-gone", "gone", "c7", number(7), 0.0, Outcome.ABANDONED, 30.0)
+        await w.store.record_attempt(attempt)
+        await service.delete("gone")
+        published = w.bus.subscribe("dialer.opt_out")
+        db = w.sim.engine.dialplan.astdb
+        db.put(FAMILY, "attempt-gone", "gone|c7|9")
+        db.put(FAMILY, "attempt-never", "gone|c8|9")
+        opt_outs = OptOuts(service, w.ami)
+        try:
+            assert await until(lambda: list(db.entries) == [f"/{FAMILY}/attempt-never"], 5.0), db.entries
+        finally:
+            await opt_outs.close()
+        event = await published.get()
+        assert await w.store.dnc_contains(number(7), GLOBAL)
+    assert event.data["number"] == number(7) and event.data["list"] == "global", event.data
