@@ -51,6 +51,8 @@ from ctiserver.pbx.dialplan_check import local_context
 
 log = get_logger(__name__)
 
+DROP_TRIES = 3  # Hangups of a ringing attempt whose channel the PBX has not made yet, 1 s apart
+
 _AMD_VARS = ("AMDSTATUS", "AMDCAUSE", "CTI_AMD_STATUS", "CTI_AMD_CAUSE")
 _CAUSE_WAIT = 0.5  # s: AMDCAUSE follows AMDSTATUS in the same burst of events
 _CAUSE_AFTER = 2.0  # s: the Hangup telling why a Local channel failed may trail its OriginateResponse
@@ -246,6 +248,25 @@ class AmiLines:
     async def hangup(self, channel: str) -> None:
         """A machine with no message (``stasis_actions.py``: sent again after an AMI outage cut it off)."""
         await hang_up(self.ami, self.clock, channel, self._name(channel), self.config.action_timeout)
+
+    async def drop(self, attempt_id: str) -> bool:
+        """Hang up an attempt still ringing (its campaign was stopped); its ``place`` then ends as the PBX tells
+        (cause 16: no answer). False when it was answered already, or the link is down: it goes on, to an agent
+        or the message, as any answer. Before session 29 the runner cancelled the attempt's task alone: the
+        callee's phone rang on and whoever answered was held in ``Stasis`` in silence, counted nowhere."""
+        p = self._pending.get(attempt_id)
+        for _ in range(DROP_TRIES):
+            if p is None or p.answered.is_set() or p.done.done():
+                return False
+            headers = [("Channel", self._name(attempt_id)), ("Cause", "16")]
+            try:
+                response = await self.ami.action("Hangup", headers, timeout=self.config.action_timeout)
+            except AmiError:
+                return False
+            if not isinstance(response, AmiEventList) and response.ok:
+                return True
+            await self.clock.sleep(1.0)  # "No such channel": the originate thread may not have made it yet
+        return False
 
     def _name(self, channel: str) -> str:
         """AMI actions want the channel name; we keep the uniqueid (= our ChannelId)."""

@@ -90,6 +90,10 @@ class Lines(Protocol):
 
     async def hangup(self, channel: str) -> None: ...
 
+    async def drop(self, attempt_id: str) -> bool:
+        """Hang up an attempt still ringing (its ``place`` ends); False when it was answered already (it goes on)."""
+        ...
+
 
 class Desk(Protocol):
     def agent_views(self, campaign: CampaignSettings) -> list[AgentView]:

@@ -147,12 +147,10 @@ class CampaignRunner:
         await self.start()
 
     async def stop(self) -> None:
-        """Nothing new is dialled; calls still ringing are dropped (answered calls go on)."""
+        """Nothing new is dialled; calls still ringing are hung up on the PBX (answered calls go on: to an agent
+        or the message, and each attempt is stored as it ends)."""
         await self._set_state(CampaignState.STOPPED)
-        for attempt_id in list(self.ringing):
-            task = self._tasks.get(attempt_id)
-            if task is not None:
-                task.cancel()
+        await asyncio.gather(*(self.lines.drop(attempt_id) for attempt_id in list(self.ringing)))
 
     async def close(self) -> None:
         try:

@@ -33,7 +33,9 @@ class FakeLines:
         self.placed: list[tuple[float, str, str]] = []  # (time, number, attempt id)
         self.abandoned: list[str] = []
         self.hung_up: list[str] = []
+        self.dropped: list[str] = []
         self._count: dict[str, int] = {}
+        self._ringing: dict[str, asyncio.Future[None]] = {}  # attempt id → set when dropped
 
     def blocked(self) -> Blocked | None:
         return None
@@ -45,7 +47,15 @@ class FakeLines:
         self._count[number] = n + 1
         plan = self.script.get(number) or [self.default]
         b = plan[min(n, len(plan) - 1)]
-        await self.clock.sleep(b.ring)
+        dropped = self._ringing[spec.attempt_id] = asyncio.get_running_loop().create_future()
+        ring = asyncio.ensure_future(self.clock.sleep(b.ring))
+        try:
+            await asyncio.wait({ring, dropped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            ring.cancel()
+            del self._ringing[spec.attempt_id]
+        if dropped.done():
+            return LineResult(Outcome.NOANSWER)
         if b.outcome in (Outcome.HUMAN, Outcome.MACHINE):
             return LineResult(
                 b.outcome,
@@ -59,6 +69,14 @@ class FakeLines:
 
     async def hangup(self, channel: str) -> None:
         self.hung_up.append(channel)
+
+    async def drop(self, attempt_id: str) -> bool:
+        ringing = self._ringing.get(attempt_id)
+        if ringing is None or ringing.done():
+            return False
+        ringing.set_result(None)
+        self.dropped.append(attempt_id)
+        return True
 
 
 @dataclass
