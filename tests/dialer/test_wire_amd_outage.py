@@ -37,7 +37,7 @@ async def test_verdicts_given_during_an_ami_outage_are_read_back() -> None:
         machine_message=("sound:ctiserver/dialer-machine",),
     )
     contacts = [Contact(f"c{i}", "outage", n, "Europe/Berlin") for i, n in enumerate((machine, person))]
-    async with wire(settings, contacts, callees, rendered=True) as w:
+    async with wire(settings, contacts, callees, rendered=True, amd_wait=6.0) as w:
         # the link goes down as the first callee's AMD() begins; both answer within 0.1 s of each other and AMD()
         # decides in ~1.5 s (simulated, 4× faster); the outage (10 s simulated) outlasts the daemon's AMD wait (6 s),
         # which must not give NOTSURE meanwhile

@@ -213,6 +213,7 @@ def daemon_config(
     ami_filters: bool,
     dialplan: dict[str, Any] | None = None,
     recording: dict[str, Any] | None = None,
+    amd_wait: float = 3.0,
 ) -> Config:
     """The AMI desk deployment: ``dialer.desk: ami`` with the ten agents, AMI and ARI pointing at the simulator."""
     ami: dict[str, Any] = {"port": sim.ami_port, "reconnect_min": 0.4, "reconnect_max": 1.2, "action_timeout": 40.0}
@@ -225,7 +226,7 @@ def daemon_config(
                 "desk": "ami",
                 "agents": AGENTS,
                 "wrapup": wrapup,
-                "lines": {"channel": channel, "amd_wait": 3.0},
+                "lines": {"channel": channel, "amd_wait": amd_wait},
             },
             "recording": recording or {"default_policy": "never"},
             "dialplan": dialplan or {},
@@ -245,6 +246,7 @@ async def wire(
     stasis: bool = True,
     dialplan: dict[str, Any] | None = None,
     recording: dict[str, Any] | None = None,
+    amd_wait: float | None = None,
 ) -> AsyncIterator[Wire]:
     """The daemon (``DAEMON``: its AMI link, its ARI application on the events WebSocket, the Stasis router with
     the dialer's handler, ``AmiLines`` + ``AmiDesk``) against the simulator, the campaign created in the
@@ -254,12 +256,16 @@ async def wire(
     call enters ``Stasis(ctiserver,dialer,…)`` (``stasis=False``: a ``Wait`` instead). ``ami_filters=False``: the
     daemon's AMI link gets every event (a test that reads what the daemon filters out, e.g. Newexten).
     ``dialplan``: the ``dialplan:`` section both the simulator's rendered contexts and the daemon follow;
-    ``recording``: the daemon's ``recording:`` section (default: nothing recorded)."""
+    ``recording``: the daemon's ``recording:`` section (default: nothing recorded). ``amd_wait`` (simulated s):
+    the daemon's wait for AMD()'s verdict, a safety net; by default 3 real seconds. It runs on the scaled clock
+    (session 28): a bare 3 s left the verdict's AMI event ~0.4 real s under CI load, and a machine went to an
+    agent as NOTSURE."""
     clock = ScaledClock(factor, start=None)  # calling windows follow the real wall clock
     watchdog = asyncio.create_task(_dump_tasks_after(100.0), name="test:wire-watchdog")
     try:
+        wait = 3.0 * factor if amd_wait is None else amd_wait
         async with _wired(
-            settings, contacts, callees, wrapup, clock, rendered, ami_filters, stasis, dialplan, recording
+            settings, contacts, callees, wrapup, clock, rendered, ami_filters, stasis, dialplan, recording, wait
         ) as w:
             yield w
     finally:
@@ -288,6 +294,7 @@ async def _wired(
     stasis: bool,
     dialplan: dict[str, Any] | None,
     recording: dict[str, Any] | None,
+    amd_wait: float,
 ) -> AsyncIterator[Wire]:
     async with Simulator(sim_config(stasis, dialplan), clock=clock) as sim:
         for a in AGENTS:
@@ -316,7 +323,7 @@ async def _wired(
             sim.engine.dialplan.apps["amd"] = _amd_standin(sim.engine, callees)
         channel = "Local/{e164}@ctiserver-dialer/n" if rendered else "PJSIP/{e164}"
         try:
-            config = daemon_config(sim, channel, wrapup, ami_filters, dialplan, recording)
+            config = daemon_config(sim, channel, wrapup, ami_filters, dialplan, recording, amd_wait)
             async with running(config, clock=clock, components=DAEMON) as ctx:
                 service = ctx.require(DialerService)
                 assert isinstance(service.store, MemoryDialerStore) and isinstance(service.desk, AmiDesk)
