@@ -134,7 +134,12 @@ class AmiSession:
             await self.writer.drain()
             self.close()
             return
-        from ctiserver.sim import ami_db_actions, ami_dialplan_actions, ami_queue_actions  # noqa: F401  (register actions)
+        from ctiserver.sim import (  # noqa: F401  (register actions)
+            ami_db_actions,
+            ami_dialplan_actions,
+            ami_originate,
+            ami_queue_actions,
+        )
         from ctiserver.sim.ami_actions import dispatch
 
         await dispatch(self, action, aid, msg, headers)

@@ -33,7 +33,7 @@ from ctiserver.events import InMemoryBus
 from ctiserver.pbx.ami.client import AmiClient
 from ctiserver.pbx.ari.client import AriClient
 from ctiserver.pbx.extensions_conf import Priority, parse
-from ctiserver.sim import ami_actions
+from ctiserver.sim import ami_actions, ami_originate
 from ctiserver.sim.ami_server import AmiSession
 from ctiserver.sim.config import SimConfig, Step
 from ctiserver.sim.simulator import Simulator
@@ -309,7 +309,7 @@ async def _wired(
                 hangup_after=c.talk if not c.machine else 20.0,
             )
         originated: list[tuple[float, str, str]] = []
-        real_dial_out = ami_actions.dial_out
+        real_dial_out = ami_originate.dial_out
 
         def spy(engine: Any, endpoint: str, **kw: Any) -> Any:
             """Every Originate the PBX received for a callee, placed or refused (unreachable)."""
@@ -318,7 +318,7 @@ async def _wired(
                 originated.append((clock.now(), num, kw.get("channel_id") or ""))
             return real_dial_out(engine, endpoint, **kw)
 
-        ami_actions.dial_out = spy  # type: ignore[assignment]
+        ami_originate.dial_out = spy  # type: ignore[assignment]
         if not rendered:
             sim.engine.dialplan.apps["amd"] = _amd_standin(sim.engine, callees)
         channel = "Local/{e164}@ctiserver-dialer/n" if rendered else "PJSIP/{e164}"
@@ -336,7 +336,7 @@ async def _wired(
                 _observe_stasis(w)
                 yield w
         finally:
-            ami_actions.dial_out = real_dial_out  # type: ignore[assignment]
+            ami_originate.dial_out = real_dial_out  # type: ignore[assignment]
 
 
 def cut_ami_at(w: Wire, app: str, seconds: float) -> list[str]:
