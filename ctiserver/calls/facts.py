@@ -128,8 +128,10 @@ class EngineFacts:
 
     def _queue_entered(self, call: Call, queue: str, position: int, when: float) -> None:
         call_id = call.call_id
-        if any(q.restored and q.queue == queue and q.outcome is None for q in call.queues):
-            return  # the caller waited there before the daemon restarted: the same stay goes on
+        stay = next((q for q in call.queues if q.restored and q.queue == queue and q.outcome is None), None)
+        if stay is not None:
+            stay.acd = True  # the caller waited there before the daemon restarted: the same stay goes on
+            return
         first = call.first_leg()
         call.queues.append(
             QueueSegment(
@@ -137,6 +139,7 @@ class EngineFacts:
                 caller_uniqueid=first.uniqueid if first else call_id,
                 entered=when,
                 position=position,
+                acd=True,
             )
         )
 
@@ -159,16 +162,12 @@ class EngineFacts:
     ) -> None:
         call_id = call.call_id
         # a segment closed by the caller's hang-up (AMI) before the ACD's verdict arrived is that same stay
-        seg = next(
-            (q for q in reversed(call.queues) if q.queue == queue and q.outcome in (None, "closed")), None
-        )
+        seg = next((q for q in reversed(call.queues) if q.queue == queue and q.outcome in (None, "closed")), None)
         if seg is None:  # we missed the entry: rebuild it from the wait the ACD measured
-            seg = QueueSegment(queue=queue, caller_uniqueid=call_id, entered=when - (waited or 0.0))
+            seg = QueueSegment(queue=queue, caller_uniqueid=call_id, entered=when - (waited or 0.0), acd=True)
             call.queues.append(seg)
         seg.left = when
-        seg.outcome = ACD_OUTCOMES.get(
-            outcome, "transferred" if outcome in ("transferred", "overflow") else "timeout"
-        )
+        seg.outcome = ACD_OUTCOMES.get(outcome, "transferred" if outcome in ("transferred", "overflow") else "timeout")
         if seg.outcome == "answered":
             seg.answered = when
             seg.agent = agent

@@ -128,6 +128,9 @@ class QueueSegment:
     # brought back from a checkpoint while the caller waited (the daemon restarted): the ACD routing the caller
     # again continues this stay (entered before the restart) rather than opening a second one
     restored: bool = False
+    # opened by the engine's own ACD (a Stasis call; ``CallService.on_engine_event``): the ACD publishes this stay's
+    # ``queue.left``, and a hang-up that closes it first does not publish another one (counted twice live)
+    acd: bool = False
 
     def wait_seconds(self) -> float | None:
         end = self.answered if self.answered is not None else self.left
@@ -213,9 +216,7 @@ class Call:
         """Conversation time: from the first connection of two parties to the end, hold excluded."""
         if self.connected is None:
             return 0.0
-        return max(
-            0.0, (self.ended if self.ended is not None else now) - self.connected - self.hold_seconds(now)
-        )
+        return max(0.0, (self.ended if self.ended is not None else now) - self.connected - self.hold_seconds(now))
 
     def snapshot(self) -> dict[str, Any]:
         first = self.first_leg()

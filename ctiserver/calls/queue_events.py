@@ -43,9 +43,7 @@ def _segment(t: Tracker, ev: AmiEvent, at: float) -> tuple[Call, QueueSegment] |
         if seg.queue == queue and seg.caller_uniqueid == leg.uniqueid:
             return call, seg
     t.anomaly("queue_event_without_join")
-    seg = QueueSegment(
-        queue=queue, caller_uniqueid=leg.uniqueid, entered=at, position=_int(ev.get("Position"))
-    )
+    seg = QueueSegment(queue=queue, caller_uniqueid=leg.uniqueid, entered=at, position=_int(ev.get("Position")))
     call.queues.append(seg)
     return call, seg
 
@@ -221,7 +219,8 @@ def finish_open_segments(t: Tracker, call: Call, at: float) -> None:
         if seg.outcome is None:
             seg.outcome = "timeout" if seg.left is not None else "closed"
             seg.left = seg.left or at
-            _left(t, call, seg, at)
+            if not seg.acd:  # the ACD's own verdict (abandoned …) is on its way: one queue.left per stay
+                _left(t, call, seg, at)
 
 
 def answered_while_away(t: Tracker, call: Call, at: float) -> None:

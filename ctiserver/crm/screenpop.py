@@ -24,6 +24,7 @@ from ctiserver.logs import get_logger
 
 log = get_logger(__name__)
 _ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+ENDED_KEPT = 10_000  # ended calls remembered, oldest forgotten first
 _OBSERVED = ("call.", "ivr.", "queue.", "agent.ringing", "agent.answered", "agent.offered")
 
 
@@ -51,6 +52,10 @@ class ScreenPop:
         # agent → seq of the latest agent.offered
         self._sent: dict[str, set[tuple[str, str, int]]] = {}
         self._offer: dict[str, dict[str, int]] = {}
+        # calls ended lately: what comes after ``call.ended`` (a wrap-up's ``call.updated``, the ACD's
+        # ``queue.left`` racing the hang-up) pops nothing and must not make the call's facts again — they stayed
+        # for good (the soak: one per call whose agent wrapped up after it)
+        self._ended: dict[str, None] = {}
 
     def facts(self, call_id: str, time: float) -> CallFacts:
         facts = self.calls.get(call_id)
@@ -66,6 +71,11 @@ class ScreenPop:
             self.calls.pop(call_id, None)
             self._sent.pop(call_id, None)
             self._offer.pop(call_id, None)
+            self._ended[call_id] = None
+            if len(self._ended) > ENDED_KEPT:
+                del self._ended[next(iter(self._ended))]
+            return
+        if call_id in self._ended:
             return
         if event.type == "agent.offered" and data.get("agent"):
             self._offer.setdefault(call_id, {})[str(data["agent"])] = event.seq

@@ -7,12 +7,18 @@ only if they did not call again in the meantime (a new inbound call from the num
 not placed within ``within_minutes`` expires. Each placed call-back is an attempt of the campaign like any
 other (a leg with an outcome, ``dialer.attempt``); ``callback.scheduled`` / ``callback.cancelled`` /
 ``callback.expired`` track the rest.
+
+What is pending lives in the store, not only here: the call-back's contact carries ``abandoned_at`` (when the
+caller gave up, ISO 8601 UTC; shown on the screen-pop), and a restarted daemon reads the pending ones back
+before it follows the bus — their deadlines, the "once" rule and the "called again" cancel hold across
+restarts (before, a call-back scheduled by an earlier run never expired and was placed even after the caller
+had called again).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,6 +30,8 @@ from ctiserver.events.queue_left import queue_wait
 from ctiserver.logs import get_logger
 
 log = get_logger(__name__)
+NUMBERS_KEPT = 50_000  # callers remembered (call id → number), oldest forgotten first
+PENDING_READ = 100_000  # pending call-backs read back at start
 
 
 class AbandonedCallbackConfig(BaseModel):
@@ -51,11 +59,31 @@ class AbandonedCallbacks:
     async def run(self) -> None:
         sub = self.bus.subscribe("call.created", "queue.entered", "queue.left")
         try:
+            await self.load()
             async for event in sub:
-                with contextlib.suppress(Exception):
+                try:
                     await self.handle(event)
+                except Exception:
+                    log.exception("abandoned call-back: event handling failed", type=event.type)
         finally:
             sub.close()
+            for task in self._tasks:
+                task.cancel()
+
+    async def load(self) -> None:
+        """The call-backs for abandoned calls an earlier run scheduled and nobody placed or cancelled yet."""
+        pending = await self.service.store.callbacks([self.config.campaign], None, PENDING_READ)
+        now = self.service.clock.now()
+        for contact in pending:
+            if "abandoned_call" not in contact.fields:
+                continue  # an agent's call-back: no deadline, never cancelled by a call
+            try:
+                since = datetime.fromisoformat(contact.fields["abandoned_at"]).timestamp()
+            except (KeyError, ValueError):
+                since = now  # scheduled before ``abandoned_at`` was kept: the whole time from now
+            self._track(contact.number, contact.id, since + self.config.within_minutes * 60.0, now)
+        if pending:
+            log.info("abandoned call-backs pending", count=len(self._scheduled))
 
     async def handle(self, event: DomainEvent) -> None:
         data = event.data
@@ -72,8 +100,8 @@ class AbandonedCallbacks:
                 self._numbers.setdefault(call_id, number)
         elif event.type == "queue.left" and data.get("outcome") == "abandoned":
             await self._abandoned(call_id, str(data.get("queue") or ""), queue_wait(data) or 0.0)
-        if len(self._numbers) > 50_000:
-            self._numbers.clear()
+        while len(self._numbers) > NUMBERS_KEPT:
+            del self._numbers[next(iter(self._numbers))]
 
     async def _abandoned(self, call_id: str, queue: str, waited: float) -> None:
         cfg = self.config
@@ -95,12 +123,20 @@ class AbandonedCallbacks:
             cfg.campaign,
             e164,
             now + cfg.delay,
-            fields={"queue": queue, "abandoned_call": call_id, "waited": f"{waited:.0f}"},
+            fields={
+                "queue": queue,
+                "abandoned_call": call_id,
+                "abandoned_at": datetime.fromtimestamp(now, UTC).isoformat(timespec="seconds"),
+                "waited": f"{waited:.0f}",
+            },
             source="abandoned",
         )
-        self._scheduled[e164] = (contact.id, now + cfg.within_minutes * 60.0)
         self.scheduled += 1
-        task = asyncio.get_running_loop().create_task(self._expire(contact.id, cfg.within_minutes * 60.0))
+        self._track(e164, contact.id, now + cfg.within_minutes * 60.0, now)
+
+    def _track(self, e164: str, contact_id: str, deadline: float, now: float) -> None:
+        self._scheduled[e164] = (contact_id, deadline)
+        task = asyncio.get_running_loop().create_task(self._expire(contact_id, max(0.0, deadline - now)))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

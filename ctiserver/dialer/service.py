@@ -283,6 +283,9 @@ class DialerService:
                 self.clock.now(),
             )
         )
+        if runner.state is CampaignState.COMPLETED:  # its list was done: a call-back is new work (a paused or
+            log.info("campaign reopened for a call-back", campaign=campaign)  # stopped one stays as it was put)
+            await self.start(campaign)
         runner.kick()
         return contact
 

@@ -63,6 +63,7 @@ def config(
     recording: dict[str, Any] | None = None,
     auto_answer: bool = False,
     amd_wait: float = 4.0,
+    callbacks: dict[str, Any] | None = None,
 ) -> Config:
     """``auto_answer``: the campaign's agents have it, and their queue asks their phones for it (Call-Info)."""
     agents: list[dict[str, Any]] = [
@@ -70,7 +71,7 @@ def config(
         for a in AGENTS
     ]
     agents.append({"id": OUTSIDER, "device": f"PJSIP/{OUTSIDER}", "skills": {"french": 5}, "login": True})
-    (tmp / "ivr").mkdir()
+    (tmp / "ivr").mkdir(exist_ok=True)
     return Config.model_validate(
         {
             "api": {"host": "127.0.0.1", "port": 0},
@@ -100,6 +101,7 @@ def config(
                 "desk": "auto",
                 "lines": {"channel": "Local/{e164}@ctiserver-dialer/n", "amd_wait": amd_wait},
                 "campaigns": [campaign],
+                **({"abandoned_callbacks": callbacks} if callbacks else {}),
             },
         }
     )
@@ -125,10 +127,11 @@ async def daemon(
     factor: float,
     recording: dict[str, Any] | None = None,
     auto_answer: bool = False,
+    callbacks: dict[str, Any] | None = None,
 ) -> AsyncIterator[Daemon]:
     clock = ScaledClock(factor, start=None)  # calling windows follow the real wall clock
     # the AMD wait (a safety net) runs on the scaled clock (session 28): 4 real seconds, not 4 simulated — those
     # left the verdict's AMI event ~0.4 real s, and under CI load a machine went to an agent as NOTSURE
-    cfg = config(tmp, campaign, recording, auto_answer, amd_wait=4.0 * factor)
+    cfg = config(tmp, campaign, recording, auto_answer, amd_wait=4.0 * factor, callbacks=callbacks)
     async with running(cfg, clock=clock, components=COMPONENTS) as ctx:
         yield Daemon(ctx, ctx.require(Simulator), ctx.require(ApiServer), clock)
