@@ -11,7 +11,6 @@ campaign's ledger.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from collections import Counter
 from dataclasses import asdict, replace
@@ -438,12 +437,14 @@ class CampaignRunner:
         updated = replace(
             contact, attempts=attempts, status=status, next_at=next_at, last_outcome=result.outcome, attempt=None
         )
-        with contextlib.suppress(Exception):
+        try:
             await self.store.save_contact(updated)
             await self.store.record_attempt(record)
             early = self.audit.early.pop(contact.id, None)  # a disposition given during the call
             if audit and early:
                 await self.audit.verdict(record, early, now)
+        except Exception:  # the event below still carries the attempt; the contact is settled at the next start
+            log.exception("attempt not stored", campaign=self.settings.name, attempt=attempt_id, contact=contact.id)
         self.counters[f"outcome_{result.outcome.value}"] += 1
         await self._event("dialer.attempt", attempt_id, record.to_json())
         self._kick.set()
