@@ -1,18 +1,19 @@
 """Automatic call-backs for abandoned inbound calls (seed 001: "call-backs under central control").
 
-Watches the bus: ``call.created`` (who is calling), ``queue.left`` with outcome ``abandoned`` (a caller gave
-up waiting). An abandoned caller who waited at least ``min_wait`` s gets one call-back in the call-back
-campaign, ``delay`` s later, inside the caller's calling window (the campaign's), after the DNC check — and
-only if they did not call again in the meantime (a new inbound call from the number cancels it). A call-back
-not placed within ``within_minutes`` expires. Each placed call-back is an attempt of the campaign like any
-other (a leg with an outcome, ``dialer.attempt``); ``callback.scheduled`` / ``callback.cancelled`` /
+Watches the bus: ``call.created`` / ``queue.entered`` (who is calling), ``queue.left`` (how a queue stay ended).
+An abandoned caller who waited at least ``min_wait`` s gets one call-back in the call-back campaign, ``delay`` s
+later, inside the caller's calling window (the campaign's), after the DNC check — and only if they did not get
+through in the meantime: a new call from the number that reaches an agent (``queue.left`` answered) cancels it;
+one given up again leaves the one call-back pending as it is (once), and so does one that never reaches a
+queue (a caller who hangs up on the greeting still wants the call). A call-back not placed within
+``within_minutes`` of the abandon expires. Each placed call-back is an attempt of the campaign like any other
+(a leg with an outcome, ``dialer.attempt``); ``callback.scheduled`` / ``callback.cancelled`` /
 ``callback.expired`` track the rest.
 
 What is pending lives in the store, not only here: the call-back's contact carries ``abandoned_at`` (when the
 caller gave up, ISO 8601 UTC; shown on the screen-pop), and a restarted daemon reads the pending ones back
-before it follows the bus — their deadlines, the "once" rule and the "called again" cancel hold across
-restarts (before, a call-back scheduled by an earlier run never expired and was placed even after the caller
-had called again).
+before it follows the bus — their deadlines, the "once" rule and the cancel hold across restarts (before, a
+call-back scheduled by an earlier run never expired and was placed even after the caller had got through).
 """
 
 from __future__ import annotations
@@ -92,14 +93,15 @@ class AbandonedCallbacks:
             number = str(data.get("caller_num") or "")
             if number and data.get("direction", "in") != "out":
                 self._numbers[call_id] = number
-                await self._called_again(number)
         elif event.type == "queue.entered":
             attached = data.get("attached") or {}
             number = str(attached.get("caller_number") or attached.get("number") or "")
-            if number:
+            if number and not attached.get("dialer_attempt"):  # a dialler call (a call-back among them) is ours
                 self._numbers.setdefault(call_id, number)
         elif event.type == "queue.left" and data.get("outcome") == "abandoned":
             await self._abandoned(call_id, str(data.get("queue") or ""), queue_wait(data) or 0.0)
+        elif event.type == "queue.left" and data.get("outcome") == "answered" and call_id in self._numbers:
+            await self._got_through(self._numbers[call_id])
         while len(self._numbers) > NUMBERS_KEPT:
             del self._numbers[next(iter(self._numbers))]
 
@@ -140,9 +142,14 @@ class AbandonedCallbacks:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _called_again(self, number: str) -> None:
+    async def _got_through(self, number: str) -> None:
+        """The caller reached an agent on a call of their own: their pending call-back is not wanted any more.
+        The number as the caller ID gave it (``0301000042``, ``+49 30 1000042``): its last nine digits."""
+        digits = "".join(ch for ch in number if ch.isdigit())
+        if len(digits) < 6:
+            return
         for e164, (contact_id, _deadline) in list(self._scheduled.items()):
-            if e164.lstrip("+").endswith(number.lstrip("+")[-9:]) and len(number.lstrip("+")) >= 6:
+            if e164.endswith(digits[-9:]):
                 if await self.service.cancel_callback(self.config.campaign, contact_id, "called again"):
                     self.cancelled += 1
                 self._scheduled.pop(e164, None)

@@ -94,24 +94,31 @@ async def test_an_app_queue_caller_who_abandoned_is_called_back_from_the_tracker
     assert cb.scheduled == expected
 
 
-async def test_caller_who_calls_again_is_not_called_back() -> None:
+@pytest.mark.parametrize(
+    "again, outcome, called_back",
+    [
+        ("030 1000042", "answered", False),  # through to an agent: the call-back is not wanted any more
+        ("+49 30 1000042", None, True),  # hung up before any queue (on the greeting): still wanted
+    ],
+)
+async def test_caller_who_gets_through_on_a_new_call_is_not_called_back(
+    again: str, outcome: str | None, called_back: bool
+) -> None:
     clock = ManualClock()
     service, lines, _desk, bus = await _service(clock)
     cb = AbandonedCallbacks(service, bus, AbandonedCallbackConfig(delay=30.0))
     try:
         await _abandon(cb, clock, "call-1")
-        await cb.handle(
-            new_event(
-                "call.created",
-                "call-9",
-                {"call_id": "call-9", "caller_num": E164, "direction": "in"},
-                clock.now(),
-            )
-        )
+        now = clock.now()
+        await cb.handle(new_event("call.created", "call-9", {"call_id": "call-9", "caller_num": again}, now))
+        if outcome:
+            await cb.handle(new_event("queue.entered", "call-9", {"queue": "support"}, now))
+            await cb.handle(new_event("queue.left", "call-9", {"queue": "support", "outcome": outcome}, now))
         await _run_until(clock, lambda: False, limit=90)
     finally:
         await service.close()
-    assert lines.placed == [] and cb.cancelled == 1
+    assert [n for _, n, _ in lines.placed] == ([E164] if called_back else [])
+    assert cb.cancelled == (0 if called_back else 1)
 
 
 async def test_personal_callback_waits_for_its_agent() -> None:

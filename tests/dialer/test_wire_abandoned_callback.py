@@ -2,11 +2,13 @@
 desk) against the simulator. A caller on DID 100 goes through the IVR into the ACD's queue, nobody is free, the
 caller hangs up; the call-back campaign places the call-back through AMI (``Local/<number>@ctiserver-dialer``,
 ``AMD()``, ``Stasis``), the caller answers at the carrier and the ACD bridges them with an agent, whose screen-pop
-names the abandoned call. What is pending is the store's: a restarted daemon still cancels a call-back when the
-caller calls again, and lets one expire."""
+names the abandoned call; a second abandon before it does not add another. What is pending is the store's: a
+restarted daemon still cancels a call-back when the caller calls again and reaches an agent, and lets one
+expire."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -65,13 +67,16 @@ async def _abandon(d: Daemon, seen: list[DomainEvent]) -> str:
     acd = d.ctx.require(AcdService)
     for a in AGENTS:
         await acd.pause(a, "break")
+    before = len([e for e in seen if e.type == "callback.scheduled"])
     call = d.sim.place_call(from_number=CALLER, from_name="Anna Kowalska", to="100", hangup_after=8.0)
-    assert await until(lambda: any(e.type == "callback.scheduled" for e in seen), 20.0), [e.type for e in seen]
+    assert await until(lambda: len([e for e in seen if e.type == "callback.scheduled"]) > before, 20.0), [
+        e.type for e in seen
+    ]
     assert call.channel is not None
     return call.channel.id
 
 
-async def test_an_abandoned_caller_is_called_back_and_reaches_an_agent(tmp_path: Path) -> None:
+async def test_an_abandoned_caller_is_called_back_once_and_reaches_an_agent(tmp_path: Path) -> None:
     (tmp_path / "ivr").mkdir()
     (tmp_path / "ivr" / "queue-only.yaml").write_text(IVR, encoding="utf-8")
     async with daemon(tmp_path, _campaign(), factor=4.0, callbacks=_callbacks(10.0, 10.0)) as d:
@@ -81,9 +86,9 @@ async def test_an_abandoned_caller_is_called_back_and_reaches_an_agent(tmp_path:
         seen = _listen(d)
         dialer = d.ctx.require(DialerService)
         await dialer.start("callbacks")
-        inbound = await _abandon(d, seen)
+        first = await _abandon(d, seen)
         # one stay, one verdict: the ACD's (the call tracker, which saw the hang-up too, adds none), counted once
-        assert await until(lambda: inbound not in d.ctx.require(Tracker).calls, 10.0)
+        assert await until(lambda: first not in d.ctx.require(Tracker).calls, 10.0)
         left = [e.data for e in seen if e.type == "queue.left"]
         assert [x["outcome"] for x in left] == ["abandoned"]
         today = d.ctx.require(LiveKpis).queue(QUEUE, "today")
@@ -91,25 +96,34 @@ async def test_an_abandoned_caller_is_called_back_and_reaches_an_agent(tmp_path:
         scheduled = next(e.data for e in seen if e.type == "callback.scheduled")
         assert (scheduled["number"], scheduled["source"]) == (CALLER, "abandoned")
         assert scheduled["at"] - d.clock.now() > 5.0  # the delay runs first
+        # the caller tries again before anyone is free and gives up again: still one call-back, the first one
+        again = d.sim.place_call(from_number=CALLER, to="100", hangup_after=8.0)
+        assert await until(lambda: len([e for e in seen if e.type == "queue.left"]) == 2, 20.0)
+        assert again.channel is not None and again.channel.id != first
         acd = d.ctx.require(AcdService)
         await acd.ready(AGENTS[0])  # one agent back from the break
         runner = dialer.runners["callbacks"]
         assert await until(lambda: runner.counters["outcome_human"] >= 1, 40.0), runner.live_stats()
         [attempt] = await dialer.store.attempts("callbacks")
-        [contact] = await dialer.store.contacts("callbacks")
+        contacts = await dialer.store.contacts("callbacks")
         ringing = [e.data for e in seen if e.type == "agent.ringing" and e.subject == attempt.id]
         # both calls over, the agent's wrap-up too (it ends after its call): the screen-pop keeps nothing of them
         assert await until(lambda: attempt.id not in d.ctx.require(Tracker).calls, 20.0)
         assert await until(lambda: any(e.type == "call.updated" and e.subject == attempt.id for e in seen), 20.0)
         screen = d.ctx.require(ScreenPop)
         assert await until(lambda: not screen.calls, 5.0), list(screen.calls)
+        await asyncio.sleep(1.0)  # nothing else is placed
+        assert len(await dialer.store.attempts("callbacks")) == 1
     assert attempt.outcome is Outcome.HUMAN and attempt.number == CALLER and attempt.agent == AGENTS[0]
     assert attempt.connected is not None
-    assert contact.status is ContactStatus.DONE and contact.fields["abandoned_call"] == inbound
+    assert [e.type for e in seen if e.type.startswith("callback.")] == ["callback.scheduled"]
+    [contact] = contacts
+    assert attempt.contact_id == contact.id and contact.status is ContactStatus.DONE
+    assert contact.fields["abandoned_call"] == first
     assert contact.fields["queue"] == QUEUE and int(contact.fields["waited"]) >= 2
     # the agent's screen-pop says which abandoned call this is, and when the caller gave up
     [pop] = ringing
-    assert pop["agent"] == AGENTS[0] and pop["attached"]["fields"]["abandoned_call"] == inbound
+    assert pop["agent"] == AGENTS[0] and pop["attached"]["fields"]["abandoned_call"] == first
     assert pop["attached"]["fields"]["abandoned_at"].endswith("+00:00")
 
 
@@ -122,14 +136,16 @@ async def _abandoned_in_an_earlier_run(tmp_path: Path, callbacks: dict[str, Any]
         await _abandon(d, seen)
 
 
-async def test_a_restarted_daemon_cancels_a_call_back_when_the_caller_calls_again(tmp_path: Path) -> None:
+async def test_a_restarted_daemon_cancels_a_call_back_when_the_caller_gets_through(tmp_path: Path) -> None:
     await _abandoned_in_an_earlier_run(tmp_path, _callbacks(delay=3600.0, within_minutes=120.0))
     async with daemon(tmp_path, _campaign(), factor=6.0, callbacks=_callbacks(3600.0, 120.0)) as d:
         seen = _listen(d)
         dialer = d.ctx.require(DialerService)
         [pending] = await dialer.store.contacts("callbacks")
         assert pending.status is ContactStatus.CALLBACK
-        d.sim.place_call(from_number=CALLER, to="100", hangup_after=3.0)  # the caller tries again
+        d.sim.agent(AGENTS[0], answer_after=0.3)
+        await d.ctx.require(AcdService).ready(AGENTS[0])
+        d.sim.place_call(from_number=CALLER, to="100", hangup_after=6.0)  # the caller tries again and gets through
         assert await until(lambda: any(e.type == "callback.cancelled" for e in seen), 20.0), [e.type for e in seen]
         [cancelled] = [e for e in seen if e.type == "callback.cancelled"]
         [contact] = await dialer.store.contacts("callbacks")
