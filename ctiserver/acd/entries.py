@@ -68,3 +68,9 @@ class Entry:
     @property
     def is_callback(self) -> bool:
         return self.callback_number is not None
+
+    @property
+    def outbound(self) -> bool:
+        """A dialler's call (the campaign's attempt, connected to an agent through the queue): not an inbound
+        caller's stay, so not one the queue's KPIs count (its ``queue.*`` events say ``outbound: true``)."""
+        return bool(self.attached.get("dialer_attempt"))

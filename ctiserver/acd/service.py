@@ -159,6 +159,7 @@ class AcdService(Callbacks, AgentDesk, Resumption, Transfers, InCall, Reservatio
                     "priority": waiting.priority,
                     "channel": request.channel_id,
                     "attached": dict(entry.attached),
+                    "outbound": entry.outbound,
                 },
             )
         finally:  # straight to the agent held for it, no routing (even if we are cancelled: never leak it)
@@ -216,6 +217,7 @@ class AcdService(Callbacks, AgentDesk, Resumption, Transfers, InCall, Reservatio
                 "outcome": outcome.value,
                 "waited": round(waited, 3),
                 "agent": agent,
+                "outbound": entry.outbound,
             },
         )
         if not entry.done.done():
@@ -241,6 +243,7 @@ class AcdService(Callbacks, AgentDesk, Resumption, Transfers, InCall, Reservatio
                 "agent": agent.id,
                 "relaxed": need.relaxed,
                 "callback": entry.is_callback,
+                "outbound": entry.outbound,
             },
         )
 
@@ -280,11 +283,7 @@ class AcdService(Callbacks, AgentDesk, Resumption, Transfers, InCall, Reservatio
         now = self._clock.monotonic()
         for entry in list(self._waiting.values()):
             cfg = self.queue_config(entry.waiting.queue)
-            if (
-                cfg.max_wait is not None
-                and not entry.is_callback
-                and now - entry.waiting.entered >= cfg.max_wait
-            ):
+            if cfg.max_wait is not None and not entry.is_callback and now - entry.waiting.entered >= cfg.max_wait:
                 await self._leave(entry, Outcome.TIMEOUT)
             elif cfg.overflow is not None and now - entry.waiting.queue_entered >= cfg.overflow.after:
                 await self._overflow(entry, cfg.overflow.queue)
@@ -293,7 +292,8 @@ class AcdService(Callbacks, AgentDesk, Resumption, Transfers, InCall, Reservatio
         src = entry.waiting.queue
         cfg = self.queue_config(target)
         self.stats[src].overflowed += 1
-        await self._event("queue.left", entry.call_id, {"queue": src, "outcome": "overflow", "to": target})
+        left = {"queue": src, "outcome": "overflow", "to": target, "outbound": entry.outbound}
+        await self._event("queue.left", entry.call_id, left)
         w = entry.waiting
         w.queue, w.requirements, w.strategy, w.relax = (
             cfg.name,
@@ -305,7 +305,7 @@ class AcdService(Callbacks, AgentDesk, Resumption, Transfers, InCall, Reservatio
         w.queue_entered = self._clock.monotonic()
         self._waiting.moved(entry)
         self.stats[cfg.name].entered += 1
-        await self._event("queue.entered", entry.call_id, {"queue": cfg.name, "from": src})
+        await self._event("queue.entered", entry.call_id, {"queue": cfg.name, "from": src, "outbound": entry.outbound})
 
     async def _route_once(self) -> None:
         index = self.agents.index
@@ -346,9 +346,7 @@ class AcdService(Callbacks, AgentDesk, Resumption, Transfers, InCall, Reservatio
                 result = OfferResult.TALKED
             del exc
         if result in (OfferResult.MISSED, OfferResult.UNREACHABLE):
-            reason = (
-                self.config.missed_reason if result is OfferResult.MISSED else self.config.unreachable_reason
-            )
+            reason = self.config.missed_reason if result is OfferResult.MISSED else self.config.unreachable_reason
             if result is OfferResult.MISSED:
                 self.stats[cfg.name].rona += 1
             if agent.state in (AgentState.RESERVED, AgentState.RINGING):
@@ -356,18 +354,14 @@ class AcdService(Callbacks, AgentDesk, Resumption, Transfers, InCall, Reservatio
             entry.waiting.excluded.add(agent.id)
             if len(entry.waiting.excluded) >= len(self.agents):
                 entry.waiting.excluded.clear()
-            await self._event(
-                "queue.requeued", entry.call_id, {"queue": cfg.name, "agent": agent.id, "why": reason}
-            )
+            await self._event("queue.requeued", entry.call_id, {"queue": cfg.name, "agent": agent.id, "why": reason})
             await self._add_waiting(entry)  # same seq: same place
             return
         if result is OfferResult.CALLER_GONE:
             await self._leave(entry, Outcome.ABANDONED)
             return
         if result is OfferResult.RETRY:
-            await self._event(
-                "queue.requeued", entry.call_id, {"queue": cfg.name, "agent": agent.id, "why": "retry"}
-            )
+            await self._event("queue.requeued", entry.call_id, {"queue": cfg.name, "agent": agent.id, "why": "retry"})
             await self._add_waiting(entry)
             return
         if result is OfferResult.CUSTOMER_FAILED:
@@ -427,6 +421,7 @@ class AcdService(Callbacks, AgentDesk, Resumption, Transfers, InCall, Reservatio
                 "agent": only,
                 "transfer": True,
                 "attached": dict(entry.attached),
+                "outbound": entry.outbound,
             },
         )
         await self._add_waiting(entry)
@@ -435,9 +430,7 @@ class AcdService(Callbacks, AgentDesk, Resumption, Transfers, InCall, Reservatio
         agent = self.agents.get(agent_id)
         if agent.state is AgentState.ON_CALL:
             queue = agent.status.call_id and self._queue_of(agent.status.call_id)
-            await self._end_talk(
-                agent, self.queue_config(queue or self.config.queues[0].name), self._clock.monotonic()
-            )
+            await self._end_talk(agent, self.queue_config(queue or self.config.queues[0].name), self._clock.monotonic())
 
     def _queue_of(self, call_id: str) -> str | None:
         talk = self.connector.talks.get(call_id)
@@ -457,7 +450,5 @@ class AcdService(Callbacks, AgentDesk, Resumption, Transfers, InCall, Reservatio
     def snapshot(self) -> dict[str, Any]:
         return {
             "agents": [a.to_json() for a in self.agents],
-            "queues": {
-                name: {**s.to_json(), "waiting": len(self.waiting_in(name))} for name, s in self.stats.items()
-            },
+            "queues": {name: {**s.to_json(), "waiting": len(self.waiting_in(name))} for name, s in self.stats.items()},
         }

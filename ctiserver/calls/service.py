@@ -83,6 +83,8 @@ class CallService:
         if event.type == "agent.state":
             self._agent_state(event)
             return
+        if data.get("outbound"):
+            return  # a dialler's call through the ACD: no inbound queue stay (docs/kpi.md, "Dialler calls")
         try:
             self._changed.add(event.subject)
             if event.type == "queue.entered":

@@ -93,10 +93,12 @@ class AbandonedCallbacks:
             number = str(data.get("caller_num") or "")
             if number and data.get("direction", "in") != "out":
                 self._numbers[call_id] = number
+        elif data.get("outbound"):
+            return  # a dialler's call (a call-back among them) in the ACD's queue: no caller of ours
         elif event.type == "queue.entered":
             attached = data.get("attached") or {}
             number = str(attached.get("caller_number") or attached.get("number") or "")
-            if number and not attached.get("dialer_attempt"):  # a dialler call (a call-back among them) is ours
+            if number:
                 self._numbers.setdefault(call_id, number)
         elif event.type == "queue.left" and data.get("outcome") == "abandoned":
             await self._abandoned(call_id, str(data.get("queue") or ""), queue_wait(data) or 0.0)

@@ -102,6 +102,8 @@ class LiveKpis:
     def on_event(self, event: DomainEvent) -> None:
         self.events_seen += 1
         data = event.data
+        if event.type.startswith("queue.") and data.get("outbound"):
+            return  # a dialler's call through the ACD: not an inbound caller's stay (docs/kpi.md, "Dialler calls")
         if event.type == "queue.entered":
             self._waiting.setdefault(str(data.get("queue")), Waiting({})).since[event.subject] = event.time
         elif event.type == "queue.left":

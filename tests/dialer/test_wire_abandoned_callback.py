@@ -114,6 +114,10 @@ async def test_an_abandoned_caller_is_called_back_once_and_reaches_an_agent(tmp_
         assert await until(lambda: not screen.calls, 5.0), list(screen.calls)
         await asyncio.sleep(1.0)  # nothing else is placed
         assert len(await dialer.store.attempts("callbacks")) == 1
+        # the queue's KPIs are its inbound callers': two abandoned, the dialler's call-back not among them
+        today = d.ctx.require(LiveKpis).queue(QUEUE, "today")
+        assert (today.offered, today.abandoned, today.answered) == (2, 2, 0)
+        assert not d.ctx.require(Tracker).finished[attempt.id].queues
     assert attempt.outcome is Outcome.HUMAN and attempt.number == CALLER and attempt.agent == AGENTS[0]
     assert attempt.connected is not None
     assert [e.type for e in seen if e.type.startswith("callback.")] == ["callback.scheduled"]
