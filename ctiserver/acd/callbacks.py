@@ -1,6 +1,10 @@
 """Call-backs: asked for while waiting (the caller presses the digit and hangs up, keeping the place) or from
 outside a waiting call (IVR ``callback`` node, API). The call-back then waits like a call without a channel;
-when it is served the agent is rung first, then the customer is dialled (``connect.py``)."""
+when it is served the agent is rung first, then the customer is dialled (``connect.py``).
+
+Each one is written down until it is made or given up (``persist.PendingCallback``): a restarted daemon puts the
+call-backs it still owes back in their queues, each in its place (its wait runs from the request). Up to session
+30 they lived in the ACD's memory only, and a restart (an upgrade, a crash) dropped every promised call-back."""
 
 from __future__ import annotations
 
@@ -12,14 +16,18 @@ from typing import TYPE_CHECKING, Any
 
 from ctiserver.acd.agents import InvalidRequest
 from ctiserver.acd.entries import Entry, Outcome, QueueRequest, QueueResult
+from ctiserver.acd.persist import AgentStateStore, PendingCallback
 from ctiserver.acd.routing import Waiting
 from ctiserver.acd.stats import QueueStats
 from ctiserver.clock import Clock
 from ctiserver.control import CallControl, ControlError
+from ctiserver.logs import get_logger
 
 if TYPE_CHECKING:
     from ctiserver.acd.config import QueueConfig
     from ctiserver.acd.waiting import WaitingCalls
+
+log = get_logger(__name__)
 
 
 class Callbacks:
@@ -29,6 +37,7 @@ class Callbacks:
     _control: CallControl
     _seq: itertools.count[int]
     _waiting: WaitingCalls
+    _store: AgentStateStore
     stats: dict[str, QueueStats]
     # set by the component from ``DialplanCheck.lacks``: the PBX lacks the context an endpoint dials into
     context_missing: Callable[[str], bool] | None = None
@@ -60,32 +69,88 @@ class Callbacks:
         if not number:
             raise InvalidRequest("a call-back needs a number")
         cfg = self.queue_config(queue)
-        mono = self._clock.monotonic()
-        waiting = Waiting(
-            call_id,
-            cfg.name,
-            dict(cfg.requirements),
-            cfg.strategy,
-            priority if priority is not None else cfg.priority,
-            mono,
-            next(self._seq),
-            cfg.relax,
-            mono,
+        now = self._clock.now()
+        entry = self._callback_entry(
+            PendingCallback(call_id, cfg.name, number, now, name, dict(attached or {}), priority, only_agent)
         )
-        if only_agent is not None:
-            waiting.only = only_agent
-            waiting.requirements = {}
-        request = QueueRequest(call_id, "", cfg.name, number, name, attached=dict(attached or {}))
-        done: asyncio.Future[QueueResult] = asyncio.get_running_loop().create_future()
-        entry = Entry(request, waiting, dict(attached or {}), None, done, callback_number=number)
         self.stats[cfg.name].entered += 1
         self.stats[cfg.name].callbacks_requested += 1
+        await self._keep(entry)
         await self._add_waiting(entry)
         await self._event(
             "callback.requested",
             call_id,
             {"queue": cfg.name, "number": number, "position": self.position(call_id)},
         )
+
+    def _callback_entry(self, cb: PendingCallback) -> Entry:
+        """The call-back's place in its queue: it waits from ``cb.requested`` (a restored one, from before the
+        restart)."""
+        cfg = self.queue_config(cb.queue)
+        entered = self._clock.monotonic() - max(0.0, self._clock.now() - cb.requested)
+        waiting = Waiting(
+            cb.call_id,
+            cfg.name,
+            dict(cfg.requirements),
+            cfg.strategy,
+            cb.priority if cb.priority is not None else cfg.priority,
+            entered,
+            next(self._seq),
+            cfg.relax,
+            entered,
+        )
+        if cb.only_agent is not None:
+            waiting.only = cb.only_agent
+            waiting.requirements = {}
+        request = QueueRequest(cb.call_id, "", cfg.name, cb.number, cb.name, attached=dict(cb.attached))
+        done: asyncio.Future[QueueResult] = asyncio.get_running_loop().create_future()
+        return Entry(
+            request, waiting, dict(cb.attached), None, done, callback_number=cb.number, callback_attempts=cb.attempts
+        )
+
+    async def _keep(self, entry: Entry) -> None:
+        """Write the call-back down (again, with its failed attempts): a restarted daemon still owes it."""
+        waited = self._clock.monotonic() - entry.waiting.entered
+        pending = PendingCallback(
+            entry.call_id,
+            entry.waiting.queue,
+            entry.callback_number or "",
+            self._clock.now() - waited,
+            entry.request.caller_name,
+            dict(entry.attached),
+            entry.waiting.priority,
+            entry.waiting.only,
+            entry.callback_attempts,
+        )
+        try:
+            await self._store.save_callback(pending)
+        except Exception:  # the call-back goes on; only a restart would lose it
+            log.exception("call-back not written down", call_id=entry.call_id)
+
+    async def _owed_no_more(self, entry: Entry) -> None:
+        """The call-back was made, or given up after its attempts."""
+        if not entry.is_callback:
+            return
+        try:
+            await self._store.drop_callback(entry.call_id)
+        except Exception:
+            log.exception("call-back made but still written down", call_id=entry.call_id)
+
+    async def restore_callbacks(self) -> int:
+        """The call-backs an earlier run owed, back in their queues (oldest request first); returns how many."""
+        restored = 0
+        for cb in await self._store.load_callbacks():
+            if cb.queue not in self.stats:
+                log.warning("call-back for a queue no longer configured", call_id=cb.call_id, queue=cb.queue)
+                continue
+            if cb.call_id in self._waiting:
+                continue
+            await self._add_waiting(self._callback_entry(cb))
+            self.stats[cb.queue].entered += 1
+            restored += 1
+        if restored:
+            log.info("call-backs owed from the earlier run are back in their queues", count=restored)
+        return restored
 
     def _on_hold(self, entry: Entry) -> bool:
         """A call-back is not offered while the PBX lacks the context its endpoint dials into (``Local/{number}@
@@ -110,6 +175,7 @@ class Callbacks:
         entry.callback_number = entry.request.caller_number
         entry.channel_id = None
         self.stats[cfg.name].callbacks_requested += 1
+        await self._keep(entry)
         await self._event(
             "callback.requested",
             entry.call_id,

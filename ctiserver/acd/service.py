@@ -94,6 +94,7 @@ class AcdService(Callbacks, AgentDesk, Resumption, Transfers, InCall, Reservatio
                 await self._resume(agent, status)
             elif any(a.id == agent.id and a.login for a in self.config.agents):
                 await self.agents.change(agent.id, AgentState.READY)
+        await self.restore_callbacks()
         self._spawn(self._router(), "cti:acd-router")
         return self
 
@@ -246,6 +247,7 @@ class AcdService(Callbacks, AgentDesk, Resumption, Transfers, InCall, Reservatio
                 "outbound": entry.outbound,
             },
         )
+        await self._owed_no_more(entry)  # a call-back made (after the event: the bridge does not wait for it)
 
     # ---- positions, EWT ----------------------------------------------------------------------------------
     def waiting_in(self, queue: str) -> list[Waiting]:
@@ -374,9 +376,11 @@ class AcdService(Callbacks, AgentDesk, Resumption, Transfers, InCall, Reservatio
                     entry.call_id,
                     {"queue": cfg.name, "attempt": entry.callback_attempts, "retry_in": delay},
                 )
+                await self._keep(entry)
                 self._spawn(self._callback_later(entry, delay), f"cti:acd-callback-{entry.call_id}")
                 return
             self.stats[cfg.name].callbacks_failed += 1
+            await self._owed_no_more(entry)
             if not entry.done.done():
                 entry.done.set_result(QueueResult(Outcome.CALLBACK, cfg.name, 0.0, agent.id))
             return

@@ -1,16 +1,19 @@
 """Agent state in the database: one row per change (occupancy/adherence reports), the current snapshot per
-agent (restart), and skills edited at run time. Tables of the ``acd`` migration branch."""
+agent (restart), and skills edited at run time; the call-backs owed (restart). Tables of the ``acd`` migration
+branch."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from typing import Any
 
-from sqlalchemy import Float, Integer, String, delete, insert, select
+from sqlalchemy import JSON, Float, Integer, String, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ctiserver.acd.agent_state import AgentState, AgentStatus
+from ctiserver.acd.persist import PendingCallback
 from ctiserver.store.base import Base
 from ctiserver.store.group import GroupCommit, resolve
 from ctiserver.store.upsert import upsert
@@ -43,6 +46,19 @@ class AgentSkillRow(Base):
     agent_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     skill: Mapped[str] = mapped_column(String(64), primary_key=True)
     level: Mapped[int] = mapped_column(Integer)
+
+
+class CallbackRow(Base):
+    __tablename__ = "acd_callbacks"
+    call_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    queue: Mapped[str] = mapped_column(String(64))
+    number: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(128))
+    attached: Mapped[dict[str, Any]] = mapped_column(JSON)
+    priority: Mapped[int | None] = mapped_column(Integer)
+    only_agent: Mapped[str | None] = mapped_column(String(64))
+    requested: Mapped[float] = mapped_column(Float)
+    attempts: Mapped[int] = mapped_column(Integer)
 
 
 _Change = tuple[AgentStatus, AgentStatus, asyncio.Future[None]]  # new, previous, its waiter
@@ -124,3 +140,32 @@ class SqlAgentStore:
         async with self._sessions() as s, s.begin():
             await s.execute(delete(AgentSkillRow).where(AgentSkillRow.agent_id == agent_id))
             s.add_all(AgentSkillRow(agent_id=agent_id, skill=k, level=v) for k, v in skills.items())
+
+    async def save_callback(self, callback: PendingCallback) -> None:
+        row = {
+            "call_id": callback.call_id,
+            "queue": callback.queue,
+            "number": callback.number,
+            "name": callback.name[:128],
+            "attached": dict(callback.attached),
+            "priority": callback.priority,
+            "only_agent": callback.only_agent,
+            "requested": callback.requested,
+            "attempts": callback.attempts,
+        }
+        async with self._sessions() as s, s.begin():
+            await upsert(s, CallbackRow, [row])
+
+    async def drop_callback(self, call_id: str) -> None:
+        async with self._sessions() as s, s.begin():
+            await s.execute(delete(CallbackRow).where(CallbackRow.call_id == call_id))
+
+    async def load_callbacks(self) -> list[PendingCallback]:
+        async with self._sessions() as s:
+            rows = (await s.execute(select(CallbackRow).order_by(CallbackRow.requested))).scalars().all()
+        return [
+            PendingCallback(
+                r.call_id, r.queue, r.number, r.requested, r.name, r.attached, r.priority, r.only_agent, r.attempts
+            )
+            for r in rows
+        ]

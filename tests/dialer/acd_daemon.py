@@ -64,8 +64,10 @@ def config(
     auto_answer: bool = False,
     amd_wait: float = 4.0,
     callbacks: dict[str, Any] | None = None,
+    sales: dict[str, Any] | None = None,
 ) -> Config:
-    """``auto_answer``: the campaign's agents have it, and their queue asks their phones for it (Call-Info)."""
+    """``auto_answer``: the campaign's agents have it, and their queue asks their phones for it (Call-Info);
+    ``sales``: more settings of the ``sales`` queue; ``callbacks``: ``dialer.abandoned_callbacks``."""
     agents: list[dict[str, Any]] = [
         {"id": a, "device": f"PJSIP/{a}", "skills": {"german": 5}, "login": True, "auto_answer": auto_answer}
         for a in AGENTS
@@ -93,6 +95,7 @@ def config(
                         "wrapup": WRAPUP,
                         "ring_timeout": 10,
                         "auto_answer_header": "Call-Info=answer-after=0" if auto_answer else None,
+                        **(sales or {}),
                     },
                     {"name": "paris", "requirements": {"french": 3}},
                 ],
@@ -128,10 +131,14 @@ async def daemon(
     recording: dict[str, Any] | None = None,
     auto_answer: bool = False,
     callbacks: dict[str, Any] | None = None,
+    sales: dict[str, Any] | None = None,
+    start: float | None = None,
 ) -> AsyncIterator[Daemon]:
-    clock = ScaledClock(factor, start=None)  # calling windows follow the real wall clock
+    """``start``: the clock's wall time at start (a restart goes on from the earlier run's time: at ×factor that
+    is ahead of the real one); ``None``: now."""
+    clock = ScaledClock(factor, start=start)  # calling windows follow the real wall clock
     # the AMD wait (a safety net) runs on the scaled clock (session 28): 4 real seconds, not 4 simulated — those
     # left the verdict's AMI event ~0.4 real s, and under CI load a machine went to an agent as NOTSURE
-    cfg = config(tmp, campaign, recording, auto_answer, amd_wait=4.0 * factor, callbacks=callbacks)
+    cfg = config(tmp, campaign, recording, auto_answer, amd_wait=4.0 * factor, callbacks=callbacks, sales=sales)
     async with running(cfg, clock=clock, components=COMPONENTS) as ctx:
         yield Daemon(ctx, ctx.require(Simulator), ctx.require(ApiServer), clock)

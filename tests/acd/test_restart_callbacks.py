@@ -1,0 +1,81 @@
+"""A call-back the ACD promised survives a restart of the daemon, over the wire: the whole daemon (IVR, ACD over
+ARI, SQLite) against the simulator. A caller on DID 100 waits in the queue with every agent on a break, presses
+1 for a call-back and is hung up; the daemon stops. The next run puts the call-back back in its queue: once an
+agent is ready, the ACD rings the agent, dials the customer through the carrier and bridges them. What is owed
+is written down until it is made (``acd_callbacks``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ctiserver.acd.persist import AgentStateStore
+from ctiserver.acd.service import AcdService
+from ctiserver.events import Bus, DomainEvent
+from tests.dialer.acd_daemon import AGENTS, QUEUE, Daemon, daemon
+from tests.dialer.waits import until
+from tests.dialer.wire import number
+
+pytestmark = pytest.mark.slow
+
+CALLER = number(88)
+IVR = """script: queue-only
+dids: ["100"]
+language: en
+nodes:
+  sales:
+    type: queue
+    queue: sales
+    skills: {german: 3}
+"""
+CAMPAIGN = {"name": "idle", "mode": "progressive", "queue": QUEUE, "caller_id": "5550200"}
+# the customer is dialled as on Asterisk: Local/<number>@ctiserver-outbound (rendered), Dial(PJSIP/<number>@trunk)
+SALES = {"callback": {"enabled": True, "digit": "1", "endpoint": "Local/{number}@ctiserver-outbound"}}
+
+
+def _listen(d: Daemon) -> list[DomainEvent]:
+    seen: list[DomainEvent] = []
+    bus = d.ctx.require(Bus)  # type: ignore[type-abstract]
+    bus.listeners.append(seen.append)  # type: ignore[attr-defined]
+    return seen
+
+
+def _store(d: Daemon) -> Any:
+    return d.ctx.require(AcdService)._store
+
+
+async def test_a_call_back_asked_for_while_waiting_is_made_after_a_restart(tmp_path: Path) -> None:
+    (tmp_path / "ivr").mkdir()
+    (tmp_path / "ivr" / "queue-only.yaml").write_text(IVR, encoding="utf-8")
+    async with daemon(tmp_path, CAMPAIGN, factor=4.0, sales=SALES) as d:
+        seen = _listen(d)
+        acd = d.ctx.require(AcdService)
+        for a in AGENTS:
+            await acd.pause(a, "break")
+        call = d.sim.place_call(from_number=CALLER, from_name="Olena Shevchenko", to="100", dtmf=[(4.0, "1")])
+        assert await until(lambda: any(e.type == "callback.requested" for e in seen), 20.0), [e.type for e in seen]
+        assert await until(call.done.is_set, 10.0)  # the ACD hung the caller up: the call-back keeps the place
+        [requested] = [e for e in seen if e.type == "callback.requested"]
+        store: AgentStateStore = _store(d)
+        [owed] = await store.load_callbacks()
+        assert (owed.call_id, owed.queue, owed.number, owed.attempts) == (requested.subject, QUEUE, CALLER, 0)
+        stopped = d.clock.now()
+
+    async with daemon(tmp_path, CAMPAIGN, factor=4.0, sales=SALES, start=stopped) as d:
+        seen = _listen(d)
+        d.sim.agent(AGENTS[0], answer_after=0.3)
+        d.sim.customer(CALLER, answer_after=1.0, hangup_after=4.0)
+        acd = d.ctx.require(AcdService)
+        assert requested.subject in acd._waiting  # back in its queue, before anyone is ready
+        await acd.ready(AGENTS[0])
+        assert await until(lambda: any(e.type == "callback.answered" for e in seen), 30.0), [e.type for e in seen]
+        answered = next(e for e in seen if e.type == "queue.left" and e.data["outcome"] == "answered")
+        store = _store(d)
+        assert await until(lambda: acd.stats[QUEUE].callbacks_connected == 1, 5.0)
+        left = await store.load_callbacks()
+    assert answered.subject == requested.subject and answered.data["callback"] is True
+    assert answered.data["agent"] == AGENTS[0]
+    assert answered.data["waited"] >= 3.0  # the wait runs from the entry in run 1 (1 pressed 4 s after the dial)
+    assert left == []  # made: no longer owed
