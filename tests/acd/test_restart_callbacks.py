@@ -13,33 +13,16 @@ import pytest
 
 from ctiserver.acd.persist import AgentStateStore
 from ctiserver.acd.service import AcdService
-from ctiserver.events import Bus, DomainEvent
-from tests.dialer.acd_daemon import AGENTS, QUEUE, Daemon, daemon
+from tests.dialer.acd_daemon import AGENTS, QUEUE, Daemon, daemon, ivr_script, listen
 from tests.dialer.waits import until
 from tests.dialer.wire import number
 
 pytestmark = pytest.mark.slow
 
 CALLER = number(88)
-IVR = """script: queue-only
-dids: ["100"]
-language: en
-nodes:
-  sales:
-    type: queue
-    queue: sales
-    skills: {german: 3}
-"""
 CAMPAIGN = {"name": "idle", "mode": "progressive", "queue": QUEUE, "caller_id": "5550200"}
 # the customer is dialled as on Asterisk: Local/<number>@ctiserver-outbound (rendered), Dial(PJSIP/<number>@trunk)
 SALES = {"callback": {"enabled": True, "digit": "1", "endpoint": "Local/{number}@ctiserver-outbound"}}
-
-
-def _listen(d: Daemon) -> list[DomainEvent]:
-    seen: list[DomainEvent] = []
-    bus = d.ctx.require(Bus)  # type: ignore[type-abstract]
-    bus.listeners.append(seen.append)  # type: ignore[attr-defined]
-    return seen
 
 
 def _store(d: Daemon) -> Any:
@@ -47,10 +30,9 @@ def _store(d: Daemon) -> Any:
 
 
 async def test_a_call_back_asked_for_while_waiting_is_made_after_a_restart(tmp_path: Path) -> None:
-    (tmp_path / "ivr").mkdir()
-    (tmp_path / "ivr" / "queue-only.yaml").write_text(IVR, encoding="utf-8")
+    ivr_script(tmp_path)
     async with daemon(tmp_path, CAMPAIGN, factor=4.0, sales=SALES) as d:
-        seen = _listen(d)
+        seen = listen(d)
         acd = d.ctx.require(AcdService)
         for a in AGENTS:
             await acd.pause(a, "break")
@@ -64,7 +46,7 @@ async def test_a_call_back_asked_for_while_waiting_is_made_after_a_restart(tmp_p
         stopped = d.clock.now()
 
     async with daemon(tmp_path, CAMPAIGN, factor=4.0, sales=SALES, start=stopped) as d:
-        seen = _listen(d)
+        seen = listen(d)
         d.sim.agent(AGENTS[0], answer_after=0.3)
         d.sim.customer(CALLER, answer_after=1.0, hangup_after=4.0)
         acd = d.ctx.require(AcdService)

@@ -19,12 +19,23 @@ from ctiserver.api.auth import Role, new_token
 from ctiserver.api.component import ApiServer
 from ctiserver.app import COMPONENTS, AppContext, running
 from ctiserver.config import Config
+from ctiserver.events import Bus, DomainEvent
 from ctiserver.sim.config import SimConfig
 from ctiserver.sim.simulator import Simulator
 from tests.dialer.wire import Callee, number, rendered_dialer_plan
 from tests.sim.scaled_clock import ScaledClock
 
 QUEUE = "sales"
+# an IVR script that puts every caller on DID 100 in the ``sales`` queue (``ivr_script(tmp)``)
+QUEUE_ONLY_IVR = """script: queue-only
+dids: ["100"]
+language: en
+nodes:
+  sales:
+    type: queue
+    queue: sales
+    skills: {german: 3}
+"""
 AGENTS = ["1001", "1002", "1003", "1004"]  # german 5: qualified for the campaign's queue
 OUTSIDER = "1005"  # logged in and ready, but french only: never offered a dialler call
 WRAPUP = 2.0
@@ -142,3 +153,17 @@ async def daemon(
     cfg = config(tmp, campaign, recording, auto_answer, amd_wait=4.0 * factor, callbacks=callbacks, sales=sales)
     async with running(cfg, clock=clock, components=COMPONENTS) as ctx:
         yield Daemon(ctx, ctx.require(Simulator), ctx.require(ApiServer), clock)
+
+
+def ivr_script(tmp: Path) -> None:
+    """DID 100 → the ``sales`` queue, in the daemon's scripts folder (``QUEUE_ONLY_IVR``)."""
+    (tmp / "ivr").mkdir(exist_ok=True)
+    (tmp / "ivr" / "queue-only.yaml").write_text(QUEUE_ONLY_IVR, encoding="utf-8")
+
+
+def listen(d: Daemon) -> list[DomainEvent]:
+    """Every event the daemon's bus publishes from now on, in order."""
+    seen: list[DomainEvent] = []
+    bus = d.ctx.require(Bus)  # type: ignore[type-abstract]
+    bus.listeners.append(seen.append)  # type: ignore[attr-defined]
+    return seen

@@ -19,24 +19,15 @@ from ctiserver.calls.tracker import Tracker
 from ctiserver.crm.screenpop import ScreenPop
 from ctiserver.dialer.model import ContactStatus, Outcome
 from ctiserver.dialer.service import DialerService
-from ctiserver.events import Bus, DomainEvent
+from ctiserver.events import DomainEvent
 from ctiserver.kpi.live import LiveKpis
-from tests.dialer.acd_daemon import AGENTS, QUEUE, Daemon, daemon
+from tests.dialer.acd_daemon import AGENTS, QUEUE, Daemon, daemon, ivr_script, listen
 from tests.dialer.waits import until
 from tests.dialer.wire import number, window_around_now
 
 pytestmark = pytest.mark.slow
 
 CALLER = number(77)
-IVR = """script: queue-only
-dids: ["100"]
-language: en
-nodes:
-  sales:
-    type: queue
-    queue: sales
-    skills: {german: 3}
-"""
 
 
 def _campaign() -> dict[str, Any]:
@@ -55,13 +46,6 @@ def _callbacks(delay: float, within_minutes: float) -> dict[str, Any]:
     return {"campaign": "callbacks", "min_wait": 2, "delay": delay, "within_minutes": within_minutes}
 
 
-def _listen(d: Daemon) -> list[DomainEvent]:
-    seen: list[DomainEvent] = []
-    bus = d.ctx.require(Bus)  # type: ignore[type-abstract]
-    bus.listeners.append(seen.append)  # type: ignore[attr-defined]
-    return seen
-
-
 async def _abandon(d: Daemon, seen: list[DomainEvent]) -> str:
     """The caller dials DID 100, waits in the queue with every agent on a break, and hangs up after 8 s."""
     acd = d.ctx.require(AcdService)
@@ -77,13 +61,12 @@ async def _abandon(d: Daemon, seen: list[DomainEvent]) -> str:
 
 
 async def test_an_abandoned_caller_is_called_back_once_and_reaches_an_agent(tmp_path: Path) -> None:
-    (tmp_path / "ivr").mkdir()
-    (tmp_path / "ivr" / "queue-only.yaml").write_text(IVR, encoding="utf-8")
+    ivr_script(tmp_path)
     async with daemon(tmp_path, _campaign(), factor=4.0, callbacks=_callbacks(10.0, 10.0)) as d:
         for a in AGENTS:
             d.sim.agent(a, answer_after=0.3)
         d.sim.customer(CALLER, answer_after=1.0, hangup_after=6.0)
-        seen = _listen(d)
+        seen = listen(d)
         dialer = d.ctx.require(DialerService)
         await dialer.start("callbacks")
         first = await _abandon(d, seen)
@@ -132,10 +115,9 @@ async def test_an_abandoned_caller_is_called_back_once_and_reaches_an_agent(tmp_
 
 
 async def _abandoned_in_an_earlier_run(tmp_path: Path, callbacks: dict[str, Any]) -> None:
-    (tmp_path / "ivr").mkdir()
-    (tmp_path / "ivr" / "queue-only.yaml").write_text(IVR, encoding="utf-8")
+    ivr_script(tmp_path)
     async with daemon(tmp_path, _campaign(), factor=6.0, callbacks=callbacks) as d:
-        seen = _listen(d)
+        seen = listen(d)
         await d.ctx.require(DialerService).start("callbacks")
         await _abandon(d, seen)
 
@@ -143,7 +125,7 @@ async def _abandoned_in_an_earlier_run(tmp_path: Path, callbacks: dict[str, Any]
 async def test_a_restarted_daemon_cancels_a_call_back_when_the_caller_gets_through(tmp_path: Path) -> None:
     await _abandoned_in_an_earlier_run(tmp_path, _callbacks(delay=3600.0, within_minutes=120.0))
     async with daemon(tmp_path, _campaign(), factor=6.0, callbacks=_callbacks(3600.0, 120.0)) as d:
-        seen = _listen(d)
+        seen = listen(d)
         dialer = d.ctx.require(DialerService)
         [pending] = await dialer.store.contacts("callbacks")
         assert pending.status is ContactStatus.CALLBACK
@@ -161,7 +143,7 @@ async def test_a_restarted_daemon_lets_a_pending_call_back_expire(tmp_path: Path
     # due only after an hour, to be placed within a minute of the abandon: it expires, after the restart too
     await _abandoned_in_an_earlier_run(tmp_path, _callbacks(delay=3600.0, within_minutes=1.0))
     async with daemon(tmp_path, _campaign(), factor=6.0, callbacks=_callbacks(3600.0, 1.0)) as d:
-        seen = _listen(d)
+        seen = listen(d)
         dialer = d.ctx.require(DialerService)
         assert await until(lambda: any(e.type == "callback.expired" for e in seen), 20.0), [e.type for e in seen]
         [contact] = await dialer.store.contacts("callbacks")
