@@ -140,7 +140,7 @@ class AbandonedCallbacks:
 
     def _track(self, e164: str, contact_id: str, deadline: float, now: float) -> None:
         self._scheduled[e164] = (contact_id, deadline)
-        task = asyncio.get_running_loop().create_task(self._expire(contact_id, max(0.0, deadline - now)))
+        task = asyncio.get_running_loop().create_task(self._expire(e164, contact_id, max(0.0, deadline - now)))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -156,8 +156,10 @@ class AbandonedCallbacks:
                     self.cancelled += 1
                 self._scheduled.pop(e164, None)
 
-    async def _expire(self, contact_id: str, after: float) -> None:
+    async def _expire(self, e164: str, contact_id: str, after: float) -> None:
         await self.service.clock.sleep(after)
+        if self._scheduled.get(e164, ("", 0.0))[0] == contact_id:
+            del self._scheduled[e164]  # its time is over: a new abandon may have a call-back again
         store = self.service.store
         contact = await store.get_contact(self.config.campaign, contact_id)
         if contact is not None and contact.status is ContactStatus.CALLBACK:
