@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ctiserver.dialer.campaign_state import CampaignState
 from ctiserver.dialer.model import ContactStatus
 from ctiserver.dialer.numbers import BadNumber, to_e164
 from ctiserver.dialer.service import DialerService
@@ -115,10 +116,13 @@ class AbandonedCallbacks:
         if cfg.campaign not in self.service.runners:
             log.warning("no call-back campaign", campaign=cfg.campaign)
             return
+        runner = self.service.runner(cfg.campaign)
         try:
-            e164 = to_e164(number, self.service.runner(cfg.campaign).settings.region)
+            e164 = to_e164(number, runner.settings.region)
         except BadNumber:
             return  # an anonymous or internal caller cannot be called back
+        if runner.state in (CampaignState.DRAFT, CampaignState.STOPPED):  # paused: on purpose, for a while
+            log.warning("call-back campaign not started: call-backs wait", campaign=cfg.campaign, state=runner.state)
         now = self.service.clock.now()
         existing = self._scheduled.get(e164)
         if existing is not None and existing[1] > now:
