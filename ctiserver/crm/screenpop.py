@@ -60,7 +60,9 @@ class ScreenPop:
     def facts(self, call_id: str, time: float) -> CallFacts:
         facts = self.calls.get(call_id)
         if facts is None:
-            facts = self.calls[call_id] = CallFacts(call_id, time)
+            facts = CallFacts(call_id, time)
+            if call_id not in self._ended:  # an ACD call-back made after its caller hung up: nothing to keep
+                self.calls[call_id] = facts
         return facts
 
     def observe(self, event: DomainEvent) -> None:

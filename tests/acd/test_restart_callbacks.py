@@ -1,8 +1,8 @@
-"""A call-back the ACD promised survives a restart of the daemon, over the wire: the whole daemon (IVR, ACD over
-ARI, SQLite) against the simulator. A caller on DID 100 waits in the queue with every agent on a break, presses
-1 for a call-back and is hung up; the daemon stops. The next run puts the call-back back in its queue: once an
-agent is ready, the ACD rings the agent, dials the customer through the carrier and bridges them. What is owed
-is written down until it is made (``acd_callbacks``)."""
+"""The ACD's call-backs over the wire, the whole daemon (IVR, ACD over ARI, SQLite) against the simulator. A
+caller on DID 100 waits in the queue with every agent on a break, presses 1 for a call-back and is hung up.
+Across a restart: the daemon stops, the next run puts the call-back back in its queue, and once an agent is
+ready the ACD rings the agent, dials the customer through the carrier and bridges them; what is owed is written
+down until it is made (``acd_callbacks``). In one run: the agent's screen-pop comes for the caller who hung up."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 
 from ctiserver.acd.persist import AgentStateStore
 from ctiserver.acd.service import AcdService
+from ctiserver.crm.screenpop import ScreenPop
 from tests.dialer.acd_daemon import AGENTS, QUEUE, Daemon, daemon, ivr_script, listen
 from tests.dialer.waits import until
 from tests.dialer.wire import number
@@ -61,3 +62,29 @@ async def test_a_call_back_asked_for_while_waiting_is_made_after_a_restart(tmp_p
     assert answered.data["agent"] == AGENTS[0]
     assert answered.data["waited"] >= 3.0  # the wait runs from the entry in run 1 (1 pressed 4 s after the dial)
     assert left == []  # made: no longer owed
+
+
+async def test_a_call_back_made_in_the_same_run_pops_the_callers_card_and_leaves_nothing_behind(
+    tmp_path: Path,
+) -> None:
+    """The caller hung up (``call.ended``) before the call-back is made under the same call id: the agent's
+    screen-pop still comes, with the caller's number and name, and the screen-pop keeps nothing afterwards."""
+    ivr_script(tmp_path)
+    async with daemon(tmp_path, CAMPAIGN, factor=4.0, sales=SALES) as d:
+        seen = listen(d)
+        acd = d.ctx.require(AcdService)
+        for a in AGENTS:
+            await acd.pause(a, "break")
+        d.sim.agent(AGENTS[0], answer_after=0.3)
+        d.sim.customer(CALLER, answer_after=1.0, hangup_after=3.0)
+        d.sim.place_call(from_number=CALLER, from_name="Olena Shevchenko", to="100", dtmf=[(4.0, "1")])
+        assert await until(lambda: any(e.type == "callback.requested" for e in seen), 20.0), [e.type for e in seen]
+        [requested] = [e for e in seen if e.type == "callback.requested"]
+        assert await until(lambda: any(e.type == "call.ended" and e.subject == requested.subject for e in seen), 10.0)
+        await acd.ready(AGENTS[0])
+        assert await until(lambda: acd.stats[QUEUE].callbacks_connected == 1, 30.0), [e.type for e in seen]
+        pops = [e.data for e in seen if e.type == "screen.pop" and e.subject == requested.subject]
+        assert await until(lambda: not acd.agents.get(AGENTS[0]).status.call_id, 30.0)
+        screen = d.ctx.require(ScreenPop)
+        assert await until(lambda: not screen.calls, 5.0), list(screen.calls)
+    assert pops and pops[0]["agent"] == AGENTS[0] and pops[0]["caller"]["number"] == CALLER
