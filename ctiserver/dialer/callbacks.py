@@ -121,7 +121,7 @@ class AbandonedCallbacks:
             e164 = to_e164(number, runner.settings.region)
         except BadNumber:
             return  # an anonymous or internal caller cannot be called back
-        if runner.state in (CampaignState.DRAFT, CampaignState.STOPPED):  # paused: on purpose, for a while
+        if runner.state in (CampaignState.DRAFT, CampaignState.STOPPED):  # (paused: on purpose, no warning)
             log.warning("call-back campaign not started: call-backs wait", campaign=cfg.campaign, state=runner.state)
         now = self.service.clock.now()
         existing = self._scheduled.get(e164)
