@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ctiserver.dialer.campaign_state import CampaignState
 from ctiserver.dialer.model import ContactStatus
@@ -45,6 +45,15 @@ class AbandonedCallbackConfig(BaseModel):
     delay: float = Field(60.0, ge=0)
     within_minutes: float = Field(60.0, gt=0)
     queues: tuple[str, ...] = ()  # empty: every queue
+
+    @model_validator(mode="after")
+    def _due_before_its_deadline(self) -> AbandonedCallbackConfig:
+        if self.delay >= self.within_minutes * 60.0:
+            raise ValueError(
+                f"delay ({self.delay:g} s) must be shorter than within_minutes ({self.within_minutes:g} min): "
+                "every call-back would expire before it is due"
+            )
+        return self
 
 
 class AbandonedCallbacks:

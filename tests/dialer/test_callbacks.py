@@ -3,10 +3,14 @@ placed by the call-back campaign and tracked as attempts; a caller who calls aga
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from ctiserver.clock import ManualClock
+from ctiserver.config import ConfigError, load_config
 from ctiserver.dialer.callbacks import AbandonedCallbackConfig, AbandonedCallbacks
+from ctiserver.dialer.config import DialerConfig
 from ctiserver.dialer.model import CampaignSettings, Contact, ContactStatus, Outcome, PacingMode
 from ctiserver.dialer.preview import Previewer
 from ctiserver.dialer.runner import DialRefused
@@ -183,3 +187,14 @@ async def test_campaign_changes_written_by_the_cli_reach_the_running_service() -
         assert service.runner("callbacks").state.value == "running"
     finally:
         await service.close()
+
+
+def test_call_backs_due_after_their_deadline_are_a_configuration_error(tmp_path: Path) -> None:
+    """A ``delay`` as long as ``within_minutes`` would let every call-back expire before it is due: the daemon
+    refuses the file and says where."""
+    path = tmp_path / "ctiserver.yaml"
+    path.write_text("dialer:\n  abandoned_callbacks: {delay: 3600, within_minutes: 30}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as exc:
+        load_config(path, environ={}).section("dialer", DialerConfig)
+    assert "abandoned_callbacks" in str(exc.value)
+    assert "delay (3600 s) must be shorter than within_minutes (30 min)" in str(exc.value)
