@@ -4,11 +4,12 @@
 caller or callee number is one of its written forms (E.164, without the ``+``, the national form) — and clears
 their personal data as ``database.personal_data_days`` does (``store/privacy.py``), deletes their recordings'
 files (the rows stay, marked purged), deletes the number's dialler contacts in every campaign and blanks the
-number on their attempts (the abandonment ledger keeps its counts), deletes the built-in CRM's contacts with that
-phone and its interactions with the number, and — unless ``keep_off_lists`` is false — puts the number on the
-global do-not-call list (a suppression list is what lets the request be honoured later). The event log keeps
-the events that mention the number until its retention (``events.retention_days``). Everything but the
-recording files is one transaction.
+number on their attempts (the abandonment ledger keeps its counts), deletes the call-backs the ACD still owes the
+number (``acd_callbacks``: a running daemon's queue still holds them until it restarts), deletes the built-in
+CRM's contacts with that phone and its interactions with the number, and — unless ``keep_off_lists`` is false —
+puts the number on the global do-not-call list (a suppression list is what lets the request be honoured later).
+The event log keeps the events that mention the number until its retention (``events.retention_days``).
+Everything but the recording files is one transaction.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import phonenumbers
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ctiserver.acd.sql import CallbackRow
 from ctiserver.crm.tables import ContactPhoneRow, InteractionRow
 from ctiserver.crm.tables import ContactRow as CrmContactRow
 from ctiserver.dialer.store import GLOBAL
@@ -49,6 +51,7 @@ class Erased:
     crm_contacts: int
     crm_interactions: int
     do_not_call: bool
+    acd_callbacks: int = 0
 
 
 def written_forms(number: str, region: str) -> tuple[str, set[str]]:
@@ -81,6 +84,9 @@ async def erase_number(
         await anonymise_calls(session, calls)
         contacts = await session.execute(delete(DialerContactRow).where(DialerContactRow.number == key))
         attempts = await session.execute(update(AttemptRow).where(AttemptRow.number == key).values(number=""))
+        owed = await session.execute(
+            delete(CallbackRow).where(or_(CallbackRow.number.in_(forms), CallbackRow.call_id.in_(calls)))
+        )
         crm_ids = list(
             (await session.scalars(select(ContactPhoneRow.contact_id).where(ContactPhoneRow.e164 == key))).all()
         )
@@ -103,6 +109,7 @@ async def erase_number(
         len(crm_ids),
         _count(interactions),
         keep_off_lists,
+        _count(owed),
     )
     log.info("personal data erased", calls=erased.calls, recordings=removed, crm_contacts=len(crm_ids))
     return erased, calls

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ctiserver.acd.agents import InvalidRequest
@@ -151,6 +151,18 @@ class Callbacks:
         if restored:
             log.info("call-backs owed from the earlier run are back in their queues", count=restored)
         return restored
+
+    async def cancel_owed(self, numbers: Collection[str], why: str) -> list[str]:
+        """The call-backs owed to these numbers (as written) waiting in a queue leave it now, e.g. for an erasure
+        request (whose transaction deletes their rows); returns their call ids. One waiting out its
+        ``retry_after`` is not in a queue and is not found."""
+        gone = [
+            e for e in self._waiting.values() if e.is_callback and e.channel_id is None and e.callback_number in numbers
+        ]
+        for entry in gone:
+            self._waiting.pop(entry.call_id)
+            await self._event("callback.cancelled", entry.call_id, {"queue": entry.waiting.queue, "why": why})
+        return [e.call_id for e in gone]
 
     def _on_hold(self, entry: Entry) -> bool:
         """A call-back is not offered while the PBX lacks the context its endpoint dials into (``Local/{number}@

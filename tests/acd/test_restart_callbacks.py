@@ -6,13 +6,16 @@ down until it is made (``acd_callbacks``). In one run: the agent's screen-pop co
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from ctiserver.acd.persist import AgentStateStore
 from ctiserver.acd.service import AcdService
+from ctiserver.api.auth import Role, new_token
 from ctiserver.crm.screenpop import ScreenPop
 from tests.dialer.acd_daemon import AGENTS, QUEUE, Daemon, daemon, ivr_script, listen
 from tests.dialer.waits import until
@@ -88,3 +91,34 @@ async def test_a_call_back_made_in_the_same_run_pops_the_callers_card_and_leaves
         screen = d.ctx.require(ScreenPop)
         assert await until(lambda: not screen.calls, 5.0), list(screen.calls)
     assert pops and pops[0]["agent"] == AGENTS[0] and pops[0]["caller"]["number"] == CALLER
+
+
+async def test_an_erasure_request_takes_the_call_back_owed_out_of_its_queue(tmp_path: Path) -> None:
+    """``POST /api/privacy/erase`` for the caller: the call-back leaves the queue at once (no agent is rung for
+    it when one comes back) and its row goes with the rest of the person's data."""
+    ivr_script(tmp_path)
+    async with daemon(tmp_path, CAMPAIGN, factor=4.0, sales=SALES) as d, aiohttp.ClientSession() as http:
+        seen = listen(d)
+        acd = d.ctx.require(AcdService)
+        for a in AGENTS:
+            await acd.pause(a, "break")
+        d.sim.place_call(from_number=CALLER, to="100", dtmf=[(4.0, "1")])
+        assert await until(lambda: any(e.type == "callback.requested" for e in seen), 20.0), [e.type for e in seen]
+        [requested] = [e for e in seen if e.type == "callback.requested"]
+        token, record = new_token(Role.ADMIN, "dpo", "data protection", d.clock.now())
+        await d.api.auth.store.add(record)
+        async with http.post(
+            f"{d.api.url}/api/privacy/erase",
+            json={"number": CALLER},
+            headers={"Authorization": f"Bearer {token}"},
+        ) as resp:
+            assert resp.status == 200, await resp.text()
+            erased = await resp.json()
+        assert requested.subject not in acd._waiting
+        await acd.ready(AGENTS[0])
+        await asyncio.sleep(1.0)
+        rung = [e for e in seen if e.type == "agent.offered" and e.subject == requested.subject]
+        cancelled = [e.data for e in seen if e.type == "callback.cancelled" and e.subject == requested.subject]
+        owed = await _store(d).load_callbacks()
+    assert erased["acd_callbacks"] == 1 and owed == [] and not rung
+    assert cancelled == [{"queue": QUEUE, "why": "erasure"}]

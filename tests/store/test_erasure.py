@@ -1,8 +1,9 @@
 """A person's right to erasure by phone number (``ctiserver/privacy.py``), on SQLite and PostgreSQL: their inbound
 call (caller key) and their outbound call (a leg's callee number written without the ``+``) lose their personal
 data, the recording's file goes, the number's dialler contacts go in every campaign and its attempts keep their
-counts without the number, the CRM contact with that phone and the interactions go, the number lands on the
-global do-not-call list; another caller's call, contact and CRM record are untouched."""
+counts without the number, the call-backs the ACD owes the number go, the CRM contact with that phone and the
+interactions go, the number lands on the global do-not-call list; another caller's call, contact, call-back and
+CRM record are untouched."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from ctiserver.acd.persist import PendingCallback
+from ctiserver.acd.sql import SqlAgentStore
 from ctiserver.crm.tables import ContactPhoneRow, InteractionRow
 from ctiserver.crm.tables import ContactRow as CrmContactRow
 from ctiserver.dialer.model import AttemptRecord, Contact, Outcome
@@ -82,6 +85,9 @@ async def test_erase_a_number_everywhere(db_url: str, tmp_path: Path) -> None:
             ]
         )
         await dialer.record_attempt(AttemptRecord("a1", "spring", "k1", ANNA, 90.0, Outcome.ABANDONED, 95.0))
+        acd = SqlAgentStore(sessions)  # call-backs the ACD owes: hers (as her caller ID gave it), another's
+        await acd.save_callback(PendingCallback("cb-1", "q", "48221234567", 150.0, "Anna"))
+        await acd.save_callback(PendingCallback("cb-2", "q", OTHER, 160.0, "Olga"))
         done, ids = await erase_number(sessions, "22 123 45 67", "PL", 200.0, recordings)
         again, _ = await erase_number(sessions, ANNA, "PL", 201.0, recordings)  # nothing links to the number any more
         async with sessions() as s:
@@ -92,6 +98,7 @@ async def test_erase_a_number_everywhere(db_url: str, tmp_path: Path) -> None:
         contacts = {c.id for camp in ("spring", "autumn") for c in await dialer.contacts(camp)}
         attempts = await dialer.attempts("spring")
         on_dnc = await dialer.dnc_contains(ANNA, "any")
+        owed = [c.call_id for c in await acd.load_callbacks()]
     assert (done.number, done.calls, done.recordings, done.dialer_contacts, done.dialer_attempts) == (ANNA, 2, 1, 2, 1)
     assert (done.crm_contacts, done.crm_interactions, done.do_not_call) == (1, 1, True) and ids == ["in-1", "out-1"]
     assert (again.calls, again.recordings, again.dialer_contacts, again.crm_contacts) == (0, 0, 0, 0)
@@ -104,6 +111,7 @@ async def test_erase_a_number_everywhere(db_url: str, tmp_path: Path) -> None:
     assert not audio.exists() and recordings.rows["in-1-1"].state is RecState.PURGED
     assert contacts == {"k3"} and [(a.id, a.number, a.outcome) for a in attempts] == [("a1", "", Outcome.ABANDONED)]
     assert crm == {2} and interactions == {"in-2"} and on_dnc
+    assert (done.acd_callbacks, again.acd_callbacks, owed) == (1, 0, ["cb-2"])
 
 
 def test_the_forms_a_number_is_written_in() -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ctiserver.acd.service import AcdService
 from ctiserver.api.app import CLOCK, LOCATOR, service
 from ctiserver.api.auth import Role
 from ctiserver.api.errors import ApiError
@@ -14,7 +15,7 @@ from ctiserver.api.handlers import ROUTER
 from ctiserver.api.handlers.dialer import default_region
 from ctiserver.api.routing import ApiRequest
 from ctiserver.calls.tracker import Tracker
-from ctiserver.privacy import NotANumber, erase_number
+from ctiserver.privacy import NotANumber, erase_number, written_forms
 from ctiserver.recording.service import RecordingService
 from ctiserver.store.database import Database
 
@@ -49,4 +50,7 @@ async def erase(req: ApiRequest) -> dict[str, Any]:
     tracker = req.app[LOCATOR].maybe(Tracker)
     if tracker is not None:
         tracker.forget_calls(calls)  # the recent calls the API serves from memory go too
+    acd = req.app[LOCATOR].maybe(AcdService)
+    if acd is not None:  # the call-backs still owed: out of their queues too, not only out of the database
+        await acd.cancel_owed(written_forms(body.number, default_region(req))[1], "erasure")
     return asdict(done)
