@@ -152,6 +152,14 @@ class Callbacks:
             log.info("call-backs owed from the earlier run are back in their queues", count=restored)
         return restored
 
+    def callbacks_owed(self) -> dict[str, int]:
+        """Per queue, the call-backs waiting in it (not those waiting out a ``retry_after``)."""
+        owed: dict[str, int] = {}
+        for entry in self._waiting.values():
+            if entry.is_callback and entry.channel_id is None:
+                owed[entry.waiting.queue] = owed.get(entry.waiting.queue, 0) + 1
+        return owed
+
     async def cancel_owed(self, numbers: Collection[str], why: str) -> list[str]:
         """The call-backs owed to these numbers (as written) waiting in a queue leave it now, e.g. for an erasure
         request (whose transaction deletes their rows); returns their call ids. One waiting out its

@@ -193,13 +193,17 @@ class AcdCallActions:
 
 
 class LiveQueues:
-    """``QueuesService`` over the live KPIs (``ctiserver.kpi.live.LiveKpis``)."""
+    """``QueuesService`` over the live KPIs (``ctiserver.kpi.live.LiveKpis``), with the call-backs each queue of
+    the ACD owes (``callbacks_owed``: asked for and waiting in the queue; 0 without the ACD)."""
 
-    def __init__(self, live: Any) -> None:
+    def __init__(self, live: Any, acd: Any = None) -> None:
         self.live = live
+        self.acd = acd
 
     def queue_stats(self) -> Sequence[Json]:
-        return [{"queue": name, **values} for name, values in self.live.queues_snapshot().items()]
+        owed = self.acd.callbacks_owed() if self.acd is not None else {}
+        snapshot = self.live.queues_snapshot()  # every configured queue, sorted
+        return [{"queue": name, **values, "callbacks_owed": owed.get(name, 0)} for name, values in snapshot.items()]
 
     def agent_stats(self, agent: str | None = None) -> Sequence[Json]:
         snap = self.live.agents_snapshot(agent)

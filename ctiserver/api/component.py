@@ -163,7 +163,7 @@ def provide_adapters(ctx: AppContext) -> None:
         actions = adapters.AcdCallActions(acd, control, tracker, _pbx_recordings(ctx, tracker), transfers)
         ctx.provide(actions, as_type=CallActions)
     if live is not None:
-        ctx.provide(adapters.LiveQueues(live), as_type=QueuesService)
+        ctx.provide(adapters.LiveQueues(live, acd), as_type=QueuesService)
     _provide_reports(ctx)
     _provide_lists(ctx)
     # IvrScripts: the IVR component provides its own admin view (ctiserver/ivr/admin.py), when it runs

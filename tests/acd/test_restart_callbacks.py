@@ -107,14 +107,21 @@ async def test_an_erasure_request_takes_the_call_back_owed_out_of_its_queue(tmp_
         [requested] = [e for e in seen if e.type == "callback.requested"]
         token, record = new_token(Role.ADMIN, "dpo", "data protection", d.clock.now())
         await d.api.auth.store.add(record)
+        auth = {"Authorization": f"Bearer {token}"}
+
+        async def owed_in_queues() -> dict[str, int]:
+            async with http.get(f"{d.api.url}/api/queues", headers=auth) as resp:
+                return {q["queue"]: q["callbacks_owed"] for q in await resp.json()}
+
+        assert await owed_in_queues() == {QUEUE: 1, "paris": 0}  # what the wallboard shows
         async with http.post(
             f"{d.api.url}/api/privacy/erase",
             json={"number": CALLER},
-            headers={"Authorization": f"Bearer {token}"},
+            headers=auth,
         ) as resp:
             assert resp.status == 200, await resp.text()
             erased = await resp.json()
-        assert requested.subject not in acd._waiting
+        assert requested.subject not in acd._waiting and await owed_in_queues() == {QUEUE: 0, "paris": 0}
         await acd.ready(AGENTS[0])
         await asyncio.sleep(1.0)
         rung = [e for e in seen if e.type == "agent.offered" and e.subject == requested.subject]

@@ -161,6 +161,7 @@ async def test_wallboard_lists_idle_configured_queues(demo: Demo, browser: Any) 
         await card.wait_for(timeout=WAIT)
         assert "offered: 0" in await card.locator(".row").inner_text()
         assert await card.locator(".tile[data-k='wb.waiting'] .v").inner_text() == "0"
+        assert await card.locator(".tile[data-k='wb.callbacks'] .v").inner_text() == "0"  # owed by the ACD
     assert page.errors == []
 
 

@@ -67,6 +67,7 @@ function renderQueues(queues) {
         tile("wb.sl15", percent(sl15), slClass(sl15)),
         tile("wb.asa", duration(num(today.asa, q.asa, 0))),
         tile("wb.abandon", percent(num(today.abandon_rate, q.abandon_rate))),
+        tile("wb.callbacks", num(q.callbacks_owed, 0), num(q.callbacks_owed, 0) > 0 ? "warn" : ""),
       ),
       el("div", { class: "row muted" }, `${t("wb.offered")}: ${num(today.offered, 0)} · ${t("wb.answered")}: ${num(today.answered, 0)} · ${t("wb.abandoned")}: ${num(today.abandoned, 0)}`));
   }));
