@@ -38,6 +38,7 @@ class Callbacks:
     _seq: itertools.count[int]
     _waiting: WaitingCalls
     _store: AgentStateStore
+    _retrying: dict[str, Entry]  # call-backs waiting out a ``retry_after``, by call id
     stats: dict[str, QueueStats]
     # set by the component from ``DialplanCheck.lacks``: the PBX lacks the context an endpoint dials into
     context_missing: Callable[[str], bool] | None = None
@@ -152,23 +153,25 @@ class Callbacks:
             log.info("call-backs owed from the earlier run are back in their queues", count=restored)
         return restored
 
+    def _owed(self) -> list[Entry]:
+        """The call-backs owed: waiting in their queues, or waiting out a ``retry_after``."""
+        waiting = [e for e in self._waiting.values() if e.is_callback and e.channel_id is None]
+        return waiting + list(self._retrying.values())
+
     def callbacks_owed(self) -> dict[str, int]:
-        """Per queue, the call-backs waiting in it (not those waiting out a ``retry_after``)."""
+        """Per queue, the call-backs it owes."""
         owed: dict[str, int] = {}
-        for entry in self._waiting.values():
-            if entry.is_callback and entry.channel_id is None:
-                owed[entry.waiting.queue] = owed.get(entry.waiting.queue, 0) + 1
+        for entry in self._owed():
+            owed[entry.waiting.queue] = owed.get(entry.waiting.queue, 0) + 1
         return owed
 
     async def cancel_owed(self, numbers: Collection[str], why: str) -> list[str]:
-        """The call-backs owed to these numbers (as written) waiting in a queue leave it now, e.g. for an erasure
-        request (whose transaction deletes their rows); returns their call ids. One waiting out its
-        ``retry_after`` is not in a queue and is not found."""
-        gone = [
-            e for e in self._waiting.values() if e.is_callback and e.channel_id is None and e.callback_number in numbers
-        ]
+        """The call-backs owed to these numbers (as written) are not made, e.g. for an erasure request (whose
+        transaction deletes their rows); returns their call ids."""
+        gone = [e for e in self._owed() if e.callback_number in numbers]
         for entry in gone:
             self._waiting.pop(entry.call_id)
+            self._retrying.pop(entry.call_id, None)
             await self._event("callback.cancelled", entry.call_id, {"queue": entry.waiting.queue, "why": why})
         return [e.call_id for e in gone]
 
@@ -183,9 +186,14 @@ class Callbacks:
 
     async def _callback_later(self, entry: Entry, delay: float) -> None:
         """A customer who did not answer is dialled again after ``delay`` s, keeping the place (its sequence
-        number: ahead of the calls that came after it)."""
-        await self._clock.sleep(delay)
-        await self._add_waiting(entry)
+        number: ahead of the calls that came after it). Meanwhile it is owed (``retrying``), not waiting."""
+        self._retrying[entry.call_id] = entry
+        try:
+            await self._clock.sleep(delay)
+        finally:
+            gone = self._retrying.pop(entry.call_id, None) is None  # cancelled meanwhile (``cancel_owed``)
+        if not gone:
+            await self._add_waiting(entry)
 
     async def _callback_requested(self, entry: Entry) -> bool:
         if entry.call_id not in self._waiting:  # an agent's phone is ringing for this call already

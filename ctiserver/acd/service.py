@@ -76,6 +76,7 @@ class AcdService(Callbacks, AgentDesk, Resumption, Transfers, InCall, Reservatio
         self._held_over = {}  # agent → its call from the earlier run (``resume.py``)
         self._pending_pause: dict[str, str] = {}
         self._held = {}  # agent → the call it is reserved for (``reservations.py``)
+        self._retrying = {}
         self._recorder = recorder
         self.connector = Connector(
             control, clock, bus, self.agents, recorder, self._answered, survey, on_consult_end=self._consult_over

@@ -93,11 +93,14 @@ async def test_a_call_back_made_in_the_same_run_pops_the_callers_card_and_leaves
     assert pops and pops[0]["agent"] == AGENTS[0] and pops[0]["caller"]["number"] == CALLER
 
 
-async def test_an_erasure_request_takes_the_call_back_owed_out_of_its_queue(tmp_path: Path) -> None:
-    """``POST /api/privacy/erase`` for the caller: the call-back leaves the queue at once (no agent is rung for
-    it when one comes back) and its row goes with the rest of the person's data."""
+@pytest.mark.parametrize("busy", [False, True], ids=["waiting", "retrying"])
+async def test_an_erasure_request_cancels_the_call_back_owed(tmp_path: Path, busy: bool) -> None:
+    """``POST /api/privacy/erase`` for the caller: the call-back owed is not made — waiting in the queue (no agent
+    is rung for it when one comes back), or waiting out its ``retry_after`` after a busy customer (not offered
+    again) — and its row goes with the rest of the person's data. The wallboard's count follows."""
     ivr_script(tmp_path)
-    async with daemon(tmp_path, CAMPAIGN, factor=4.0, sales=SALES) as d, aiohttp.ClientSession() as http:
+    sales = {"callback": {**SALES["callback"], "retry_after": 6, "attempts": 3}}
+    async with daemon(tmp_path, CAMPAIGN, factor=4.0, sales=sales) as d, aiohttp.ClientSession() as http:
         seen = listen(d)
         acd = d.ctx.require(AcdService)
         for a in AGENTS:
@@ -105,6 +108,11 @@ async def test_an_erasure_request_takes_the_call_back_owed_out_of_its_queue(tmp_
         d.sim.place_call(from_number=CALLER, to="100", dtmf=[(4.0, "1")])
         assert await until(lambda: any(e.type == "callback.requested" for e in seen), 20.0), [e.type for e in seen]
         [requested] = [e for e in seen if e.type == "callback.requested"]
+        if busy:  # an agent comes, answers, the customer is busy: the call-back waits out its retry_after
+            d.sim.agent(AGENTS[0], answer_after=0.3)
+            d.sim.customer(CALLER, reject=486)
+            await acd.ready(AGENTS[0])
+            assert await until(lambda: any(e.type == "callback.retry" for e in seen), 20.0), [e.type for e in seen]
         token, record = new_token(Role.ADMIN, "dpo", "data protection", d.clock.now())
         await d.api.auth.store.add(record)
         auth = {"Authorization": f"Bearer {token}"}
@@ -114,17 +122,14 @@ async def test_an_erasure_request_takes_the_call_back_owed_out_of_its_queue(tmp_
                 return {q["queue"]: q["callbacks_owed"] for q in await resp.json()}
 
         assert await owed_in_queues() == {QUEUE: 1, "paris": 0}  # what the wallboard shows
-        async with http.post(
-            f"{d.api.url}/api/privacy/erase",
-            json={"number": CALLER},
-            headers=auth,
-        ) as resp:
+        async with http.post(f"{d.api.url}/api/privacy/erase", json={"number": CALLER}, headers=auth) as resp:
             assert resp.status == 200, await resp.text()
             erased = await resp.json()
-        assert requested.subject not in acd._waiting and await owed_in_queues() == {QUEUE: 0, "paris": 0}
+        assert await owed_in_queues() == {QUEUE: 0, "paris": 0}
+        offered = len([e for e in seen if e.type == "agent.offered" and e.subject == requested.subject])
         await acd.ready(AGENTS[0])
-        await asyncio.sleep(1.0)
-        rung = [e for e in seen if e.type == "agent.offered" and e.subject == requested.subject]
+        await asyncio.sleep(3.0)  # past the retry_after (6 s at ×4)
+        rung = [e for e in seen if e.type == "agent.offered" and e.subject == requested.subject][offered:]
         cancelled = [e.data for e in seen if e.type == "callback.cancelled" and e.subject == requested.subject]
         owed = await _store(d).load_callbacks()
     assert erased["acd_callbacks"] == 1 and owed == [] and not rung
