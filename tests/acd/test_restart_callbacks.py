@@ -17,6 +17,8 @@ from ctiserver.acd.persist import AgentStateStore
 from ctiserver.acd.service import AcdService
 from ctiserver.api.auth import Role, new_token
 from ctiserver.crm.screenpop import ScreenPop
+from ctiserver.events import DomainEvent
+from ctiserver.sim.simulator import CallHandle
 from tests.dialer.acd_daemon import AGENTS, QUEUE, Daemon, daemon, ivr_script, listen
 from tests.dialer.waits import until
 from tests.dialer.wire import number
@@ -33,17 +35,23 @@ def _store(d: Daemon) -> Any:
     return d.ctx.require(AcdService)._store
 
 
+async def _ask_for_call_back(d: Daemon, seen: list[DomainEvent]) -> tuple[CallHandle, DomainEvent]:
+    """Every agent on a break, the caller dials DID 100 and presses 1 in the queue: the ACD's call-back."""
+    acd = d.ctx.require(AcdService)
+    for a in AGENTS:
+        await acd.pause(a, "break")
+    call = d.sim.place_call(from_number=CALLER, from_name="Olena Shevchenko", to="100", dtmf=[(4.0, "1")])
+    assert await until(lambda: any(e.type == "callback.requested" for e in seen), 20.0), [e.type for e in seen]
+    [requested] = [e for e in seen if e.type == "callback.requested"]
+    return call, requested
+
+
 async def test_a_call_back_asked_for_while_waiting_is_made_after_a_restart(tmp_path: Path) -> None:
     ivr_script(tmp_path)
     async with daemon(tmp_path, CAMPAIGN, factor=4.0, sales=SALES) as d:
         seen = listen(d)
-        acd = d.ctx.require(AcdService)
-        for a in AGENTS:
-            await acd.pause(a, "break")
-        call = d.sim.place_call(from_number=CALLER, from_name="Olena Shevchenko", to="100", dtmf=[(4.0, "1")])
-        assert await until(lambda: any(e.type == "callback.requested" for e in seen), 20.0), [e.type for e in seen]
+        call, requested = await _ask_for_call_back(d, seen)
         assert await until(call.done.is_set, 10.0)  # the ACD hung the caller up: the call-back keeps the place
-        [requested] = [e for e in seen if e.type == "callback.requested"]
         store: AgentStateStore = _store(d)
         [owed] = await store.load_callbacks()
         assert (owed.call_id, owed.queue, owed.number, owed.attempts) == (requested.subject, QUEUE, CALLER, 0)
@@ -76,13 +84,9 @@ async def test_a_call_back_made_in_the_same_run_pops_the_callers_card_and_leaves
     async with daemon(tmp_path, CAMPAIGN, factor=4.0, sales=SALES) as d:
         seen = listen(d)
         acd = d.ctx.require(AcdService)
-        for a in AGENTS:
-            await acd.pause(a, "break")
         d.sim.agent(AGENTS[0], answer_after=0.3)
         d.sim.customer(CALLER, answer_after=1.0, hangup_after=3.0)
-        d.sim.place_call(from_number=CALLER, from_name="Olena Shevchenko", to="100", dtmf=[(4.0, "1")])
-        assert await until(lambda: any(e.type == "callback.requested" for e in seen), 20.0), [e.type for e in seen]
-        [requested] = [e for e in seen if e.type == "callback.requested"]
+        _call, requested = await _ask_for_call_back(d, seen)
         assert await until(lambda: any(e.type == "call.ended" and e.subject == requested.subject for e in seen), 10.0)
         await acd.ready(AGENTS[0])
         assert await until(lambda: acd.stats[QUEUE].callbacks_connected == 1, 30.0), [e.type for e in seen]
@@ -103,11 +107,7 @@ async def test_an_erasure_request_cancels_the_call_back_owed(tmp_path: Path, bus
     async with daemon(tmp_path, CAMPAIGN, factor=4.0, sales=sales) as d, aiohttp.ClientSession() as http:
         seen = listen(d)
         acd = d.ctx.require(AcdService)
-        for a in AGENTS:
-            await acd.pause(a, "break")
-        d.sim.place_call(from_number=CALLER, to="100", dtmf=[(4.0, "1")])
-        assert await until(lambda: any(e.type == "callback.requested" for e in seen), 20.0), [e.type for e in seen]
-        [requested] = [e for e in seen if e.type == "callback.requested"]
+        _call, requested = await _ask_for_call_back(d, seen)
         if busy:  # an agent comes, answers, the customer is busy: the call-back waits out its retry_after
             d.sim.agent(AGENTS[0], answer_after=0.3)
             d.sim.customer(CALLER, reject=486)
