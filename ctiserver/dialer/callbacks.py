@@ -158,16 +158,19 @@ class AbandonedCallbacks:
         task.add_done_callback(self._tasks.discard)
 
     async def _got_through(self, number: str) -> None:
-        """The caller reached an agent on a call of their own: their pending call-back is not wanted any more.
-        The number as the caller ID gave it (``0301000042``, ``+49 30 1000042``): its last nine digits."""
-        digits = "".join(ch for ch in number if ch.isdigit())
-        if len(digits) < 6:
+        """The caller reached an agent on a call of their own: their pending call-back is not wanted any more. The
+        number is read as the abandon's was (``to_e164`` in the call-back campaign's region), so ``030 1000042``
+        and ``+49 30 1000042`` are one caller: one look-up, on every answered call."""
+        runner = self.service.runners.get(self.config.campaign)
+        if runner is None:
             return
-        for e164, (contact_id, _deadline) in list(self._scheduled.items()):
-            if e164.endswith(digits[-9:]):
-                if await self.service.cancel_callback(self.config.campaign, contact_id, "called again"):
-                    self.cancelled += 1
-                self._scheduled.pop(e164, None)
+        try:
+            e164 = to_e164(number, runner.settings.region)
+        except BadNumber:
+            return
+        pending = self._scheduled.pop(e164, None)
+        if pending is not None and await self.service.cancel_callback(self.config.campaign, pending[0], "called again"):
+            self.cancelled += 1
 
     async def _expire(self, e164: str, contact_id: str, after: float) -> None:
         await self.service.clock.sleep(after)

@@ -29,7 +29,9 @@ async def _service(clock: ManualClock, agents: int = 2) -> tuple[DialerService, 
     lines = FakeLines(clock, default=Behaviour(Outcome.HUMAN, 2.0))
     desk = FakeDesk.with_agents(clock, agents, talk=10.0, wrap=2.0)
     service = DialerService(MemoryDialerStore(), lines, desk, bus, clock)
-    await service.load([CampaignSettings(name="callbacks", mode=PacingMode.PROGRESSIVE, windows=ALWAYS)])
+    # a German call centre: a caller ID in the national form (030 …) is read in the campaign's region
+    settings = CampaignSettings(name="callbacks", mode=PacingMode.PROGRESSIVE, windows=ALWAYS, region="DE")
+    await service.load([settings])
     await service.start("callbacks")
     return service, lines, desk, bus
 
