@@ -121,12 +121,14 @@ class EngineFacts:
 
     # queue segments of the engine's own ACD (Stasis calls: no app_queue events). The ACD publishes its own
     # queue.entered/queue.left; these methods only record the segment on the call, they emit nothing.
-    def queue_entered(self, call_id: str, queue: str, position: int = 0, at: float | None = None) -> None:
+    def queue_entered(
+        self, call_id: str, queue: str, position: int = 0, at: float | None = None, *, outbound: bool = False
+    ) -> None:
         when = self.clock.now() if at is None else at
-        call = self._held_call(call_id, lambda c: self._queue_entered(c, queue, position, when))
-        self._queue_entered(call, queue, position, when)
+        call = self._held_call(call_id, lambda c: self._queue_entered(c, queue, position, when, outbound))
+        self._queue_entered(call, queue, position, when, outbound)
 
-    def _queue_entered(self, call: Call, queue: str, position: int, when: float) -> None:
+    def _queue_entered(self, call: Call, queue: str, position: int, when: float, outbound: bool) -> None:
         call_id = call.call_id
         stay = next((q for q in call.queues if q.restored and q.queue == queue and q.outcome is None), None)
         if stay is not None:
@@ -140,6 +142,7 @@ class EngineFacts:
                 entered=when,
                 position=position,
                 acd=True,
+                outbound=outbound,
             )
         )
 
@@ -152,19 +155,29 @@ class EngineFacts:
         waited: float | None = None,
         agent: str | None = None,
         at: float | None = None,
+        outbound: bool = False,
     ) -> None:
         when = self.clock.now() if at is None else at
-        call = self._held_call(call_id, lambda c: self._queue_left(c, queue, outcome, waited, agent, when))
-        self._queue_left(call, queue, outcome, waited, agent, when)
+        args = (queue, outcome, waited, agent, when, outbound)
+        call = self._held_call(call_id, lambda c: self._queue_left(c, *args))
+        self._queue_left(call, *args)
 
     def _queue_left(
-        self, call: Call, queue: str, outcome: str, waited: float | None, agent: str | None, when: float
+        self,
+        call: Call,
+        queue: str,
+        outcome: str,
+        waited: float | None,
+        agent: str | None,
+        when: float,
+        outbound: bool,
     ) -> None:
         call_id = call.call_id
         # a segment closed by the caller's hang-up (AMI) before the ACD's verdict arrived is that same stay
         seg = next((q for q in reversed(call.queues) if q.queue == queue and q.outcome in (None, "closed")), None)
         if seg is None:  # we missed the entry: rebuild it from the wait the ACD measured
-            seg = QueueSegment(queue=queue, caller_uniqueid=call_id, entered=when - (waited or 0.0), acd=True)
+            entered = when - (waited or 0.0)
+            seg = QueueSegment(queue=queue, caller_uniqueid=call_id, entered=entered, acd=True, outbound=outbound)
             call.queues.append(seg)
         seg.left = when
         seg.outcome = ACD_OUTCOMES.get(outcome, "transferred" if outcome in ("transferred", "overflow") else "timeout")

@@ -131,6 +131,9 @@ class QueueSegment:
     # opened by the engine's own ACD (a Stasis call; ``CallService.on_engine_event``): the ACD publishes this stay's
     # ``queue.left``, and a hang-up that closes it first does not publish another one (counted twice live)
     acd: bool = False
+    # a dialler's live answer the ACD gave to an agent of this queue (its ``queue.*`` events say ``outbound``):
+    # counted for the agent (handled, AHT), not for the queue (docs/kpi.md, "Dialler calls")
+    outbound: bool = False
 
     def wait_seconds(self) -> float | None:
         end = self.answered if self.answered is not None else self.left
@@ -153,6 +156,7 @@ class QueueSegment:
             "transfer_kind": self.transfer_kind,
             "abandon_position": self.abandon_position,
             "offered_agents": list(self.offered_agents),
+            "outbound": self.outbound,
         }
 
 

@@ -80,6 +80,7 @@ def segment_from(d: Mapping[str, Any]) -> QueueSegment:
         transfer_kind=_str(d.get("transfer_kind")),
         abandon_position=None if d.get("abandon_position") is None else int(d["abandon_position"]),
         offered_agents=[str(a) for a in d.get("offered_agents") or []],
+        outbound=bool(d.get("outbound")),
         restored=d.get("outcome") is None and d.get("left") is None,
     )
 

@@ -83,13 +83,15 @@ class CallService:
         if event.type == "agent.state":
             self._agent_state(event)
             return
-        if data.get("outbound"):
-            return  # a dialler's call through the ACD: no inbound queue stay (docs/kpi.md, "Dialler calls")
+        # a dialler's call through the ACD is marked: the agent's call, not an inbound caller's queue stay
+        # (docs/kpi.md, "Dialler calls")
+        outbound = bool(data.get("outbound"))
         try:
             self._changed.add(event.subject)
             if event.type == "queue.entered":
+                position = int(data.get("position") or 0)
                 self.tracker.queue_entered(
-                    event.subject, str(data.get("queue")), int(data.get("position") or 0), at=event.time
+                    event.subject, str(data.get("queue")), position, at=event.time, outbound=outbound
                 )
             elif event.type == "queue.left":
                 self.tracker.queue_left(
@@ -99,6 +101,7 @@ class CallService:
                     waited=queue_wait(data),
                     agent=data.get("agent"),
                     at=event.time,
+                    outbound=outbound,
                 )
         except NotTrackedYet:
             pass  # held until AMI shows the call (the ARI and AMI links race)

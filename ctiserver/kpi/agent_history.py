@@ -28,9 +28,10 @@ E = AgentEventRow
 LOOKBACK = 7 * 86_400.0
 DAY = 86_400.0
 AGENT_COLUMNS = (
-    "agent", "day", "handled", "talk", "hold", "wrap", "aht", "logged_in", "busy", "ready_idle", "not_ready",
-    "occupancy", "not_ready_reasons",
+    "agent", "day", "handled", "outbound", "talk", "hold", "wrap", "aht", "logged_in", "busy", "ready_idle",
+    "not_ready", "occupancy", "not_ready_reasons",
 )  # fmt: skip
+NO_CALLS: dict[str, Any] = {"handled": 0, "outbound": 0, "talk": 0.0, "hold": 0.0, "wrap": 0.0, "aht": None}
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +125,7 @@ async def agent_days(session: AsyncSession, start: float, end: float, now: float
     rows = []
     for key in sorted(set(handled) | set(times)):
         agent, day = key
-        calls = handled.get(key) or {"handled": 0, "talk": 0.0, "hold": 0.0, "wrap": 0.0, "aht": None}
+        calls = handled.get(key) or NO_CALLS
         time = times.get(key) or {"logged_in": 0.0, "busy": 0.0, "ready_idle": 0.0, "not_ready": 0.0}
         reasons = {k: round(v, 3) for k, v in sorted(time.get("not_ready_reasons", {}).items())}
         rows.append(

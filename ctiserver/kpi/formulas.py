@@ -36,6 +36,8 @@ class SegmentFact:
     # leaves the queue (offered/answered/abandoned/waits, at answer time) and "handle" when the call ends
     # (talk/hold/wrap-up of an answered segment, for AHT); "wrap": a wrap-up that ended after its call did
     kind: str = "full"
+    # a dialler's call the ACD gave to an agent: the agent's, not the queue's (docs/kpi.md, "Dialler calls")
+    outbound: bool = False
 
     @classmethod
     def from_snapshot(cls, seg: Mapping[str, Any], *, hold: float = 0.0, wrap: float = 0.0) -> SegmentFact:
@@ -54,6 +56,7 @@ class SegmentFact:
             wrap=wrap,
             agent=seg.get("agent"),
             ended=float(end),
+            outbound=bool(seg.get("outbound")),
         )
 
 

@@ -3,7 +3,8 @@
 ``queue_report(session, start, end, interval=1800, queue=None)`` groups ``queue_segments`` by queue and by
 interval bucket (``floor(entered / interval) * interval``, UTC epoch); ``interval=86400`` gives days,
 ``interval=None`` one row per queue for the whole range.
-``agent_report`` groups answered segments by agent and day.
+``agent_report`` groups answered segments by agent and day, a dialler's calls included (``outbound``: they
+count for their agent, not for their queue).
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ async def queue_report(
     bucket = _bucket_expr(session, interval) if interval else literal(None).label("bucket")
     stmt = (
         select(S.queue, bucket.label("bucket"), *_sums_columns(pol))
-        .where(S.entered >= start, S.entered < end)
+        .where(S.entered >= start, S.entered < end, S.outbound.is_(False))  # a dialler's call: its agent's
         .group_by(S.queue, bucket if interval else S.queue)
         .order_by(S.queue, bucket if interval else S.queue)
     )
@@ -116,6 +117,7 @@ async def agent_report(
             func.sum(func.coalesce(S.talk_seconds, 0.0)).label("talk"),
             func.sum(S.hold_seconds).label("hold"),
             func.sum(S.wrapup_seconds).label("wrap"),
+            func.sum(case((S.outbound, 1), else_=0)).label("outbound"),
         )
         .where(S.entered >= start, S.entered < end, S.outcome == "answered", S.agent.is_not(None))
         .group_by(S.agent, bucket)
@@ -130,6 +132,7 @@ async def agent_report(
                 "agent": r.agent,
                 "day": float(r.day),
                 "handled": handled,
+                "outbound": int(r.outbound or 0),  # of which a dialler's calls (the ACD desk)
                 "talk": float(r.talk or 0),
                 "hold": float(r.hold or 0),
                 "wrap": float(r.wrap or 0),

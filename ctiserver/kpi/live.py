@@ -102,9 +102,7 @@ class LiveKpis:
     def on_event(self, event: DomainEvent) -> None:
         self.events_seen += 1
         data = event.data
-        if event.type.startswith("queue.") and data.get("outbound"):
-            return  # a dialler's call through the ACD: not an inbound caller's stay (docs/kpi.md, "Dialler calls")
-        if event.type == "queue.entered":
+        if event.type == "queue.entered" and not data.get("outbound"):  # a dialler's call waits for no one
             self._waiting.setdefault(str(data.get("queue")), Waiting({})).since[event.subject] = event.time
         elif event.type == "queue.left":
             self.queue_left(event.subject, data, event.time)
@@ -139,6 +137,7 @@ class LiveKpis:
             agent=str(agent) if agent else None,
             ended=at,
             kind="queue",
+            outbound=bool(data.get("outbound")),
         )
         self.add_segment(fact, at)
 
@@ -166,13 +165,19 @@ class LiveKpis:
         if seg is None or seconds <= 0:
             return
         who = str(agent or seg.get("agent") or "") or None
-        fact = SegmentFact(str(seg["queue"]), at, "answered", 0.0, wrap=seconds, agent=who, ended=at, kind="wrap")
+        fact = SegmentFact(
+            str(seg["queue"]), at, "answered", 0.0, wrap=seconds, agent=who, ended=at, kind="wrap",
+            outbound=bool(seg.get("outbound")),
+        )  # fmt: skip
         self.add_segment(fact, at)
 
     def add_segment(self, fact: SegmentFact, now: float) -> None:
+        """The fact in its queue's windows and, answered, in its agent's; a dialler's call (``outbound``) in
+        its agent's only (docs/kpi.md, "Dialler calls")."""
         policy = self.policy_for(fact.queue)
-        for win in self._windows(self.queues, fact.queue, policy).values():
-            win.add(fact, now)
+        if not fact.outbound:
+            for win in self._windows(self.queues, fact.queue, policy).values():
+                win.add(fact, now)
         if fact.agent and fact.outcome == "answered":
             for win in self._windows(self.agents, fact.agent, policy).values():
                 win.add(fact, now)

@@ -156,6 +156,7 @@ async def queue_summary(
     handled = (
         select(S.queue, S.agent, day.label("day"), func.count().label("n"))
         .where(S.entered >= start, S.entered < end, S.outcome == "answered", S.agent.is_not(None))
+        .where(S.outbound.is_(False))  # the queue's own callers (a dialler's calls count for the agent only)
         .group_by(S.queue, S.agent, day)
     )
     if queue is not None:

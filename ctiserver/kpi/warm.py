@@ -43,6 +43,7 @@ async def stored_facts(
             S.hold_seconds,
             S.wrapup_seconds,
             S.agent,
+            S.outbound,
             CallRow.ended,
         )
         .join(CallRow, CallRow.call_id == S.call_id)
@@ -53,11 +54,13 @@ async def stored_facts(
         going_on = (await session.execute(select(LiveCallRow.checkpoint))).scalars().all()
     facts: list[SegmentFact] = []
     calls: set[str] = set()
-    for call_id, queue, entered, left, answered, outcome, wait, talk, hold, wrap, agent, ended in rows:
+    for call_id, queue, entered, left, answered, outcome, wait, talk, hold, wrap, agent, outbound, ended in rows:
         calls.add(call_id)
         waited = float(wait or 0.0)
         left_queue = answered if answered is not None else (left if left is not None else entered)
-        stay = SegmentFact(queue, entered, outcome, waited, agent=agent, ended=left_queue, kind="queue")
+        stay = SegmentFact(
+            queue, entered, outcome, waited, agent=agent, ended=left_queue, kind="queue", outbound=bool(outbound)
+        )
         facts.append(stay)
         if outcome == "answered":
             handle = replace(stay, talk=float(talk or 0.0), hold=float(hold or 0.0), wrap=float(wrap or 0.0))
@@ -70,7 +73,9 @@ async def stored_facts(
             wait = float(seg.get("wait_seconds") or 0.0)
             agent = seg.get("agent")
             queue, entered, outcome = str(seg["queue"]), float(seg["entered"]), str(seg["outcome"])
-            facts.append(SegmentFact(queue, entered, outcome, wait, agent=agent, ended=left_queue, kind="queue"))
+            outbound = bool(seg.get("outbound"))
+            stay = SegmentFact(queue, entered, outcome, wait, agent=agent, ended=left_queue, kind="queue")
+            facts.append(replace(stay, outbound=outbound))
     facts.sort(key=lambda f: f.ended if f.ended is not None else f.entered)
     return facts, calls
 

@@ -100,6 +100,8 @@ class QueueSegmentRow(Base):
     complete_reason: Mapped[str | None] = mapped_column(String(16))
     transfer_kind: Mapped[str | None] = mapped_column(String(16))
     abandon_position: Mapped[int | None] = mapped_column(Integer)
+    # a dialler's call the ACD gave to an agent: the agent's, not the queue's (docs/kpi.md, "Dialler calls")
+    outbound: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class LiveCallRow(Base):

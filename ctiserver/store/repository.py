@@ -94,6 +94,7 @@ def segment_rows(call: dict[str, Any]) -> list[dict[str, Any]]:
                 "complete_reason": seg.get("complete_reason"),
                 "transfer_kind": seg.get("transfer_kind"),
                 "abandon_position": seg.get("abandon_position"),
+                "outbound": bool(seg.get("outbound")),
             }
         )
     return rows

@@ -15,12 +15,15 @@ from typing import Any
 import pytest
 
 from ctiserver.acd.service import AcdService
+from ctiserver.calls.service import CallService
 from ctiserver.calls.tracker import Tracker
 from ctiserver.crm.screenpop import ScreenPop
 from ctiserver.dialer.model import ContactStatus, Outcome
 from ctiserver.dialer.service import DialerService
 from ctiserver.events import DomainEvent
+from ctiserver.kpi.historical import agent_report, queue_report
 from ctiserver.kpi.live import LiveKpis
+from ctiserver.store.database import Database
 from tests.dialer.acd_daemon import AGENTS, QUEUE, Daemon, daemon, ivr_script, listen
 from tests.dialer.waits import until
 from tests.dialer.wire import number, window_around_now
@@ -97,10 +100,24 @@ async def test_an_abandoned_caller_is_called_back_once_and_reaches_an_agent(tmp_
         assert await until(lambda: not screen.calls, 5.0), list(screen.calls)
         await asyncio.sleep(1.0)  # nothing else is placed
         assert len(await dialer.store.attempts("callbacks")) == 1
-        # the queue's KPIs are its inbound callers': two abandoned, the dialler's call-back not among them
-        today = d.ctx.require(LiveKpis).queue(QUEUE, "today")
+        # the queue's KPIs are its inbound callers': two abandoned, the dialler's call-back not among them; the
+        # call-back is its agent's handled call (AHT: talk + the wrap-up that ended after it)
+        live = d.ctx.require(LiveKpis)
+        today = live.queue(QUEUE, "today")
         assert (today.offered, today.abandoned, today.answered) == (2, 2, 0)
-        assert not d.ctx.require(Tracker).finished[attempt.id].queues
+        [stay] = d.ctx.require(Tracker).finished[attempt.id].queues
+        assert (stay.queue, stay.outcome, stay.agent, stay.outbound) == (QUEUE, "answered", AGENTS[0], True)
+        mine = live.agent(AGENTS[0], "today")
+        assert (mine["handled"], mine["answered"]) == (1, 1) and mine["wrap"] > 0 and mine["aht"] > 5.0
+        assert live.agent(AGENTS[1], "today")["handled"] == 0
+        # the same in the stored history (the reports): the queue's two abandons, the agent's one outbound call
+        await d.ctx.require(CallService).flush()
+        async with d.ctx.require(Database).sessions() as s:
+            [row] = await queue_report(s, 0.0, d.clock.now() + 1, interval=None)
+            agents = await agent_report(s, 0.0, d.clock.now() + 1)
+        assert (row.queue, row.kpis.offered, row.kpis.abandoned, row.kpis.answered) == (QUEUE, 2, 2, 0)
+        assert [(a["agent"], a["handled"], a["outbound"]) for a in agents] == [(AGENTS[0], 1, 1)]
+        assert agents[0]["aht"] == pytest.approx(mine["aht"])
     assert attempt.outcome is Outcome.HUMAN and attempt.number == CALLER and attempt.agent == AGENTS[0]
     assert attempt.connected is not None
     assert [e.type for e in seen if e.type.startswith("callback.")] == ["callback.scheduled"]

@@ -66,7 +66,7 @@ def loaded_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('kpi') / 'cti.sqlite'}"
     r = cli("db", "upgrade", "--db", url)
     assert r.returncode == 0, r.stderr
-    assert "core_0006" in r.stdout
+    assert "core_0007" in r.stdout
     tracker = track_files([TRACES / "13-load-queue" / "ami.raw"])
     facts = [{"kind": "call", "data": c.snapshot()} for c in tracker.all_calls()]
 

@@ -91,3 +91,30 @@ async def test_the_calls_still_going_on_add_the_queue_stays_they_left(tmp_path: 
     [queue] = {s.queue for s in call.queues}
     k = warmed.queue(queue, "15m")
     assert (k.offered, k.answered, k.aht) == (1, 1, None)  # handled when its call.ended comes
+
+
+async def test_a_dialler_call_counts_for_its_agent_and_not_for_its_queue_after_a_restart(tmp_path: Path) -> None:
+    """A dialler's call the ACD gave to an agent (``outbound`` segment): warmed, it is the agent's handled call
+    and not an offered call of the queue — as the live feed counted it (docs/kpi.md, "Dialler calls"); the
+    same holds for one still going on (its checkpoint)."""
+    clock = ManualClock(start=0.0)
+    tracker, events = _tracked("04-queue-answered", clock)
+    [call] = [c for c in tracker.all_calls() if c.queues]
+    for seg in call.queues:
+        seg.outbound = True
+    [agent] = {s.agent for s in call.queues if s.agent}
+    clock._now = max(e.time for e in events) + 60.0
+    going_on = checkpoint_of(call) | {"call_id": "going-on"}
+    async with migrated(f"sqlite+aiosqlite:///{tmp_path}/cti.sqlite") as sessions:
+        repo = CallRepository(sessions)
+        await repo.apply([{"kind": "call", "data": call.snapshot()}])
+        await repo.apply([{"kind": "live", "data": going_on, "seen": clock.now()}])
+        warmed = LiveKpis(clock)
+        facts, calls = await stored_facts(sessions, warmed.day_start())
+    assert calls == {call.call_id}
+    warmed.warm(facts)
+    [queue] = {s.queue for s in call.queues}
+    assert warmed.queue(queue, "today").offered == 0
+    mine = warmed.agent(agent, "today")
+    assert (mine["answered"], mine["handled"]) == (2, 1)  # the ended call's handle time; the other's comes later
+    assert mine["aht"] is not None and mine["aht"] > 0

@@ -42,7 +42,7 @@ async def test_upgrade_heads_is_idempotent(db_url: str) -> None:
     await asyncio.to_thread(migrate.upgrade, db_url)
     assert {"calls", "call_legs", "queue_segments", "leases", "alembic_version"} <= await _tables(db_url)
     current = await asyncio.to_thread(migrate.current, db_url)
-    assert "core_0006" in current  # the head of the core branch
+    assert "core_0007" in current  # the head of the core branch
     assert sorted(current) == sorted(migrate.heads())  # every area's branch is at its head
 
 
@@ -54,16 +54,16 @@ async def test_each_area_has_its_own_branch(
     (area / "demo_0001_things.py").write_text(OTHER_BRANCH)
     base = migrate.version_locations
     monkeypatch.setattr(migrate, "version_locations", lambda: [*base(), area])
-    assert {"core_0006", "demo_0001"} <= set(migrate.heads())
+    assert {"core_0007", "demo_0001"} <= set(migrate.heads())
     await asyncio.to_thread(migrate.upgrade, db_url)
     assert {"calls", "demo_things"} <= await _tables(db_url)
     current = await asyncio.to_thread(migrate.current, db_url)
-    assert {"demo_0001", "core_0006"} <= set(current)
+    assert {"demo_0001", "core_0007"} <= set(current)
     await asyncio.to_thread(migrate.downgrade, db_url, "demo@base")
     tables = await _tables(db_url)
     assert "demo_things" not in tables and "calls" in tables
     current = await asyncio.to_thread(migrate.current, db_url)
-    assert "core_0006" in current and "demo_0001" not in current
+    assert "core_0007" in current and "demo_0001" not in current
 
 
 async def test_core_upgrade_from_the_first_revision_keeps_data(db_url: str) -> None:
