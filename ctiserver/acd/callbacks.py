@@ -3,7 +3,9 @@ outside a waiting call (IVR ``callback`` node, API). The call-back then waits li
 when it is served the agent is rung first, then the customer is dialled (``connect.py``).
 
 Each one is written down until it is made or given up (``persist.PendingCallback``): a restarted daemon puts the
-call-backs it still owes back in their queues, each in its place (its wait runs from the request). Up to session
+call-backs it still owes back in their queues, each in its place (its wait runs from the request); one that was
+waiting out its ``retry_after`` after a failed dial waits out the rest of it first (up to session 31 it was
+offered again at once). Up to session
 30 they lived in the ACD's memory only, and a restart (an upgrade, a crash) dropped every promised call-back."""
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ class Callbacks:
         async def _add_waiting(self, entry: Entry) -> None: ...
 
         async def _event(self, type_: str, subject: str, data: Mapping[str, Any]) -> None: ...
+
+        def _spawn(self, coro: Any, name: str) -> asyncio.Task[Any]: ...
 
     async def request_callback(
         self,
@@ -109,8 +113,9 @@ class Callbacks:
             request, waiting, dict(cb.attached), None, done, callback_number=cb.number, callback_attempts=cb.attempts
         )
 
-    async def _keep(self, entry: Entry) -> None:
-        """Write the call-back down (again, with its failed attempts): a restarted daemon still owes it."""
+    async def _keep(self, entry: Entry, retry_at: float | None = None) -> None:
+        """Write the call-back down (again, with its failed attempts and, after a failed dial, when it may be
+        dialled again): a restarted daemon still owes it."""
         waited = self._clock.monotonic() - entry.waiting.entered
         pending = PendingCallback(
             entry.call_id,
@@ -122,6 +127,7 @@ class Callbacks:
             entry.waiting.priority,
             entry.waiting.only,
             entry.callback_attempts,
+            retry_at,
         )
         try:
             await self._store.save_callback(pending)
@@ -144,11 +150,16 @@ class Callbacks:
             if cb.queue not in self.stats:
                 log.warning("call-back for a queue no longer configured", call_id=cb.call_id, queue=cb.queue)
                 continue
-            if cb.call_id in self._waiting:
+            if cb.call_id in self._waiting or cb.call_id in self._retrying:
                 continue
-            await self._add_waiting(self._callback_entry(cb))
+            entry = self._callback_entry(cb)
             self.stats[cb.queue].entered += 1
             restored += 1
+            rest = (cb.retry_at or 0.0) - self._clock.now()
+            if rest > 0:  # stopped while it waited out its retry_after: the rest of it first
+                self._retry_later(entry, rest)
+            else:
+                await self._add_waiting(entry)
         if restored:
             log.info("call-backs owed from the earlier run are back in their queues", count=restored)
         return restored
@@ -184,10 +195,13 @@ class Callbacks:
             return False
         return self.context_missing(self.queue_config(entry.waiting.queue).callback.endpoint)
 
-    async def _callback_later(self, entry: Entry, delay: float) -> None:
+    def _retry_later(self, entry: Entry, delay: float) -> None:
         """A customer who did not answer is dialled again after ``delay`` s, keeping the place (its sequence
         number: ahead of the calls that came after it). Meanwhile it is owed (``retrying``), not waiting."""
         self._retrying[entry.call_id] = entry
+        self._spawn(self._callback_later(entry, delay), f"cti:acd-callback-{entry.call_id}")
+
+    async def _callback_later(self, entry: Entry, delay: float) -> None:
         try:
             await self._clock.sleep(delay)
         finally:

@@ -26,6 +26,7 @@ class PendingCallback:
     priority: int | None = None
     only_agent: str | None = None
     attempts: int = 0  # customer legs that failed so far
+    retry_at: float | None = None  # wall clock: waiting out ``retry_after`` until then (a failed dial)
 
 
 class AgentStateStore(Protocol):

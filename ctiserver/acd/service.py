@@ -377,8 +377,8 @@ class AcdService(Callbacks, AgentDesk, Resumption, Transfers, InCall, Reservatio
                     entry.call_id,
                     {"queue": cfg.name, "attempt": entry.callback_attempts, "retry_in": delay},
                 )
-                await self._keep(entry)
-                self._spawn(self._callback_later(entry, delay), f"cti:acd-callback-{entry.call_id}")
+                await self._keep(entry, retry_at=self._clock.now() + delay)
+                self._retry_later(entry, delay)
                 return
             self.stats[cfg.name].callbacks_failed += 1
             await self._owed_no_more(entry)

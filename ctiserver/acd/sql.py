@@ -59,6 +59,7 @@ class CallbackRow(Base):
     only_agent: Mapped[str | None] = mapped_column(String(64))
     requested: Mapped[float] = mapped_column(Float)
     attempts: Mapped[int] = mapped_column(Integer)
+    retry_at: Mapped[float | None] = mapped_column(Float)
 
 
 _Change = tuple[AgentStatus, AgentStatus, asyncio.Future[None]]  # new, previous, its waiter
@@ -152,6 +153,7 @@ class SqlAgentStore:
             "only_agent": callback.only_agent,
             "requested": callback.requested,
             "attempts": callback.attempts,
+            "retry_at": callback.retry_at,
         }
         async with self._sessions() as s, s.begin():
             await upsert(s, CallbackRow, [row])
@@ -165,7 +167,16 @@ class SqlAgentStore:
             rows = (await s.execute(select(CallbackRow).order_by(CallbackRow.requested))).scalars().all()
         return [
             PendingCallback(
-                r.call_id, r.queue, r.number, r.requested, r.name, r.attached, r.priority, r.only_agent, r.attempts
+                r.call_id,
+                r.queue,
+                r.number,
+                r.requested,
+                r.name,
+                r.attached,
+                r.priority,
+                r.only_agent,
+                r.attempts,
+                r.retry_at,
             )
             for r in rows
         ]

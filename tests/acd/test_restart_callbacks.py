@@ -134,3 +134,42 @@ async def test_an_erasure_request_cancels_the_call_back_owed(tmp_path: Path, bus
         owed = await _store(d).load_callbacks()
     assert erased["acd_callbacks"] == 1 and owed == [] and not rung
     assert cancelled == [{"queue": QUEUE, "why": "erasure"}]
+
+
+async def test_a_call_back_waiting_out_its_retry_is_offered_no_sooner_after_a_restart(tmp_path: Path) -> None:
+    """The customer was busy, and the daemon stops while the call-back waits out its ``retry_after``. The next
+    run owes it (the wallboard counts it) and offers it once the ``retry_after`` is over, counted from the
+    failed dial — not at once, which would ring the customer again seconds after a busy signal."""
+    ivr_script(tmp_path)
+    sales = {"callback": {**SALES["callback"], "retry_after": 40, "attempts": 3}}
+    async with daemon(tmp_path, CAMPAIGN, factor=4.0, sales=sales) as d:
+        seen = listen(d)
+        acd = d.ctx.require(AcdService)
+        _call, requested = await _ask_for_call_back(d, seen)
+        d.sim.agent(AGENTS[0], answer_after=0.3)
+        d.sim.customer(CALLER, reject=486)
+        await acd.ready(AGENTS[0])
+        assert await until(lambda: any(e.type == "callback.retry" for e in seen), 20.0), [e.type for e in seen]
+        failed_at = d.clock.now()
+        [owed] = await _store(d).load_callbacks()
+        stopped = d.clock.now()
+    assert owed.attempts == 1 and owed.retry_at is not None and abs(owed.retry_at - (failed_at + 40)) < 2.0
+
+    async with daemon(tmp_path, CAMPAIGN, factor=4.0, sales=sales, start=stopped) as d:
+        seen = listen(d)
+        d.sim.agent(AGENTS[0], answer_after=0.3)
+        d.sim.customer(CALLER, answer_after=1.0, hangup_after=4.0)
+        acd = d.ctx.require(AcdService)
+        assert acd.callbacks_owed() == {QUEUE: 1}  # owed, not waiting
+        await acd.ready(AGENTS[0])
+
+        def offered() -> list[DomainEvent]:
+            return [e for e in seen if e.type == "agent.offered" and e.subject == requested.subject]
+
+        await asyncio.sleep(3.0)  # 12 s at ×4: a call-back back in its queue at once would have been offered
+        assert not offered() and acd.callbacks_owed() == {QUEUE: 1}
+        assert await until(lambda: bool(offered()), 20.0), [e.type for e in seen]
+        assert offered()[0].time >= owed.retry_at - 0.5
+        assert await until(lambda: acd.stats[QUEUE].callbacks_connected == 1, 20.0), [e.type for e in seen]
+        left = await _store(d).load_callbacks()
+    assert left == []

@@ -1,5 +1,6 @@
-"""The call-backs the ACD owes, in SQLite and PostgreSQL through the real migrations (``acd_0002``): kept with
-their attempts (written again, one row), read back oldest request first, dropped once made."""
+"""The call-backs the ACD owes, in SQLite and PostgreSQL through the real migrations (``acd_0002``,
+``acd_0003``): kept with their attempts and when they may be dialled again (written again, one row), read back
+oldest request first, dropped once made."""
 
 from __future__ import annotations
 
@@ -21,8 +22,9 @@ async def test_call_backs_owed_are_kept_updated_read_in_order_and_dropped(db_url
         first = PendingCallback("c2d-1", "support", "+48221234567", 100.0, "Łukasz", priority=5, only_agent="1001")
         await store.save_callback(later)
         await store.save_callback(first)
-        await store.save_callback(replace(later, attempts=1))  # its customer failed once: written again
-        assert await store.load_callbacks() == [first, replace(later, attempts=1)]
+        again = replace(later, attempts=1, retry_at=1234.5)  # its customer failed once: written again
+        await store.save_callback(again)
+        assert await store.load_callbacks() == [first, again]
         await store.drop_callback("c2d-1")
         await store.drop_callback("nothing-owed")
         assert [c.call_id for c in await store.load_callbacks()] == ["cb-2"]
