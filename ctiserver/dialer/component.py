@@ -42,7 +42,7 @@ def _store(ctx: AppContext) -> DialerStore:
         return MemoryDialerStore()
     from ctiserver.dialer.sql import SqlDialerStore
 
-    return SqlDialerStore(db.sessions)
+    return SqlDialerStore(db.sessions, ctx.clock)
 
 
 def _desk(

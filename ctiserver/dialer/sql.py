@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Collection, Iterable
 from typing import Any
 
@@ -10,6 +9,7 @@ from sqlalchemy import ColumnElement, Integer, cast, delete, func, or_, select, 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
 
+from ctiserver.clock import Clock, SystemClock
 from ctiserver.dialer.model import AttemptRecord, Contact, ContactStatus, DayOutcome, LedgerCounts, Outcome
 from ctiserver.dialer.store import DIALLABLE, GLOBAL, LIVE, OPEN, DayOutcomes
 from ctiserver.dialer.tables import AttemptRow, CampaignRow, ContactRow, DncRow
@@ -102,8 +102,9 @@ async def _page(
 
 
 class SqlDialerStore:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock | None = None) -> None:
         self._sessions = sessions
+        self._clock = clock or SystemClock()  # the rows' stamps (a DNC entry's ``added``, a campaign's ``updated``)
 
     async def add_contacts(self, contacts: Iterable[Contact]) -> int:
         n = 0
@@ -345,7 +346,7 @@ class SqlDialerStore:
     async def dnc_add(self, numbers: Iterable[str], campaign: str = GLOBAL, reason: str = "") -> int:
         """The numbers not listed yet, counted per chunk by the primary key — not by reading the whole list before
         and after (up to session 24: one opt-out on a registry of 200,000 numbers took a second of the loop)."""
-        unique, now, added = list(dict.fromkeys(numbers)), time.time(), 0
+        unique, now, added = list(dict.fromkeys(numbers)), self._clock.now(), 0
         for i in range(0, len(unique), _CHUNK):
             chunk = unique[i : i + _CHUNK]
             listed = select(DncRow.number).where(DncRow.campaign == campaign, DncRow.number.in_(chunk))
@@ -385,7 +386,8 @@ class SqlDialerStore:
     # campaigns (settings + state survive a restart)
     async def save_campaign(self, name: str, settings: dict[str, Any], state: str) -> None:
         async with self._sessions() as s, s.begin():
-            await upsert(s, CampaignRow, [{"name": name, "settings": settings, "state": state, "updated": time.time()}])
+            row = {"name": name, "settings": settings, "state": state, "updated": self._clock.now()}
+            await upsert(s, CampaignRow, [row])
 
     async def campaigns(self) -> list[tuple[str, dict[str, Any], str]]:
         async with self._sessions() as s:

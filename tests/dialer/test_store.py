@@ -7,10 +7,15 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from ctiserver.clock import ManualClock
 from ctiserver.dialer.model import AttemptRecord, Contact, ContactStatus, Outcome
+from ctiserver.dialer.sql import SqlDialerStore
 from ctiserver.dialer.store import DialerStore
+from ctiserver.dialer.tables import CampaignRow, DncRow
 from tests.dialer.sql_store import memory_or_sqlite
+from tests.store.migrated import migrated
 
 
 @pytest.fixture(params=["memory", "sqlite"])
@@ -123,3 +128,15 @@ async def test_contact_ids_by_number_and_dropping_known_numbers(store: DialerSto
     fresh = [replace(_c(1), id="new"), _c(2), _c(3), _c(4)]  # k1's number under a new id; k2 itself again
     kept, dropped = await drop_known_numbers(store, "c1", fresh)
     assert [c.id for c in kept] == ["k2", "k3", "k4"] and dropped == 1
+
+
+async def test_the_rows_are_stamped_by_the_injected_clock(tmp_path: Path) -> None:
+    """A DNC entry's ``added`` and a campaign's ``updated`` come from the daemon's clock, not the wall clock."""
+    async with migrated(f"sqlite+aiosqlite:///{tmp_path / 'dialer.sqlite'}") as sessions:
+        store = SqlDialerStore(sessions, ManualClock(start=1_000.0))
+        await store.dnc_add(["+15550100"], reason="asked")
+        await store.save_campaign("spring", {}, "draft")
+        async with sessions() as s:
+            added = (await s.scalars(select(DncRow.added))).all()
+            updated = (await s.scalars(select(CampaignRow.updated))).all()
+    assert added == [1_000.0] and updated == [1_000.0]
