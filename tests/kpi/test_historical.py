@@ -25,6 +25,7 @@ def row(
     agent: str | None = None,
     hold: float = 0.0,
     wrap: float = 0.0,
+    outbound: bool = False,
 ) -> dict[str, Any]:
     entered = T0 + minute * 60
     return {
@@ -47,6 +48,7 @@ def row(
         "complete_reason": None,
         "transfer_kind": None,
         "abandon_position": None,
+        "outbound": outbound,
     }
 
 
@@ -59,6 +61,8 @@ ROWS = [
     row(4, "support", 31, "answered", 5, talk=50, agent="a1"),
     # sales, 00:00-00:30
     row(5, "sales", 2, "timeout", 300),
+    # sales, 00:00-00:30: a dialler's call a2 took (through the ACD): a2's handled call, not one of the queue's
+    row(7, "sales", 3, "answered", 0.5, talk=120, agent="a2", wrap=6, outbound=True),
     # next day: outside the range
     row(6, "support", 24 * 60 + 1, "answered", 1, talk=10, agent="a1"),
 ]
@@ -80,13 +84,15 @@ async def test_report_by_interval_queue_and_agent(db_url: str) -> None:
             assert k.asa == pytest.approx(25.0)
             assert k.aht == pytest.approx((100 + 20 + 10 + 200) / 2)
             assert by[("sales", T0)].timeouts == 1 and by[("sales", T0)].lost_rate == 1.0
+            assert (by[("sales", T0)].offered, by[("sales", T0)].answered) == (1, 0)
             assert by[("support", T0 + 1800)].service_level == 1.0
             day = await queue_report(s, T0, T0 + 86_400, interval=86_400, queue="support")
             assert [(r.bucket, r.kpis.offered, r.kpis.answered) for r in day] == [(T0, 4, 3)]
             whole = await queue_report(s, T0, T0 + 2 * 86_400, interval=None, queue="support")
             assert [(r.bucket, r.kpis.offered) for r in whole] == [(None, 5)]
             agents = await agent_report(s, T0, T0 + 86_400)
-            assert [(a["agent"], a["handled"]) for a in agents] == [("a1", 2), ("a2", 1)]
+            assert [(a["agent"], a["handled"], a["outbound"]) for a in agents] == [("a1", 2, 0), ("a2", 2, 1)]
             assert agents[0]["aht"] == pytest.approx((100 + 20 + 10 + 50) / 2)
+            assert agents[1]["aht"] == pytest.approx((200 + 120 + 6) / 2)
     finally:
         await engine.dispose()

@@ -114,8 +114,10 @@ def seg(queue: str, at: float, agent: str | None, outcome: str = "answered") -> 
     }
 
 
-def queued(cid: str, at: float, num: str, segs: list[dict[str, Any]], disposition: str | None = None) -> Any:
-    c = call(cid, at, num, disposition=disposition)
+def queued(
+    cid: str, at: float, num: str, segs: list[dict[str, Any]], disposition: str | None = None, direction: str = "in"
+) -> Any:
+    c = call(cid, at, num, disposition=disposition, direction=direction)
     c["queues"] = [{**s, "caller_uniqueid": cid} for s in segs]
     return c
 
@@ -134,6 +136,8 @@ QUEUED = [
     queued("q5", T0 + 5 * H, "+12125550133", [seg("support", T0 + 5 * H, None, "abandoned")]),
     queued("q7", T0 + 6 * H, "anonymous", [seg("support", T0 + 6 * H, "a3")]),  # no number: never judged
     call("q6", T0 + 27 * H, "+12125550122"),  # next day, 23 h after q4: q4 was not resolved
+    # a dialler's call a3 took through the ACD (an outbound stay): a3's call, not one of the sales queue's
+    queued("d1", T0 + 7 * H, "+12125550144", [seg("sales", T0 + 7 * H, "a3") | {"outbound": True}], direction="out"),
 ]
 
 
@@ -163,7 +167,7 @@ async def test_queue_summary_by_hand(db_url: str) -> None:
     assert only_sales == [sales]
     # overall: q1 ✗ q2 ✓ q3 ✓ q4 ✗ q5 ✓
     assert (overall["fcr_repeat_contacts"], overall["fcr_repeat"]) == (5, pytest.approx(3 / 5))
-    assert overall["calls_per_agent_per_day"] == pytest.approx(5 / 3)  # a1: 2, a2: 2, a3: 1
+    assert overall["calls_per_agent_per_day"] == pytest.approx(6 / 3)  # a1: 2, a2: 2, a3: 2 (1 a dialler's)
     # 6 h in, only q1 (repeated at 3 h) is judged; the others' 24 h windows are still open
     early = {r["queue"]: r for r in too_early}
     assert (early["support"]["fcr_repeat_contacts"], early["support"]["fcr_repeat"]) == (1, 0.0)
