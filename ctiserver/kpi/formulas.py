@@ -77,6 +77,7 @@ class QueueSums:
     hold: float = 0.0
     wrap: float = 0.0
     handled: int = 0  # answered segments whose handle time is known
+    outbound: int = 0  # of which a dialler's calls (an agent's windows only: a queue's have none)
 
     def add(self, f: SegmentFact, policy: SlPolicy, sign: int = 1) -> None:
         if f.kind == "wrap":  # handle time of a call already counted as handled
@@ -84,6 +85,7 @@ class QueueSums:
             return
         if f.kind != "queue" and f.outcome == "answered":
             self.handled += sign
+            self.outbound += sign * f.outbound
             self.talk += sign * f.talk
             self.hold += sign * f.hold
             self.wrap += sign * f.wrap

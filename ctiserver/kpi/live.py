@@ -207,6 +207,7 @@ class LiveKpis:
         out: dict[str, Any] = {
             "agent": name,
             "handled": 0,
+            "outbound": 0,  # of the handled calls, a dialler's
             "talk": 0.0,
             "hold": 0.0,
             "wrap": 0.0,
@@ -216,7 +217,13 @@ class LiveKpis:
             k = wins[window].kpis(now)
             s = wins[window].sums
             out.update(
-                answered=k.answered, handled=s.handled, talk=s.talk, hold=s.hold, wrap=s.wrap, aht=k.aht
+                answered=k.answered,
+                handled=s.handled,
+                outbound=s.outbound,
+                talk=s.talk,
+                hold=s.hold,
+                wrap=s.wrap,
+                aht=k.aht,
             )
         length = WINDOWS[window]
         start = now - length if length is not None else (now + self.day_offset) // DAY * DAY - self.day_offset
