@@ -5,8 +5,8 @@ when it is served the agent is rung first, then the customer is dialled (``conne
 Each one is written down until it is made or given up (``persist.PendingCallback``): a restarted daemon puts the
 call-backs it still owes back in their queues, each in its place (its wait runs from the request); one that was
 waiting out its ``retry_after`` after a failed dial waits out the rest of it first (up to session 31 it was
-offered again at once). Up to session
-30 they lived in the ACD's memory only, and a restart (an upgrade, a crash) dropped every promised call-back."""
+offered again at once). Up to session 30 they lived in the ACD's memory only, and a restart (an upgrade, a crash)
+dropped every promised call-back."""
 
 from __future__ import annotations
 
