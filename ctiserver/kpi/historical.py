@@ -20,6 +20,8 @@ from ctiserver.kpi.formulas import QueueKpis, QueueSums, SlPolicy, kpis_of
 from ctiserver.store.models import CallRow, QueueSegmentRow
 
 S = QueueSegmentRow
+# a queue's own callers: a dialler's call the ACD gave to an agent (``outbound``) counts for the agent, not the queue
+INBOUND_STAY = S.outbound.is_(False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +94,7 @@ async def queue_report(
     bucket = _bucket_expr(session, interval) if interval else literal(None).label("bucket")
     stmt = (
         select(S.queue, bucket.label("bucket"), *_sums_columns(pol))
-        .where(S.entered >= start, S.entered < end, S.outbound.is_(False))  # a dialler's call: its agent's
+        .where(S.entered >= start, S.entered < end, INBOUND_STAY)
         .group_by(S.queue, bucket if interval else S.queue)
         .order_by(S.queue, bucket if interval else S.queue)
     )

@@ -166,9 +166,16 @@ class LiveKpis:
             return
         who = str(agent or seg.get("agent") or "") or None
         fact = SegmentFact(
-            str(seg["queue"]), at, "answered", 0.0, wrap=seconds, agent=who, ended=at, kind="wrap",
+            str(seg["queue"]),
+            at,
+            "answered",
+            0.0,
+            wrap=seconds,
+            agent=who,
+            ended=at,
+            kind="wrap",
             outbound=bool(seg.get("outbound")),
-        )  # fmt: skip
+        )
         self.add_segment(fact, at)
 
     def add_segment(self, fact: SegmentFact, now: float) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased
 
 from ctiserver.kpi.fcr import fcr_disposition, fcr_disposition_counted, fcr_of, judge_keyed
 from ctiserver.kpi.formulas import calls_per_agent_per_day
-from ctiserver.kpi.historical import _bucket_expr, agent_report
+from ctiserver.kpi.historical import INBOUND_STAY, _bucket_expr, agent_report
 from ctiserver.store.caller_key import normalise_number
 from ctiserver.store.models import CallRow, QueueSegmentRow
 
@@ -156,7 +156,7 @@ async def queue_summary(
     handled = (
         select(S.queue, S.agent, day.label("day"), func.count().label("n"))
         .where(S.entered >= start, S.entered < end, S.outcome == "answered", S.agent.is_not(None))
-        .where(S.outbound.is_(False))  # the queue's own callers (a dialler's calls count for the agent only)
+        .where(INBOUND_STAY)
         .group_by(S.queue, S.agent, day)
     )
     if queue is not None:

@@ -71,11 +71,19 @@ async def stored_facts(
             if seg.get("outcome") is None or left_queue is None or left_queue < since:
                 continue
             wait = float(seg.get("wait_seconds") or 0.0)
-            agent = seg.get("agent")
             queue, entered, outcome = str(seg["queue"]), float(seg["entered"]), str(seg["outcome"])
-            outbound = bool(seg.get("outbound"))
-            stay = SegmentFact(queue, entered, outcome, wait, agent=agent, ended=left_queue, kind="queue")
-            facts.append(replace(stay, outbound=outbound))
+            facts.append(
+                SegmentFact(
+                    queue,
+                    entered,
+                    outcome,
+                    wait,
+                    agent=seg.get("agent"),
+                    ended=left_queue,
+                    kind="queue",
+                    outbound=bool(seg.get("outbound")),
+                )
+            )
     facts.sort(key=lambda f: f.ended if f.ended is not None else f.entered)
     return facts, calls
 
