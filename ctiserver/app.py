@@ -47,6 +47,7 @@ COMPONENTS: tuple[str, ...] = (
     "ctiserver.ivr.component",
     "ctiserver.acd.component",
     "ctiserver.dialer.component",
+    "ctiserver.privacy.component",  # erasures made elsewhere (the CLI, another daemon): forgotten in memory too
     "ctiserver.api.component",
 )
 

@@ -176,10 +176,10 @@ class Callbacks:
             owed[entry.waiting.queue] = owed.get(entry.waiting.queue, 0) + 1
         return owed
 
-    async def cancel_owed(self, numbers: Collection[str], why: str) -> list[str]:
-        """The call-backs owed to these numbers (as written) are not made, e.g. for an erasure request (whose
-        transaction deletes their rows); returns their call ids."""
-        gone = [e for e in self._owed() if e.callback_number in numbers]
+    async def cancel_owed(self, numbers: Collection[str], why: str, call_ids: Collection[str] = ()) -> list[str]:
+        """The call-backs owed to these numbers (as written), or with these call ids, are not made, e.g. for an
+        erasure request (whose transaction deletes their rows); returns their call ids."""
+        gone = [e for e in self._owed() if e.callback_number in numbers or e.call_id in call_ids]
         for entry in gone:
             self._waiting.pop(entry.call_id)
             self._retrying.pop(entry.call_id, None)

@@ -358,7 +358,7 @@ class Tracker(EngineFacts):
         return n
 
     def forget_calls(self, call_ids: Iterable[str]) -> int:
-        """Drop these finished calls (a person's erasure: ``ctiserver/privacy.py``); how many were kept."""
+        """Drop these finished calls (a person's erasure: ``ctiserver/privacy/``); how many were kept."""
         n = 0
         for call_id in call_ids:
             old = self.finished.pop(call_id, None)

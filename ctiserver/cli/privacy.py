@@ -1,4 +1,4 @@
-"""``ctiserver privacy``: a person's right to erasure, from the command line (``ctiserver/privacy.py``).
+"""``ctiserver privacy``: a person's right to erasure, from the command line (``ctiserver/privacy/erase.py``).
 
 ctiserver privacy erase NUMBER [--config FILE] [--not-on-dnc]
     erase the person's calls' personal data, recordings, dialler contacts, CRM contact and interactions; the
@@ -36,7 +36,7 @@ def register(sub: Any) -> None:
 
 
 async def _go(args: argparse.Namespace) -> int:
-    from ctiserver.privacy import NotANumber, erase_number
+    from ctiserver.privacy.erase import NotANumber, erase_number
     from ctiserver.recording.sql import SqlRecordingStore
     from ctiserver.store.database import Database
 

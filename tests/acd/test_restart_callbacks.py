@@ -7,21 +7,29 @@ down until it is made (``acd_callbacks``). In one run: the agent's screen-pop co
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
+import json
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+import yaml
 
 from ctiserver.acd.agent_state import AgentState
 from ctiserver.acd.persist import AgentStateStore
 from ctiserver.acd.service import AcdService
 from ctiserver.api.auth import Role, new_token
+from ctiserver.cli import main
 from ctiserver.crm.screenpop import ScreenPop
 from ctiserver.events import DomainEvent
 from ctiserver.sim.simulator import CallHandle
+from ctiserver.store.database import Database
+from ctiserver.store.models import CallRow
 from tests.dialer.acd_daemon import AGENTS, QUEUE, Daemon, daemon, ivr_script, listen
-from tests.dialer.waits import until
+from tests.dialer.waits import until, until_read
 from tests.dialer.wire import number
 
 pytestmark = pytest.mark.slow
@@ -30,6 +38,10 @@ CALLER = number(88)
 CAMPAIGN = {"name": "idle", "mode": "progressive", "queue": QUEUE, "caller_id": "5550200"}
 # the customer is dialled as on Asterisk: Local/<number>@ctiserver-outbound (rendered), Dial(PJSIP/<number>@trunk)
 SALES = {"callback": {"enabled": True, "digit": "1", "endpoint": "Local/{number}@ctiserver-outbound"}}
+
+
+async def _has(found: Awaitable[set[str]], item: str) -> bool:
+    return item in await found
 
 
 def _store(d: Daemon) -> Any:
@@ -98,11 +110,17 @@ async def test_a_call_back_made_in_the_same_run_pops_the_callers_card_and_leaves
     assert pops and pops[0]["agent"] == AGENTS[0] and pops[0]["caller"]["number"] == CALLER
 
 
-@pytest.mark.parametrize("busy", [False, True], ids=["waiting", "retrying"])
-async def test_an_erasure_request_cancels_the_call_back_owed(tmp_path: Path, busy: bool) -> None:
-    """``POST /api/privacy/erase`` for the caller: the call-back owed is not made — waiting in the queue (no agent
-    is rung for it when one comes back), or waiting out its ``retry_after`` after a busy customer (not offered
-    again) — and its row goes with the rest of the person's data. The wallboard's count follows."""
+@pytest.mark.parametrize(
+    ("busy", "how"),
+    [(False, "api"), (True, "api"), (False, "cli"), (True, "cli")],
+    ids=["waiting-api", "retrying-api", "waiting-cli", "retrying-cli"],
+)
+async def test_an_erasure_request_cancels_the_call_back_owed(tmp_path: Path, busy: bool, how: str) -> None:
+    """``POST /api/privacy/erase`` for the caller, or ``ctiserver privacy erase`` on the same database while the
+    daemon runs: the call-back owed is not made — waiting in the queue (no agent is rung for it when one comes
+    back), or waiting out its ``retry_after`` after a busy customer (not offered again) — and its row goes with
+    the rest of the person's data. The wallboard's count follows (at once through the API; within the daemon's
+    next read of ``privacy_erasures``, every 5 s, from the command line)."""
     ivr_script(tmp_path)
     sales = {"callback": {**SALES["callback"], "retry_after": 6, "attempts": 3}}
     async with daemon(tmp_path, CAMPAIGN, factor=4.0, sales=sales) as d, aiohttp.ClientSession() as http:
@@ -122,13 +140,42 @@ async def test_an_erasure_request_cancels_the_call_back_owed(tmp_path: Path, bus
             async with http.get(f"{d.api.url}/api/queues", headers=auth) as resp:
                 return {q["queue"]: q["callbacks_owed"] for q in await resp.json()}
 
+        async def recent_calls() -> set[str]:
+            async with http.get(f"{d.api.url}/api/calls/history", headers=auth) as resp:
+                return {c["call_id"] for c in await resp.json()}
+
         assert await owed_in_queues() == {QUEUE: 1, "paris": 0}  # what the wallboard shows
-        async with http.post(f"{d.api.url}/api/privacy/erase", json={"number": CALLER}, headers=auth) as resp:
-            assert resp.status == 200, await resp.text()
-            erased = await resp.json()
-        assert await owed_in_queues() == {QUEUE: 0, "paris": 0}
+        assert await until(_call.done.is_set, 10.0) and await until_read(
+            lambda: _has(recent_calls(), requested.subject), True, 10.0
+        )  # the caller's call, ended, is among the recent calls the API serves from memory
+        if how == "api":
+            async with http.post(f"{d.api.url}/api/privacy/erase", json={"number": CALLER}, headers=auth) as resp:
+                assert resp.status == 200, await resp.text()
+                erased = await resp.json()
+            assert await owed_in_queues() == {QUEUE: 0, "paris": 0}
+        else:  # the call is over and stored, as when a person asks
+            db = d.ctx.require(Database)
+
+            async def stored() -> bool:
+                async with db.sessions() as s:
+                    return await s.get(CallRow, requested.subject) is not None
+
+            assert await until_read(stored, True, 10.0)
+            cfg = tmp_path / "erase.yaml"
+            url = d.ctx.config.database.url.get_secret_value()
+            cfg.write_text(yaml.safe_dump({"database": {"url": url, "spool_dir": str(tmp_path / "cli")}}), "utf-8")
+            argv = ["privacy", "erase", CALLER, "-c", str(cfg)]
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                assert await asyncio.to_thread(main, argv) == 0
+            erased = json.loads(out.getvalue().strip().splitlines()[-1])
+            assert await owed_in_queues() == {QUEUE: 1, "paris": 0}  # the database only, so far
+            wait = 6.0 / 4 + 1.0  # the daemon's next read (every 5 s at ×4) and a second
+            assert await until_read(owed_in_queues, {QUEUE: 0, "paris": 0}, wait), await owed_in_queues()
+        assert requested.subject not in await recent_calls()
         offered = len([e for e in seen if e.type == "agent.offered" and e.subject == requested.subject])
-        await acd.ready(AGENTS[0])
+        if acd.agents.get(AGENTS[0]).state is not AgentState.READY:  # its wrap-up after the busy dial may be over
+            await acd.ready(AGENTS[0])
         await asyncio.sleep(3.0)  # past the retry_after (6 s at ×4)
         rung = [e for e in seen if e.type == "agent.offered" and e.subject == requested.subject][offered:]
         cancelled = [e.data for e in seen if e.type == "callback.cancelled" and e.subject == requested.subject]

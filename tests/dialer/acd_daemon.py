@@ -1,8 +1,8 @@
 """The whole daemon (``ctiserver.app.COMPONENTS``: sim → store → events → pbx → control → calls → kpi → crm →
-recording → ivr → acd → dialer → api) with ``dialer.desk: auto`` and the ACD running — the default deployment —
-against the simulator over real sockets (AMI + ARI), on a scaled clock. The simulator runs the dialer's contexts
-as ``ctiserver dialplan render`` writes them, ``Stasis(${CTI_APP},dialer,…)`` and ``Dial(PJSIP/<number>@trunk)``
-included (the callees are parties behind the simulator's trunk)."""
+recording → ivr → acd → dialer → privacy → api) with ``dialer.desk: auto`` and the ACD running — the default
+deployment — against the simulator over real sockets (AMI + ARI), on a scaled clock. The simulator runs the
+dialer's contexts as ``ctiserver dialplan render`` writes them, ``Stasis(${CTI_APP},dialer,…)`` and
+``Dial(PJSIP/<number>@trunk)`` included (the callees are parties behind the simulator's trunk)."""
 
 from __future__ import annotations
 

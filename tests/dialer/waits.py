@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 
 async def until(cond: Callable[[], object], limit: float, step: float = 0.05) -> bool:
@@ -12,6 +12,16 @@ async def until(cond: Callable[[], object], limit: float, step: float = 0.05) ->
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         if cond():
+            return True
+        await asyncio.sleep(step)
+    return False
+
+
+async def until_read(read: Callable[[], Awaitable[object]], want: object, limit: float, step: float = 0.1) -> bool:
+    """True as soon as ``await read()`` gives ``want`` (an API's answer), False if not within ``limit`` real s."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if await read() == want:
             return True
         await asyncio.sleep(step)
     return False

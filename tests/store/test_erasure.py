@@ -1,4 +1,4 @@
-"""A person's right to erasure by phone number (``ctiserver/privacy.py``), on SQLite and PostgreSQL: their inbound
+"""A person's right to erasure by phone number (``ctiserver/privacy/erase.py``), on SQLite and PostgreSQL: their inbound
 call (caller key) and their outbound call (a leg's callee number written without the ``+``) lose their personal
 data, the recording's file goes, the number's dialler contacts go in every campaign and its attempts keep their
 counts without the number, the call-backs the ACD owes the number go, the CRM contact with that phone and the
@@ -18,7 +18,8 @@ from ctiserver.crm.tables import ContactPhoneRow, InteractionRow
 from ctiserver.crm.tables import ContactRow as CrmContactRow
 from ctiserver.dialer.model import AttemptRecord, Contact, Outcome
 from ctiserver.dialer.sql import SqlDialerStore
-from ctiserver.privacy import NotANumber, erase_number, written_forms
+from ctiserver.privacy.erase import NotANumber, erase_number, written_forms
+from ctiserver.privacy.tables import ErasureRow
 from ctiserver.recording.meta import MemoryRecordingStore, RecordingMeta, RecState
 from ctiserver.store.models import CallRow, LegRow, QueueSegmentRow
 from tests.store.migrated import migrated
@@ -88,19 +89,22 @@ async def test_erase_a_number_everywhere(db_url: str, tmp_path: Path) -> None:
         acd = SqlAgentStore(sessions)  # call-backs the ACD owes: hers (as her caller ID gave it), another's
         await acd.save_callback(PendingCallback("cb-1", "q", "48221234567", 150.0, "Anna"))
         await acd.save_callback(PendingCallback("cb-2", "q", OTHER, 160.0, "Olga"))
-        done, ids = await erase_number(sessions, "22 123 45 67", "PL", 200.0, recordings)
+        done, forget = await erase_number(sessions, "22 123 45 67", "PL", 200.0, recordings)
         again, _ = await erase_number(sessions, ANNA, "PL", 201.0, recordings)  # nothing links to the number any more
         async with sessions() as s:
             calls = {r.call_id: r for r in (await s.scalars(select(CallRow))).all()}
             legs = {r.call_id: r for r in (await s.scalars(select(LegRow))).all()}
             crm = {r.id for r in (await s.scalars(select(CrmContactRow))).all()}
             interactions = {r.call_id for r in (await s.scalars(select(InteractionRow))).all()}
+            tombstones = (await s.scalars(select(ErasureRow).order_by(ErasureRow.id))).all()
+            erasures = [(r.at, r.calls, r.callbacks) for r in tombstones]
         contacts = {c.id for camp in ("spring", "autumn") for c in await dialer.contacts(camp)}
         attempts = await dialer.attempts("spring")
         on_dnc = await dialer.dnc_contains(ANNA, "any")
         owed = [c.call_id for c in await acd.load_callbacks()]
     assert (done.number, done.calls, done.recordings, done.dialer_contacts, done.dialer_attempts) == (ANNA, 2, 1, 2, 1)
-    assert (done.crm_contacts, done.crm_interactions, done.do_not_call) == (1, 1, True) and ids == ["in-1", "out-1"]
+    assert (done.crm_contacts, done.crm_interactions, done.do_not_call) == (1, 1, True)
+    assert forget.calls == ("in-1", "out-1")
     assert (again.calls, again.recordings, again.dialer_contacts, again.crm_contacts) == (0, 0, 0, 0)
     for call_id in ("in-1", "out-1"):
         assert calls[call_id].anonymised and calls[call_id].caller_num == "" and calls[call_id].caller_key == ""
@@ -111,7 +115,10 @@ async def test_erase_a_number_everywhere(db_url: str, tmp_path: Path) -> None:
     assert not audio.exists() and recordings.rows["in-1-1"].state is RecState.PURGED
     assert contacts == {"k3"} and [(a.id, a.number, a.outcome) for a in attempts] == [("a1", "", Outcome.ABANDONED)]
     assert crm == {2} and interactions == {"in-2"} and on_dnc
-    assert (done.acd_callbacks, again.acd_callbacks, owed) == (1, 0, ["cb-2"])
+    assert (done.acd_callbacks, again.acd_callbacks, owed) == (1, 0, ["cb-2"]) and forget.callbacks == ("cb-1",)
+    assert "48221234567" in forget.numbers  # as her caller ID wrote it: for the ACD's memory, never stored
+    # what a running daemon forgets (``privacy/follow.py``): by id, no number
+    assert erasures == [(200.0, ["in-1", "out-1"], ["cb-1"]), (201.0, [], [])]
 
 
 def test_the_forms_a_number_is_written_in() -> None:

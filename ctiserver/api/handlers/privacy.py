@@ -7,15 +7,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ctiserver.acd.service import AcdService
 from ctiserver.api.app import CLOCK, LOCATOR, service
 from ctiserver.api.auth import Role
 from ctiserver.api.errors import ApiError
 from ctiserver.api.handlers import ROUTER
 from ctiserver.api.handlers.dialer import default_region
 from ctiserver.api.routing import ApiRequest
-from ctiserver.calls.tracker import Tracker
-from ctiserver.privacy import NotANumber, erase_number, written_forms
+from ctiserver.privacy.erase import NotANumber, erase_number
+from ctiserver.privacy.memory import InMemory
 from ctiserver.recording.service import RecordingService
 from ctiserver.store.database import Database
 
@@ -43,14 +42,12 @@ async def erase(req: ApiRequest) -> dict[str, Any]:
     recordings = req.app[LOCATOR].maybe(RecordingService)
     store = recordings.store if recordings is not None else None
     now = req.app[CLOCK].now()
+    memory = InMemory.of(req.app[LOCATOR].maybe)
+    await memory.settle()
     try:
-        done, calls = await erase_number(db.sessions, body.number, default_region(req), now, store, body.keep_off_lists)
+        region = default_region(req)
+        done, forget = await erase_number(db.sessions, body.number, region, now, store, body.keep_off_lists)
     except NotANumber as exc:
         raise ApiError(422, "invalid", str(exc), "body.number") from None
-    tracker = req.app[LOCATOR].maybe(Tracker)
-    if tracker is not None:
-        tracker.forget_calls(calls)  # the recent calls the API serves from memory go too
-    acd = req.app[LOCATOR].maybe(AcdService)
-    if acd is not None:  # the call-backs still owed: out of their queues too, not only out of the database
-        await acd.cancel_owed(written_forms(body.number, default_region(req))[1], "erasure")
+    await memory.forget(forget)  # at once; other daemons read it (``follow.py``)
     return asdict(done)

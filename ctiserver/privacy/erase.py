@@ -5,11 +5,12 @@ caller or callee number is one of its written forms (E.164, without the ``+``, t
 their personal data as ``database.personal_data_days`` does (``store/privacy.py``), deletes their recordings'
 files (the rows stay, marked purged), deletes the number's dialler contacts in every campaign and blanks the
 number on their attempts (the abandonment ledger keeps its counts), deletes the call-backs the ACD still owes the
-number (``acd_callbacks``: a running daemon's queue still holds them until it restarts), deletes the built-in
-CRM's contacts with that phone and its interactions with the number, and — unless ``keep_off_lists`` is false —
-puts the number on the global do-not-call list (a suppression list is what lets the request be honoured later).
-The event log keeps the events that mention the number until its retention (``events.retention_days``).
-Everything but the recording files is one transaction.
+number (``acd_callbacks``), deletes the built-in CRM's contacts with that phone and its interactions with the
+number, and — unless ``keep_off_lists`` is false — puts the number on the global do-not-call list (a suppression
+list is what lets the request be honoured later). It writes a ``privacy_erasures`` row naming the calls and the
+call-backs, by id, so that every running daemon forgets them in memory too (``follow.py``). The event log keeps
+the events that mention the number until its retention (``events.retention_days``). Everything but the
+recording files is one transaction.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from ctiserver.dialer.store import GLOBAL
 from ctiserver.dialer.tables import AttemptRow, DncRow
 from ctiserver.dialer.tables import ContactRow as DialerContactRow
 from ctiserver.logs import get_logger
+from ctiserver.privacy.tables import ErasureRow
 from ctiserver.recording.files import remove_file
 from ctiserver.recording.meta import RecordingStore, RecState
 from ctiserver.store.caller_key import normalise_number
@@ -39,6 +41,15 @@ log = get_logger(__name__)
 
 class NotANumber(ValueError):
     """The text is no phone number (nothing to erase by)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Forget:
+    """What a running daemon may still hold in memory of an erased person (``memory.py``)."""
+
+    calls: tuple[str, ...]  # their calls' ids
+    callbacks: tuple[str, ...] = ()  # the ids of the call-backs the ACD owed them
+    numbers: frozenset[str] = frozenset()  # the number's written forms (in this process only, never stored)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,17 +87,17 @@ async def erase_number(
     now: float,
     recordings: RecordingStore | None = None,
     keep_off_lists: bool = True,
-) -> tuple[Erased, list[str]]:
-    """(what was erased, the ids of the person's calls)"""
+) -> tuple[Erased, Forget]:
+    """(what was erased, what a running daemon is to forget)"""
     key, forms = written_forms(number, region)
     async with sessions() as session, session.begin():
         calls = await _calls_of(session, key, forms)
         await anonymise_calls(session, calls)
         contacts = await session.execute(delete(DialerContactRow).where(DialerContactRow.number == key))
         attempts = await session.execute(update(AttemptRow).where(AttemptRow.number == key).values(number=""))
-        owed = await session.execute(
-            delete(CallbackRow).where(or_(CallbackRow.number.in_(forms), CallbackRow.call_id.in_(calls)))
-        )
+        owed_to = or_(CallbackRow.number.in_(forms), CallbackRow.call_id.in_(calls))
+        callbacks = sorted((await session.scalars(select(CallbackRow.call_id).where(owed_to))).all())
+        await session.execute(delete(CallbackRow).where(CallbackRow.call_id.in_(callbacks)))
         crm_ids = list(
             (await session.scalars(select(ContactPhoneRow.contact_id).where(ContactPhoneRow.e164 == key))).all()
         )
@@ -99,6 +110,7 @@ async def erase_number(
         if keep_off_lists:
             row = {"campaign": GLOBAL, "number": key, "reason": "erasure request", "added": now}
             await upsert(session, DncRow, [row], keys=["campaign", "number"])
+        session.add(ErasureRow(at=now, calls=calls, callbacks=callbacks))
     removed = await _purge_recordings(recordings, calls) if recordings is not None else 0
     erased = Erased(
         key,
@@ -109,10 +121,10 @@ async def erase_number(
         len(crm_ids),
         _count(interactions),
         keep_off_lists,
-        _count(owed),
+        len(callbacks),
     )
     log.info("personal data erased", calls=erased.calls, recordings=removed, crm_contacts=len(crm_ids))
-    return erased, calls
+    return erased, Forget(tuple(calls), tuple(callbacks), frozenset(forms))
 
 
 async def _purge_recordings(recordings: RecordingStore, calls: list[str]) -> int:
