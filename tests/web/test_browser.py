@@ -503,6 +503,16 @@ async def test_dialler_call_do_not_call_and_personal_callback(demo: Demo, browse
     history = await demo.api("GET", "/calls/history?limit=50", "supervisor")
     mine = [c for c in history if str(c.get("id") or c.get("call_id")) == call_id]
     assert mine and "do_not_call" in str(mine[0]), history  # the call record keeps the disposition too
+    # the agent's day counts the dialler's call and says so (GET /api/kpi/agents: handled, outbound), as does
+    # the agent's card on the wallboard
+    outbound = r"[1-9]\d* calls \([1-9]\d* from the dialler\) · occupancy \d+%"
+    await page.locator("#my-day", has_text=re.compile("Today: " + outbound)).wait_for(timeout=WAIT)
+    board = await open_page(browser, demo, "supervisor")
+    await board.wait_for_url("**/wallboard.html", timeout=WAIT)
+    card = board.locator(".agent[data-agent='1001'] .s.kpi", has_text=re.compile("today: " + outbound))
+    await card.wait_for(timeout=WAIT)
+    assert board.errors == []
+    await board.context.close()
 
     # a personal call-back for the customer just served: number and campaign prefilled
     assert await page.input_value("#cb-number") == number

@@ -78,11 +78,13 @@ async function loadLists() {
     ...state.dispositions.map((d) => el("option", { value: d.code }, d.label || d.code)));
 }
 
-// the agent's own day from the live KPIs (GET /kpi/agents answers an agent token with itself): calls, occupancy
+// the agent's own day from the live KPIs (GET /kpi/agents answers an agent token with itself): calls (how many of
+// them a dialler's), occupancy
 async function loadDay() {
   const mine = list(await api.get("/kpi/agents").catch(() => null), "agents").find((x) => String(x.agent) === String(state.agent));
   const today = mine?.windows?.today;
-  $("my-day").textContent = today ? t("agent.myDay", { handled: today.handled ?? 0, occupancy: percent(today.occupancy) }) : "";
+  const figures = today && { handled: today.handled ?? 0, outbound: today.outbound ?? 0, occupancy: percent(today.occupancy) };
+  $("my-day").textContent = today ? t(today.outbound ? "agent.myDayOutbound" : "agent.myDay", figures) : "";
 }
 
 async function refreshAgent() {

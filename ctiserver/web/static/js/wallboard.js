@@ -82,11 +82,12 @@ function phoneNote(a) {
   return [];
 }
 
-// today's calls handled and occupancy (busy / (busy + ready idle)), from the live KPIs
+// today's calls handled (how many of them a dialler's) and occupancy (busy / (busy + ready idle)), from the live KPIs
 function kpiNote(a) {
   const k = agentKpis[agentId(a)];
   if (!k) return [];
-  return [el("div", { class: "s kpi" }, t("wb.agentToday", { handled: num(k.handled, 0), occupancy: percent(k.occupancy) }))];
+  const figures = { handled: num(k.handled, 0), outbound: num(k.outbound, 0), occupancy: percent(k.occupancy) };
+  return [el("div", { class: "s kpi" }, t(k.outbound ? "wb.agentTodayOutbound" : "wb.agentToday", figures))];
 }
 
 function renderAgents() {
