@@ -15,7 +15,8 @@ found; the agent is ready again at once), when every ``Dial`` begun on the custo
 (the phone rang out, was busy or unreachable: the seat rests before it is offered again, see below; ``CANCEL``, the
 customer hanging up while it rang, frees it at once), or when the customer's channel hangs up before any phone answered
 (also when the agent context never reached a phone: an unregistered endpoint fails in ``ast_request`` and app_dial
-publishes no ``DialBegin``).
+publishes no ``DialBegin``). Each conversation is the campaign queue's outbound stay for the call tracker and
+the KPIs (``desk_stay.py``), its wrap-up pause the call's wrap-up (``wrapped``).
 
 After an AMI outage (the events of that time reached nobody) the desk asks ``CoreShowChannels`` about the calls it
 is connecting: a customer's channel gone has ended (its ``Hangup`` was lost: without this the seat and the attempt
@@ -44,11 +45,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ctiserver.clock import Clock
+from ctiserver.dialer.desk_stay import DeskStay
 from ctiserver.dialer.devices import DeviceWatch
 from ctiserver.dialer.model import CampaignSettings, Contact
 from ctiserver.dialer.pacing import AgentPhase, AgentView
@@ -131,6 +133,8 @@ class AmiDesk:
     names: dict[str, str] = field(default_factory=dict)  # channel id → name (AmiLines keeps them too)
     recorder: Recorder | None = None  # None: nothing is recorded here
     device: str = "PJSIP/{agent}"  # the phone the agent context rings for an agent
+    # the wrap-up after a call, told to the call tracker (``CallService.add_wrapup``: call id, seconds, agent)
+    wrapped: Callable[[str, float, str], object] | None = None
     _seats: dict[str, _Seat] = field(default_factory=dict)
     _calls: dict[str, _Call] = field(default_factory=dict)  # customer channel id → its way to the agent
     _talks: dict[str, _Talk] = field(default_factory=dict)  # conversations by call (attempt) id
@@ -194,7 +198,9 @@ class AmiDesk:
         seat.phase, seat.since = AgentPhase.TALKING, started
         taken, rest = True, True
         self._talks[call_id] = _Talk(campaign, agent, channel)
+        stay = DeskStay(self.bus, campaign.queue or campaign.name, call_id, started)
         try:
+            await stay.enter(channel, campaign.name)
             if self._policy(campaign) is Policy.ALWAYS:
                 await self._record(call_id)
             await self._redirect(call, call_id, channel, agent)
@@ -203,6 +209,7 @@ class AmiDesk:
                 await self._publish("agent.ringing", campaign, agent, contact, call_id, channel)
             await call.moved.wait()
             if call.connected is not None:  # the screen-pop's "answered" phase, as the ACD's
+                await stay.leave(call.connected, agent)
                 await self._publish("agent.answered", campaign, agent, contact, call_id, channel)
             await call.ended.wait()
             if call.connected is None:  # no phone answered: the customer waited in silence and got nobody
@@ -221,12 +228,13 @@ class AmiDesk:
             self._calls.pop(channel, None)
             self._talks.pop(call_id, None)  # its recordings end with the customer's channel
             talk = self.clock.now() - started
+            await stay.leave(self.clock.now())  # no phone answered (nothing if one did)
             if taken or rest:  # after a call, or a phone that failed: wrap-up before the next one
                 seat.failures = 0 if taken else seat.failures + 1
                 pause = min(MAX_REST, self.wrapup * 2 ** max(0, seat.failures - 1))
                 seat.phase, seat.since = AgentPhase.WRAP_UP, self.clock.now()
                 seat.until = seat.since + pause
-                self._spawn(self._wrap(seat, pause))
+                self._spawn(self._wrap(seat, pause, call_id if taken else None))
             else:  # the agent never had it: ready again at once, no wrap-up
                 seat.phase, seat.since = AgentPhase.READY, self.clock.now()
                 self._free.set()
@@ -328,10 +336,15 @@ class AmiDesk:
             policy=talk.campaign.recording_policy,
         )
 
-    async def _wrap(self, seat: _Seat, pause: float) -> None:
+    async def _wrap(self, seat: _Seat, pause: float, call_id: str | None) -> None:
         await self.clock.sleep(pause)
         seat.phase, seat.since = AgentPhase.READY, self.clock.now()
         self._free.set()
+        if call_id is not None and self.wrapped is not None:  # the call's wrap-up, for its agent's AHT
+            try:
+                self.wrapped(call_id, pause, seat.id)
+            except KeyError:  # a call the tracker does not know (e.g. it restarted under it)
+                log.info("wrap-up of a call the tracker does not know", call_id=call_id)
 
     def _on_dial_begin(self, event: AmiEvent) -> None:
         call = self._calls.get(event.get("Uniqueid") or "")

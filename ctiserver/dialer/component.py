@@ -59,9 +59,11 @@ def _desk(
         from ctiserver.dialer.desk import AcdDesk
 
         return AcdDesk(acd, ctx.clock, in_stasis=held, bus=bus)
+    from ctiserver.calls.service import CallService
     from ctiserver.recording.service import RecordingService
 
     need(ctx, ("Redirect", "DeviceStateList"), "the dialler's AMI desk: answered calls to the agents' phones")
+    calls = ctx.maybe(CallService)
     recorder = ctx.maybe(RecordingService)
     if recorder is not None:  # without the recording service nothing here records
         need(ctx, MIXMONITOR, "recordings of the dialler's AMI desk calls")
@@ -75,6 +77,7 @@ def _desk(
         names=lines.names,
         recorder=recorder,
         device=cfg.agent_device,
+        wrapped=calls.add_wrapup if calls is not None else None,
     )
 
 

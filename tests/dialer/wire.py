@@ -204,6 +204,7 @@ DAEMON = (  # the daemon's own components, in ``ctiserver.app.COMPONENTS`` order
     "ctiserver.recording.component",
     "ctiserver.dialer.component",
 )
+TRACKED = (*DAEMON[:3], "ctiserver.calls.component", "ctiserver.kpi.component", *DAEMON[3:])  # + tracker, KPIs
 
 
 def daemon_config(
@@ -247,6 +248,7 @@ async def wire(
     dialplan: dict[str, Any] | None = None,
     recording: dict[str, Any] | None = None,
     amd_wait: float | None = None,
+    tracked: bool = False,
 ) -> AsyncIterator[Wire]:
     """The daemon (``DAEMON``: its AMI link, its ARI application on the events WebSocket, the Stasis router with
     the dialer's handler, ``AmiLines`` + ``AmiDesk``) against the simulator, the campaign created in the
@@ -259,14 +261,14 @@ async def wire(
     ``recording``: the daemon's ``recording:`` section (default: nothing recorded). ``amd_wait`` (simulated s):
     the daemon's wait for AMD()'s verdict, a safety net; by default 3 real seconds. It runs on the scaled clock
     (session 28): a bare 3 s left the verdict's AMI event ~0.4 real s under CI load, and a machine went to an
-    agent as NOTSURE."""
+    agent as NOTSURE. ``tracked``: the call tracker and the live KPIs run too (``TRACKED``)."""
     clock = ScaledClock(factor, start=None)  # calling windows follow the real wall clock
     watchdog = asyncio.create_task(_dump_tasks_after(100.0), name="test:wire-watchdog")
     try:
         wait = 3.0 * factor if amd_wait is None else amd_wait
-        async with _wired(
-            settings, contacts, callees, wrapup, clock, rendered, ami_filters, stasis, dialplan, recording, wait
-        ) as w:
+        components = TRACKED if tracked else DAEMON
+        options = (rendered, ami_filters, stasis, dialplan, recording, wait, components)
+        async with _wired(settings, contacts, callees, wrapup, clock, *options) as w:
             yield w
     finally:
         watchdog.cancel()
@@ -295,6 +297,7 @@ async def _wired(
     dialplan: dict[str, Any] | None,
     recording: dict[str, Any] | None,
     amd_wait: float,
+    components: tuple[str, ...],
 ) -> AsyncIterator[Wire]:
     async with Simulator(sim_config(stasis, dialplan), clock=clock) as sim:
         for a in AGENTS:
@@ -324,7 +327,7 @@ async def _wired(
         channel = "Local/{e164}@ctiserver-dialer/n" if rendered else "PJSIP/{e164}"
         try:
             config = daemon_config(sim, channel, wrapup, ami_filters, dialplan, recording, amd_wait)
-            async with running(config, clock=clock, components=DAEMON) as ctx:
+            async with running(config, clock=clock, components=components) as ctx:
                 service = ctx.require(DialerService)
                 assert isinstance(service.store, MemoryDialerStore) and isinstance(service.desk, AmiDesk)
                 assert isinstance(service.lines, AmiLines)
