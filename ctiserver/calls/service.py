@@ -20,7 +20,8 @@ from ctiserver.calls.wrapups import WrapUps
 from ctiserver.events.envelope import DomainEvent
 from ctiserver.events.queue_left import queue_wait
 from ctiserver.logs import get_logger
-from ctiserver.pbx.ami.messages import AmiEvent, AmiEventList
+from ctiserver.pbx.ami.channels import live_channels
+from ctiserver.pbx.ami.messages import AmiEvent
 from ctiserver.store.group import LINGER
 
 log = get_logger(__name__)
@@ -35,7 +36,14 @@ class Writer(Protocol):
 
 
 class ActionSender(Protocol):
-    async def action(self, name: str, headers: Any = (), *, timeout: float | None = None) -> Any: ...  # noqa: ASYNC109
+    async def action(
+        self,
+        name: str,
+        headers: Any = (),
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109
+        check: bool = False,
+    ) -> Any: ...
 
 
 def facts_of(events: Sequence[DomainEvent]) -> list[dict[str, Any]]:
@@ -147,14 +155,12 @@ class CallService:
     async def resync(self, ami: ActionSender, wait: float = 30.0) -> None:
         """Reconcile the tracker with the PBX's live channels (after a (re)connect)."""
         try:
-            result = await ami.action("CoreShowChannels", timeout=wait)
+            channels = await live_channels(ami, timeout=wait)  # one action for every component asking now
         except Exception as exc:  # the link may drop again; the next login retries
             log.warning("CoreShowChannels failed; resync skipped", extra={"error": str(exc)[:200]})
             return
-        if isinstance(result, AmiEventList):
-            channels = [e for e in result.events if e.name == "CoreShowChannel"]
-            self._enqueue(self.tracker.resync(channels))
-            self.resyncs += 1
+        self._enqueue(self.tracker.resync(list(channels.values())))
+        self.resyncs += 1
 
     # engine facts (ACD/IVR/recording); each returns the domain events it produced
     def record_ivr_step(

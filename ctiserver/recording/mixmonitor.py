@@ -32,8 +32,9 @@ from ctiserver.calls.text import hms
 from ctiserver.clock import Clock, SystemClock
 from ctiserver.control import ChannelGone, ControlError
 from ctiserver.logs import get_logger
+from ctiserver.pbx.ami.channels import live_channels
 from ctiserver.pbx.ami.errors import AmiActionError, AmiError
-from ctiserver.pbx.ami.messages import AmiEvent, AmiEventList
+from ctiserver.pbx.ami.messages import AmiEvent
 
 log = get_logger(__name__)
 
@@ -88,14 +89,12 @@ class MixMonitorRecorder:
         if not self._on:
             return
         try:
-            result = await self.ami.action("CoreShowChannels", [], check=True)
+            listed = await live_channels(self.ami)  # one action for every component asking now
         except AmiError as exc:  # the link is down (again): the next login looks again
             log.warning("recorded channels not checked", error=str(exc))
             return
-        if not isinstance(result, AmiEventList):  # not the list the PBX sends: guess nothing
-            return
         now = self.clock.now()
-        up = {e.get("Channel"): hms(e.get("Duration")) for e in result.events if e.name == "CoreShowChannel"}
+        up = {e.get("Channel"): hms(e.get("Duration")) for e in listed.values()}
         for channel in list(self._on):
             age = up.get(channel)
             if age is None or age + SLACK < now - self._since[channel]:

@@ -14,6 +14,7 @@ cuts the AMI link alone and closes new connections for a while, so the events of
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ import pytest
 from ctiserver.dialer.model import Contact, ContactStatus, Outcome
 from ctiserver.dialer.pacing import AgentPhase
 from ctiserver.events.envelope import DomainEvent
+from ctiserver.sim import ami_actions
 from tests.dialer.test_wire_ami_desk import _settings
 from tests.dialer.waits import until
 from tests.dialer.wire import AGENTS, Callee, Wire, cut_ami_in_action, number, wire
@@ -31,6 +33,18 @@ pytestmark = pytest.mark.slow
 def _one(talk: float, campaign: str) -> tuple[dict[str, Callee], list[Contact]]:
     callees = {number(0): Callee(reachable=True, answers=True, machine=False, ring=1.0, talk=talk)}
     return callees, [Contact("c0", campaign, number(0), "Europe/Berlin", name="Olena")]
+
+
+def _count_listings(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """When the simulator received each ``CoreShowChannels`` (real time)."""
+    real, listed = ami_actions.HANDLERS["coreshowchannels"], []
+
+    async def counted(s: Any, aid: str | None, msg: dict[str, str], headers: list[tuple[str, str]]) -> None:
+        listed.append(time.monotonic())
+        await real(s, aid, msg, headers)
+
+    monkeypatch.setitem(ami_actions.HANDLERS, "coreshowchannels", counted)
+    return listed
 
 
 async def _ended(w: Wire, name: str) -> None:
@@ -55,18 +69,23 @@ async def test_a_customer_who_hangs_up_during_the_outage_ends_the_conversation()
     assert w.runner.counters["connected"] == 1 and w.runner.counters["abandoned"] == 0
 
 
-async def test_an_agent_who_answers_during_the_outage_is_with_the_customer() -> None:
+async def test_an_agent_who_answers_during_the_outage_is_with_the_customer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the call tracker too: after the login the tracker, the dialler's lines and its desk each ask the
+    PBX's channels, and one ``CoreShowChannels`` answers them all (``pbx/ami/channels.py``)."""
     callees, contacts = _one(24.0, "answer")
-    async with wire(_settings("answer"), contacts, callees) as w:
+    listed = _count_listings(monkeypatch)
+    async with wire(_settings("answer"), contacts, callees, tracked=True) as w:
         for a in AGENTS:  # the agents' phones ring 8 s (simulated) before they answer
             w.sim.agent(a, answer_after=8.0)
         answered: list[DomainEvent] = []
         w.bus.listeners.append(lambda e: answered.append(e) if e.type == "agent.answered" else None)
         await w.runner.start()
         assert await until(lambda: any(c.rang for c in w.desk._calls.values()), 20.0)
+        before = len(listed)
         w.sim.ami_outage(3.0)  # the phone answers 2 s (real) into the outage
         assert await until(lambda: bool(answered), 10.0)  # once the link is back, before the customer hangs up
         assert any(ch.bridge is not None for ch in w.sim.engine.channels.values())
+        assert len(listed) - before == 1, listed
         await _ended(w, "answer")
         [attempt] = await w.store.attempts("answer")
     assert attempt.outcome is Outcome.HUMAN and attempt.agent in AGENTS and attempt.connected is not None, attempt
