@@ -155,7 +155,7 @@ class CallService:
     async def resync(self, ami: ActionSender, wait: float = 30.0) -> None:
         """Reconcile the tracker with the PBX's live channels (after a (re)connect)."""
         try:
-            channels = await live_channels(ami, timeout=wait)  # one action for every component asking now
+            channels = await live_channels(ami, timeout=wait, share=True)  # one action for every component asking now
         except Exception as exc:  # the link may drop again; the next login retries
             log.warning("CoreShowChannels failed; resync skipped", extra={"error": str(exc)[:200]})
             return

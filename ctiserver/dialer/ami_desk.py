@@ -274,10 +274,12 @@ class AmiDesk:
                 return
 
     async def _channels(self, *, retry: bool = False) -> dict[str, AmiEvent] | None:
-        """The PBX's channels by Uniqueid; None if the link failed (with ``retry``: asked again until it answers)."""
+        """The PBX's channels by Uniqueid; None if the link failed (with ``retry``: asked again until it answers —
+        after a ``Redirect`` of ours, so not a list the other components asked for before it; without: the
+        reconciliation after a login, which shares theirs)."""
         while True:
             try:
-                return await live_channels(self.ami, timeout=RECONCILE_TIMEOUT)
+                return await live_channels(self.ami, timeout=RECONCILE_TIMEOUT, share=not retry)
             except AmiError as exc:
                 if not retry:
                     log.warning("desk reconciliation failed", error=str(exc))

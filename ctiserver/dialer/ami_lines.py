@@ -424,7 +424,7 @@ class AmiLines:
         if not unknown:
             return
         try:
-            alive = await live_channels(self.ami, timeout=self.config.action_timeout)
+            alive = await live_channels(self.ami, timeout=self.config.action_timeout, share=True)
         except AmiActionError as exc:  # refused (the read class): none can be followed, all end as unknown
             log.warning("channels not listed after AMI reconnect", error=str(exc))
             alive = {}

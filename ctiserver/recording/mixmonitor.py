@@ -89,7 +89,7 @@ class MixMonitorRecorder:
         if not self._on:
             return
         try:
-            listed = await live_channels(self.ami)  # one action for every component asking now
+            listed = await live_channels(self.ami, share=True)  # one action for every component asking now
         except AmiError as exc:  # the link is down (again): the next login looks again
             log.warning("recorded channels not checked", error=str(exc))
             return

@@ -5,11 +5,14 @@ What a component that missed events during an AMI outage asks after the reconnec
 in a bridge (``BridgeId``), which application runs on it (``Application``: ``Stasis`` while an ARI application
 holds it).
 
-After a login the call tracker, the recordings, the dialler's lines and its desk all ask at once. One
-``CoreShowChannels`` goes to the PBX and every asker gets its answer: the askers that come while it is under way
-join it (until session 32 each sent its own — four full channel lists per reconnect, on a PBX with thousands of
-channels megabytes of events each). Joining is sound: an asker that joins after the action was sent has seen, on
-the live link, every event since, and the list is no older than the action."""
+After a login the call tracker, the recordings, the dialler's lines and its desk all ask at once, each to
+reconcile what it missed during the outage. Such an asker (``share=True``) needs only a list taken on the current
+login — its own actions were on an earlier one, and every event since the login reached it on the live link — so
+it joins the action under way on that login: one ``CoreShowChannels`` answers them all (until session 32 each sent
+its own — four full channel lists per reconnect, on a PBX with thousands of channels megabytes of events each).
+An asker that follows an action of its own (a ``Redirect`` that timed out: did it run?) needs a list taken after
+that action, and sends its own: a list asked for before the action would show the channel where it was, and the
+action would be sent twice."""
 
 from __future__ import annotations
 
@@ -20,22 +23,28 @@ from typing import Any
 from ctiserver.pbx.ami.messages import AmiEvent, AmiEventList
 
 Channels = dict[str, AmiEvent]
-TIMEOUT = 30.0  # s at least, the shared action's: the longest any asker wanted (the tracker's resync)
-_ASKED: weakref.WeakKeyDictionary[Any, asyncio.Future[Channels]] = weakref.WeakKeyDictionary()
+TIMEOUT = 30.0  # s at least, a shared action's: the longest any sharing asker wanted (the tracker's resync)
+_ASKED: weakref.WeakKeyDictionary[Any, tuple[int, asyncio.Future[Channels]]] = weakref.WeakKeyDictionary()
 
 
-async def live_channels(ami: Any, timeout: float | None = None) -> Channels:  # noqa: ASYNC109
+async def live_channels(ami: Any, timeout: float | None = None, *, share: bool = False) -> Channels:  # noqa: ASYNC109
     """Every channel's ``CoreShowChannel`` event by ``Uniqueid`` (in the PBX's order), from ``ami`` (an
     ``AmiClient``). Raises ``AmiError`` (``AmiActionError`` when the PBX refuses, e.g. without the
-    ``system``/``reporting`` read class): an empty answer is never guessed. The action is shared by whoever asks
-    while it is under way, under the longer of ``timeout`` and ``TIMEOUT`` (on the link's injected clock)."""
-    asked = _ASKED.get(ami)
-    if asked is None or asked.done():
-        asked = _ASKED[ami] = asyncio.ensure_future(_ask(ami, max(timeout or 0.0, TIMEOUT)))
-    return await asyncio.shield(asked)  # an asker cancelled does not cancel the others' action
+    ``system``/``reporting`` read class): an empty answer is never guessed. ``share``: a list taken on the link's
+    current login will do — join the action under way on it, if any (then under the longer of ``timeout`` and
+    ``TIMEOUT``, on the link's injected clock)."""
+    login = ami.logins
+    held = _ASKED.get(ami)
+    if share and held is not None and held[0] == login and not held[1].done():
+        return await asyncio.shield(held[1])  # an asker cancelled does not cancel the others' action
+    if not share:
+        return await _ask(ami, timeout)
+    asked = asyncio.ensure_future(_ask(ami, max(timeout or 0.0, TIMEOUT)))
+    _ASKED[ami] = (login, asked)  # sent on this login or later: good for whoever shares on it
+    return await asyncio.shield(asked)
 
 
-async def _ask(ami: Any, timeout: float) -> Channels:  # noqa: ASYNC109
+async def _ask(ami: Any, timeout: float | None) -> Channels:  # noqa: ASYNC109
     result = await ami.action("CoreShowChannels", [], timeout=timeout, check=True)
     events = result.events if isinstance(result, AmiEventList) else ()
     return {e.get("Uniqueid") or "": e for e in events if e.name == "CoreShowChannel"}
