@@ -93,7 +93,7 @@ async def test_agent_gets_the_pop_and_sets_a_disposition(demo: Demo, browser: An
     await page.locator("#dispo-notes").press("Control+Enter")
     await page.locator("#dispo-saved:has-text('Saved')").wait_for(timeout=WAIT)
     # the agent's own day (GET /api/kpi/agents): the call is counted
-    day = page.locator("#my-day", has_text=re.compile(r"Today: [1-9]\d* calls · occupancy \d+%"))
+    day = page.locator("#my-day", has_text=re.compile(r"Today: [1-9]\d* calls? · occupancy \d+%"))
     await day.wait_for(timeout=WAIT)
     call_id = await page.locator("#wrapup").get_attribute("data-call-id")
     assert call_id
@@ -143,7 +143,7 @@ async def test_wallboard_shows_the_call(busy_demo: Demo, browser: Any) -> None:
         .first.wait_for(timeout=WAIT)
     )
     # each agent's card: calls handled today and occupancy (GET /api/kpi/agents)
-    kpi = page.locator(".agent .s.kpi", has_text=re.compile(r"today: [1-9]\d* calls · occupancy \d+%")).first
+    kpi = page.locator(".agent .s.kpi", has_text=re.compile(r"today: [1-9]\d* calls? · occupancy \d+%")).first
     await kpi.wait_for(timeout=WAIT)
     await page.reload()
     await page.locator("#chart-volume rect").first.wait_for(timeout=WAIT)
@@ -338,6 +338,25 @@ async def test_language_switch_and_browser_default(demo: Demo, browser: Any) -> 
     await page.locator("#btn-login:has-text('Войти')").wait_for(timeout=WAIT)  # remembered
     await page.select_option("#lang", "uk")
     await page.locator("nav a:has-text('Агент')").wait_for(timeout=WAIT)
+    # counts in each language's plural forms (the browser's Intl.PluralRules): 1 call, 1 звонок / 3 звонка / 5 звонков
+    days = await page.evaluate(
+        """async () => {
+            const i18n = await import(new URL("js/i18n.js", location.href).href);
+            const out = {};
+            for (const code of ["en", "ru", "uk", "pl"]) {
+                await i18n.setLanguage(code);
+                out[code] = [1, 3, 5, 22, 1.5].map((n) => i18n.t("agent.myDay", { handled: n, occupancy: "9%" }));
+            }
+            return out;
+        }"""
+    )
+    calls = {code: [text.split(" · ")[0].split(": ")[1] for text in texts] for code, texts in days.items()}
+    assert calls == {
+        "en": ["1 call", "3 calls", "5 calls", "22 calls", "1.5 calls"],
+        "ru": ["1 звонок", "3 звонка", "5 звонков", "22 звонка", "1.5 звонка"],
+        "uk": ["1 дзвінок", "3 дзвінки", "5 дзвінків", "22 дзвінки", "1.5 дзвінка"],
+        "pl": ["1 rozmowa", "3 rozmowy", "5 rozmów", "22 rozmowy", "1.5 rozmowy"],
+    }, days
     assert page.errors == []
 
 
@@ -505,7 +524,7 @@ async def test_dialler_call_do_not_call_and_personal_callback(demo: Demo, browse
     assert mine and "do_not_call" in str(mine[0]), history  # the call record keeps the disposition too
     # the agent's day counts the dialler's call and says so (GET /api/kpi/agents: handled, outbound), as does
     # the agent's card on the wallboard
-    outbound = r"[1-9]\d* calls \([1-9]\d* from the dialler\) · occupancy \d+%"
+    outbound = r"[1-9]\d* calls? \([1-9]\d* from the dialler\) · occupancy \d+%"
     await page.locator("#my-day", has_text=re.compile("Today: " + outbound)).wait_for(timeout=WAIT)
     board = await open_page(browser, demo, "supervisor")
     await board.wait_for_url("**/wallboard.html", timeout=WAIT)

@@ -13,8 +13,31 @@ LANGS = ("en", "ru", "uk", "pl")
 DYNAMIC_PREFIXES = ("state.", "reason.", "dispo.", "live.", "nav.")
 
 
-def _dict(code: str) -> dict[str, str]:
+# the plural categories of each language (CLDR, what ``Intl.PluralRules`` answers in the browser)
+CATEGORIES = {"en": {"one", "other"}, "ru": {"one", "few", "many", "other"}, "uk": {"one", "few", "many", "other"}}
+CATEGORIES["pl"] = CATEGORIES["ru"]
+Text = str | dict[str, str]
+
+
+def _dict(code: str) -> dict[str, Text]:
     return json.loads((STATIC / "i18n" / f"{code}.json").read_text(encoding="utf-8"))
+
+
+def _forms(code: str, key: str, value: Text) -> list[str]:
+    """A text, or each of its plural forms (``{"by": "n", "one": …, "other": …}``: every category of the language,
+    each naming ``{n}``)."""
+    if isinstance(value, str):
+        return [value]
+    forms = {k: v for k, v in value.items() if k != "by"}
+    assert set(forms) == CATEGORIES[code], (code, key, sorted(forms))
+    assert all(f"{{{value['by']}}}" in text for text in forms.values()), (code, key)
+    return list(forms.values())
+
+
+def _placeholders(code: str, key: str, value: Text) -> set[str]:
+    found = {frozenset(re.findall(r"\{\w+\}", text)) for text in _forms(code, key, value)}
+    assert len(found) == 1, (code, key, found)  # every plural form has the same
+    return set(next(iter(found)))
 
 
 def _used_keys() -> set[str]:
@@ -32,9 +55,9 @@ def test_every_language_has_the_same_keys_and_no_empty_text(code: str) -> None:
     en = _dict("en")
     other = _dict(code)
     assert set(other) == set(en)
-    assert all(isinstance(v, str) and v.strip() for v in other.values())
-    for key, text in en.items():  # placeholders survive translation
-        assert set(re.findall(r"\{\w+\}", other[key])) == set(re.findall(r"\{\w+\}", text)), key
+    assert all(text.strip() for key, value in other.items() for text in _forms(code, key, value))
+    for key, value in en.items():  # placeholders survive translation
+        assert _placeholders(code, key, other[key]) == _placeholders("en", key, value), key
 
 
 def test_every_key_the_pages_use_exists() -> None:
@@ -49,8 +72,8 @@ def test_every_key_the_pages_use_exists() -> None:
 
 def test_translations_are_really_translated() -> None:
     en, ru, uk, pl = (_dict(c) for c in LANGS)
-    assert re.search("[а-яё]", ru["agent.ready"].lower())
-    assert re.search("[іїєґа-я]", uk["pop.history"].lower())
+    assert re.search("[а-яё]", str(ru["agent.ready"]).lower())
+    assert re.search("[іїєґа-я]", str(uk["pop.history"]).lower())
     assert ru["pop.history"] != uk["pop.history"]
     assert pl["agent.ready"] != en["agent.ready"]
 

@@ -40,8 +40,16 @@ export async function setLanguage(code) {
 
 // t("agent.waited", {s: 12}) -> "waited 12 s"; unknown keys fall back to English, then to the key itself.
 export function t(key, vars = {}) {
-  const text = dict[key] ?? fallback[key] ?? key;
+  const found = dict[key] ?? fallback[key] ?? key;
+  const text = typeof found === "object" ? plural(found, vars) : found;
   return text.replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name]) : `{${name}}`));
+}
+
+// A text with plural forms: {"by": "n", "one": "{n} call", "few": …, "many": …, "other": "{n} calls"} — the form the
+// language's plural rules (CLDR, Intl.PluralRules) give the number vars[by]: 1 звонок, 3 звонка, 5 звонков.
+function plural(forms, vars) {
+  const category = new Intl.PluralRules(lang).select(Number(vars[forms.by] ?? 0));
+  return forms[category] ?? forms.other;
 }
 
 export function apply(root) {
