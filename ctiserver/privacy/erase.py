@@ -111,7 +111,7 @@ async def erase_number(
             row = {"campaign": GLOBAL, "number": key, "reason": "erasure request", "added": now}
             await upsert(session, DncRow, [row], keys=["campaign", "number"])
         session.add(ErasureRow(at=now, calls=calls, callbacks=callbacks))
-    removed = await _purge_recordings(recordings, calls) if recordings is not None else 0
+    removed = await purge_recordings(recordings, calls) if recordings is not None else 0
     erased = Erased(
         key,
         len(calls),
@@ -127,7 +127,7 @@ async def erase_number(
     return erased, Forget(tuple(calls), tuple(callbacks), frozenset(forms))
 
 
-async def _purge_recordings(recordings: RecordingStore, calls: list[str]) -> int:
+async def purge_recordings(recordings: RecordingStore, calls: list[str]) -> int:
     """Delete the finished recordings' files of these calls (rows kept, marked purged); live ones are left."""
     removed = 0
     for call_id in calls:

@@ -10,6 +10,7 @@ apart on another host; forgetting twice is harmless), then those after the last 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -28,7 +29,7 @@ SKEW = 60.0  # s: an erasure stamped by a host whose clock is this far behind is
 async def follow_erasures(
     sessions: async_sessionmaker[AsyncSession],
     clock: Clock,
-    forget: Callable[[Forget], Awaitable[None]],
+    forget: Callable[[Forget], Awaitable[Any]],
     every: float = EVERY,
 ) -> None:
     since, last = clock.now() - SKEW, 0

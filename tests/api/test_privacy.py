@@ -106,3 +106,35 @@ async def test_an_erased_callers_call_is_gone_from_the_recent_calls(tmp_path: Pa
         async with db.sessions() as s:
             row = await s.get(CallRow, call_id)
         assert row is not None and row.anonymised and row.caller_num == ""
+
+
+async def test_a_caller_erased_while_on_the_line_is_cleared_when_the_call_ends(tmp_path: Path) -> None:
+    """The caller asks to be forgotten during the call: the erasure over HTTP answers that one call of theirs is
+    going on; it is stored when it ends, and then cleared (numbers gone, anonymised) and out of the recent
+    calls, by the daemon that carried out the erasure (``ctiserver/privacy/on_the_line.py``)."""
+    components = (*COMPONENTS[:-1], "ctiserver.privacy.component", COMPONENTS[-1])
+    async with daemon(tmp_path, components, **EXTRA) as d, aiohttp.ClientSession() as http:
+        call, call_id = await answered_call(d, http, talk=4.0)
+        async with http.post(d.url + "/api/privacy/erase", headers=d.auth("admin"), json={"number": "5550123"}) as resp:
+            body = await resp.json()
+        assert resp.status == 200 and (body["calls"], body["calls_going_on"]) == (0, 1), body
+        assert not call.done.is_set()  # still talking
+        db = d.ctx.require(Database)
+
+        async def row() -> CallRow | None:
+            async with db.sessions() as s:
+                return await s.get(CallRow, call_id)
+
+        stored = await row()
+        for _ in range(150):  # the call ends (4 s of talk), is stored, then cleared
+            if stored is not None and stored.anonymised:
+                break
+            await asyncio.sleep(0.1)
+            stored = await row()
+        assert call.done.is_set() and stored is not None and stored.anonymised, stored
+        assert (stored.caller_num, stored.caller_name, stored.caller_key) == ("", "", "")
+        async with db.sessions() as s:
+            legs = (await s.scalars(select(LegRow).where(LegRow.call_id == call_id))).all()
+        assert legs and all("5550123" not in (leg.caller_num + leg.callee_num + leg.channel) for leg in legs)
+        async with http.get(d.url + "/api/calls/history", headers=d.auth("supervisor")) as resp:
+            assert call_id not in {c["call_id"] for c in await resp.json()}

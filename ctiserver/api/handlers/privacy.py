@@ -49,5 +49,5 @@ async def erase(req: ApiRequest) -> dict[str, Any]:
         done, forget = await erase_number(db.sessions, body.number, region, now, store, body.keep_off_lists)
     except NotANumber as exc:
         raise ApiError(422, "invalid", str(exc), "body.number") from None
-    await memory.forget(forget)  # at once; other daemons read it (``follow.py``)
-    return asdict(done)
+    going_on = await memory.forget(forget)  # at once; other daemons read it (``follow.py``)
+    return {**asdict(done), "calls_going_on": len(going_on)}  # cleared when they end (``on_the_line.py``)
