@@ -114,7 +114,7 @@ async def test_a_caller_erased_while_on_the_line_is_cleared_when_the_call_ends(t
     calls, by the daemon that carried out the erasure (``ctiserver/privacy/on_the_line.py``)."""
     components = (*COMPONENTS[:-1], "ctiserver.privacy.component", COMPONENTS[-1])
     async with daemon(tmp_path, components, **EXTRA) as d, aiohttp.ClientSession() as http:
-        call, call_id = await answered_call(d, http, talk=4.0)
+        call, call_id = await answered_call(d, http, talk=8.0)
         async with http.post(d.url + "/api/privacy/erase", headers=d.auth("admin"), json={"number": "5550123"}) as resp:
             body = await resp.json()
         assert resp.status == 200 and (body["calls"], body["calls_going_on"]) == (0, 1), body
@@ -126,7 +126,7 @@ async def test_a_caller_erased_while_on_the_line_is_cleared_when_the_call_ends(t
                 return await s.get(CallRow, call_id)
 
         stored = await row()
-        for _ in range(150):  # the call ends (4 s of talk), is stored, then cleared
+        for _ in range(250):  # the call ends (8 s after it was placed), is stored, then cleared
             if stored is not None and stored.anonymised:
                 break
             await asyncio.sleep(0.1)
