@@ -59,6 +59,7 @@ class OnTheLine:
             await clock.sleep(EVERY)
         with contextlib.suppress(TimeoutError):
             await self.calls.flush(SETTLE)  # its end (and everything before it) is stored
+        self.calls.tracker.forget_calls([call_id])  # first: the API serves nothing of it once the row is cleared
         try:
             async with self.sessions() as session, session.begin():
                 await anonymise_calls(session, [call_id])
@@ -67,7 +68,6 @@ class OnTheLine:
         except Exception as exc:  # the database is down: the call keeps its numbers (said in the log)
             log.warning("a call erased while on the line was not cleared", call_id=call_id, error=str(exc)[:200])
             return
-        self.calls.tracker.forget_calls([call_id])
         log.info("a call erased while on the line cleared at its end", call_id=call_id)
 
     async def close(self) -> None:
