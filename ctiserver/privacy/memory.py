@@ -7,16 +7,13 @@ and cleared once it ends (``on_the_line.py``)."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from typing import Any
 
 from ctiserver.acd.service import AcdService
 from ctiserver.calls.service import CallService
 from ctiserver.privacy.erase import Forget
-from ctiserver.privacy.on_the_line import OnTheLine
-
-SETTLE = 5.0  # s at most: the rows of the calls just ended reach the writer
+from ctiserver.privacy.on_the_line import OnTheLine, ended_calls_stored
 
 
 class InMemory:
@@ -32,8 +29,7 @@ class InMemory:
 
     async def settle(self) -> None:
         if self.calls is not None:
-            with contextlib.suppress(TimeoutError):
-                await self.calls.flush(SETTLE)
+            await ended_calls_stored(self.calls)
 
     async def forget(self, what: Forget) -> list[str]:
         """Forget it; the ids of the person's calls still going on, cleared when they end."""

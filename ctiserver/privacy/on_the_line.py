@@ -57,8 +57,7 @@ class OnTheLine:
         clock = self.calls.tracker.clock
         while call_id in self.calls.tracker.calls:
             await clock.sleep(EVERY)
-        with contextlib.suppress(TimeoutError):
-            await self.calls.flush(SETTLE)  # its end (and everything before it) is stored
+        await ended_calls_stored(self.calls)  # its end (and everything before it)
         self.calls.tracker.forget_calls([call_id])  # first: the API serves nothing of it once the row is cleared
         try:
             async with self.sessions() as session, session.begin():
@@ -74,6 +73,13 @@ class OnTheLine:
         for task in list(self.followed.values()):
             task.cancel()
         await asyncio.gather(*self.followed.values(), return_exceptions=True)
+
+
+async def ended_calls_stored(calls: CallService) -> None:
+    """Wait (``SETTLE`` s at most) until the calls that have ended are stored: the tracker hands their rows to the
+    writer a little after their end."""
+    with contextlib.suppress(TimeoutError):
+        await calls.flush(SETTLE)
 
 
 def _on_leg(call: Call, numbers: Collection[str]) -> bool:
